@@ -1,0 +1,1 @@
+"""meetwarden's policy language and decision engine. Pure: no I/O, no clock, no asyncio."""
