@@ -39,7 +39,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy policies client_sdk/protocol.py
+	$(VENV)/bin/mypy policies
 	$(VENV)/bin/lint-imports
 
 format: $(STAMP)

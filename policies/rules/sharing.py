@@ -1,0 +1,310 @@
+"""Publishing tracks and sharing screens: grants, their expiry, one share at a time.
+
+The media plane forwards a track only while its gate is open, and only the
+decisions here open a gate. Grants are time-boxed and, by default, end when
+the share they allowed stops (a share is one window, for one purpose).
+"""
+
+from __future__ import annotations
+
+from ..decision import BUILTIN_RULE, Decision, allow, refuse
+from ..effects import (
+    CancelTimer,
+    CloseGate,
+    Effect,
+    EndGrant,
+    MarkPublished,
+    Notify,
+    OpenGate,
+    SetGrant,
+    StartTimer,
+)
+from ..events import (
+    GrantExpired,
+    GrantRequested,
+    PublishRequested,
+    PublishStopped,
+    RevokeRequested,
+    ShareKind,
+    ShareRequested,
+)
+from ..model import Policy
+from ..reasons import Reason
+from ..state import Grant, MeetingState, Participant
+from .common import GRANT_TIMERS, host_acting, in_meeting, share_section, target_of_host
+
+__all__ = [
+    "grant",
+    "grant_expired",
+    "may_share",
+    "publish",
+    "publish_stopped",
+    "revoke",
+    "share_requested",
+    "stop_share_effects",
+]
+
+_WHAT = {"screen": "share your screen", "file": "share files"}
+
+
+def may_share(
+    policy: Policy, person: Participant, kind: ShareKind, now: float
+) -> tuple[Reason, str] | None:
+    """None when this person may share now; else the refusal's reason and rule pointer."""
+    mode, section = share_section(policy, kind)
+    rule = f"{section}/allowed"
+    if mode == "nobody":
+        return Reason.SHARE_NOT_ALLOWED, rule
+    if person.is_host or mode == "anyone":
+        return None
+    if mode == "host_only":
+        return Reason.SHARE_HOST_ONLY, rule
+    if person.live_grant(kind, now) is None:
+        return Reason.SHARE_NEEDS_GRANT, rule
+    return None
+
+
+def share_refusal(reason: Reason, rule: str, kind: ShareKind) -> Decision:
+    what = _WHAT[kind]
+    messages = {
+        Reason.SHARE_NOT_ALLOWED: f"Nobody may {what} in this meeting.",
+        Reason.SHARE_HOST_ONLY: f"Only the host may {what} in this meeting.",
+        Reason.SHARE_NEEDS_GRANT: f"Ask the host for permission to {what} first.",
+    }
+    return refuse(reason, rule, messages[reason])
+
+
+def stop_share_effects(policy: Policy, person: Participant, *, end_grant: bool) -> list[Effect]:
+    """Close a participant's screen (and its audio) and, if asked, end the screen grant."""
+    effects: list[Effect] = []
+    for source in ("screen", "screen_audio"):
+        if source in person.open_gates:
+            effects.append(CloseGate(person.id, source))
+        if source in person.published:
+            effects.append(MarkPublished(person.id, source, False))
+    if end_grant and person.grant("screen") is not None:
+        effects.append(EndGrant(person.id, "screen"))
+        effects.append(CancelTimer("screen_grant", person.id))
+    if "screen" in person.open_gates:
+        effects.append(Notify("everyone", "share_stopped", person.id))
+    return effects
+
+
+def _publish_screen(
+    policy: Policy, state: MeetingState, person: Participant, event: PublishRequested
+) -> Decision:
+    refusal = may_share(policy, person, "screen", event.at)
+    if refusal is not None:
+        return share_refusal(*refusal, "screen")
+    share = policy.screen_share
+    if event.source == "screen_audio":
+        if not share.audio:
+            return refuse(
+                Reason.SCREEN_AUDIO_NOT_ALLOWED,
+                "/screen_share/audio",
+                "Screen shares in this meeting cannot carry sound.",
+            )
+        if "screen" not in person.open_gates:
+            return share_refusal(Reason.SHARE_NEEDS_GRANT, "/screen_share/allowed", "screen")
+        return allow(
+            Reason.PUBLISHED,
+            "/screen_share/audio",
+            "Your screen's sound is shared.",
+            MarkPublished(person.id, "screen_audio", True),
+            OpenGate(person.id, "screen_audio"),
+        )
+    surface = event.surface or "monitor"
+    if surface not in share.surfaces:
+        allowed = " or ".join(
+            f"a {s}" if s != "browser" else "a browser tab" for s in share.surfaces
+        )
+        return refuse(
+            Reason.SURFACE_NOT_ALLOWED,
+            "/screen_share/surfaces",
+            f"Share {allowed}, not a whole {surface}."
+            if surface == "monitor"
+            else f"Share {allowed}.",
+        )
+    others = [p for p in state.sharing_screens() if p.id != person.id]
+    if len(others) >= share.max_concurrent:
+        return refuse(
+            Reason.SHARE_LIMIT_REACHED,
+            "/screen_share/max_concurrent",
+            "Someone else is sharing; wait until they stop.",
+        )
+    return allow(
+        Reason.PUBLISHED,
+        "/screen_share/allowed",
+        "You are sharing your screen.",
+        MarkPublished(person.id, "screen", True),
+        OpenGate(person.id, "screen"),
+        Notify("everyone", "share_started", person.id),
+    )
+
+
+def publish(policy: Policy, state: MeetingState, event: PublishRequested) -> Decision:
+    person = in_meeting(state, event.participant)
+    if isinstance(person, Decision):
+        return person
+    if event.source in ("screen", "screen_audio"):
+        return _publish_screen(policy, state, person, event)
+    if event.source == "microphone":
+        marked = MarkPublished(person.id, "microphone", True)
+        if person.muted:
+            return allow(
+                Reason.PUBLISHED_MUTED,
+                "/audio/mute_on_entry",
+                "Your microphone is connected; you are muted.",
+                marked,
+            )
+        return allow(
+            Reason.PUBLISHED,
+            "/audio",
+            "Your microphone is on.",
+            marked,
+            OpenGate(person.id, "microphone"),
+        )
+    return allow(
+        Reason.PUBLISHED,
+        "/entry/camera",
+        "Your camera is on.",
+        MarkPublished(person.id, "camera", True),
+        OpenGate(person.id, "camera"),
+    )
+
+
+def publish_stopped(policy: Policy, state: MeetingState, event: PublishStopped) -> Decision:
+    person = state.get(event.participant)
+    if person is None:
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "You are not in this meeting.")
+    if event.source == "screen":
+        end_grant = policy.screen_share.grant_ends_with_share
+        effects = stop_share_effects(policy, person, end_grant=end_grant)
+        if end_grant and person.grant("screen") is not None:
+            effects.append(
+                Notify("participant", "grant_ended", person.id, "Your permission to share ended.")
+            )
+        return allow(
+            Reason.PUBLISH_STOPPED,
+            "/screen_share/grant_ends_with_share",
+            "You stopped sharing.",
+            *effects,
+        )
+    stopped: list[Effect] = []
+    if event.source in person.open_gates:
+        stopped.append(CloseGate(person.id, event.source))
+    if event.source in person.published:
+        stopped.append(MarkPublished(person.id, event.source, False))
+    return allow(Reason.PUBLISH_STOPPED, BUILTIN_RULE, "The track stopped.", *stopped)
+
+
+def share_requested(policy: Policy, state: MeetingState, event: ShareRequested) -> Decision:
+    person = in_meeting(state, event.participant)
+    if isinstance(person, Decision):
+        return person
+    _, section = share_section(policy, event.kind)
+    refusal = may_share(policy, person, event.kind, event.at)
+    if refusal is None:
+        return allow(
+            Reason.SHARE_NO_GRANT_NEEDED,
+            f"{section}/allowed",
+            f"You may {_WHAT[event.kind]}.",
+        )
+    if refusal[0] != Reason.SHARE_NEEDS_GRANT:
+        return share_refusal(*refusal, event.kind)
+    return allow(
+        Reason.SHARE_REQUEST_SENT,
+        f"{section}/allowed",
+        "The host has been asked; you can share once they allow it.",
+        Notify(
+            "hosts", "share_requested", person.id, f"{person.name} asks to {_WHAT[event.kind]}."
+        ),
+    )
+
+
+def grant(policy: Policy, state: MeetingState, event: GrantRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = target_of_host(state, actor, event.participant)
+    if isinstance(target, Decision):
+        return target
+    mode, section = share_section(policy, event.kind)
+    if mode != "with_grant":
+        return refuse(
+            Reason.GRANTS_NOT_USED,
+            f"{section}/allowed",
+            f"Sharing here is '{mode}', which uses no grants; change the policy to 'with_grant'.",
+        )
+    default = (
+        policy.screen_share.grant_minutes
+        if event.kind == "screen"
+        else policy.file_share.grant_minutes
+    )
+    minutes = event.minutes or default
+    new = Grant(event.kind, state.next_grant_id, event.at + minutes * 60)
+    return allow(
+        Reason.GRANTED,
+        f"{section}/grant_minutes",
+        f"{target.name} may {_WHAT[event.kind].replace('your', 'their')} for {minutes} minutes.",
+        SetGrant(target.id, new),
+        StartTimer(GRANT_TIMERS[event.kind], target.id, new.expires_at, new.grant_id),
+        Notify(
+            "participant",
+            "grant_received",
+            target.id,
+            f"You may {_WHAT[event.kind]} for the next {minutes} minutes.",
+        ),
+    )
+
+
+def _end_grant(
+    policy: Policy, person: Participant, kind: ShareKind, topic: str, text: str
+) -> list[Effect]:
+    if kind == "screen":
+        # A grant that ends takes the share it allowed with it (unless the person is a host).
+        effects = stop_share_effects(policy, person, end_grant=True) if not person.is_host else []
+        if not any(isinstance(e, EndGrant) for e in effects):
+            effects += [EndGrant(person.id, kind), CancelTimer(GRANT_TIMERS[kind], person.id)]
+    else:
+        effects = [EndGrant(person.id, kind), CancelTimer(GRANT_TIMERS[kind], person.id)]
+    effects.append(Notify("participant", topic, person.id, text))
+    return effects
+
+
+def revoke(policy: Policy, state: MeetingState, event: RevokeRequested) -> Decision:
+    actor = host_acting(state, event.actor)
+    if isinstance(actor, Decision):
+        return actor
+    target = target_of_host(state, actor, event.participant)
+    if isinstance(target, Decision):
+        return target
+    _, section = share_section(policy, event.kind)
+    if target.grant(event.kind) is None:
+        return refuse(
+            Reason.NO_GRANT,
+            f"{section}/allowed",
+            f"{target.name} has no permission to revoke.",
+        )
+    text = f"The host ended your permission to {_WHAT[event.kind]}."
+    return allow(
+        Reason.REVOKED,
+        f"{section}/allowed",
+        f"{target.name} can no longer {_WHAT[event.kind].replace('your', 'their')}.",
+        *_end_grant(policy, target, event.kind, "grant_revoked", text),
+    )
+
+
+def grant_expired(policy: Policy, state: MeetingState, event: GrantExpired) -> Decision:
+    person = state.get(event.participant)
+    current = person.grant(event.kind) if person else None
+    if person is None or current is None or current.grant_id != event.grant_id:
+        return refuse(Reason.STALE_TIMER, BUILTIN_RULE, "Nothing to do: that grant already ended.")
+    section = "/screen_share" if event.kind == "screen" else "/file_share"
+    text = f"Your time to {_WHAT[event.kind]} is up."
+    return allow(
+        Reason.GRANT_EXPIRED,
+        f"{section}/grant_minutes",
+        text,
+        *_end_grant(policy, person, event.kind, "grant_expired", text),
+    )

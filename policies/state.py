@@ -1,0 +1,122 @@
+"""The meeting as the engine sees it: roster, roles, waiting, mutes, grants, bans, lock.
+
+State is immutable. The engine never changes it; ``apply`` (in ``apply.py``)
+makes the next state from a decision's effects, so a meeting can be replayed
+and tested without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from .events import Role, ShareKind, Source
+from .model import Policy
+
+__all__ = [
+    "CameraStatus",
+    "Grant",
+    "MeetingState",
+    "Participant",
+    "Status",
+]
+
+Status = Literal["waiting", "admitted"]
+CameraStatus = Literal["not_required", "pending", "ok", "missing", "lost"]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A host's permission for one participant to share a screen or files."""
+
+    kind: ShareKind
+    grant_id: int
+    expires_at: float
+
+    def live(self, now: float) -> bool:
+        return now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    id: str
+    name: str
+    role: Role
+    status: Status
+    joined_at: float = 0.0
+    invited: bool = False
+    identities: frozenset[str] = frozenset()
+    password_ok: bool | None = None
+    muted: bool = True
+    """Muted by policy: the microphone gate stays closed while this is true."""
+    may_unmute: bool = False
+    """A host let this participant speak (after a raised hand, or host-only unmute)."""
+    hand_raised: bool = False
+    grants: tuple[Grant, ...] = ()
+    published: frozenset[Source] = frozenset()
+    """Sources the engine allowed to be published (their gates may still be closed)."""
+    open_gates: frozenset[Source] = frozenset()
+    """Sources whose media the server forwards right now."""
+    camera: CameraStatus = "not_required"
+
+    @property
+    def is_host(self) -> bool:
+        """Hosts and co-hosts: the people who run the meeting."""
+        return self.role != "participant"
+
+    @property
+    def admitted(self) -> bool:
+        return self.status == "admitted"
+
+    def grant(self, kind: ShareKind) -> Grant | None:
+        for grant in self.grants:
+            if grant.kind == kind:
+                return grant
+        return None
+
+    def live_grant(self, kind: ShareKind, now: float) -> Grant | None:
+        grant = self.grant(kind)
+        return grant if grant is not None and grant.live(now) else None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingState:
+    participants: Mapping[str, Participant] = field(default_factory=dict)
+    """In arrival order, so the waiting list is first come, first served."""
+    locked: bool = False
+    bans: frozenset[str] = frozenset()
+    """Identity keys refused for as long as the meeting lives."""
+    must_wait: frozenset[str] = frozenset()
+    """Identity keys removed with rejoin 'via_waiting_room': they wait even with a bypass."""
+    next_grant_id: int = 1
+    ended: bool = False
+
+    @classmethod
+    def initial(cls, policy: Policy) -> MeetingState:
+        return cls(locked=policy.entry.locked)
+
+    def get(self, participant_id: str) -> Participant | None:
+        return self.participants.get(participant_id)
+
+    def admitted(self) -> Iterator[Participant]:
+        return (p for p in self.participants.values() if p.status == "admitted")
+
+    def waiting(self) -> Iterator[Participant]:
+        return (p for p in self.participants.values() if p.status == "waiting")
+
+    def admitted_count(self) -> int:
+        return sum(1 for p in self.participants.values() if p.status == "admitted")
+
+    def sharing_screens(self) -> list[Participant]:
+        return [p for p in self.participants.values() if "screen" in p.open_gates]
+
+    def with_participant(self, participant: Participant) -> MeetingState:
+        participants = dict(self.participants)
+        participants[participant.id] = participant
+        return replace(self, participants=participants)
+
+    def without_participant(self, participant_id: str) -> MeetingState:
+        participants = dict(self.participants)
+        participants.pop(participant_id, None)
+        return replace(self, participants=participants)

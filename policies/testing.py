@@ -1,0 +1,114 @@
+"""Policy tests in Python, for teams that test their policies with pytest.
+
+    from meetwarden.policies.testing import Meeting, expect, assert_cases_pass
+
+    def test_guests_wait_for_the_host():
+        meeting = Meeting("policies/board.json")
+        meeting.join("alice", "Alice Host", role="host")
+        decision = meeting.join("bob", "Bob Smith", password_ok=True)
+        expect(decision, allowed=True, reason="waiting_for_host")
+
+    def test_board_cases():
+        assert_cases_pass("policies/board.json", "policies/board.cases.yaml")
+
+This is test tooling: unlike the engine, it reads the files it is given.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .cases import parse_cases, run_cases
+from .decision import Decision
+from .events import EVENT_ADAPTER, Event
+from .loading import load_policy, validate_policy
+from .model import Policy
+from .simulation import Simulation
+from .state import MeetingState
+
+__all__ = ["Meeting", "assert_cases_pass", "expect"]
+
+
+def _policy(source: Policy | str | Path | dict[str, Any]) -> Policy:
+    if isinstance(source, Policy):
+        return source
+    if isinstance(source, dict):
+        return validate_policy(source)
+    return load_policy(Path(source).read_bytes())
+
+
+class Meeting:
+    """A meeting driven by events, with timers firing as the clock moves."""
+
+    def __init__(self, policy: Policy | str | Path | dict[str, Any]) -> None:
+        self.simulation = Simulation.start(_policy(policy))
+        self.decisions: list[Decision] = []
+
+    @property
+    def state(self) -> MeetingState:
+        return self.simulation.state
+
+    @property
+    def policy(self) -> Policy:
+        return self.simulation.policy
+
+    @property
+    def now(self) -> float:
+        return self.simulation.now
+
+    def event(self, event: Event | dict[str, Any]) -> Decision:
+        """Decides one event (a model, or a dict like a case file's) and returns its decision."""
+        if isinstance(event, dict):
+            body = {"at": self.now, **event}
+            event = EVENT_ADAPTER.validate_json(json.dumps(body))
+        steps = self.simulation.step(event)
+        self.decisions += [step.decision for step in steps]
+        return steps[-1].decision
+
+    def join(self, participant: str, name: str, **facts: Any) -> Decision:
+        """Someone joins; ``facts`` are JoinRequested fields (role, password_ok, invited...)."""
+        return self.event(
+            {"type": "join_requested", "participant": participant, "name": name, **facts}
+        )
+
+    def clock(self, at: float) -> list[Decision]:
+        """Moves the clock to ``at``; returns the decisions of the timers that fired."""
+        steps = self.simulation.advance(at)
+        self.decisions += [step.decision for step in steps]
+        return [step.decision for step in steps]
+
+
+def expect(
+    decision: Decision,
+    *,
+    allowed: bool | None = None,
+    reason: str | None = None,
+    rule: str | None = None,
+) -> None:
+    """Fails with what differed between the expected and the actual decision."""
+    differences = []
+    if allowed is not None and decision.allowed != allowed:
+        differences.append(f"allowed: expected {allowed}, got {decision.allowed}")
+    if reason is not None and decision.reason != reason:
+        differences.append(f"reason: expected {reason!r}, got {decision.reason.value!r}")
+    if rule is not None and decision.rule != rule:
+        differences.append(f"rule: expected {rule!r}, got {decision.rule!r}")
+    if differences:
+        raise AssertionError(
+            "decision differs:\n  " + "\n  ".join(differences) + f"\n  message: {decision.message}"
+        )
+
+
+def assert_cases_pass(policy: Policy | str | Path, cases: str | Path) -> None:
+    """Runs a case file against a policy; fails listing every failing case and its diff."""
+    path = Path(cases)
+    parsed = parse_cases(path.read_bytes(), yaml_format=path.suffix.lower() in (".yaml", ".yml"))
+    failures = [r for r in run_cases(_policy(policy), parsed) if not r.passed]
+    if failures:
+        lines = [f"{len(failures)} case(s) failed:"]
+        for result in failures:
+            lines.append(f"  {result.name}")
+            lines += [f"    {difference}" for difference in result.differences]
+        raise AssertionError("\n".join(lines))

@@ -1,0 +1,17 @@
+"""The ``meetwarden`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from .cli_policy import app as policy_app
+
+app = typer.Typer(
+    help="meetwarden: a video-meeting server that enforces the host's privacy policy.",
+    no_args_is_help=True,
+)
+app.add_typer(policy_app, name="policy")
+
+
+def main() -> None:
+    app(prog_name="meetwarden")

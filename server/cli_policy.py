@@ -1,0 +1,231 @@
+"""``meetwarden policy ...``: what a host uses to check, read, replay and test a policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from meetwarden.policies.cases import CaseResult, parse_cases, run_cases
+from meetwarden.policies.errors import PolicyError, PolicyIssue
+from meetwarden.policies.events import EVENT_ADAPTER
+from meetwarden.policies.explain import explain
+from meetwarden.policies.jsonload import parse_json
+from meetwarden.policies.loading import load_policy
+from meetwarden.policies.model import Policy
+from meetwarden.policies.simulation import Simulation
+
+app = typer.Typer(help="Check, explain, replay and test meeting policies.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise PolicyError(
+            [PolicyIssue("", "unreadable", f"cannot read {path}: {error.strerror}")]
+        ) from None
+
+
+def _policy_or_exit(path: Path) -> Policy:
+    try:
+        return load_policy(_read(path))
+    except PolicyError as error:
+        typer.echo(f"{path}: not a valid policy", err=True)
+        for issue in error.issues:
+            typer.echo(f"  {issue.pointer or '/'}: {issue.message}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Policy files to validate.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate policies: exit 0 when all are valid, 1 when any is not, listing every error."""
+    report: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            load_policy(_read(path))
+            report.append({"file": str(path), "valid": True, "errors": []})
+        except PolicyError as error:
+            errors = [issue.to_json() for issue in error.issues]
+            report.append({"file": str(path), "valid": False, "errors": errors})
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for entry in report:
+            if entry["valid"]:
+                typer.echo(f"{entry['file']}: valid")
+                continue
+            typer.echo(f"{entry['file']}: {len(entry['errors'])} error(s)")
+            for issue in entry["errors"]:
+                typer.echo(f"  {issue['pointer'] or '/'}: {issue['message']} [{issue['code']}]")
+    if not all(entry["valid"] for entry in report):
+        raise typer.Exit(1)
+
+
+@app.command("explain")
+def explain_command(file: Annotated[Path, typer.Argument(help="A policy file.")]) -> None:
+    """Say what a policy will do, in plain words, rule by rule."""
+    policy = _policy_or_exit(file)
+    if policy.name:
+        typer.echo(f"{policy.name}\n")
+    for pointer, sentence in explain(policy):
+        typer.echo(f"- {sentence}  ({pointer})")
+
+
+@app.command()
+def schema() -> None:
+    """Print the policy's JSON Schema, for editors to complete and check policies."""
+    typer.echo(json.dumps(Policy.model_json_schema(), indent=2))
+
+
+def _event_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    lines: list[tuple[int, dict[str, Any]]] = []
+    text = _read(path)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith(b"#"):
+            continue
+        try:
+            value = parse_json(line)
+        except PolicyError as error:
+            raise PolicyError(
+                [PolicyIssue(f"line {number}", i.code, i.message) for i in error.issues]
+            ) from None
+        if not isinstance(value, dict):
+            raise PolicyError(
+                [PolicyIssue(f"line {number}", "wrong_type", "each line is one JSON object")]
+            )
+        # Audit-log exports carry the event under "event" beside the recorded decision.
+        lines.append((number, value))
+    return lines
+
+
+def _describe(step_event: Any) -> str:
+    who = getattr(step_event, "participant", None) or getattr(step_event, "actor", "")
+    return f"{step_event.type} {who}".strip()
+
+
+@app.command()
+def simulate(
+    file: Annotated[Path, typer.Argument(help="A policy file.")],
+    events: Annotated[Path, typer.Argument(help="JSON Lines of events, or an audit-log export.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Replay events through the engine and print each decision (timers fire on time).
+
+    Lines of an audit-log export also carry the decision recorded then; where today's
+    policy decides differently the line is flagged, and the exit code is 1.
+    """
+    policy = _policy_or_exit(file)
+    try:
+        lines = _event_lines(events)
+    except PolicyError as error:
+        for issue in error.issues:
+            typer.echo(f"{events}: {issue.pointer}: {issue.message}", err=True)
+        raise typer.Exit(2) from None
+    sim = Simulation.start(policy)
+    changed = 0
+    for number, raw in lines:
+        body = raw.get("event", raw)
+        recorded = raw.get("decision") if "event" in raw else None
+        try:
+            if body.get("type") == "clock":
+                steps = sim.advance(float(body.get("at", sim.now + float(body.get("advance", 0)))))
+            else:
+                body = {**body}
+                body.setdefault("at", sim.now)
+                steps = sim.step(EVENT_ADAPTER.validate_json(json.dumps(body)))
+        except (ValidationError, TypeError, ValueError) as error:
+            typer.echo(f"{events}: line {number}: not a valid event: {error}", err=True)
+            raise typer.Exit(2) from None
+        for step in steps:
+            decision = step.decision.to_json()
+            differs = (
+                not step.by_timer
+                and recorded is not None
+                and (recorded.get("allowed"), recorded.get("reason"))
+                != (decision["allowed"], decision["reason"])
+            )
+            changed += differs
+            if as_json:
+                out = {"line": number, "timer": step.by_timer, "event": step.event.type, **decision}
+                if differs:
+                    out["recorded"] = recorded
+                typer.echo(json.dumps(out, ensure_ascii=False))
+                continue
+            verdict = "allowed" if decision["allowed"] else "REFUSED"
+            origin = "timer" if step.by_timer else f"line {number}"
+            typer.echo(
+                f"[{origin}] t={step.event.at:g} {_describe(step.event)}: {verdict} "
+                f"{decision['reason']} ({decision['rule'] or 'built-in'}): {decision['message']}"
+            )
+            for effect in decision["effects"]:
+                typer.echo(f"    -> {json.dumps(effect, ensure_ascii=False)}")
+            if differs and recorded is not None:
+                typer.echo(
+                    f"    !! recorded then: {recorded.get('reason')} "
+                    f"(allowed={recorded.get('allowed')})"
+                )
+    if changed:
+        typer.echo(f"{changed} decision(s) differ from the recorded ones", err=True)
+        raise typer.Exit(1)
+
+
+def _print_result(result: CaseResult) -> None:
+    mark = "PASS" if result.passed else "FAIL"
+    typer.echo(f"{mark}: {result.name}")
+    for difference in result.differences:
+        typer.echo(f"    {difference}")
+
+
+@app.command("test")
+def run_policy_tests(
+    file: Annotated[Path, typer.Argument(help="The policy under test.")],
+    cases: Annotated[list[Path], typer.Argument(help="Case files (.json, .yaml).")],
+    as_json: JsonFlag = False,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="List the policy rules no case exercised.")
+    ] = False,
+) -> None:
+    """Run policy unit tests: pass/fail per case, what differed, exit 1 on any failure."""
+    policy = _policy_or_exit(file)
+    results: list[CaseResult] = []
+    for path in cases:
+        try:
+            parsed = parse_cases(_read(path), yaml_format=path.suffix.lower() in (".yaml", ".yml"))
+        except PolicyError as error:
+            for issue in error.issues:
+                typer.echo(f"{path}: {issue.pointer or '/'}: {issue.message}", err=True)
+            raise typer.Exit(2) from None
+        results += run_cases(policy, parsed)
+    failed = [r for r in results if not r.passed]
+    covered = {rule for r in results for rule in r.rules}
+    pointers = {pointer for pointer, _ in explain(policy)}
+    uncovered = sorted(p for p in pointers if not any(c.startswith(p) for c in covered))
+    if as_json:
+        report: dict[str, Any] = {
+            "passed": len(results) - len(failed),
+            "failed": len(failed),
+            "cases": [r.to_json() for r in results],
+        }
+        if coverage:
+            report["uncovered_rules"] = uncovered
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            _print_result(result)
+        typer.echo(f"\n{len(results) - len(failed)} passed, {len(failed)} failed")
+        if coverage:
+            total = len(pointers)
+            typer.echo(f"coverage: {total - len(uncovered)}/{total} policy rules exercised")
+            for pointer in uncovered:
+                typer.echo(f"  not exercised: {pointer}")
+    if failed:
+        raise typer.Exit(1)

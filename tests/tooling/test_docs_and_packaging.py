@@ -1,0 +1,44 @@
+"""The project's shape: generated docs in step, packaging, import direction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from meetwarden.policies.reference import render
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_policy_reference_is_generated_from_the_models() -> None:
+    written = (ROOT / "docs" / "policy.md").read_text()
+    assert written == render(), (
+        "regenerate: python -m meetwarden.policies.reference > docs/policy.md"
+    )
+
+
+def test_every_code_package_is_listed_for_the_wheel() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = set()
+    for folder, package in config["package-dir"].items():
+        for init in (ROOT / package).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT / package)
+            found.add(".".join([folder, *relative.parts]))
+    assert found == listed
+
+
+def test_no_generic_top_level_package_is_installed() -> None:
+    probe = "import importlib.util as u; print(u.find_spec('server'), u.find_spec('policies'))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd="/", check=True
+    )
+    assert out.stdout.strip() == "None None"
+
+
+def test_import_direction_contracts_hold() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

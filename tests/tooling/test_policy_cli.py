@@ -1,0 +1,129 @@
+"""`meetwarden policy ...` as a host uses it: real processes, exit codes, output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "policies" / "examples"
+CLI = str(Path(sys.executable).with_name("meetwarden"))
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, "policy", *map(str, args)], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_check_accepts_valid_policies_with_exit_0() -> None:
+    result = run("check", *sorted(EXAMPLES.glob("*.json")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": valid") == 4
+
+
+def test_check_lists_every_error_with_its_pointer_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"entry": {"locked": "off", "locked": true}, "audio": {"unmute": "never"}}')
+    result = run("check", bad)
+    assert result.returncode == 1
+    assert "/entry/locked: the key 'locked' appears more than once" in result.stdout
+    machine = json.loads(run("check", "--json", bad).stdout)
+    assert machine[0]["valid"] is False
+    assert [e["pointer"] for e in machine[0]["errors"]] == ["/entry/locked"]
+
+
+def test_check_reports_a_missing_file_without_a_traceback(tmp_path: Path) -> None:
+    result = run("check", tmp_path / "nope.json")
+    assert result.returncode == 1
+    assert "cannot read" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_explain_says_the_policy_in_plain_words() -> None:
+    result = run("explain", EXAMPLES / "board_meeting.json")
+    assert result.returncode == 0
+    assert "A password is needed to join" in result.stdout
+    assert "raises a hand" in result.stdout
+    assert "(/screen_share)" in result.stdout
+
+
+def test_schema_is_json_schema_an_editor_can_use() -> None:
+    schema = json.loads(run("schema").stdout)
+    assert schema["title"] == "meetwarden policy"
+    assert "entry" in schema["properties"]
+
+
+def test_simulate_replays_events_with_timers_firing(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    lines = [
+        {"type": "join_requested", "participant": "h", "name": "Ann Host", "role": "host"},
+        {"type": "join_requested", "participant": "b", "name": "Bob Smith", "password_ok": True},
+        {"type": "admit", "actor": "h", "participant": "b"},
+        {"type": "grant", "actor": "h", "participant": "b", "kind": "screen", "minutes": 1},
+        {"type": "clock", "at": 61},
+    ]
+    events.write_text("\n".join(json.dumps(line) for line in lines))
+    result = run("simulate", EXAMPLES / "board_meeting.json", events)
+    assert result.returncode == 0, result.stderr
+    assert "waiting_for_host (/entry/waiting_room/enabled)" in result.stdout
+    assert "[timer] t=10 camera_check_due b: REFUSED camera_missing" in result.stdout
+    machine = [
+        json.loads(line)
+        for line in run(
+            "simulate", "--json", EXAMPLES / "board_meeting.json", events
+        ).stdout.splitlines()
+    ]
+    assert [d["reason"] for d in machine][:3] == [
+        "host_joined",
+        "waiting_for_host",
+        "admitted_by_host",
+    ]
+
+
+def test_simulate_flags_decisions_that_differ_from_a_recorded_audit(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    record = {
+        "event": {"type": "join_requested", "participant": "b", "name": "Bob Smith"},
+        "decision": {"allowed": True, "reason": "admitted"},
+    }
+    audit.write_text(json.dumps(record) + "\n")
+    result = run("simulate", EXAMPLES / "board_meeting.json", audit)
+    assert result.returncode == 1
+    assert "recorded then: admitted" in result.stdout
+
+
+def test_simulate_names_the_line_of_a_bad_event(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"type": "join_requested", "participant": "b"}\n')
+    result = run("simulate", EXAMPLES / "board_meeting.json", events)
+    assert result.returncode == 2
+    assert "line 1: not a valid event" in result.stderr
+
+
+def test_policy_test_runs_cases_like_opa_test(tmp_path: Path) -> None:
+    result = run(
+        "test", EXAMPLES / "classroom.json", EXAMPLES / "classroom.cases.yaml", "--coverage"
+    )
+    assert result.returncode == 0, result.stdout
+    assert "PASS: a student cannot unmute without raising a hand" in result.stdout
+    assert "coverage:" in result.stdout
+    failing = tmp_path / "fail.yaml"
+    failing.write_text(
+        "cases:\n  - name: wrong\n    when: {type: join_requested, participant: b, name: Bo Li}\n"
+        "    expect: {reason: admitted}\n"
+    )
+    result = run("test", EXAMPLES / "classroom.json", failing)
+    assert result.returncode == 1
+    assert "FAIL: wrong" in result.stdout
+    assert "reason: expected 'admitted', got 'waiting_for_host'" in result.stdout
+
+
+def test_policy_test_refuses_a_case_file_with_duplicate_keys(tmp_path: Path) -> None:
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("cases:\n  - name: a\n    name: b\n    when: {}\n    expect: {}\n")
+    result = run("test", EXAMPLES / "classroom.json", dup)
+    assert result.returncode == 2
+    assert "appears twice" in result.stderr
