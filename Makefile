@@ -39,7 +39,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy policies
+	$(VENV)/bin/mypy policies client_sdk
 	$(VENV)/bin/lint-imports
 
 format: $(STAMP)

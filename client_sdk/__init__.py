@@ -1,0 +1,69 @@
+"""The meetwarden Python SDK: bots join meetings, hosts run them.
+
+    from meetwarden.client_sdk import HostAPI, MeetingClient
+
+See docs/bots.md for a guide and a runnable example bot.
+"""
+
+from .client import MeetingClient, parse_join_link
+from .errors import (
+    ApiError,
+    DismissedError,
+    JoinRefusedError,
+    MeetwardenError,
+    PolicyRefusedError,
+    ProtocolError,
+)
+from .events import (
+    Admitted,
+    BackToWaitingRoom,
+    ChatReceived,
+    Denied,
+    Event,
+    GrantReceived,
+    HandRaised,
+    MeetingChanged,
+    MeetingEnded,
+    Muted,
+    NoticeReceived,
+    PolicyChanged,
+    Removed,
+    RosterChanged,
+    SelfChanged,
+    Unmuted,
+    Waiting,
+    WaitingListChanged,
+)
+from .rest import CreatedMeeting, HostAPI, Invite
+
+__all__ = [
+    "Admitted",
+    "ApiError",
+    "BackToWaitingRoom",
+    "ChatReceived",
+    "CreatedMeeting",
+    "Denied",
+    "DismissedError",
+    "Event",
+    "GrantReceived",
+    "HandRaised",
+    "HostAPI",
+    "Invite",
+    "JoinRefusedError",
+    "MeetingChanged",
+    "MeetingClient",
+    "MeetingEnded",
+    "MeetwardenError",
+    "Muted",
+    "NoticeReceived",
+    "PolicyChanged",
+    "PolicyRefusedError",
+    "ProtocolError",
+    "Removed",
+    "RosterChanged",
+    "SelfChanged",
+    "Unmuted",
+    "Waiting",
+    "WaitingListChanged",
+    "parse_join_link",
+]

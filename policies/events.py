@@ -222,6 +222,8 @@ class GrantRequested(_ByHostOnParticipant):
     kind: ShareKind
     minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     """None: the policy's grant_minutes."""
+    seconds: Annotated[int, Field(ge=5, le=86400)] | None = None
+    """A grant shorter than a minute, or to the second; takes precedence over minutes."""
 
 
 class RevokeRequested(_ByHostOnParticipant):

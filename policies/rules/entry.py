@@ -224,7 +224,7 @@ def deny(policy: Policy, state: MeetingState, event: DenyRequested) -> Decision:
     return allow(
         Reason.DENIED,
         "/entry/waiting_room/enabled",
-        "The host did not let you into this meeting.",
+        f"{target.name} was not let in.",
         Dismiss(target.id, "denied"),
         Notify("hosts", "waiting_room_changed", target.id),
     )

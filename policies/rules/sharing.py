@@ -241,19 +241,20 @@ def grant(policy: Policy, state: MeetingState, event: GrantRequested) -> Decisio
         if event.kind == "screen"
         else policy.file_share.grant_minutes
     )
-    minutes = event.minutes or default
-    new = Grant(event.kind, state.next_grant_id, event.at + minutes * 60)
+    seconds = event.seconds or (event.minutes or default) * 60
+    span = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
+    new = Grant(event.kind, state.next_grant_id, event.at + seconds)
     return allow(
         Reason.GRANTED,
         f"{section}/grant_minutes",
-        f"{target.name} may {_WHAT[event.kind].replace('your', 'their')} for {minutes} minutes.",
+        f"{target.name} may {_WHAT[event.kind].replace('your', 'their')} for {span}.",
         SetGrant(target.id, new),
         StartTimer(GRANT_TIMERS[event.kind], target.id, new.expires_at, new.grant_id),
         Notify(
             "participant",
             "grant_received",
             target.id,
-            f"You may {_WHAT[event.kind]} for the next {minutes} minutes.",
+            f"You may {_WHAT[event.kind]} for the next {span}.",
         ),
     )
 

@@ -49,3 +49,17 @@ def test_every_event_type_has_a_rule() -> None:
 
     union = get_args(get_args(Event)[0])
     assert set(union) == set(engine.RULES)
+
+
+def test_the_owner_acts_with_host_powers_from_outside_the_meeting() -> None:
+    from meetwarden.policies.state import OWNER
+    from meetwarden.policies.testing import Meeting
+
+    meeting = Meeting({})
+    meeting.join("bob", "Bob Smith")
+    decision = meeting.event({"type": "admit", "actor": OWNER, "participant": "bob"})
+    assert (decision.allowed, decision.reason) == (True, Reason.ADMITTED_BY_HOST)
+    update = meeting.event({"type": "policy_update", "actor": OWNER, "policy": {}})
+    assert update.allowed
+    refused = meeting.event({"type": "admit", "actor": "bob", "participant": "bob"})
+    assert refused.reason == Reason.NOT_A_HOST

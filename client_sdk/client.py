@@ -1,0 +1,378 @@
+"""Joining a meeting as a bot: connect, await admission, act, receive typed events.
+
+    client = await MeetingClient.connect(join_url, name="Note Taker", password="...")
+    await client.wait_admitted()
+    await client.raise_hand()
+    event = await client.wait_for(GrantReceived)
+
+Every request waits for the server's decision; a refusal raises
+PolicyRefusedError with the reason code, the rule pointer and the sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from . import events as ev
+from . import protocol as wire
+from .errors import DismissedError, JoinRefusedError, PolicyRefusedError, ProtocolError
+
+__all__ = ["MeetingClient", "parse_join_link"]
+
+E = TypeVar("E", bound=ev.Event)
+BUFFER_LIMIT = 10_000
+
+
+def parse_join_link(link: str, server: str | None = None) -> tuple[str, str, str | None]:
+    """(server base URL, meeting id, invite token from the link's fragment, if any)."""
+    parts = urlsplit(link)
+    if parts.scheme in ("http", "https") and "/m/" in parts.path:
+        base = f"{parts.scheme}://{parts.netloc}"
+        meeting_id = parts.path.rsplit("/m/", 1)[1].strip("/")
+        invite = None
+        if parts.fragment.startswith("invite="):
+            invite = unquote(parts.fragment.removeprefix("invite="))
+        return base, meeting_id, invite
+    if server is None:
+        raise ValueError("give a join link (http://host/m/ID) or a meeting id with server=")
+    return server.rstrip("/"), link, None
+
+
+class MeetingClient:
+    """One participant's connection. Host actions are here too: the server decides by role."""
+
+    def __init__(self, server: str, meeting_id: str) -> None:
+        self.server = server
+        self.meeting_id = meeting_id
+        self.participant_id: str | None = None
+        self.role: str | None = None
+        self.device_token: str | None = None
+        self.resume_token: str | None = None
+        self.status = "connecting"
+        self.you: wire.SelfState | None = None
+        self.meeting: wire.MeetingInfo | None = None
+        self.roster: list[wire.RosterEntry] = []
+        self.waiting: list[wire.WaitingEntry] = []
+        self.policy: dict[str, Any] | None = None
+        self.dismissal: wire.Dismissed | None = None
+        self._socket: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[wire.Result]] = {}
+        self._buffer: list[ev.Event] = []
+        self._changed = asyncio.Condition()
+        self._closed = asyncio.Event()
+        self.close_code: int | None = None
+
+    # --- connecting ---------------------------------------------------------------
+
+    @classmethod
+    async def connect(
+        cls,
+        link: str,
+        *,
+        name: str,
+        password: str | None = None,
+        invite: str | None = None,
+        host_token: str | None = None,
+        device_token: str | None = None,
+        resume_token: str | None = None,
+        server: str | None = None,
+        timeout: float = 15.0,
+    ) -> MeetingClient:
+        """Joins a meeting; returns once the server said waiting or admitted.
+
+        Raises JoinRefusedError when the join is refused (wrong password, locked,
+        a name the policy refuses, banned...).
+        """
+        base, meeting_id, link_invite = parse_join_link(link, server)
+        client = cls(base, meeting_id)
+        await client._join(
+            wire.Join(
+                name=name,
+                password=password,
+                invite=invite or link_invite,
+                host_token=host_token,
+                device_token=device_token,
+                resume_token=resume_token,
+            ),
+            timeout,
+        )
+        return client
+
+    async def _join(self, join: wire.Join, timeout: float) -> None:
+        url = self.server.replace("http", "ws", 1) + f"/ws/meetings/{self.meeting_id}"
+        self._socket = await websockets.connect(
+            url, open_timeout=timeout, max_size=wire.MAX_MESSAGE_BYTES * 4
+        )
+        await self._socket.send(wire.encode(join))
+        async with asyncio.timeout(timeout):
+            while True:
+                message = wire.SERVER_ADAPTER.validate_json(await self._socket.recv())
+                if isinstance(message, wire.JoinRefused):
+                    await self._socket.close()
+                    raise JoinRefusedError(
+                        message.reason, message.rule, message.message, message.retry_after
+                    )
+                if isinstance(message, wire.Error):
+                    await self._socket.close()
+                    raise ProtocolError(message.code, message.message)
+                self._take(message)
+                if self.status in ("waiting", "admitted"):
+                    break
+        self._reader = asyncio.create_task(self._read())
+
+    async def reconnect(self, timeout: float = 15.0) -> None:
+        """Comes back after a dropped connection without waiting again (within the grace)."""
+        await self.close()
+        self._closed.clear()
+        self.status = "connecting"
+        name = self.you.name if self.you else "participant"
+        await self._join(
+            wire.Join(name=name, device_token=self.device_token, resume_token=self.resume_token),
+            timeout,
+        )
+
+    # --- receiving ------------------------------------------------------------------
+
+    def _take(self, message: Any) -> None:
+        """Updates what the client knows, and queues the typed events."""
+        previous = self.you
+        match message:
+            case wire.Welcome():
+                self.participant_id, self.role = message.participant_id, message.role
+                self.device_token = message.device_token
+            case wire.Waiting():
+                self.status = "waiting"
+            case wire.Admitted():
+                self.status = "admitted"
+                self.meeting, self.you, self.roster = message.meeting, message.you, message.roster
+                self.resume_token = message.resume_token
+                self.role = message.you.role
+            case wire.Dismissed():
+                self.status, self.dismissal = "dismissed", message
+            case wire.BackToWaitingRoom():
+                self.status = "waiting"
+                self.roster = []
+            case wire.Roster():
+                self.roster = message.participants
+            case wire.WaitingList():
+                self.waiting = message.waiting
+            case wire.You():
+                self.you, self.role = message.you, message.you.role
+            case wire.Meeting():
+                self.meeting = message.meeting
+            case wire.PolicyMessage():
+                self.policy = message.policy
+        for event in ev.event_for(message, previous):
+            self._buffer.append(event)
+        del self._buffer[:-BUFFER_LIMIT]
+
+    async def _read(self) -> None:
+        assert self._socket is not None
+        try:
+            async for text in self._socket:
+                message = wire.SERVER_ADAPTER.validate_json(text)
+                if isinstance(message, wire.Result):
+                    future = self._pending.pop(message.ref or -1, None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                    continue
+                if isinstance(message, wire.Error) and message.ref is not None:
+                    future = self._pending.pop(message.ref, None)
+                    if future is not None and not future.done():
+                        future.set_exception(ProtocolError(message.code, message.message))
+                    continue
+                self._take(message)
+                async with self._changed:
+                    self._changed.notify_all()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self._socket.close_code
+            if self.status not in ("dismissed",):
+                self.status = "closed"
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(self._gone())
+            self._pending.clear()
+            self._closed.set()
+            async with self._changed:
+                self._changed.notify_all()
+
+    def _gone(self) -> Exception:
+        if self.dismissal is not None:
+            d = self.dismissal
+            return DismissedError(d.why, d.reason, d.rule, d.message)
+        return ConnectionError(f"the connection closed (code {self.close_code})")
+
+    async def wait_for(
+        self,
+        kind: type[E] | tuple[type[E], ...],
+        predicate: Callable[[E], bool] | None = None,
+        timeout: float = 15.0,
+    ) -> E:
+        """The first received event of this kind not taken yet (waiting for it if needed)."""
+        async with asyncio.timeout(timeout), self._changed:
+            while True:
+                for index, event in enumerate(self._buffer):
+                    if isinstance(event, kind) and (predicate is None or predicate(event)):
+                        del self._buffer[index]
+                        return event
+                if self._closed.is_set():
+                    raise self._gone()
+                await self._changed.wait()
+
+    async def events(self) -> AsyncIterator[ev.Event]:
+        """Every event in the order received, until the connection closes."""
+        while True:
+            try:
+                yield await self.wait_for(ev.Event, timeout=365 * 24 * 3600)
+            except (DismissedError, ConnectionError):
+                return
+
+    async def wait_admitted(self, timeout: float = 30.0) -> wire.Admitted:
+        """Returns once a host admits you; raises DismissedError if you are denied instead."""
+        event = await self.wait_for(
+            (ev.Admitted, ev.Denied, ev.Removed, ev.MeetingEnded), timeout=timeout
+        )
+        if isinstance(event, ev.Admitted):
+            return event.message  # type: ignore[no-any-return]
+        d = event.message
+        raise DismissedError(d.why, d.reason, d.rule, d.message)
+
+    async def wait_closed(self, timeout: float = 15.0) -> None:
+        async with asyncio.timeout(timeout):
+            await self._closed.wait()
+
+    # --- requests -------------------------------------------------------------------
+
+    async def request(self, message: wire._Request, timeout: float = 15.0) -> wire.Result:
+        """Sends a request and waits for the decision; a refusal raises PolicyRefusedError."""
+        if self._socket is None or self._closed.is_set():
+            raise self._gone()
+        ref = next(self._ids)
+        message = message.model_copy(update={"id": ref})
+        future: asyncio.Future[wire.Result] = asyncio.get_running_loop().create_future()
+        self._pending[ref] = future
+        await self._socket.send(wire.encode(message))
+        async with asyncio.timeout(timeout):
+            result = await future
+        if not result.allowed:
+            raise PolicyRefusedError(result.reason, result.rule, result.message, result.errors)
+        return result
+
+    async def raise_hand(self) -> wire.Result:
+        return await self.request(wire.RaiseHand())
+
+    async def lower_hand(self, participant: str | None = None) -> wire.Result:
+        return await self.request(wire.LowerHand(participant=participant))
+
+    async def request_unmute(self) -> wire.Result:
+        """Unmutes if the policy allows it now; else PolicyRefusedError says what to do."""
+        return await self.request(wire.RequestUnmute())
+
+    async def mute_self(self) -> wire.Result:
+        return await self.request(wire.MuteSelf())
+
+    async def request_share(self, kind: wire.ShareKind = "screen") -> wire.Result:
+        return await self.request(wire.RequestShare(kind=kind))
+
+    async def chat(self, text: str, to: str | None = None) -> wire.Result:
+        return await self.request(wire.Chat(text=text, to=to))
+
+    async def rename(self, name: str) -> wire.Result:
+        return await self.request(wire.Rename(name=name))
+
+    async def leave(self) -> None:
+        """Leaves the meeting and closes the connection."""
+        with contextlib.suppress(Exception):
+            await self.request(wire.Leave(), timeout=5)
+        await self.close()
+
+    # --- host actions (refused with not_a_host unless you are a host or co-host) ---
+
+    async def admit(self, participant: str) -> wire.Result:
+        return await self.request(wire.Admit(participant=participant))
+
+    async def deny(self, participant: str) -> wire.Result:
+        return await self.request(wire.Deny(participant=participant))
+
+    async def admit_all(self) -> wire.Result:
+        return await self.request(wire.AdmitAll())
+
+    async def remove(self, participant: str) -> wire.Result:
+        return await self.request(wire.Remove(participant=participant))
+
+    async def ban(self, participant: str) -> wire.Result:
+        return await self.request(wire.Ban(participant=participant))
+
+    async def lock(self, locked: bool = True) -> wire.Result:
+        return await self.request(wire.Lock(locked=locked))
+
+    async def mute(self, participant: str) -> wire.Result:
+        return await self.request(wire.Mute(participant=participant))
+
+    async def mute_all(self) -> wire.Result:
+        return await self.request(wire.MuteAll())
+
+    async def ask_to_unmute(self, participant: str) -> wire.Result:
+        return await self.request(wire.AskToUnmute(participant=participant))
+
+    async def grant(
+        self,
+        participant: str,
+        kind: wire.ShareKind = "screen",
+        minutes: int | None = None,
+        seconds: int | None = None,
+    ) -> wire.Result:
+        """Lets a participant share until the grant expires (the policy's minutes by default)."""
+        grant = wire.Grant(participant=participant, kind=kind, minutes=minutes, seconds=seconds)
+        return await self.request(grant)
+
+    async def revoke(self, participant: str, kind: wire.ShareKind = "screen") -> wire.Result:
+        return await self.request(wire.Revoke(participant=participant, kind=kind))
+
+    async def set_role(self, participant: str, role: str) -> wire.Result:
+        return await self.request(wire.SetRole(participant=participant, role=role))  # type: ignore[arg-type]
+
+    async def update_policy(self, policy: dict[str, Any]) -> wire.Result:
+        """Replaces the policy; a bad one raises PolicyRefusedError with ``errors``."""
+        return await self.request(wire.UpdatePolicy(policy=policy))
+
+    async def end_meeting(self) -> wire.Result:
+        return await self.request(wire.EndMeeting())
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def find(self, name: str) -> str | None:
+        """The id of someone in the roster or the waiting list, by display name."""
+        for entry in self.roster:
+            if entry.name == name:
+                return entry.id
+        for waiting in self.waiting:
+            if waiting.name == name:
+                return waiting.id
+        return None
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await self._reader
+        self._closed.set()
+
+    async def __aenter__(self) -> MeetingClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()

@@ -1,0 +1,164 @@
+"""Typed events a bot receives, one class per thing that happens to it.
+
+Each wraps the wire message it came from (``.message``), so nothing the
+server said is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import protocol as wire
+
+__all__ = [
+    "Admitted",
+    "BackToWaitingRoom",
+    "ChatReceived",
+    "Denied",
+    "Event",
+    "GrantReceived",
+    "HandRaised",
+    "MeetingChanged",
+    "MeetingEnded",
+    "Muted",
+    "NoticeReceived",
+    "PolicyChanged",
+    "Removed",
+    "RosterChanged",
+    "SelfChanged",
+    "Unmuted",
+    "Waiting",
+    "WaitingListChanged",
+    "event_for",
+]
+
+
+@dataclass(frozen=True)
+class Event:
+    message: Any
+
+
+@dataclass(frozen=True)
+class Waiting(Event):
+    """In the waiting room: the host will let you in."""
+
+
+@dataclass(frozen=True)
+class Admitted(Event):
+    """In the meeting; ``message.roster`` and ``message.you`` hold the state."""
+
+
+@dataclass(frozen=True)
+class Denied(Event):
+    """A host denied entry (the socket closes)."""
+
+
+@dataclass(frozen=True)
+class Removed(Event):
+    """Out of the meeting: removed, banned, sent away by the camera rule or a policy change."""
+
+
+@dataclass(frozen=True)
+class MeetingEnded(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class BackToWaitingRoom(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class RosterChanged(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class WaitingListChanged(Event):
+    """For hosts: who is waiting."""
+
+
+@dataclass(frozen=True)
+class SelfChanged(Event):
+    """Your own state changed (mute, permission to unmute, hand, grants, role)."""
+
+
+@dataclass(frozen=True)
+class Muted(Event):
+    """You were muted (by yourself or a host)."""
+
+
+@dataclass(frozen=True)
+class Unmuted(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class HandRaised(Event):
+    """For hosts: someone raised a hand (``message.about``)."""
+
+
+@dataclass(frozen=True)
+class GrantReceived(Event):
+    """A host let you share (``message.text`` says what and for how long)."""
+
+
+@dataclass(frozen=True)
+class ChatReceived(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class NoticeReceived(Event):
+    """Anything else the server tells you (``message.topic``, ``message.text``)."""
+
+
+@dataclass(frozen=True)
+class MeetingChanged(Event):
+    """Lock state or policy revision changed."""
+
+
+@dataclass(frozen=True)
+class PolicyChanged(Event):
+    """For hosts: the policy in force."""
+
+
+def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]:
+    """The typed events one server message means."""
+    match message:
+        case wire.Waiting():
+            return [Waiting(message)]
+        case wire.Admitted():
+            return [Admitted(message)]
+        case wire.Dismissed(why=why):
+            if why == "denied":
+                return [Denied(message)]
+            if why == "ended":
+                return [MeetingEnded(message)]
+            return [Removed(message)]
+        case wire.BackToWaitingRoom():
+            return [BackToWaitingRoom(message)]
+        case wire.Roster():
+            return [RosterChanged(message)]
+        case wire.WaitingList():
+            return [WaitingListChanged(message)]
+        case wire.You(you=you):
+            events: list[Event] = [SelfChanged(message)]
+            if previous_self is not None and you.muted != previous_self.muted:
+                events.append(Muted(message) if you.muted else Unmuted(message))
+            return events
+        case wire.Notice(topic="hand_raised"):
+            return [HandRaised(message)]
+        case wire.Notice(topic="grant_received"):
+            return [GrantReceived(message)]
+        case wire.Notice():
+            return [NoticeReceived(message)]
+        case wire.ChatMessage():
+            return [ChatReceived(message)]
+        case wire.Meeting():
+            return [MeetingChanged(message)]
+        case wire.PolicyMessage():
+            return [PolicyChanged(message)]
+        case _:
+            return []

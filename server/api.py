@@ -1,0 +1,338 @@
+"""The host REST API: create a meeting, read and replace its policy, invites, audit, end.
+
+Bodies are parsed strictly (duplicate keys refused, as for policy files).
+Errors are ``application/problem+json`` (RFC 9457) carrying the reason code
+and rule pointer. A meeting that does not exist and a token that does not
+open it get the same 404, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from meetwarden.policies.errors import PolicyError
+from meetwarden.policies.events import EndMeetingRequested, PolicyUpdateRequested
+from meetwarden.policies.jsonload import parse_json
+from meetwarden.policies.loading import validate_policy
+from meetwarden.policies.state import OWNER
+
+from .problems import ProblemError
+from .runtime.meeting import MeetingRuntime
+from .runtime.registry import Registry
+from .store import AuditEntry, InviteRecord, MeetingRecord
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["hosts"])
+MAX_BODY = 300 * 1024
+NOT_FOUND = ProblemError(
+    404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
+)
+
+
+class CreatedMeetingOut(BaseModel):
+    meeting_id: str
+    join_url: str
+    host_token: str = Field(description="Keep it secret: it opens the host's powers.")
+    policy_revision: int
+
+
+class MeetingOut(BaseModel):
+    meeting_id: str
+    name: str
+    created_at: float
+    ended: bool
+    locked: bool
+    policy_revision: int
+    participants: int
+    waiting: int
+
+
+class PolicyOut(BaseModel):
+    revision: int
+    policy: dict[str, Any]
+
+
+class PolicyVersionOut(PolicyOut):
+    sha256: str
+    created_at: float
+    created_by: str
+
+
+class InviteIn(BaseModel):
+    role: Literal["participant", "cohost"] = "participant"
+    expires_minutes: int = Field(default=24 * 60, ge=1, le=30 * 24 * 60)
+
+
+class InviteOut(BaseModel):
+    invite_id: str
+    invite_token: str
+    join_url: str
+    role: str
+    expires_at: float
+
+
+class DecisionOut(BaseModel):
+    allowed: bool
+    reason: str
+    rule: str
+    message: str
+
+
+def _registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+async def _json_body(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise ProblemError(
+            413, "Too large", f"The body is over {MAX_BODY} bytes.", reason="too_large"
+        )
+    try:
+        return parse_json(body, max_bytes=MAX_BODY)
+    except PolicyError as error:
+        raise _invalid(error, "The request body is not valid JSON.") from None
+
+
+def _invalid(error: PolicyError, detail: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "Invalid policy",
+        detail,
+        reason="policy_invalid",
+        rule=error.issues[0].pointer,
+        errors=[issue.to_json() for issue in error.issues],
+    )
+
+
+async def host_meeting(
+    meeting_id: str,
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+) -> MeetingRecord:
+    """The meeting the bearer's host token opens, or the same 404 as for no meeting."""
+    registry = _registry(request)
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token or len(meeting_id) > 64:
+        raise NOT_FOUND
+    claims = registry.tokens.verify(token, "host", meeting_id)
+    record = await registry.record(meeting_id)
+    if claims is None or record is None or claims.subject != record.host_key:
+        raise NOT_FOUND
+    return record
+
+
+HostMeeting = Annotated[MeetingRecord, Depends(host_meeting)]
+
+
+def _join_url(request: Request, meeting_id: str) -> str:
+    base: str = request.app.state.public_url or str(request.base_url).rstrip("/")
+    return f"{base}/m/{meeting_id}"
+
+
+async def _live(request: Request, record: MeetingRecord) -> MeetingRuntime:
+    runtime = await _registry(request).runtime(record.id)
+    if runtime is None:
+        raise ProblemError(409, "Meeting ended", "The meeting has ended.", reason="meeting_ended")
+    return runtime
+
+
+@router.post("/meetings", status_code=201, response_model=CreatedMeetingOut)
+async def create_meeting(request: Request) -> CreatedMeetingOut:
+    """Create a meeting from a policy document (``{"policy": {...}, "password": "..."}``)."""
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("policy", {}), dict):
+        raise ProblemError(422, "Invalid body", 'Send {"policy": {...}, "password": "..."}.')
+    unknown = set(body) - {"policy", "password"}
+    if unknown:
+        raise ProblemError(422, "Invalid body", f"Unknown fields: {', '.join(sorted(unknown))}.")
+    password = body.get("password")
+    if password is not None and not isinstance(password, str):
+        raise ProblemError(422, "Invalid body", "password is a string.")
+    try:
+        created = await _registry(request).create_meeting(body.get("policy", {}), password)
+    except PolicyError as error:
+        raise _invalid(error, f"The policy has {len(error.issues)} error(s).") from None
+    return CreatedMeetingOut(
+        meeting_id=created.meeting_id,
+        join_url=_join_url(request, created.meeting_id),
+        host_token=created.host_token,
+        policy_revision=created.revision,
+    )
+
+
+@router.get("/meetings/{meeting_id}", response_model=MeetingOut)
+async def read_meeting(request: Request, record: HostMeeting) -> MeetingOut:
+    runtime = await _registry(request).runtime(record.id)
+    state = runtime.state if runtime else None
+    return MeetingOut(
+        meeting_id=record.id,
+        name=record.name,
+        created_at=record.created_at,
+        ended=record.ended_at is not None or runtime is None,
+        locked=state.locked if state else record.locked,
+        policy_revision=runtime.revision if runtime else record.policy_revision,
+        participants=state.admitted_count() if state else 0,
+        waiting=sum(1 for _ in state.waiting()) if state else 0,
+    )
+
+
+@router.get("/meetings/{meeting_id}/policy", response_model=PolicyOut)
+async def read_policy(request: Request, record: HostMeeting) -> PolicyOut:
+    runtime = await _registry(request).runtime(record.id)
+    if runtime is not None:
+        return PolicyOut(revision=runtime.revision, policy=runtime.policy_document)
+    return PolicyOut(revision=record.policy_revision, policy=json.loads(record.policy_document))
+
+
+@router.get("/meetings/{meeting_id}/policy/versions", response_model=list[PolicyVersionOut])
+async def policy_versions(request: Request, record: HostMeeting) -> list[PolicyVersionOut]:
+    versions = await _registry(request).store.policy_versions(record.id)
+    return [
+        PolicyVersionOut(
+            revision=v.revision,
+            policy=json.loads(v.document),
+            sha256=v.sha256,
+            created_at=v.created_at,
+            created_by=v.created_by,
+        )
+        for v in versions
+    ]
+
+
+@router.put("/meetings/{meeting_id}/policy", response_model=DecisionOut)
+async def replace_policy(request: Request, record: HostMeeting) -> DecisionOut:
+    """Replace the policy; a bad one leaves the old one in force and returns every error."""
+    document = await _json_body(request)
+    try:
+        policy = validate_policy(document)
+    except PolicyError as error:
+        raise _invalid(error, "The policy is not valid; the old one stays in force.") from None
+    runtime = await _live(request, record)
+    decision = await runtime.submit(
+        PolicyUpdateRequested(actor=OWNER, policy=policy),
+        context={"policy_document": document, "by": OWNER},
+    )
+    return DecisionOut(**decision.to_json())
+
+
+@router.post("/meetings/{meeting_id}/invites", status_code=201, response_model=InviteOut)
+async def create_invite(request: Request, record: HostMeeting, invite: InviteIn) -> InviteOut:
+    """An invite token; with `invited` in the policy's bypass, its holder skips the waiting."""
+    await _live(request, record)
+    registry = _registry(request)
+    token, claims = registry.tokens.issue(
+        "invite", record.id, secrets.token_urlsafe(9), invite.role, invite.expires_minutes * 60
+    )
+    await registry.store.add_invite(
+        InviteRecord(
+            jti=claims.token_id,
+            meeting_id=record.id,
+            role=invite.role,
+            created_at=time.time(),
+            expires_at=claims.expires_at,
+        )
+    )
+    return InviteOut(
+        invite_id=claims.token_id,
+        invite_token=token,
+        join_url=f"{_join_url(request, record.id)}#invite={token}",
+        role=invite.role,
+        expires_at=claims.expires_at,
+    )
+
+
+@router.delete("/meetings/{meeting_id}/invites/{invite_id}", status_code=204)
+async def revoke_invite(request: Request, record: HostMeeting, invite_id: str) -> Response:
+    registry = _registry(request)
+    invite = await registry.store.get_invite(invite_id)
+    if invite is None or invite.meeting_id != record.id:
+        raise ProblemError(404, "Not found", "No such invite in this meeting.", reason="not_found")
+    await registry.store.revoke_invite(invite_id)
+    return Response(status_code=204)
+
+
+def _entry_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "decision_id": entry.decision_id,
+        "policy_revision": entry.policy_revision,
+        "actor": entry.actor,
+        "participant": entry.participant,
+        "event": entry.event,
+        "decision": {
+            "allowed": entry.allowed,
+            "reason": entry.reason,
+            "rule": entry.rule,
+            "message": entry.message,
+            "effects": entry.effects,
+        },
+    }
+
+
+class AuditFilter(BaseModel):
+    participant: str | None = None
+    actor: str | None = None
+    reason: str | None = None
+    event_type: str | None = None
+    allowed: bool | None = None
+    since: float | None = None
+    until: float | None = None
+    after_id: int | None = None
+    limit: int = Field(default=1000, ge=1, le=10000)
+
+
+async def _audit(request: Request, record: MeetingRecord, query: AuditFilter) -> list[AuditEntry]:
+    registry = _registry(request)
+    await registry.audit.flush()
+    return await registry.store.audit(record.id, **query.model_dump())
+
+
+@router.get("/meetings/{meeting_id}/audit")
+async def read_audit(
+    request: Request, record: HostMeeting, query: Annotated[AuditFilter, Query()]
+) -> dict[str, Any]:
+    """Every decision (event, decision, reason code, rule pointer, who, when), filterable."""
+    return {"entries": [_entry_json(e) for e in await _audit(request, record, query)]}
+
+
+@router.get("/meetings/{meeting_id}/audit.jsonl")
+async def export_audit(
+    request: Request, record: HostMeeting, query: Annotated[AuditFilter, Query()]
+) -> StreamingResponse:
+    """The audit log as JSON Lines that ``meetwarden policy simulate`` replays."""
+    entries = await _audit(request, record, query)
+    start = entries[0].at if entries else 0.0
+
+    async def lines() -> AsyncIterator[bytes]:
+        for entry in entries:
+            line = _entry_json(entry)
+            # The replayed clock starts at the first entry, so timers fire at the same offsets.
+            line["event"] = {**entry.event, "at": round(entry.at - start, 3)}
+            yield (json.dumps(line, ensure_ascii=False) + "\n").encode()
+
+    filename = f"meetwarden-audit-{record.id[:8]}.jsonl"
+    return StreamingResponse(
+        lines(),
+        media_type="application/jsonl",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/meetings/{meeting_id}/end", response_model=DecisionOut)
+async def end_meeting(request: Request, record: HostMeeting) -> DecisionOut:
+    runtime = await _live(request, record)
+    decision = await runtime.submit(EndMeetingRequested(actor=OWNER))
+    _registry(request).forget(record.id)
+    return DecisionOut(**decision.to_json())

@@ -1,0 +1,391 @@
+"""The one module that reaches into aiortc's and aioice's private API.
+
+Pinned to aiortc 1.16.0 and aioice 0.13.0; ``tests/media/test_aiortc_seam.py``
+pins every behaviour used here, so an upgrade that moves one of them fails
+there first. The rest of the media plane uses only public aiortc API and this
+module. Line numbers below are those of aiortc 1.16.0
+(``notes/performance-research.md`` section 2).
+
+What is reached into, and why:
+
+- Receive: ``RTCDtlsTransport._handle_rtp_data`` (rtcdtlstransport.py:614,
+  called once per decrypted RTP packet at l.675) is replaced on a publisher's
+  transport, so raw RTP reaches the forwarder before aiortc parses, depacketises
+  or decodes it (performance-research option (c)). ``_handle_rtcp_data`` is
+  wrapped to read the publisher's sender reports.
+- Send: ``RtpSink`` protects with the transport's ``_tx_srtp`` and writes to
+  aioice's nominated pair synchronously, skipping four coroutine layers per
+  packet (``_send_rtp`` -> ``RTCIceTransport._send`` -> ``Connection.sendto``
+  -> ``send_data``; rtcdtlstransport.py:711, aioice ice.py:747-769).
+- Subscriber senders (option (d)): an ``RTCRtpSender`` keeps SSRC, SDP and its
+  RTCP loop but is given a track that never yields; ``ForwardedSender`` feeds
+  its sender-report counters (rtcrtpsender.py:426-473 would otherwise send
+  zero-count SRs) and takes NACK/PLI/FIR before the sender, which could not
+  answer them (its history is empty, and a PLI only sets an encoder flag).
+- Negotiation: ``RTCRtpTransceiver._codecs`` is trimmed after an offer is set,
+  because ``setCodecPreferences`` cannot change an answer (the codecs are
+  chosen in ``setRemoteDescription``, rtcpeerconnection.py:919-931).
+- Guards (security-bar section 0): V1, an empty datagram kills the DTLS
+  transport (``first_byte = data[0]``, rtcdtlstransport.py:653); V2,
+  ``stun.parse_message`` raises ``struct.error`` where aioice only catches
+  ``ValueError`` (ice.py:289-294); V4, ``close()`` raises after some failed
+  negotiations and must not leak sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import aioice.ice
+import aiortc.codecs.vpx
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc.clock import current_ntp_time
+from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+)
+
+__all__ = [
+    "ForwardedSender",
+    "GuardCounters",
+    "RtpSink",
+    "guard_counters",
+    "idle_track",
+    "install_transport_guards",
+    "intercept_publisher_media",
+    "keep_codec",
+    "negotiated_payload_type",
+    "ntp_now",
+    "pin_vp8_bitrate",
+    "primary_transport",
+    "release_peer_connection",
+    "restrict_host_addresses",
+    "rtcp_ssrc",
+]
+
+logger = logging.getLogger(__name__)
+
+_CONNECTED = State.CONNECTED
+
+
+def ntp_now() -> int:
+    """The current time as a 64-bit NTP timestamp (RFC 3550 4)."""
+    return current_ntp_time()
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def restrict_host_addresses(addresses: Sequence[str]) -> None:
+    """Gather ICE host candidates on these addresses only (process-wide).
+
+    aioice asks ``aioice.ice.get_host_addresses`` for every connection; tests
+    and the benchmark keep all traffic on 127.0.0.1 this way.
+    """
+    chosen = list(addresses)
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(chosen)
+
+
+# --------------------------------------------------------------------------- V1, V2
+
+
+class GuardCounters:
+    """How many datagrams the transport guards dropped (process-wide)."""
+
+    def __init__(self) -> None:
+        self.empty_datagrams = 0
+        self.malformed_stun = 0
+
+
+guard_counters = GuardCounters()
+_guards_installed = False
+# aioice's own handler, kept so that tests can show what happens without the guards.
+unguarded_datagram_received = aioice.ice.StunProtocol.datagram_received
+
+
+def install_transport_guards() -> None:
+    """Drop empty datagrams (V1) and malformed STUN (V2) in aioice, process-wide. Idempotent.
+
+    V1: aioice queues every non-STUN datagram, from any address, for the DTLS
+    transport, whose ``data[0]`` raises IndexError on an empty one and closes
+    the participant's connection. V2: ``stun.parse_message`` raises
+    ``struct.error`` for fixed-size attributes of the wrong length; aioice
+    catches only ValueError, so each such packet put a traceback in the log.
+    """
+    global _guards_installed
+    if _guards_installed:
+        return
+    original = unguarded_datagram_received
+
+    def datagram_received(self: aioice.ice.StunProtocol, data: Any, addr: Any) -> None:
+        if not data:
+            guard_counters.empty_datagrams += 1
+            return
+        try:
+            original(self, data, addr)
+        except struct.error:
+            guard_counters.malformed_stun += 1
+            if guard_counters.malformed_stun == 1:
+                logger.warning("dropping malformed STUN datagrams (first from %s)", addr)
+
+    aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign]
+    _guards_installed = True
+
+
+# --------------------------------------------------------------------------- transports
+
+
+def primary_transport(pc: RTCPeerConnection) -> RTCDtlsTransport | None:
+    """The DTLS transport all media of a BUNDLE'd connection share (None before any m-line)."""
+    for transceiver in pc.getTransceivers():
+        return transceiver.receiver.transport
+    sctp = pc.sctp
+    return sctp.transport if sctp is not None else None
+
+
+class RtpSink:
+    """Sends finished RTP/RTCP packets on a DTLS transport, synchronously.
+
+    Does what ``RTCDtlsTransport._send_rtp`` does (protect, then write to the
+    nominated candidate pair) without its coroutine chain. Nothing is sent
+    unless the transport is connected.
+    """
+
+    __slots__ = ("_address", "_dtls", "_nominated", "_pair", "_protect", "_sendto")
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self._dtls = dtls
+        self._nominated: dict[int, Any] = dtls.transport._connection._nominated
+        self._pair: Any = None
+        self._sendto: Callable[[bytes, Any], None] | None = None
+        self._address: Any = None
+        self._protect: Callable[[bytes], bytes] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._dtls._state is _CONNECTED
+
+    def _route(self) -> bool:
+        """Check the transport is connected and cache the nominated pair's socket."""
+        if self._dtls._state is not _CONNECTED:
+            return False
+        pair = self._nominated.get(1)
+        if pair is None:
+            return False
+        if pair is not self._pair:
+            transport = pair.protocol.transport
+            if transport.is_closing():
+                return False
+            self._pair = pair
+            self._sendto = transport.sendto
+            self._address = pair.remote_addr
+            self._protect = None
+        return True
+
+    def send_rtp(self, packet: bytes) -> bool:
+        """Protect and send one RTP packet; False if the transport is not connected."""
+        if not self._route():
+            return False
+        protect = self._protect
+        if protect is None:
+            protect = self._protect = self._dtls._tx_srtp.protect
+        self._sendto(protect(packet), self._address)  # type: ignore[misc]
+        return True
+
+    def send_rtcp(self, packet: bytes) -> bool:
+        """Protect and send one RTCP (compound) packet; False if not connected."""
+        if not self._route():
+            return False
+        self._sendto(self._dtls._tx_srtp.protect_rtcp(packet), self._address)  # type: ignore[misc]
+        return True
+
+
+def intercept_publisher_media(
+    dtls: RTCDtlsTransport,
+    on_rtp: Callable[[bytes], None],
+    on_sender_report: Callable[[int, int, int], None],
+) -> None:
+    """Route a publisher's decrypted RTP to ``on_rtp`` instead of aiortc's receivers.
+
+    ``on_sender_report(ssrc, ntp_timestamp, rtp_timestamp)`` is called for every
+    RTCP sender report; all RTCP still reaches aiortc afterwards. An exception in
+    ``on_rtp`` is logged and the packet dropped: it must never reach aiortc's
+    receive loop, which would close the participant's transport.
+    """
+    original_rtcp = dtls._handle_rtcp_data
+
+    async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
+        try:
+            on_rtp(data)
+        except Exception:
+            logger.exception("forwarding an RTP packet failed; packet dropped")
+
+    async def handle_rtcp_data(data: bytes) -> None:
+        try:
+            packets = RtcpPacket.parse(data)
+        except ValueError:
+            return
+        for packet in packets:
+            if isinstance(packet, RtcpSrPacket):
+                info = packet.sender_info
+                on_sender_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
+        await original_rtcp(data)
+
+    dtls._handle_rtp_data = handle_rtp_data  # type: ignore[method-assign]
+    dtls._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- senders
+
+
+class _IdleTrack(MediaStreamTrack):
+    """A track whose ``recv`` never returns: the sender's RTP loop waits forever.
+
+    With no track at all, ``RTCRtpSender._run_rtp`` polls every 20 ms
+    (rtcrtpsender.py:368-370); this one costs nothing.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    async def recv(self) -> Any:
+        await asyncio.get_running_loop().create_future()
+
+
+def idle_track(kind: str) -> MediaStreamTrack:
+    """A track for a subscriber's sender: media arrives through ``RtpSink`` instead."""
+    return _IdleTrack(kind)
+
+
+class ForwardedSender:
+    """The forwarder's handle on one subscriber's ``RTCRtpSender``.
+
+    Keeps the sender's own RTCP loop (SR + SDES every 0.5-1.5 s, RTT from RRs)
+    but gives it true packet and octet counts and a clock mapping, and takes
+    the feedback it cannot act on.
+    """
+
+    __slots__ = ("_sender", "ssrc")
+
+    def __init__(self, sender: RTCRtpSender) -> None:
+        self._sender = sender
+        self.ssrc: int = sender._ssrc
+
+    def count(self, octets: int) -> None:
+        """One more packet of ``octets`` payload bytes sent (RFC 3550 6.4.1 counts)."""
+        sender = self._sender
+        sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count += octets  # type: ignore[attr-defined]
+
+    def set_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
+        """The NTP/RTP timestamp pair the next sender reports carry (lip sync)."""
+        sender = self._sender
+        sender._RTCRtpSender__ntp_timestamp = ntp_timestamp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
+
+    def intercept_feedback(
+        self,
+        on_nack: Callable[[list[int]], None],
+        on_keyframe_request: Callable[[], None],
+    ) -> None:
+        """Take NACKs and PLI/FIR addressed to this sender; other RTCP goes on to aiortc."""
+        original = self._sender._handle_rtcp_packet
+
+        async def handle_rtcp_packet(packet: Any) -> None:
+            if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+                on_nack(list(packet.lost))
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (
+                RTCP_PSFB_PLI,
+                RTCP_PSFB_FIR,
+            ):
+                on_keyframe_request()
+            else:
+                await original(packet)
+
+        self._sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
+def rtcp_ssrc(transceiver: RTCRtpTransceiver) -> int:
+    """The SSRC this side uses as the sender of RTCP feedback on a transceiver."""
+    return int(transceiver.sender._ssrc)
+
+
+def negotiated_payload_type(transceiver: RTCRtpTransceiver) -> int | None:
+    """The payload type of the first negotiated (non-RTX) codec, or None."""
+    for codec in transceiver._codecs:
+        if codec.mimeType.lower() != f"{transceiver.kind}/rtx":
+            return codec.payloadType
+    return None
+
+
+def keep_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> int | None:
+    """After an offer is set, keep only ``mime_type`` (and its RTX) in the answer.
+
+    Returns the codec's payload type, or None when the offer lacks it.
+    """
+    wanted = mime_type.lower()
+    primary = [c for c in transceiver._codecs if c.mimeType.lower() == wanted]
+    if not primary:
+        return None
+    payload_type = primary[0].payloadType
+    if payload_type is None:
+        return None
+    rtx = [
+        c
+        for c in transceiver._codecs
+        if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") == payload_type
+    ]
+    transceiver._codecs = primary[:1] + rtx[:1]
+    return payload_type
+
+
+def pin_vp8_bitrate(bits_per_second: int) -> None:
+    """Make aiortc's VP8 encoder ignore REMB and send at a fixed rate (process-wide)."""
+    vpx: Any = aiortc.codecs.vpx
+    vpx.DEFAULT_BITRATE = vpx.MIN_BITRATE = vpx.MAX_BITRATE = bits_per_second
+
+
+# --------------------------------------------------------------------------- V4
+
+
+def _ice_connections(pc: RTCPeerConnection) -> list[Any]:
+    transports: Iterable[Any] = getattr(pc, "_RTCPeerConnection__iceTransports", ())
+    connections = [t._connection for t in transports]
+    for transceiver in pc.getTransceivers():
+        connections.append(transceiver.receiver.transport.transport._connection)
+    if pc.sctp is not None:
+        connections.append(pc.sctp.transport.transport._connection)
+    unique: dict[int, Any] = {id(c): c for c in connections}
+    return list(unique.values())
+
+
+async def release_peer_connection(pc: RTCPeerConnection, close_within: float = 5.0) -> None:
+    """Close a peer connection and its sockets, whatever aiortc's ``close()`` does (V4).
+
+    ``close()`` raises AttributeError after some failed negotiations
+    (``notes/probes/leak.py``) and could hang on a stuck transport; either way
+    every UDP socket the connection gathered is closed here.
+    """
+    connections = _ice_connections(pc)
+    try:
+        await asyncio.wait_for(pc.close(), close_within)
+    except Exception as exc:  # V4: aiortc's close() is not trusted to succeed
+        logger.debug("RTCPeerConnection.close() raised %r; releasing sockets by hand", exc)
+    for connection in connections:
+        for protocol in list(getattr(connection, "_protocols", ())):
+            transport = getattr(protocol, "transport", None)
+            if transport is not None and not transport.is_closing():
+                with contextlib.suppress(Exception):
+                    transport.close()

@@ -1,0 +1,138 @@
+"""What a publisher's offer may contain, checked before aiortc sees it.
+
+The source of each track (microphone, camera, screen, screen audio) is fixed by
+the server from ``sources`` (mid -> source) at the negotiation that introduces
+the mid, never from a label or msid the client writes (security-bar test 47:
+"classification by grant/negotiated source, not label"). A re-offer keeps every
+mid's source; it may add a mid of a source not yet published, and it may not
+change ICE credentials: aiortc has no ICE restart and would accept new
+credentials silently and leave media dead (security-bar V5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiortc import sdp
+
+from .errors import MediaError
+from .events import Source, kind_of
+
+__all__ = ["MAX_MEDIA_SECTIONS", "MAX_SDP_BYTES", "OfferedTrack", "PublisherOffer", "read_offer"]
+
+MAX_SDP_BYTES = 64 * 1024
+MAX_MEDIA_SECTIONS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedTrack:
+    """One sending audio/video m-line of a publisher's offer and the source given to it."""
+
+    mid: str
+    kind: str
+    source: Source
+    ssrc: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherOffer:
+    """A checked publisher offer: its sending tracks and its ICE credentials."""
+
+    tracks: tuple[OfferedTrack, ...]
+    ice_ufrag: str
+    ice_pwd: str
+
+    def by_mid(self) -> dict[str, OfferedTrack]:
+        return {track.mid: track for track in self.tracks}
+
+
+def _parse(offer_sdp: str) -> sdp.SessionDescription:
+    if not isinstance(offer_sdp, str) or not offer_sdp.strip():
+        raise MediaError("bad_offer", "The offer is empty; send an SDP offer.")
+    if len(offer_sdp.encode("utf-8", "surrogatepass")) > MAX_SDP_BYTES:
+        raise MediaError("bad_offer", f"The offer is larger than {MAX_SDP_BYTES} bytes.")
+    try:
+        return sdp.SessionDescription.parse(offer_sdp)
+    except Exception as exc:  # V4: aiortc's parser raises many types
+        raise MediaError("bad_offer", "The offer is not a valid SDP description.") from exc
+
+
+def _ice_credentials(description: sdp.SessionDescription) -> tuple[str, str]:
+    credentials = set()
+    for media in description.media:
+        ice = media.ice
+        if ice is None or not ice.usernameFragment or not ice.password:
+            raise MediaError("bad_offer", "Every m-line needs ice-ufrag and ice-pwd.")
+        credentials.add((ice.usernameFragment, ice.password))
+    if len(credentials) != 1:
+        raise MediaError("bad_offer", "All m-lines must share one set of ICE credentials.")
+    return credentials.pop()
+
+
+def _primary_ssrc(media: sdp.MediaDescription) -> int | None:
+    for group in media.ssrc_group:
+        if group.semantic == "FID" and group.items:
+            return int(group.items[0])
+    return int(media.ssrc[0].ssrc) if media.ssrc else None
+
+
+def read_offer(
+    offer_sdp: str,
+    sources: Mapping[str, Source],
+    previous: PublisherOffer | None,
+) -> PublisherOffer:
+    """Check a publisher's (re-)offer against the sources the server fixed.
+
+    Raises MediaError (with a stable code) when the offer is refused.
+    """
+    description = _parse(offer_sdp)
+    if not description.media:
+        raise MediaError("bad_offer", "The offer has no m-lines.")
+    if len(description.media) > MAX_MEDIA_SECTIONS:
+        raise MediaError("bad_offer", f"The offer has more than {MAX_MEDIA_SECTIONS} m-lines.")
+    ufrag, pwd = _ice_credentials(description)
+    if previous is not None and (ufrag, pwd) != (previous.ice_ufrag, previous.ice_pwd):
+        raise MediaError(
+            "ice_restart_unsupported",
+            "ICE restart is not supported: close this connection and reconnect.",
+        )
+    bundle = next((g for g in description.group if g.semantic == "BUNDLE"), None)
+    mids = [media.rtp.muxId for media in description.media]
+    if any(not mid for mid in mids) or len(set(mids)) != len(mids):
+        raise MediaError("bad_offer", "Every m-line needs its own a=mid.")
+    if bundle is None or set(bundle.items) != set(mids):
+        raise MediaError("bad_offer", "All m-lines must be in one BUNDLE group.")
+
+    earlier = previous.by_mid() if previous is not None else {}
+    tracks: list[OfferedTrack] = []
+    for media in description.media:
+        mid = media.rtp.muxId
+        if media.kind not in ("audio", "video"):
+            continue  # a data channel: carries no media, needs no source
+        if media.port == 0 or media.direction not in ("sendonly", "sendrecv"):
+            continue  # a stopped or receive-only m-line publishes nothing
+        source = sources.get(mid)
+        if source is None:
+            raise MediaError(
+                "unknown_track", f"m-line {mid!r} sends media the server did not ask for."
+            )
+        source = Source(source)
+        before = earlier.get(mid)
+        if before is not None and before.source is not source:
+            raise MediaError(
+                "source_changed",
+                f"m-line {mid!r} was published as {before.source}; it cannot become {source}.",
+            )
+        if media.kind != kind_of(source):
+            raise MediaError(
+                "kind_mismatch",
+                f"{source} must be {kind_of(source)}, m-line {mid!r} is {media.kind}.",
+            )
+        tracks.append(OfferedTrack(mid, media.kind, source, _primary_ssrc(media)))
+
+    published = [track.source for track in tracks]
+    for source in set(published):
+        if published.count(source) > 1:
+            raise MediaError("duplicate_source", f"Only one {source} track may be published.")
+    return PublisherOffer(tuple(tracks), ufrag, pwd)

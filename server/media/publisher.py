@@ -1,0 +1,191 @@
+"""A participant's publishing connection: the client offers, the server answers and forwards.
+
+Decrypted RTP from this connection never reaches aiortc's receivers: it is read
+by ``on_rtp`` (raw header fields, no parsing objects), looked up by SSRC and
+handed to the ``PublishedTrack`` of that m-line. The SSRC -> track table comes
+from the offer's ``a=ssrc`` lines, so a packet on an SSRC the client did not
+declare for a mid is dropped, and a packet whose payload type is not the
+negotiated codec's is dropped by the track.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from .aiortc_seam import (
+    RtpSink,
+    intercept_publisher_media,
+    keep_codec,
+    primary_transport,
+    rtcp_ssrc,
+)
+from .errors import MediaError
+from .events import Source
+from .forwarder import Gate, KeyframeRequester, PublishedTrack
+from .negotiation import OfferedTrack, PublisherOffer, read_offer
+from .rtp_packets import build_pli, parse_rtp
+
+__all__ = ["CODEC_OF_KIND", "PublisherConnection"]
+
+logger = logging.getLogger(__name__)
+
+# The codecs meetwarden forwards; every subscriber can decode them (aiortc has both).
+CODEC_OF_KIND = {"audio": "audio/opus", "video": "video/VP8"}
+
+
+class PublisherConnection:
+    """One participant's publishing RTCPeerConnection and the tracks it carries."""
+
+    def __init__(
+        self,
+        participant_id: str,
+        *,
+        gate_of: Callable[[Source], Gate],
+        on_first_packet: Callable[[PublishedTrack], None],
+        keyframe_interval: float,
+        replay_limit: int,
+    ) -> None:
+        self.participant_id = participant_id
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.offer: PublisherOffer | None = None
+        self.tracks: dict[str, PublishedTrack] = {}  # by mid
+        self._by_ssrc: dict[int, PublishedTrack] = {}
+        self._sink: RtpSink | None = None
+        self._rtcp_ssrc: dict[str, int] = {}
+        self._gate_of = gate_of
+        self._on_first_packet = on_first_packet
+        self._keyframe_interval = keyframe_interval
+        self._replay_limit = replay_limit
+        self.unknown_packets = 0
+
+    # ------------------------------------------------------------------ negotiation
+
+    async def negotiate(
+        self, offer_sdp: str, sources: Mapping[str, Source]
+    ) -> tuple[str, list[PublishedTrack], list[PublishedTrack]]:
+        """Answer an offer; returns (answer SDP, tracks added, tracks ended).
+
+        Refusals (``read_offer``) leave the connection as it was. A failure inside
+        aiortc raises MediaError("bad_offer") and leaves the connection unusable:
+        the caller releases it.
+        """
+        offer = read_offer(offer_sdp, sources, self.offer)
+        for track in offer.tracks:
+            if track.ssrc is None:
+                raise MediaError("bad_offer", f"m-line {track.mid!r} must declare its a=ssrc.")
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            payload_types = self._keep_codecs(offer)
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+        except MediaError:
+            raise
+        except Exception as exc:  # V4: aiortc raises a zoo of types on a bad offer
+            logger.info("offer of %s failed in aiortc: %r", self.participant_id, exc)
+            raise MediaError("bad_offer", "The offer could not be negotiated.") from exc
+        if self._sink is None:
+            dtls = primary_transport(self.pc)
+            if dtls is None:  # pragma: no cover - an accepted offer has an m-line
+                raise MediaError("bad_offer", "The offer has no transport.")
+            intercept_publisher_media(dtls, self.on_rtp, self._on_sender_report)
+            self._sink = RtpSink(dtls)
+        added, ended = self._apply(offer, payload_types)
+        self.offer = offer
+        return self.pc.localDescription.sdp, added, ended
+
+    def _keep_codecs(self, offer: PublisherOffer) -> dict[str, int]:
+        wanted = offer.by_mid()
+        payload_types: dict[str, int] = {}
+        for transceiver in self.pc.getTransceivers():
+            track = wanted.get(transceiver.mid or "")
+            if track is None:
+                continue
+            payload_type = keep_codec(transceiver, CODEC_OF_KIND[track.kind])
+            if payload_type is None:
+                raise MediaError(
+                    "codec_unsupported",
+                    f"m-line {track.mid!r} must offer {CODEC_OF_KIND[track.kind]}.",
+                )
+            payload_types[track.mid] = payload_type
+            self._rtcp_ssrc[track.mid] = rtcp_ssrc(transceiver)
+        return payload_types
+
+    def _apply(
+        self, offer: PublisherOffer, payload_types: dict[str, int]
+    ) -> tuple[list[PublishedTrack], list[PublishedTrack]]:
+        offered = offer.by_mid()
+        ended = [track for mid, track in self.tracks.items() if mid not in offered]
+        for track in ended:
+            self._end(track)
+        added: list[PublishedTrack] = []
+        for mid, wanted in offered.items():
+            existing = self.tracks.get(mid)
+            if existing is None:
+                track = self._new_track(wanted, payload_types[mid])
+                self.tracks[mid] = track
+                added.append(track)
+            else:
+                track = existing
+                track.payload_type = payload_types[mid]
+            self._by_ssrc = {ssrc: t for ssrc, t in self._by_ssrc.items() if t is not track}
+            assert wanted.ssrc is not None
+            self._by_ssrc[wanted.ssrc] = track
+        return added, ended
+
+    def _new_track(self, wanted: OfferedTrack, payload_type: int) -> PublishedTrack:
+        assert wanted.ssrc is not None
+        media_ssrc, sender_ssrc = wanted.ssrc, self._rtcp_ssrc[wanted.mid]
+
+        def send_pli() -> bool:
+            sink = self._sink
+            return sink is not None and sink.send_rtcp(build_pli(sender_ssrc, media_ssrc))
+
+        return PublishedTrack(
+            self.participant_id,
+            wanted.source,
+            wanted.kind,
+            self._gate_of(wanted.source),
+            payload_type,
+            KeyframeRequester(send_pli, self._keyframe_interval),
+            self._replay_limit,
+            self._on_first_packet,
+        )
+
+    def _end(self, track: PublishedTrack) -> None:
+        track.end()
+        self.tracks = {mid: t for mid, t in self.tracks.items() if t is not track}
+        self._by_ssrc = {ssrc: t for ssrc, t in self._by_ssrc.items() if t is not track}
+
+    def end_all(self) -> list[PublishedTrack]:
+        """Stop forwarding every track of this connection at once; returns them."""
+        ended = list(self.tracks.values())
+        self._by_ssrc = {}
+        for track in ended:
+            track.end()
+        self.tracks = {}
+        return ended
+
+    # ------------------------------------------------------------------ media
+
+    def on_rtp(self, data: bytes) -> None:
+        fields = parse_rtp(data)
+        if fields is None:
+            return
+        track = self._by_ssrc.get(fields.ssrc)
+        if track is None:
+            self.unknown_packets += 1  # RTX, probes, or an SSRC never declared
+            return
+        track.on_rtp(fields)
+
+    def _on_sender_report(self, ssrc: int, ntp_timestamp: int, rtp_timestamp: int) -> None:
+        track = self._by_ssrc.get(ssrc)
+        if track is not None:
+            track.on_sender_report(ntp_timestamp, rtp_timestamp)
+
+    def track_of(self, source: Source) -> PublishedTrack | None:
+        for track in self.tracks.values():
+            if track.source is source:
+                return track
+        return None

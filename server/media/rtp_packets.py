@@ -1,0 +1,143 @@
+"""RTP and RTCP bytes, read and written with ``struct``: no aiortc, no parsing objects.
+
+The forwarder never builds an ``RtpPacket``: aiortc's pure-Python parse costs as
+much as the SRTP crypto (performance-research 3.1). It reads the fixed header,
+skips CSRCs and the extension block (RFC 3550 5.1, 5.3.1) and rewrites the
+12-byte header per subscriber. VP8 is read only at the start of a frame, to find
+keyframes (RFC 7741 4.2-4.3, 9.1).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+__all__ = [
+    "RTP_HEADER",
+    "RtpFields",
+    "Vp8Start",
+    "build_pli",
+    "parse_rtp",
+    "vp8_depayload",
+    "vp8_frame_start",
+]
+
+RTP_HEADER = struct.Struct("!BBHII")
+_SEQ_TS_SSRC = struct.Struct("!HII")
+_PSFB = struct.Struct("!BBHII")
+
+# RFC 4585 6.1: PSFB is RTCP packet type 206; FMT 1 is PLI (6.3.1).
+RTCP_PSFB = 206
+PSFB_PLI = 1
+
+
+class RtpFields(NamedTuple):
+    """What the forwarder needs from one RTP packet; ``body`` is the payload (and padding)."""
+
+    ssrc: int
+    payload_type: int
+    sequence_number: int
+    timestamp: int
+    marker: bool
+    padding: bool
+    body: bytes
+
+
+def parse_rtp(data: bytes) -> RtpFields | None:
+    """Read an RTP packet's header; None for a packet to drop (short, bad version, padding only).
+
+    The CSRC list and the header extension block are skipped: they carry the
+    publisher's header-extension ids (mid, abs-send-time ...), which mean
+    nothing on a subscriber's connection (RFC 8285 ids are per session).
+    """
+    size = len(data)
+    if size < 12:
+        return None
+    first = data[0]
+    if first >> 6 != 2:
+        return None
+    offset = 12 + 4 * (first & 0x0F)
+    if first & 0x10:
+        if size < offset + 4:
+            return None
+        offset += 4 + 4 * ((data[offset + 2] << 8) | data[offset + 3])
+    end = size
+    padding = bool(first & 0x20)
+    if padding:
+        end -= data[-1]
+    if end <= offset:
+        # RFC 3550 5.1: a packet of padding only (bandwidth probes) carries no media.
+        return None
+    second = data[1]
+    sequence_number, timestamp, ssrc = _SEQ_TS_SSRC.unpack_from(data, 2)
+    return RtpFields(
+        ssrc,
+        second & 0x7F,
+        sequence_number,
+        timestamp,
+        bool(second & 0x80),
+        padding,
+        data[offset:],
+    )
+
+
+class Vp8Start(NamedTuple):
+    """The start of a VP8 frame: whether it is a keyframe, and its size if it is."""
+
+    keyframe: bool
+    width: int
+    height: int
+
+
+def _vp8_descriptor_length(payload: bytes) -> int:
+    """Length of the VP8 payload descriptor (RFC 7741 4.2); ValueError if truncated."""
+    if not payload:
+        raise ValueError("empty VP8 payload")
+    length = 1
+    if payload[0] & 0x80:
+        if len(payload) < 2:
+            raise ValueError("truncated VP8 descriptor")
+        extension = payload[1]
+        length = 2
+        if extension & 0x80:  # I: picture id, 7 or 15 bits (M flag)
+            if len(payload) < 3:
+                raise ValueError("truncated VP8 picture id")
+            length += 2 if payload[2] & 0x80 else 1
+        if extension & 0x40:  # L: TL0PICIDX
+            length += 1
+        if extension & 0x30:  # T or K: TID/KEYIDX byte
+            length += 1
+    if length > len(payload):
+        raise ValueError("truncated VP8 descriptor")
+    return length
+
+
+def vp8_frame_start(payload: bytes) -> Vp8Start | None:
+    """Vp8Start if this packet starts a VP8 frame (S=1, partition 0), else None."""
+    if not payload or (payload[0] & 0x17) != 0x10:
+        return None
+    try:
+        offset = _vp8_descriptor_length(payload)
+    except ValueError:
+        return None
+    header = payload[offset : offset + 10]
+    if not header:
+        return None
+    # RFC 7741 4.3: P, the inverse keyframe flag, is the lowest bit of the first byte.
+    if header[0] & 0x01:
+        return Vp8Start(False, 0, 0)
+    if len(header) < 10 or header[3:6] != b"\x9d\x01\x2a":
+        return None
+    width = (header[6] | (header[7] << 8)) & 0x3FFF
+    height = (header[8] | (header[9] << 8)) & 0x3FFF
+    return Vp8Start(True, width, height)
+
+
+def vp8_depayload(payloads: list[bytes]) -> bytes:
+    """Concatenate the VP8 data of one frame's packets, descriptors removed."""
+    return b"".join(payload[_vp8_descriptor_length(payload) :] for payload in payloads)
+
+
+def build_pli(sender_ssrc: int, media_ssrc: int) -> bytes:
+    """An RTCP Picture Loss Indication (RFC 4585 6.3.1) asking media_ssrc for a keyframe."""
+    return _PSFB.pack(0x80 | PSFB_PLI, RTCP_PSFB, 2, sender_ssrc, media_ssrc)

@@ -1,0 +1,201 @@
+"""A participant's subscribing connection: the server offers, the client answers.
+
+Each forwarded track gets a ``sendonly`` transceiver whose sender never encodes
+(``aiortc_seam.idle_track``); the forwarder writes the rewritten packets on the
+connection's transport and the sender keeps its SSRC, SDP and RTCP. The offer
+always carries a data channel so that the connection exists (and connects)
+before anyone publishes, and a later track is forwarded as soon as its
+renegotiation completes.
+
+Tracks that end are stopped at once (``PublishedTrack.end`` drops every
+subscriber); the next offer marks their m-lines ``inactive``. m-lines are not
+reused, so a long meeting's offers grow by one m-line per track ever forwarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+
+from .aiortc_seam import (
+    ForwardedSender,
+    RtpSink,
+    idle_track,
+    negotiated_payload_type,
+    primary_transport,
+)
+from .errors import MediaError
+from .events import Source
+from .forwarder import DownTrack, PublishedTrack
+from .publisher import CODEC_OF_KIND
+
+__all__ = ["SubscribedTrack", "SubscriberConnection", "SubscriberOffer"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribedTrack:
+    """Which participant's which source an m-line of a subscriber offer carries."""
+
+    mid: str
+    participant_id: str
+    source: Source
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberOffer:
+    """An offer for a subscribing connection and the tracks its active m-lines carry."""
+
+    sdp: str
+    tracks: tuple[SubscribedTrack, ...]
+
+
+class _Slot:
+    __slots__ = ("down", "track", "transceiver")
+
+    def __init__(self, transceiver: RTCRtpTransceiver, track: PublishedTrack) -> None:
+        self.transceiver = transceiver
+        self.track = track
+        self.down: DownTrack | None = None
+
+
+class SubscriberConnection:
+    """One participant's subscribing RTCPeerConnection and the tracks forwarded on it."""
+
+    def __init__(self, participant_id: str, connect_timeout: float) -> None:
+        self.participant_id = participant_id
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.createDataChannel("meetwarden")
+        self.connected = asyncio.Event()
+        self.lock = asyncio.Lock()
+        self.dirty = False
+        self.closed = False
+        self._slots: list[_Slot] = []
+        self._sink: RtpSink | None = None
+        self._connect_timeout = connect_timeout
+        self._attach_tasks: set[asyncio.Task[None]] = set()
+
+        @self.pc.on("connectionstatechange")
+        def on_state() -> None:
+            if self.pc.connectionState == "connected":
+                self.connected.set()
+
+    # ------------------------------------------------------------------ offers
+
+    def forwarded_tracks(self) -> set[PublishedTrack]:
+        return {slot.track for slot in self._slots if not slot.track.ended}
+
+    async def make_offer(self, wanted: list[PublishedTrack]) -> SubscriberOffer:
+        """Offer the ``wanted`` tracks: add m-lines for new ones, deactivate ended ones."""
+        present = {slot.track for slot in self._slots}
+        for slot in self._slots:
+            if slot.track.ended and slot.transceiver.direction != "inactive":
+                self._detach(slot)
+                slot.transceiver.direction = "inactive"
+                await slot.transceiver.sender.stop()
+        for track in wanted:
+            if track in present or track.ended:
+                continue
+            transceiver = self.pc.addTransceiver(idle_track(track.kind), direction="sendonly")
+            mime = CODEC_OF_KIND[track.kind].lower()
+            transceiver.setCodecPreferences(
+                [
+                    codec
+                    for codec in RTCRtpSender.getCapabilities(track.kind).codecs
+                    if codec.mimeType.lower() == mime
+                ]
+            )
+            self._slots.append(_Slot(transceiver, track))
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        tracks = tuple(
+            SubscribedTrack(
+                slot.transceiver.mid or "",
+                slot.track.participant_id,
+                slot.track.source,
+                slot.track.kind,
+            )
+            for slot in self._slots
+            if slot.transceiver.direction == "sendonly"
+        )
+        return SubscriberOffer(self.pc.localDescription.sdp, tracks)
+
+    async def apply_answer(self, answer_sdp: str) -> None:
+        """Take the client's answer; forwarding of new m-lines starts once connected."""
+        if self.pc.signalingState != "have-local-offer":
+            raise MediaError("unexpected_answer", "There is no offer waiting for an answer.")
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+        except Exception as exc:  # V4: aiortc raises many types on a bad answer
+            logger.info("answer of %s failed in aiortc: %r", self.participant_id, exc)
+            raise MediaError("bad_answer", "The answer could not be negotiated.") from exc
+        if self._sink is None:
+            dtls = primary_transport(self.pc)
+            if dtls is None:  # pragma: no cover - the offer always has a data channel
+                raise MediaError("bad_answer", "The answer has no transport.")
+            self._sink = RtpSink(dtls)
+        for slot in self._slots:
+            if (
+                slot.down is None
+                and not slot.track.ended
+                and slot.transceiver.direction == "sendonly"
+            ):
+                self._prepare(slot)
+        task = asyncio.create_task(self._attach_when_connected())
+        self._attach_tasks.add(task)
+        task.add_done_callback(self._attach_tasks.discard)
+
+    def _prepare(self, slot: _Slot) -> None:
+        payload_type = negotiated_payload_type(slot.transceiver)
+        if payload_type is None or self._sink is None:
+            return
+        sender = ForwardedSender(slot.transceiver.sender)
+        down = DownTrack(
+            self.participant_id, self._sink, sender, payload_type, slot.track.kind == "video"
+        )
+        track = slot.track
+        sender.intercept_feedback(
+            lambda lost: track.on_nack(down, lost),
+            track.keyframes.request,
+        )
+        slot.down = down
+
+    async def _attach_when_connected(self) -> None:
+        try:
+            await asyncio.wait_for(self.connected.wait(), self._connect_timeout)
+        except TimeoutError:
+            logger.info("subscriber %s did not connect in time", self.participant_id)
+            return
+        if self.closed:
+            return
+        for slot in self._slots:
+            down = slot.down
+            if down is not None and not slot.track.ended and down not in slot.track.downs:
+                slot.track.add_down(down)
+
+    # ------------------------------------------------------------------ teardown
+
+    def _detach(self, slot: _Slot) -> None:
+        if slot.down is not None:
+            slot.track.remove_down(slot.down)
+
+    def stop_forwarding(self) -> None:
+        """Stop every stream to this subscriber at once (no await between them)."""
+        self.closed = True
+        for slot in self._slots:
+            self._detach(slot)
+        for task in self._attach_tasks:
+            task.cancel()
+
+    def downs(self) -> list[tuple[PublishedTrack, DownTrack]]:
+        return [(slot.track, slot.down) for slot in self._slots if slot.down is not None]

@@ -1,0 +1,1 @@
+"""The meeting runtime: the one writer of a meeting's state, one event at a time."""

@@ -1,0 +1,60 @@
+"""The audit log's writer: every decision, in order, off the meeting's hot path.
+
+Entries are queued by the runtime as decisions are made and written in
+batches; readers call ``flush`` first so they see everything decided so far.
+Passwords never reach it: events carry only whether a password was right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from meetwarden.server.store import AuditEntry, Store
+
+__all__ = ["AuditWriter"]
+
+log = logging.getLogger("meetwarden.audit")
+BATCH = 200
+
+
+class AuditWriter:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._queue: asyncio.Queue[AuditEntry] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="audit-writer")
+
+    def append(self, entry: AuditEntry) -> None:
+        self._idle.clear()
+        self._queue.put_nowait(entry)
+
+    async def flush(self) -> None:
+        """Returns once every entry appended so far is stored."""
+        while not (self._queue.empty() and self._idle.is_set()):
+            self._idle.clear()
+            await self._idle.wait()
+
+    async def _run(self) -> None:
+        while True:
+            entries = [await self._queue.get()]
+            while len(entries) < BATCH and not self._queue.empty():
+                entries.append(self._queue.get_nowait())
+            try:
+                await self._store.append_audit(entries)
+            except Exception:  # the meeting goes on; the failure is logged loudly
+                log.exception("could not write %d audit entries", len(entries))
+            if self._queue.empty():
+                self._idle.set()
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

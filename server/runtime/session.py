@@ -1,0 +1,53 @@
+"""One participant's connection as the runtime sees it: an outbox and a way to close.
+
+The runtime never waits on a slow client: messages go to a bounded outbox
+that the socket's writer drains; a client that falls that far behind is
+closed (CLOSE_POLICY) rather than allowed to hold the meeting up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import BaseModel
+
+from meetwarden.client_sdk.protocol import CLOSE_POLICY, encode
+
+__all__ = ["Session"]
+
+OUTBOX_LIMIT = 1000
+
+
+class Session:
+    def __init__(self, participant_id: str, *, device_id: str, device_token: str) -> None:
+        self.participant_id = participant_id
+        self.device_id = device_id
+        self.device_token = device_token
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    @property
+    def closing(self) -> bool:
+        return self.close_code is not None
+
+    def send(self, message: BaseModel) -> None:
+        if self.closing:
+            return
+        try:
+            self.outbox.put_nowait(encode(message))
+        except asyncio.QueueFull:
+            self.close(CLOSE_POLICY, "too slow to read; reconnect")
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Ask the writer to close the socket once what was sent before is delivered."""
+        if self.closing:
+            return
+        self.close_code, self.close_reason = code, reason[:123]
+        try:
+            self.outbox.put_nowait(None)
+        except asyncio.QueueFull:
+            # The writer finds the code set when it next wakes; drop the backlog to wake it.
+            while not self.outbox.empty():
+                self.outbox.get_nowait()
+            self.outbox.put_nowait(None)

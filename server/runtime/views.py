@@ -1,0 +1,70 @@
+"""What each person is shown, derived from the engine's state.
+
+A waiting participant learns nothing about the meeting: none of these views
+is ever sent to someone who is not admitted, except their own ``SelfState``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from meetwarden.client_sdk.protocol import (
+    GrantInfo,
+    MeetingInfo,
+    RosterEntry,
+    SelfState,
+    WaitingEntry,
+)
+from meetwarden.policies.model import Policy
+from meetwarden.policies.state import MeetingState, Participant
+
+__all__ = ["meeting_info", "roster", "self_state", "waiting_list"]
+
+
+def roster(state: MeetingState) -> list[RosterEntry]:
+    return [
+        RosterEntry(
+            id=p.id,
+            name=p.name,
+            role=p.role,
+            muted=p.muted,
+            hand_raised=p.hand_raised,
+            publishing=sorted(p.open_gates),
+        )
+        for p in state.participants.values()
+        if p.admitted
+    ]
+
+
+def waiting_list(state: MeetingState, wall: Callable[[float], float]) -> list[WaitingEntry]:
+    return [
+        WaitingEntry(id=p.id, name=p.name, waiting_since=wall(p.joined_at))
+        for p in state.participants.values()
+        if not p.admitted
+    ]
+
+
+def may_unmute_now(policy: Policy, person: Participant) -> bool:
+    return not person.muted or person.is_host or policy.audio.unmute == "self" or person.may_unmute
+
+
+def self_state(policy: Policy, person: Participant, wall: Callable[[float], float]) -> SelfState:
+    return SelfState(
+        participant_id=person.id,
+        name=person.name,
+        role=person.role,
+        muted=person.muted,
+        may_unmute=may_unmute_now(policy, person),
+        hand_raised=person.hand_raised,
+        grants=[GrantInfo(kind=g.kind, expires_at=wall(g.expires_at)) for g in person.grants],
+        publishing=sorted(person.open_gates),
+        camera=person.camera,
+    )
+
+
+def meeting_info(
+    meeting_id: str, policy: Policy, state: MeetingState, revision: int
+) -> MeetingInfo:
+    return MeetingInfo(
+        meeting_id=meeting_id, name=policy.name, locked=state.locked, policy_revision=revision
+    )

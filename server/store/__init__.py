@@ -1,0 +1,28 @@
+"""Persistence: meetings, their policy versions, bans, invites and the append-only audit log.
+
+SQLAlchemy 2 (async) over SQLite (the default, one file) or PostgreSQL (by
+URL); the schema is migrated with alembic when the store opens.
+
+- ``records``: the frozen values the store takes and returns;
+- ``store``: :class:`Store`, every operation one transaction;
+- ``errors``: :class:`StoreError` and its two subclasses;
+- ``database``: URLs, engines, SQLite's settings, readable connection errors;
+- ``tables``: the schema as metadata; ``audit``: the audit log's rows and filters;
+- ``migrating`` and ``migrations/``: the packaged alembic migrations.
+"""
+
+from .errors import RecordExistsError, RecordNotFoundError, StoreError
+from .records import AuditEntry, IdentityKind, InviteRecord, MeetingRecord, PolicyVersion
+from .store import Store
+
+__all__ = [
+    "AuditEntry",
+    "IdentityKind",
+    "InviteRecord",
+    "MeetingRecord",
+    "PolicyVersion",
+    "RecordExistsError",
+    "RecordNotFoundError",
+    "Store",
+    "StoreError",
+]

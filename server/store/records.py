@@ -1,0 +1,89 @@
+"""What the store keeps, as frozen values: meetings, policy versions, invites, audit entries.
+
+These are plain dataclasses so that the meeting runtime and the REST layer
+never hold a database row or a session: a record is read, copied out and the
+connection goes back to the pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = [
+    "AuditEntry",
+    "IdentityKind",
+    "InviteRecord",
+    "MeetingRecord",
+    "PolicyVersion",
+]
+
+IdentityKind = Literal["ban", "must_wait"]
+"""A banned identity is refused; a ``must_wait`` one may not bypass the waiting room again."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRecord:
+    """A meeting as stored, with the policy document in force."""
+
+    id: str
+    name: str
+    created_at: float
+    ended_at: float | None
+    locked: bool
+    password_hash: str | None
+    policy_revision: int
+    policy_document: str
+    """JSON text of the policy in force (revision ``policy_revision``)."""
+    host_key: str
+    """Random id that host tokens name; rotating it would invalidate them."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """One revision of a meeting's policy; every revision is kept."""
+
+    meeting_id: str
+    revision: int
+    document: str
+    sha256: str
+    """Hex SHA-256 of ``document`` encoded as UTF-8 (what audit entries can cite)."""
+    created_at: float
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRecord:
+    """An invite token's server-side record, named by the token's ``jti`` claim."""
+
+    jti: str
+    meeting_id: str
+    role: str
+    created_at: float
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One decision of the engine as the meeting runtime applied it.
+
+    ``event`` is the event as JSON (secrets already erased by the caller) and
+    ``effects`` the effects applied. ``id`` is ``None`` until the entry is
+    appended; the store assigns increasing ids.
+    """
+
+    meeting_id: str
+    at: float
+    decision_id: str
+    policy_revision: int
+    event_type: str
+    event: dict[str, Any]
+    allowed: bool
+    reason: str
+    rule: str
+    message: str
+    actor: str | None
+    participant: str | None
+    effects: list[dict[str, Any]]
+    id: int | None = None

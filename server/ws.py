@@ -1,0 +1,276 @@
+"""The participant WebSocket: one socket per participant, hardened against bad input.
+
+Every message is size-capped (well under a megabyte), parsed strictly
+(duplicate keys refused: Jitsi JSA-2023-0001 forwarded the type a second key
+named), validated against the wire protocol, and rate-limited. Bad input gets
+an ``error`` with a stable code, or a close code when it persists; never a
+traceback, never an effect on another meeting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnect
+
+from meetwarden.client_sdk import protocol as wire
+from meetwarden.policies.decision import Decision
+from meetwarden.policies.errors import PolicyError
+from meetwarden.policies.events import Left, PolicyUpdateRequested
+from meetwarden.policies.jsonload import parse_json
+from meetwarden.policies.loading import validate_policy
+
+from .ratelimit import TokenBucket
+from .runtime.joining import join
+from .runtime.meeting import MeetingRuntime
+from .runtime.registry import Registry
+from .runtime.requests import event_for
+from .runtime.session import Session
+
+__all__ = ["router"]
+
+log = logging.getLogger("meetwarden.ws")
+router = APIRouter()
+
+JOIN_TIMEOUT = 15.0
+MAX_DEPTH = 16
+MALFORMED_LIMIT = 20
+RATE, BURST = 10.0, 40.0
+FLOOD_LIMIT = 200  # refused messages before the socket is closed
+
+
+class _ClosedError(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+class _Reader:
+    """Reads one valid protocol message at a time; answers bad ones with an error."""
+
+    def __init__(self, websocket: WebSocket, reply: Any) -> None:
+        self.websocket = websocket
+        self.reply = reply
+        self.malformed = 0
+
+    def _bad(self, code: str, message: str) -> None:
+        self.malformed += 1
+        self.reply(wire.Error(code=code, message=message))
+        if self.malformed > MALFORMED_LIMIT:
+            raise _ClosedError(wire.CLOSE_INVALID_DATA, "too many malformed messages")
+
+    async def next(self) -> Any:
+        while True:
+            try:
+                frame = await self.websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return None
+            if frame["type"] == "websocket.disconnect":
+                return None
+            text = frame.get("text")
+            if text is None:
+                raise _ClosedError(
+                    wire.CLOSE_UNSUPPORTED, "binary frames are not part of this protocol"
+                )
+            if len(text) > wire.MAX_MESSAGE_BYTES:
+                raise _ClosedError(wire.CLOSE_TOO_BIG, "message too large")
+            try:
+                value = parse_json(text, max_bytes=wire.MAX_MESSAGE_BYTES, max_depth=MAX_DEPTH)
+            except PolicyError as error:
+                issue = error.issues[0]
+                self._bad(
+                    "malformed", f"not a valid message: {issue.pointer} {issue.message}".strip()
+                )
+                continue
+            if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+                self._bad("malformed", "a message is a JSON object with a string 'type'")
+                continue
+            try:
+                return wire.CLIENT_ADAPTER.validate_python(value)
+            except ValidationError as error:
+                first = error.errors()[0]
+                if first["type"] == "union_tag_invalid":
+                    self._bad("unknown_type", f"unknown message type {value['type'][:40]!r}")
+                else:
+                    where = "/".join(str(p) for p in first["loc"][1:])
+                    self._bad("invalid", f"{value['type'][:40]}: {where}: {first['msg']}")
+
+
+def _origin_allowed(websocket: WebSocket) -> bool:
+    """Refuses cross-site sockets (CSWSH): a browser's Origin must be this server."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser (bots, the SDK)
+    allowed = websocket.app.state.allowed_origins
+    host = websocket.headers.get("host", "")
+    return urlsplit(origin).netloc == host or origin in allowed
+
+
+async def _writer(websocket: WebSocket, session: Session) -> None:
+    with contextlib.suppress(Exception):
+        while True:
+            text = await session.outbox.get()
+            if text is None:
+                await websocket.close(session.close_code or wire.CLOSE_NORMAL, session.close_reason)
+                return
+            await websocket.send_text(text)
+
+
+async def _handle(runtime: MeetingRuntime, session: Session, message: Any) -> bool:
+    """Acts on one request; False when the socket should end (the participant left)."""
+    me = session.participant_id
+    if isinstance(message, wire.Join):
+        session.send(
+            wire.Error(ref=message.id, code="already_joined", message="You already joined.")
+        )
+        return True
+    if isinstance(message, wire.Publish | wire.StopPublish | wire.SubscribeAnswer):
+        session.send(
+            wire.Error(
+                ref=message.id, code="media_unavailable", message="This server runs without media."
+            )
+        )
+        return True
+    if isinstance(message, wire.UpdatePolicy):
+        try:
+            policy = validate_policy(message.policy)
+        except PolicyError as error:
+            count = len(error.issues)
+            session.send(
+                wire.Result(
+                    ref=message.id,
+                    allowed=False,
+                    reason="policy_invalid",
+                    rule=error.issues[0].pointer,
+                    message=f"The policy has {count} error{'s' if count > 1 else ''}; "
+                    "the old one stays in force.",
+                    errors=[issue.to_json() for issue in error.issues],
+                )
+            )
+            return True
+        event: Any = PolicyUpdateRequested(actor=me, policy=policy)
+        context: dict[str, Any] = {"policy_document": message.policy, "by": me}
+    else:
+        mapped = event_for(message, me)
+        if mapped is None:
+            session.send(
+                wire.Error(ref=message.id, code="unsupported", message="Not supported here.")
+            )
+            return True
+        event, context = mapped
+
+    def reply(decision: Decision) -> None:
+        session.send(
+            wire.Result(
+                ref=message.id,
+                allowed=decision.allowed,
+                reason=decision.reason.value,
+                rule=decision.rule,
+                message=decision.message,
+            )
+        )
+
+    await runtime.submit(event, context=context, reply=reply)
+    return not isinstance(message, wire.Leave)
+
+
+@router.websocket("/ws/meetings/{meeting_id}")
+async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
+    if not _origin_allowed(websocket):
+        await websocket.close(wire.CLOSE_POLICY, "cross-site connection refused")
+        return
+    registry: Registry = websocket.app.state.registry
+    await websocket.accept()
+    pending: list[Any] = []
+    reader = _Reader(websocket, pending.append)
+    session: Session | None = None
+    runtime: MeetingRuntime | None = None
+    writer: asyncio.Task[None] | None = None
+    try:
+        first = await _first_message(websocket, reader, pending)
+        if first is None:
+            return
+        client = websocket.client.host if websocket.client else "unknown"
+        result = await join(registry, meeting_id, first, client)
+        if result.refusal is not None or result.session is None or result.runtime is None:
+            refusal = result.refusal or wire.JoinRefused(reason="join_failed", rule="", message="")
+            await websocket.send_text(wire.encode(refusal))
+            await websocket.close(wire.CLOSE_JOIN_REFUSED, refusal.reason)
+            return
+        session, runtime = result.session, result.runtime
+        reader.reply = session.send
+        writer = asyncio.create_task(_writer(websocket, session))
+        bucket, refused = TokenBucket(RATE, BURST), 0
+        while not session.closing:
+            message = await reader.next()
+            if message is None or session.closing:
+                break
+            if not bucket.take():
+                refused += 1
+                session.send(
+                    wire.Error(code="rate_limited", message="Slow down: too many messages.")
+                )
+                if refused > FLOOD_LIMIT:
+                    session.close(wire.CLOSE_POLICY, "message flood")
+                continue
+            if not await _handle(runtime, session, message):
+                break
+    except _ClosedError as closed:
+        if session is not None:
+            session.close(closed.code, closed.reason)
+        else:
+            with contextlib.suppress(Exception):
+                await websocket.close(closed.code, closed.reason)
+    except Exception:
+        log.exception("socket for meeting %s failed", meeting_id)
+    finally:
+        await _finish(runtime, session, writer)
+
+
+async def _first_message(
+    websocket: WebSocket, reader: _Reader, pending: list[Any]
+) -> wire.Join | None:
+    """The join, within JOIN_TIMEOUT; errors before it are sent straight away."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + JOIN_TIMEOUT
+    while True:
+        try:
+            message = await asyncio.wait_for(reader.next(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            await websocket.close(wire.CLOSE_POLICY, "no join message in time")
+            return None
+        finally:
+            for reply in pending:
+                await websocket.send_text(wire.encode(reply))
+            pending.clear()
+        if message is None:
+            return None
+        if isinstance(message, wire.Join):
+            return message
+        await websocket.send_text(
+            wire.encode(
+                wire.Error(
+                    ref=getattr(message, "id", None), code="not_joined", message="Send join first."
+                )
+            )
+        )
+
+
+async def _finish(runtime: MeetingRuntime | None, session: Session | None, writer: Any) -> None:
+    if runtime is not None and session is not None:
+        pid = session.participant_id
+        if runtime.sessions.get(pid) is session and runtime.state.get(pid) is not None:
+            with contextlib.suppress(Exception):
+                await runtime.submit(Left(participant=pid))
+        if runtime.sessions.get(pid) is session:
+            runtime.detach(pid)
+        session.close(wire.CLOSE_NORMAL, "bye")
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer, 5)

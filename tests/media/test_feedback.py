@@ -1,0 +1,110 @@
+"""RTCP feedback: NACKs answered from the cache, PLIs forwarded to the publisher, rate-limited."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from typing import Any
+
+import pytest
+
+from meetwarden.server.media import CameraCheck, Source
+from meetwarden.server.media.synthetic import SyntheticVideoTrack
+
+from .conftest import Meeting, Subscriber, until
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+# No camera probes: they ask for keyframes too, and these tests count keyframe requests.
+QUIET = CameraCheck(probe_interval=3600.0)
+
+
+async def _video_meeting(meeting: Meeting) -> tuple[Any, Subscriber]:
+    meeting.plane.set_gate("alice", Source.CAMERA, True)
+    alice = meeting.publisher("alice")
+    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    await alice.publish()
+    bob = await meeting.subscriber("bob")
+    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 10, what="video")
+    return alice, bob
+
+
+async def _inbound_ssrc(bob: Subscriber) -> int:
+    for transceiver in bob.pc.getTransceivers():
+        if bob.tracks.get(transceiver.mid or "") == ("alice", Source.CAMERA):
+            for stats in (await transceiver.receiver.getStats()).values():
+                if stats.type == "inbound-rtp":
+                    return int(stats.ssrc)
+    raise AssertionError("bob has no inbound video")
+
+
+async def test_lost_packet_is_retransmitted_from_the_cache(make_meeting, decode_errors) -> None:
+    meeting: Meeting = make_meeting(camera_check=QUIET)
+    try:
+        _, bob = await _video_meeting(meeting)
+        ssrc = await _inbound_ssrc(bob)
+        # Lose one video packet on the wire to bob, before SRTP (whose replay check would
+        # otherwise reject the retransmission as a packet it already saw).
+        ice = bob.pc.getTransceivers()[0].receiver.transport.transport
+        original = ice._recv
+        lost: list[int] = []
+
+        async def lossy() -> bytes:
+            while True:
+                data = await original()
+                is_rtp = len(data) > 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223
+                if is_rtp and not lost and int.from_bytes(data[8:12], "big") == ssrc:
+                    lost.append(int.from_bytes(data[2:4], "big"))
+                    continue
+                return data
+
+        ice._recv = lossy
+        await until(lambda: bool(lost), what="a packet to lose")
+        await until(
+            lambda: meeting.plane.track_stats("alice", Source.CAMERA).packets_retransmitted >= 1,  # type: ignore[union-attr]
+            within=3,
+            what="the NACK answered from the cache",
+        )
+        video = bob.got("alice", Source.CAMERA)
+        frames = video.frames
+        await until(lambda: video.frames >= frames + 30, within=3, what="video goes on")
+        assert decode_errors.count == 0
+    finally:
+        await asyncio.wait_for(meeting.close(), 20)
+
+
+async def test_keyframe_requests_reach_the_publisher_rate_limited(make_meeting) -> None:
+    meeting: Meeting = make_meeting(camera_check=QUIET, keyframe_interval=0.5)
+    try:
+        alice, bob = await _video_meeting(meeting)
+        await asyncio.sleep(0.6)  # let the join's own keyframe request age past the limit
+        sender = alice.transceivers[Source.CAMERA].sender
+        received: list[float] = []
+        original = sender._send_keyframe
+
+        def count() -> None:
+            received.append(time.monotonic())
+            original()
+
+        sender._send_keyframe = count
+        ssrc = await _inbound_ssrc(bob)
+        receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.kind == "video")
+        before = meeting.plane.track_stats("alice", Source.CAMERA)
+        assert before is not None
+        started = time.monotonic()
+        for _ in range(20):  # a subscriber storming the publisher with PLIs
+            await receiver._send_rtcp_pli(ssrc)
+        await until(lambda: len(received) >= 1, within=1, what="the first PLI forwarded")
+        assert received[0] - started < 0.6  # at once, or at the end of the current interval
+        await until(lambda: time.monotonic() - started > 1.5, what="the storm's aftermath")
+        after = meeting.plane.track_stats("alice", Source.CAMERA)
+        assert after is not None
+        assert after.keyframe_requests - before.keyframe_requests >= 20
+        # 20 requests within one interval reach the publisher as at most two PLIs
+        # (one at once, one deferred), never closer together than the interval.
+        assert 1 <= len(received) <= 3
+        gaps = [b - a for a, b in itertools.pairwise(received)]
+        assert all(gap >= 0.45 for gap in gaps), gaps
+    finally:
+        await asyncio.wait_for(meeting.close(), 20)

@@ -1,0 +1,100 @@
+"""Sources are fixed by the server at negotiation; re-offers cannot relabel or duplicate them."""
+
+from __future__ import annotations
+
+import pytest
+
+from meetwarden.server.media import MediaError, Source, TrackEnded, TrackPublished
+from meetwarden.server.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
+
+from .conftest import Meeting, Publisher, until
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+async def _publishing(meeting: Meeting) -> Publisher:
+    alice = meeting.publisher("alice")
+    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    await alice.publish()
+    return alice
+
+
+async def _refused(meeting: Meeting, alice: Publisher, sources: dict[str, Source]) -> str:
+    offer = await alice.offer()
+    with pytest.raises(MediaError) as refused:
+        await meeting.plane.publish("alice", offer, sources)
+    return refused.value.code
+
+
+async def test_relabelling_a_camera_as_a_screen_is_refused(meeting: Meeting) -> None:
+    alice = await _publishing(meeting)
+    camera_mid = alice.transceivers[Source.CAMERA].mid
+    relabelled = {**alice.sources(), camera_mid: Source.SCREEN}
+    assert await _refused(meeting, alice, relabelled) == "source_changed"  # type: ignore[arg-type]
+
+
+async def test_a_second_track_of_the_same_source_is_refused(meeting: Meeting) -> None:
+    alice = await _publishing(meeting)
+    extra = alice.pc.addTransceiver(SyntheticVideoTrack(320, 240, 30), direction="sendonly")
+    offer = await alice.offer()
+    sources = {**alice.sources(), extra.mid: Source.CAMERA}
+    with pytest.raises(MediaError) as refused:
+        await meeting.plane.publish("alice", offer, sources)  # type: ignore[arg-type]
+    assert refused.value.code == "duplicate_source"
+
+
+async def test_kind_must_match_the_source(meeting: Meeting) -> None:
+    alice = meeting.publisher("alice")
+    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    offer = await alice.offer()
+    with pytest.raises(MediaError) as refused:
+        await meeting.plane.publish("alice", offer, {"0": Source.CAMERA})
+    assert refused.value.code == "kind_mismatch"
+
+
+async def test_a_track_the_server_did_not_ask_for_is_refused(meeting: Meeting) -> None:
+    alice = meeting.publisher("alice")
+    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    offer = await alice.offer()
+    with pytest.raises(MediaError) as refused:
+        await meeting.plane.publish("alice", offer, {"0": Source.MICROPHONE})
+    assert refused.value.code == "unknown_track"
+
+
+async def test_adding_a_screen_renegotiates_subscribers_and_is_forwarded_once_granted(
+    meeting: Meeting,
+) -> None:
+    plane = meeting.plane
+    plane.set_gate("alice", Source.CAMERA, True)
+    alice = await _publishing(meeting)
+    bob = await meeting.subscriber("bob")
+    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 5, what="camera")
+    alice.add(Source.SCREEN, SyntheticVideoTrack(320, 240, 15))
+    await alice.publish()
+    await until(lambda: bob.answered >= 2, what="bob's renegotiation")
+    await until(
+        lambda: TrackPublished("alice", Source.SCREEN) in meeting.observations, what="screen"
+    )
+    assert await bob.packets("alice", Source.SCREEN) == 0
+    plane.set_gate("alice", Source.SCREEN, True)
+    await until(lambda: bob.got("alice", Source.SCREEN).frames >= 5, within=3, what="screen")
+    # The share stops: the m-line goes inactive, the track ends, forwarding stops at once.
+    alice.transceivers[Source.SCREEN].direction = "inactive"
+    await alice.publish()
+    assert TrackEnded("alice", Source.SCREEN, "unpublished") in meeting.observations
+    assert plane.track_stats("alice", Source.SCREEN) is None
+
+
+async def test_closing_a_participant_stops_its_media_at_once(meeting: Meeting) -> None:
+    plane = meeting.plane
+    plane.set_gate("alice", Source.CAMERA, True)
+    await _publishing(meeting)
+    bob = await meeting.subscriber("bob")
+    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 5, what="camera")
+    await plane.close_participant("alice")
+    assert TrackEnded("alice", Source.CAMERA, "participant_closed") in meeting.observations
+    assert TrackEnded("alice", Source.MICROPHONE, "participant_closed") in meeting.observations
+    assert plane.track_stats("alice", Source.CAMERA) is None
+    assert not plane.gate_is_open("alice", Source.CAMERA)  # a rejoin starts closed again

@@ -1,0 +1,141 @@
+"""Header rewriting, VP8 keyframe detection and the packet cache, byte by byte."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from meetwarden.server.media.forwarder import DownTrack
+from meetwarden.server.media.packet_cache import CachedPacket, PacketCache
+from meetwarden.server.media.rtp_packets import build_pli, parse_rtp, vp8_frame_start
+
+KEYFRAME = bytes([0x90, 0x80, 0x05]) + bytes(
+    [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01]
+)
+INTER = bytes([0x90, 0x80, 0x06]) + bytes([0x11, 0x02, 0x00])
+MIDDLE = bytes([0x80, 0x80, 0x06]) + b"\x00" * 8
+
+
+def _rtp(seq: int, ts: int, payload: bytes, marker: bool = False, extension: bool = True) -> bytes:
+    first = 0x90 if extension else 0x80
+    header = struct.pack("!BBHII", first, (0x80 if marker else 0) | 97, seq, ts, 0x1234)
+    if extension:  # one-byte header extension block (RFC 8285): mid "0"
+        header += struct.pack("!HH", 0xBEDE, 1) + b"\x10\x30\x00\x00"
+    return header + payload
+
+
+def test_parse_skips_the_extension_block_and_reads_the_fields() -> None:
+    fields = parse_rtp(_rtp(7, 9000, KEYFRAME, marker=True))
+    assert fields is not None
+    assert (fields.ssrc, fields.payload_type, fields.sequence_number) == (0x1234, 97, 7)
+    assert fields.timestamp == 9000
+    assert fields.marker
+    assert fields.body == KEYFRAME
+
+
+def test_parse_drops_short_and_padding_only_packets() -> None:
+    assert parse_rtp(b"\x80" * 11) is None
+    assert parse_rtp(b"\x40" + b"\x00" * 20) is None  # version 1
+    padding_only = struct.pack("!BBHII", 0xA0, 97, 1, 1, 1) + b"\x00\x00\x00\x04"
+    assert parse_rtp(padding_only) is None
+
+
+def test_vp8_keyframe_and_size_are_read_from_the_first_packet_only() -> None:
+    start = vp8_frame_start(KEYFRAME)
+    assert start is not None
+    assert start.keyframe
+    assert (start.width, start.height) == (640, 480)
+    inter = vp8_frame_start(INTER)
+    assert inter is not None
+    assert not inter.keyframe
+    assert vp8_frame_start(MIDDLE) is None
+
+
+def test_pli_is_a_psfb_packet_of_three_words() -> None:
+    assert build_pli(1, 2) == bytes([0x81, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2])
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send_rtp(self, packet: bytes) -> bool:
+        self.sent.append(packet)
+        return True
+
+
+class _Sender:
+    ssrc = 0xABCD
+
+    def count(self, octets: int) -> None:
+        pass
+
+    def set_clock(self, ntp: int, rtp: int) -> None:
+        pass
+
+
+def _packet(seq: int, keyframe: bool = False) -> CachedPacket:
+    return CachedPacket(seq, seq * 3000, True, False, KEYFRAME if keyframe else INTER, keyframe)
+
+
+def _sequence_numbers(sink: _Sink) -> list[int]:
+    return [struct.unpack_from("!H", packet, 2)[0] for packet in sink.sent]
+
+
+def test_down_track_numbering_has_no_gap_when_the_gate_drops_packets() -> None:
+    sink = _Sink()
+    sender: Any = _Sender()
+    down = DownTrack("bob", sink, sender, 100, video=True)  # type: ignore[arg-type]
+    down.send(_packet(500))  # not a keyframe: a video subscriber starts on one
+    assert sink.sent == []
+    for seq in range(501, 505):
+        down.send(_packet(seq, keyframe=seq == 501))
+    down.resume()  # gate closed for 500 .. 999, opened again
+    down.send(_packet(1000))  # waits for a keyframe
+    for seq in range(1001, 1004):
+        down.send(_packet(seq, keyframe=seq == 1001))
+    numbers = _sequence_numbers(sink)
+    assert numbers == [(numbers[0] + i) & 0xFFFF for i in range(7)]
+    first = sink.sent[0]
+    assert first[1] & 0x7F == 100
+    assert struct.unpack_from("!I", first, 8)[0] == 0xABCD
+    assert first[0] == 0x80  # extension and CSRCs stripped
+
+
+def test_nack_is_mapped_back_through_the_resume() -> None:
+    sink = _Sink()
+    down = DownTrack("bob", sink, _Sender(), 100, video=True)  # type: ignore[arg-type]
+    cache = PacketCache(64)
+    for seq in (10, 11, 12, 40, 41):
+        packet = _packet(seq, keyframe=seq in (10, 40))
+        cache.add(packet)
+        if seq == 40:
+            down.resume()
+        down.send(packet)
+    numbers = _sequence_numbers(sink)
+    sink.sent.clear()
+    assert down.retransmit([numbers[1], numbers[3]], cache) == 2
+    assert _sequence_numbers(sink) == [numbers[1], numbers[3]]
+    assert [p[12:] for p in sink.sent] == [INTER, KEYFRAME]
+
+
+def test_cache_replays_from_the_newest_keyframe_within_the_limit() -> None:
+    cache = PacketCache(16)
+    for seq in range(65530, 65536):
+        cache.add(_packet(seq, keyframe=seq == 65532))
+    for seq in range(0, 3):
+        cache.add(_packet(seq))
+    run = cache.since_keyframe(limit=100)
+    assert run is not None
+    assert [p.sequence_number for p in run] == [
+        65532,
+        65533,
+        65534,
+        65535,
+        0,
+        1,
+        2,
+    ]
+    assert cache.since_keyframe(limit=5) is None
+    cache.clear()
+    assert cache.since_keyframe(limit=100) is None

@@ -1,0 +1,259 @@
+"""Fixtures for the store's tests: every test runs on a SQLite file and on a real PostgreSQL.
+
+The PostgreSQL server is started once per session from the Debian server
+binaries (see shared/notes/postgres-testing.md): ``initdb`` and ``pg_ctl`` as
+the ``postgres`` user when the tests run as root (both refuse root), on a
+temporary directory that user owns, on a free loopback port, with its Unix
+socket in that directory (``-k``) so that it never meets a system server.
+Durability is switched off (fsync and friends): the cluster is thrown away
+at the end. Each test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meetwarden.server.store import AuditEntry, MeetingRecord, Store
+
+_START_TIMEOUT = 30.0
+_POLL_INTERVAL = 0.05
+
+
+def _postgres_binaries() -> Path:
+    override = os.environ.get("MEETWARDEN_PG_BIN")
+    candidates = (
+        [Path(override)]
+        if override
+        else sorted(
+            Path("/usr/lib/postgresql").glob("*/bin"),
+            key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+            reverse=True,
+        )
+    )
+    for candidate in candidates:
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    pytest.fail(
+        "the PostgreSQL server binaries (initdb, pg_ctl) are not installed, and the store "
+        "tests run against a real PostgreSQL: run the test command from the README "
+        "(`make test`), which installs the Debian package postgresql, or "
+        "`apt-get install postgresql` (or set MEETWARDEN_PG_BIN to their directory)."
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    """A running throwaway PostgreSQL cluster on 127.0.0.1:``port``, user ``postgres``."""
+
+    binaries: Path
+    directory: Path
+    port: int
+    as_owner: list[str]
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def sql(self, statement: str) -> str:
+        """Run one statement in the ``postgres`` database with psql; return its output."""
+        result = subprocess.run(
+            [
+                str(self.binaries / "psql"),
+                *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres"),
+                *("-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def new_database(self) -> str:
+        """Create an empty database and return its URL."""
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        self.sql(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def log(self) -> str:
+        path = self.directory / "log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def ready(self) -> bool:
+        probe = subprocess.run(
+            [str(self.binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+            capture_output=True,
+            check=False,
+        )
+        return probe.returncode == 0
+
+    def pg_ctl(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.as_owner, str(self.binaries / "pg_ctl"), "-D", str(self.data), *arguments],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+
+def start_postgres() -> PostgresServer:
+    """Create a cluster in a new temporary directory, start it, return when it accepts."""
+    binaries = _postgres_binaries()
+    # Not under pytest's tmp_path: its parent is private to the user running the tests.
+    # In memory where there is a tmpfs: creating a database per test is then 5x faster.
+    shared_memory = Path("/dev/shm")
+    in_memory = shared_memory.is_dir() and os.access(shared_memory, os.W_OK)
+    directory = Path(
+        tempfile.mkdtemp(prefix="meetwarden-pg-", dir=shared_memory if in_memory else None)
+    )
+    as_owner: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.fail(
+                "the tests run as root and PostgreSQL refuses to: a `postgres` user is needed "
+                "(the Debian package postgresql creates it; run `make test` from the README)"
+            )
+        os.chown(directory, owner.pw_uid, owner.pw_gid)
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    server = PostgresServer(binaries, directory, _free_port(), as_owner)
+    init = subprocess.run(
+        [
+            *as_owner,
+            str(binaries / "initdb"),
+            *("-D", str(server.data), "-A", "trust", "-U", "postgres"),
+            *("-E", "UTF8", "--locale=C", "--no-sync"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if init.returncode != 0:
+        shutil.rmtree(directory, ignore_errors=True)
+        pytest.fail(f"initdb failed:\n{init.stdout}\n{init.stderr}")
+    options = (
+        f"-k {directory} -h 127.0.0.1 -p {server.port} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    started = server.pg_ctl("-o", options, "-l", str(directory / "log"), "-W", "start")
+    if started.returncode != 0:
+        stop_postgres(server)
+        pytest.fail(f"pg_ctl start failed:\n{started.stdout}\n{started.stderr}")
+    deadline = time.monotonic() + _START_TIMEOUT
+    while not server.ready():
+        if "FATAL" in server.log() or time.monotonic() > deadline:
+            log = server.log()
+            stop_postgres(server)
+            pytest.fail(f"PostgreSQL did not accept connections within {_START_TIMEOUT} s:\n{log}")
+        time.sleep(_POLL_INTERVAL)  # the pause between two readiness probes
+    return server
+
+
+def stop_postgres(server: PostgresServer) -> None:
+    """Stop the cluster (if it runs) and delete its directory."""
+    server.pg_ctl("-m", "immediate", "-w", "stop")
+    shutil.rmtree(server.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session, started on first use."""
+    server = start_postgres()
+    yield server
+    stop_postgres(server)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (the server's loop) through anyio's pytest plugin."""
+    return "asyncio"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database: a SQLite file not yet created, or a new PostgreSQL db."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'meetwarden.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """An open store on the test's database, closed at the end."""
+    opened = await Store.open(database_url)
+    yield opened
+    await opened.close()
+
+
+def _make_meeting(meeting_id: str = "meeting-1", **changes: Any) -> MeetingRecord:
+    """A meeting record with plausible values; keyword arguments replace fields."""
+    values: dict[str, Any] = {
+        "id": meeting_id,
+        "name": "Board meeting",
+        "created_at": 1_700_000_000.25,
+        "ended_at": None,
+        "locked": False,
+        "password_hash": None,
+        "policy_revision": 1,
+        "policy_document": '{"entry": {"waiting_room": "everyone"}}',
+        "host_key": f"host-key-of-{meeting_id}",
+    }
+    values.update(changes)
+    return MeetingRecord(**values)
+
+
+def _make_entry(meeting_id: str = "meeting-1", number: int = 0, **changes: Any) -> AuditEntry:
+    """An audit entry; ``number`` varies its time and decision id."""
+    values: dict[str, Any] = {
+        "meeting_id": meeting_id,
+        "at": 1_700_000_100.0 + number,
+        "decision_id": f"decision-{number}",
+        "policy_revision": 1,
+        "event_type": "JoinRequested",
+        "event": {"type": "JoinRequested", "name": "Ada Lovelace", "number": number},
+        "allowed": True,
+        "reason": "admitted",
+        "rule": "/entry/waiting_room",
+        "message": "Ada Lovelace was admitted.",
+        "actor": None,
+        "participant": "p-ada",
+        "effects": [{"type": "admit", "participant": "p-ada"}],
+    }
+    values.update(changes)
+    return AuditEntry(**values)
+
+
+@pytest.fixture
+def make_meeting() -> Callable[..., MeetingRecord]:
+    """Build a meeting record: ``make_meeting("id", locked=True)``."""
+    return _make_meeting
+
+
+@pytest.fixture
+def make_entry() -> Callable[..., AuditEntry]:
+    """Build an audit entry: ``make_entry("meeting-id", 3, reason="denied")``."""
+    return _make_entry

@@ -1,0 +1,208 @@
+"""The audit log: appended in order, filtered, and append-only in the database itself."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from meetwarden.server.store import (
+    AuditEntry,
+    MeetingRecord,
+    RecordNotFoundError,
+    Store,
+)
+
+pytestmark = pytest.mark.anyio
+
+MakeEntry = Callable[..., AuditEntry]
+
+
+@pytest.fixture
+async def meeting_id(store: Store, make_meeting: Callable[..., MeetingRecord]) -> str:
+    await store.create_meeting(make_meeting("m"))
+    await store.create_meeting(make_meeting("other"))
+    return "m"
+
+
+@pytest.fixture
+async def varied_log(store: Store, meeting_id: str, make_entry: MakeEntry) -> list[AuditEntry]:
+    """Seven entries of meeting "m" (one of "other" in between) differing in every filter."""
+    entries = [
+        make_entry("m", 0, participant="p-ada", actor=None),
+        make_entry("m", 1, participant="p-bob", actor="host", event_type="Admit"),
+        make_entry("m", 2, participant="p-eve", actor=None, allowed=False, reason="name_not_full"),
+        make_entry("other", 3, participant="p-ada", actor="p-ada"),
+        make_entry("m", 4, participant=None, actor="p-ada", event_type="Lock"),
+        make_entry(
+            "m",
+            5,
+            participant="p-eve",
+            actor="p-eve",
+            allowed=False,
+            reason="share_not_granted",
+            event_type="ShareRequested",
+        ),
+        make_entry("m", 6, participant="p-ada", actor="host", event_type="Mute"),
+        make_entry("m", 7, participant=None, actor=None, event_type="GrantExpired"),
+    ]
+    await store.append_audit(entries[:4])
+    await store.append_audit(entries[4:])
+    return entries
+
+
+def numbers(entries: list[AuditEntry]) -> list[int]:
+    """The ``number`` each test entry was made with (it is in the event)."""
+    return [entry.event["number"] for entry in entries]
+
+
+async def test_appended_entries_read_back_whole_with_increasing_ids(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    batch = [make_entry(meeting_id, number) for number in range(100)]
+    await store.append_audit(batch)
+    stored = await store.audit(meeting_id)
+    # Read back by id, the entries come in the order they were given.
+    assert [dataclasses.replace(entry, id=None) for entry in stored] == batch
+    ids = {entry.id for entry in stored if isinstance(entry.id, int)}
+    assert len(ids) == 100
+
+
+async def test_json_event_and_effects_round_trip_with_unicode_and_nesting(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    entry = make_entry(
+        meeting_id,
+        event={"name": "Zoë 主持人", "nested": {"list": [1, 2.5, None, True]}, "number": 0},
+        effects=[],
+    )
+    await store.append_audit([entry])
+    [stored] = await store.audit(meeting_id)
+    assert stored.event == entry.event
+    assert stored.effects == []
+
+
+async def test_later_batches_get_later_ids(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    for batch in range(3):
+        await store.append_audit([make_entry(meeting_id, batch * 10 + n) for n in range(3)])
+    assert numbers(await store.audit(meeting_id)) == [0, 1, 2, 10, 11, 12, 20, 21, 22]
+
+
+async def test_a_batch_naming_an_unknown_meeting_stores_nothing(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    batch = [make_entry(meeting_id, 0), make_entry("ghost", 1), make_entry(meeting_id, 2)]
+    with pytest.raises(RecordNotFoundError, match="'ghost'"):
+        await store.append_audit(batch)
+    assert await store.audit(meeting_id) == []
+
+
+async def test_an_entry_that_already_has_an_id_is_refused(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    with pytest.raises(ValueError, match="appended once"):
+        await store.append_audit([make_entry(meeting_id, 0, id=7)])
+    await store.append_audit([])
+    assert await store.audit(meeting_id) == []
+
+
+async def test_the_log_is_per_meeting(store: Store, varied_log: list[AuditEntry]) -> None:
+    assert numbers(await store.audit("m")) == [0, 1, 2, 4, 5, 6, 7]
+    assert numbers(await store.audit("other")) == [3]
+    assert await store.audit("ghost") == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"participant": "p-ada"}, [0, 4, 6]),  # as participant or as actor
+        ({"participant": "p-eve"}, [2, 5]),
+        ({"actor": "host"}, [1, 6]),
+        ({"actor": "p-ada"}, [4]),
+        ({"reason": "name_not_full"}, [2]),
+        ({"event_type": "ShareRequested"}, [5]),
+        ({"allowed": False}, [2, 5]),
+        ({"allowed": True}, [0, 1, 4, 6, 7]),
+        ({"since": 1_700_000_104.0}, [4, 5, 6, 7]),
+        ({"until": 1_700_000_104.0}, [0, 1, 2]),
+        ({"since": 1_700_000_101.0, "until": 1_700_000_106.0}, [1, 2, 4, 5]),
+        ({"limit": 2}, [0, 1]),
+        ({"limit": 0}, []),
+        ({"participant": "p-eve", "allowed": False, "reason": "share_not_granted"}, [5]),
+        ({"participant": "nobody"}, []),
+    ],
+    ids=lambda value: str(value) if isinstance(value, dict) else None,
+)
+async def test_each_filter_selects_what_it_names(
+    store: Store, varied_log: list[AuditEntry], filters: dict[str, object], expected: list[int]
+) -> None:
+    assert numbers(await store.audit("m", **filters)) == expected  # type: ignore[arg-type]
+
+
+async def test_pages_follow_on_with_after_id(store: Store, varied_log: list[AuditEntry]) -> None:
+    pages: list[list[int]] = []
+    last: int | None = None
+    while page := await store.audit("m", after_id=last, limit=3):
+        pages.append(numbers(page))
+        last = page[-1].id
+    assert pages == [[0, 1, 2], [4, 5, 6], [7]]
+
+
+async def test_a_negative_limit_is_refused(store: Store, meeting_id: str) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        await store.audit(meeting_id, limit=-1)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entries SET allowed = NOT allowed",
+        "UPDATE audit_entries SET reason = 'forged' WHERE decision_id = 'decision-0'",
+        "DELETE FROM audit_entries",
+        "DELETE FROM audit_entries WHERE decision_id = 'decision-1'",
+    ],
+)
+async def test_the_database_refuses_to_change_or_delete_audit_rows(
+    store: Store,
+    database_url: str,
+    meeting_id: str,
+    make_entry: MakeEntry,
+    statement: str,
+) -> None:
+    await store.append_audit([make_entry(meeting_id, n) for n in range(2)])
+    before = await store.audit(meeting_id)
+    engine = create_async_engine(database_url)
+    try:
+        with pytest.raises(DBAPIError, match="audit_entries is append-only"):
+            async with engine.begin() as connection:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+    assert await store.audit(meeting_id) == before
+
+
+async def test_postgresql_refuses_to_truncate_the_audit_log(
+    postgres_server: Any, make_meeting: Callable[..., MeetingRecord], make_entry: MakeEntry
+) -> None:
+    url = postgres_server.new_database()
+    store = await Store.open(url)
+    try:
+        await store.create_meeting(make_meeting("m"))
+        await store.append_audit([make_entry("m", 0)])
+        engine = create_async_engine(url)
+        try:
+            with pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"):
+                async with engine.begin() as connection:
+                    await connection.execute(text("TRUNCATE audit_entries"))
+        finally:
+            await engine.dispose()
+        assert len(await store.audit("m")) == 1
+    finally:
+        await store.close()
