@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the test suite needs; checked one by one, installed only when missing.
-SYSTEM_PACKAGES ?= python3-venv python3-dev gcc libmagic1 clamav-daemon
+SYSTEM_PACKAGES ?= python3-venv python3-dev gcc libmagic1 clamav-daemon postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/meetwarden policy explain policies/examples/board_meeting.json
+	$(VENV)/bin/meetwarden serve --host $(HOST) --port $(PORT) --data-dir data
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

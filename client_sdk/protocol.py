@@ -11,6 +11,17 @@ sentence (see docs/policy.md for the codes). A message the server cannot
 take gets an ``error`` with a stable ``code`` instead. Identity and role come
 from the server-side session only: no message carries who sent it.
 
+Media (WebRTC, non-trickle: gather ICE candidates before sending an SDP):
+an admitted participant sends ``publish`` with its offer and, for each m-line,
+the source it carries (microphone, camera, screen, screen_audio; the server
+fixes it at this negotiation and refuses a later relabelling); the server
+answers ``publish_answer`` with the policy's decision per new source. To add or
+drop a track, send ``publish`` again with the whole list. ``stop_publish`` ends
+a source (for a screen, the share and, by default, its grant). ``subscribe``
+asks for the others' media: the server sends ``subscribe_offer`` (now, and
+again whenever tracks come and go) and the client replies ``subscribe_answer``.
+Nothing is forwarded to or from anyone who is not admitted.
+
 A join that fails because the meeting does not exist, or because the password
 is missing or wrong, gets the same vague ``join_refused`` (reason
 ``join_failed``): the outside never learns which check failed.
@@ -215,6 +226,13 @@ class Publish(_Request):
     tracks: Annotated[list[TrackInfo], Field(max_length=8)]
 
 
+class Subscribe(_Request):
+    """Ready to receive media: the server answers with a ``subscribe_offer`` (and sends new
+    offers whenever the forwarded tracks change)."""
+
+    type: Literal["subscribe"] = "subscribe"
+
+
 class StopPublish(_Request):
     type: Literal["stop_publish"] = "stop_publish"
     source: Source
@@ -250,6 +268,7 @@ ClientMessage = Annotated[
     | UpdatePolicy
     | EndMeeting
     | Publish
+    | Subscribe
     | StopPublish
     | SubscribeAnswer,
     Field(discriminator="type"),
@@ -425,17 +444,44 @@ class Error(_Message):
     message: str
 
 
+class TrackDecision(_Message):
+    """The policy's decision on forwarding one published source."""
+
+    source: Source
+    allowed: bool
+    reason: str
+    rule: str
+    message: str
+
+
 class PublishAnswer(_Message):
+    """The server's answer to ``publish``, with the decision on each newly published source.
+
+    A source that is refused is still negotiated (its media reaches the server) but
+    nothing of it is forwarded; publish it again once allowed (after a grant, say).
+    """
+
     type: Literal["publish_answer"] = "publish_answer"
     ref: int | None = None
     sdp: str
+    decisions: list[TrackDecision] = []
+
+
+class OfferedTrack(_Message):
+    mid: str
+    participant: str
+    source: Source
+    kind: Literal["audio", "video"]
 
 
 class SubscribeOffer(_Message):
+    """The server's offer for the subscribing connection: answer with ``subscribe_answer``."""
+
     type: Literal["subscribe_offer"] = "subscribe_offer"
+    ref: int | None = None
     sdp: str
-    tracks: list[dict[str, str]] = []
-    """mid, participant and source of every track in the offer."""
+    tracks: list[OfferedTrack] = []
+    """Every track in the offer: its mid, whose it is, and its source."""
 
 
 class FileShared(_Message):

@@ -29,6 +29,7 @@ import pytest
 from meetwarden.server.store import AuditEntry, MeetingRecord, Store
 
 _START_TIMEOUT = 30.0
+_START_ATTEMPTS = 3
 _POLL_INTERVAL = 0.05
 
 
@@ -139,7 +140,7 @@ def start_postgres() -> PostgresServer:
             )
         os.chown(directory, owner.pw_uid, owner.pw_gid)
         as_owner = ["runuser", "-u", "postgres", "--"]
-    server = PostgresServer(binaries, directory, _free_port(), as_owner)
+    server = PostgresServer(binaries, directory, 0, as_owner)
     init = subprocess.run(
         [
             *as_owner,
@@ -154,22 +155,39 @@ def start_postgres() -> PostgresServer:
     if init.returncode != 0:
         shutil.rmtree(directory, ignore_errors=True)
         pytest.fail(f"initdb failed:\n{init.stdout}\n{init.stderr}")
-    options = (
-        f"-k {directory} -h 127.0.0.1 -p {server.port} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    started = server.pg_ctl("-o", options, "-l", str(directory / "log"), "-W", "start")
-    if started.returncode != 0:
-        stop_postgres(server)
-        pytest.fail(f"pg_ctl start failed:\n{started.stdout}\n{started.stderr}")
-    deadline = time.monotonic() + _START_TIMEOUT
-    while not server.ready():
-        if "FATAL" in server.log() or time.monotonic() > deadline:
+    for attempt in range(1, _START_ATTEMPTS + 1):
+        # Another test run may take the free port before this server binds it.
+        server.port = _free_port()
+        (directory / "log").unlink(missing_ok=True)
+        options = (
+            f"-k {directory} -h 127.0.0.1 -p {server.port} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        started = server.pg_ctl("-o", options, "-l", str(directory / "log"), "-W", "start")
+        if started.returncode != 0:
+            stop_postgres(server)
+            pytest.fail(f"pg_ctl start failed:\n{started.stdout}\n{started.stderr}")
+        problem = _wait_until_ready(server)
+        if problem is None:
+            return server
+        server.pg_ctl("-m", "immediate", "-w", "stop")
+        if problem != "port taken" or attempt == _START_ATTEMPTS:
             log = server.log()
             stop_postgres(server)
-            pytest.fail(f"PostgreSQL did not accept connections within {_START_TIMEOUT} s:\n{log}")
+            pytest.fail(f"PostgreSQL did not start: {problem}\n{log}")
+    raise AssertionError("unreachable")
+
+
+def _wait_until_ready(server: PostgresServer) -> str | None:
+    """Poll until the server accepts connections; None, or what went wrong."""
+    deadline = time.monotonic() + _START_TIMEOUT
+    while not server.ready():
+        if "could not create any TCP/IP sockets" in server.log():
+            return "port taken"
+        if time.monotonic() > deadline:
+            return f"no connection accepted within {_START_TIMEOUT} s"
         time.sleep(_POLL_INTERVAL)  # the pause between two readiness probes
-    return server
+    return None
 
 
 def stop_postgres(server: PostgresServer) -> None:
