@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the test suite needs; checked one by one, installed only when missing.
-SYSTEM_PACKAGES ?= python3-venv python3-dev gcc libmagic1 clamav-daemon postgresql
+SYSTEM_PACKAGES ?= python3-venv python3-dev gcc libmagic1 clamav-daemon postgresql chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000

@@ -18,9 +18,9 @@ import time
 import av
 from aiortc.codecs.vpx import Vp8Encoder
 
+from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 from meetwarden.server.media.camera_monitor import decode_picture
 from meetwarden.server.media.rtp_packets import vp8_depayload
-from meetwarden.server.media.synthetic import SyntheticVideoTrack
 
 
 async def frames(count: int) -> list[av.VideoFrame]:

@@ -28,16 +28,16 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 
+from meetwarden.client_sdk.synthetic import (
+    SyntheticAudioTrack,
+    SyntheticVideoTrack,
+    read_frame_number,
+)
 from meetwarden.server.media.aiortc_seam import (
     intercept_publisher_media,
     pin_vp8_bitrate,
     primary_transport,
     restrict_host_addresses,
-)
-from meetwarden.server.media.synthetic import (
-    SyntheticAudioTrack,
-    SyntheticVideoTrack,
-    read_frame_number,
 )
 
 BITRATE = 500_000

@@ -20,6 +20,7 @@ from .events import (
     ChatReceived,
     Denied,
     Event,
+    FileShared,
     GrantReceived,
     HandRaised,
     MeetingChanged,
@@ -34,6 +35,7 @@ from .events import (
     Waiting,
     WaitingListChanged,
 )
+from .files import DownloadedFile, SharedFile
 from .rest import CreatedMeeting, HostAPI, Invite
 
 __all__ = [
@@ -44,7 +46,9 @@ __all__ = [
     "CreatedMeeting",
     "Denied",
     "DismissedError",
+    "DownloadedFile",
     "Event",
+    "FileShared",
     "GrantReceived",
     "HandRaised",
     "HostAPI",
@@ -62,6 +66,7 @@ __all__ = [
     "Removed",
     "RosterChanged",
     "SelfChanged",
+    "SharedFile",
     "Unmuted",
     "Waiting",
     "WaitingListChanged",

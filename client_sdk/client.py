@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -22,12 +23,15 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from . import events as ev
+from . import files
 from . import protocol as wire
 from .errors import DismissedError, JoinRefusedError, PolicyRefusedError, ProtocolError
 
 __all__ = ["MeetingClient", "parse_join_link"]
 
+log = logging.getLogger("meetwarden.client")
 E = TypeVar("E", bound=ev.Event)
+R = TypeVar("R")
 BUFFER_LIMIT = 10_000
 
 
@@ -66,7 +70,9 @@ class MeetingClient:
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[wire.Result]] = {}
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._media: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._buffer: list[ev.Event] = []
         self._changed = asyncio.Condition()
         self._closed = asyncio.Event()
@@ -181,15 +187,18 @@ class MeetingClient:
         try:
             async for text in self._socket:
                 message = wire.SERVER_ADAPTER.validate_json(text)
-                if isinstance(message, wire.Result):
-                    future = self._pending.pop(message.ref or -1, None)
-                    if future is not None and not future.done():
+                ref = getattr(message, "ref", None)
+                if ref is not None and ref in self._pending:
+                    future = self._pending.pop(ref)
+                    if future.done():
+                        continue
+                    if isinstance(message, wire.Error):
+                        future.set_exception(ProtocolError(message.code, message.message))
+                    else:
                         future.set_result(message)
                     continue
-                if isinstance(message, wire.Error) and message.ref is not None:
-                    future = self._pending.pop(message.ref, None)
-                    if future is not None and not future.done():
-                        future.set_exception(ProtocolError(message.code, message.message))
+                if isinstance(message, wire.SubscribeOffer) and self._media is not None:
+                    self._spawn(self._answer_offer(message))
                     continue
                 self._take(message)
                 async with self._changed:
@@ -250,30 +259,48 @@ class MeetingClient:
         raise DismissedError(d.why, d.reason, d.rule, d.message)
 
     async def wait_closed(self, timeout: float = 15.0) -> None:
+        """Returns once the connection is closed (by you, the server, or a dismissal)."""
         async with asyncio.timeout(timeout):
             await self._closed.wait()
 
     # --- requests -------------------------------------------------------------------
 
-    async def request(self, message: wire._Request, timeout: float = 15.0) -> wire.Result:
-        """Sends a request and waits for the decision; a refusal raises PolicyRefusedError."""
+    async def send(self, message: wire._Request) -> None:
+        """Sends a message without waiting for a reply."""
+        if self._socket is None or self._closed.is_set():
+            raise self._gone()
+        await self._socket.send(wire.encode(message))
+
+    async def exchange(self, message: wire._Request, reply: type[R], timeout: float = 30.0) -> R:
+        """Sends a request and returns the reply of that type carrying its ``ref``.
+
+        An ``error`` reply raises ProtocolError.
+        """
         if self._socket is None or self._closed.is_set():
             raise self._gone()
         ref = next(self._ids)
-        message = message.model_copy(update={"id": ref})
-        future: asyncio.Future[wire.Result] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
-        await self._socket.send(wire.encode(message))
+        await self._socket.send(wire.encode(message.model_copy(update={"id": ref})))
         async with asyncio.timeout(timeout):
-            result = await future
+            answer = await future
+        if not isinstance(answer, reply):
+            raise ProtocolError("unexpected_reply", f"expected {reply.__name__}, got {answer.type}")
+        return answer
+
+    async def request(self, message: wire._Request, timeout: float = 15.0) -> wire.Result:
+        """Sends a request and waits for the decision; a refusal raises PolicyRefusedError."""
+        result = await self.exchange(message, wire.Result, timeout)
         if not result.allowed:
             raise PolicyRefusedError(result.reason, result.rule, result.message, result.errors)
         return result
 
     async def raise_hand(self) -> wire.Result:
+        """Raises your hand; hosts see a HandRaised event (``message.about`` is you)."""
         return await self.request(wire.RaiseHand())
 
     async def lower_hand(self, participant: str | None = None) -> wire.Result:
+        """Lowers your own hand or, as a host, ``participant``'s."""
         return await self.request(wire.LowerHand(participant=participant))
 
     async def request_unmute(self) -> wire.Result:
@@ -281,15 +308,20 @@ class MeetingClient:
         return await self.request(wire.RequestUnmute())
 
     async def mute_self(self) -> wire.Result:
+        """Mutes yourself (always allowed); unmuting again goes through ``request_unmute``."""
         return await self.request(wire.MuteSelf())
 
     async def request_share(self, kind: wire.ShareKind = "screen") -> wire.Result:
+        """Asks to share a screen or a file; where a grant is needed, hosts are asked (reason
+        ``share_request_sent``) and a GrantReceived event follows if one grants it."""
         return await self.request(wire.RequestShare(kind=kind))
 
     async def chat(self, text: str, to: str | None = None) -> wire.Result:
+        """Sends a chat message to everyone admitted, or privately ``to`` one participant id."""
         return await self.request(wire.Chat(text=text, to=to))
 
     async def rename(self, name: str) -> wire.Result:
+        """Changes your display name; the policy's name rules apply as at the join."""
         return await self.request(wire.Rename(name=name))
 
     async def leave(self) -> None:
@@ -301,30 +333,40 @@ class MeetingClient:
     # --- host actions (refused with not_a_host unless you are a host or co-host) ---
 
     async def admit(self, participant: str) -> wire.Result:
+        """Lets a waiting participant in (hosts and co-hosts; else ``not_a_host``)."""
         return await self.request(wire.Admit(participant=participant))
 
     async def deny(self, participant: str) -> wire.Result:
+        """Turns a waiting participant away; they get a Denied event and are disconnected."""
         return await self.request(wire.Deny(participant=participant))
 
     async def admit_all(self) -> wire.Result:
+        """Lets everyone who is waiting in, in one request."""
         return await self.request(wire.AdmitAll())
 
     async def remove(self, participant: str) -> wire.Result:
+        """Removes someone from the meeting; whether they may rejoin is the policy's
+        ``removal.rejoin`` (``never`` by default: a ban on their device and name)."""
         return await self.request(wire.Remove(participant=participant))
 
     async def ban(self, participant: str) -> wire.Result:
+        """Removes someone and bans them from rejoining, whatever ``removal.rejoin`` says."""
         return await self.request(wire.Ban(participant=participant))
 
     async def lock(self, locked: bool = True) -> wire.Result:
+        """Locks the meeting (nobody new joins, nobody waiting is admitted) or unlocks it."""
         return await self.request(wire.Lock(locked=locked))
 
     async def mute(self, participant: str) -> wire.Result:
+        """Mutes a participant and takes back any permission to unmute."""
         return await self.request(wire.Mute(participant=participant))
 
     async def mute_all(self) -> wire.Result:
+        """Mutes everyone except hosts and co-hosts."""
         return await self.request(wire.MuteAll())
 
     async def ask_to_unmute(self, participant: str) -> wire.Result:
+        """Lets a participant unmute and asks them to; nobody can be unmuted by force."""
         return await self.request(wire.AskToUnmute(participant=participant))
 
     async def grant(
@@ -339,9 +381,11 @@ class MeetingClient:
         return await self.request(grant)
 
     async def revoke(self, participant: str, kind: wire.ShareKind = "screen") -> wire.Result:
+        """Takes back a participant's grant to share (``no_grant`` if they had none)."""
         return await self.request(wire.Revoke(participant=participant, kind=kind))
 
     async def set_role(self, participant: str, role: str) -> wire.Result:
+        """Makes a participant a ``cohost`` or a ``participant`` again (the host only)."""
         return await self.request(wire.SetRole(participant=participant, role=role))  # type: ignore[arg-type]
 
     async def update_policy(self, policy: dict[str, Any]) -> wire.Result:
@@ -349,7 +393,39 @@ class MeetingClient:
         return await self.request(wire.UpdatePolicy(policy=policy))
 
     async def end_meeting(self) -> wire.Result:
+        """Ends the meeting for everyone (the host only); each gets a MeetingEnded event."""
         return await self.request(wire.EndMeeting())
+
+    # --- files (client_sdk/files.py) ---------------------------------------------------
+
+    async def file_token(self) -> wire.FileToken:
+        """A short-lived token for the file endpoints, bound to this connection."""
+        return await self.exchange(wire.RequestFileToken(), wire.FileToken)
+
+    async def share_file(
+        self,
+        source: files.FileSource,
+        name: str | None = None,
+        content_type: str | None = None,
+        *,
+        timeout: float = 120.0,
+    ) -> files.SharedFile:
+        """Shares a file (a path, bytes, or async chunks) if the policy lets it through.
+
+        Returns the decision and what others see; a refusal raises PolicyRefusedError
+        (``file_type_mismatch``, ``share_needs_grant``...) or ApiError.
+        """
+        token = await self.file_token()
+        return await files.upload(
+            self.server, token, source, name=name, content_type=content_type, timeout=timeout
+        )
+
+    async def download_file(
+        self, file_id: str, path: str | None = None, *, timeout: float = 120.0
+    ) -> files.DownloadedFile:
+        """Downloads a shared file into memory (``.content``) or, streamed, to ``path``."""
+        token = await self.file_token()
+        return await files.download(self.server, token, file_id, path=path, timeout=timeout)
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -363,7 +439,31 @@ class MeetingClient:
                 return waiting.id
         return None
 
+    @property
+    def media(self) -> Any:
+        """This participant's media (a MediaSession): publish sources, receive tracks."""
+        if self._media is None:
+            from .media import MediaSession  # aiortc loads only for bots that use media
+
+            self._media = MediaSession(self)
+        return self._media
+
+    async def _answer_offer(self, offer: wire.SubscribeOffer) -> None:
+        try:
+            await self._media.apply_offer(offer)
+        except Exception as error:  # the connection may close while answering
+            if not self._closed.is_set():
+                log.warning("could not answer a subscriber offer: %r", error)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def close(self) -> None:
+        """Closes the connection; within two minutes ``reconnect`` resumes without waiting."""
+        if self._media is not None:
+            await self._media.close()
         if self._socket is not None:
             await self._socket.close()
         if self._reader is not None:

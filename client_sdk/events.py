@@ -17,6 +17,7 @@ __all__ = [
     "ChatReceived",
     "Denied",
     "Event",
+    "FileShared",
     "GrantReceived",
     "HandRaised",
     "MeetingChanged",
@@ -36,6 +37,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Event:
+    """Every event; ``message`` is the wire message it came from (client_sdk.protocol)."""
+
     message: Any
 
 
@@ -61,17 +64,17 @@ class Removed(Event):
 
 @dataclass(frozen=True)
 class MeetingEnded(Event):
-    pass
+    """A host ended the meeting (the socket closes)."""
 
 
 @dataclass(frozen=True)
 class BackToWaitingRoom(Event):
-    pass
+    """Sent back to the waiting room (the camera rule, say): ``message.reason`` says why."""
 
 
 @dataclass(frozen=True)
 class RosterChanged(Event):
-    pass
+    """Who is in the meeting changed (``message.participants``); ``client.roster`` too."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ class Muted(Event):
 
 @dataclass(frozen=True)
 class Unmuted(Event):
-    pass
+    """You were unmuted (after ``request_unmute`` was allowed)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class GrantReceived(Event):
 
 @dataclass(frozen=True)
 class ChatReceived(Event):
-    pass
+    """A chat message: ``message.sender``, ``sender_name``, ``text``, ``to`` (None: everyone)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ class MeetingChanged(Event):
 @dataclass(frozen=True)
 class PolicyChanged(Event):
     """For hosts: the policy in force."""
+
+
+@dataclass(frozen=True)
+class FileShared(Event):
+    """Someone shared a file the policy let through; ``message.file_id`` downloads it."""
 
 
 def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]:
@@ -160,5 +168,7 @@ def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]
             return [MeetingChanged(message)]
         case wire.PolicyMessage():
             return [PolicyChanged(message)]
+        case wire.FileShared():
+            return [FileShared(message)]
         case _:
             return []

@@ -22,6 +22,11 @@ asks for the others' media: the server sends ``subscribe_offer`` (now, and
 again whenever tracks come and go) and the client replies ``subscribe_answer``.
 Nothing is forwarded to or from anyone who is not admitted.
 
+Files go over HTTP, never over this socket or peer to peer: ``file_token``
+returns a short-lived token bound to this connection (``file_token``), which
+the file endpoints take as ``Authorization: Bearer``; a file the policy lets
+through reaches everyone admitted as ``file_shared``.
+
 A join that fails because the meeting does not exist, or because the password
 is missing or wrong, gets the same vague ``join_refused`` (reason
 ``join_failed``): the outside never learns which check failed.
@@ -136,6 +141,14 @@ class Chat(_Request):
 class Rename(_Request):
     type: Literal["rename"] = "rename"
     name: Name
+
+
+class RequestFileToken(_Request):
+    """Ask for a short-lived token for this meeting's file endpoints (answered by
+    ``file_token``). It says who you are on this connection, never what you may do:
+    every upload and download is checked live against the policy and your admission."""
+
+    type: Literal["file_token"] = "file_token"
 
 
 # --- client to server: host actions ------------------------------------------
@@ -253,6 +266,7 @@ ClientMessage = Annotated[
     | RequestShare
     | Chat
     | Rename
+    | RequestFileToken
     | Admit
     | Deny
     | AdmitAll
@@ -484,7 +498,24 @@ class SubscribeOffer(_Message):
     """Every track in the offer: its mid, whose it is, and its source."""
 
 
+class FileToken(_Message):
+    """The answer to ``file_token``: send it as ``Authorization: Bearer`` to the file
+    endpoints. It ends with this connection (a reconnect needs a new one) or at
+    ``expires_at``, whichever comes first."""
+
+    type: Literal["file_token"] = "file_token"
+    ref: int | None = None
+    token: str
+    expires_at: float
+    """Unix time."""
+    upload_path: str
+    """``POST`` the file's bytes here (``?name=`` the file name, Content-Type its type)."""
+
+
 class FileShared(_Message):
+    """A file the policy let through, for everyone admitted: download it from
+    ``/api/meetings/{meeting_id}/files/{file_id}`` with a file token."""
+
     type: Literal["file_shared"] = "file_shared"
     file_id: str
     name: str
@@ -512,6 +543,7 @@ ServerMessage = Annotated[
     | Error
     | PublishAnswer
     | SubscribeOffer
+    | FileToken
     | FileShared,
     Field(discriminator="type"),
 ]

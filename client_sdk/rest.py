@@ -14,6 +14,8 @@ __all__ = ["CreatedMeeting", "HostAPI", "Invite"]
 
 @dataclass(frozen=True)
 class CreatedMeeting:
+    """A new meeting: share ``join_url``; keep ``host_token`` secret (it opens host powers)."""
+
     meeting_id: str
     join_url: str
     host_token: str
@@ -22,6 +24,8 @@ class CreatedMeeting:
 
 @dataclass(frozen=True)
 class Invite:
+    """An invite: send ``join_url`` (the token rides in its fragment); revoke by ``invite_id``."""
+
     invite_id: str
     invite_token: str
     join_url: str
@@ -38,7 +42,7 @@ async def _checked(response: httpx.Response) -> Any:
         raise ApiError(response.status_code, problem)
     if response.status_code == 204:
         return None
-    if response.headers.get("content-type", "").startswith("application/json"):
+    if response.headers.get("content-type", "").split(";")[0].strip() == "application/json":
         return response.json()
     return response.text
 
@@ -67,12 +71,15 @@ class HostAPI:
         return CreatedMeeting(**data)
 
     async def meeting(self) -> dict[str, Any]:
+        """The meeting: name, created_at, ended, locked, policy_revision, participants, waiting."""
         return await _checked(await self._http.get(self._base))  # type: ignore[no-any-return]
 
     async def policy(self) -> dict[str, Any]:
+        """The policy in force: ``{"revision": n, "policy": {...}}``."""
         return await _checked(await self._http.get(self._base + "/policy"))  # type: ignore[no-any-return]
 
     async def policy_versions(self) -> list[dict[str, Any]]:
+        """Every policy the meeting has had, oldest first, with revision, sha256 and who set it."""
         return await _checked(await self._http.get(self._base + "/policy/versions"))  # type: ignore[no-any-return]
 
     async def replace_policy(self, policy: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +87,11 @@ class HostAPI:
         return await _checked(await self._http.put(self._base + "/policy", json=policy))  # type: ignore[no-any-return]
 
     async def create_invite(self, role: str = "participant", expires_minutes: int = 1440) -> Invite:
+        """An invite (``participant`` or ``cohost``); its ``join_url`` carries the token.
+
+        With ``invited`` in the policy's ``entry.waiting_room.bypass``, its holder skips
+        the waiting room; a co-host invite always does.
+        """
         data = await _checked(
             await self._http.post(
                 self._base + "/invites", json={"role": role, "expires_minutes": expires_minutes}
@@ -88,6 +100,7 @@ class HostAPI:
         return Invite(**data)
 
     async def revoke_invite(self, invite_id: str) -> None:
+        """Revokes an invite: its link stops working (a join with it gets ``join_failed``)."""
         await _checked(await self._http.delete(self._base + f"/invites/{invite_id}"))
 
     async def audit(self, **filters: Any) -> list[dict[str, Any]]:
@@ -102,9 +115,11 @@ class HostAPI:
         return await _checked(await self._http.get(self._base + "/audit.jsonl", params=params))  # type: ignore[no-any-return]
 
     async def end_meeting(self) -> dict[str, Any]:
+        """Ends the meeting for everyone; the decision (allowed, reason, rule, message)."""
         return await _checked(await self._http.post(self._base + "/end"))  # type: ignore[no-any-return]
 
     async def close(self) -> None:
+        """Closes the HTTP connection pool (or use ``async with HostAPI(...)``)."""
         await self._http.aclose()
 
     async def __aenter__(self) -> HostAPI:

@@ -10,7 +10,7 @@ replayed by ``meetwarden policy simulate``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -18,6 +18,7 @@ from .model import Policy, Surface
 
 __all__ = [
     "EVENT_ADAPTER",
+    "EVENT_TYPES",
     "AdmitAllRequested",
     "AdmitRequested",
     "AskToUnmuteRequested",
@@ -336,6 +337,10 @@ Event = Annotated[
 ]
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES: frozenset[str] = frozenset(
+    member.model_fields["type"].default for member in get_args(get_args(Event)[0])
+)
+"""Every event ``type`` the engine decides."""
 
 
 def parse_event(text: str | bytes) -> Event:

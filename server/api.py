@@ -93,13 +93,20 @@ def _registry(request: Request) -> Registry:
 
 
 async def _json_body(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ProblemError(
-            413, "Too large", f"The body is over {MAX_BODY} bytes.", reason="too_large"
-        )
+    too_large = ProblemError(
+        413, "Too large", f"The body is over {MAX_BODY} bytes.", reason="too_large"
+    )
+    # Counted as it arrives: reading it all first would let one request fill the memory.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise too_large
     try:
-        return parse_json(body, max_bytes=MAX_BODY)
+        return parse_json(bytes(body), max_bytes=MAX_BODY)
     except PolicyError as error:
         raise _invalid(error, "The request body is not valid JSON.") from None
 

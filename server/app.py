@@ -9,11 +9,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
-from . import api, ws
+from . import api, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
+from .files import routes as file_routes
+from .files.sharing import FileSharing
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
+from .runtime.media_bridge import MediaBridge
 from .runtime.registry import Registry
 from .store import Store
 
@@ -27,12 +30,20 @@ def create_app(settings: Settings) -> FastAPI:
         store = await Store.open(settings.resolved_database_url)
         audit = AuditWriter(store)
         audit.start()
-        registry = Registry(store=store, tokens=Tokens(secret), passwords=Passwords(), audit=audit)
+        media = MediaBridge(settings.rtc_addresses) if settings.media else None
+        app.state.media = media
+        registry = Registry(
+            store=store, tokens=Tokens(secret), passwords=Passwords(), audit=audit, media=media
+        )
         app.state.registry = registry
+        app.state.files = FileSharing.from_settings(settings, registry, secret)
+        await app.state.files.start()
         try:
             yield
         finally:
             await registry.close()
+            if media is not None:
+                await media.close()
             await audit.close()
             await store.close()
 
@@ -63,6 +74,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, invalid)
     app.include_router(api.router)
     app.include_router(ws.router)
+    app.include_router(file_routes.router)
+    app.include_router(web.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

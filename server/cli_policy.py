@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from meetwarden.policies.cases import CaseResult, parse_cases, run_cases
 from meetwarden.policies.errors import PolicyError, PolicyIssue
-from meetwarden.policies.events import EVENT_ADAPTER
+from meetwarden.policies.events import EVENT_ADAPTER, EVENT_TYPES
 from meetwarden.policies.explain import explain
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import load_policy
@@ -135,6 +135,8 @@ def simulate(
     for number, raw in lines:
         body = raw.get("event", raw)
         recorded = raw.get("decision") if "event" in raw else None
+        if recorded is not None and body.get("type") not in EVENT_TYPES:
+            continue  # recorded by the server beside the engine's decisions (file downloads)
         try:
             if body.get("type") == "clock":
                 steps = sim.advance(float(body.get("at", sim.now + float(body.get("advance", 0)))))

@@ -27,6 +27,25 @@ def serve(
     public_url: Annotated[
         str | None, typer.Option(help="The URL people use to reach this server, for join links.")
     ] = None,
+    rtc_address: Annotated[
+        list[str] | None,
+        typer.Option(help="Address to offer for media (ICE); repeat for more. Default: all."),
+    ] = None,
+    media: Annotated[bool, typer.Option(help="Forward audio and video.")] = True,
+    files_dir: Annotated[
+        Path | None, typer.Option(help="Where shared files are kept. Default: DATA_DIR/files.")
+    ] = None,
+    clamd_socket: Annotated[
+        str | None, typer.Option(help="clamd's Unix socket, for policies that scan files.")
+    ] = None,
+    clamd_address: Annotated[
+        str | None, typer.Option(help="clamd's HOST:PORT (TCP), instead of --clamd-socket.")
+    ] = None,
+    clamd_timeout: Annotated[float, typer.Option(help="Seconds a malware scan may take.")] = 60.0,
+    upload_timeout: Annotated[float, typer.Option(help="Seconds a whole upload may take.")] = 600.0,
+    upload_idle_timeout: Annotated[
+        float, typer.Option(help="Seconds an upload may send nothing before it is stopped.")
+    ] = 30.0,
 ) -> None:
     """Start the meeting server (SQLite under --data-dir unless --database-url says otherwise)."""
     import uvicorn
@@ -39,6 +58,14 @@ def serve(
         host=host,
         port=port,
         public_url=public_url.rstrip("/") if public_url else None,
+        media=media,
+        rtc_addresses=tuple(rtc_address) if rtc_address else None,
+        files_dir=files_dir,
+        clamd_socket=clamd_socket,
+        clamd_address=clamd_address,
+        clamd_timeout=clamd_timeout,
+        upload_total_timeout=upload_timeout,
+        upload_idle_timeout=upload_idle_timeout,
     )
     try:
         import uvloop  # noqa: F401

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,10 +29,12 @@ from meetwarden.policies.loading import validate_policy
 
 from .ratelimit import TokenBucket
 from .runtime.joining import join
+from .runtime.media_bridge import MediaBridge
 from .runtime.meeting import MeetingRuntime
 from .runtime.registry import Registry
 from .runtime.requests import event_for
 from .runtime.session import Session
+from .runtime.signalling import handle_media
 
 __all__ = ["router"]
 
@@ -39,16 +42,35 @@ log = logging.getLogger("meetwarden.ws")
 router = APIRouter()
 
 JOIN_TIMEOUT = 15.0
+JOIN_TIMEOUT_ENV = "MEETWARDEN_JOIN_TIMEOUT"  # seconds; lets a test see the close in 1 s
 MAX_DEPTH = 16
 MALFORMED_LIMIT = 20
 RATE, BURST = 10.0, 40.0
 FLOOD_LIMIT = 200  # refused messages before the socket is closed
 
 
+class _NoTracebackForInvalidUtf8(logging.Filter):
+    """uvicorn logs a traceback for each text frame that is not UTF-8 before it closes
+    the socket with 1007: anyone could fill the log with them. The line stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Invalid UTF-8 sequence received"):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_NoTracebackForInvalidUtf8())
+
+
 class _ClosedError(Exception):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
         self.code, self.reason = code, reason
+
+
+class _AnsweredError(Exception):
+    """Before the join: a bad message was answered; the reader hands control back so
+    that the answer goes out now, not with the next good message."""
 
 
 class _Reader:
@@ -58,12 +80,15 @@ class _Reader:
         self.websocket = websocket
         self.reply = reply
         self.malformed = 0
+        self.before_join = True
 
     def _bad(self, code: str, message: str) -> None:
         self.malformed += 1
         self.reply(wire.Error(code=code, message=message))
         if self.malformed > MALFORMED_LIMIT:
             raise _ClosedError(wire.CLOSE_INVALID_DATA, "too many malformed messages")
+        if self.before_join:
+            raise _AnsweredError
 
     async def next(self) -> Any:
         while True:
@@ -122,7 +147,9 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
             await websocket.send_text(text)
 
 
-async def _handle(runtime: MeetingRuntime, session: Session, message: Any) -> bool:
+async def _handle(
+    runtime: MeetingRuntime, session: Session, message: Any, media: MediaBridge | None
+) -> bool:
     """Acts on one request; False when the socket should end (the participant left)."""
     me = session.participant_id
     if isinstance(message, wire.Join):
@@ -130,12 +157,8 @@ async def _handle(runtime: MeetingRuntime, session: Session, message: Any) -> bo
             wire.Error(ref=message.id, code="already_joined", message="You already joined.")
         )
         return True
-    if isinstance(message, wire.Publish | wire.StopPublish | wire.SubscribeAnswer):
-        session.send(
-            wire.Error(
-                ref=message.id, code="media_unavailable", message="This server runs without media."
-            )
-        )
+    if isinstance(message, wire.Publish | wire.Subscribe | wire.StopPublish | wire.SubscribeAnswer):
+        await handle_media(media, runtime, session, message)
         return True
     if isinstance(message, wire.UpdatePolicy):
         try:
@@ -204,7 +227,7 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
             await websocket.close(wire.CLOSE_JOIN_REFUSED, refusal.reason)
             return
         session, runtime = result.session, result.runtime
-        reader.reply = session.send
+        reader.reply, reader.before_join = session.send, False
         writer = asyncio.create_task(_writer(websocket, session))
         bucket, refused = TokenBucket(RATE, BURST), 0
         while not session.closing:
@@ -219,7 +242,11 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 if refused > FLOOD_LIMIT:
                     session.close(wire.CLOSE_POLICY, "message flood")
                 continue
-            if not await _handle(runtime, session, message):
+            if isinstance(message, wire.RequestFileToken):  # file sharing: server/files/
+                access = websocket.app.state.files.access
+                session.send(access.token_for(runtime, session, message.id))
+                continue
+            if not await _handle(runtime, session, message, websocket.app.state.media):
                 break
     except _ClosedError as closed:
         if session is not None:
@@ -227,6 +254,8 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
         else:
             with contextlib.suppress(Exception):
                 await websocket.close(closed.code, closed.reason)
+    except WebSocketDisconnect:
+        pass  # the client went away while we were answering it
     except Exception:
         log.exception("socket for meeting %s failed", meeting_id)
     finally:
@@ -238,13 +267,15 @@ async def _first_message(
 ) -> wire.Join | None:
     """The join, within JOIN_TIMEOUT; errors before it are sent straight away."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + JOIN_TIMEOUT
+    deadline = loop.time() + float(os.environ.get(JOIN_TIMEOUT_ENV) or JOIN_TIMEOUT)
     while True:
         try:
             message = await asyncio.wait_for(reader.next(), max(0.0, deadline - loop.time()))
         except TimeoutError:
             await websocket.close(wire.CLOSE_POLICY, "no join message in time")
             return None
+        except _AnsweredError:
+            continue  # after the finally below has sent the answer
         finally:
             for reply in pending:
                 await websocket.send_text(wire.encode(reply))

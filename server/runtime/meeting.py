@@ -214,6 +214,12 @@ class MeetingRuntime:
                         )
                 case fx.EndMeeting():
                     self._cancel_all_timers()
+                case fx.ShareFile(file_id=file_id):
+                    # server/files/sharing.py puts the announcement in context.
+                    shared = context.get("file_shared")
+                    if isinstance(shared, wire.FileShared) and shared.file_id == file_id:
+                        for session in self._admitted_sessions():
+                            session.send(shared)
                 case _:
                     pass
 

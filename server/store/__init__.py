@@ -1,4 +1,4 @@
-"""Persistence: meetings, their policy versions, bans, invites and the append-only audit log.
+"""Persistence: meetings, policy versions, bans, invites, files and the append-only audit log.
 
 SQLAlchemy 2 (async) over SQLite (the default, one file) or PostgreSQL (by
 URL); the schema is migrated with alembic when the store opens.
@@ -7,16 +7,26 @@ URL); the schema is migrated with alembic when the store opens.
 - ``store``: :class:`Store`, every operation one transaction;
 - ``errors``: :class:`StoreError` and its two subclasses;
 - ``database``: URLs, engines, SQLite's settings, readable connection errors;
-- ``tables``: the schema as metadata; ``audit``: the audit log's rows and filters;
+- ``tables``: the schema as metadata; ``rows``: records to rows and back, and queries;
 - ``migrating`` and ``migrations/``: the packaged alembic migrations.
 """
 
 from .errors import RecordExistsError, RecordNotFoundError, StoreError
-from .records import AuditEntry, IdentityKind, InviteRecord, MeetingRecord, PolicyVersion
+from .records import (
+    AuditEntry,
+    FileRecord,
+    FileState,
+    IdentityKind,
+    InviteRecord,
+    MeetingRecord,
+    PolicyVersion,
+)
 from .store import Store
 
 __all__ = [
     "AuditEntry",
+    "FileRecord",
+    "FileState",
     "IdentityKind",
     "InviteRecord",
     "MeetingRecord",

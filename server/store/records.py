@@ -1,4 +1,4 @@
-"""What the store keeps, as frozen values: meetings, policy versions, invites, audit entries.
+"""What the store keeps, as frozen values: meetings, policy versions, invites, audit, files.
 
 These are plain dataclasses so that the meeting runtime and the REST layer
 never hold a database row or a session: a record is read, copied out and the
@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 __all__ = [
     "AuditEntry",
+    "FileRecord",
+    "FileState",
     "IdentityKind",
     "InviteRecord",
     "MeetingRecord",
@@ -19,6 +21,8 @@ __all__ = [
 ]
 
 IdentityKind = Literal["ban", "must_wait"]
+FileState = Literal["pending", "shared"]
+"""A file is ``pending`` while the engine decides its offer, ``shared`` once it allowed it."""
 """A banned identity is refused; a ``must_wait`` one may not bypass the waiting room again."""
 
 
@@ -87,3 +91,23 @@ class AuditEntry:
     participant: str | None
     effects: list[dict[str, Any]]
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A file a participant uploaded: stored under ``id`` (server-generated), never its name.
+
+    ``name`` is the sanitised display name and ``content_type`` the type sniffed
+    from the content; only a ``shared`` file is ever served.
+    """
+
+    id: str
+    meeting_id: str
+    participant: str
+    sender_name: str
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+    created_at: float
+    state: FileState = "pending"

@@ -16,23 +16,47 @@ the version row is written.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import dataclasses
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, Final, get_args
 
-from sqlalchemy import Select, and_, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .audit import audit_query, entry_from_row, row_from_entry
 from .database import create_engine, describe, parse_url, prepare_sqlite_file, shown
 from .errors import RecordExistsError, RecordNotFoundError, StoreError
 from .migrating import upgrade_to_head
-from .records import AuditEntry, IdentityKind, InviteRecord, MeetingRecord, PolicyVersion
-from .tables import audit_entries, invites, meeting_identities, meetings, policy_versions
+from .records import (
+    AuditEntry,
+    FileRecord,
+    IdentityKind,
+    InviteRecord,
+    MeetingRecord,
+    PolicyVersion,
+)
+from .rows import (
+    audit_entry_from_row,
+    audit_query,
+    audit_row,
+    invite_from_row,
+    invite_row,
+    meeting_from_row,
+    meeting_query,
+    meeting_row,
+    version_row,
+)
+from .tables import (
+    audit_entries,
+    files,
+    invites,
+    meeting_identities,
+    meetings,
+    policy_versions,
+)
 
 __all__ = ["Store"]
 
@@ -85,9 +109,8 @@ class Store:
                 else "check --database-url and that the PostgreSQL server is running, "
                 "reachable and accepts this user"
             )
-            raise StoreError(
-                f"cannot open the database at {shown(parsed)}: {detail}; {hint}"
-            ) from (error)
+            message = f"cannot open the database at {shown(parsed)}: {detail}; {hint}"
+            raise StoreError(message) from error
         return cls(engine, parsed)
 
     async def close(self) -> None:
@@ -103,47 +126,33 @@ class Store:
             found = await connection.scalar(select(meetings.c.id).where(meetings.c.id == record.id))
             if found is not None:
                 raise RecordExistsError(f"a meeting with id {record.id!r} is already stored")
-            await connection.execute(
-                insert(meetings).values(
-                    id=record.id,
-                    name=record.name,
-                    created_at=record.created_at,
-                    ended_at=record.ended_at,
-                    locked=record.locked,
-                    password_hash=record.password_hash,
-                    policy_revision=record.policy_revision,
-                    host_key=record.host_key,
-                )
+            await connection.execute(insert(meetings).values(meeting_row(record)))
+            version = version_row(
+                record.id,
+                record.policy_revision,
+                record.policy_document,
+                at=record.created_at,
+                by=created_by,
             )
-            await connection.execute(
-                insert(policy_versions).values(
-                    _version_row(
-                        record.id,
-                        record.policy_revision,
-                        record.policy_document,
-                        at=record.created_at,
-                        by=created_by,
-                    )
-                )
-            )
+            await connection.execute(insert(policy_versions).values(version))
 
     async def get_meeting(self, meeting_id: str) -> MeetingRecord | None:
         """The meeting with its policy in force, or None if no such meeting is stored."""
         async with self._reading("read a meeting") as connection:
-            result = await connection.execute(_meeting_query().where(meetings.c.id == meeting_id))
+            result = await connection.execute(meeting_query().where(meetings.c.id == meeting_id))
             row = result.mappings().first()
-        return None if row is None else _meeting_from_row(row)
+        return None if row is None else meeting_from_row(row)
 
     async def active_meetings(self) -> list[MeetingRecord]:
         """Every meeting not ended, oldest first."""
         query = (
-            _meeting_query()
+            meeting_query()
             .where(meetings.c.ended_at.is_(None))
             .order_by(meetings.c.created_at, meetings.c.id)
         )
         async with self._reading("list the active meetings") as connection:
             result = await connection.execute(query)
-            return [_meeting_from_row(row) for row in result.mappings()]
+            return [meeting_from_row(row) for row in result.mappings()]
 
     async def replace_policy(self, meeting_id: str, document: str, *, at: float, by: str) -> int:
         """Put ``document`` in force as the next revision, keeping the old ones; return it."""
@@ -158,7 +167,7 @@ class Store:
                 raise _no_meeting(meeting_id)
             await connection.execute(
                 insert(policy_versions).values(
-                    _version_row(meeting_id, revision, document, at=at, by=by)
+                    version_row(meeting_id, revision, document, at=at, by=by)
                 )
             )
         return int(revision)
@@ -236,23 +245,14 @@ class Store:
             )
             if found is not None:
                 raise RecordExistsError(f"an invite with jti {record.jti!r} is already stored")
-            await connection.execute(
-                insert(invites).values(
-                    jti=record.jti,
-                    meeting_id=record.meeting_id,
-                    role=record.role,
-                    created_at=record.created_at,
-                    expires_at=record.expires_at,
-                    revoked=record.revoked,
-                )
-            )
+            await connection.execute(insert(invites).values(invite_row(record)))
 
     async def get_invite(self, jti: str) -> InviteRecord | None:
         """The invite named ``jti``, or None."""
         async with self._reading("read an invite") as connection:
             result = await connection.execute(select(invites).where(invites.c.jti == jti))
             row = result.mappings().first()
-        return None if row is None else InviteRecord(**{**row, "revoked": bool(row["revoked"])})
+        return None if row is None else invite_from_row(row)
 
     async def revoke_invite(self, jti: str) -> None:
         """Mark the invite revoked (revoking twice is fine); RecordNotFoundError if unknown."""
@@ -273,7 +273,7 @@ class Store:
 
         All or nothing: if one entry names an unknown meeting, none is stored.
         """
-        rows = [row_from_entry(entry) for entry in entries]
+        rows = [audit_row(entry) for entry in entries]
         if not rows:
             return
         async with self._writing("append to the audit log") as connection:
@@ -315,7 +315,52 @@ class Store:
         )
         async with self._reading("read the audit log") as connection:
             result = await connection.execute(query)
-            return [entry_from_row(row) for row in result.mappings()]
+            return [audit_entry_from_row(row) for row in result.mappings()]
+
+    # Shared files (metadata only: the bytes are in server/files/storage.py's directory).
+
+    async def add_file(self, record: FileRecord) -> None:
+        """Store a file's metadata; RecordExistsError if the id is taken."""
+        async with self._writing("store a file's metadata") as connection:
+            await _require_meetings(connection, {record.meeting_id})
+            found = await connection.scalar(select(files.c.id).where(files.c.id == record.id))
+            if found is not None:
+                raise RecordExistsError(f"a file with id {record.id!r} is already stored")
+            await connection.execute(insert(files).values(dataclasses.asdict(record)))
+
+    async def get_file(self, file_id: str) -> FileRecord | None:
+        """The file's metadata, or None if no such file is stored."""
+        async with self._reading("read a file's metadata") as connection:
+            result = await connection.execute(select(files).where(files.c.id == file_id))
+            row = result.mappings().first()
+        return None if row is None else FileRecord(**row)
+
+    async def mark_file_shared(self, file_id: str) -> None:
+        """The engine allowed the offer; RecordNotFoundError if the file is unknown."""
+        async with self._writing("mark a file shared") as connection:
+            found = await connection.scalar(
+                update(files)
+                .where(files.c.id == file_id)
+                .values(state="shared")
+                .returning(files.c.id)
+            )
+            if found is None:
+                raise RecordNotFoundError(f"no file with id {file_id!r} is stored")
+
+    async def delete_file(self, file_id: str) -> bool:
+        """Forget a file's metadata; False if there was none."""
+        async with self._writing("delete a file's metadata") as connection:
+            found = await connection.scalar(
+                delete(files).where(files.c.id == file_id).returning(files.c.id)
+            )
+        return found is not None
+
+    async def pending_files(self) -> list[FileRecord]:
+        """Files whose offer was never decided (the server stopped meanwhile), oldest first."""
+        query = select(files).where(files.c.state == "pending").order_by(files.c.created_at)
+        async with self._reading("list undecided files") as connection:
+            result = await connection.execute(query)
+            return [FileRecord(**row) for row in result.mappings()]
 
     # Transactions.
 
@@ -365,43 +410,6 @@ class Store:
             )
             if found is None:
                 raise _no_meeting(meeting_id)
-
-
-def _meeting_query() -> Select[Any]:
-    return select(meetings, policy_versions.c.document).join(
-        policy_versions,
-        and_(
-            policy_versions.c.meeting_id == meetings.c.id,
-            policy_versions.c.revision == meetings.c.policy_revision,
-        ),
-    )
-
-
-def _meeting_from_row(row: Any) -> MeetingRecord:
-    return MeetingRecord(
-        id=row["id"],
-        name=row["name"],
-        created_at=row["created_at"],
-        ended_at=row["ended_at"],
-        locked=bool(row["locked"]),
-        password_hash=row["password_hash"],
-        policy_revision=row["policy_revision"],
-        policy_document=row["document"],
-        host_key=row["host_key"],
-    )
-
-
-def _version_row(
-    meeting_id: str, revision: int, document: str, *, at: float, by: str
-) -> dict[str, Any]:
-    return {
-        "meeting_id": meeting_id,
-        "revision": revision,
-        "document": document,
-        "sha256": hashlib.sha256(document.encode("utf-8")).hexdigest(),
-        "created_at": at,
-        "created_by": by,
-    }
 
 
 async def _require_meetings(connection: AsyncConnection, meeting_ids: set[str]) -> None:

@@ -42,6 +42,7 @@ from sqlalchemy import (
 __all__ = [
     "AUDIT_ID_TYPE",
     "audit_entries",
+    "files",
     "invites",
     "meeting_identities",
     "meetings",
@@ -134,4 +135,23 @@ audit_entries = Table(
     Index(None, "meeting_id", "participant"),
     Index(None, "meeting_id", "actor"),
     Index(None, "meeting_id", "reason"),
+)
+
+# Uploaded files' metadata (migration 0002); the bytes are in the files
+# directory, named by ``id`` (server/files/storage.py).
+files = Table(
+    "files",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("meeting_id", Text, ForeignKey("meetings.id"), nullable=False),
+    Column("participant", Text, nullable=False),
+    Column("sender_name", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("state", Text, nullable=False),
+    CheckConstraint("state IN ('pending', 'shared')", name="state_known"),
+    Index(None, "meeting_id"),
 )

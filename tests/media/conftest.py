@@ -24,6 +24,7 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 
+from meetwarden.client_sdk.synthetic import read_frame_number
 from meetwarden.server.media import (
     CameraCheck,
     MediaPlane,
@@ -31,7 +32,6 @@ from meetwarden.server.media import (
     Source,
     SubscriberOffer,
 )
-from meetwarden.server.media.synthetic import read_frame_number
 
 TIMEOUT = 20.0
 

@@ -19,13 +19,13 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
+from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 from meetwarden.server.media.aiortc_seam import (
     install_transport_guards,
     keep_codec,
     restrict_host_addresses,
     unguarded_datagram_received,
 )
-from meetwarden.server.media.synthetic import SyntheticVideoTrack
 
 from .conftest import until
 

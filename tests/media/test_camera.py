@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from meetwarden.client_sdk.synthetic import Pattern, SyntheticVideoTrack
 from meetwarden.server.media import (
     CameraCheck,
     CameraFrames,
@@ -16,7 +17,6 @@ from meetwarden.server.media import (
     Source,
 )
 from meetwarden.server.media.aiortc_seam import idle_track
-from meetwarden.server.media.synthetic import Pattern, SyntheticVideoTrack
 
 from .conftest import Meeting, until
 

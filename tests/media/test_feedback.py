@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 from meetwarden.server.media import CameraCheck, Source
-from meetwarden.server.media.synthetic import SyntheticVideoTrack
 
 from .conftest import Meeting, Subscriber, until
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media import Source
-from meetwarden.server.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 from .conftest import Meeting, Subscriber, until
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
+from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media import MediaError, Source
 from meetwarden.server.media.aiortc_seam import guard_counters
-from meetwarden.server.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 from .conftest import Meeting, Publisher, until
 

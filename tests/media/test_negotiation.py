@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media import MediaError, Source, TrackEnded, TrackPublished
-from meetwarden.server.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 from .conftest import Meeting, Publisher, until
 

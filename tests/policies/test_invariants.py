@@ -267,10 +267,8 @@ class Invariants:
         elif kind == "mute_all":
             self.may_speak = {p.id for p in sim.state.participants.values() if p.is_host}
         elif kind in ("policy_update", "set_role"):
-            # Whoever is audible when the rules change keeps speaking (nobody is cut off).
-            self.may_speak |= {
-                p.id for p in sim.state.participants.values() if "microphone" in p.open_gates
-            }
+            # Whoever is unmuted when the rules change stays unmuted (nobody is cut off).
+            self.may_speak |= {p.id for p in sim.state.participants.values() if not p.muted}
         elif kind == "grant" and event.kind == "screen":
             minutes = event.minutes or policy.screen_share.grant_minutes
             self.screen_grants[event.participant] = event.at + minutes * 60

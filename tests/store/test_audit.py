@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -93,6 +94,30 @@ async def test_later_batches_get_later_ids(
     for batch in range(3):
         await store.append_audit([make_entry(meeting_id, batch * 10 + n) for n in range(3)])
     assert numbers(await store.audit(meeting_id)) == [0, 1, 2, 10, 11, 12, 20, 21, 22]
+
+
+async def test_concurrent_batches_and_readers_neither_fail_nor_interleave_within_a_batch(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    async def append(batch: int) -> None:
+        await store.append_audit([make_entry(meeting_id, batch * 100 + n) for n in range(10)])
+        await store.add_identities(meeting_id, "ban", [f"device:{batch}"], at=1.0)
+
+    async def read() -> None:
+        for _ in range(5):
+            await store.audit(meeting_id, participant="p-ada")
+
+    async with anyio.create_task_group() as group:
+        for batch in range(20):
+            group.start_soon(append, batch)
+            group.start_soon(read)
+    stored = numbers(await store.audit(meeting_id))
+    assert len(stored) == 200
+    for batch in range(20):
+        mine = [number for number in stored if number // 100 == batch]
+        assert mine == [batch * 100 + n for n in range(10)]
+    bans, _ = await store.identities(meeting_id)
+    assert len(bans) == 20
 
 
 async def test_a_batch_naming_an_unknown_meeting_stores_nothing(

@@ -27,6 +27,8 @@ class RunningServer:
     data_dir: Path
     database_url: str | None = None
     extra_args: list[str] = field(default_factory=list)
+    command: list[str] | None = None
+    """What runs instead of `meetwarden serve` (it takes the same options), e.g. a bench runner."""
     port: int = 0
     process: subprocess.Popen[str] | None = None
     log: list[str] = field(default_factory=list)
@@ -41,7 +43,9 @@ class RunningServer:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> RunningServer:
-        args = [CLI, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        args = [*(self.command or [CLI, "serve"]), "--port", str(self.port)]
+        args += ["--data-dir", str(self.data_dir)]
+        args += ["--rtc-address", "127.0.0.1"]  # media stays on loopback in tests
         if self.database_url:
             args += ["--database-url", self.database_url]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -14,6 +14,9 @@ Read it and finish it by hand: data moves, triggers, anything PostgreSQL-only.
 Never edit a revision that has shipped. ``tests/store`` checks that the
 migrations give exactly the metadata on SQLite and PostgreSQL.
 
-On SQLite, alembic rewrites a changed table by copying it (batch mode); the
-audit log's triggers must then be created again in the same revision.
+On SQLite, alembic changes most things by copying the table to a new one
+(batch mode, ``op.batch_alter_table``). Foreign keys are off while migrating
+and checked before the commit (``migrating.upgrade_to_head``), so copying a
+table that others refer to is fine; but a copied ``audit_entries`` loses its
+append-only triggers, which that revision must then create again.
 """

@@ -1,0 +1,444 @@
+"""Issue 5, measurements 3 and 5, through the whole server (WebSocket, engine, media).
+
+3. Enforcement latency at N = 8 subscribers: from the host's mute (or revoke)
+   message leaving the host bot to the last packet of that track arriving at
+   any subscriber (an upper bound on "arriving on the WebSocket -> last packet
+   leaving the server": it adds two loopback hops), p50/p99/max over many
+   cycles at random phase; packets arriving after that instant + 5 ms are
+   counted (they must be zero). Printed beside the host action's own round
+   trip (request -> result) measured in the same cycles, as a ratio.
+5. A meeting of 12 bots, each publishing camera and microphone and receiving
+   all others, for 60 s: server CPU and memory, delivered frame rates and
+   packet loss per received track, as ratios of what was sent.
+
+`meetwarden serve` runs in its own process; the bots (SDK) in this one. The
+subscribers count RTP without decoding (the client would not fit 2 cores
+otherwise); cameras are 640x480@30 VP8 (500 kbit/s for measurement 3; one
+shared encoder per bots' process for the 12 bots, see SharedCamera).
+
+    python bench/media_meeting.py                # about 2.5 minutes
+    python bench/media_meeting.py --quick        # about 1 minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fractions
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+from aiortc import MediaStreamTrack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from support.server import RunningServer
+
+from meetwarden.client_sdk import GrantReceived, HostAPI, MeetingClient
+from meetwarden.client_sdk.media import loopback_only
+from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
+from meetwarden.server.media.aiortc_seam import (
+    intercept_publisher_media,
+    pin_vp8_bitrate,
+    primary_transport,
+)
+
+_SSRC = re.compile(r"^a=ssrc:(\d+) ", re.M)
+_MID = re.compile(r"^a=mid:(\S+)", re.M)
+
+
+class Listener:
+    """A subscribing bot's raw RTP, by (publisher, source), with arrival times."""
+
+    def __init__(self, client: MeetingClient) -> None:
+        self.client = client
+        self.by_ssrc: dict[int, tuple[str, str]] = {}
+        self.arrivals: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.frames: dict[tuple[str, str], int] = defaultdict(int)
+        self.sequences: dict[tuple[str, str], list[int]] = defaultdict(list)
+
+    def attach(self) -> None:
+        pc = self.client.media._subscriber
+        dtls = primary_transport(pc)
+        assert dtls is not None
+        intercept_publisher_media(dtls, self.on_rtp, lambda *_: None)
+
+    def _learn(self) -> None:
+        pc = self.client.media._subscriber
+        sdp = pc.remoteDescription.sdp if pc and pc.remoteDescription else ""
+        for section in sdp.split("\nm=")[1:]:
+            mid, ssrc = _MID.search(section), _SSRC.search(section)
+            offered = self.client.media._offered.get(mid.group(1)) if mid else None
+            if ssrc and offered:
+                self.by_ssrc[int(ssrc.group(1))] = (offered.participant, offered.source)
+
+    def on_rtp(self, data: bytes) -> None:
+        ssrc = int.from_bytes(data[8:12], "big")
+        key = self.by_ssrc.get(ssrc)
+        if key is None:
+            self._learn()
+            key = self.by_ssrc.get(ssrc)
+            if key is None:
+                return
+        self.arrivals[key].append(time.monotonic())
+        self.sequences[key].append(int.from_bytes(data[2:4], "big"))
+        if data[1] & 0x80 and key[1] in ("camera", "screen"):
+            self.frames[key] += 1
+
+    def last_after(self, key: tuple[str, str], since: float) -> float | None:
+        arrivals = self.arrivals[key]
+        late = [t for t in arrivals[-200:] if t >= since]
+        return max(late) if late else None
+
+    def count_after(self, key: tuple[str, str], since: float) -> int:
+        return sum(1 for t in self.arrivals[key][-400:] if t > since)
+
+
+async def _wait_flowing(
+    listeners: list[Listener], key: tuple[str, str], within: float = 10.0
+) -> None:
+    mark = time.monotonic()
+    deadline = mark + within
+    while not all(listener.count_after(key, mark) >= 3 for listener in listeners):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{key} did not resume")
+        await asyncio.sleep(0.01)
+
+
+class SharedCamera:
+    """One VP8 encoder feeding many bots' camera tracks with the same encoded frames.
+
+    Twelve real encoders would saturate the bots' process on 2 cores and the
+    figures would measure the bench, not the server; the server cannot tell the
+    difference (each bot's stream is packetised and encrypted separately).
+    A keyframe every 2 s lets new subscribers start without a request.
+    """
+
+    def __init__(self, width: int, height: int, fps: int) -> None:
+        self.source = SyntheticVideoTrack(width, height, fps)
+        self.fps = fps
+        self.codec = av.CodecContext.create("libvpx", "w")
+        self.codec.width, self.codec.height, self.codec.pix_fmt = width, height, "yuv420p"
+        self.codec.bit_rate = 500_000
+        self.codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+        self.codec.time_base = fractions.Fraction(1, 90000)
+        self.queues: list[asyncio.Queue[av.Packet]] = []
+        self.frames_sent = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def track(self) -> MediaStreamTrack:
+        queue: asyncio.Queue[av.Packet] = asyncio.Queue(30)
+        self.queues.append(queue)
+        camera = self
+
+        class Passthrough(MediaStreamTrack):
+            kind = "video"
+
+            async def recv(self) -> av.Packet:  # aiortc packetises an av.Packet as is
+                return await queue.get()
+
+        if self._task is None:
+            self._task = asyncio.create_task(camera._run())
+        return Passthrough()
+
+    async def _run(self) -> None:
+        index = 0
+        while True:
+            frame = await self.source.recv()
+            frame.pict_type = av.video.frame.PictureType.I if index % (2 * self.fps) == 0 else 0
+            frame.pts, frame.time_base = index * 90000 // self.fps, fractions.Fraction(1, 90000)
+            for packet in self.codec.encode(frame):
+                packet.pts, packet.time_base = frame.pts, frame.time_base
+                self.frames_sent += 1
+                for queue in self.queues:
+                    if not queue.full():
+                        queue.put_nowait(packet)
+            index += 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _memory_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def enforcement(server: RunningServer, cycles: int) -> dict[str, Any]:
+    policy = {
+        "entry": {"waiting_room": {"enabled": False}, "full_name": {"required": False}},
+        "audio": {"mute_on_entry": False, "unmute": "self"},
+        "screen_share": {"allowed": "with_grant"},
+    }
+    created = await HostAPI.create_meeting(server.url, policy)
+    host = await MeetingClient.connect(created.join_url, name="Host", host_token=created.host_token)
+    publisher = await MeetingClient.connect(created.join_url, name="Publisher")
+    assert publisher.participant_id is not None
+    pid = publisher.participant_id
+    await host.grant(pid, "screen", minutes=60)
+    await publisher.wait_for(GrantReceived)
+    await publisher.media.publish(
+        camera=SyntheticVideoTrack(640, 480, 30),
+        microphone=SyntheticAudioTrack(),
+        screen=SyntheticVideoTrack(640, 480, 30),
+    )
+    listeners = []
+    for index in range(8):
+        bot = await MeetingClient.connect(created.join_url, name=f"Subscriber {index}")
+        await bot.media.subscribe()
+        listener = Listener(bot)
+        listener.attach()
+        listeners.append(listener)
+    for key in ((pid, "microphone"), (pid, "screen")):
+        await _wait_flowing(listeners, key, 30)
+    round_trips: list[float] = []
+    for cycle in range(cycles):
+        source = "microphone" if cycle % 2 == 0 else "screen"
+        key = (pid, source)
+        await asyncio.sleep(random.uniform(0.05, 0.25))  # random phase against the packets
+        sent = time.monotonic()
+        if source == "microphone":
+            await host.mute(pid)
+        else:
+            await host.revoke(pid, "screen")
+        round_trips.append(time.monotonic() - sent)
+        if source == "microphone":
+            await publisher.request_unmute()
+        else:
+            await host.grant(pid, "screen", minutes=60)
+            await publisher.wait_for(GrantReceived)
+            await publisher.media.republish()
+        await _wait_flowing(listeners, key)
+    samples, to_gate, late = [], [], 0
+    async with httpx.AsyncClient() as http:
+        for source in ("microphone", "screen"):
+            reply = await http.get(
+                f"{server.url}/bench/enforcement", params={"participant": pid, "source": source}
+            )
+            for sample in reply.json()["samples"]:
+                samples.append(sample["to_last_packet_ms"])
+                to_gate.append(sample["to_gate_ms"])
+                late += sample["forwarded_after_gate"]
+    for client in [host, publisher, *(listener.client for listener in listeners)]:
+        await client.close()
+    return {
+        "samples": len(samples),
+        "p50_ms": statistics.median(samples),
+        "p99_ms": _percentile(samples, 0.99),
+        "max_ms": max(samples),
+        "to_gate_p99_ms": _percentile(to_gate, 0.99),
+        "late_packets": late,
+        "host_round_trip_p50_ms": 1000 * statistics.median(round_trips),
+        "host_round_trip_p99_ms": 1000 * _percentile(round_trips, 0.99),
+    }
+
+
+def _track_figures(
+    listeners: list[Listener], marks: dict[int, Any], wall: float
+) -> list[dict[str, float]]:
+    """Frame rate and loss of every camera each listener received since ``marks``."""
+    figures = []
+    for listener in listeners:
+        frames0, seq0 = marks[id(listener)]
+        for key in listener.frames:
+            if key[1] != "camera" or key[0] == listener.client.participant_id:
+                continue
+            seqs = listener.sequences[key][seq0.get(key, 0) :]
+            expected = (seqs[-1] - seqs[0]) % 65536 + 1 if len(seqs) > 1 else 1
+            figures.append(
+                {
+                    "fps": (listener.frames[key] - frames0.get(key, 0)) / wall,
+                    "loss": max(0, expected - len(set(seqs))) / expected,
+                }
+            )
+    return figures
+
+
+async def _line(stream: Any) -> str:
+    return (await stream.readline()).decode().strip()
+
+
+async def worker(args: argparse.Namespace) -> None:
+    """Some of the 12 bots, in their own process: publish, subscribe, count."""
+    loopback_only()
+    shared = SharedCamera(640, 480, 30)
+    bots = []
+    for index in range(args.bots):
+        bot = await MeetingClient.connect(args.join, name=f"Bot {args.first + index}")
+        await bot.media.publish(camera=shared.track(), microphone=SyntheticAudioTrack())
+        bots.append(bot)
+    stdin = asyncio.StreamReader()
+    loop = asyncio.get_running_loop()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    print("joined", flush=True)
+    await _line(stdin)  # everyone has published
+    listeners = []
+    for bot in bots:
+        await bot.media.subscribe()
+        listener = Listener(bot)
+        listener.attach()
+        listeners.append(listener)
+    while sum(1 for x in listeners for k in x.frames if k[1] == "camera") < args.bots * 11:
+        await asyncio.sleep(0.1)
+    print("flowing", flush=True)
+    await _line(stdin)  # start
+    marks = {
+        id(x): (dict(x.frames), {k: len(v) for k, v in x.sequences.items()}) for x in listeners
+    }
+    cpu0, wall0, sent0 = os.times(), time.monotonic(), shared.frames_sent
+    await _line(stdin)  # stop
+    wall, cpu1 = time.monotonic() - wall0, os.times()
+    result = {
+        "tracks": _track_figures(listeners, marks, wall),
+        "sent_fps": (shared.frames_sent - sent0) / wall,
+        "cpu": (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
+    }
+    print(json.dumps(result), flush=True)
+    for bot in bots:
+        await bot.close()
+
+
+async def meeting_of_twelve(server: RunningServer, seconds: float) -> dict[str, Any]:
+    policy = {
+        "entry": {"waiting_room": {"enabled": False}, "full_name": {"required": False}},
+        "audio": {"mute_on_entry": False, "unmute": "self"},
+    }
+    created = await HostAPI.create_meeting(server.url, policy)
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--worker",
+            "--join",
+            created.join_url,
+            "--bots",
+            "4",
+            "--first",
+            str(4 * index),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for index in range(3)
+    ]
+
+    async def tell(word: str) -> None:
+        for process in workers:
+            assert process.stdin is not None
+            process.stdin.write(word.encode() + b"\n")
+            await process.stdin.drain()
+
+    async def hear(word: str) -> list[str]:
+        heard = []
+        for process in workers:
+            line = await _line(process.stdout)
+            if not line.startswith(word):
+                raise RuntimeError(f"a worker said {line!r}, not {word!r}")
+            heard.append(line)
+        return heard
+
+    await asyncio.wait_for(hear("joined"), 120)
+    await tell("subscribe")
+    await asyncio.wait_for(hear("flowing"), 120)
+    await asyncio.sleep(3)  # settle
+    pid = server.process.pid if server.process else 0
+    await tell("start")
+    cpu0, wall0 = _cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)  # the measurement window
+    await tell("stop")
+    wall, cpu = time.monotonic() - wall0, _cpu_seconds(pid) - cpu0
+    results = [json.loads(line) for line in await asyncio.wait_for(hear("{"), 60)]
+    for process in workers:
+        await process.wait()
+    tracks = [track for result in results for track in result["tracks"]]
+    return {
+        "bots": 12,
+        "seconds": round(wall, 1),
+        "server_cpu_cores": cpu / wall,
+        "client_cpu_cores": sum(result["cpu"] for result in results),
+        "server_rss_mib": _memory_kib(pid, "VmRSS") / 1024,
+        "server_peak_rss_mib": _memory_kib(pid, "VmHWM") / 1024,
+        "sent_fps_mean": statistics.mean(result["sent_fps"] for result in results),
+        "received_fps_min": min(t["fps"] for t in tracks),
+        "received_fps_median": statistics.median(t["fps"] for t in tracks),
+        "received_tracks": len(tracks),
+        "packet_loss_max": max(t["loss"] for t in tracks),
+        "packet_loss_mean": statistics.mean(t["loss"] for t in tracks),
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    loopback_only()
+    pin_vp8_bitrate(500_000)
+    runner = [sys.executable, str(Path(__file__).with_name("meeting_server.py"))]
+    server = RunningServer(Path(tempfile.mkdtemp(prefix="mw-bench-")), command=runner).start()
+    try:
+        r3 = await asyncio.wait_for(enforcement(server, args.cycles), 600)
+        ratio = r3["p99_ms"] / r3["host_round_trip_p99_ms"]
+        print("3. enforcement latency, N = 8 subscribers, mute and revoke cycles:")
+        print(
+            f"   {r3['samples']} samples, message arrival -> last packet of the track leaving"
+            f" the server: p50 {r3['p50_ms']:.2f} ms, p99 {r3['p99_ms']:.2f} ms,"
+            f" max {r3['max_ms']:.2f} ms (arrival -> gate closed, p99 {r3['to_gate_p99_ms']:.2f} ms)"
+        )
+        print(f"   packets forwarded after a gate closed: {r3['late_packets']}")
+        print(
+            f"   baseline, the host action's round trip (request -> result, at the bot):"
+            f" p50 {r3['host_round_trip_p50_ms']:.2f} ms, p99 {r3['host_round_trip_p99_ms']:.2f} ms;"
+            f" enforcement p99 / round-trip p99 = {ratio:.3f}"
+        )
+        r5 = await asyncio.wait_for(meeting_of_twelve(server, args.seconds), 600)
+        delivered = r5["received_fps_min"] / r5["sent_fps_mean"]
+        print(f"5. a meeting of 12 bots (camera 640x480@30 + microphone each), {r5['seconds']} s:")
+        print(
+            f"   server CPU {r5['server_cpu_cores']:.3f} cores, RSS {r5['server_rss_mib']:.0f} MiB"
+            f" (peak {r5['server_peak_rss_mib']:.0f} MiB); the bots' process"
+            f" {r5['client_cpu_cores']:.2f} cores"
+        )
+        print(
+            f"   {r5['received_tracks']} received camera tracks: fps min {r5['received_fps_min']:.1f},"
+            f" median {r5['received_fps_median']:.1f}, sent {r5['sent_fps_mean']:.1f};"
+            f" delivered/sent (min) = {delivered:.3f}"
+        )
+        loss_max, loss_mean = r5["packet_loss_max"] or 0.0, r5["packet_loss_mean"] or 0.0
+        print(f"   packet loss: max {100 * loss_max:.2f} %, mean {100 * loss_mean:.3f} %")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cycles", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--join", help=argparse.SUPPRESS)
+    parser.add_argument("--bots", type=int, default=4, help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.worker:
+        pin_vp8_bitrate(500_000)
+        asyncio.run(worker(arguments))
+        sys.exit(0)
+    if arguments.quick:
+        arguments.cycles, arguments.seconds = 20, 15.0
+    asyncio.run(main(arguments))

@@ -1,0 +1,268 @@
+"""Media for bots: publish a camera, a microphone, a screen (synthetic or from a file),
+and receive the others' tracks as frames to inspect.
+
+    media = client.media
+    decisions = await media.publish(camera=SyntheticVideoTrack(), microphone=SyntheticAudioTrack())
+    await media.subscribe()
+    track = await media.wait_for_track(other_id, "camera")
+    frame = await track.recv()          # an av.VideoFrame: frame.to_ndarray(...)
+
+The server decides, per source, whether it forwards what you publish (the
+decisions come back from ``publish``); a refused source is simply not
+forwarded. Publish it again once the policy allows it (after a grant).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaPlayer
+from aiortc.mediastreams import MediaStreamError
+
+from . import protocol as wire
+
+if TYPE_CHECKING:
+    from .client import MeetingClient
+
+__all__ = ["MediaSession", "ReceivedTrack", "file_tracks", "loopback_only"]
+
+# max-bundle: with aiortc's default ("balanced") a second video transceiver is bundled
+# onto the first video transport before negotiation, and a BUNDLE answer then stops
+# that transport, so the second video track is never sent (aiortc 1.16.0).
+_CONFIGURATION = RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
+def loopback_only() -> None:
+    """Gather ICE candidates on 127.0.0.1 only (tests and local bots; process-wide)."""
+    import aioice.ice
+
+    def loopback(use_ipv4: bool = True, use_ipv6: bool = True) -> list[str]:
+        return ["127.0.0.1"]
+
+    aioice.ice.get_host_addresses = loopback
+
+
+def file_tracks(path: str) -> tuple[MediaStreamTrack | None, MediaStreamTrack | None]:
+    """(audio, video) tracks that play a media file, paced in real time (aiortc MediaPlayer)."""
+    player = MediaPlayer(path)
+    return player.audio, player.video
+
+
+async def _connected(pc: RTCPeerConnection, timeout: float = 20.0) -> None:
+    """Waits until a connection that is still connecting has connected.
+
+    aiortc starts the senders and receivers of a renegotiation only if its transport
+    is new or already connected (RTCPeerConnection.__connect); one still in its DTLS
+    handshake leaves them unstarted for good. So renegotiate once connected.
+    """
+    if pc.connectionState in ("connected", "closed", "failed"):
+        return
+    done = asyncio.Event()
+
+    @pc.on("connectionstatechange")
+    def changed() -> None:
+        if pc.connectionState in ("connected", "closed", "failed"):
+            done.set()
+
+    async with asyncio.timeout(timeout):
+        await done.wait()
+    pc.remove_listener("connectionstatechange", changed)
+
+
+@dataclass
+class ReceivedTrack:
+    """One other participant's track as this bot receives it."""
+
+    participant: str
+    source: wire.Source
+    kind: str
+    track: MediaStreamTrack
+    transceiver: RTCRtpTransceiver
+    frames: int = 0
+    last_frame_at: float | None = None
+    sizes: set[tuple[int, int]] = field(default_factory=set)
+
+    async def recv(self) -> Any:
+        """The next decoded frame (av.VideoFrame or av.AudioFrame)."""
+        frame: Any = await self.track.recv()
+        self.frames += 1
+        self.last_frame_at = time.monotonic()
+        if self.kind == "video":
+            self.sizes.add((frame.width, frame.height))
+        return frame
+
+    async def packets(self) -> int:
+        """RTP packets received on this track so far (from the receiver's statistics)."""
+        total = 0
+        for stats in (await self.transceiver.receiver.getStats()).values():
+            if stats.type == "inbound-rtp":
+                total += stats.packetsReceived
+        return total
+
+
+class MediaSession:
+    """A participant's publishing and subscribing connections."""
+
+    def __init__(self, client: MeetingClient) -> None:
+        self._client = client
+        self._publisher: RTCPeerConnection | None = None
+        self._sending: dict[wire.Source, RTCRtpTransceiver] = {}
+        self._surface: wire.Surface | None = None
+        self._subscriber: RTCPeerConnection | None = None
+        self._offered: dict[str, wire.OfferedTrack] = {}
+        self.received: dict[tuple[str, wire.Source], ReceivedTrack] = {}
+        self._changed = asyncio.Condition()
+        self._lock = asyncio.Lock()
+        self.decisions: list[wire.TrackDecision] = []
+        self._notifying: set[asyncio.Future[None]] = set()
+        self._closed = False
+
+    # --- publishing -------------------------------------------------------------------
+
+    async def publish(
+        self,
+        *,
+        microphone: MediaStreamTrack | None = None,
+        camera: MediaStreamTrack | None = None,
+        screen: MediaStreamTrack | None = None,
+        screen_audio: MediaStreamTrack | None = None,
+        surface: wire.Surface = "window",
+    ) -> list[wire.TrackDecision]:
+        """Publishes these sources (adding to what is published); returns the server's
+        decision on each source not forwarded before."""
+        wanted = {
+            "microphone": microphone,
+            "camera": camera,
+            "screen": screen,
+            "screen_audio": screen_audio,
+        }
+        async with self._lock:
+            if self._publisher is None:
+                self._publisher = RTCPeerConnection(_CONFIGURATION)
+            else:
+                await _connected(self._publisher)
+            for source, track in wanted.items():
+                if track is None:
+                    continue
+                existing = self._sending.get(source)  # type: ignore[call-overload]
+                if existing is not None:
+                    existing.sender.replaceTrack(track)
+                else:
+                    transceiver = self._publisher.addTransceiver(track, direction="sendonly")
+                    self._sending[source] = transceiver  # type: ignore[index]
+            if screen is not None:
+                self._surface = surface
+            return await self._negotiate()
+
+    async def _negotiate(self) -> list[wire.TrackDecision]:
+        assert self._publisher is not None
+        await self._publisher.setLocalDescription(await self._publisher.createOffer())
+        tracks = [
+            wire.TrackInfo(
+                mid=transceiver.mid or "",
+                source=source,
+                surface=self._surface if source == "screen" else None,
+            )
+            for source, transceiver in self._sending.items()
+            if transceiver.mid is not None
+        ]
+        message = wire.Publish(sdp=self._publisher.localDescription.sdp, tracks=tracks)
+        answer = await self._client.exchange(message, wire.PublishAnswer)
+        await self._publisher.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
+        self.decisions = list(answer.decisions)
+        return self.decisions
+
+    async def republish(self) -> list[wire.TrackDecision]:
+        """Asks again for sources that were refused (for example after a grant)."""
+        async with self._lock:
+            return await self._negotiate()
+
+    async def stop(self, source: wire.Source) -> wire.Result:
+        """Stops sending a source; for a screen this ends the share (and, usually, its grant)."""
+        transceiver = self._sending.get(source)
+        if transceiver is not None:
+            track = transceiver.sender.track
+            if track is not None:
+                track.stop()
+            transceiver.sender.replaceTrack(None)
+        return await self._client.request(wire.StopPublish(source=source))
+
+    # --- subscribing ------------------------------------------------------------------
+
+    async def subscribe(self) -> None:
+        """Starts receiving the others' media; new offers are answered as tracks come and go."""
+        offer = await self._client.exchange(wire.Subscribe(), wire.SubscribeOffer)
+        await self.apply_offer(offer)
+
+    async def apply_offer(self, offer: wire.SubscribeOffer) -> None:
+        """Answers a subscriber offer (the server sends one whenever tracks come and go)."""
+        async with self._lock:
+            if self._closed:
+                return
+            if self._subscriber is None:
+                self._subscriber = RTCPeerConnection(_CONFIGURATION)
+                self._subscriber.on("track", self._on_track)
+            else:
+                await _connected(self._subscriber)
+            for track in offer.tracks:
+                self._offered[track.mid] = track
+            await self._subscriber.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+            await self._subscriber.setLocalDescription(await self._subscriber.createAnswer())
+            await self._client.send(wire.SubscribeAnswer(sdp=self._subscriber.localDescription.sdp))
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        assert self._subscriber is not None
+        for transceiver in self._subscriber.getTransceivers():
+            offered = self._offered.get(transceiver.mid or "")
+            if transceiver.receiver.track is track and offered is not None:
+                key = (offered.participant, offered.source)
+                self.received[key] = ReceivedTrack(
+                    offered.participant, offered.source, track.kind, track, transceiver
+                )
+                self._notifying.add(task := asyncio.ensure_future(self._notify()))
+                task.add_done_callback(self._notifying.discard)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for_track(
+        self, participant: str, source: wire.Source, timeout: float = 15.0
+    ) -> ReceivedTrack:
+        """The other participant's track of that source, once it is offered and arriving."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: (participant, source) in self.received)
+        return self.received[(participant, source)]
+
+    async def count_frames(
+        self, track: ReceivedTrack, until: Callable[[ReceivedTrack], bool], timeout: float = 15.0
+    ) -> ReceivedTrack:
+        """Receives frames from a track until ``until(track)`` holds."""
+        async with asyncio.timeout(timeout):
+            while not until(track):
+                try:
+                    await track.recv()
+                except MediaStreamError:
+                    break
+        return track
+
+    async def close(self) -> None:
+        self._closed = True
+        for pc in (self._publisher, self._subscriber):
+            if pc is not None:
+                with contextlib.suppress(Exception):
+                    await pc.close()
+        self._publisher = self._subscriber = None

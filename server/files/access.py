@@ -1,0 +1,229 @@
+"""Who is calling the file endpoints, and whether they may download a file now.
+
+The file token (``tokens.py``) only says who is asking. Every request is then
+checked live, as the security bar's tests 28 and 38 ask: the token's session
+is still this participant's connection to this meeting, and for a download
+the participant is admitted now. A waiting participant, one of another
+meeting, a removed one or one whose connection ended gets nothing.
+
+A token that is not valid for this meeting, and a meeting that does not
+exist or has ended, get the same 404 (security bar test 30: identical answers
+for nonexistent and forbidden, so ids cannot be probed), and leave no audit
+entry, since nobody is identified. Everything an identified participant
+asks for is recorded in the meeting's audit log, allowed or not; downloads
+are not engine events, so they are recorded here as ``file_downloaded``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import weakref
+from dataclasses import dataclass
+from typing import Any, Final
+
+from meetwarden.client_sdk import protocol as wire
+from meetwarden.policies.decision import BUILTIN_RULE, Decision
+
+from ..runtime.audit import AuditWriter
+from ..runtime.meeting import MeetingRuntime
+from ..runtime.registry import Registry
+from ..runtime.session import Session
+from ..store import AuditEntry
+from .tokens import FileTokens
+
+__all__ = [
+    "NOT_FOUND",
+    "SERVER_RECORDED_EVENTS",
+    "SESSION_ENDED",
+    "Caller",
+    "FileAccess",
+    "FileRefusedError",
+    "record_audit",
+]
+
+_MAX_MEETING_ID: Final = 64
+SERVER_RECORDED_EVENTS: Final = frozenset({"file_downloaded", "file_upload_stopped"})
+"""Audit event types the server records itself: no engine event, so nothing to replay."""
+
+
+class FileRefusedError(Exception):
+    """A refused file request, as problem+json: status, reason code, rule pointer, sentence.
+
+    ``decided`` is true when the policy refused it (the engine, or the policy's
+    size limit enforced while receiving); the body then carries the decision.
+    ``stopped_reading`` is true when the server stopped reading a body whose end
+    it cannot know (a chunked upload over the limit, a slow sender): the
+    connection is then closed rather than drained.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        rule: str,
+        message: str,
+        *,
+        decided: bool = False,
+        retry_after: int | None = None,
+        stopped_reading: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.reason, self.rule, self.message = status, reason, rule, message
+        self.decided = decided
+        self.retry_after = retry_after
+        self.stopped_reading = stopped_reading
+
+    @classmethod
+    def from_decision(cls, decision: Decision) -> FileRefusedError:
+        reason = decision.reason.value
+        retry = 30 if reason == "file_scan_unavailable" else None
+        return cls(
+            _STATUS.get(reason, 403),
+            reason,
+            decision.rule,
+            decision.message,
+            decided=True,
+            retry_after=retry,
+        )
+
+
+# One HTTP status per reason code (STYLE: each error class maps to one status).
+_STATUS: Final = {
+    "file_too_large": 413,
+    "file_type_forbidden": 415,
+    "file_type_mismatch": 415,
+    "file_type_not_allowed": 415,
+    "file_infected": 422,
+    "file_scan_unavailable": 503,
+    "rule_error": 500,
+}
+NOT_FOUND: Final = FileRefusedError(
+    404, "not_found", BUILTIN_RULE, "No such meeting or file, or this token does not open it."
+)
+
+SESSION_ENDED: Final = FileRefusedError(
+    401,
+    "session_ended",
+    BUILTIN_RULE,
+    "Your connection to the meeting has ended; rejoin and ask for a new file token.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A participant identified by a valid file token on its live session."""
+
+    runtime: MeetingRuntime
+    participant_id: str
+
+
+def record_audit(
+    audit: AuditWriter,
+    runtime: MeetingRuntime,
+    participant_id: str,
+    event: dict[str, Any],
+    *,
+    allowed: bool,
+    reason: str,
+    rule: str,
+    message: str,
+) -> None:
+    """Append an entry for something the server decided itself (not an engine event)."""
+    audit.append(
+        AuditEntry(
+            meeting_id=runtime.meeting_id,
+            at=time.time(),
+            decision_id=uuid.uuid4().hex,
+            policy_revision=runtime.revision,
+            event_type=str(event["type"]),
+            event={**event, "participant": participant_id, "at": round(runtime.now(), 3)},
+            allowed=allowed,
+            reason=reason,
+            rule=rule,
+            message=message,
+            actor=None,
+            participant=participant_id,
+            effects=[],
+        )
+    )
+
+
+class FileAccess:
+    """Issues file tokens on sessions and turns a presented token into a live caller."""
+
+    def __init__(self, registry: Registry, tokens: FileTokens) -> None:
+        self.registry = registry
+        self.tokens = tokens
+        # A random id per session, kept only while the session object lives: a
+        # token names it, so a new connection (or a restart) ends older tokens.
+        self._session_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
+
+    def token_for(
+        self, runtime: MeetingRuntime, session: Session, ref: int | None
+    ) -> wire.FileToken:
+        """The ``file_token`` answer for a participant's request on its socket."""
+        session_id = self._session_ids.get(session)
+        if session_id is None:
+            session_id = self._session_ids[session] = uuid.uuid4().hex
+        token, expires_at = self.tokens.issue(
+            runtime.meeting_id, session.participant_id, session_id
+        )
+        return wire.FileToken(
+            ref=ref,
+            token=token,
+            expires_at=expires_at,
+            upload_path=f"/api/meetings/{runtime.meeting_id}/files",
+        )
+
+    async def caller(self, meeting_id: str, authorization: str | None) -> Caller:
+        """The live participant a bearer file token names; FileRefusedError if none."""
+        caller, live = await self.identify(meeting_id, authorization)
+        if not live:
+            raise SESSION_ENDED
+        return caller
+
+    async def identify(self, meeting_id: str, authorization: str | None) -> tuple[Caller, bool]:
+        """Who a valid token names, and whether its session is still their connection.
+
+        A token that is not valid for this live meeting raises the vague 404.
+        """
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or len(meeting_id) > _MAX_MEETING_ID:
+            raise NOT_FOUND
+        claims = self.tokens.verify(token.strip(), meeting_id)
+        if claims is None:
+            raise NOT_FOUND
+        runtime = await self.registry.runtime(meeting_id)
+        if runtime is None:
+            raise NOT_FOUND
+        session = runtime.sessions.get(claims.participant_id)
+        live = (
+            session is not None
+            and not session.closing
+            and self._session_ids.get(session) == claims.session_id
+        )
+        return Caller(runtime, claims.participant_id), live
+
+    def may_download(self, caller: Caller, file_id: str) -> None:
+        """Refuses (and records) a download by someone not admitted in the meeting now."""
+        person = caller.runtime.state.get(caller.participant_id)
+        if person is not None and person.admitted:
+            return
+        message = "Only people admitted to the meeting can download its files."
+        self.record_download(caller, file_id, allowed=False, reason="not_admitted", message=message)
+        raise FileRefusedError(403, "not_admitted", BUILTIN_RULE, message)
+
+    def record_download(
+        self, caller: Caller, file_id: str, *, allowed: bool, reason: str, message: str
+    ) -> None:
+        record_audit(
+            self.registry.audit,
+            caller.runtime,
+            caller.participant_id,
+            {"type": "file_downloaded", "file_id": file_id[:128]},  # in SERVER_RECORDED_EVENTS
+            allowed=allowed,
+            reason=reason,
+            rule=BUILTIN_RULE,
+            message=message,
+        )

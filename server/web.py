@@ -1,0 +1,254 @@
+"""The browser client: its pages, its static files, and the small JSON endpoints it uses.
+
+Pages and files come from ``server/web/`` (plain HTML, CSS and ES modules; no
+build step, nothing fetched from another origin). Every response carries a
+strict Content-Security-Policy: scripts only from this server, no inline
+script or style, and Trusted Types required so that no script can write HTML
+from a string (names and chat are always text: BBB CVE-2022-31064 was a chat
+name rendered through innerHTML).
+
+Endpoints beside the pages:
+
+- ``GET /api/policies/examples``: the example policies, to start from one.
+- ``GET /api/policies/schema``: the policy's JSON Schema (field help in the editor).
+- ``POST /api/policies/explain``: a policy in plain words, one sentence per rule,
+  or the same 422 problem (every error with its JSON pointer) as creating a meeting.
+- ``GET /api/meetings/{id}/participant-view``: for an admitted participant
+  (``Authorization: Bearer <resume token>`` from ``admitted``), the parts of the
+  policy that shape their controls (screen surfaces, chat, files) and the
+  server's clock, which grant countdowns need. A waiting participant, or anyone
+  else, gets the same 404 as for a meeting that does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, Response
+
+from meetwarden.policies.errors import PolicyError
+from meetwarden.policies.explain import explain
+from meetwarden.policies.jsonload import parse_json
+from meetwarden.policies.loading import validate_policy
+from meetwarden.policies.model import Policy
+
+from .problems import ProblemError
+from .runtime.registry import Registry
+
+__all__ = ["CONTENT_SECURITY_POLICY", "WEB_ROOT", "router"]
+
+WEB_ROOT = Path(__file__).with_name("web")
+MAX_POLICY_BYTES = 300 * 1024
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "require-trusted-types-for 'script'",
+        "trusted-types 'none'",
+    ]
+)
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": (
+        "camera=(self), microphone=(self), display-capture=(self), "
+        "geolocation=(), payment=(), usb=()"
+    ),
+}
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+# Asset paths are lower-case words joined by / - _ . and end in a known type:
+# nothing else is looked up on disk (no "..", no hidden files, no directories).
+_ASSET = re.compile(r"^[a-z0-9_-]+(?:/[a-z0-9_-]+)*\.(?:js|css|svg|png|ico)$")
+_MEETING_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NOT_FOUND = ProblemError(
+    404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
+)
+
+router = APIRouter()
+
+
+def _file_response(path: Path, request: Request, *, cache_control: str) -> Response:
+    body = path.read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**_SECURITY_HEADERS, "ETag": etag, "Cache-Control": cache_control}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=_TYPES[path.suffix], headers=headers)
+
+
+def _not_found_page() -> Response:
+    return Response(
+        "Not found", status_code=404, media_type="text/plain", headers=dict(_SECURITY_HEADERS)
+    )
+
+
+# --- pages ------------------------------------------------------------------------
+
+
+@router.get("/", include_in_schema=False)
+async def create_page(request: Request) -> Response:
+    """The host's page: create a meeting from a policy."""
+    return _file_response(WEB_ROOT / "index.html", request, cache_control="no-cache")
+
+
+@router.get("/m/{meeting_id}", include_in_schema=False)
+async def meeting_page(request: Request, meeting_id: str) -> Response:
+    """The join page, the waiting room, the meeting and the host console.
+
+    The same page for every id: whether a meeting exists is only learnt by joining,
+    which answers an unknown meeting and a wrong password alike.
+    """
+    if not _MEETING_ID.match(meeting_id):
+        return _not_found_page()
+    return _file_response(WEB_ROOT / "meeting.html", request, cache_control="no-cache")
+
+
+@router.get("/assets/{path:path}", include_in_schema=False)
+async def asset(request: Request, path: str) -> Response:
+    if not _ASSET.match(path):
+        return _not_found_page()
+    file = (WEB_ROOT / path).resolve()
+    if not file.is_relative_to(WEB_ROOT.resolve()) or not file.is_file():
+        return _not_found_page()
+    return _file_response(file, request, cache_control="no-cache")
+
+
+# --- policies: examples, schema, plain words ----------------------------------------
+
+
+@cache
+def _examples() -> list[dict[str, Any]]:
+    folder = resources.files("meetwarden.policies") / "examples"
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            document = json.loads(entry.read_text(encoding="utf-8"))
+            found.append(
+                {
+                    "id": entry.name.removesuffix(".json"),
+                    "name": document.get("name") or entry.name,
+                    "policy": document,
+                }
+            )
+    return found
+
+
+@router.get("/api/policies/examples", tags=["policies"])
+async def policy_examples() -> dict[str, Any]:
+    """The example policies shipped with meetwarden (``policies/examples``), to start from."""
+    return {"examples": _examples()}
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return Policy.model_json_schema()
+
+
+@router.get("/api/policies/schema", tags=["policies"])
+async def policy_schema() -> dict[str, Any]:
+    """The policy's JSON Schema, as ``meetwarden policy schema`` prints it."""
+    return _schema()
+
+
+def _invalid(error: PolicyError) -> ProblemError:
+    return ProblemError(
+        422,
+        "Invalid policy",
+        f"The policy has {len(error.issues)} error(s).",
+        reason="policy_invalid",
+        rule=error.issues[0].pointer,
+        errors=[issue.to_json() for issue in error.issues],
+    )
+
+
+@router.post("/api/policies/explain", tags=["policies"])
+async def explain_policy(request: Request) -> dict[str, Any]:
+    """A policy document (the body) in plain words: ``{"rules": [{"rule", "text"}]}``.
+
+    A policy that is not valid gets a 422 ``application/problem+json`` whose
+    ``errors`` give each error's JSON pointer, code and sentence.
+    """
+    body = await request.body()
+    try:
+        policy = validate_policy(parse_json(body, max_bytes=MAX_POLICY_BYTES))
+    except PolicyError as error:
+        raise _invalid(error) from None
+    return {"rules": [{"rule": rule, "text": text} for rule, text in explain(policy)]}
+
+
+# --- what an admitted participant needs to know of the policy ----------------------
+
+_PARTICIPANT_RULES = ("/audio", "/screen_share", "/file_share", "/chat", "/entry/camera")
+
+
+@router.get("/api/meetings/{meeting_id}/participant-view", tags=["participants"])
+async def participant_view(
+    request: Request,
+    meeting_id: str,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """What the policy lets this admitted participant do, for the controls to show it."""
+    registry: Registry = request.app.state.registry
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token or len(meeting_id) > 64:
+        raise NOT_FOUND
+    claims = registry.tokens.verify(token, "resume", meeting_id)
+    runtime = await registry.runtime(meeting_id) if claims else None
+    person = runtime.state.get(claims.subject) if runtime and claims else None
+    if runtime is None or person is None or not person.admitted:
+        raise NOT_FOUND
+    policy = runtime.policy
+    share, files = policy.screen_share, policy.file_share
+    body = {
+        "server_time": time.time(),
+        "policy_revision": runtime.revision,
+        "audio": {"unmute": policy.audio.unmute},
+        "camera": {"required": policy.entry.camera.required},
+        "screen_share": {
+            "allowed": share.allowed,
+            "surfaces": list(share.surfaces),
+            "audio": share.audio,
+            "max_concurrent": share.max_concurrent,
+        },
+        "file_share": {
+            "allowed": files.allowed,
+            "max_bytes": files.max_bytes,
+            "types": list(files.types),
+        },
+        "chat": {"allowed": policy.chat.allowed},
+        "rules": [
+            {"rule": rule, "text": text}
+            for rule, text in explain(policy)
+            if rule.startswith(_PARTICIPANT_RULES)
+        ],
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,102 @@
+// The call: our publishing and subscribing connections while admitted, the
+// banner that says when media cannot run, and who is speaking.
+
+import { byId } from './dom.js';
+import { Publisher, SPEAKING_LEVEL, Subscriber } from './media.js';
+import { toast } from './results.js';
+
+const SPEAKING_HOLD_MS = 700;
+const SPEAKING_POLL_MS = 200;
+
+export class Call {
+  constructor(app) {
+    this.app = app;
+    this.heard = new Map();
+    this.measuring = false;
+    setInterval(() => this.speaking(), SPEAKING_POLL_MS);
+  }
+
+  banner(text) {
+    const banner = byId('media-banner');
+    banner.textContent = text ?? '';
+    banner.hidden = !text;
+  }
+
+  failed(error) {
+    this.app.mediaProblem = error.code === 'media_unavailable'
+      ? 'This server runs without audio and video: chat, hands and the host tools work, video does not.'
+      : `Audio and video could not start: ${error.message}`;
+    this.banner(this.app.mediaProblem);
+  }
+
+  /** Subscribes to the others, then publishes our microphone and camera. */
+  async start() {
+    const { app } = this;
+    this.stop();
+    app.mediaProblem = null;
+    this.banner(null);
+    if (!window.RTCPeerConnection) {
+      this.failed(new Error('this browser has no WebRTC'));
+      return;
+    }
+    const subscriber = new Subscriber(app.connection);
+    subscriber.addEventListener('track', (event) => app.grid.attach(event.detail));
+    subscriber.addEventListener('trackended', (event) => app.grid.detach(event.detail));
+    subscriber.addEventListener('failed', (event) => this.failed(event.detail));
+    const publisher = new Publisher(app.connection);
+    app.subscriber = subscriber;
+    app.publisher = publisher;
+    try {
+      await subscriber.start();
+    } catch (error) {
+      if (app.subscriber === subscriber) {
+        this.failed(error);
+        app.subscriber = null;
+      }
+      subscriber.close();
+    }
+    try {
+      const decisions = await publisher.start(app.local);
+      for (const decision of decisions.filter((each) => !each.allowed)) {
+        toast(`${decision.message} (rule ${decision.rule})`, { refused: true });
+      }
+    } catch (error) {
+      if (app.publisher === publisher) {
+        this.failed(error);
+        app.publisher = null;
+      }
+      publisher.close();
+    }
+  }
+
+  stop() {
+    const { app } = this;
+    app.controls.stopShare({ tellServer: false });
+    app.publisher?.close();
+    app.subscriber?.close();
+    app.publisher = null;
+    app.subscriber = null;
+  }
+
+  /** Marks who is speaking: received audio's energy, and our own microphone's level. */
+  async speaking() {
+    const { app } = this;
+    if (app.state.status !== 'admitted' || this.measuring) return;
+    this.measuring = true;
+    let levels;
+    try {
+      levels = await (app.subscriber?.levels() ?? new Map());
+    } finally {
+      this.measuring = false;
+    }
+    const now = performance.now();
+    if (app.state.participantId && app.state.you && !app.state.you.muted) {
+      levels.set(app.state.participantId, app.local.level());
+    }
+    for (const [id, level] of levels) if (level > SPEAKING_LEVEL) this.heard.set(id, now);
+    for (const entry of app.state.roster) {
+      const recent = now - (this.heard.get(entry.id) ?? -Infinity) < SPEAKING_HOLD_MS;
+      app.grid.setSpeaking(entry.id, !entry.muted && recent);
+    }
+  }
+}

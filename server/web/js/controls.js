@@ -1,0 +1,284 @@
+// Your controls in the meeting: microphone, camera, hand, screen sharing.
+//
+// The server decides; these buttons ask and show the answer. While you are
+// muted your microphone track is also disabled here, so no sound leaves the
+// browser at all (the server would not forward it anyway). A screen is asked
+// for only after the server says you may share now (a grant, or a role or
+// policy that needs none), and the share's end ends the grant (stop_publish).
+
+import { announce, byId, formatDuration } from './dom.js';
+import { displayMediaOptions } from './media.js';
+import { toast } from './results.js';
+
+const UNMUTE_HINTS = {
+  after_raised_hand: 'Raise your hand; the host will let you speak.',
+  host_only: 'Only the host can let you speak in this meeting.',
+};
+// SelfState.camera: what the server's camera check sees (when the policy requires one).
+const CAMERA_CHECK = {
+  pending: ['The host requires a working camera: the server is checking your video.', false],
+  missing: ['The server receives no working video from your camera.', true],
+  lost: ['Your video stopped, froze or went black: turn your camera back on.', true],
+};
+const SURFACE_WORDS = { window: 'a window', browser: 'a browser tab', monitor: 'a whole screen' };
+
+function setWhy(element, text, refused = false) {
+  element.textContent = text;
+  element.classList.toggle('refused', refused);
+}
+
+export class Controls {
+  constructor(app) {
+    this.app = app;
+    this.sharing = null;
+    this.shareNote = null;
+    this.micNote = null;
+    byId('mic-button').addEventListener('click', () => this.toggleMic());
+    byId('camera-button').addEventListener('click', () => this.toggleCamera());
+    byId('hand-button').addEventListener('click', () => this.toggleHand());
+    byId('share-button').addEventListener('click', () => this.toggleShare());
+    setInterval(() => this.renderShare(), 1000);
+  }
+
+  reset() {
+    this.shareNote = null;
+    this.micNote = null;
+  }
+
+  /** Our own state changed: a note about unmuting holds only while it is still true. */
+  youChanged(before, after) {
+    if (!before) return;
+    if (before.muted !== after.muted || (before.may_unmute && !after.may_unmute)) this.micNote = null;
+  }
+
+  get you() {
+    return this.app.state.you;
+  }
+
+  render() {
+    if (!this.you) return;
+    this.renderMic();
+    this.renderCamera();
+    const hand = byId('hand-button');
+    hand.textContent = this.you.hand_raised ? 'Lower hand' : 'Raise hand';
+    hand.setAttribute('aria-pressed', this.you.hand_raised ? 'true' : 'false');
+    this.renderShare();
+  }
+
+  renderMic() {
+    const button = byId('mic-button');
+    const why = byId('mic-why');
+    const microphone = this.app.local.microphone;
+    if (microphone) microphone.enabled = !this.you.muted;
+    if (!microphone) {
+      button.textContent = this.you.muted ? 'Unmute' : 'Mute';
+      setWhy(why, 'You joined without a microphone; others cannot hear you.');
+    } else if (!this.you.muted) {
+      button.textContent = 'Mute';
+      setWhy(why, '');
+    } else {
+      button.textContent = 'Unmute';
+      if (this.you.may_unmute) setWhy(why, this.micNote ?? '');
+      else {
+        const mode = this.app.view?.audio?.unmute ?? 'after_raised_hand';
+        setWhy(why, this.micNote ?? UNMUTE_HINTS[mode] ?? '', Boolean(this.micNote));
+      }
+    }
+  }
+
+  async toggleMic() {
+    const message = this.you.muted ? { type: 'request_unmute' } : { type: 'mute_self' };
+    try {
+      const result = await this.app.connection.request(message);
+      this.micNote = result.allowed ? null : result.message;
+      if (!result.allowed) announce(result.message, { assertive: true });
+    } catch (error) {
+      this.micNote = `Not done: ${error.message}`;
+    }
+    this.renderMic();
+    byId('mic-why').classList.toggle('refused', Boolean(this.micNote));
+  }
+
+  /** The host asked you to unmute (you may now). */
+  askedToUnmute() {
+    this.micNote = 'The host lets you speak: press Unmute when you are ready.';
+    this.renderMic();
+  }
+
+  renderCamera() {
+    const button = byId('camera-button');
+    const why = byId('camera-why');
+    const camera = this.app.local.camera;
+    if (!camera) {
+      button.textContent = 'No camera';
+      button.disabled = true;
+      setWhy(why, 'You joined without a camera.');
+      return;
+    }
+    button.disabled = false;
+    button.textContent = camera.enabled ? 'Turn camera off' : 'Turn camera on';
+    const required = this.app.view?.camera?.required && this.you.role === 'participant';
+    const check = CAMERA_CHECK[this.you.camera];
+    if (!camera.enabled && required) {
+      setWhy(why, 'The host requires your camera: without it you may be sent back to the waiting room.', true);
+    } else setWhy(why, check?.[0] ?? '', check?.[1] ?? false);
+  }
+
+  toggleCamera() {
+    const camera = this.app.local.camera;
+    if (!camera) return;
+    camera.enabled = !camera.enabled;
+    this.app.grid.localCameraChanged();
+    this.renderCamera();
+    announce(camera.enabled ? 'Your camera is on.' : 'Your camera is off.');
+  }
+
+  async toggleHand() {
+    const message = this.you.hand_raised ? { type: 'lower_hand' } : { type: 'raise_hand' };
+    try {
+      const result = await this.app.connection.request(message);
+      announce(result.message, { assertive: !result.allowed });
+    } catch (error) {
+      toast(`Not done: ${error.message}`, { refused: true });
+    }
+  }
+
+  // --- screen sharing -----------------------------------------------------------
+
+  screenGrant() {
+    return this.you?.grants?.find((grant) => grant.kind === 'screen') ?? null;
+  }
+
+  remaining(grant) {
+    return grant.expires_at - (Date.now() / 1000 + this.app.clockOffset);
+  }
+
+  renderShare() {
+    const button = byId('share-button');
+    const why = byId('share-why');
+    if (!this.you) return;
+    const surfaces = this.app.view?.screen_share?.surfaces ?? ['window'];
+    const noun = surfaces.length === 1 && surfaces[0] === 'window' ? 'a window' : 'your screen';
+    button.textContent = this.sharing ? 'Stop sharing' : `Share ${noun}`;
+    button.setAttribute('aria-pressed', this.sharing ? 'true' : 'false');
+    const grant = this.screenGrant();
+    const time = grant ? formatDuration(this.remaining(grant)) : '';
+    if (this.sharing) setWhy(why, grant ? `You are sharing (${time} left on your permission).` : 'You are sharing.');
+    else if (this.shareNote?.refused) setWhy(why, this.shareNote.text + (grant ? ` You may share for ${time}.` : ''), true);
+    else if (grant) setWhy(why, `You may share for ${time}.`);
+    else setWhy(why, this.shareNote?.text ?? '');
+  }
+
+  /** A host let us share: earlier notes ("the host has been asked") are over. */
+  granted() {
+    this.shareNote = null;
+    this.renderShare();
+  }
+
+  note(text, refused) {
+    this.shareNote = { text, refused };
+    this.renderShare();
+    announce(text, { assertive: refused });
+  }
+
+  async toggleShare() {
+    if (this.sharing) {
+      await this.stopShare({ tellServer: true });
+      return;
+    }
+    let answer;
+    try {
+      answer = await this.app.connection.request({ type: 'request_share', kind: 'screen' });
+    } catch (error) {
+      this.note(`Could not ask to share: ${error.message}`, true);
+      return;
+    }
+    if (!answer.allowed) {
+      this.note(answer.message, true);
+      return;
+    }
+    if (answer.reason !== 'share_no_grant_needed') {
+      this.note(answer.message, false);
+      return;
+    }
+    await this.capture();
+  }
+
+  async capture() {
+    const screenShare = this.app.view?.screen_share;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia(displayMediaOptions(screenShare));
+    } catch (error) {
+      const text = error.name === 'NotAllowedError'
+        ? 'Nothing is shared: no window was chosen.'
+        : `Nothing is shared: the browser could not capture (${error.message}).`;
+      this.note(text, true);
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    const surface = track.getSettings().displaySurface;
+    const allowed = screenShare?.surfaces ?? ['window'];
+    if (surface && !allowed.includes(surface)) {
+      for (const each of stream.getTracks()) each.stop();
+      const words = allowed.map((each) => SURFACE_WORDS[each]).join(' or ');
+      this.note(`This meeting allows sharing ${words} only; you chose ${SURFACE_WORDS[surface] ?? surface}.`, true);
+      return;
+    }
+    this.sharing = stream;
+    this.shareNote = null;
+    track.addEventListener('ended', () => this.stopShare({ tellServer: true }));
+    this.app.grid.showLocalScreen(track, SURFACE_WORDS[surface] ?? 'a screen');
+    this.renderShare();
+    if (!this.app.publisher) {
+      await this.stopShare({ tellServer: false });
+      this.note(this.app.mediaProblem ?? 'Audio and video are not connected, so nothing can be shared.', true);
+      return;
+    }
+    let decisions;
+    try {
+      decisions = await this.app.publisher.startScreen(stream, surface);
+    } catch (error) {
+      await this.stopShare({ tellServer: false });
+      this.note(`Nothing is shared: ${error.message}${error.code ? ` (${error.code})` : ''}`, true);
+      return;
+    }
+    if (decisions.screen && !decisions.screen.allowed) {
+      await this.stopShare({ tellServer: false });
+      const rule = decisions.screen.rule ? ` (rule ${decisions.screen.rule})` : '';
+      this.note(`${decisions.screen.message}${rule}`, true);
+      return;
+    }
+    if (decisions.audio && !decisions.audio.allowed) {
+      for (const each of stream.getAudioTracks()) each.stop();
+      toast(decisions.audio.message, { refused: true });
+    }
+    announce(decisions.screen?.message ?? 'You are sharing.');
+  }
+
+  /** Ends our share: the tracks, the preview, and (unless the server ended it) the grant. */
+  async stopShare({ tellServer }) {
+    const stream = this.sharing;
+    if (!stream) return;
+    this.sharing = null;
+    for (const track of stream.getTracks()) track.stop();
+    this.app.grid.hideLocalScreen();
+    this.renderShare();
+    if (tellServer && this.app.connection?.open) {
+      try {
+        const result = await this.app.connection.request({ type: 'stop_publish', source: 'screen' });
+        if (result.message) announce(result.message);
+      } catch { /* the share is over here; the server ends it with the track */ }
+    }
+    try {
+      await this.app.publisher?.stopScreen();
+    } catch { /* a connection that closed has no screen to stop */ }
+  }
+
+  /** The host revoked our grant, or it expired: the server stopped forwarding already. */
+  grantEnded(notice) {
+    this.shareNote = { text: notice.text, refused: true };
+    this.stopShare({ tellServer: false });
+    this.renderShare();
+  }
+}

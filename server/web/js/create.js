@@ -1,0 +1,144 @@
+// The host's first page: write a policy, create the meeting, get the links.
+
+import { announce, byId, copyFrom, focusOn, h } from './dom.js';
+import { PolicyEditor } from './editor.js';
+import { JsonSyntaxError } from './jsonlocate.js';
+
+const STARTER = `{
+  "version": 1,
+  "name": "My meeting",
+  "entry": {
+    "password": false,
+    "waiting_room": {"enabled": true}
+  },
+  "audio": {"mute_on_entry": true, "unmute": "after_raised_hand"},
+  "screen_share": {"allowed": "with_grant", "surfaces": ["window"]},
+  "chat": {"allowed": "everyone"}
+}
+`;
+
+const editor = new PolicyEditor(byId('editor-mount'), { onChange: () => clearPasswordError() });
+const examples = new Map();
+
+function clearPasswordError() {
+  const box = byId('password-error');
+  box.hidden = true;
+  box.textContent = '';
+  byId('password').removeAttribute('aria-invalid');
+}
+
+async function loadExamples() {
+  const select = byId('example');
+  try {
+    const response = await fetch('/api/policies/examples');
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    const { examples: list } = await response.json();
+    for (const example of list) {
+      examples.set(example.id, example);
+      select.append(h('option', { value: example.id }, example.name));
+    }
+  } catch (error) {
+    byId('start-status').textContent = `Could not load the examples: ${error.message}.`;
+  }
+}
+
+function useExample() {
+  const example = examples.get(byId('example').value);
+  if (!example) {
+    byId('start-status').textContent = 'Choose an example first.';
+    byId('example').focus();
+    return;
+  }
+  editor.text = `${JSON.stringify(example.policy, null, 2)}\n`;
+  byId('start-status').textContent = `Loaded the example "${example.name}". Change it as you need.`;
+  editor.focus();
+}
+
+async function useFile(event) {
+  const [file] = event.target.files;
+  if (!file) return;
+  if (file.size > 256 * 1024) {
+    byId('start-status').textContent = `${file.name} is larger than a policy can be (256 KiB).`;
+    return;
+  }
+  editor.text = await file.text();
+  byId('start-status').textContent = `Loaded ${file.name}.`;
+  editor.focus();
+}
+
+function showProblem(problem, status) {
+  const box = byId('create-error');
+  const errors = Array.isArray(problem.errors) ? problem.errors : [];
+  box.replaceChildren(
+    h('p', {}, h('strong', {}, problem.title ?? `The server answered ${status}`), ': ', problem.detail ?? ''),
+    errors.length ? h('p', {}, 'Each error is marked at its field in the policy above.') : null,
+    problem.reason ? h('p', { class: 'hint' }, 'Reason: ', h('code', {}, problem.reason)) : null,
+  );
+  box.hidden = false;
+  if (errors.length) editor.showErrors(errors);
+  const passwordErrors = errors.filter((error) => error.pointer === '/entry/password'
+    && (error.code === 'contradiction' || error.code === 'invalid_value'));
+  if (passwordErrors.length) {
+    const field = byId('password-error');
+    field.textContent = passwordErrors.map((error) => error.message).join('; ');
+    field.hidden = false;
+    byId('password').setAttribute('aria-invalid', 'true');
+    byId('password').focus();
+  } else if (errors.length) {
+    editor.focusPointer(errors[0].pointer);
+  }
+  announce(`The meeting was not created: ${problem.detail ?? status}`, { assertive: true });
+}
+
+async function create(event) {
+  event.preventDefault();
+  byId('create-error').hidden = true;
+  let policy;
+  try {
+    policy = editor.value();
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    editor.render();
+    showProblem({ title: 'Not valid JSON', detail: `${error.message}; it is marked in the policy.` }, 0);
+    editor.focus();
+    return;
+  }
+  const password = byId('password').value;
+  const button = byId('create');
+  button.disabled = true;
+  try {
+    // The editor's text is sent as written (duplicate keys and all): the server judges it.
+    const body = `{"policy": ${editor.text.trim() || '{}'}${password ? `, "password": ${JSON.stringify(password)}` : ''}}`;
+    const response = await fetch('/api/meetings', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showProblem(answer, response.status);
+      return;
+    }
+    showCreated(answer, policy);
+  } catch (error) {
+    showProblem({ title: 'Could not reach the server', detail: error.message }, 0);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showCreated(created) {
+  const hostLink = `${location.origin}/m/${encodeURIComponent(created.meeting_id)}#host=${encodeURIComponent(created.host_token)}`;
+  byId('join-link').value = created.join_url;
+  byId('host-link').value = hostLink;
+  byId('open-host').href = hostLink;
+  byId('created').hidden = false;
+  focusOn(byId('created-title'));
+  announce('The meeting is ready. Copy the link for participants, then open the meeting as host.');
+}
+
+byId('use-example').addEventListener('click', useExample);
+byId('upload').addEventListener('change', useFile);
+byId('create-form').addEventListener('submit', create);
+byId('copy-join').addEventListener('click', (event) => copyFrom(byId('join-link'), event.target));
+byId('copy-host').addEventListener('click', (event) => copyFrom(byId('host-link'), event.target));
+editor.text = STARTER;
+loadExamples();

@@ -1,0 +1,402 @@
+// The meeting page (/m/{id}): join, the waiting room, the meeting, and for
+// hosts the console. One socket (connection.js); the screens follow what the
+// server says: waiting, admitted, join_refused, dismissed, back_to_waiting_room.
+
+import { AuditLog } from './audit.js';
+import { Call } from './call.js';
+import { Chat } from './chat.js';
+import { Connection } from './connection.js';
+import { Controls } from './controls.js';
+import { announce, byId, h, show } from './dom.js';
+import { Files } from './files.js';
+import { Grid } from './grid.js';
+import { LocalMedia } from './media.js';
+import { People } from './people.js';
+import { PolicyTab } from './policytab.js';
+import { Results, toast } from './results.js';
+import { setUpTabs } from './tabs.js';
+import {
+  clearRefusal, joinBusy, meterLoop, openDevices, setTopbar, showEnded, showRefusal, showScreen,
+} from './screens.js';
+
+const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+const CLOSE_REPLACED = 4009; // protocol.py: the same person joined elsewhere; never fight it
+
+const meetingId = decodeURIComponent(location.pathname.split('/m/')[1] ?? '');
+const keys = {
+  host: `meetwarden.host.${meetingId}`,
+  invite: `meetwarden.invite.${meetingId}`,
+  device: `meetwarden.device.${meetingId}`,
+  name: 'meetwarden.name',
+};
+
+// The host token and an invite come in the link's fragment (never sent to a
+// server); keep them for this tab and take them out of the address bar.
+(function readFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.get('host')) sessionStorage.setItem(keys.host, params.get('host'));
+  if (params.get('invite')) sessionStorage.setItem(keys.invite, params.get('invite'));
+  if (location.hash) history.replaceState(null, '', location.pathname);
+}());
+
+const app = {
+  meetingId,
+  hostToken: sessionStorage.getItem(keys.host),
+  invite: sessionStorage.getItem(keys.invite),
+  connection: null,
+  state: freshState(),
+  names: new Map(),
+  view: null,
+  clockOffset: 0,
+  local: new LocalMedia(),
+  publisher: null,
+  subscriber: null,
+  mediaProblem: null,
+  async act(message, label) {
+    try {
+      const result = await app.connection.request(message);
+      app.results.show(label, result);
+      app.audit.refreshSoon();
+      return result;
+    } catch (error) {
+      app.results.show(label, error);
+      return null;
+    }
+  },
+};
+
+function freshState() {
+  return {
+    status: 'join', participantId: null, role: null, you: null, roster: [], waiting: [],
+    meeting: null, resumeToken: null, refusal: null, dismissal: null, userLeft: false,
+    join: null, attempt: 0,
+  };
+}
+
+app.results = new Results({ status: byId('console-status'), log: byId('result-log'), history: byId('result-history') });
+app.grid = new Grid({ grid: byId('grid'), screens: byId('screens'), audio: byId('audio-sinks') });
+const tabs = setUpTabs(byId('tabs'), (name) => {
+  byId('meeting-layout').classList.toggle('wide-side', name === 'policy' || name === 'audit');
+  if (name === 'chat') app.chat.seen();
+  if (name === 'audit') app.audit.load();
+});
+app.chat = new Chat(app, {
+  log: byId('chat-log'), form: byId('chat-form'), input: byId('chat-input'), why: byId('chat-why'),
+  count: byId('chat-count'), isVisible: () => tabs.current() === 'chat',
+});
+app.people = new People(app);
+app.policyTab = new PolicyTab(app);
+app.audit = new AuditLog(app);
+app.files = new Files(app);
+app.controls = new Controls(app);
+app.call = new Call(app);
+
+// --- joining -------------------------------------------------------------------
+
+async function startJoin(event) {
+  event?.preventDefault();
+  joinBusy(true);
+  await app.devicesReady;
+  clearRefusal();
+  const name = byId('join-name').value.trim();
+  localStorage.setItem(keys.name, name);
+  const join = { name };
+  const password = byId('join-password').value;
+  if (app.hostToken) join.host_token = app.hostToken;
+  else if (app.invite) join.invite = app.invite;
+  else if (password) join.password = password;
+  app.local.audioContext?.resume().catch(() => {});
+  app.state = { ...freshState(), join };
+  openConnection(join);
+}
+
+function openConnection(join) {
+  const deviceToken = localStorage.getItem(keys.device);
+  const message = { ...join };
+  if (deviceToken) message.device_token = deviceToken;
+  if (app.state.resumeToken) message.resume_token = app.state.resumeToken;
+  const connection = new Connection(meetingId);
+  app.connection = connection;
+  connection.addEventListener('message', (event) => receive(event.detail));
+  connection.addEventListener('close', (event) => closed(connection, event.detail));
+  connection.connect(message);
+}
+
+// --- what the server says ------------------------------------------------------------
+
+function remember(entries) {
+  for (const entry of entries) app.names.set(entry.id, entry.name);
+}
+
+function receive(message) {
+  const { state } = app;
+  switch (message.type) {
+    case 'welcome':
+      state.participantId = message.participant_id;
+      state.role = message.role;
+      localStorage.setItem(keys.device, message.device_token);
+      break;
+    case 'waiting':
+      enterWaiting(message.message);
+      break;
+    case 'admitted':
+      enterMeeting(message);
+      break;
+    case 'join_refused':
+      state.refusal = message;
+      break;
+    case 'dismissed':
+      state.dismissal = message;
+      break;
+    case 'back_to_waiting_room':
+      state.sentBack = message.message;
+      leaveMeetingView();
+      toast(message.message, { refused: true });
+      break;
+    case 'roster':
+      state.roster = message.participants;
+      remember(message.participants);
+      app.grid.update(state.roster);
+      app.people.render();
+      break;
+    case 'waiting_list':
+      state.waiting = message.waiting;
+      remember(message.waiting);
+      app.people.render();
+      break;
+    case 'you':
+      takeYou(message.you);
+      break;
+    case 'meeting': {
+      const revision = state.meeting?.policy_revision;
+      state.meeting = message.meeting;
+      topbar();
+      app.people.render();
+      if (revision !== message.meeting.policy_revision) fetchView();
+      break;
+    }
+    case 'policy':
+      app.policyTab.take(message);
+      break;
+    case 'notice':
+      notice(message);
+      break;
+    case 'chat':
+      app.chat.add(message);
+      break;
+    case 'subscribe_offer':
+      app.subscriber?.take(message);
+      break;
+    case 'file_shared':
+      app.files.add(message);
+      break;
+    case 'error':
+      if (state.status === 'join') state.refusal = { reason: message.code, rule: '', message: message.message };
+      else toast(`The server could not take a message: ${message.message} (${message.code})`, { refused: true });
+      break;
+    default:
+      break;
+  }
+}
+
+function takeYou(you) {
+  const before = app.state.you;
+  app.state.you = you;
+  app.state.role = you.role;
+  if (before && before.role !== you.role) {
+    setHostTabs();
+    app.people.render();
+    fetchView();
+  }
+  app.controls.youChanged(before, you);
+  const hadGrant = before?.grants?.some((grant) => grant.kind === 'screen');
+  if (!hadGrant && you.grants.some((grant) => grant.kind === 'screen')) app.controls.granted();
+  app.controls.render();
+}
+
+function notice(message) {
+  switch (message.topic) {
+    case 'hand_raised':
+    case 'share_requested':
+      app.people.addRequest(message);
+      break;
+    case 'grant_revoked':
+    case 'grant_expired':
+      if (message.about === app.state.participantId || !message.about) app.controls.grantEnded(message);
+      break;
+    case 'asked_to_unmute':
+      app.controls.askedToUnmute();
+      break;
+    default:
+      break;
+  }
+  if (message.text) {
+    toast(message.text);
+    announce(message.text);
+  }
+}
+
+function enterWaiting(text) {
+  leaveMeetingView();
+  app.state.status = 'waiting';
+  app.state.attempt = 0;
+  const why = app.state.sentBack ? `${app.state.sentBack} ` : '';
+  app.state.sentBack = null;
+  byId('waiting-message').textContent = why + (text || 'The host will let you in soon.');
+  byId('connection-state').textContent = '';
+  joinBusy(false);
+  topbar();
+  showScreen('waiting');
+  announce('You are in the waiting room. The host will let you in.');
+}
+
+function setHostTabs() {
+  const host = ['host', 'cohost'].includes(app.state.role);
+  tabs.setVisible('policy', host);
+  tabs.setVisible('audit', host && Boolean(app.hostToken));
+  byId('tab-rules').hidden = false;
+}
+
+function enterMeeting(admitted) {
+  const { state } = app;
+  const resumed = state.status === 'reconnecting';
+  state.status = 'admitted';
+  state.attempt = 0;
+  state.meeting = admitted.meeting;
+  state.roster = admitted.roster;
+  state.resumeToken = admitted.resume_token;
+  remember(admitted.roster);
+  byId('connection-state').textContent = '';
+  joinBusy(false);
+  app.grid.setSelf(state.participantId, app.local.camera);
+  takeYou(admitted.you);
+  app.grid.update(state.roster);
+  topbar();
+  setHostTabs();
+  app.people.render();
+  app.controls.render();
+  if (!resumed) showScreen('meeting');
+  fetchView();
+  app.call.start();
+  announce(resumed ? 'You are back in the meeting.' : 'You are in the meeting.');
+}
+
+/** Out of the meeting view: nothing of the meeting stays on screen. */
+function leaveMeetingView() {
+  app.call.stop();
+  app.grid.clear();
+  app.chat.clear();
+  app.people.clear();
+  app.results.clear();
+  app.files.clear();
+  app.controls.reset();
+  Object.assign(app.state, { roster: [], waiting: [], meeting: null });
+  app.view = null;
+  byId('rules-list').replaceChildren();
+  topbar();
+}
+
+function closed(connection, { code }) {
+  if (connection !== app.connection) return;
+  const { state } = app;
+  if (state.dismissal) {
+    leaveMeetingView();
+    ended(state.dismissal);
+  } else if (state.refusal) {
+    joinBusy(false);
+    showScreen('join');
+    showRefusal(state.refusal);
+  } else if (state.userLeft) {
+    leaveMeetingView();
+    ended({ why: 'left', message: 'You left the meeting.', reason: '', rule: '' });
+  } else if (code === CLOSE_REPLACED) {
+    leaveMeetingView();
+    ended({ why: 'replaced', message: 'You joined this meeting from another window.', reason: '', rule: '' });
+  } else if (state.status === 'join') {
+    joinBusy(false);
+    showRefusal({ reason: '', rule: '', message: `Could not reach the meeting (the connection closed, code ${code}).` });
+  } else {
+    reconnect();
+  }
+}
+
+function topbar() {
+  setTopbar(app.state.status === 'admitted' ? app.state.meeting : null);
+}
+
+function ended(dismissal) {
+  app.state.status = 'ended';
+  showEnded(dismissal);
+}
+
+function reconnect() {
+  const { state } = app;
+  app.call.stop();
+  if (state.attempt >= RECONNECT_DELAYS_MS.length) {
+    leaveMeetingView();
+    ended({ why: 'lost', message: 'The connection to the meeting was lost.', reason: '', rule: '' });
+    return;
+  }
+  state.status = 'reconnecting';
+  const delay = RECONNECT_DELAYS_MS[state.attempt];
+  state.attempt += 1;
+  byId('connection-state').textContent = 'Connection lost; reconnecting…';
+  announce('The connection was lost; reconnecting.', { assertive: true });
+  setTimeout(() => openConnection(state.join), delay);
+}
+
+// --- the policy as it concerns this participant ---------------------------------------
+
+async function fetchView() {
+  const token = app.state.resumeToken;
+  if (!token) return;
+  const sent = Date.now() / 1000;
+  try {
+    const response = await fetch(`/api/meetings/${encodeURIComponent(meetingId)}/participant-view`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!response.ok) return;
+    const view = await response.json();
+    const received = Date.now() / 1000;
+    app.view = view;
+    app.clockOffset = view.server_time - (sent + received) / 2;
+    byId('rules-list').replaceChildren(...view.rules.map((rule) => h('li', { dataset: { rule: rule.rule } },
+      h('span', { class: 'sentence' }, rule.text))));
+    app.chat.setRule(view.chat.allowed, app.state.role);
+    app.controls.render();
+  } catch {
+    // The controls fall back to the private defaults (a window only, muted until allowed).
+  }
+}
+
+// --- leaving -----------------------------------------------------------------------
+
+async function leave() {
+  app.state.userLeft = true;
+  try {
+    await app.connection.request({ type: 'leave' }, 5000);
+  } catch { /* the socket closes either way */ }
+  app.connection.close();
+}
+
+// --- start -------------------------------------------------------------------------
+
+byId('join-name').value = localStorage.getItem(keys.name) ?? '';
+show(byId('join-as-host'), Boolean(app.hostToken));
+show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
+show(byId('password-field'), !app.hostToken && !app.invite);
+byId('join-form').addEventListener('submit', startJoin);
+for (const select of [byId('camera-select'), byId('mic-select')]) {
+  select.addEventListener('change', () => { app.devicesReady = openDevices(app.local); });
+}
+byId('leave-button').addEventListener('click', leave);
+byId('waiting-leave').addEventListener('click', leave);
+byId('rejoin-button').addEventListener('click', () => {
+  app.state = freshState();
+  clearRefusal();
+  showScreen('join');
+});
+setInterval(() => { if (app.state.status === 'admitted') app.people.render(); }, 15000);
+if (!meetingId) showRefusal({ reason: '', rule: '', message: 'This link has no meeting in it.' });
+app.devicesReady = openDevices(app.local);
+meterLoop(app.local);

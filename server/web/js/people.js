@@ -1,0 +1,284 @@
+// The People panel: who is in the meeting, and for hosts and co-hosts the
+// console: the waiting list (admit, deny, admit all), requests (raised hands,
+// requests to share), and per-person actions (mute, let speak, co-host,
+// grant or revoke screen and file sharing with an expiry, remove, ban).
+// Every action's result is shown (results.js); the server decides them all.
+
+import { append, byId, copyFrom, formatDuration, h } from './dom.js';
+
+const ROLE_NAMES = { host: 'Host', cohost: 'Co-host', participant: '' };
+const GRANT_LENGTHS = [
+  ['', "The policy's default"],
+  ['60', '1 minute'],
+  ['300', '5 minutes'],
+  ['900', '15 minutes'],
+  ['1800', '30 minutes'],
+  ['3600', '1 hour'],
+];
+const CONFIRM_MS = 6000;
+
+/** A button that asks for a second press before it acts (no blocking dialogs). */
+function confirmButton(label, confirmLabel, action, className = 'small danger') {
+  const button = h('button', { type: 'button', class: className }, label);
+  let timer = 0;
+  const reset = () => {
+    clearTimeout(timer);
+    button.textContent = label;
+    delete button.dataset.confirming;
+  };
+  button.addEventListener('click', () => {
+    if (button.dataset.confirming) {
+      reset();
+      action();
+      return;
+    }
+    button.dataset.confirming = 'true';
+    button.textContent = confirmLabel;
+    timer = setTimeout(reset, CONFIRM_MS);
+  });
+  button.addEventListener('blur', () => setTimeout(() => {
+    if (document.activeElement !== button) reset();
+  }, 200));
+  return button;
+}
+
+function grantMessage(participant, kind, select) {
+  const message = { type: 'grant', participant, kind };
+  if (select.value) message.seconds = Number(select.value);
+  return message;
+}
+
+export class People {
+  constructor(app) {
+    this.app = app;
+    this.rows = new Map();
+    this.requests = new Map();
+    this.grantLength = null;
+    byId('admit-all-button').addEventListener('click', () => this.app.act({ type: 'admit_all' }, 'Admit everyone'));
+    byId('mute-all-button').addEventListener('click', () => this.app.act({ type: 'mute_all' }, 'Mute everyone'));
+    byId('lock-button').addEventListener('click', () => {
+      const locked = Boolean(this.app.state.meeting?.locked);
+      this.app.act({ type: 'lock', locked: !locked }, locked ? 'Unlock' : 'Lock');
+    });
+    const end = confirmButton('End the meeting', 'Press again to end it for everyone',
+      () => this.app.act({ type: 'end_meeting' }, 'End the meeting'), 'danger');
+    end.id = 'end-button';
+    byId('end-button').replaceWith(end);
+    byId('invite-button').addEventListener('click', () => this.createInvite());
+    byId('copy-invite').addEventListener('click', (event) => copyFrom(byId('invite-link'), event.target));
+  }
+
+  get isHost() {
+    return ['host', 'cohost'].includes(this.app.state.role);
+  }
+
+  clear() {
+    this.rows.clear();
+    this.requests.clear();
+    byId('roster').replaceChildren();
+    byId('waiting-list').replaceChildren();
+    byId('requests').replaceChildren();
+  }
+
+  render() {
+    const { roster, waiting, meeting } = this.app.state;
+    byId('host-tools').hidden = !this.isHost;
+    byId('roster-count').textContent = `(${roster.length})`;
+    this.renderRoster(roster);
+    if (!this.isHost) return;
+    const lock = byId('lock-button');
+    lock.setAttribute('aria-pressed', meeting?.locked ? 'true' : 'false');
+    lock.textContent = meeting?.locked ? 'Unlock the meeting' : 'Lock the meeting';
+    byId('invite-button').hidden = !this.app.hostToken;
+    this.renderWaiting(waiting);
+    for (const [key, request] of this.requests) {
+      const person = roster.find((entry) => entry.id === request.about);
+      const stale = !person || (request.topic === 'hand_raised' && !person.hand_raised);
+      if (stale) {
+        request.element.remove();
+        this.requests.delete(key);
+      }
+    }
+  }
+
+  renderWaiting(waiting) {
+    const list = byId('waiting-list');
+    byId('waiting-count').textContent = `(${waiting.length})`;
+    byId('waiting-empty').hidden = waiting.length > 0;
+    byId('admit-all-button').hidden = waiting.length === 0;
+    const badge = byId('people-count');
+    badge.textContent = waiting.length ? `${waiting.length} waiting` : '';
+    badge.hidden = waiting.length === 0;
+    const now = Date.now() / 1000;
+    list.replaceChildren(...waiting.map((entry) => h('li', {
+      class: 'waiting-entry', dataset: { participantId: entry.id },
+    },
+    h('span', { class: 'person-name' }, entry.name),
+    h('span', { class: 'hint' }, `waiting ${formatDuration(now - entry.waiting_since)}`),
+    h('button', {
+      type: 'button', class: 'small primary', 'aria-label': `Admit ${entry.name}`,
+      onclick: () => this.app.act({ type: 'admit', participant: entry.id }, `Admit ${entry.name}`),
+    }, 'Admit'),
+    h('button', {
+      type: 'button', class: 'small danger', 'aria-label': `Deny ${entry.name}`,
+      onclick: () => this.app.act({ type: 'deny', participant: entry.id }, `Deny ${entry.name}`),
+    }, 'Deny'))));
+  }
+
+  renderRoster(roster) {
+    const list = byId('roster');
+    for (const [id, row] of this.rows) {
+      if (!roster.some((entry) => entry.id === id)) {
+        row.element.remove();
+        this.rows.delete(id);
+      }
+    }
+    for (const entry of roster) {
+      const row = this.rows.get(entry.id) ?? this.createRow(entry);
+      this.updateRow(row, entry);
+      list.append(row.element);
+    }
+  }
+
+  createRow(entry) {
+    const row = {
+      name: h('span', { class: 'person-name' }),
+      role: h('span', { class: 'badge' }),
+      states: h('span', { class: 'states' }),
+      actions: null,
+    };
+    row.element = h('li', { class: 'person', dataset: { participantId: entry.id } },
+      h('div', { class: 'person-head' }, row.name, row.role, row.states));
+    this.rows.set(entry.id, row);
+    return row;
+  }
+
+  updateRow(row, entry) {
+    const self = entry.id === this.app.state.participantId;
+    row.name.textContent = self ? `${entry.name} (you)` : entry.name;
+    row.role.textContent = ROLE_NAMES[entry.role];
+    row.role.hidden = !ROLE_NAMES[entry.role];
+    const states = [entry.muted ? 'muted' : 'unmuted'];
+    if (entry.hand_raised) states.push('hand raised');
+    if (entry.publishing?.includes('screen')) states.push('sharing a screen');
+    if (entry.publishing?.includes('camera')) states.push('camera on');
+    row.states.textContent = states.join(' · ');
+    const wantActions = this.isHost && !self && entry.role !== 'host';
+    if (wantActions && !row.actions) {
+      row.actions = this.actionsFor(entry);
+      row.element.append(row.actions.element);
+    } else if (!wantActions && row.actions) {
+      row.actions.element.remove();
+      row.actions = null;
+    }
+    if (row.actions) {
+      row.actions.summary.textContent = `Actions for ${entry.name}`;
+      // The buttons are plain verbs; their group says whom they act on.
+      row.actions.group.setAttribute('aria-label', `Actions for ${entry.name}`);
+      row.actions.role.textContent = entry.role === 'cohost' ? 'Make participant' : 'Make co-host';
+      row.actions.entry = entry;
+    }
+  }
+
+  actionsFor(entry) {
+    const id = entry.id;
+    const actions = { entry };
+    const name = () => actions.entry.name;
+    const act = (message, label) => this.app.act(message, `${label} ${name()}`);
+    const length = h('select', { id: `grant-length-${id}` },
+      GRANT_LENGTHS.map(([value, text]) => h('option', { value }, text)));
+    actions.summary = h('summary', {});
+    actions.role = h('button', {
+      type: 'button', class: 'small',
+      onclick: () => act({
+        type: 'set_role', participant: id, role: actions.entry.role === 'cohost' ? 'participant' : 'cohost',
+      }, actions.entry.role === 'cohost' ? 'Make participant:' : 'Make co-host:'),
+    });
+    actions.group = h('div', { role: 'group' });
+    actions.element = h('details', {},
+      actions.summary,
+      actions.group);
+    append(actions.group, [
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'mute', participant: id }, 'Mute') }, 'Mute'),
+        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'ask_to_unmute', participant: id }, 'Let speak:') }, 'Let them speak'),
+        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'lower_hand', participant: id }, 'Lower the hand of') }, 'Lower hand'),
+        actions.role),
+      h('div', { class: 'grant-row' },
+        h('label', { for: length.id }, 'Sharing allowed for'),
+        length,
+        h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'screen', length), 'Allow screen sharing:') }, 'Allow screen sharing'),
+        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'screen' }, 'Stop screen sharing:') }, 'Revoke screen sharing'),
+        h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'file', length), 'Allow files:') }, 'Allow files'),
+        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'file' }, 'Stop files:') }, 'Revoke files')),
+      h('div', { class: 'actions' },
+        confirmButton('Remove', 'Press again to remove', () => act({ type: 'remove', participant: id }, 'Remove')),
+        confirmButton('Ban', 'Press again to ban', () => act({ type: 'ban', participant: id }, 'Ban'))),
+    ]);
+    actions.length = length;
+    return actions;
+  }
+
+  /** A notice for hosts that asks for something: a raised hand, a request to share. */
+  addRequest(notice) {
+    if (!this.isHost || !notice.about) return;
+    const key = `${notice.topic}/${notice.about}`;
+    this.requests.get(key)?.element.remove();
+    const about = notice.about;
+    const done = () => {
+      this.requests.get(key)?.element.remove();
+      this.requests.delete(key);
+    };
+    const buttons = [];
+    if (notice.topic === 'hand_raised') {
+      buttons.push(h('button', {
+        type: 'button', class: 'small primary',
+        onclick: async () => {
+          const result = await this.app.act({ type: 'ask_to_unmute', participant: about }, 'Let speak:');
+          if (result?.allowed) done();
+        },
+      }, 'Let them speak'));
+      buttons.push(h('button', {
+        type: 'button', class: 'small',
+        onclick: async () => {
+          const result = await this.app.act({ type: 'lower_hand', participant: about }, 'Lower hand:');
+          if (result?.allowed) done();
+        },
+      }, 'Lower their hand'));
+    } else {
+      const kind = /file/i.test(notice.text) ? 'file' : 'screen';
+      const length = this.rows.get(about)?.actions?.length;
+      buttons.push(h('button', {
+        type: 'button', class: 'small primary',
+        onclick: async () => {
+          const message = length ? grantMessage(about, kind, length) : { type: 'grant', participant: about, kind };
+          const result = await this.app.act(message, kind === 'file' ? 'Allow files:' : 'Allow screen sharing:');
+          if (result?.allowed) done();
+        },
+      }, kind === 'file' ? 'Allow files' : 'Allow screen sharing'));
+      buttons.push(h('button', { type: 'button', class: 'small', onclick: done }, 'Dismiss'));
+    }
+    const element = h('li', { dataset: { topic: notice.topic, participantId: about } },
+      h('span', {}, notice.text), ...buttons);
+    byId('requests').append(element);
+    this.requests.set(key, { element, topic: notice.topic, about });
+  }
+
+  async createInvite() {
+    const role = 'participant';
+    try {
+      const response = await fetch(`/api/meetings/${encodeURIComponent(this.app.meetingId)}/invites`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${this.app.hostToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ role }),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(answer.detail ?? `the server answered ${response.status}`);
+      byId('invite-link').value = answer.join_url;
+      byId('invite-box').hidden = false;
+      this.app.results.show('Invite', { allowed: true, message: 'An invite link was created; it is valid for a day.' });
+    } catch (error) {
+      this.app.results.show('Invite', error);
+    }
+  }
+}

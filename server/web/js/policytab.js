@@ -1,0 +1,99 @@
+// Live policy edit for hosts: the policy in force (from the `policy` message),
+// changed with `update_policy`. A refused update shows each error at its
+// field; the policy in force stays.
+
+import { byId } from './dom.js';
+import { PolicyEditor } from './editor.js';
+import { JsonSyntaxError } from './jsonlocate.js';
+
+function pretty(policy) {
+  return `${JSON.stringify(policy, null, 2)}\n`;
+}
+
+export class PolicyTab {
+  constructor(app) {
+    this.app = app;
+    this.inForce = null;
+    this.revision = null;
+    this.editor = null;
+    this.result = byId('policy-result');
+    byId('apply-policy').addEventListener('click', () => this.apply());
+    byId('reset-policy').addEventListener('click', () => this.reset());
+  }
+
+  ensureEditor() {
+    this.editor ??= new PolicyEditor(byId('live-policy-mount'), {
+      label: 'The policy in force (JSON)',
+      live: true,
+      hint: 'Change it and apply: the server checks it first. Errors are marked at their field.',
+    });
+    return this.editor;
+  }
+
+  get dirty() {
+    return this.editor !== null && this.inForce !== null && this.editor.text !== pretty(this.inForce);
+  }
+
+  /** The `policy` message: the policy in force and its revision. */
+  take(message) {
+    const wasDirty = this.dirty;
+    const editor = this.ensureEditor();
+    // Our own update coming back is not someone else's change.
+    const ours = editor.parsed !== null
+      && JSON.stringify(editor.parsed.value) === JSON.stringify(message.policy);
+    this.inForce = message.policy;
+    this.revision = message.revision;
+    byId('policy-revision').textContent = `(revision ${message.revision})`;
+    if (!wasDirty || ours) {
+      editor.text = pretty(message.policy);
+    } else {
+      this.say(`The policy in force changed (revision ${message.revision}) while you were editing. `
+        + '"Undo my changes" loads it.', false);
+    }
+  }
+
+  reset() {
+    if (this.inForce === null) return;
+    this.ensureEditor().text = pretty(this.inForce);
+    this.say('Your changes were undone: the editor shows the policy in force.', false);
+  }
+
+  say(text, refused) {
+    this.result.textContent = text;
+    this.result.className = `console-status ${refused === null ? '' : refused ? 'refused' : 'allowed'}`;
+  }
+
+  async apply() {
+    const editor = this.ensureEditor();
+    let policy;
+    try {
+      policy = editor.value();
+    } catch (error) {
+      if (!(error instanceof JsonSyntaxError)) throw error;
+      editor.render();
+      this.say(`Not applied: the text is not valid JSON (${error.message}).`, true);
+      editor.focus();
+      return;
+    }
+    if (editor.errors.some((error) => error.code === 'duplicate_key')) {
+      this.say('Not applied: a key appears twice; keep one.', true);
+      return;
+    }
+    const result = await this.app.act({ type: 'update_policy', policy }, 'Change the policy');
+    if (!result) {
+      this.say('Not applied: the server did not take the request.', true);
+      return;
+    }
+    if (result.allowed) {
+      editor.showErrors([]);
+      this.say(`${result.message} Everyone in the meeting is now under the new policy.`, false);
+    } else {
+      const rule = result.rule ? ` (rule ${result.rule})` : '';
+      this.say(`Not applied: ${result.message}${rule}`, true);
+      if (result.errors?.length) {
+        editor.showErrors(result.errors);
+        editor.focusPointer(result.errors[0].pointer);
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// Every host action shows what it did: the engine's sentence, and when it was
+// refused the reason code and the rule. Errors are shown too, never swallowed.
+
+import { announce, formatTime, h } from './dom.js';
+
+const TOAST_MS = 6000;
+
+export function toast(text, { refused = false } = {}) {
+  const box = document.getElementById('toasts');
+  if (!box) return;
+  const item = h('div', { class: refused ? 'toast refused' : 'toast' }, text);
+  box.append(item);
+  while (box.childElementCount > 4) box.firstElementChild.remove();
+  setTimeout(() => item.remove(), TOAST_MS);
+}
+
+export class Results {
+  constructor({ status, log, history }) {
+    this.status = status;
+    this.log = log;
+    this.history = history;
+  }
+
+  clear() {
+    this.status.textContent = '';
+    this.status.className = 'console-status';
+    this.log.replaceChildren();
+    this.history.hidden = true;
+  }
+
+  /** Shows the answer to an action: a `result` message, or an error thrown by the request. */
+  show(label, answer) {
+    let text;
+    let refused;
+    if (answer instanceof Error) {
+      refused = true;
+      text = `${label}: not done. ${answer.message}${answer.code ? ` (${answer.code})` : ''}`;
+    } else if (answer.allowed) {
+      refused = false;
+      text = answer.message || `${label}: done.`;
+    } else {
+      refused = true;
+      const rule = answer.rule ? `, rule ${answer.rule}` : '';
+      text = `${label}: refused. ${answer.message} (reason ${answer.reason}${rule})`;
+    }
+    this.status.textContent = text;
+    this.status.className = `console-status ${refused ? 'refused' : 'allowed'}`;
+    this.log.prepend(h('li', { class: refused ? 'refused' : 'allowed' },
+      h('time', {}, formatTime(Date.now() / 1000)), ' ', text));
+    while (this.log.childElementCount > 50) this.log.lastElementChild.remove();
+    this.history.hidden = false;
+    toast(text, { refused });
+    announce(text, { assertive: refused });
+  }
+}

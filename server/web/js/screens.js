@@ -1,0 +1,106 @@
+// The page's four screens (join, waiting, meeting, ended), what the join
+// screen shows (devices, a refusal and what to do next) and the ended screen.
+
+import { announce, byId, focusOn, h, show } from './dom.js';
+import { ENDED, nextStepFor } from './words.js';
+
+const HEADINGS = { join: 'join-title', waiting: 'waiting-title', meeting: 'meeting-title', ended: 'ended-title' };
+
+export function showScreen(name) {
+  for (const screen of Object.keys(HEADINGS)) show(byId(`screen-${screen}`), screen === name);
+  focusOn(byId(HEADINGS[name]));
+}
+
+/** The meeting's name and lock, only once admitted (the waiting room learns nothing). */
+export function setTopbar(meeting) {
+  byId('meeting-name').textContent = meeting ? (meeting.name || 'Meeting') : '';
+  document.title = meeting ? `${meeting.name || 'Meeting'} · meetwarden` : 'Join a meeting · meetwarden';
+  const lock = byId('lock-state');
+  lock.hidden = !meeting;
+  lock.textContent = meeting?.locked ? 'Locked' : 'Unlocked';
+}
+
+export function joinBusy(busy) {
+  const button = byId('join-button');
+  button.disabled = busy;
+  button.textContent = busy ? 'Joining…' : 'Join';
+}
+
+/** A refused join: the server's sentence, the rule and reason, and what to do next. */
+export function showRefusal(refusal) {
+  byId('refusal-message').textContent = refusal.message || 'The server refused to let you in.';
+  byId('refusal-rule').hidden = !refusal.rule;
+  byId('refusal-rule-pointer').textContent = refusal.rule ?? '';
+  byId('refusal-reason').textContent = refusal.reason ?? '';
+  byId('refusal-next').textContent = nextStepFor(refusal);
+  byId('join-refusal').hidden = false;
+  if (refusal.reason?.startsWith('name_')) {
+    byId('join-name').setAttribute('aria-invalid', 'true');
+    byId('join-name').setAttribute('aria-describedby', 'join-name-hint refusal-message refusal-next');
+  }
+  focusOn(byId('join-refusal'));
+  announce(`${refusal.message} ${nextStepFor(refusal)}`, { assertive: true });
+}
+
+export function clearRefusal() {
+  byId('join-refusal').hidden = true;
+  byId('join-name').removeAttribute('aria-invalid');
+  byId('join-name').setAttribute('aria-describedby', 'join-name-hint');
+}
+
+/** Out of the meeting: denied, removed, banned, ended, left, or the connection lost. */
+export function showEnded(dismissal) {
+  const [title, next, rejoin] = ENDED[dismissal.why] ?? ENDED.removed;
+  byId('ended-title').textContent = title;
+  byId('ended-message').textContent = dismissal.message;
+  byId('ended-rule').hidden = !dismissal.rule;
+  byId('ended-rule-pointer').textContent = dismissal.rule ?? '';
+  byId('ended-reason').textContent = dismissal.reason ?? '';
+  byId('ended-next').textContent = next;
+  byId('rejoin-button').hidden = !rejoin;
+  byId('connection-state').textContent = '';
+  showScreen('ended');
+  announce(`${title}. ${dismissal.message}`, { assertive: true });
+}
+
+// --- the camera and microphone on the join page --------------------------------------
+
+async function fillDevices(local) {
+  let found;
+  try {
+    found = await local.devices();
+  } catch {
+    return;
+  }
+  for (const [select, list, word] of [
+    [byId('camera-select'), found.cameras, 'camera'],
+    [byId('mic-select'), found.microphones, 'microphone'],
+  ]) {
+    const current = select.value;
+    select.replaceChildren(h('option', { value: '' }, `Default ${word}`),
+      ...list.map((device, index) => h('option', { value: device.deviceId }, device.label || `${word} ${index + 1}`)),
+      h('option', { value: 'none' }, `No ${word}`));
+    select.value = current;
+  }
+}
+
+/** Opens the chosen camera and microphone; the preview shows the camera. */
+export async function openDevices(local) {
+  const status = byId('device-status');
+  try {
+    await local.open({ cameraId: byId('camera-select').value, microphoneId: byId('mic-select').value });
+    status.textContent = '';
+  } catch (error) {
+    status.textContent = error.message;
+  }
+  const stream = local.camera ? new MediaStream([local.camera]) : null;
+  byId('preview').srcObject = stream;
+  byId('waiting-preview').srcObject = stream;
+  byId('preview-off').hidden = Boolean(local.camera);
+  await fillDevices(local);
+}
+
+export function meterLoop(local) {
+  if (!byId('screen-join').hidden) byId('mic-level').value = local.level();
+  requestAnimationFrame(() => meterLoop(local));
+}

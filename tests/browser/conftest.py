@@ -1,0 +1,78 @@
+"""Real Chromium (Debian's package, driven by Playwright) against a real server.
+
+Camera, microphone and screen are Chromium's fake devices (a green pacman
+with a timestamp, a beeping microphone, a fake window for getDisplayMedia);
+permission prompts are accepted by a flag. See
+/work/shared/notes/browser-testing.md for why these flags and not others.
+
+Chromium missing is a failure, not a skip: the README's `make test` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+from support.browser import SETUP_HINT
+from support.server import RunningServer
+
+CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
+# --use-fake-device-for-media-stream with display-media-type=window makes getDisplayMedia
+# give a fake *window* (displaySurface 'window'), which is what a policy allows by default.
+FLAGS = [
+    "--use-fake-device-for-media-stream=fps=15,display-media-type=window",
+    "--use-fake-ui-for-media-stream",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+]
+
+
+def chromium_executable() -> str:
+    configured = os.environ.get("MEETWARDEN_CHROMIUM")
+    if configured:
+        if not Path(configured).is_file():
+            pytest.fail(f"MEETWARDEN_CHROMIUM={configured} is not a file; {SETUP_HINT}")
+        return configured
+    for candidate in CANDIDATES:
+        if Path(candidate).is_file():
+            return candidate
+    found = shutil.which("chromium")
+    if found:
+        return found
+    pytest.fail(f"Chromium is not installed; {SETUP_HINT}")
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    # MEETWARDEN_SERVE_ARGS="--no-media" runs the suite against a server without media.
+    extra = shlex.split(os.environ.get("MEETWARDEN_SERVE_ARGS", ""))
+    running = RunningServer(tmp_path_factory.mktemp("server-data"), extra_args=extra).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_executable()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=FLAGS, timeout=30_000
+        )
+        yield launched
+        await launched.close()

@@ -1,0 +1,89 @@
+"""The example bot of docs/bots.md runs, as a bot author would run it, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+from support.meetings import admit, hosted_meeting
+from support.server import RunningServer
+
+from meetwarden.client_sdk import ChatReceived, HandRaised, MeetingClient, WaitingListChanged
+
+pytestmark = pytest.mark.anyio
+
+BOT = Path(__file__).parents[2] / "docs" / "examples" / "notetaker_bot.py"
+
+
+async def start_bot(*arguments: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(BOT),
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def test_the_note_taker_waits_raises_its_hand_chats_and_leaves_when_the_meeting_ends(
+    server: RunningServer,
+) -> None:
+    meeting = await hosted_meeting(server.url, {})
+    bot = await start_bot(meeting.join_url, "--name", "Note Taker")
+    try:
+        waiting = await meeting.host.wait_for(
+            WaitingListChanged,
+            lambda e: any(w.name == "Note Taker" for w in e.message.waiting),
+            timeout=30,
+        )
+        bot_id = next(w.id for w in waiting.message.waiting if w.name == "Note Taker")
+        await meeting.host.admit(bot_id)
+        hand = await meeting.host.wait_for(HandRaised, timeout=30)
+        assert hand.message.about == bot_id
+        hello = await meeting.host.wait_for(
+            ChatReceived, lambda e: e.message.sender == bot_id, timeout=30
+        )
+        assert hello.message.sender_name == "Note Taker"
+        guest = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
+        await admit(meeting.host, guest)
+        await guest.chat("Decision: we ship on Friday.")
+        await meeting.host.chat("Action: Bob writes the release notes.")
+        await meeting.host.end_meeting()
+        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+    text = output.decode()
+    assert bot.returncode == 0, text
+    assert "In the waiting room: a host will let me in." in text
+    assert "The meeting ended: The host ended the meeting." in text
+    assert text.rstrip().endswith(
+        "Notes (2):\n"
+        "- Bob Smith: Decision: we ship on Friday.\n"
+        "- Alice Chen: Action: Bob writes the release notes."
+    ), text
+    await guest.close()
+    await meeting.close()
+
+
+async def test_the_note_taker_says_why_when_the_host_denies_it(server: RunningServer) -> None:
+    meeting = await hosted_meeting(server.url, {})
+    bot = await start_bot(meeting.meeting_id, "--server", server.url)
+    try:
+        waiting = await meeting.host.wait_for(
+            WaitingListChanged, lambda e: bool(e.message.waiting), timeout=30
+        )
+        await meeting.host.deny(waiting.message.waiting[0].id)
+        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+    assert bot.returncode == 2
+    assert "Out of the meeting (denied): The host did not let you into this meeting." in (
+        output.decode()
+    )
+    await meeting.close()

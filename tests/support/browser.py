@@ -1,0 +1,140 @@
+"""Driving the web client in real Chromium: people in their own browser contexts.
+
+Each person has their own context (their own storage, as separate browsers
+would), records every request the page makes (to prove none leaves the
+server) and every uncaught page error (a test fails on one). Waits are on
+page state with Playwright's timeouts, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SETUP_HINT = (
+    "run the README's test command (`make test`): it installs Debian's `chromium` package "
+    "and Playwright into .venv (or set MEETWARDEN_CHROMIUM to a Chromium binary)"
+)
+
+try:
+    from playwright.async_api import Browser, BrowserContext, Page, expect
+except ImportError as missing:  # a failure that says what to do, never a skip
+    raise ImportError(f"Playwright is not installed; {SETUP_HINT}") from missing
+
+__all__ = [
+    "SCREENSHOTS",
+    "SETUP_HINT",
+    "Meeting",
+    "Person",
+    "admit",
+    "create_meeting",
+    "host_joins",
+    "join",
+    "open_person",
+    "open_tab",
+    "screenshot",
+    "wait_for_screen",
+]
+
+SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@dataclass
+class Person:
+    name: str
+    context: BrowserContext
+    page: Page
+    server_url: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def foreign_requests(self) -> list[str]:
+        """Every request that went anywhere but this server (there must be none)."""
+        ws_url = self.server_url.replace("http://", "ws://", 1)
+        return [
+            url
+            for url in self.requests
+            if not url.startswith((self.server_url, ws_url, "blob:", "data:"))
+        ]
+
+    async def close(self) -> None:
+        await self.context.close()
+        assert not self.errors, f"uncaught errors on {self.name}'s page: {self.errors}"
+        assert not self.foreign_requests(), self.foreign_requests()
+
+
+async def open_person(
+    browser: Browser, server_url: str, name: str, *, width: int = 1280, height: int = 800
+) -> Person:
+    context = await browser.new_context(
+        viewport={"width": width, "height": height}, base_url=server_url
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    person = Person(name, context, page, server_url)
+    page.on("request", lambda request: person.requests.append(request.url))
+    page.on("websocket", lambda socket: person.requests.append(socket.url))
+    page.on("pageerror", lambda error: person.errors.append(str(error)))
+    return person
+
+
+@dataclass
+class Meeting:
+    meeting_id: str
+    join_url: str
+    host_link: str
+
+
+async def create_meeting(
+    host: Person, policy: dict[str, Any] | None = None, password: str | None = None
+) -> Meeting:
+    """Creates a meeting from the host's page, as a host would: paste the policy, create."""
+    page = host.page
+    await page.goto("/")
+    await expect(page.locator(".plain-words-list li").first).to_be_visible()
+    await page.locator("textarea.code-input").fill(json.dumps(policy or {}, indent=2))
+    await expect(page.locator(".editor-errors")).to_be_hidden()
+    if password is not None:
+        await page.fill("#password", password)
+    await page.click("#create")
+    await expect(page.locator("#created")).to_be_visible()
+    join_url = await page.input_value("#join-link")
+    host_link = await page.input_value("#host-link")
+    return Meeting(join_url.rsplit("/m/", 1)[1], join_url, host_link)
+
+
+async def join(person: Person, url: str, name: str | None = None, password: str = "") -> None:
+    page = person.page
+    await page.goto(url)
+    await page.fill("#join-name", name if name is not None else person.name)
+    if password:
+        await page.fill("#join-password", password)
+    await page.click("#join-button")
+
+
+async def wait_for_screen(person: Person, screen: str) -> None:
+    await expect(person.page.locator(f"#screen-{screen}")).to_be_visible()
+
+
+async def host_joins(host: Person, meeting: Meeting) -> None:
+    await join(host, meeting.host_link)
+    await wait_for_screen(host, "meeting")
+
+
+async def open_tab(person: Person, tab: str) -> None:
+    await person.page.click(f"#tab-{tab}")
+    await expect(person.page.locator(f"#panel-{tab}")).to_be_visible()
+
+
+async def admit(host: Person, name: str) -> None:
+    await open_tab(host, "people")
+    await host.page.click(f'button[aria-label="Admit {name}"]')
+
+
+async def screenshot(person: Person, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await person.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
