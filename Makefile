@@ -49,8 +49,13 @@ format: $(STAMP)
 test: lint
 	$(PY) -m pytest -q
 
+# Every benchmark prints its figures beside a baseline measured in the same run.
 bench: $(STAMP)
 	$(PY) bench/decisions.py
+	$(PY) bench/server_joins.py --quick
+	$(PY) bench/media_forwarding.py --quick
+	$(PY) bench/media_meeting.py --quick
+	$(PY) bench/file_upload.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

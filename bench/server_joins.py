@@ -270,6 +270,13 @@ async def meetwarden_joins(server: Server, bots: int, meeting_size: int, concurr
     admitting = [asyncio.create_task(host.admit_loop()) for host in hosts]
     sockets: list[ClientConnection] = []
     latencies: list[float] = []
+    draining: list[asyncio.Task[None]] = []
+
+    async def drain(socket: ClientConnection) -> None:
+        """Reads what an admitted bot is sent (rosters), as a client must, to keep it flowing."""
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for _ in socket:
+                pass
 
     def bot(number: int) -> Callable[[], Awaitable[None]]:
         meeting_id = meetings[number % len(meetings)][0]  # a crowd at every door at once
@@ -282,13 +289,14 @@ async def meetwarden_joins(server: Server, bots: int, meeting_size: int, concurr
             await receive(socket, lambda m: m["type"] == "waiting")
             await receive(socket, lambda m: m["type"] == "admitted")
             latencies.append(time.perf_counter() - started)
+            draining.append(asyncio.create_task(drain(socket)))
 
         return run
 
     cpu, started = server.cpu_seconds(), time.perf_counter()
     await run_limited([bot(n) for n in range(bots)], concurrency)
     elapsed, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu
-    for task in admitting:
+    for task in [*admitting, *draining]:
         task.cancel()
     for socket in [*sockets, *(socket for _, socket in meetings)]:
         await socket.close()
@@ -529,6 +537,7 @@ def main() -> None:
             raise
     report(results, "python " + " ".join(sys.argv))
     if arguments.json:
+        results["command"] = "python " + " ".join(sys.argv)
         arguments.json.write_text(json.dumps(results, indent=2) + "\n")
 
 

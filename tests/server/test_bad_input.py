@@ -334,6 +334,8 @@ async def test_actions_before_join_are_refused_with_not_joined(
     assert (await raw.expect("error", ref=1))["code"] == "not_joined"
     await raw.send({"type": "end_meeting", "id": 2})
     assert (await raw.expect("error", ref=2))["code"] == "not_joined"
+    await raw.send({"type": "subscribe", "id": 3})  # media before joining, too
+    assert (await raw.expect("error", ref=3))["code"] == "not_joined"
     await raw.send({"type": "join", "name": "Eve Stone", "role": "host"})
     assert (await raw.expect("error"))["code"] == "invalid", "a join cannot carry a role"
     await raw.send({"type": "join", "name": "Eve Stone"})
@@ -451,6 +453,69 @@ async def test_host_actions_by_a_participant_are_refused_with_not_a_host(
     assert entry.role == "participant"
     await other.close()
     await raw.socket.close()
+
+
+# --- E/G. what a waiting participant and the wire never learn ------------------------------
+
+
+async def test_a_waiting_participant_learns_nothing_and_can_do_nothing(
+    server: RunningServer,
+) -> None:
+    meeting = await hosted_meeting(server.url, {})
+    guest = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
+    await admit(meeting.host, guest)
+    waiting = await raw_socket(server, meeting.meeting_id)
+    await waiting.send({"type": "join", "name": "Eve Stone"})
+    await waiting.expect("waiting")
+    await marker(meeting.host, guest)  # the meeting talks; the waiting room must not hear it
+    await meeting.host.raise_hand()
+    requests: list[dict[str, Any]] = [
+        {"type": "chat", "text": "let me in"},
+        {"type": "raise_hand"},
+        {"type": "request_unmute"},
+        {"type": "request_share", "kind": "screen"},
+        {"type": "rename", "name": "Alice Chen"},
+        {"type": "admit", "participant": "self"},
+    ]
+    for ref, request in enumerate(requests, start=1):
+        await waiting.send({**request, "id": ref})
+        result = await waiting.expect("result", ref=ref)
+        assert result["allowed"] is False, request
+    await waiting.send({"type": "subscribe", "id": 99})
+    answer = await waiting.expect("error", ref=99)
+    assert answer["code"] in ("not_admitted", "media_unavailable"), answer
+    kinds = {message["type"] for message in waiting.received}
+    assert kinds <= {"welcome", "waiting", "result", "error"}, kinds
+    assert "let me in" not in chats_seen(meeting.host)
+    await guest.close()
+    await meeting.close()
+
+
+async def test_the_password_and_its_hash_never_reach_a_client(server: RunningServer) -> None:
+    password = "correct horse battery"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        created = await http.post(
+            "/api/meetings", json={"policy": {"entry": {"password": True}}, "password": password}
+        )
+        meeting_id, token = created.json()["meeting_id"], created.json()["host_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        bodies = [created.text]
+        for path in ("", "/policy", "/policy/versions", "/audit", "/audit.jsonl"):
+            bodies.append((await http.get(f"/api/meetings/{meeting_id}{path}", headers=auth)).text)
+    host = await raw_join(server, meeting_id, "Alice Chen", host_token=token)
+    guest = await raw_socket(server, meeting_id)
+    await guest.send({"type": "join", "name": "Bob Smith", "password": password})
+    guest_id = (await guest.expect("welcome"))["participant_id"]
+    waiting = await host.expect("waiting_list", waiting=[])  # first the empty list...
+    waiting = await host.expect("waiting_list")  # ...then Bob
+    assert [entry["id"] for entry in waiting["waiting"]] == [guest_id]
+    await host.send({"type": "admit", "participant": guest_id, "id": 1})
+    await host.expect("result", ref=1)
+    await guest.expect("admitted")
+    await round_trip(guest, 2)
+    frames = [json.dumps(m) for m in host.received + guest.received] + bodies
+    for secret in (password, "$argon2", "argon2id"):
+        assert not [frame for frame in frames if secret in frame], secret
 
 
 # --- A/K. timing: a socket that never joins, a flood -------------------------------------
