@@ -127,14 +127,28 @@ async def host_meeting(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
 ) -> MeetingRecord:
-    """The meeting the bearer's host token opens, or the same 404 as for no meeting."""
+    """The meeting the bearer's host token opens, or the same 404 as for no meeting.
+
+    A client that keeps failing (scanning meeting ids or guessing tokens) is
+    throttled, as Zoom does against meeting-id scanners (security-bar test 30).
+    """
     registry = _registry(request)
+    client = f"api:{request.client.host if request.client else 'unknown'}"
+    wait = registry.api_lookups.retry_after(client)
+    if wait is not None:
+        raise ProblemError(
+            429,
+            "Too many requests",
+            f"Too many failed requests; try again in {max(1, round(wait))} seconds.",
+            reason="too_many_attempts",
+        )
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token or len(meeting_id) > 64:
-        raise NOT_FOUND
-    claims = registry.tokens.verify(token, "host", meeting_id)
-    record = await registry.record(meeting_id)
+    claims = None
+    if scheme.lower() == "bearer" and token and len(meeting_id) <= 64:
+        claims = registry.tokens.verify(token, "host", meeting_id)
+    record = await registry.record(meeting_id) if claims is not None else None
     if claims is None or record is None or claims.subject != record.host_key:
+        registry.api_lookups.failed(client)
         raise NOT_FOUND
     return record
 

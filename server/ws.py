@@ -82,9 +82,14 @@ class _Reader:
         self.malformed = 0
         self.before_join = True
 
-    def _bad(self, code: str, message: str) -> None:
+    def _bad(self, code: str, message: str, ref: Any = None) -> None:
         self.malformed += 1
-        self.reply(wire.Error(code=code, message=message))
+        ref = (
+            ref
+            if isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref <= 2**53
+            else None
+        )
+        self.reply(wire.Error(ref=ref, code=code, message=message))
         if self.malformed > MALFORMED_LIMIT:
             raise _ClosedError(wire.CLOSE_INVALID_DATA, "too many malformed messages")
         if self.before_join:
@@ -120,11 +125,12 @@ class _Reader:
                 return wire.CLIENT_ADAPTER.validate_python(value)
             except ValidationError as error:
                 first = error.errors()[0]
+                ref = value.get("id")  # so the client can match the error to its request
                 if first["type"] == "union_tag_invalid":
-                    self._bad("unknown_type", f"unknown message type {value['type'][:40]!r}")
+                    self._bad("unknown_type", f"unknown message type {value['type'][:40]!r}", ref)
                 else:
                     where = "/".join(str(p) for p in first["loc"][1:])
-                    self._bad("invalid", f"{value['type'][:40]}: {where}: {first['msg']}")
+                    self._bad("invalid", f"{value['type'][:40]}: {where}: {first['msg']}", ref)
 
 
 def _origin_allowed(websocket: WebSocket) -> bool:
@@ -229,7 +235,10 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
         session, runtime = result.session, result.runtime
         reader.reply, reader.before_join = session.send, False
         writer = asyncio.create_task(_writer(websocket, session))
-        bucket, refused = TokenBucket(RATE, BURST), 0
+        person = runtime.state.get(session.participant_id)
+        hosting = person is not None and person.is_host  # hosts admit, mute and grant in bursts
+        bucket = TokenBucket(RATE * 3, BURST * 3) if hosting else TokenBucket(RATE, BURST)
+        refused = 0
         while not session.closing:
             message = await reader.next()
             if message is None or session.closing:

@@ -192,7 +192,7 @@ class MeetingRuntime:
                         )
                         session.send(wire.Waiting(message="Please wait: the host will let you in."))
                 case fx.Dismiss(participant=pid, why=why):
-                    await self._dismiss(pid, why, decision)
+                    await self._dismiss(pid, why, decision, resumable=not context.get("explicit"))
                 case fx.OpenGate(participant=pid, source=source):
                     self._media.set_gate(pid, source, True)
                 case fx.CloseGate(participant=pid, source=source):
@@ -259,11 +259,13 @@ class MeetingRuntime:
             session.send(wire.WaitingList(waiting=waiting_list(self.state, self.wall)))
             session.send(wire.PolicyMessage(revision=self.revision, policy=self.policy_document))
 
-    async def _dismiss(self, pid: str, why: Any, decision: Decision) -> None:
+    async def _dismiss(
+        self, pid: str, why: Any, decision: Decision, *, resumable: bool = True
+    ) -> None:
         await self._media.close_participant(pid)
         self._cancel_timers(pid)
         session = self.sessions.pop(pid, None)
-        if why == "left":
+        if why == "left" and resumable:
             self.departed[pid] = time.time()
         else:
             self.departed.pop(pid, None)

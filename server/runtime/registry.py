@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from .meeting import RESUME_TOKEN_SECONDS, MeetingRuntime
 __all__ = ["CreatedMeeting", "Registry"]
 
 HOST_TOKEN_SECONDS = 7 * 24 * 3600.0
+API_LOOKUP_LIMIT_ENV = "MEETWARDEN_API_LOOKUP_LIMIT"  # failed lookups per client per 10 min
 MIN_PASSWORD, MAX_PASSWORD = 6, 128
 
 
@@ -49,6 +51,10 @@ class Registry:
         self.media: MediaSeam = media or NoMedia()
         self.client_attempts = AttemptLimiter(max_failures=5, window_seconds=300)
         self.meeting_attempts = AttemptLimiter(max_failures=30, window_seconds=600)
+        # Failed host-API lookups per client (meeting-id scans, forged tokens).
+        self.api_lookups = AttemptLimiter(
+            max_failures=int(os.environ.get(API_LOOKUP_LIMIT_ENV, "500")), window_seconds=600
+        )
         self._runtimes: dict[str, MeetingRuntime] = {}
         self._loading = asyncio.Lock()
 

@@ -18,7 +18,7 @@ def event_for(message: Any, me: str) -> tuple[ev.Event, dict[str, Any]] | None:
     """
     match message:
         case wire.Leave():
-            return ev.Left(participant=me), {}
+            return ev.Left(participant=me), {"explicit": True}  # a real goodbye: no resuming
         case wire.RaiseHand():
             return ev.HandRaised(participant=me), {}
         case wire.LowerHand(participant=target):

@@ -765,3 +765,30 @@ async def test_rest_bodies_with_duplicate_keys_or_over_the_limit_get_problem_jso
             )
             assert response.status_code == 422, bad
             assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_client_scanning_meeting_ids_is_throttled(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    own = RunningServer(
+        tmp_path_factory.mktemp("scan"), env={"MEETWARDEN_API_LOOKUP_LIMIT": "20"}
+    ).start()
+    try:
+        async with httpx.AsyncClient(base_url=own.url) as http:
+            statuses = [
+                (await http.get(f"/api/meetings/{secrets.token_urlsafe(16)}")).status_code
+                for _ in range(25)
+            ]
+        assert statuses[:20] == [404] * 20
+        assert set(statuses[20:]) == {429}
+    finally:
+        own.stop()
+
+
+async def test_an_invalid_request_is_answered_with_its_own_ref(
+    server: RunningServer, meeting: Hosted
+) -> None:
+    raw = await raw_join(server, meeting.meeting_id)
+    await raw.send({"type": "grant", "id": 77, "participant": "x", "kind": "fax"})
+    reply = await raw.expect("error")
+    assert (reply["ref"], reply["code"]) == (77, "invalid")

@@ -212,3 +212,17 @@ async def test_ending_the_meeting_tells_everyone_and_closes_it(server: RunningSe
         await MeetingClient.connect(meeting.join_url, name="Late Comer")
     assert caught.value.reason == "join_failed"
     await meeting.close()
+
+
+async def test_someone_who_left_on_purpose_waits_again_to_come_back(
+    server: RunningServer,
+) -> None:
+    meeting, guest = await _admitted_guest(server, {})
+    token, device = guest.resume_token, guest.device_token
+    await guest.leave()
+    again = await MeetingClient.connect(
+        meeting.join_url, name="Bob Smith", resume_token=token, device_token=device
+    )
+    assert again.status == "waiting", "a goodbye is not a dropped connection"
+    await again.close()
+    await meeting.close()

@@ -27,6 +27,7 @@ class RunningServer:
     data_dir: Path
     database_url: str | None = None
     extra_args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
     command: list[str] | None = None
     """What runs instead of `meetwarden serve` (it takes the same options), e.g. a bench runner."""
     port: int = 0
@@ -48,7 +49,7 @@ class RunningServer:
         args += ["--rtc-address", "127.0.0.1"]  # media stays on loopback in tests
         if self.database_url:
             args += ["--database-url", self.database_url]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.process = subprocess.Popen(
             args + self.extra_args,
             stdout=subprocess.PIPE,
