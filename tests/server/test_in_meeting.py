@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -225,4 +230,40 @@ async def test_someone_who_left_on_purpose_waits_again_to_come_back(
     )
     assert again.status == "waiting", "a goodbye is not a dropped connection"
     await again.close()
+    await meeting.close()
+
+
+async def _simulate(cli: Path, policy: Path, events: Path) -> subprocess.CompletedProcess[str]:
+    args = [cli, "policy", "simulate", policy, events]
+    return await asyncio.to_thread(
+        subprocess.run, args, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+async def test_an_audit_export_replays_with_policy_simulate_to_the_same_decisions(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    policy = {"audio": {"unmute": "after_raised_hand"}, "screen_share": {"allowed": "with_grant"}}
+    meeting, guest = await _admitted_guest(server, policy)
+    assert guest.participant_id is not None
+    with pytest.raises(PolicyRefusedError):
+        await guest.request_unmute()
+    await guest.raise_hand()
+    await meeting.host.ask_to_unmute(guest.participant_id)
+    await guest.request_unmute()
+    await meeting.host.grant(guest.participant_id, "screen", minutes=5)
+    await meeting.host.remove(guest.participant_id)
+    export = await meeting.api.export_audit()
+    assert len(export.splitlines()) >= 8
+    (tmp_path / "audit.jsonl").write_text(export)
+    (tmp_path / "policy.json").write_text(json.dumps(policy))
+    cli = Path(sys.executable).with_name("meetwarden")
+    replay = await _simulate(cli, tmp_path / "policy.json", tmp_path / "audit.jsonl")
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "unmute_needs_raised_hand" in replay.stdout
+    assert "recorded then" not in replay.stdout
+    stricter = {**policy, "audio": {"unmute": "host_only"}}
+    (tmp_path / "stricter.json").write_text(json.dumps(stricter))
+    what_if = await _simulate(cli, tmp_path / "stricter.json", tmp_path / "audit.jsonl")
+    assert what_if.returncode == 1, "a stricter policy decides the same meeting differently"
     await meeting.close()

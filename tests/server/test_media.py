@@ -7,8 +7,9 @@ loopback); a subscriber counts what reaches it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -34,6 +35,27 @@ OPEN = {"entry": {"waiting_room": {"enabled": False}}}
 @pytest.fixture(autouse=True)
 def _loopback() -> None:
     loopback_only()
+
+
+class DecodeErrors(logging.Handler):
+    """Counts aiortc's "failed to decode" warnings (rtcrtpreceiver's decoder worker)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "failed to decode" in record.getMessage():
+            self.count += 1
+
+
+@pytest.fixture
+def decode_errors() -> Iterator[DecodeErrors]:
+    handler = DecodeErrors()
+    logger = logging.getLogger("aiortc.rtcrtpreceiver")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
 
 
 async def _in_meeting(meeting: Hosted, name: str) -> MeetingClient:
@@ -68,7 +90,9 @@ async def meeting(server: RunningServer) -> AsyncIterator[Any]:
     await hosted.close()
 
 
-async def test_video_arrives_at_the_rate_and_size_sent(meeting: Hosted) -> None:
+async def test_video_arrives_at_the_rate_and_size_sent(
+    meeting: Hosted, decode_errors: DecodeErrors
+) -> None:
     bob = await _in_meeting(meeting, "Bob Smith")
     carol = await _in_meeting(meeting, "Carol Jones")
     camera = SyntheticVideoTrack(640, 480, fps=30)
@@ -86,6 +110,7 @@ async def test_video_arrives_at_the_rate_and_size_sent(meeting: Hosted) -> None:
     fps = (video.frames - first) / (time.monotonic() - started)
     assert fps > 24, f"{fps:.1f} fps"
     assert video.sizes == {(640, 480)}
+    assert decode_errors.count == 0
     audio = await carol.media.wait_for_track(bob.participant_id, "microphone")
     assert await _quiet(audio) == 0, "a muted microphone is not forwarded"
     for client in (bob, carol):
@@ -106,11 +131,18 @@ async def test_a_muted_client_that_keeps_sending_is_not_forwarded(meeting: Hoste
     await meeting.host.mute(bob.participant_id)
     await _quiet(audio, 0.3)  # packets already in flight land
     assert await _quiet(audio) == 0, "Bob's client keeps sending; the server forwards nothing"
+    await meeting.host.ask_to_unmute(bob.participant_id)
+    await bob.request_unmute()
+    started = time.monotonic()
+    await _frames_after(audio, 50)  # a second of audio, right after the unmute: no stall
+    assert time.monotonic() - started < 3
     for client in (bob, carol):
         await client.close()
 
 
-async def test_a_screen_without_a_grant_is_not_forwarded_until_granted(meeting: Hosted) -> None:
+async def test_a_screen_without_a_grant_is_not_forwarded_until_granted(
+    meeting: Hosted, decode_errors: DecodeErrors
+) -> None:
     bob = await _in_meeting(meeting, "Bob Smith")
     carol = await _in_meeting(meeting, "Carol Jones")
     await carol.media.subscribe()
@@ -134,6 +166,7 @@ async def test_a_screen_without_a_grant_is_not_forwarded_until_granted(meeting: 
     await bob.wait_for(GrantReceived)
     assert [d.reason for d in await bob.media.republish()] == ["published"]
     await _frames_after(screen, 15)  # no stall after revoke and re-grant
+    assert decode_errors.count == 0
     for client in (bob, carol):
         await client.close()
 
