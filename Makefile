@@ -7,16 +7,19 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# Debian packages the test suite needs; checked one by one, installed only when missing.
-SYSTEM_PACKAGES ?= python3-venv python3-dev gcc libmagic1 clamav-daemon postgresql chromium
+DEV_STAMP := $(VENV)/.dev-installed-stamp
+# Debian packages, checked one by one and installed only when missing: what the
+# server needs, and what the tests need beside it (real clamd, PostgreSQL, Chromium).
+RUN_PACKAGES ?= python3-venv python3-dev gcc libmagic1
+TEST_PACKAGES ?= clamav-daemon postgresql chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format system-deps venv bench clean
+.PHONY: run test test-deps lint format system-deps venv bench clean
 
 system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -25,32 +28,39 @@ system-deps:
 	fi
 
 $(STAMP): pyproject.toml
-	@$(MAKE) --no-print-directory system-deps
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(RUN_PACKAGES)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e .
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(DEV_STAMP)
+
+venv: $(DEV_STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/meetwarden serve --host $(HOST) --port $(PORT) --data-dir data
 
-lint: $(STAMP)
+test-deps: $(DEV_STAMP)
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(TEST_PACKAGES)"
+
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy policies client_sdk
 	$(VENV)/bin/lint-imports
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+test: test-deps lint
 	$(PY) -m pytest -q
 
 # Every benchmark prints its figures beside a baseline measured in the same run.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) bench/decisions.py
 	$(PY) bench/server_joins.py --quick
 	$(PY) bench/media_forwarding.py --quick
