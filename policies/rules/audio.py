@@ -21,7 +21,7 @@ from ..events import (
 from ..model import Policy
 from ..reasons import Reason
 from ..state import MeetingState, Participant
-from .common import host_acting, in_meeting, target_of_host
+from .common import host_acting, host_target, in_meeting
 
 __all__ = [
     "ask_to_unmute",
@@ -83,10 +83,7 @@ def self_muted(policy: Policy, state: MeetingState, event: SelfMuted) -> Decisio
 
 
 def mute(policy: Policy, state: MeetingState, event: MuteRequested) -> Decision:
-    actor = host_acting(state, event.actor)
-    if isinstance(actor, Decision):
-        return actor
-    target = target_of_host(state, actor, event.participant)
+    target = host_target(state, event.actor, event.participant)
     if isinstance(target, Decision):
         return target
     return allow(
@@ -116,10 +113,7 @@ def mute_all(policy: Policy, state: MeetingState, event: MuteAllRequested) -> De
 
 
 def ask_to_unmute(policy: Policy, state: MeetingState, event: AskToUnmuteRequested) -> Decision:
-    actor = host_acting(state, event.actor)
-    if isinstance(actor, Decision):
-        return actor
-    target = target_of_host(state, actor, event.participant)
+    target = host_target(state, event.actor, event.participant)
     if isinstance(target, Decision):
         return target
     effects: list[Effect] = [AllowUnmute(target.id, True)]
@@ -152,10 +146,7 @@ def hand_raised(policy: Policy, state: MeetingState, event: HandRaised) -> Decis
 
 def hand_lowered(policy: Policy, state: MeetingState, event: HandLowered) -> Decision:
     if event.actor is not None and event.actor != event.participant:
-        actor = host_acting(state, event.actor)
-        if isinstance(actor, Decision):
-            return actor
-        target = target_of_host(state, actor, event.participant)
+        target = host_target(state, event.actor, event.participant)
         if isinstance(target, Decision):
             return target
         person = target

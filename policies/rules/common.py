@@ -25,9 +25,9 @@ __all__ = [
     "admission_effects",
     "camera_required_for",
     "host_acting",
+    "host_target",
     "in_meeting",
     "share_section",
-    "target_of_host",
     "teardown_effects",
 ]
 
@@ -68,10 +68,20 @@ def host_acting(
     return actor
 
 
-def target_of_host(
-    state: MeetingState, actor: Participant, target_id: str, *, waiting_ok: bool = False
+def host_target(
+    state: MeetingState,
+    actor_id: str,
+    target_id: str,
+    *,
+    waiting_ok: bool = False,
+    host_only: bool = False,
 ) -> Participant | Decision:
-    """The participant a host acts on, refusing acts on a host by a co-host, or on oneself."""
+    """The participant a host acts on, or the refusal: the actor must be an admitted host
+    (or the host itself, with ``host_only``); nobody acts on the host, and only the host
+    acts on a co-host."""
+    actor = host_acting(state, actor_id, host_only=host_only)
+    if isinstance(actor, Decision):
+        return actor
     target = state.get(target_id)
     if target is None:
         return refuse(

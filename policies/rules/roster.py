@@ -34,7 +34,7 @@ from ..events import (
 from ..model import Policy
 from ..reasons import Reason
 from ..state import MeetingState
-from .common import host_acting, in_meeting, target_of_host, teardown_effects
+from .common import host_acting, host_target, in_meeting, teardown_effects
 from .entry import name_refusal
 from .sharing import may_share, stop_share_effects
 
@@ -42,10 +42,7 @@ __all__ = ["ban", "chat", "end_meeting", "remove", "rename", "set_role"]
 
 
 def remove(policy: Policy, state: MeetingState, event: RemoveRequested) -> Decision:
-    actor = host_acting(state, event.actor)
-    if isinstance(actor, Decision):
-        return actor
-    target = target_of_host(state, actor, event.participant, waiting_ok=True)
+    target = host_target(state, event.actor, event.participant, waiting_ok=True)
     if isinstance(target, Decision):
         return target
     effects: list[Effect] = [*teardown_effects(target), Dismiss(target.id, "removed")]
@@ -64,10 +61,7 @@ def remove(policy: Policy, state: MeetingState, event: RemoveRequested) -> Decis
 
 
 def ban(policy: Policy, state: MeetingState, event: BanRequested) -> Decision:
-    actor = host_acting(state, event.actor)
-    if isinstance(actor, Decision):
-        return actor
-    target = target_of_host(state, actor, event.participant, waiting_ok=True)
+    target = host_target(state, event.actor, event.participant, waiting_ok=True)
     if isinstance(target, Decision):
         return target
     return allow(
@@ -82,10 +76,7 @@ def ban(policy: Policy, state: MeetingState, event: BanRequested) -> Decision:
 
 
 def set_role(policy: Policy, state: MeetingState, event: RoleChangeRequested) -> Decision:
-    actor = host_acting(state, event.actor, host_only=True)
-    if isinstance(actor, Decision):
-        return actor
-    target = target_of_host(state, actor, event.participant)
+    target = host_target(state, event.actor, event.participant, host_only=True)
     if isinstance(target, Decision):
         return target
     effects: list[Effect] = [SetRole(target.id, event.role)]

@@ -31,7 +31,7 @@ from ..events import (
 from ..model import Policy
 from ..reasons import Reason
 from ..state import Grant, MeetingState, Participant
-from .common import GRANT_TIMERS, host_acting, in_meeting, share_section, target_of_host
+from .common import GRANT_TIMERS, host_target, in_meeting, share_section
 
 __all__ = [
     "grant",
@@ -223,10 +223,7 @@ def share_requested(policy: Policy, state: MeetingState, event: ShareRequested) 
 
 
 def grant(policy: Policy, state: MeetingState, event: GrantRequested) -> Decision:
-    actor = host_acting(state, event.actor)
-    if isinstance(actor, Decision):
-        return actor
-    target = target_of_host(state, actor, event.participant)
+    target = host_target(state, event.actor, event.participant)
     if isinstance(target, Decision):
         return target
     mode, section = share_section(policy, event.kind)
@@ -274,10 +271,7 @@ def _end_grant(
 
 
 def revoke(policy: Policy, state: MeetingState, event: RevokeRequested) -> Decision:
-    actor = host_acting(state, event.actor)
-    if isinstance(actor, Decision):
-        return actor
-    target = target_of_host(state, actor, event.participant)
+    target = host_target(state, event.actor, event.participant)
     if isinstance(target, Decision):
         return target
     _, section = share_section(policy, event.kind)
