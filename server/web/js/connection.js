@@ -1,10 +1,11 @@
 // The participant socket (client_sdk/protocol.py is the reference for every
 // message). One request -> one answer with the same `ref`: a `result` (the
-// engine's decision), an `error` (the server could not take it), or for media
-// a `publish_answer` / `subscribe_offer`. Everything else is an event.
+// engine's decision), an `error` (the server could not take it), for media
+// a `publish_answer` / `subscribe_offer`, for files a `file_token`. Everything
+// else is an event.
 
 const REQUEST_TIMEOUT_MS = 15_000;
-const ANSWERS = new Set(['result', 'error', 'publish_answer', 'subscribe_offer']);
+const ANSWERS = new Set(['result', 'error', 'publish_answer', 'subscribe_offer', 'file_token']);
 
 export class RequestError extends Error {
   constructor(code, message) {

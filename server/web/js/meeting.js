@@ -78,6 +78,7 @@ app.grid = new Grid({ grid: byId('grid'), screens: byId('screens'), audio: byId(
 const tabs = setUpTabs(byId('tabs'), (name) => {
   byId('meeting-layout').classList.toggle('wide-side', name === 'policy' || name === 'audit');
   if (name === 'chat') app.chat.seen();
+  if (name === 'files') app.files.seen();
   if (name === 'audit') app.audit.load();
 });
 app.chat = new Chat(app, {
@@ -212,6 +213,7 @@ function takeYou(you) {
   const hadGrant = before?.grants?.some((grant) => grant.kind === 'screen');
   if (!hadGrant && you.grants.some((grant) => grant.kind === 'screen')) app.controls.granted();
   app.controls.render();
+  app.files.render();
 }
 
 function notice(message) {
@@ -222,7 +224,11 @@ function notice(message) {
       break;
     case 'grant_revoked':
     case 'grant_expired':
-      if (message.about === app.state.participantId || !message.about) app.controls.grantEnded(message);
+      // The notice names no kind; the sentence does ("...to share files").
+      if (message.about === app.state.participantId || !message.about) {
+        if (/file/i.test(message.text)) app.files.grantEnded(message);
+        else app.controls.grantEnded(message);
+      }
       break;
     case 'asked_to_unmute':
       app.controls.askedToUnmute();
@@ -364,6 +370,7 @@ async function fetchView() {
       h('span', { class: 'sentence' }, rule.text))));
     app.chat.setRule(view.chat.allowed, app.state.role);
     app.controls.render();
+    app.files.render();
   } catch {
     // The controls fall back to the private defaults (a window only, muted until allowed).
   }
