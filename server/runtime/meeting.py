@@ -61,6 +61,13 @@ _DISMISSED_TEXT = {
 RESUME_TOKEN_SECONDS = 12 * 3600.0
 
 
+def _broadcast(sessions: list[Session], message: Any) -> None:
+    if sessions:
+        text = wire.encode(message)
+        for session in sessions:
+            session.send_text(text)
+
+
 class MeetingRuntime:
     def __init__(
         self,
@@ -290,8 +297,7 @@ class MeetingRuntime:
                 session.send(message)
             return
         targets = self._host_sessions() if notice.audience == "hosts" else self._admitted_sessions()
-        for session in targets:
-            session.send(message)
+        _broadcast(targets, message)
 
     def _deliver_chat(self, sender: str, to: str | None, text: str) -> None:
         person = self.state.get(sender)
@@ -301,8 +307,7 @@ class MeetingRuntime:
             sender=sender, sender_name=person.name, text=text, to=to, at=time.time()
         )
         if to is None:
-            for session in self._admitted_sessions():
-                session.send(message)
+            _broadcast(self._admitted_sessions(), message)
             return
         for pid in {sender, to}:
             session = self.sessions.get(pid)
@@ -324,17 +329,11 @@ class MeetingRuntime:
         after = self._views()
         admitted = self._admitted_sessions()
         if after["roster"] != before["roster"]:
-            message: Any = wire.Roster(participants=after["roster"])
-            for session in admitted:
-                session.send(message)
+            _broadcast(admitted, wire.Roster(participants=after["roster"]))
         if after["waiting"] != before["waiting"]:
-            message = wire.WaitingList(waiting=after["waiting"])
-            for session in self._host_sessions():
-                session.send(message)
+            _broadcast(self._host_sessions(), wire.WaitingList(waiting=after["waiting"]))
         if after["meeting"] != before["meeting"]:
-            message = wire.Meeting(meeting=after["meeting"])
-            for session in admitted:
-                session.send(message)
+            _broadcast(admitted, wire.Meeting(meeting=after["meeting"]))
         for pid, state in after["selves"].items():
             if before["selves"].get(pid) not in (None, state):
                 session = self.sessions.get(pid)

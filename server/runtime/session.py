@@ -32,10 +32,14 @@ class Session:
         return self.close_code is not None
 
     def send(self, message: BaseModel) -> None:
+        self.send_text(encode(message))
+
+    def send_text(self, text: str) -> None:
+        """Sends an already encoded message (a broadcast is encoded once, not per reader)."""
         if self.closing:
             return
         try:
-            self.outbox.put_nowait(encode(message))
+            self.outbox.put_nowait(text)
         except asyncio.QueueFull:
             self.close(CLOSE_POLICY, "too slow to read; reconnect")
 
