@@ -77,6 +77,29 @@ def _primary_ssrc(media: sdp.MediaDescription) -> int | None:
     return int(media.ssrc[0].ssrc) if media.ssrc else None
 
 
+def _bundle_only_mids(offer_sdp: str) -> set[str]:
+    """Mids of m-lines marked ``a=bundle-only`` (RFC 8843 6): aiortc's parser drops the mark.
+
+    Firefox offers every bundled m-line after the first with port 0 and this
+    mark: such an m-line is live, carried on the bundle's transport; port 0
+    without it means a stopped m-line.
+    """
+    found: set[str] = set()
+    mid: str | None = None
+    marked = False
+    for line in [*offer_sdp.splitlines(), "m="]:
+        line = line.strip()
+        if line.startswith("m="):
+            if marked and mid is not None:
+                found.add(mid)
+            mid, marked = None, False
+        elif line.startswith("a=mid:"):
+            mid = line[len("a=mid:") :]
+        elif line == "a=bundle-only":
+            marked = True
+    return found
+
+
 def read_offer(
     offer_sdp: str,
     sources: Mapping[str, Source],
@@ -104,13 +127,15 @@ def read_offer(
     if bundle is None or set(bundle.items) != set(mids):
         raise MediaError("bad_offer", "All m-lines must be in one BUNDLE group.")
 
+    bundle_only = _bundle_only_mids(offer_sdp)
     earlier = previous.by_mid() if previous is not None else {}
     tracks: list[OfferedTrack] = []
     for media in description.media:
         mid = media.rtp.muxId
         if media.kind not in ("audio", "video"):
             continue  # a data channel: carries no media, needs no source
-        if media.port == 0 or media.direction not in ("sendonly", "sendrecv"):
+        stopped = media.port == 0 and mid not in bundle_only
+        if stopped or media.direction not in ("sendonly", "sendrecv"):
             continue  # a stopped or receive-only m-line publishes nothing
         source = sources.get(mid)
         if source is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aiortc import RTCSessionDescription
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media import MediaError, Source, TrackEnded, TrackPublished
@@ -98,3 +99,47 @@ async def test_closing_a_participant_stops_its_media_at_once(meeting: Meeting) -
     assert TrackEnded("alice", Source.MICROPHONE, "participant_closed") in meeting.observations
     assert plane.track_stats("alice", Source.CAMERA) is None
     assert not plane.gate_is_open("alice", Source.CAMERA)  # a rejoin starts closed again
+
+
+def _firefox_style(offer: str, mid: str) -> str:
+    """The offer as Firefox writes it: a bundled m-line after the first has port 0 and
+    ``a=bundle-only`` (RFC 8843), instead of repeating the transport's port."""
+    sections = offer.split("\r\nm=")
+    for index, section in enumerate(sections[1:], start=1):
+        if f"\r\na=mid:{mid}\r\n" in f"\r\n{section}\r\n":
+            kind, _port, rest = section.split(" ", 2)
+            sections[index] = f"{kind} 0 {rest}".replace(
+                f"a=mid:{mid}\r\n", f"a=mid:{mid}\r\na=bundle-only\r\n"
+            )
+    return "\r\nm=".join(sections)
+
+
+async def test_a_bundle_only_m_line_with_port_zero_is_published_as_firefox_sends_it(
+    meeting: Meeting,
+) -> None:
+    plane = meeting.plane
+    plane.set_gate("alice", Source.CAMERA, True)
+    alice = meeting.publisher("alice")
+    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    camera = alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    offer = await alice.offer()
+    assert camera.mid is not None
+    firefox_offer = _firefox_style(offer, camera.mid)
+    assert "m=video 0 " in firefox_offer
+    assert "a=bundle-only" in firefox_offer
+    answer = await plane.publish("alice", firefox_offer, alice.sources())
+    await alice.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    bob = await meeting.subscriber("bob")
+    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 5, what="camera")
+
+
+async def test_port_zero_without_bundle_only_is_a_stopped_m_line(meeting: Meeting) -> None:
+    alice = meeting.publisher("alice")
+    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    camera = alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    offer = await alice.offer()
+    assert camera.mid is not None
+    stopped = _firefox_style(offer, camera.mid).replace("a=bundle-only\r\n", "")
+    await meeting.plane.publish("alice", stopped, alice.sources())
+    assert meeting.plane.track_stats("alice", Source.CAMERA) is None
+    assert meeting.plane.track_stats("alice", Source.MICROPHONE) is not None
