@@ -9,9 +9,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 # Debian packages, checked one by one and installed only when missing: what the
-# server needs, and what the tests need beside it (real clamd, PostgreSQL, Chromium).
+# server needs, and what the tests need beside it (real clamd, PostgreSQL, Chromium, Firefox).
 RUN_PACKAGES ?= python3-venv python3-dev gcc libmagic1
-TEST_PACKAGES ?= clamav-daemon postgresql chromium
+TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
