@@ -104,7 +104,7 @@ class HandRaised(Event):
 
 @dataclass(frozen=True)
 class GrantReceived(Event):
-    """A host let you share (``message.text`` says what and for how long)."""
+    """A host let you share: ``message.kind`` (screen or file); ``message.text``, for how long."""
 
 
 @dataclass(frozen=True)

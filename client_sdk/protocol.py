@@ -412,6 +412,9 @@ class Notice(_Message):
     text: str = ""
     about: str | None = None
     """The participant it is about, if any."""
+    kind: Literal["screen", "file"] | None = None
+    """For notices about sharing and grants (grant_received, grant_revoked, grant_expired,
+    grant_ended, share_requested): which kind of sharing."""
 
 
 class ChatMessage(_Message):

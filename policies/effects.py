@@ -193,6 +193,8 @@ class Notify:
     participant: str | None = None
     """Who it is about; for audience 'participant', who receives it."""
     text: str = ""
+    kind: ShareKind | None = None
+    """For notices about sharing and grants: screen or file."""
 
 
 @dataclass(frozen=True, slots=True)

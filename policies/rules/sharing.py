@@ -182,7 +182,13 @@ def publish_stopped(policy: Policy, state: MeetingState, event: PublishStopped) 
         effects = stop_share_effects(policy, person, end_grant=end_grant)
         if end_grant and person.grant("screen") is not None:
             effects.append(
-                Notify("participant", "grant_ended", person.id, "Your permission to share ended.")
+                Notify(
+                    "participant",
+                    "grant_ended",
+                    person.id,
+                    "Your permission to share ended.",
+                    "screen",
+                )
             )
         return allow(
             Reason.PUBLISH_STOPPED,
@@ -217,7 +223,11 @@ def share_requested(policy: Policy, state: MeetingState, event: ShareRequested) 
         f"{section}/allowed",
         "The host has been asked; you can share once they allow it.",
         Notify(
-            "hosts", "share_requested", person.id, f"{person.name} asks to {_WHAT[event.kind]}."
+            "hosts",
+            "share_requested",
+            person.id,
+            f"{person.name} asks to {_WHAT[event.kind]}.",
+            event.kind,
         ),
     )
 
@@ -252,6 +262,7 @@ def grant(policy: Policy, state: MeetingState, event: GrantRequested) -> Decisio
             "grant_received",
             target.id,
             f"You may {_WHAT[event.kind]} for the next {span}.",
+            event.kind,
         ),
     )
 
@@ -266,7 +277,7 @@ def _end_grant(
             effects += [EndGrant(person.id, kind), CancelTimer(GRANT_TIMERS[kind], person.id)]
     else:
         effects = [EndGrant(person.id, kind), CancelTimer(GRANT_TIMERS[kind], person.id)]
-    effects.append(Notify("participant", topic, person.id, text))
+    effects.append(Notify("participant", topic, person.id, text, kind))
     return effects
 
 

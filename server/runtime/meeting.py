@@ -290,7 +290,9 @@ class MeetingRuntime:
     def _notify(self, notice: fx.Notify) -> None:
         if notice.topic in _VIEW_TOPICS:
             return
-        message = wire.Notice(topic=notice.topic, text=notice.text, about=notice.participant)
+        message = wire.Notice(
+            topic=notice.topic, text=notice.text, about=notice.participant, kind=notice.kind
+        )
         if notice.audience == "participant":
             session = self.sessions.get(notice.participant or "")
             if session is not None:

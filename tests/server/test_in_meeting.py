@@ -90,7 +90,10 @@ async def test_host_only_mode_ignores_raised_hands_until_the_host_allows(
 
 
 async def test_a_grant_expires_on_time_and_the_participant_is_told(server: RunningServer) -> None:
-    meeting, guest = await _admitted_guest(server, {"screen_share": {"allowed": "with_grant"}})
+    meeting, guest = await _admitted_guest(
+        server,
+        {"screen_share": {"allowed": "with_grant"}, "file_share": {"allowed": "with_grant"}},
+    )
     assert guest.participant_id is not None
     with pytest.raises(PolicyRefusedError) as caught:
         await meeting.host.revoke(guest.participant_id)
@@ -100,6 +103,7 @@ async def test_a_grant_expires_on_time_and_the_participant_is_told(server: Runni
     await meeting.host.grant(guest.participant_id, "screen", seconds=5)
     received = await guest.wait_for(GrantReceived)
     assert "5 seconds" in received.message.text
+    assert received.message.kind == "screen"
     state = await guest.wait_for(SelfChanged, lambda e: bool(e.message.you.grants))
     assert state.message.you.grants[0].kind == "screen"
     expired = await guest.wait_for(
@@ -107,8 +111,15 @@ async def test_a_grant_expires_on_time_and_the_participant_is_told(server: Runni
     )
     assert time.monotonic() - started >= 4.5
     assert expired.message.text == "Your time to share your screen is up."
+    assert expired.message.kind == "screen"
     audit = await meeting.api.audit(reason="grant_expired")
     assert [entry["actor"] for entry in audit] == ["timer"]
+    # Notices about grants say which kind of sharing they concern.
+    await meeting.host.grant(guest.participant_id, "file", minutes=5)
+    assert (await guest.wait_for(GrantReceived)).message.kind == "file"
+    await meeting.host.revoke(guest.participant_id, "file")
+    revoked = await guest.wait_for(NoticeReceived, lambda e: e.message.topic == "grant_revoked")
+    assert revoked.message.kind == "file"
     await guest.close()
     await meeting.close()
 

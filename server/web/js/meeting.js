@@ -224,9 +224,8 @@ function notice(message) {
       break;
     case 'grant_revoked':
     case 'grant_expired':
-      // The notice names no kind; the sentence does ("...to share files").
       if (message.about === app.state.participantId || !message.about) {
-        if (/file/i.test(message.text)) app.files.grantEnded(message);
+        if (message.kind === 'file') app.files.grantEnded(message);
         else app.controls.grantEnded(message);
       }
       break;
