@@ -113,14 +113,37 @@ class FileSharing:
         )
 
     async def start(self) -> None:
-        """Delete what a stopped server left half done: partial uploads, undecided offers."""
+        """Delete what a stopped server left half done: partial uploads, undecided offers,
+        files of meetings that ended; from now on a meeting's files go when it ends."""
         partials = self.files.sweep_partials()
         undecided = await self.registry.store.pending_files()
         for record in undecided:
-            self.files.delete(record.id)
-            await self.registry.store.delete_file(record.id)
-        if partials or undecided:
-            log.info("deleted %d partial uploads, %d undecided files", partials, len(undecided))
+            await self._delete(record)
+        ended = await self._delete_files_of_ended_meetings()
+        if partials or undecided or ended:
+            log.info(
+                "deleted %d partial uploads, %d undecided files, %d files of ended meetings",
+                partials,
+                len(undecided),
+                ended,
+            )
+        self.registry.when_ended(self._meeting_ended)
+
+    async def _meeting_ended(self, meeting_id: str) -> None:
+        deleted = await self._delete_files_of_ended_meetings()
+        if deleted:
+            log.info("meeting %s ended: deleted %d shared files", meeting_id[:8], deleted)
+
+    async def _delete_files_of_ended_meetings(self) -> int:
+        records = await self.registry.store.files_of_ended_meetings()
+        for record in records:
+            await self._delete(record)
+        return len(records)
+
+    async def _delete(self, record: FileRecord) -> None:
+        self._just_shared.pop(record.id, None)
+        self.files.delete(record.id)
+        await self.registry.store.delete_file(record.id)
 
     # --- uploads -------------------------------------------------------------------
 

@@ -81,6 +81,7 @@ class MeetingRuntime:
         audit: AuditWriter,
         media: MediaSeam,
         issue_resume_token: Any,
+        on_ended: Callable[[str], None] | None = None,
     ) -> None:
         self.meeting_id = meeting_id
         self.policy = policy
@@ -94,6 +95,7 @@ class MeetingRuntime:
         self._audit = audit
         self._media = media
         self._issue_resume_token = issue_resume_token
+        self._on_ended = on_ended
         self._lock = asyncio.Lock()
         self._t0 = time.monotonic()
         self._wall0 = time.time()
@@ -163,6 +165,8 @@ class MeetingRuntime:
                 case fx.EndMeeting():
                     await self._store.end_meeting(self.meeting_id, at)
                     self.ended = True
+                    if self._on_ended is not None:
+                        self._on_ended(self.meeting_id)
                 case _:
                     pass
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +24,7 @@ from .meeting import RESUME_TOKEN_SECONDS, MeetingRuntime
 
 __all__ = ["CreatedMeeting", "Registry"]
 
+log = logging.getLogger("meetwarden.registry")
 HOST_TOKEN_SECONDS = 7 * 24 * 3600.0
 API_LOOKUP_LIMIT_ENV = "MEETWARDEN_API_LOOKUP_LIMIT"  # failed lookups per client per 10 min
 MIN_PASSWORD, MAX_PASSWORD = 6, 128
@@ -57,6 +60,8 @@ class Registry:
         )
         self._runtimes: dict[str, MeetingRuntime] = {}
         self._loading = asyncio.Lock()
+        self._ended_listeners: list[Callable[[str], Awaitable[None]]] = []
+        self._ended_tasks: set[asyncio.Task[None]] = set()
 
     async def create_meeting(
         self, document: dict[str, Any], password: str | None
@@ -139,9 +144,27 @@ class Registry:
                 audit=self.audit,
                 media=self.media,
                 issue_resume_token=self.issue_resume_token,
+                on_ended=self._meeting_ended,
             )
             self._runtimes[meeting_id] = runtime
             return runtime
+
+    def when_ended(self, listener: Callable[[str], Awaitable[None]]) -> None:
+        """Calls ``listener(meeting_id)`` after each meeting ends (files are deleted this way)."""
+        self._ended_listeners.append(listener)
+
+    def _meeting_ended(self, meeting_id: str) -> None:
+        for listener in self._ended_listeners:
+            task = asyncio.create_task(self._run_listener(listener, meeting_id))
+            self._ended_tasks.add(task)
+            task.add_done_callback(self._ended_tasks.discard)
+
+    @staticmethod
+    async def _run_listener(listener: Callable[[str], Awaitable[None]], meeting_id: str) -> None:
+        try:
+            await listener(meeting_id)
+        except Exception:  # one listener's failure never reaches the meeting
+            log.exception("after meeting %s ended, %r failed", meeting_id[:8], listener)
 
     def forget(self, meeting_id: str) -> None:
         self._runtimes.pop(meeting_id, None)
@@ -153,3 +176,5 @@ class Registry:
         for runtime in list(self._runtimes.values()):
             await runtime.shutdown()
         self._runtimes.clear()
+        if self._ended_tasks:
+            await asyncio.gather(*self._ended_tasks, return_exceptions=True)

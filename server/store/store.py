@@ -362,6 +362,14 @@ class Store:
             result = await connection.execute(query)
             return [FileRecord(**row) for row in result.mappings()]
 
+    async def files_of_ended_meetings(self) -> list[FileRecord]:
+        """Every stored file whose meeting has ended (they are deleted with their meeting)."""
+        ended = select(meetings.c.id).where(meetings.c.ended_at.is_not(None))
+        query = select(files).where(files.c.meeting_id.in_(ended)).order_by(files.c.created_at)
+        async with self._reading("list the files of ended meetings") as connection:
+            result = await connection.execute(query)
+            return [FileRecord(**row) for row in result.mappings()]
+
     # Transactions.
 
     def _writing(self, what: str) -> AbstractAsyncContextManager[AsyncConnection]:

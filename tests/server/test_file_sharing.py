@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,7 @@ from meetwarden.client_sdk import (
     Removed,
     WaitingListChanged,
 )
+from meetwarden.server.store import Store
 
 pytestmark = pytest.mark.anyio
 
@@ -616,5 +618,59 @@ async def test_shared_files_survive_a_restart_and_old_tokens_do_not(tmp_path: Pa
             assert (got.content, got.name) == (pdf(), "kept.pdf")
         finally:
             await host.close()
+    finally:
+        server.stop()
+
+
+# --- a meeting's files go with it ---------------------------------------------------------
+
+
+async def test_ending_a_meeting_deletes_its_files_and_no_other_meetings(
+    server: RunningServer,
+) -> None:
+    ending = await hosted_meeting(server.url, {})
+    going_on = await hosted_meeting(server.url, {})
+    try:
+        gone = await ending.host.share_file(NOTES, name="minutes.txt", content_type="text/plain")
+        kept = await going_on.host.share_file(NOTES, name="agenda.txt", content_type="text/plain")
+        assert {gone.file_id, kept.file_id} <= stored(server)
+        await ending.host.end_meeting()
+        await until(lambda: _absent(server, gone.file_id))
+        assert kept.file_id in stored(server)
+        got = await going_on.host.download_file(kept.file_id)
+        assert got.content == NOTES
+    finally:
+        await ending.close()
+        await going_on.close()
+
+
+async def _absent(server: RunningServer, file_id: str) -> bool:
+    return file_id not in stored(server)
+
+
+async def test_files_of_a_meeting_that_ended_while_the_server_was_down_are_deleted_at_start(
+    tmp_path: Path,
+) -> None:
+    server = RunningServer(tmp_path / "data").start()
+    try:
+        created = await hosted_meeting(server.url, {})
+        shared = await created.host.share_file(NOTES, name="minutes.txt")
+        await created.close()
+        server.stop()
+        # The meeting ends in the database while no server runs (a crash right after ending).
+        store = await Store.open(f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'meetwarden.db')}")
+        try:
+            await store.end_meeting(created.meeting_id, time.time())
+            assert await store.get_file(shared.file_id) is not None
+        finally:
+            await store.close()
+        assert shared.file_id in stored(server)
+        server.start()
+        assert shared.file_id not in stored(server)
+        store = await Store.open(f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'meetwarden.db')}")
+        try:
+            assert await store.get_file(shared.file_id) is None
+        finally:
+            await store.close()
     finally:
         server.stop()
