@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, expect
 from support.browser import (
+    COUNT_FRAMES,
     Person,
     admit,
     create_meeting,
@@ -26,20 +27,6 @@ from support.firefox import FIREFOX_HINT, Firefox, firefox_executable
 from support.server import RunningServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
-
-# Resolves with how many frames a <video> presented (requestVideoFrameCallback) in a window.
-COUNT_FRAMES = """(selector, wanted, within) => new Promise((resolve) => {
-  const video = document.querySelector(selector);
-  if (!video) { resolve(0); return; }
-  let frames = 0;
-  const done = setTimeout(() => resolve(frames), within);
-  const tick = () => {
-    frames += 1;
-    if (frames >= wanted) { clearTimeout(done); resolve(frames); }
-    else video.requestVideoFrameCallback(tick);
-  };
-  video.requestVideoFrameCallback(tick);
-})"""
 
 
 def visible(selector: str) -> str:
@@ -62,7 +49,7 @@ async def firefox() -> AsyncIterator[Firefox]:
 async def host_sees_frames(host: Person, pid: str) -> int:
     selector = f'#grid video[data-participant-id="{pid}"][data-source="camera"]'
     await host.page.wait_for_selector(selector, state="attached")
-    return int(await host.page.evaluate(f"({COUNT_FRAMES})({selector!r}, 5, 10000)"))
+    return int(await host.page.evaluate(COUNT_FRAMES, [selector, 5, 10_000]))
 
 
 async def test_a_firefox_participant_joins_waits_is_admitted_speaks_chats_and_sees_video(
@@ -116,7 +103,7 @@ async def test_a_firefox_participant_joins_waits_is_admitted_speaks_chats_and_se
         ids[name] = value
     alice_video = f'#grid video[data-participant-id="{ids["Alice Chen"]}"][data-source="camera"]'
     await firefox.wait_for(f"document.querySelector({alice_video!r})?.videoWidth > 0", 20_000)
-    seen = await firefox.call(COUNT_FRAMES, alice_video, 5, 10_000)
+    seen = await firefox.call(COUNT_FRAMES, [alice_video, 5, 10_000])
     assert seen >= 5, f"Firefox played {seen} frames of the host's camera"
     assert await host_sees_frames(host, ids["Dana Fox"]) >= 5, "the host sees no Firefox video"
 

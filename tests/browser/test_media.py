@@ -15,6 +15,7 @@ import time
 import pytest
 from playwright.async_api import Browser, expect
 from support.browser import (
+    COUNT_FRAMES,
     Person,
     create_meeting,
     host_joins,
@@ -30,19 +31,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
 
 NO_WAITING_ROOM = {"entry": {"waiting_room": {"enabled": False}}}
 MEDIA_TIMEOUT_MS = 20_000
-# Resolves with how many frames a <video> presented (requestVideoFrameCallback) in a window.
-COUNT_FRAMES = """([selector, wanted, within]) => new Promise((resolve) => {
-  const video = document.querySelector(selector);
-  if (!video) { resolve(0); return; }
-  let frames = 0;
-  const done = setTimeout(() => resolve(frames), within);
-  const tick = () => {
-    frames += 1;
-    if (frames >= wanted) { clearTimeout(done); resolve(frames); }
-    else video.requestVideoFrameCallback(tick);
-  };
-  video.requestVideoFrameCallback(tick);
-})"""
 
 
 async def media_or_skip(person: Person) -> None:

@@ -24,6 +24,7 @@ except ImportError as missing:  # a failure that says what to do, never a skip
     raise ImportError(f"Playwright is not installed; {SETUP_HINT}") from missing
 
 __all__ = [
+    "COUNT_FRAMES",
     "SCREENSHOTS",
     "SETUP_HINT",
     "Meeting",
@@ -38,6 +39,19 @@ __all__ = [
     "wait_for_screen",
 ]
 
+# Resolves with how many frames a <video> presented (requestVideoFrameCallback) in a window.
+COUNT_FRAMES = """([selector, wanted, within]) => new Promise((resolve) => {
+  const video = document.querySelector(selector);
+  if (!video) { resolve(0); return; }
+  let frames = 0;
+  const done = setTimeout(() => resolve(frames), within);
+  const tick = () => {
+    frames += 1;
+    if (frames >= wanted) { clearTimeout(done); resolve(frames); }
+    else video.requestVideoFrameCallback(tick);
+  };
+  video.requestVideoFrameCallback(tick);
+})"""
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
