@@ -6,11 +6,18 @@ handed to the ``PublishedTrack`` of that m-line. The SSRC -> track table comes
 from the offer's ``a=ssrc`` lines, so a packet on an SSRC the client did not
 declare for a mid is dropped, and a packet whose payload type is not the
 negotiated codec's is dropped by the track.
+
+The server is each publisher's receiver, so it gives the feedback a receiver
+gives: every second an RTCP receiver report (loss, jitter, round trip; see
+``receive_stats``) and a REMB with the most the publisher should send
+(``MAX_BITRATE`` per source). Browsers set their send rate from these.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -26,14 +33,26 @@ from .errors import MediaError
 from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
 from .negotiation import OfferedTrack, PublisherOffer, read_offer
-from .rtp_packets import build_pli, parse_rtp
+from .receive_stats import ReceiveStats
+from .rtp_packets import build_pli, build_receiver_report, build_remb, parse_rtp
 
-__all__ = ["CODEC_OF_KIND", "PublisherConnection"]
+__all__ = ["CODEC_OF_KIND", "FEEDBACK_SECONDS", "MAX_BITRATE", "PublisherConnection"]
 
 logger = logging.getLogger(__name__)
 
 # The codecs meetwarden forwards; every subscriber can decode them (aiortc has both).
 CODEC_OF_KIND = {"audio": "audio/opus", "video": "video/VP8"}
+CLOCK_RATE = {"audio": 48_000, "video": 90_000}
+# The most a publisher is asked to send per source (REMB), in bits per second: VGA to
+# 720p camera video, a screen's sharp text, Opus speech.
+MAX_BITRATE = {
+    Source.CAMERA: 1_500_000,
+    Source.SCREEN: 2_500_000,
+    Source.MICROPHONE: 64_000,
+    Source.SCREEN_AUDIO: 64_000,
+}
+FEEDBACK_SECONDS = 1.0
+"""How often each publisher gets a receiver report and a REMB (RFC 3550's usual interval)."""
 
 
 class PublisherConnection:
@@ -53,6 +72,8 @@ class PublisherConnection:
         self.offer: PublisherOffer | None = None
         self.tracks: dict[str, PublishedTrack] = {}  # by mid
         self._by_ssrc: dict[int, PublishedTrack] = {}
+        self._stats: dict[int, ReceiveStats] = {}
+        self._feedback: asyncio.Task[None] | None = None
         self._sink: RtpSink | None = None
         self._rtcp_ssrc: dict[str, int] = {}
         self._gate_of = gate_of
@@ -91,6 +112,7 @@ class PublisherConnection:
                 raise MediaError("bad_offer", "The offer has no transport.")
             intercept_publisher_media(dtls, self.on_rtp, self._on_sender_report)
             self._sink = RtpSink(dtls)
+            self._feedback = asyncio.create_task(self._give_feedback())
         added, ended = self._apply(offer, payload_types)
         self.offer = offer
         return self.pc.localDescription.sdp, added, ended
@@ -132,6 +154,10 @@ class PublisherConnection:
             self._by_ssrc = {ssrc: t for ssrc, t in self._by_ssrc.items() if t is not track}
             assert wanted.ssrc is not None
             self._by_ssrc[wanted.ssrc] = track
+        self._stats = {
+            ssrc: self._stats.get(ssrc) or ReceiveStats(CLOCK_RATE[track.kind])
+            for ssrc, track in self._by_ssrc.items()
+        }
         return added, ended
 
     def _new_track(self, wanted: OfferedTrack, payload_type: int) -> PublishedTrack:
@@ -162,6 +188,10 @@ class PublisherConnection:
         """Stop forwarding every track of this connection at once; returns them."""
         ended = list(self.tracks.values())
         self._by_ssrc = {}
+        self._stats = {}
+        if self._feedback is not None:
+            self._feedback.cancel()
+            self._feedback = None
         for track in ended:
             track.end()
         self.tracks = {}
@@ -177,12 +207,46 @@ class PublisherConnection:
         if track is None:
             self.unknown_packets += 1  # RTX, probes, or an SSRC never declared
             return
+        self._stats[fields.ssrc].on_packet(
+            fields.sequence_number, fields.timestamp, time.monotonic()
+        )
         track.on_rtp(fields)
 
     def _on_sender_report(self, ssrc: int, ntp_timestamp: int, rtp_timestamp: int) -> None:
         track = self._by_ssrc.get(ssrc)
         if track is not None:
+            self._stats[ssrc].on_sender_report(ntp_timestamp, time.monotonic())
             track.on_sender_report(ntp_timestamp, rtp_timestamp)
+
+    # ------------------------------------------------------------------ feedback
+
+    def feedback(self, now: float | None = None) -> bytes | None:
+        """This connection's receiver report and REMB, as one compound RTCP packet."""
+        now = time.monotonic() if now is None else now
+        blocks = [
+            stats.report_block(ssrc, now) for ssrc, stats in self._stats.items() if stats.received
+        ]
+        if not blocks or not self._rtcp_ssrc:
+            return None
+        sender = next(iter(self._rtcp_ssrc.values()))
+        packet = build_receiver_report(sender, blocks)
+        video = [ssrc for ssrc, track in self._by_ssrc.items() if track.video]
+        if video:
+            bitrate = sum(MAX_BITRATE[track.source] for track in self._by_ssrc.values())
+            packet += build_remb(sender, bitrate, video)
+        return packet
+
+    async def _give_feedback(self) -> None:
+        while True:
+            await asyncio.sleep(FEEDBACK_SECONDS)  # the report interval, not a wait on an event
+            packet = self.feedback()
+            sink = self._sink
+            if packet is None or sink is None:
+                continue
+            try:
+                sink.send_rtcp(packet)
+            except Exception:  # a transport going away; the next report tries again
+                logger.debug("feedback to %s not sent", self.participant_id, exc_info=True)
 
     def track_of(self, source: Source) -> PublishedTrack | None:
         for track in self.tracks.values():

@@ -17,6 +17,8 @@ __all__ = [
     "RtpFields",
     "Vp8Start",
     "build_pli",
+    "build_receiver_report",
+    "build_remb",
     "parse_rtp",
     "vp8_depayload",
     "vp8_frame_start",
@@ -26,9 +28,14 @@ RTP_HEADER = struct.Struct("!BBHII")
 _SEQ_TS_SSRC = struct.Struct("!HII")
 _PSFB = struct.Struct("!BBHII")
 
-# RFC 4585 6.1: PSFB is RTCP packet type 206; FMT 1 is PLI (6.3.1).
+# RFC 4585 6.1: PSFB is RTCP packet type 206; FMT 1 is PLI (6.3.1), FMT 15 application
+# layer feedback, which carries REMB (draft-alvestrand-rmcat-remb-03).
 RTCP_PSFB = 206
 PSFB_PLI = 1
+PSFB_APPLICATION = 15
+RTCP_RR = 201
+_RTCP_HEADER = struct.Struct("!BBHI")
+_REMB = struct.Struct("!BBHII4sI")
 
 
 class RtpFields(NamedTuple):
@@ -141,3 +148,31 @@ def vp8_depayload(payloads: list[bytes]) -> bytes:
 def build_pli(sender_ssrc: int, media_ssrc: int) -> bytes:
     """An RTCP Picture Loss Indication (RFC 4585 6.3.1) asking media_ssrc for a keyframe."""
     return _PSFB.pack(0x80 | PSFB_PLI, RTCP_PSFB, 2, sender_ssrc, media_ssrc)
+
+
+def build_receiver_report(sender_ssrc: int, blocks: list[bytes]) -> bytes:
+    """An RTCP receiver report (RFC 3550 6.4.2) with up to 31 24-byte report blocks."""
+    blocks = blocks[:31]
+    length = 1 + 6 * len(blocks)  # in 32-bit words, minus one
+    return _RTCP_HEADER.pack(0x80 | len(blocks), RTCP_RR, length, sender_ssrc) + b"".join(blocks)
+
+
+def build_remb(sender_ssrc: int, bitrate: int, ssrcs: list[int]) -> bytes:
+    """A REMB message: the most the sender of ``ssrcs`` should send, in bits per second."""
+    ssrcs = ssrcs[:255]
+    exponent = 0
+    mantissa = max(int(bitrate), 0)
+    while mantissa >= 1 << 18:  # an 18-bit mantissa and a 6-bit exponent
+        mantissa >>= 1
+        exponent += 1
+    length = 4 + len(ssrcs)
+    head = _REMB.pack(
+        0x80 | PSFB_APPLICATION,
+        RTCP_PSFB,
+        length,
+        sender_ssrc,
+        0,  # the media source is unused (RFC 4585 6.4)
+        b"REMB",
+        (len(ssrcs) << 24) | (exponent << 18) | mantissa,
+    )
+    return head + b"".join(struct.pack("!I", ssrc) for ssrc in ssrcs)

@@ -8,9 +8,11 @@ import time
 from typing import Any
 
 import pytest
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtcpRrPacket, unpack_remb_fci
 
-from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
+from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media import CameraCheck, Source
+from meetwarden.server.media.publisher import MAX_BITRATE
 
 from .conftest import Meeting, Subscriber, until
 
@@ -106,5 +108,74 @@ async def test_keyframe_requests_reach_the_publisher_rate_limited(make_meeting) 
         assert 1 <= len(received) <= 3
         gaps = [b - a for a, b in itertools.pairwise(received)]
         assert all(gap >= 0.45 for gap in gaps), gaps
+    finally:
+        await asyncio.wait_for(meeting.close(), 20)
+
+
+async def test_the_publisher_hears_its_loss_its_round_trip_and_how_much_it_may_send(
+    make_meeting,
+) -> None:
+    """Without receiver feedback a browser never raises its send rate above its start."""
+    meeting: Meeting = make_meeting(camera_check=QUIET)
+    try:
+        meeting.plane.set_gate("alice", Source.CAMERA, True)
+        alice = meeting.publisher("alice")
+        alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+        camera = alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+        sender = camera.sender
+        rtcp: list[Any] = []
+        handle = sender._handle_rtcp_packet
+        loss_reported = asyncio.Event()
+
+        async def remote() -> Any:
+            for stats in (await sender.getStats()).values():
+                if stats.type == "remote-inbound-rtp":
+                    return stats
+            return None
+
+        async def heard(packet: Any) -> None:
+            rtcp.append(packet)
+            await handle(packet)
+            if isinstance(packet, RtcpRrPacket):
+                report = await remote()
+                if report is not None and report.packetsLost == 10 and report.roundTripTime:
+                    loss_reported.set()
+
+        sender._handle_rtcp_packet = heard
+        await alice.publish()
+        # Lose ten of alice's video packets on their way to the server (the transport is
+        # the bundle's, known once the answer is applied).
+        dtls = sender.transport
+        send = dtls._send_rtp
+        dropped: list[int] = []
+
+        async def lossy(data: bytes) -> None:
+            is_rtp = not 192 <= data[1] <= 223
+            if is_rtp and int.from_bytes(data[8:12], "big") == sender._ssrc and len(dropped) < 10:
+                sequence = int.from_bytes(data[2:4], "big")
+                if sequence % 7 == 0:
+                    dropped.append(sequence)
+                    return
+            await send(data)
+
+        dtls._send_rtp = lossy
+
+        def remb() -> tuple[int, list[int]] | None:
+            for packet in rtcp:
+                if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                    return unpack_remb_fci(packet.fci)
+            return None
+
+        await until(lambda: remb() is not None, what="a REMB")
+        bitrate, ssrcs = remb()  # type: ignore[misc]
+        assert ssrcs == [sender._ssrc]
+        assert bitrate == MAX_BITRATE[Source.CAMERA] + MAX_BITRATE[Source.MICROPHONE]
+
+        await until(lambda: len(dropped) == 10, what="ten packets lost")
+        # Reports come once a second: one counts the ten lost, and answers an SR of alice's.
+        await asyncio.wait_for(loss_reported.wait(), 10)
+        report = await remote()
+        assert report.packetsLost == 10
+        assert 0 < report.roundTripTime < 1.0
     finally:
         await asyncio.wait_for(meeting.close(), 20)

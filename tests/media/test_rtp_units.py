@@ -5,9 +5,18 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from aiortc.rtp import RtcpPacket, RtcpPsfbPacket, RtcpRrPacket, unpack_remb_fci
+
 from meetwarden.server.media.forwarder import DownTrack
 from meetwarden.server.media.packet_cache import CachedPacket, PacketCache
-from meetwarden.server.media.rtp_packets import build_pli, parse_rtp, vp8_frame_start
+from meetwarden.server.media.receive_stats import ReceiveStats
+from meetwarden.server.media.rtp_packets import (
+    build_pli,
+    build_receiver_report,
+    build_remb,
+    parse_rtp,
+    vp8_frame_start,
+)
 
 KEYFRAME = bytes([0x90, 0x80, 0x05]) + bytes(
     [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01]
@@ -139,3 +148,46 @@ def test_cache_replays_from_the_newest_keyframe_within_the_limit() -> None:
     assert cache.since_keyframe(limit=5) is None
     cache.clear()
     assert cache.since_keyframe(limit=100) is None
+
+
+def test_a_receiver_report_counts_loss_across_a_sequence_wrap_as_aiortc_reads_it() -> None:
+    stats = ReceiveStats(90_000)
+    sequence = [65530, 65531, 65533, 65534, 65535, 0, 1, 3]  # 65532 and 2 are lost
+    for index, number in enumerate(sequence):
+        stats.on_packet(number, index * 3000, index / 30)
+    stats.on_sender_report(0x1122334455667788, arrival=0.1)
+    packet = build_receiver_report(99, [stats.report_block(1234, now=0.6)])
+    (report,) = RtcpPacket.parse(packet)
+    assert isinstance(report, RtcpRrPacket)
+    assert report.ssrc == 99
+    (block,) = report.reports
+    assert (block.ssrc, block.packets_lost, block.highest_sequence) == (1234, 2, 65536 + 3)
+    assert block.fraction_lost == (2 << 8) // 10
+    assert block.lsr == 0x33445566  # the middle 32 bits of the SR's NTP time
+    assert block.dlsr == 65536 // 2  # half a second since it, in 1/65536 s
+    # The next interval lost nothing: the fraction is of this interval only.
+    for index, number in enumerate([4, 5, 6], start=len(sequence)):
+        stats.on_packet(number, index * 3000, index / 30)
+    (again,) = RtcpPacket.parse(build_receiver_report(99, [stats.report_block(1234)]))
+    assert isinstance(again, RtcpRrPacket)
+    assert (again.reports[0].fraction_lost, again.reports[0].packets_lost) == (0, 2)
+
+
+def test_late_packets_and_a_restarted_sequence_are_not_counted_as_loss() -> None:
+    stats = ReceiveStats(48_000)
+    for number in [100, 101, 103, 102]:  # 102 arrives late, not lost
+        stats.on_packet(number, number * 960, number * 0.02)
+    assert (stats.expected, stats.lost) == (4, 0)
+    stats.on_packet(40_000, 0, 3.0)  # the sender restarted its numbering
+    stats.on_packet(40_001, 960, 3.02)
+    assert (stats.expected, stats.received, stats.lost) == (2, 2, 0)
+
+
+def test_remb_carries_the_bitrate_and_ssrcs_as_aiortc_reads_them() -> None:
+    for bitrate in (64_000, 262_143, 1_564_000, 2_500_000, 50_000_000):
+        (packet,) = RtcpPacket.parse(build_remb(7, bitrate, [11, 12]))
+        assert isinstance(packet, RtcpPsfbPacket)
+        assert (packet.fmt, packet.ssrc) == (15, 7)
+        decoded, ssrcs = unpack_remb_fci(packet.fci)
+        assert ssrcs == [11, 12]
+        assert bitrate - decoded < bitrate / (1 << 17)  # an 18-bit mantissa's precision
