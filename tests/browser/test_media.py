@@ -33,6 +33,36 @@ NO_WAITING_ROOM = {"entry": {"waiting_room": {"enabled": False}}}
 MEDIA_TIMEOUT_MS = 20_000
 
 
+# Keeps the page's peer connections where a test can read their statistics.
+KEEP_PEER_CONNECTIONS = """(() => {
+  const Original = window.RTCPeerConnection;
+  window.peerConnections = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Original(...args);
+    window.peerConnections.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+})()"""
+# Resolves with the highest send rate the browser's congestion control allows itself, once
+# it passes `wanted` (bits per second) or `within` ms have gone by.
+SEND_RATE_PASSES = """async ([wanted, within]) => {
+  const started = performance.now();
+  for (;;) {
+    let best = 0;
+    for (const pc of window.peerConnections ?? []) {
+      (await pc.getStats()).forEach((stats) => {
+        if (stats.type === 'candidate-pair' && stats.availableOutgoingBitrate) {
+          best = Math.max(best, stats.availableOutgoingBitrate);
+        }
+      });
+    }
+    if (best > wanted || performance.now() - started > within) return best;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}"""
+
+
 async def media_or_skip(person: Person) -> None:
     """Waits until media runs on this page, or skips if the server has none."""
     page = person.page
@@ -71,6 +101,7 @@ async def test_everyone_sees_the_others_cameras_and_who_is_speaking(
     host = await open_person(browser, server.url, "Alice Chen")
     bob = await open_person(browser, server.url, "Bob Smith")
     carol = await open_person(browser, server.url, "Carol Jones")
+    await host.context.add_init_script(KEEP_PEER_CONNECTIONS)
     meeting = await create_meeting(host, {**NO_WAITING_ROOM, "name": "Stand-up"})
     await host_joins(host, meeting)
     await bob.page.goto(meeting.join_url)
@@ -98,6 +129,10 @@ async def test_everyone_sees_the_others_cameras_and_who_is_speaking(
     await expect(bob.page.locator(speaking)).to_be_visible(timeout=MEDIA_TIMEOUT_MS)
     await expect(bob.page.locator(speaking).locator(".state-speaking")).to_be_visible()
     await screenshot(bob, "meeting-grid")
+    # The server's receiver reports and REMB let the host's browser raise its send rate
+    # past the 300 kbit/s it starts from (without feedback it stays there all meeting).
+    rate = await host.page.evaluate(SEND_RATE_PASSES, [600_000, MEDIA_TIMEOUT_MS])
+    assert rate > 600_000, f"the host's browser may send only {rate} bit/s"
     row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
     await row.locator("summary").click()
     await screenshot(host, "host-console")
