@@ -76,6 +76,7 @@ class MeetingClient:
         self._buffer: list[ev.Event] = []
         self._changed = asyncio.Condition()
         self._closed = asyncio.Event()
+        self._closing = False
         self.close_code: int | None = None
 
     # --- connecting ---------------------------------------------------------------
@@ -140,6 +141,7 @@ class MeetingClient:
         """Comes back after a dropped connection without waiting again (within the grace)."""
         await self.close()
         self._closed.clear()
+        self._closing = False
         self.status = "connecting"
         name = self.you.name if self.you else "participant"
         await self._join(
@@ -452,7 +454,7 @@ class MeetingClient:
         try:
             await self._media.apply_offer(offer)
         except Exception as error:  # the connection may close while answering
-            if not self._closed.is_set():
+            if not (self._closing or self._closed.is_set()):
                 log.warning("could not answer a subscriber offer: %r", error)
 
     def _spawn(self, coroutine: Any) -> None:
@@ -462,6 +464,7 @@ class MeetingClient:
 
     async def close(self) -> None:
         """Closes the connection; within two minutes ``reconnect`` resumes without waiting."""
+        self._closing = True
         if self._media is not None:
             await self._media.close()
         if self._socket is not None:
