@@ -60,12 +60,14 @@ test: test-deps lint
 	$(PY) -m pytest -q
 
 # Every benchmark prints its figures beside a baseline measured in the same run.
-bench: $(DEV_STAMP)
+bench: test-deps
 	$(PY) bench/decisions.py
 	$(PY) bench/server_joins.py --quick
 	$(PY) bench/media_forwarding.py --quick
 	$(PY) bench/media_meeting.py --quick
 	$(PY) bench/file_upload.py
+	$(PY) bench/media_camera_check.py
+	$(PY) bench/browser_send_rate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
