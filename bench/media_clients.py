@@ -104,7 +104,7 @@ async def _until(condition: Any, within: float, what: str) -> None:
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(what)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # polling aiortc's state, which raises no event here
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

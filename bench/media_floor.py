@@ -45,7 +45,7 @@ def _generate(port: int, seconds: float, size: int) -> None:
                 sequence += 1
                 with contextlib.suppress(OSError):
                     out.sendto(packet, ("127.0.0.1", port))
-            time.sleep(0.0005)
+            time.sleep(0.0005)  # pacing the generator: bursts of 64 packets
 
 
 class Relay(asyncio.DatagramProtocol):
@@ -88,7 +88,7 @@ async def measure(fanout: int, seconds: float, size: int) -> dict[str, Any]:
     port = transport.get_extra_info("sockname")[1]
     generator = multiprocessing.Process(target=_generate, args=(port, seconds + 1.0, size))
     generator.start()
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # warm-up: the generator's start is not measured
     start, sent = os.times(), relay.sent
     await asyncio.sleep(seconds)
     end, sent = os.times(), relay.sent - sent

@@ -126,7 +126,7 @@ async def _wait_flowing(
     while not all(listener.count_after(key, mark) >= 3 for listener in listeners):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{key} did not resume")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # polling the listeners' packet counters
 
 
 class SharedClip:
@@ -416,7 +416,7 @@ async def meeting_of_twelve(server: RunningServer, seconds: float) -> dict[str, 
         await asyncio.wait_for(hear("joined"), 120)
         await tell("subscribe")
         await asyncio.wait_for(hear("flowing"), 120)
-        await asyncio.sleep(3)  # settle
+        await asyncio.sleep(3)  # warm-up: joins' keyframes and renegotiations are not measured
         pid = server.process.pid if server.process else 0
         await tell("start")
         cpu0, wall0 = _cpu_seconds(pid), time.monotonic()

@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Browser, expect
 from support.browser import (
     COUNT_FRAMES,
+    NO_WAITING_ROOM,
     Person,
     create_meeting,
     host_joins,
@@ -29,7 +30,6 @@ from support.server import RunningServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
 
-NO_WAITING_ROOM = {"entry": {"waiting_room": {"enabled": False}}}
 MEDIA_TIMEOUT_MS = 20_000
 
 

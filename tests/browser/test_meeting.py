@@ -15,6 +15,7 @@ from support.browser import (
     Person,
     admit,
     create_meeting,
+    host_and_guest,
     host_joins,
     join,
     open_person,
@@ -150,12 +151,7 @@ async def test_muted_on_entry_a_raised_hand_lets_a_participant_speak_once_the_ho
 async def test_chat_shows_text_as_text_and_never_as_html(
     browser: Browser, server: RunningServer
 ) -> None:
-    host = await open_person(browser, server.url, "Alice Chen")
-    bob = await open_person(browser, server.url, "Bob Smith")
-    meeting = await create_meeting(host, {"entry": {"waiting_room": {"enabled": False}}})
-    await host_joins(host, meeting)
-    await join(bob, meeting.join_url)
-    await wait_for_screen(bob, "meeting")
+    host, bob, _ = await host_and_guest(browser, server.url)
     hostile = '<img src=x onerror="window.pwned=1"><b>hello</b>'
     await bob.page.fill("#chat-input", hostile)
     await bob.page.press("#chat-input", "Enter")
@@ -183,15 +179,8 @@ async def test_chat_shows_text_as_text_and_never_as_html(
 async def test_screen_sharing_is_refused_where_the_policy_lets_only_hosts_share(
     browser: Browser, server: RunningServer
 ) -> None:
-    host = await open_person(browser, server.url, "Alice Chen")
-    bob = await open_person(browser, server.url, "Bob Smith")
-    meeting = await create_meeting(
-        host,
-        {"entry": {"waiting_room": {"enabled": False}}, "screen_share": {"allowed": "host_only"}},
-    )
-    await host_joins(host, meeting)
-    await join(bob, meeting.join_url)
-    await wait_for_screen(bob, "meeting")
+    policy = {"screen_share": {"allowed": "host_only"}}
+    host, bob, _ = await host_and_guest(browser, server.url, policy)
     await bob.page.click("#share-button")
     await expect(bob.page.locator("#share-why.refused")).to_have_text(
         "Only the host may share your screen in this meeting."
@@ -252,12 +241,7 @@ async def test_remove_lets_people_back_through_the_waiting_room_and_ban_does_not
 async def test_the_host_changes_the_policy_live_and_a_bad_one_is_shown_at_its_field(
     browser: Browser, server: RunningServer
 ) -> None:
-    host = await open_person(browser, server.url, "Alice Chen")
-    bob = await open_person(browser, server.url, "Bob Smith")
-    meeting = await create_meeting(host, {"entry": {"waiting_room": {"enabled": False}}})
-    await host_joins(host, meeting)
-    await join(bob, meeting.join_url)
-    await wait_for_screen(bob, "meeting")
+    host, bob, _ = await host_and_guest(browser, server.url)
     await open_tab(host, "policy")
     editor = host.page.locator("#panel-policy textarea.code-input")
     policy = json.loads(await editor.input_value())
@@ -372,15 +356,8 @@ async def test_every_control_is_labelled_and_reachable_from_the_keyboard(
 async def test_the_host_grants_files_for_a_chosen_time_and_promotes_a_cohost(
     browser: Browser, server: RunningServer
 ) -> None:
-    host = await open_person(browser, server.url, "Alice Chen")
-    bob = await open_person(browser, server.url, "Bob Smith")
-    meeting = await create_meeting(
-        host,
-        {"entry": {"waiting_room": {"enabled": False}}, "file_share": {"allowed": "with_grant"}},
-    )
-    await host_joins(host, meeting)
-    await join(bob, meeting.join_url)
-    await wait_for_screen(bob, "meeting")
+    policy = {"file_share": {"allowed": "with_grant"}}
+    host, bob, _ = await host_and_guest(browser, server.url, policy)
     await open_tab(host, "people")
     row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
     await row.locator("summary").click()

@@ -125,7 +125,7 @@ async def test_idle_sender_times_out_and_the_partial_file_is_deleted(store: File
 async def test_slow_loris_sender_hits_the_total_timeout(store: FileStore) -> None:
     async def trickle() -> AsyncIterator[bytes]:
         while True:  # one byte every 20 ms: never idle for long, never done
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # the slow sender's pace is what is tested
             yield b"x"
 
     with pytest.raises(UploadTimeoutError, match=r"did not finish within 0\.3 seconds") as error:

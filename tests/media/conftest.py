@@ -48,7 +48,7 @@ async def until(condition: Callable[[], bool], within: float = 10.0, what: str =
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within} s waiting for {what or condition}")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # polling: aiortc's state and counters raise no events
 
 
 class DecodeErrors(logging.Handler):

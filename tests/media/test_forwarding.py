@@ -113,7 +113,7 @@ async def _settled_count(bob: Subscriber, participant_id: str, source: Source) -
     count = await bob.packets(participant_id, source)
     while count != previous:
         previous = count
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # no event says "nothing more in flight": wait for quiet
         count = await bob.packets(participant_id, source)
     return count
 

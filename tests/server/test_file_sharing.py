@@ -128,7 +128,7 @@ async def until(condition: Callable[[], Awaitable[Any]], timeout: float = 10.0) 
             value = await condition()
             if value:
                 return value
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # polling the disk, which raises no event
 
 
 async def raw_download(

@@ -25,12 +25,14 @@ except ImportError as missing:  # a failure that says what to do, never a skip
 
 __all__ = [
     "COUNT_FRAMES",
+    "NO_WAITING_ROOM",
     "SCREENSHOTS",
     "SETUP_HINT",
     "Meeting",
     "Person",
     "admit",
     "create_meeting",
+    "host_and_guest",
     "host_joins",
     "join",
     "open_person",
@@ -137,6 +139,22 @@ async def wait_for_screen(person: Person, screen: str) -> None:
 async def host_joins(host: Person, meeting: Meeting) -> None:
     await join(host, meeting.host_link)
     await wait_for_screen(host, "meeting")
+
+
+NO_WAITING_ROOM = {"entry": {"waiting_room": {"enabled": False}}}
+
+
+async def host_and_guest(
+    browser: Browser, server_url: str, policy: dict[str, Any] | None = None
+) -> tuple[Person, Person, Meeting]:
+    """Alice hosts a meeting without a waiting room (plus ``policy``), and Bob is in it."""
+    host = await open_person(browser, server_url, "Alice Chen")
+    bob = await open_person(browser, server_url, "Bob Smith")
+    meeting = await create_meeting(host, {**NO_WAITING_ROOM, **(policy or {})})
+    await host_joins(host, meeting)
+    await join(bob, meeting.join_url)
+    await wait_for_screen(bob, "meeting")
+    return host, bob, meeting
 
 
 async def open_tab(person: Person, tab: str) -> None:
