@@ -18,7 +18,7 @@ from typing import Any
 
 import uvicorn
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.server import ws
 from meetwarden.server.app import create_app
 from meetwarden.server.config import Settings

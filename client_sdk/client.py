@@ -22,10 +22,12 @@ from urllib.parse import unquote, urlsplit
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from meetwarden import protocol as wire
+
 from . import events as ev
 from . import files
-from . import protocol as wire
 from .errors import DismissedError, JoinRefusedError, PolicyRefusedError, ProtocolError
+from .reading import read_server_message
 
 __all__ = ["MeetingClient", "parse_join_link"]
 
@@ -123,7 +125,9 @@ class MeetingClient:
         await self._socket.send(wire.encode(join))
         async with asyncio.timeout(timeout):
             while True:
-                message = wire.SERVER_ADAPTER.validate_json(await self._socket.recv())
+                message = read_server_message(await self._socket.recv())
+                if message is None:
+                    continue
                 if isinstance(message, wire.JoinRefused):
                     await self._socket.close()
                     raise JoinRefusedError(
@@ -188,7 +192,9 @@ class MeetingClient:
         assert self._socket is not None
         try:
             async for text in self._socket:
-                message = wire.SERVER_ADAPTER.validate_json(text)
+                message = read_server_message(text)
+                if message is None:
+                    continue
                 ref = getattr(message, "ref", None)
                 if ref is not None and ref in self._pending:
                     future = self._pending.pop(ref)
@@ -267,13 +273,13 @@ class MeetingClient:
 
     # --- requests -------------------------------------------------------------------
 
-    async def send(self, message: wire._Request) -> None:
+    async def send(self, message: wire.Request) -> None:
         """Sends a message without waiting for a reply."""
         if self._socket is None or self._closed.is_set():
             raise self._gone()
         await self._socket.send(wire.encode(message))
 
-    async def exchange(self, message: wire._Request, reply: type[R], timeout: float = 30.0) -> R:
+    async def exchange(self, message: wire.Request, reply: type[R], timeout: float = 30.0) -> R:
         """Sends a request and returns the reply of that type carrying its ``ref``.
 
         An ``error`` reply raises ProtocolError.
@@ -290,7 +296,7 @@ class MeetingClient:
             raise ProtocolError("unexpected_reply", f"expected {reply.__name__}, got {answer.type}")
         return answer
 
-    async def request(self, message: wire._Request, timeout: float = 15.0) -> wire.Result:
+    async def request(self, message: wire.Request, timeout: float = 15.0) -> wire.Result:
         """Sends a request and waits for the decision; a refusal raises PolicyRefusedError."""
         result = await self.exchange(message, wire.Result, timeout)
         if not result.allowed:

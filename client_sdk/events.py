@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import protocol as wire
+from meetwarden import protocol as wire
 
 __all__ = [
     "Admitted",
@@ -37,7 +37,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Event:
-    """Every event; ``message`` is the wire message it came from (client_sdk.protocol)."""
+    """Every event; ``message`` is the wire message it came from (meetwarden.protocol)."""
 
     message: Any
 

@@ -24,7 +24,8 @@ from urllib.parse import quote, unquote
 
 import httpx
 
-from . import protocol as wire
+from meetwarden import protocol as wire
+
 from .errors import ApiError, PolicyRefusedError
 
 __all__ = ["DownloadedFile", "FileSource", "SharedFile", "download", "upload"]

@@ -32,7 +32,7 @@ from aiortc import (
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
 
-from . import protocol as wire
+from meetwarden import protocol as wire
 
 if TYPE_CHECKING:
     from .client import MeetingClient

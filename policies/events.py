@@ -14,7 +14,9 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .model import Policy, Surface
+from meetwarden.protocol.vocabulary import Role, ShareKind, Source, Surface
+
+from .model import Policy
 
 __all__ = [
     "EVENT_ADAPTER",
@@ -59,9 +61,6 @@ __all__ = [
     "parse_event",
 ]
 
-Role = Literal["host", "cohost", "participant"]
-Source = Literal["microphone", "camera", "screen", "screen_audio"]
-ShareKind = Literal["screen", "file"]
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from meetwarden.protocol.vocabulary import Surface
+
 from .errors import FieldError
 from .filetypes import FORBIDDEN_TYPES, is_mime_type
 
@@ -47,7 +49,6 @@ ShareAllowed = Literal["nobody", "host_only", "with_grant", "anyone"]
 CameraAction = Literal["warn", "waiting_room", "remove"]
 Rejoin = Literal["never", "via_waiting_room", "allowed"]
 BypassRole = Literal["host", "cohost", "invited"]
-Surface = Literal["window", "browser", "monitor"]
 ChatAllowed = Literal["nobody", "host_only", "everyone"]
 
 ShortText = Annotated[str, Field(min_length=1, max_length=64)]

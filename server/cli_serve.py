@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meetwarden.client_sdk.protocol import MAX_MESSAGE_BYTES
+from meetwarden.protocol import MAX_MESSAGE_BYTES
 
 from .config import Settings
 

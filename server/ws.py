@@ -20,7 +20,7 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies.decision import Decision
 from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.events import Left, PolicyUpdateRequested

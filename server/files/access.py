@@ -22,7 +22,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Final
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies.decision import BUILTIN_RULE, Decision
 
 from ..runtime.audit import AuditWriter

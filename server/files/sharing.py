@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies.decision import BUILTIN_RULE, Decision
 from meetwarden.policies.events import FileOffered, FileUploadRequested
 

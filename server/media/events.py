@@ -8,8 +8,9 @@ the meeting runtime turns them into engine events (TrackPublished, CameraLost,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Literal
+from typing import Literal, cast
+
+from meetwarden.protocol.vocabulary import SOURCES, Source, kind_of
 
 __all__ = [
     "CameraFrames",
@@ -22,29 +23,15 @@ __all__ = [
     "TrackEndedReason",
     "TrackPublished",
     "kind_of",
+    "source_of",
 ]
 
 
-class Source(StrEnum):
-    """What a published track is, fixed by the server at negotiation (never a label)."""
-
-    MICROPHONE = "microphone"
-    CAMERA = "camera"
-    SCREEN = "screen"
-    SCREEN_AUDIO = "screen_audio"
-
-
-_KINDS = {
-    Source.MICROPHONE: "audio",
-    Source.CAMERA: "video",
-    Source.SCREEN: "video",
-    Source.SCREEN_AUDIO: "audio",
-}
-
-
-def kind_of(source: Source) -> str:
-    """The WebRTC media kind ("audio" or "video") a source must be negotiated as."""
-    return _KINDS[source]
+def source_of(value: str) -> Source:
+    """A source name checked against the protocol's vocabulary (ValueError otherwise)."""
+    if value not in SOURCES:
+        raise ValueError(f"{value!r} is not a source ({', '.join(SOURCES)})")
+    return cast(Source, value)
 
 
 TrackEndedReason = Literal["unpublished", "participant_closed", "connection_lost"]

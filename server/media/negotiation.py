@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from aiortc import sdp
 
 from .errors import MediaError
-from .events import Source, kind_of
+from .events import Source, kind_of, source_of
 
 __all__ = ["MAX_MEDIA_SECTIONS", "MAX_SDP_BYTES", "OfferedTrack", "PublisherOffer", "read_offer"]
 
@@ -142,9 +142,9 @@ def read_offer(
             raise MediaError(
                 "unknown_track", f"m-line {mid!r} sends media the server did not ask for."
             )
-        source = Source(source)
+        source = source_of(source)
         before = earlier.get(mid)
-        if before is not None and before.source is not source:
+        if before is not None and before.source != source:
             raise MediaError(
                 "source_changed",
                 f"m-line {mid!r} was published as {before.source}; it cannot become {source}.",

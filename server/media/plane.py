@@ -20,7 +20,7 @@ from typing import Any
 from .aiortc_seam import install_transport_guards, release_peer_connection, restrict_host_addresses
 from .camera_monitor import CameraCheck, CameraMonitor
 from .errors import MediaError
-from .events import Observation, Source, TrackEnded, TrackEndedReason, TrackPublished
+from .events import Observation, Source, TrackEnded, TrackEndedReason, TrackPublished, source_of
 from .forwarder import Gate, PublishedTrack
 from .publisher import PublisherConnection
 from .subscriber import SubscriberConnection, SubscriberOffer
@@ -100,7 +100,7 @@ class MediaPlane:
         releases it (its tracks end).
         """
         participant = self._participant(participant_id)
-        checked = {mid: Source(source) for mid, source in sources.items()}
+        checked = {mid: source_of(source) for mid, source in sources.items()}
         async with participant.lock:
             publisher = participant.publisher
             fresh = publisher is None
@@ -125,7 +125,7 @@ class MediaPlane:
         for track in ended:
             self._track_ended(participant, track, "unpublished")
         for track in added:
-            if track.source is Source.CAMERA:
+            if track.source == "camera":
                 self._watch_camera(participant, track)
         if added or ended:
             self._renegotiate_all(except_id=participant_id)
@@ -173,7 +173,7 @@ class MediaPlane:
 
         Opening a video gate asks the publisher for a keyframe; subscribers resume on it.
         """
-        source = Source(source)
+        source = source_of(source)
         gate = self._gate(participant_id, source)
         if gate.open == open:
             return
@@ -186,7 +186,7 @@ class MediaPlane:
                 track.gate_closed()
 
     def gate_is_open(self, participant_id: str, source: Source | str) -> bool:
-        gate = self._gates.get((participant_id, Source(source)))
+        gate = self._gates.get((participant_id, source_of(source)))
         return gate is not None and gate.open
 
     # ------------------------------------------------------------------ subscribing
@@ -337,7 +337,7 @@ class MediaPlane:
 
     def track_stats(self, participant_id: str, source: Source | str) -> TrackStats | None:
         """Counters of a published track, or None if it is not published."""
-        track = self._track(participant_id, Source(source))
+        track = self._track(participant_id, source_of(source))
         if track is None:
             return None
         return TrackStats(
@@ -356,5 +356,5 @@ class MediaPlane:
 
     def camera_monitor(self, participant_id: str) -> CameraMonitor | None:
         participant = self._participants.get(participant_id)
-        track = self._track(participant_id, Source.CAMERA)
+        track = self._track(participant_id, "camera")
         return participant.monitors.get(track) if participant and track else None

@@ -46,10 +46,10 @@ CLOCK_RATE = {"audio": 48_000, "video": 90_000}
 # The most a publisher is asked to send per source (REMB), in bits per second: VGA to
 # 720p camera video, a screen's sharp text, Opus speech.
 MAX_BITRATE = {
-    Source.CAMERA: 1_500_000,
-    Source.SCREEN: 2_500_000,
-    Source.MICROPHONE: 64_000,
-    Source.SCREEN_AUDIO: 64_000,
+    "camera": 1_500_000,
+    "screen": 2_500_000,
+    "microphone": 64_000,
+    "screen_audio": 64_000,
 }
 FEEDBACK_SECONDS = 1.0
 """How often each publisher gets a receiver report and a REMB (RFC 3550's usual interval)."""
@@ -250,6 +250,6 @@ class PublisherConnection:
 
     def track_of(self, source: Source) -> PublishedTrack | None:
         for track in self.tracks.values():
-            if track.source is source:
+            if track.source == source:
                 return track
         return None

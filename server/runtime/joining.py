@@ -14,7 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies.events import JoinRequested, Left, Role
 from meetwarden.policies.names import name_skeleton, normalize_name
 from meetwarden.policies.reasons import Reason

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies import events as ev
 
 from ..media import MediaPlane

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies import effects as fx
 from meetwarden.policies.apply import apply
 from meetwarden.policies.decision import Decision

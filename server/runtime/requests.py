@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies import events as ev
 
 __all__ = ["event_for"]

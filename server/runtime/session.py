@@ -11,7 +11,7 @@ import asyncio
 
 from pydantic import BaseModel
 
-from meetwarden.client_sdk.protocol import CLOSE_POLICY, encode
+from meetwarden.protocol import CLOSE_POLICY, encode
 
 __all__ = ["Session"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meetwarden.client_sdk import protocol as wire
+from meetwarden import protocol as wire
 from meetwarden.policies.events import PublishRequested, PublishStopped
 
 from ..media.errors import MediaError

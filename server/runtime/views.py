@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from meetwarden.client_sdk.protocol import (
+from meetwarden.policies.model import Policy
+from meetwarden.policies.state import MeetingState, Participant
+from meetwarden.protocol import (
     GrantInfo,
     MeetingInfo,
     RosterEntry,
     SelfState,
     WaitingEntry,
 )
-from meetwarden.policies.model import Policy
-from meetwarden.policies.state import MeetingState, Participant
 
 __all__ = ["meeting_info", "roster", "self_state", "waiting_list"]
 

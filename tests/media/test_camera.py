@@ -14,7 +14,6 @@ from meetwarden.server.media import (
     CameraLost,
     CameraRestored,
     Observation,
-    Source,
 )
 from meetwarden.server.media.aiortc_seam import idle_track
 
@@ -35,7 +34,7 @@ async def _camera(make_meeting: Callable[..., Meeting], pattern: Pattern | None)
     meeting = make_meeting(camera_check=FAST)
     alice = meeting.publisher("alice")
     track = SyntheticVideoTrack(320, 240, 30, pattern) if pattern else idle_track("video")
-    alice.add(Source.CAMERA, track)
+    alice.add("camera", track)
     await alice.publish()  # the gate stays closed: the check watches what arrives anyway
     return meeting, track
 

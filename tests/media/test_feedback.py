@@ -11,7 +11,7 @@ import pytest
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtcpRrPacket, unpack_remb_fci
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
-from meetwarden.server.media import CameraCheck, Source
+from meetwarden.server.media import CameraCheck
 from meetwarden.server.media.publisher import MAX_BITRATE
 
 from .conftest import Meeting, Subscriber, until
@@ -23,18 +23,18 @@ QUIET = CameraCheck(probe_interval=3600.0)
 
 
 async def _video_meeting(meeting: Meeting) -> tuple[Any, Subscriber]:
-    meeting.plane.set_gate("alice", Source.CAMERA, True)
+    meeting.plane.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
-    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     await alice.publish()
     bob = await meeting.subscriber("bob")
-    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 10, what="video")
+    await until(lambda: bob.got("alice", "camera").frames >= 10, what="video")
     return alice, bob
 
 
 async def _inbound_ssrc(bob: Subscriber) -> int:
     for transceiver in bob.pc.getTransceivers():
-        if bob.tracks.get(transceiver.mid or "") == ("alice", Source.CAMERA):
+        if bob.tracks.get(transceiver.mid or "") == ("alice", "camera"):
             for stats in (await transceiver.receiver.getStats()).values():
                 if stats.type == "inbound-rtp":
                     return int(stats.ssrc)
@@ -64,11 +64,11 @@ async def test_lost_packet_is_retransmitted_from_the_cache(make_meeting, decode_
         ice._recv = lossy
         await until(lambda: bool(lost), what="a packet to lose")
         await until(
-            lambda: meeting.plane.track_stats("alice", Source.CAMERA).packets_retransmitted >= 1,  # type: ignore[union-attr]
+            lambda: meeting.plane.track_stats("alice", "camera").packets_retransmitted >= 1,  # type: ignore[union-attr]
             within=3,
             what="the NACK answered from the cache",
         )
-        video = bob.got("alice", Source.CAMERA)
+        video = bob.got("alice", "camera")
         frames = video.frames
         await until(lambda: video.frames >= frames + 30, within=3, what="video goes on")
         assert decode_errors.count == 0
@@ -81,7 +81,7 @@ async def test_keyframe_requests_reach_the_publisher_rate_limited(make_meeting) 
     try:
         alice, bob = await _video_meeting(meeting)
         await asyncio.sleep(0.6)  # let the join's own keyframe request age past the limit
-        sender = alice.transceivers[Source.CAMERA].sender
+        sender = alice.transceivers["camera"].sender
         received: list[float] = []
         original = sender._send_keyframe
 
@@ -92,7 +92,7 @@ async def test_keyframe_requests_reach_the_publisher_rate_limited(make_meeting) 
         sender._send_keyframe = count
         ssrc = await _inbound_ssrc(bob)
         receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.kind == "video")
-        before = meeting.plane.track_stats("alice", Source.CAMERA)
+        before = meeting.plane.track_stats("alice", "camera")
         assert before is not None
         started = time.monotonic()
         for _ in range(20):  # a subscriber storming the publisher with PLIs
@@ -100,7 +100,7 @@ async def test_keyframe_requests_reach_the_publisher_rate_limited(make_meeting) 
         await until(lambda: len(received) >= 1, within=1, what="the first PLI forwarded")
         assert received[0] - started < 0.6  # at once, or at the end of the current interval
         await until(lambda: time.monotonic() - started > 1.5, what="the storm's aftermath")
-        after = meeting.plane.track_stats("alice", Source.CAMERA)
+        after = meeting.plane.track_stats("alice", "camera")
         assert after is not None
         assert after.keyframe_requests - before.keyframe_requests >= 20
         # 20 requests within one interval reach the publisher as at most two PLIs
@@ -118,10 +118,10 @@ async def test_the_publisher_hears_its_loss_its_round_trip_and_how_much_it_may_s
     """Without receiver feedback a browser never raises its send rate above its start."""
     meeting: Meeting = make_meeting(camera_check=QUIET)
     try:
-        meeting.plane.set_gate("alice", Source.CAMERA, True)
+        meeting.plane.set_gate("alice", "camera", True)
         alice = meeting.publisher("alice")
-        alice.add(Source.MICROPHONE, SyntheticAudioTrack())
-        camera = alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+        alice.add("microphone", SyntheticAudioTrack())
+        camera = alice.add("camera", SyntheticVideoTrack(320, 240, 30))
         sender = camera.sender
         rtcp: list[Any] = []
         handle = sender._handle_rtcp_packet
@@ -169,7 +169,7 @@ async def test_the_publisher_hears_its_loss_its_round_trip_and_how_much_it_may_s
         await until(lambda: remb() is not None, what="a REMB")
         bitrate, ssrcs = remb()  # type: ignore[misc]
         assert ssrcs == [sender._ssrc]
-        assert bitrate == MAX_BITRATE[Source.CAMERA] + MAX_BITRATE[Source.MICROPHONE]
+        assert bitrate == MAX_BITRATE["camera"] + MAX_BITRATE["microphone"]
 
         await until(lambda: len(dropped) == 10, what="ten packets lost")
         # Reports come once a second: one counts the ten lost, and answers an SR of alice's.

@@ -19,14 +19,14 @@ async def test_subscriber_receives_video_and_audio_at_the_rate_and_size_sent(
     meeting: Meeting, decode_errors
 ) -> None:
     alice = meeting.publisher("alice")
-    alice.add(Source.CAMERA, SyntheticVideoTrack(640, 480, 30))
-    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
-    meeting.plane.set_gate("alice", Source.CAMERA, True)
-    meeting.plane.set_gate("alice", Source.MICROPHONE, True)
+    alice.add("camera", SyntheticVideoTrack(640, 480, 30))
+    alice.add("microphone", SyntheticAudioTrack())
+    meeting.plane.set_gate("alice", "camera", True)
+    meeting.plane.set_gate("alice", "microphone", True)
     await alice.publish()
     bob = await meeting.subscriber("bob")
-    video = bob.got("alice", Source.CAMERA)
-    audio = bob.got("alice", Source.MICROPHONE)
+    video = bob.got("alice", "camera")
+    audio = bob.got("alice", "microphone")
     await until(lambda: video.frames >= 10 and audio.frames >= 10, what="first media")
     start_video, start_audio = video.frames, audio.frames
     start = video.arrivals[-1]
@@ -43,8 +43,8 @@ async def test_subscriber_receives_video_and_audio_at_the_rate_and_size_sent(
 async def _camera_and_microphone(meeting: Meeting, size: tuple[int, int] = (320, 240)):
     alice = meeting.publisher("alice")
     camera = SyntheticVideoTrack(*size, 30)
-    alice.add(Source.CAMERA, camera)
-    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    alice.add("camera", camera)
+    alice.add("microphone", SyntheticAudioTrack())
     await alice.publish()
     return alice, camera
 
@@ -53,25 +53,25 @@ async def test_video_resumes_within_a_frame_and_a_round_trip_after_a_gate_cycle(
     meeting: Meeting, decode_errors
 ) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)
+    plane.set_gate("alice", "camera", True)
     await _camera_and_microphone(meeting)
     bob = await meeting.subscriber("bob")
-    video = bob.got("alice", Source.CAMERA)
+    video = bob.got("alice", "camera")
     await until(lambda: video.frames >= 15, what="video before the cycle")
     for _ in range(2):
-        plane.set_gate("alice", Source.CAMERA, False)
-        stats = plane.track_stats("alice", Source.CAMERA)
+        plane.set_gate("alice", "camera", False)
+        stats = plane.track_stats("alice", "camera")
         assert stats is not None
         await until(
             lambda s=stats: (
-                plane.track_stats("alice", Source.CAMERA).packets_received  # type: ignore[union-attr]
+                plane.track_stats("alice", "camera").packets_received  # type: ignore[union-attr]
                 > s.packets_received + 30
             ),
             what="publisher keeps sending while closed",
         )
         frames_before = video.frames
         opened = time.monotonic()
-        plane.set_gate("alice", Source.CAMERA, True)
+        plane.set_gate("alice", "camera", True)
         await until(lambda n=frames_before: video.frames > n, within=2, what="first frame")
         resumed = video.arrivals[-1] - opened
         # 1 frame interval (33 ms) + loopback RTT + one jitter-buffer frame at the subscriber,
@@ -83,28 +83,28 @@ async def test_video_resumes_within_a_frame_and_a_round_trip_after_a_gate_cycle(
 
 async def test_closed_gate_forwards_nothing_after_the_close(meeting: Meeting) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)
-    plane.set_gate("alice", Source.MICROPHONE, True)
+    plane.set_gate("alice", "camera", True)
+    plane.set_gate("alice", "microphone", True)
     await _camera_and_microphone(meeting)
     bob = await meeting.subscriber("bob")
-    audio = bob.got("alice", Source.MICROPHONE)
+    audio = bob.got("alice", "microphone")
     await until(lambda: audio.frames >= 10, what="audio before the mute")
-    plane.set_gate("alice", Source.MICROPHONE, False)  # host mutes alice
-    forwarded = plane.track_stats("alice", Source.MICROPHONE)
+    plane.set_gate("alice", "microphone", False)  # host mutes alice
+    forwarded = plane.track_stats("alice", "microphone")
     assert forwarded is not None
-    settled = await _settled_count(bob, "alice", Source.MICROPHONE)
-    received = plane.track_stats("alice", Source.MICROPHONE)
+    settled = await _settled_count(bob, "alice", "microphone")
+    received = plane.track_stats("alice", "microphone")
     await until(
         lambda: (
-            plane.track_stats("alice", Source.MICROPHONE).packets_received  # type: ignore[union-attr]
+            plane.track_stats("alice", "microphone").packets_received  # type: ignore[union-attr]
             >= received.packets_received + 50
         ),  # type: ignore[union-attr]
         what="alice keeps sending audio after the mute",
     )
-    after = plane.track_stats("alice", Source.MICROPHONE)
+    after = plane.track_stats("alice", "microphone")
     assert after is not None
     assert after.packets_forwarded == forwarded.packets_forwarded
-    assert await bob.packets("alice", Source.MICROPHONE) == settled
+    assert await bob.packets("alice", "microphone") == settled
 
 
 async def _settled_count(bob: Subscriber, participant_id: str, source: Source) -> int:
@@ -120,37 +120,37 @@ async def _settled_count(bob: Subscriber, participant_id: str, source: Source) -
 
 async def test_muted_client_that_keeps_sending_is_not_forwarded(meeting: Meeting) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)  # the microphone gate is never opened
+    plane.set_gate("alice", "camera", True)  # the microphone gate is never opened
     await _camera_and_microphone(meeting)
     bob = await meeting.subscriber("bob")
-    video = bob.got("alice", Source.CAMERA)
+    video = bob.got("alice", "camera")
     await until(lambda: video.frames >= 30, what="a second of video")
-    received = plane.track_stats("alice", Source.MICROPHONE)
+    received = plane.track_stats("alice", "microphone")
     assert received is not None
     assert received.packets_received > 20
     assert received.packets_forwarded == 0
-    assert await bob.packets("alice", Source.MICROPHONE) == 0
-    assert bob.got("alice", Source.MICROPHONE).frames == 0
+    assert await bob.packets("alice", "microphone") == 0
+    assert bob.got("alice", "microphone").frames == 0
 
 
 async def test_screen_published_without_a_grant_is_not_forwarded(meeting: Meeting) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)
+    plane.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
-    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
-    alice.add(Source.SCREEN, SyntheticVideoTrack(320, 240, 30))
+    alice.add("camera", SyntheticVideoTrack(320, 240, 30))
+    alice.add("screen", SyntheticVideoTrack(320, 240, 30))
     await alice.publish()
     bob = await meeting.subscriber("bob")
-    camera = bob.got("alice", Source.CAMERA)
+    camera = bob.got("alice", "camera")
     await until(lambda: camera.frames >= 30, what="camera video")
-    screen = plane.track_stats("alice", Source.SCREEN)
+    screen = plane.track_stats("alice", "screen")
     assert screen is not None
     assert screen.packets_received > 30
-    assert await bob.packets("alice", Source.SCREEN) == 0
-    assert bob.got("alice", Source.SCREEN).frames == 0
+    assert await bob.packets("alice", "screen") == 0
+    assert bob.got("alice", "screen").frames == 0
     # The grant arrives: the screen is forwarded from its next keyframe.
-    plane.set_gate("alice", Source.SCREEN, True)
-    shared = bob.got("alice", Source.SCREEN)
+    plane.set_gate("alice", "screen", True)
+    shared = bob.got("alice", "screen")
     await until(lambda: shared.frames >= 5, within=3, what="screen after the grant")
 
 
@@ -158,18 +158,18 @@ async def test_new_subscriber_gets_a_decodable_frame_at_once_from_the_cache(
     meeting: Meeting, decode_errors
 ) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)
+    plane.set_gate("alice", "camera", True)
     await _camera_and_microphone(meeting)
     first = await meeting.subscriber("bob")
-    await until(lambda: first.got("alice", Source.CAMERA).frames >= 10, what="bob's video")
-    requests = plane.track_stats("alice", Source.CAMERA).keyframe_requests  # type: ignore[union-attr]
+    await until(lambda: first.got("alice", "camera").frames >= 10, what="bob's video")
+    requests = plane.track_stats("alice", "camera").keyframe_requests  # type: ignore[union-attr]
     started = time.monotonic()
     carol = await meeting.subscriber("carol")
-    video = carol.got("alice", Source.CAMERA)
+    video = carol.got("alice", "camera")
     await until(lambda: video.frames >= 1, within=3, what="carol's first frame")
     waited = video.arrivals[0] - started
     # The join was served from the cache: no keyframe had to be asked for.
-    assert plane.track_stats("alice", Source.CAMERA).keyframe_requests == requests  # type: ignore[union-attr]
+    assert plane.track_stats("alice", "camera").keyframe_requests == requests  # type: ignore[union-attr]
     assert waited < 1.0, f"first frame after {waited * 1000:.0f} ms"
     await until(lambda: video.frames >= 30, within=3, what="carol's video keeps coming")
     assert decode_errors.count == 0

@@ -18,7 +18,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
-from meetwarden.server.media import MediaError, Source
+from meetwarden.server.media import MediaError
 from meetwarden.server.media.aiortc_seam import guard_counters
 
 from .conftest import Meeting, Publisher, until
@@ -36,12 +36,12 @@ def _server_port(client_pc: RTCPeerConnection) -> int:
 
 
 async def _flowing_meeting(meeting: Meeting) -> tuple[Publisher, Any]:
-    meeting.plane.set_gate("alice", Source.CAMERA, True)
+    meeting.plane.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
-    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     await alice.publish()
     bob = await meeting.subscriber("bob")
-    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 10, what="video")
+    await until(lambda: bob.got("alice", "camera").frames >= 10, what="video")
     return alice, bob
 
 
@@ -54,7 +54,7 @@ def _send(port: int, payload: bytes, count: int = 1) -> None:
 async def test_empty_datagram_from_anywhere_does_not_close_a_connection(meeting: Meeting) -> None:
     alice, bob = await _flowing_meeting(meeting)
     before = guard_counters.empty_datagrams
-    video = bob.got("alice", Source.CAMERA)
+    video = bob.got("alice", "camera")
     frames = video.frames
     _send(_server_port(alice.pc), b"")  # V1: at the server side of alice's publishing connection
     _send(_server_port(bob.pc), b"")  # and of bob's subscribing connection
@@ -84,7 +84,7 @@ async def test_malformed_stun_is_dropped_without_a_traceback_per_packet(
         what="the 50 datagrams handled",
     )
     assert loop_errors == []  # unguarded: one "Exception in callback" per datagram
-    video = bob.got("alice", Source.CAMERA)
+    video = bob.got("alice", "camera")
     frames = video.frames
     await until(lambda: video.frames >= frames + 15, within=3, what="video goes on")
     tracebacks = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
@@ -146,7 +146,7 @@ async def test_malformed_offers_get_one_clear_error_and_release_everything(
     meeting: Meeting,
 ) -> None:
     offer = await _base_offer()
-    sources = {"0": Source.MICROPHONE, "1": Source.CAMERA}
+    sources = {"0": "microphone", "1": "camera"}
     loop_errors: list[dict[str, Any]] = []
     asyncio.get_running_loop().set_exception_handler(lambda _, context: loop_errors.append(context))
     fds = _open_fds()
@@ -204,6 +204,6 @@ async def test_reoffer_with_new_ice_credentials_is_refused_with_reconnect(
         await meeting.plane.publish("alice", restart, alice.sources())
     assert refused.value.code == "ice_restart_unsupported"
     assert "reconnect" in refused.value.message
-    video = bob.got("alice", Source.CAMERA)
+    video = bob.got("alice", "camera")
     frames = video.frames
     await until(lambda: video.frames >= frames + 15, within=3, what="the old connection goes on")

@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 async def _publishing(meeting: Meeting) -> Publisher:
     alice = meeting.publisher("alice")
-    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
-    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    alice.add("camera", SyntheticVideoTrack(320, 240, 30))
+    alice.add("microphone", SyntheticAudioTrack())
     await alice.publish()
     return alice
 
@@ -30,8 +30,8 @@ async def _refused(meeting: Meeting, alice: Publisher, sources: dict[str, Source
 
 async def test_relabelling_a_camera_as_a_screen_is_refused(meeting: Meeting) -> None:
     alice = await _publishing(meeting)
-    camera_mid = alice.transceivers[Source.CAMERA].mid
-    relabelled = {**alice.sources(), camera_mid: Source.SCREEN}
+    camera_mid = alice.transceivers["camera"].mid
+    relabelled = {**alice.sources(), camera_mid: "screen"}
     assert await _refused(meeting, alice, relabelled) == "source_changed"  # type: ignore[arg-type]
 
 
@@ -39,7 +39,7 @@ async def test_a_second_track_of_the_same_source_is_refused(meeting: Meeting) ->
     alice = await _publishing(meeting)
     extra = alice.pc.addTransceiver(SyntheticVideoTrack(320, 240, 30), direction="sendonly")
     offer = await alice.offer()
-    sources = {**alice.sources(), extra.mid: Source.CAMERA}
+    sources = {**alice.sources(), extra.mid: "camera"}
     with pytest.raises(MediaError) as refused:
         await meeting.plane.publish("alice", offer, sources)  # type: ignore[arg-type]
     assert refused.value.code == "duplicate_source"
@@ -47,20 +47,20 @@ async def test_a_second_track_of_the_same_source_is_refused(meeting: Meeting) ->
 
 async def test_kind_must_match_the_source(meeting: Meeting) -> None:
     alice = meeting.publisher("alice")
-    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
+    alice.add("microphone", SyntheticAudioTrack())
     offer = await alice.offer()
     with pytest.raises(MediaError) as refused:
-        await meeting.plane.publish("alice", offer, {"0": Source.CAMERA})
+        await meeting.plane.publish("alice", offer, {"0": "camera"})
     assert refused.value.code == "kind_mismatch"
 
 
 async def test_a_track_the_server_did_not_ask_for_is_refused(meeting: Meeting) -> None:
     alice = meeting.publisher("alice")
-    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
-    alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    alice.add("microphone", SyntheticAudioTrack())
+    alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     offer = await alice.offer()
     with pytest.raises(MediaError) as refused:
-        await meeting.plane.publish("alice", offer, {"0": Source.MICROPHONE})
+        await meeting.plane.publish("alice", offer, {"0": "microphone"})
     assert refused.value.code == "unknown_track"
 
 
@@ -68,37 +68,35 @@ async def test_adding_a_screen_renegotiates_subscribers_and_is_forwarded_once_gr
     meeting: Meeting,
 ) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)
+    plane.set_gate("alice", "camera", True)
     alice = await _publishing(meeting)
     bob = await meeting.subscriber("bob")
-    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 5, what="camera")
-    alice.add(Source.SCREEN, SyntheticVideoTrack(320, 240, 15))
+    await until(lambda: bob.got("alice", "camera").frames >= 5, what="camera")
+    alice.add("screen", SyntheticVideoTrack(320, 240, 15))
     await alice.publish()
     await until(lambda: bob.answered >= 2, what="bob's renegotiation")
-    await until(
-        lambda: TrackPublished("alice", Source.SCREEN) in meeting.observations, what="screen"
-    )
-    assert await bob.packets("alice", Source.SCREEN) == 0
-    plane.set_gate("alice", Source.SCREEN, True)
-    await until(lambda: bob.got("alice", Source.SCREEN).frames >= 5, within=3, what="screen")
+    await until(lambda: TrackPublished("alice", "screen") in meeting.observations, what="screen")
+    assert await bob.packets("alice", "screen") == 0
+    plane.set_gate("alice", "screen", True)
+    await until(lambda: bob.got("alice", "screen").frames >= 5, within=3, what="screen")
     # The share stops: the m-line goes inactive, the track ends, forwarding stops at once.
-    alice.transceivers[Source.SCREEN].direction = "inactive"
+    alice.transceivers["screen"].direction = "inactive"
     await alice.publish()
-    assert TrackEnded("alice", Source.SCREEN, "unpublished") in meeting.observations
-    assert plane.track_stats("alice", Source.SCREEN) is None
+    assert TrackEnded("alice", "screen", "unpublished") in meeting.observations
+    assert plane.track_stats("alice", "screen") is None
 
 
 async def test_closing_a_participant_stops_its_media_at_once(meeting: Meeting) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)
+    plane.set_gate("alice", "camera", True)
     await _publishing(meeting)
     bob = await meeting.subscriber("bob")
-    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 5, what="camera")
+    await until(lambda: bob.got("alice", "camera").frames >= 5, what="camera")
     await plane.close_participant("alice")
-    assert TrackEnded("alice", Source.CAMERA, "participant_closed") in meeting.observations
-    assert TrackEnded("alice", Source.MICROPHONE, "participant_closed") in meeting.observations
-    assert plane.track_stats("alice", Source.CAMERA) is None
-    assert not plane.gate_is_open("alice", Source.CAMERA)  # a rejoin starts closed again
+    assert TrackEnded("alice", "camera", "participant_closed") in meeting.observations
+    assert TrackEnded("alice", "microphone", "participant_closed") in meeting.observations
+    assert plane.track_stats("alice", "camera") is None
+    assert not plane.gate_is_open("alice", "camera")  # a rejoin starts closed again
 
 
 def _firefox_style(offer: str, mid: str) -> str:
@@ -118,10 +116,10 @@ async def test_a_bundle_only_m_line_with_port_zero_is_published_as_firefox_sends
     meeting: Meeting,
 ) -> None:
     plane = meeting.plane
-    plane.set_gate("alice", Source.CAMERA, True)
+    plane.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
-    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
-    camera = alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    alice.add("microphone", SyntheticAudioTrack())
+    camera = alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     offer = await alice.offer()
     assert camera.mid is not None
     firefox_offer = _firefox_style(offer, camera.mid)
@@ -130,16 +128,16 @@ async def test_a_bundle_only_m_line_with_port_zero_is_published_as_firefox_sends
     answer = await plane.publish("alice", firefox_offer, alice.sources())
     await alice.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
     bob = await meeting.subscriber("bob")
-    await until(lambda: bob.got("alice", Source.CAMERA).frames >= 5, what="camera")
+    await until(lambda: bob.got("alice", "camera").frames >= 5, what="camera")
 
 
 async def test_port_zero_without_bundle_only_is_a_stopped_m_line(meeting: Meeting) -> None:
     alice = meeting.publisher("alice")
-    alice.add(Source.MICROPHONE, SyntheticAudioTrack())
-    camera = alice.add(Source.CAMERA, SyntheticVideoTrack(320, 240, 30))
+    alice.add("microphone", SyntheticAudioTrack())
+    camera = alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     offer = await alice.offer()
     assert camera.mid is not None
     stopped = _firefox_style(offer, camera.mid).replace("a=bundle-only\r\n", "")
     await meeting.plane.publish("alice", stopped, alice.sources())
-    assert meeting.plane.track_stats("alice", Source.CAMERA) is None
-    assert meeting.plane.track_stats("alice", Source.MICROPHONE) is not None
+    assert meeting.plane.track_stats("alice", "camera") is None
+    assert meeting.plane.track_stats("alice", "microphone") is not None

@@ -27,8 +27,8 @@ from support.meetings import Hosted, admit, hosted_meeting
 from support.server import RunningServer
 from websockets.asyncio.client import ClientConnection
 
+from meetwarden import protocol as wire
 from meetwarden.client_sdk import ChatReceived, MeetingClient, RosterChanged
-from meetwarden.client_sdk import protocol as wire
 
 pytestmark = pytest.mark.anyio
 

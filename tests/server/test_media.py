@@ -177,7 +177,7 @@ async def test_a_screen_relabelled_as_a_camera_is_refused(meeting: Hosted) -> No
     publisher = bob.media._publisher
     assert publisher is not None
     await publisher.setLocalDescription(await publisher.createOffer())
-    from meetwarden.client_sdk import protocol as wire
+    from meetwarden import protocol as wire
 
     relabel = wire.Publish(
         sdp=publisher.localDescription.sdp,

@@ -23,10 +23,14 @@ def test_every_code_package_is_listed_for_the_wheel() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
     found = set()
-    for folder, package in config["package-dir"].items():
-        for init in (ROOT / package).rglob("__init__.py"):
-            relative = init.parent.relative_to(ROOT / package)
-            found.add(".".join([folder, *relative.parts]))
+    mapped = {(ROOT / folder).resolve(): name for name, folder in config["package-dir"].items()}
+    for init in (p for folder in mapped for p in folder.rglob("__init__.py")):
+        # A folder belongs to the closest mapping above it (meetwarden.protocol's folder
+        # sits inside policies/ but is a package of its own).
+        owner = max(
+            (f for f in mapped if init.parent.is_relative_to(f)), key=lambda f: len(f.parts)
+        )
+        found.add(".".join([mapped[owner], *init.parent.relative_to(owner).parts]))
     assert found == listed
 
 

@@ -1,4 +1,4 @@
-// The participant socket (client_sdk/protocol.py is the reference for every
+// The participant socket (meetwarden.protocol, in policies/protocol/, is the reference for every
 // message). One request -> one answer with the same `ref`: a `result` (the
 // engine's decision), an `error` (the server could not take it), for media
 // a `publish_answer` / `subscribe_offer`, for files a `file_token`. Everything

@@ -1,0 +1,304 @@
+"""What the server sends: welcome, admission, views of the meeting, results, media offers.
+
+Clients read these tolerantly (``meetwarden.client_sdk`` logs and skips a type or
+field it does not know), so a newer server does not break a deployed bot.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
+
+from .vocabulary import PROTOCOL_VERSION, Role, ShareKind, Source, WireModel
+
+__all__ = [
+    "SERVER_ADAPTER",
+    "Admitted",
+    "BackToWaitingRoom",
+    "ChatMessage",
+    "Dismissed",
+    "Error",
+    "FileShared",
+    "FileToken",
+    "GrantInfo",
+    "JoinRefused",
+    "Meeting",
+    "MeetingInfo",
+    "Notice",
+    "OfferedTrack",
+    "PolicyMessage",
+    "PublishAnswer",
+    "Result",
+    "Roster",
+    "RosterEntry",
+    "SelfState",
+    "ServerMessage",
+    "SubscribeOffer",
+    "TrackDecision",
+    "Waiting",
+    "WaitingEntry",
+    "WaitingList",
+    "Welcome",
+    "You",
+]
+
+
+class GrantInfo(WireModel):
+    kind: ShareKind
+    expires_at: float
+    """Unix time (seconds) when the grant ends."""
+
+
+class SelfState(WireModel):
+    participant_id: str
+    name: str
+    role: Role
+    muted: bool
+    may_unmute: bool
+    """The unmute rule lets this participant unmute now."""
+    hand_raised: bool
+    grants: list[GrantInfo] = []
+    publishing: list[Source] = []
+    """Sources whose media is forwarded right now."""
+    camera: str = "not_required"
+
+
+class RosterEntry(WireModel):
+    id: str
+    name: str
+    role: Role
+    muted: bool
+    hand_raised: bool
+    publishing: list[Source] = []
+
+
+class WaitingEntry(WireModel):
+    id: str
+    name: str
+    waiting_since: float
+    """Unix time."""
+
+
+class MeetingInfo(WireModel):
+    meeting_id: str
+    name: str
+    locked: bool
+    policy_revision: int
+
+
+class Welcome(WireModel):
+    """The join was taken: you are waiting or admitted (a message of that name follows)."""
+
+    type: Literal["welcome"] = "welcome"
+    protocol: int = PROTOCOL_VERSION
+    participant_id: str
+    role: Role
+    device_token: str
+
+
+class Waiting(WireModel):
+    type: Literal["waiting"] = "waiting"
+    message: str
+    reason: str = "waiting_for_host"
+
+
+class Admitted(WireModel):
+    type: Literal["admitted"] = "admitted"
+    meeting: MeetingInfo
+    you: SelfState
+    roster: list[RosterEntry]
+    resume_token: str
+    reason: str
+    message: str
+
+
+class JoinRefused(WireModel):
+    """The join failed; the socket closes with CLOSE_JOIN_REFUSED."""
+
+    type: Literal["join_refused"] = "join_refused"
+    reason: str
+    rule: str
+    message: str
+    retry_after: float | None = None
+
+
+class Dismissed(WireModel):
+    """You are out of the meeting (denied, removed, banned, ended...); the socket closes."""
+
+    type: Literal["dismissed"] = "dismissed"
+    why: Literal["denied", "removed", "banned", "left", "camera", "policy", "ended"]
+    reason: str
+    rule: str
+    message: str
+
+
+class BackToWaitingRoom(WireModel):
+    type: Literal["back_to_waiting_room"] = "back_to_waiting_room"
+    reason: str
+    rule: str
+    message: str
+
+
+class Roster(WireModel):
+    type: Literal["roster"] = "roster"
+    participants: list[RosterEntry]
+
+
+class WaitingList(WireModel):
+    """For hosts and co-hosts only."""
+
+    type: Literal["waiting_list"] = "waiting_list"
+    waiting: list[WaitingEntry]
+
+
+class You(WireModel):
+    type: Literal["you"] = "you"
+    you: SelfState
+
+
+class Notice(WireModel):
+    type: Literal["notice"] = "notice"
+    topic: str
+    text: str = ""
+    about: str | None = None
+    """The participant it is about, if any."""
+    kind: Literal["screen", "file"] | None = None
+    """For notices about sharing and grants (grant_received, grant_revoked, grant_expired,
+    grant_ended, share_requested): which kind of sharing."""
+
+
+class ChatMessage(WireModel):
+    type: Literal["chat"] = "chat"
+    sender: str
+    sender_name: str
+    text: str
+    to: str | None = None
+    at: float
+
+
+class Meeting(WireModel):
+    type: Literal["meeting"] = "meeting"
+    meeting: MeetingInfo
+
+
+class PolicyMessage(WireModel):
+    """The policy in force, for hosts and co-hosts."""
+
+    type: Literal["policy"] = "policy"
+    revision: int
+    policy: dict[str, Any]
+
+
+class Result(WireModel):
+    """The engine's decision on a request."""
+
+    type: Literal["result"] = "result"
+    ref: int | None
+    allowed: bool
+    reason: str
+    rule: str
+    message: str
+    errors: list[dict[str, str]] = []
+    """For a refused policy update: each error's pointer, code and message."""
+
+
+class Error(WireModel):
+    """A message the server could not take (it never reached the engine)."""
+
+    type: Literal["error"] = "error"
+    ref: int | None = None
+    code: str
+    message: str
+
+
+class TrackDecision(WireModel):
+    """The policy's decision on forwarding one published source."""
+
+    source: Source
+    allowed: bool
+    reason: str
+    rule: str
+    message: str
+
+
+class PublishAnswer(WireModel):
+    """The server's answer to ``publish``, with the decision on each newly published source.
+
+    A source that is refused is still negotiated (its media reaches the server) but
+    nothing of it is forwarded; publish it again once allowed (after a grant, say).
+    """
+
+    type: Literal["publish_answer"] = "publish_answer"
+    ref: int | None = None
+    sdp: str
+    decisions: list[TrackDecision] = []
+
+
+class OfferedTrack(WireModel):
+    mid: str
+    participant: str
+    source: Source
+    kind: Literal["audio", "video"]
+
+
+class SubscribeOffer(WireModel):
+    """The server's offer for the subscribing connection: answer with ``subscribe_answer``."""
+
+    type: Literal["subscribe_offer"] = "subscribe_offer"
+    ref: int | None = None
+    sdp: str
+    tracks: list[OfferedTrack] = []
+    """Every track in the offer: its mid, whose it is, and its source."""
+
+
+class FileToken(WireModel):
+    """The answer to ``file_token``: send it as ``Authorization: Bearer`` to the file
+    endpoints. It ends with this connection (a reconnect needs a new one) or at
+    ``expires_at``, whichever comes first."""
+
+    type: Literal["file_token"] = "file_token"
+    ref: int | None = None
+    token: str
+    expires_at: float
+    """Unix time."""
+    upload_path: str
+    """``POST`` the file's bytes here (``?name=`` the file name, Content-Type its type)."""
+
+
+class FileShared(WireModel):
+    """A file the policy let through, for everyone admitted: download it from
+    ``/api/meetings/{meeting_id}/files/{file_id}`` with a file token."""
+
+    type: Literal["file_shared"] = "file_shared"
+    file_id: str
+    name: str
+    size: int
+    content_type: str
+    sender: str
+    sender_name: str
+
+
+ServerMessage = Annotated[
+    Welcome
+    | Waiting
+    | Admitted
+    | JoinRefused
+    | Dismissed
+    | BackToWaitingRoom
+    | Roster
+    | WaitingList
+    | You
+    | Notice
+    | ChatMessage
+    | Meeting
+    | PolicyMessage
+    | Result
+    | Error
+    | PublishAnswer
+    | SubscribeOffer
+    | FileToken
+    | FileShared,
+    Field(discriminator="type"),
+]
+SERVER_ADAPTER: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
