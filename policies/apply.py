@@ -51,6 +51,8 @@ def apply(policy: Policy, state: MeetingState, decision: Decision) -> tuple[Poli
                     state = state.with_participant(_back_to_waiting(person))
             case fx.Dismiss(participant=pid):
                 state = state.without_participant(pid)
+            case fx.SetConnected(participant=pid, connected=connected):
+                state = _update(state, pid, connected=connected)
             case fx.BanIdentities(identities=keys):
                 state = replace(state, bans=state.bans | keys)
             case fx.RequireWaitingRoom(identities=keys):

@@ -25,13 +25,16 @@ __all__ = [
     "Dismiss",
     "Effect",
     "EndGrant",
+    "EndMedia",
     "EndMeeting",
     "MarkPublished",
     "Notify",
     "OpenGate",
+    "Reattach",
     "RequireWaitingRoom",
     "SendToWaitingRoom",
     "SetCamera",
+    "SetConnected",
     "SetGrant",
     "SetHand",
     "SetLocked",
@@ -45,7 +48,7 @@ __all__ = [
     "effect_to_json",
 ]
 
-TimerKind = Literal["screen_grant", "file_grant", "camera_check", "camera_grace"]
+TimerKind = Literal["screen_grant", "file_grant", "camera_check", "camera_grace", "reconnect"]
 Audience = Literal["participant", "hosts", "everyone"]
 
 
@@ -74,6 +77,30 @@ class Dismiss:
 
     participant: str
     why: Literal["denied", "removed", "banned", "left", "camera", "policy", "ended"]
+
+
+@dataclass(frozen=True, slots=True)
+class SetConnected:
+    """The participant's connection is gone (it keeps its place for a while) or back."""
+
+    participant: str
+    connected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reattach:
+    """The participant's new connection takes over: it is told its current state (waiting
+    or admitted, role, mute, grants), never what it had when it first came in."""
+
+    participant: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndMedia:
+    """The participant's media connections end at once; it publishes and subscribes
+    again when it may (after resuming, say). Gates closed before stay closed."""
+
+    participant: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +248,9 @@ Effect = (
     | Admit
     | SendToWaitingRoom
     | Dismiss
+    | SetConnected
+    | Reattach
+    | EndMedia
     | BanIdentities
     | RequireWaitingRoom
     | SetMuted

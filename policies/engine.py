@@ -16,7 +16,7 @@ from . import events as ev
 from .decision import BUILTIN_RULE, Decision, refuse
 from .model import Policy
 from .reasons import Reason
-from .rules import audio, camera, entry, files, policy_update, roster, sharing
+from .rules import audio, camera, entry, files, policy_update, presence, roster, sharing
 from .state import MeetingState
 
 __all__ = ["decide"]
@@ -26,6 +26,9 @@ Rule = Callable[[Policy, MeetingState, Any], Decision]
 RULES: dict[type, Rule] = {
     ev.JoinRequested: entry.join,
     ev.Left: entry.leave,
+    ev.Disconnected: presence.disconnected,
+    ev.Resumed: presence.resumed,
+    ev.ReconnectExpired: presence.reconnect_expired,
     ev.AdmitRequested: entry.admit,
     ev.AdmitAllRequested: entry.admit_all,
     ev.DenyRequested: entry.deny,
@@ -52,6 +55,7 @@ RULES: dict[type, Rule] = {
     ev.GrantExpired: sharing.grant_expired,
     ev.FileUploadRequested: files.upload_requested,
     ev.FileOffered: files.file_offered,
+    ev.FileDownloadRequested: files.download_requested,
     ev.CameraFramesSeen: camera.camera_frames,
     ev.CameraLost: camera.camera_lost,
     ev.CameraRestored: camera.camera_restored,
@@ -59,7 +63,7 @@ RULES: dict[type, Rule] = {
     ev.CameraGraceExpired: camera.camera_grace_expired,
 }
 
-_AFTER_END = (ev.Left,)
+_AFTER_END = (ev.Left, ev.Disconnected)
 
 
 def decide(policy: Policy, state: MeetingState, event: ev.Event) -> Decision:

@@ -32,8 +32,10 @@ __all__ = [
     "CameraRestored",
     "ChatSent",
     "DenyRequested",
+    "Disconnected",
     "EndMeetingRequested",
     "Event",
+    "FileDownloadRequested",
     "FileOffered",
     "FileUploadRequested",
     "GrantExpired",
@@ -48,8 +50,10 @@ __all__ = [
     "PolicyUpdateRequested",
     "PublishRequested",
     "PublishStopped",
+    "ReconnectExpired",
     "RemoveRequested",
     "RenameRequested",
+    "Resumed",
     "RevokeRequested",
     "Role",
     "RoleChangeRequested",
@@ -98,13 +102,33 @@ class JoinRequested(_ByParticipant):
     identities: tuple[Annotated[str, Field(max_length=256)], ...] = ()
     """Stable keys for this person (device, invite, name skeleton) that bans match."""
     readmit: bool = False
-    """The server has proof this person was admitted before (a reconnect within grace)."""
+    """Recorded by servers before resuming became its own event (``resumed``); it grants
+    nothing and is kept so that older audit exports still replay."""
 
 
 class Left(_ByParticipant):
-    """A participant left or its connection dropped."""
+    """A participant left (a goodbye, or the time to resume ran out)."""
 
     type: Literal["left"] = "left"
+
+
+class Disconnected(_ByParticipant):
+    """The participant's connection dropped without a goodbye; it may resume for a while."""
+
+    type: Literal["disconnected"] = "disconnected"
+
+
+class Resumed(_ByParticipant):
+    """The participant came back on a new connection with its current, single-use resume
+    token (the server checked the token; the engine decides what the person gets back)."""
+
+    type: Literal["resumed"] = "resumed"
+
+
+class ReconnectExpired(_ByParticipant):
+    """``reconnect_seconds`` after a dropped connection: the place is given up."""
+
+    type: Literal["reconnect_expired"] = "reconnect_expired"
 
 
 class AdmitRequested(_ByHostOnParticipant):
@@ -263,6 +287,13 @@ class FileOffered(_ByParticipant):
     """None: not scanned."""
 
 
+class FileDownloadRequested(_ByParticipant):
+    """A participant asks to download a file shared in this meeting."""
+
+    type: Literal["file_download_requested"] = "file_download_requested"
+    file_id: Id
+
+
 class ChatSent(_ByParticipant):
     type: Literal["chat"] = "chat"
     to: Id | None = None
@@ -301,6 +332,9 @@ class CameraGraceExpired(_ByParticipant):
 Event = Annotated[
     JoinRequested
     | Left
+    | Disconnected
+    | Resumed
+    | ReconnectExpired
     | AdmitRequested
     | AdmitAllRequested
     | DenyRequested
@@ -326,6 +360,7 @@ Event = Annotated[
     | GrantExpired
     | FileUploadRequested
     | FileOffered
+    | FileDownloadRequested
     | ChatSent
     | CameraFramesSeen
     | CameraLost

@@ -219,6 +219,17 @@ class Entry(_Section):
     )
     full_name: FullName = Field(default_factory=FullName)
     camera: Camera = Field(default_factory=Camera)
+    reconnect_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=3600,
+        description=(
+            "How long someone whose connection dropped keeps their place (admitted or "
+            "waiting, role, mute, grants) and may resume it with their single-use resume "
+            "token (0 to 3600 seconds). After that, or with 0, they join again through the "
+            "policy like anyone new."
+        ),
+    )
 
 
 class Audio(_Section):

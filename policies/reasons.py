@@ -30,6 +30,8 @@ class Reason(StrEnum):
     DENIED = "denied"
     REMOVED = "removed"
     LEFT = "left"
+    DISCONNECTED = "disconnected"
+    RECONNECT_EXPIRED = "reconnect_expired"
     LOCK_CHANGED = "lock_changed"
     # names
     NAME_MISSING = "name_missing"
@@ -86,6 +88,7 @@ class Reason(StrEnum):
     FILE_TYPE_NOT_ALLOWED = "file_type_not_allowed"
     FILE_INFECTED = "file_infected"
     FILE_SCAN_UNAVAILABLE = "file_scan_unavailable"
+    DOWNLOAD_ALLOWED = "download_allowed"
     # chat
     CHAT_SENT = "chat_sent"
     CHAT_NOT_ALLOWED = "chat_not_allowed"
@@ -107,7 +110,10 @@ REASONS: dict[Reason, str] = {
     Reason.ADMITTED: "Joined directly: the waiting room is off, or this person may bypass it.",
     Reason.ADMITTED_BY_HOST: "A host or co-host admitted this person from the waiting room.",
     Reason.HOST_JOINED: "The host joined; the host never waits in its own waiting room.",
-    Reason.READMITTED: "Came back after a dropped connection, with proof of earlier admission.",
+    Reason.READMITTED: (
+        "Came back after a dropped connection with a valid resume token, to the place the "
+        "meeting kept (waiting or admitted, role, mute, grants)."
+    ),
     Reason.WAITING_FOR_HOST: "Sent to the waiting room until a host admits them.",
     Reason.PASSWORD_REQUIRED: "The meeting needs a password and none was given.",
     Reason.WRONG_PASSWORD: "The password given is wrong.",
@@ -119,7 +125,11 @@ REASONS: dict[Reason, str] = {
     Reason.ALREADY_IN_MEETING: "This participant id is already in the meeting.",
     Reason.DENIED: "A host denied entry from the waiting room.",
     Reason.REMOVED: "A host removed this participant.",
-    Reason.LEFT: "The participant left or its connection dropped.",
+    Reason.LEFT: "The participant left, or did not come back within reconnect_seconds.",
+    Reason.DISCONNECTED: ("The connection dropped; the place is kept for entry.reconnect_seconds."),
+    Reason.RECONNECT_EXPIRED: (
+        "The connection stayed away longer than entry.reconnect_seconds; the place is given up."
+    ),
     Reason.LOCK_CHANGED: "A host locked or unlocked the meeting.",
     Reason.NAME_MISSING: "No name was given and the policy requires a full name.",
     Reason.NAME_INVALID_CHARACTERS: (
@@ -173,6 +183,7 @@ REASONS: dict[Reason, str] = {
     Reason.FILE_TYPE_NOT_ALLOWED: "The content's type is not in file_share.types.",
     Reason.FILE_INFECTED: "The malware scan found something.",
     Reason.FILE_SCAN_UNAVAILABLE: "The policy requires a scan and none could be made; held back.",
+    Reason.DOWNLOAD_ALLOWED: "People admitted to the meeting may download the files shared in it.",
     Reason.CHAT_SENT: "The chat message was delivered.",
     Reason.CHAT_NOT_ALLOWED: "The policy turns chat off.",
     Reason.CHAT_HOST_ONLY: "Only hosts and co-hosts may chat.",

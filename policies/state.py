@@ -64,6 +64,9 @@ class Participant:
     open_gates: frozenset[Source] = frozenset()
     """Sources whose media the server forwards right now."""
     camera: CameraStatus = "not_required"
+    connected: bool = True
+    """False while the connection is gone and the person may still resume (see
+    ``entry.reconnect_seconds``); they keep their place, role, mute and grants."""
 
     @property
     def is_host(self) -> bool:

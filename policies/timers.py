@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .effects import StartTimer
-from .events import CameraCheckDue, CameraGraceExpired, Event, GrantExpired
+from .events import CameraCheckDue, CameraGraceExpired, Event, GrantExpired, ReconnectExpired
 
 __all__ = ["timer_event"]
 
@@ -21,4 +21,6 @@ def timer_event(timer: StartTimer, at: float | None = None) -> Event:
         )
     if timer.kind == "camera_check":
         return CameraCheckDue(participant=timer.participant, at=when)
+    if timer.kind == "reconnect":
+        return ReconnectExpired(participant=timer.participant, at=when)
     return CameraGraceExpired(participant=timer.participant, at=when)

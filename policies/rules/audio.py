@@ -27,6 +27,7 @@ __all__ = [
     "ask_to_unmute",
     "hand_lowered",
     "hand_raised",
+    "may_unmute_now",
     "mute",
     "mute_all",
     "self_muted",
@@ -41,6 +42,11 @@ def _mute_effects(person: Participant) -> list[Effect]:
     return effects
 
 
+def may_unmute_now(policy: Policy, person: Participant) -> bool:
+    """Whether this person's unmute request would be allowed now (what clients show)."""
+    return not person.muted or person.is_host or policy.audio.unmute == "self" or person.may_unmute
+
+
 def unmute(policy: Policy, state: MeetingState, event: UnmuteRequested) -> Decision:
     person = in_meeting(state, event.participant)
     if isinstance(person, Decision):
@@ -48,7 +54,7 @@ def unmute(policy: Policy, state: MeetingState, event: UnmuteRequested) -> Decis
     if not person.muted:
         return allow(Reason.ALREADY_UNMUTED, "/audio/unmute", "You are not muted.")
     mode = policy.audio.unmute
-    if not person.is_host and mode != "self" and not person.may_unmute:
+    if not may_unmute_now(policy, person):
         if mode == "after_raised_hand":
             return refuse(
                 Reason.UNMUTE_NEEDS_RAISED_HAND,

@@ -49,6 +49,12 @@ def in_meeting(state: MeetingState, participant_id: str) -> Participant | Decisi
             "/entry/waiting_room/enabled",
             "You are in the waiting room; the host will let you in.",
         )
+    if not person.connected:
+        return refuse(
+            Reason.DISCONNECTED,
+            "/entry/reconnect_seconds",
+            "Your connection dropped; resume it before acting.",
+        )
     return person
 
 

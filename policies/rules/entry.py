@@ -79,8 +79,6 @@ def _bypasses_waiting_room(policy: Policy, state: MeetingState, event: JoinReque
         return "/entry/waiting_room/bypass"
     if state.must_wait.intersection(event.identities):
         return None
-    if event.readmit:
-        return "/entry/waiting_room"
     if not room.enabled:
         return "/entry/waiting_room/enabled"
     if event.role == "cohost" and "cohost" in room.bypass:
@@ -106,7 +104,7 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         refusal = _password_refusal(policy, event)
         if refusal is not None:
             return refusal
-        if state.locked and not event.readmit:
+        if state.locked:
             return refuse(
                 Reason.MEETING_LOCKED,
                 "/entry/locked",
@@ -145,7 +143,7 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         refusal = _capacity_refusal(policy, state)
         if refusal is not None:
             return refusal
-    reason = Reason.HOST_JOINED if host else Reason.READMITTED if event.readmit else Reason.ADMITTED
+    reason = Reason.HOST_JOINED if host else Reason.ADMITTED
     return allow(
         reason,
         bypass,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..decision import Decision, allow, refuse
 from ..effects import Notify, ShareFile
-from ..events import FileOffered, FileUploadRequested
+from ..events import FileDownloadRequested, FileOffered, FileUploadRequested
 from ..filetypes import is_forbidden_type
 from ..model import Policy
 from ..reasons import Reason
@@ -18,7 +18,7 @@ from ..state import MeetingState
 from .common import in_meeting
 from .sharing import may_share, share_refusal
 
-__all__ = ["file_offered", "upload_requested"]
+__all__ = ["download_requested", "file_offered", "upload_requested"]
 
 
 def _size_text(size: int) -> str:
@@ -103,3 +103,17 @@ def file_offered(policy: Policy, state: MeetingState, event: FileOffered) -> Dec
         "Your file is shared.",
         ShareFile(person.id, event.file_id),
     )
+
+
+def download_requested(
+    policy: Policy, state: MeetingState, event: FileDownloadRequested
+) -> Decision:
+    """Everyone admitted now may download what was shared; nobody waiting, nobody gone."""
+    person = state.get(event.participant)
+    if person is None or not person.admitted:
+        return refuse(
+            Reason.NOT_ADMITTED,
+            "/file_share",
+            "Only people admitted to the meeting can download its files.",
+        )
+    return allow(Reason.DOWNLOAD_ALLOWED, "/file_share", "You may download the file.")

@@ -120,6 +120,10 @@ def events(draw: st.DrawFn, policy_docs: st.SearchStrategy[dict[str, Any]]) -> d
                 "join",
                 "join",
                 "left",
+                "disconnected",
+                "disconnected",
+                "resumed",
+                "resumed",
                 "admit",
                 "admit_all",
                 "deny",
@@ -158,7 +162,6 @@ def events(draw: st.DrawFn, policy_docs: st.SearchStrategy[dict[str, Any]]) -> d
             "participant": who,
             "password_ok": draw(st.sampled_from([None, True, False])),
             "identities": [f"device:{who}"],
-            "readmit": draw(st.booleans()) and draw(st.booleans()),
             **facts,
         }
     if kind in ("admit", "deny", "remove", "ban", "mute", "ask_to_unmute"):
@@ -214,7 +217,16 @@ def events(draw: st.DrawFn, policy_docs: st.SearchStrategy[dict[str, Any]]) -> d
             "participant": who,
             "name": draw(st.sampled_from(["Pat One", "Al", "Alice Host"])),
         }
-    if kind in ("unmute_requested", "self_muted", "hand_raised", "camera_restored", "chat", "left"):
+    if kind in (
+        "unmute_requested",
+        "self_muted",
+        "hand_raised",
+        "camera_restored",
+        "chat",
+        "left",
+        "disconnected",
+        "resumed",
+    ):
         return {"type": kind, "participant": who}
     raise AssertionError(kind)
 
@@ -231,11 +243,16 @@ class Invariants:
         self.banned: set[str] = set()
         self.may_speak: set[str] = set()
         self.screen_grants: dict[str, float] = {}
+        self.before: dict[str, Any] = {}
 
     def check(self, sim: Simulation, policy_then: Policy, step: Step) -> None:
         self._follow(sim, policy_then, step)
         state, policy, now = sim.state, sim.policy, sim.now
+        self._resume_gives_back_the_current_place(step, state.participants)
+        self.before = dict(state.participants)
         for person in state.participants.values():
+            if not person.connected:
+                assert not person.open_gates, f"{person.id} is away but forwarded"
             if "microphone" in person.open_gates and not person.is_host:
                 assert policy.audio.unmute == "self" or person.id in self.may_speak, (
                     f"{person.id}'s microphone is forwarded though the policy never let them speak"
@@ -252,6 +269,21 @@ class Invariants:
                             f"{person.id} shares without a live grant"
                         )
         assert len(state.sharing_screens()) <= policy.screen_share.max_concurrent
+
+    def _resume_gives_back_the_current_place(self, step: Step, now: Any) -> None:
+        """A resume restores the meeting's current state for the person: the same status,
+        role, mute, permission to speak, hand and grants as just before, never defaults."""
+        event: Any = step.event
+        if event.type != "resumed" or not step.decision.allowed:
+            return
+        before, after = self.before[event.participant], now[event.participant]
+        for field in ("status", "role", "muted", "may_unmute", "hand_raised", "grants"):
+            assert getattr(before, field) == getattr(after, field), (
+                f"resuming changed {event.participant}'s {field}: "
+                f"{getattr(before, field)!r} -> {getattr(after, field)!r}"
+            )
+        assert after.connected
+        assert not after.open_gates
 
     def _follow(self, sim: Simulation, policy: Policy, step: Step) -> None:
         decision: Decision = step.decision
@@ -289,7 +321,6 @@ class Invariants:
                     bypass = (
                         not room.enabled
                         or event.role == "host"
-                        or event.readmit
                         or (event.role == "cohost" and "cohost" in room.bypass)
                         or (event.invited and "invited" in room.bypass)
                     )
