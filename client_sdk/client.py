@@ -131,7 +131,11 @@ class MeetingClient:
                 if isinstance(message, wire.JoinRefused):
                     await self._socket.close()
                     raise JoinRefusedError(
-                        message.reason, message.rule, message.message, message.retry_after
+                        message.reason,
+                        message.rule,
+                        message.message,
+                        message.retry_after,
+                        decision_id=message.decision_id,
                     )
                 if isinstance(message, wire.Error):
                     await self._socket.close()
@@ -142,7 +146,14 @@ class MeetingClient:
         self._reader = asyncio.create_task(self._read())
 
     async def reconnect(self, timeout: float = 15.0) -> None:
-        """Comes back after a dropped connection without waiting again (within the grace)."""
+        """Comes back after a dropped connection to the place the meeting kept for you.
+
+        Within the policy's ``entry.reconnect_seconds`` the resume token (single use;
+        the server sends a new one each time) gives back your place as the meeting has
+        it now: admitted or waiting, your role, muted or not, your grants. Media starts
+        again: publish and subscribe anew. Later, or after leaving, the join goes through
+        the policy like anyone's (the waiting room, say).
+        """
         await self.close()
         self._closed.clear()
         self._closing = False
@@ -162,6 +173,8 @@ class MeetingClient:
             case wire.Welcome():
                 self.participant_id, self.role = message.participant_id, message.role
                 self.device_token = message.device_token
+                if message.resume_token is not None:  # single use: each welcome brings one
+                    self.resume_token = message.resume_token
             case wire.Waiting():
                 self.status = "waiting"
             case wire.Admitted():
@@ -300,7 +313,13 @@ class MeetingClient:
         """Sends a request and waits for the decision; a refusal raises PolicyRefusedError."""
         result = await self.exchange(message, wire.Result, timeout)
         if not result.allowed:
-            raise PolicyRefusedError(result.reason, result.rule, result.message, result.errors)
+            raise PolicyRefusedError(
+                result.reason,
+                result.rule,
+                result.message,
+                result.errors,
+                decision_id=result.decision_id,
+            )
         return result
 
     async def raise_hand(self) -> wire.Result:
@@ -469,7 +488,8 @@ class MeetingClient:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """Closes the connection; within two minutes ``reconnect`` resumes without waiting."""
+        """Closes the connection; within the policy's reconnect_seconds ``reconnect`` resumes
+        the place the meeting kept."""
         self._closing = True
         if self._media is not None:
             await self._media.close()

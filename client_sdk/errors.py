@@ -22,18 +22,34 @@ class PolicyRefusedError(MeetwardenError):
     """The meeting's policy refused a request."""
 
     def __init__(
-        self, reason: str, rule: str, message: str, errors: list[dict[str, str]] | None = None
+        self,
+        reason: str,
+        rule: str,
+        message: str,
+        errors: list[dict[str, str]] | None = None,
+        *,
+        decision_id: str | None = None,
     ):
         super().__init__(f"{message} [{reason} {rule}]".strip())
         self.reason, self.rule, self.message = reason, rule, message
         self.errors = errors or []
+        self.decision_id = decision_id
+        """The decision's id in the meeting's audit log: the host sees the same entry."""
 
 
 class JoinRefusedError(PolicyRefusedError):
     """The join was refused (the socket is closed)."""
 
-    def __init__(self, reason: str, rule: str, message: str, retry_after: float | None = None):
-        super().__init__(reason, rule, message)
+    def __init__(
+        self,
+        reason: str,
+        rule: str,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        decision_id: str | None = None,
+    ):
+        super().__init__(reason, rule, message, decision_id=decision_id)
         self.retry_after = retry_after
 
 

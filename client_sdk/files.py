@@ -74,10 +74,12 @@ def _refusal(response: httpx.Response) -> Exception:
         problem = {"detail": str(problem)}
     decision = problem.get("decision")
     if isinstance(decision, dict):
+        decision_id = decision.get("decision_id")
         return PolicyRefusedError(
             str(decision.get("reason", "")),
             str(decision.get("rule", "")),
             str(decision.get("message", "")),
+            decision_id=decision_id if isinstance(decision_id, str) else None,
         )
     return ApiError(response.status_code, problem)
 

@@ -25,8 +25,8 @@ from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import OWNER
 
 from .problems import ProblemError
-from .runtime.meeting import MeetingRuntime
 from .runtime.registry import Registry
+from .runtime.room import Room, RoomClosedError
 from .store import AuditEntry, InviteRecord, MeetingRecord
 
 __all__ = ["router"]
@@ -85,6 +85,7 @@ class DecisionOut(BaseModel):
     reason: str
     rule: str
     message: str
+    decision_id: str = Field(description="The decision's id in the meeting's audit log.")
 
 
 def _registry(request: Request) -> Registry:
@@ -161,11 +162,27 @@ def _join_url(request: Request, meeting_id: str) -> str:
     return f"{base}/m/{meeting_id}"
 
 
-async def _live(request: Request, record: MeetingRecord) -> MeetingRuntime:
-    runtime = await _registry(request).runtime(record.id)
-    if runtime is None:
+async def _live(request: Request, record: MeetingRecord) -> Room:
+    room = await _registry(request).room(record.id)
+    if room is None:
         raise ProblemError(409, "Meeting ended", "The meeting has ended.", reason="meeting_ended")
-    return runtime
+    return room
+
+
+async def _decide(
+    request: Request, record: MeetingRecord, event: Any, **kwargs: Any
+) -> DecisionOut:
+    """The host's request, decided in the meeting's Room like every other event."""
+    for attempt in range(2):
+        room = await _live(request, record)
+        try:
+            decided = await room.submit(event, **kwargs)
+        except RoomClosedError:  # released (idle) just now: it loads again from the store
+            if attempt:
+                raise
+            continue
+        return DecisionOut(**decided.to_json())
+    raise AssertionError("unreachable")
 
 
 @router.post("/meetings", status_code=201, response_model=CreatedMeetingOut)
@@ -194,15 +211,15 @@ async def create_meeting(request: Request) -> CreatedMeetingOut:
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingOut)
 async def read_meeting(request: Request, record: HostMeeting) -> MeetingOut:
-    runtime = await _registry(request).runtime(record.id)
-    state = runtime.state if runtime else None
+    room = await _registry(request).room(record.id)
+    state = room.state if room else None
     return MeetingOut(
         meeting_id=record.id,
         name=record.name,
         created_at=record.created_at,
-        ended=record.ended_at is not None or runtime is None,
+        ended=record.ended_at is not None or room is None,
         locked=state.locked if state else record.locked,
-        policy_revision=runtime.revision if runtime else record.policy_revision,
+        policy_revision=room.revision if room else record.policy_revision,
         participants=state.admitted_count() if state else 0,
         waiting=sum(1 for _ in state.waiting()) if state else 0,
     )
@@ -210,9 +227,9 @@ async def read_meeting(request: Request, record: HostMeeting) -> MeetingOut:
 
 @router.get("/meetings/{meeting_id}/policy", response_model=PolicyOut)
 async def read_policy(request: Request, record: HostMeeting) -> PolicyOut:
-    runtime = await _registry(request).runtime(record.id)
-    if runtime is not None:
-        return PolicyOut(revision=runtime.revision, policy=runtime.policy_document)
+    room = await _registry(request).room(record.id)
+    if room is not None:
+        return PolicyOut(revision=room.revision, policy=room.policy_document)
     return PolicyOut(revision=record.policy_revision, policy=json.loads(record.policy_document))
 
 
@@ -239,12 +256,12 @@ async def replace_policy(request: Request, record: HostMeeting) -> DecisionOut:
         policy = validate_policy(document)
     except PolicyError as error:
         raise _invalid(error, "The policy is not valid; the old one stays in force.") from None
-    runtime = await _live(request, record)
-    decision = await runtime.submit(
+    return await _decide(
+        request,
+        record,
         PolicyUpdateRequested(actor=OWNER, policy=policy),
         context={"policy_document": document, "by": OWNER},
     )
-    return DecisionOut(**decision.to_json())
 
 
 @router.post("/meetings/{meeting_id}/invites", status_code=201, response_model=InviteOut)
@@ -353,7 +370,4 @@ async def export_audit(
 
 @router.post("/meetings/{meeting_id}/end", response_model=DecisionOut)
 async def end_meeting(request: Request, record: HostMeeting) -> DecisionOut:
-    runtime = await _live(request, record)
-    decision = await runtime.submit(EndMeetingRequested(actor=OWNER))
-    _registry(request).forget(record.id)
-    return DecisionOut(**decision.to_json())
+    return await _decide(request, record, EndMeetingRequested(actor=OWNER))

@@ -14,10 +14,11 @@ from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
 from .files import routes as file_routes
 from .files.sharing import FileSharing
+from .media import MediaPlane
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
-from .runtime.media_bridge import MediaBridge
 from .runtime.registry import Registry
+from .runtime.writes import StoreWrites
 from .store import Store
 
 __all__ = ["create_app"]
@@ -30,10 +31,16 @@ def create_app(settings: Settings) -> FastAPI:
         store = await Store.open(settings.resolved_database_url)
         audit = AuditWriter(store)
         audit.start()
-        media = MediaBridge(settings.rtc_addresses) if settings.media else None
-        app.state.media = media
+        writes = StoreWrites()
+        writes.start()
+        media = MediaPlane(host_addresses=settings.rtc_addresses) if settings.media else None
         registry = Registry(
-            store=store, tokens=Tokens(secret), passwords=Passwords(), audit=audit, media=media
+            store=store,
+            tokens=Tokens(secret),
+            passwords=Passwords(),
+            audit=audit,
+            writes=writes,
+            media=media,
         )
         app.state.registry = registry
         app.state.files = FileSharing.from_settings(settings, registry, secret)
@@ -44,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
             await registry.close()
             if media is not None:
                 await media.close()
+            await writes.close()
             await audit.close()
             await store.close()
 

@@ -14,7 +14,7 @@ Endpoints beside the pages:
 - ``POST /api/policies/explain``: a policy in plain words, one sentence per rule,
   or the same 422 problem (every error with its JSON pointer) as creating a meeting.
 - ``GET /api/meetings/{id}/participant-view``: for an admitted participant
-  (``Authorization: Bearer <resume token>`` from ``admitted``), the parts of the
+  (``Authorization: Bearer <resume token>``, the current one from ``welcome``), the parts of the
   policy that shape their controls (screen surfaces, chat, files) and the
   server's clock, which grant countdowns need. A waiting participant, or anyone
   else, gets the same 404 as for a meeting that does not exist.
@@ -222,15 +222,18 @@ async def participant_view(
     if scheme.lower() != "bearer" or not token or len(meeting_id) > 64:
         raise NOT_FOUND
     claims = registry.tokens.verify(token, "resume", meeting_id)
-    runtime = await registry.runtime(meeting_id) if claims else None
-    person = runtime.state.get(claims.subject) if runtime and claims else None
-    if runtime is None or person is None or not person.admitted:
+    room = await registry.room(meeting_id) if claims else None
+    if room is None or claims is None:
         raise NOT_FOUND
-    policy = runtime.policy
+    person = room.state.get(claims.subject)
+    current = room.resume_token_is_current(claims.subject, claims.token_id)
+    if person is None or not person.admitted or not current:
+        raise NOT_FOUND
+    policy = room.policy
     share, files = policy.screen_share, policy.file_share
     body = {
         "server_time": time.time(),
-        "policy_revision": runtime.revision,
+        "policy_revision": room.revision,
         "audio": {"unmute": policy.audio.unmute},
         "camera": {"required": policy.entry.camera.required},
         "screen_share": {

@@ -21,18 +21,17 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from meetwarden import protocol as wire
-from meetwarden.policies.decision import Decision
 from meetwarden.policies.errors import PolicyError
-from meetwarden.policies.events import Left, PolicyUpdateRequested
+from meetwarden.policies.events import PolicyUpdateRequested
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 
 from .ratelimit import TokenBucket
+from .runtime.decided import Decided
 from .runtime.joining import join
-from .runtime.media_bridge import MediaBridge
-from .runtime.meeting import MeetingRuntime
 from .runtime.registry import Registry
 from .runtime.requests import event_for
+from .runtime.room import Room, RoomClosedError
 from .runtime.session import Session
 from .runtime.signalling import handle_media
 
@@ -153,9 +152,7 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
             await websocket.send_text(text)
 
 
-async def _handle(
-    runtime: MeetingRuntime, session: Session, message: Any, media: MediaBridge | None
-) -> bool:
+async def _handle(room: Room, session: Session, message: Any) -> bool:
     """Acts on one request; False when the socket should end (the participant left)."""
     me = session.participant_id
     if isinstance(message, wire.Join):
@@ -164,7 +161,7 @@ async def _handle(
         )
         return True
     if isinstance(message, wire.Publish | wire.Subscribe | wire.StopPublish | wire.SubscribeAnswer):
-        await handle_media(media, runtime, session, message)
+        await handle_media(room, session, message)
         return True
     if isinstance(message, wire.UpdatePolicy):
         try:
@@ -194,18 +191,19 @@ async def _handle(
             return True
         event, context = mapped
 
-    def reply(decision: Decision) -> None:
+    def reply(decided: Decided) -> None:
         session.send(
             wire.Result(
                 ref=message.id,
-                allowed=decision.allowed,
-                reason=decision.reason.value,
-                rule=decision.rule,
-                message=decision.message,
+                allowed=decided.allowed,
+                reason=decided.reason,
+                rule=decided.rule,
+                message=decided.message,
+                decision_id=decided.decision_id,
             )
         )
 
-    await runtime.submit(event, context=context, reply=reply)
+    await room.submit(event, context=context, reply=reply)
     return not isinstance(message, wire.Leave)
 
 
@@ -219,7 +217,7 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
     pending: list[Any] = []
     reader = _Reader(websocket, pending.append)
     session: Session | None = None
-    runtime: MeetingRuntime | None = None
+    room: Room | None = None
     writer: asyncio.Task[None] | None = None
     try:
         first = await _first_message(websocket, reader, pending)
@@ -227,15 +225,15 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
             return
         client = websocket.client.host if websocket.client else "unknown"
         result = await join(registry, meeting_id, first, client)
-        if result.refusal is not None or result.session is None or result.runtime is None:
+        if result.refusal is not None or result.session is None or result.room is None:
             refusal = result.refusal or wire.JoinRefused(reason="join_failed", rule="", message="")
             await websocket.send_text(wire.encode(refusal))
             await websocket.close(wire.CLOSE_JOIN_REFUSED, refusal.reason)
             return
-        session, runtime = result.session, result.runtime
+        session, room = result.session, result.room
         reader.reply, reader.before_join = session.send, False
         writer = asyncio.create_task(_writer(websocket, session))
-        person = runtime.state.get(session.participant_id)
+        person = room.state.get(session.participant_id)
         hosting = person is not None and person.is_host  # hosts admit, mute and grant in bursts
         bucket = TokenBucket(RATE * 3, BURST * 3) if hosting else TokenBucket(RATE, BURST)
         refused = 0
@@ -253,9 +251,9 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 continue
             if isinstance(message, wire.RequestFileToken):  # file sharing: server/files/
                 access = websocket.app.state.files.access
-                session.send(access.token_for(runtime, session, message.id))
+                session.send(access.token_for(room, session, message.id))
                 continue
-            if not await _handle(runtime, session, message, websocket.app.state.media):
+            if not await _handle(room, session, message):
                 break
     except _ClosedError as closed:
         if session is not None:
@@ -265,10 +263,13 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 await websocket.close(closed.code, closed.reason)
     except WebSocketDisconnect:
         pass  # the client went away while we were answering it
+    except RoomClosedError:  # the meeting ended or was released under us
+        if session is not None:
+            session.close(wire.CLOSE_NORMAL, "the meeting is over")
     except Exception:
         log.exception("socket for meeting %s failed", meeting_id)
     finally:
-        await _finish(runtime, session, writer)
+        await _finish(room, session, writer)
 
 
 async def _first_message(
@@ -302,14 +303,12 @@ async def _first_message(
         )
 
 
-async def _finish(runtime: MeetingRuntime | None, session: Session | None, writer: Any) -> None:
-    if runtime is not None and session is not None:
-        pid = session.participant_id
-        if runtime.sessions.get(pid) is session and runtime.state.get(pid) is not None:
-            with contextlib.suppress(Exception):
-                await runtime.submit(Left(participant=pid))
-        if runtime.sessions.get(pid) is session:
-            runtime.detach(pid)
+async def _finish(room: Room | None, session: Session | None, writer: Any) -> None:
+    if room is not None and session is not None:
+        # Without a goodbye the person keeps their place and may resume (the Room
+        # checks that this is still their connection: a resume elsewhere replaced it).
+        with contextlib.suppress(Exception):
+            await room.connection_lost(session.participant_id, session)
         session.close(wire.CLOSE_NORMAL, "bye")
     if writer is not None:
         with contextlib.suppress(Exception):

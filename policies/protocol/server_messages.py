@@ -71,6 +71,8 @@ class RosterEntry(WireModel):
     muted: bool
     hand_raised: bool
     publishing: list[Source] = []
+    connected: bool = True
+    """False while this person's connection is gone and their place is kept."""
 
 
 class WaitingEntry(WireModel):
@@ -78,6 +80,7 @@ class WaitingEntry(WireModel):
     name: str
     waiting_since: float
     """Unix time."""
+    connected: bool = True
 
 
 class MeetingInfo(WireModel):
@@ -95,12 +98,17 @@ class Welcome(WireModel):
     participant_id: str
     role: Role
     device_token: str
+    resume_token: str | None = None
+    """Single use: join with it to resume your place after a dropped connection (within
+    the policy's ``entry.reconnect_seconds``). Every welcome brings a new one."""
 
 
 class Waiting(WireModel):
     type: Literal["waiting"] = "waiting"
     message: str
     reason: str = "waiting_for_host"
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class Admitted(WireModel):
@@ -109,8 +117,11 @@ class Admitted(WireModel):
     you: SelfState
     roster: list[RosterEntry]
     resume_token: str
+    """The current resume token (the one the last ``welcome`` brought)."""
     reason: str
     message: str
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class JoinRefused(WireModel):
@@ -121,6 +132,8 @@ class JoinRefused(WireModel):
     rule: str
     message: str
     retry_after: float | None = None
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class Dismissed(WireModel):
@@ -131,6 +144,8 @@ class Dismissed(WireModel):
     reason: str
     rule: str
     message: str
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class BackToWaitingRoom(WireModel):
@@ -138,6 +153,8 @@ class BackToWaitingRoom(WireModel):
     reason: str
     rule: str
     message: str
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class Roster(WireModel):
@@ -166,6 +183,8 @@ class Notice(WireModel):
     kind: Literal["screen", "file"] | None = None
     """For notices about sharing and grants (grant_received, grant_revoked, grant_expired,
     grant_ended, share_requested): which kind of sharing."""
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class ChatMessage(WireModel):
@@ -201,6 +220,8 @@ class Result(WireModel):
     message: str
     errors: list[dict[str, str]] = []
     """For a refused policy update: each error's pointer, code and message."""
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class Error(WireModel):
@@ -220,6 +241,8 @@ class TrackDecision(WireModel):
     reason: str
     rule: str
     message: str
+    decision_id: str | None = None
+    """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
 class PublishAnswer(WireModel):

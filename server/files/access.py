@@ -10,8 +10,10 @@ A token that is not valid for this meeting, and a meeting that does not
 exist or has ended, get the same 404 (security bar test 30: identical answers
 for nonexistent and forbidden, so ids cannot be probed), and leave no audit
 entry, since nobody is identified. Everything an identified participant
-asks for is recorded in the meeting's audit log, allowed or not; downloads
-are not engine events, so they are recorded here as ``file_downloaded``.
+asks for is recorded in the meeting's audit log, allowed or not: whether they
+may download is the engine's decision (``file_download_requested``), decided
+in the meeting's Room like everything else; what the server finds after it
+(no such file) is recorded here.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from meetwarden import protocol as wire
-from meetwarden.policies.decision import BUILTIN_RULE, Decision
+from meetwarden.policies.decision import BUILTIN_RULE
+from meetwarden.policies.events import FileDownloadRequested
 
 from ..runtime.audit import AuditWriter
-from ..runtime.meeting import MeetingRuntime
+from ..runtime.decided import Decided, new_decision_id
 from ..runtime.registry import Registry
+from ..runtime.room import Room
 from ..runtime.session import Session
 from ..store import AuditEntry
 from .tokens import FileTokens
@@ -67,24 +71,27 @@ class FileRefusedError(Exception):
         decided: bool = False,
         retry_after: int | None = None,
         stopped_reading: bool = False,
+        decision_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.reason, self.rule, self.message = status, reason, rule, message
         self.decided = decided
         self.retry_after = retry_after
         self.stopped_reading = stopped_reading
+        self.decision_id = decision_id
 
     @classmethod
-    def from_decision(cls, decision: Decision) -> FileRefusedError:
-        reason = decision.reason.value
+    def from_decision(cls, decided: Decided) -> FileRefusedError:
+        reason = decided.reason
         retry = 30 if reason == "file_scan_unavailable" else None
         return cls(
             _STATUS.get(reason, 403),
             reason,
-            decision.rule,
-            decision.message,
+            decided.rule,
+            decided.message,
             decided=True,
             retry_after=retry,
+            decision_id=decided.decision_id,
         )
 
 
@@ -114,13 +121,13 @@ SESSION_ENDED: Final = FileRefusedError(
 class Caller:
     """A participant identified by a valid file token on its live session."""
 
-    runtime: MeetingRuntime
+    room: Room
     participant_id: str
 
 
 def record_audit(
     audit: AuditWriter,
-    runtime: MeetingRuntime,
+    room: Room,
     participant_id: str,
     event: dict[str, Any],
     *,
@@ -128,16 +135,18 @@ def record_audit(
     reason: str,
     rule: str,
     message: str,
-) -> None:
-    """Append an entry for something the server decided itself (not an engine event)."""
+) -> str:
+    """Append an entry for something the server decided itself (not an engine event);
+    returns its decision id, for the answer the client gets."""
+    decision_id = new_decision_id()
     audit.append(
         AuditEntry(
-            meeting_id=runtime.meeting_id,
+            meeting_id=room.meeting_id,
             at=time.time(),
-            decision_id=uuid.uuid4().hex,
-            policy_revision=runtime.revision,
+            decision_id=decision_id,
+            policy_revision=room.revision,
             event_type=str(event["type"]),
-            event={**event, "participant": participant_id, "at": round(runtime.now(), 3)},
+            event={**event, "participant": participant_id, "at": round(room.now(), 3)},
             allowed=allowed,
             reason=reason,
             rule=rule,
@@ -147,6 +156,7 @@ def record_audit(
             effects=[],
         )
     )
+    return decision_id
 
 
 class FileAccess:
@@ -159,21 +169,17 @@ class FileAccess:
         # token names it, so a new connection (or a restart) ends older tokens.
         self._session_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
 
-    def token_for(
-        self, runtime: MeetingRuntime, session: Session, ref: int | None
-    ) -> wire.FileToken:
+    def token_for(self, room: Room, session: Session, ref: int | None) -> wire.FileToken:
         """The ``file_token`` answer for a participant's request on its socket."""
         session_id = self._session_ids.get(session)
         if session_id is None:
             session_id = self._session_ids[session] = uuid.uuid4().hex
-        token, expires_at = self.tokens.issue(
-            runtime.meeting_id, session.participant_id, session_id
-        )
+        token, expires_at = self.tokens.issue(room.meeting_id, session.participant_id, session_id)
         return wire.FileToken(
             ref=ref,
             token=token,
             expires_at=expires_at,
-            upload_path=f"/api/meetings/{runtime.meeting_id}/files",
+            upload_path=f"/api/meetings/{room.meeting_id}/files",
         )
 
     async def caller(self, meeting_id: str, authorization: str | None) -> Caller:
@@ -194,32 +200,31 @@ class FileAccess:
         claims = self.tokens.verify(token.strip(), meeting_id)
         if claims is None:
             raise NOT_FOUND
-        runtime = await self.registry.runtime(meeting_id)
-        if runtime is None:
+        room = await self.registry.room(meeting_id)
+        if room is None:
             raise NOT_FOUND
-        session = runtime.sessions.get(claims.participant_id)
+        session = room.sessions.get(claims.participant_id)
         live = (
             session is not None
             and not session.closing
             and self._session_ids.get(session) == claims.session_id
         )
-        return Caller(runtime, claims.participant_id), live
+        return Caller(room, claims.participant_id), live
 
-    def may_download(self, caller: Caller, file_id: str) -> None:
-        """Refuses (and records) a download by someone not admitted in the meeting now."""
-        person = caller.runtime.state.get(caller.participant_id)
-        if person is not None and person.admitted:
-            return
-        message = "Only people admitted to the meeting can download its files."
-        self.record_download(caller, file_id, allowed=False, reason="not_admitted", message=message)
-        raise FileRefusedError(403, "not_admitted", BUILTIN_RULE, message)
+    async def may_download(self, caller: Caller, file_id: str) -> None:
+        """The engine decides (and the audit log records) whether this person may download."""
+        decided = await caller.room.submit(
+            FileDownloadRequested(participant=caller.participant_id, file_id=file_id[:128])
+        )
+        if not decided.allowed:
+            raise FileRefusedError.from_decision(decided)
 
     def record_download(
         self, caller: Caller, file_id: str, *, allowed: bool, reason: str, message: str
-    ) -> None:
-        record_audit(
+    ) -> str:
+        return record_audit(
             self.registry.audit,
-            caller.runtime,
+            caller.room,
             caller.participant_id,
             {"type": "file_downloaded", "file_id": file_id[:128]},  # in SERVER_RECORDED_EVENTS
             allowed=allowed,

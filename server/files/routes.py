@@ -52,12 +52,15 @@ def _files(request: Request) -> FileSharing:
 
 def _problem(refusal: FileRefusedError) -> JSONResponse:
     extra: dict[str, Any] = {}
+    if refusal.decision_id is not None:
+        extra["decision_id"] = refusal.decision_id
     if refusal.decided:
         extra["decision"] = {
             "allowed": False,
             "reason": refusal.reason,
             "rule": refusal.rule,
             "message": refusal.message,
+            "decision_id": refusal.decision_id,
         }
     response = problem_response(
         ProblemError(
@@ -138,9 +141,10 @@ async def upload_file(
         **_file_json(meeting_id, shared.record),
         "decision": {
             "allowed": True,
-            "reason": decision.reason.value,
+            "reason": decision.reason,
             "rule": decision.rule,
             "message": decision.message,
+            "decision_id": decision.decision_id,
         },
     }
     return JSONResponse(body, status_code=201)

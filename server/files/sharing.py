@@ -15,11 +15,11 @@ group J, tests 49 to 52):
    (``file_scan_unavailable``): it is never passed unchecked.
 5. The engine decides ``FileOffered`` with those facts. A grant that expired
    while the bytes arrived is seen here (no live grant: refused). Refused:
-   the file and its metadata are deleted. Allowed: the runtime's
+   the file and its metadata are deleted. Allowed: the Room's
    ``ShareFile`` effect tells everyone admitted (``file_shared``).
 
 The metadata row is written ``pending`` before the offer is decided and
-``shared`` after; the runtime announces a file before ``submit`` returns, so
+``shared`` after; the Room announces a file before ``submit`` returns, so
 the file is also served from memory from the moment the engine allowed it
 (the ``reply`` hook) until the row says so. A row still ``pending`` at start-up
 belongs to an offer the server never finished deciding: it is deleted.
@@ -38,10 +38,11 @@ from pathlib import Path
 from typing import Final
 
 from meetwarden import protocol as wire
-from meetwarden.policies.decision import BUILTIN_RULE, Decision
+from meetwarden.policies.decision import BUILTIN_RULE
 from meetwarden.policies.events import FileOffered, FileUploadRequested
 
 from ..config import Settings
+from ..runtime.decided import Decided
 from ..runtime.registry import Registry
 from ..store import FileRecord, StoreError
 from .access import SESSION_ENDED, Caller, FileAccess, FileRefusedError, record_audit
@@ -65,7 +66,7 @@ class SharedFile:
     """A file the engine let through, and its decision."""
 
     record: FileRecord
-    decision: Decision
+    decision: Decided
 
 
 def _scanner(settings: Settings) -> ClamdScanner | None:
@@ -157,15 +158,15 @@ class FileSharing:
         declared_size: int | None,
     ) -> SharedFile:
         """Take one upload through the engine; FileRefusedError says why not, with its code."""
-        runtime, me = caller.runtime, caller.participant_id
-        with self._upload_slot(runtime.meeting_id, me):
+        room, me = caller.room, caller.participant_id
+        with self._upload_slot(room.meeting_id, me):
             # Step 2: who may share, and the declared size, before any byte is read.
-            asked = await runtime.submit(
+            asked = await room.submit(
                 FileUploadRequested(participant=me, declared_size=declared_size)
             )
             if not asked.allowed:
                 raise FileRefusedError.from_decision(asked)
-            limit = runtime.policy.file_share.max_bytes
+            limit = room.policy.file_share.max_bytes
             try:
                 stored = await self.files.receive(
                     chunks,
@@ -218,9 +219,9 @@ class FileSharing:
                 f"The upload failed: {error}.",
                 stopped_reading=error.code == "upload_timed_out",
             )
-        record_audit(
+        refusal.decision_id = record_audit(
             self.registry.audit,
-            caller.runtime,
+            caller.room,
             caller.participant_id,
             {
                 "type": "file_upload_stopped",
@@ -238,16 +239,16 @@ class FileSharing:
         self, caller: Caller, stored: StoredFile, name: str, declared_type: str | None
     ) -> SharedFile:
         """Steps 4 and 5: sniff, scan, let the engine decide; delete whatever is refused."""
-        runtime, me, file_id = caller.runtime, caller.participant_id, stored.file_id
+        room, me, file_id = caller.room, caller.participant_id, stored.file_id
         shared = False
         row_written = False
         try:
             sniffed = await asyncio.to_thread(sniff_file, stored.path, name or None, declared_type)
-            scan = await self._scan(stored.path) if runtime.policy.file_share.scan else None
-            person = runtime.state.get(me)
+            scan = await self._scan(stored.path) if room.policy.file_share.scan else None
+            person = room.state.get(me)
             record = FileRecord(
                 id=file_id,
-                meeting_id=runtime.meeting_id,
+                meeting_id=room.meeting_id,
                 participant=me,
                 sender_name=person.name if person is not None else "",
                 name=sanitize_filename(name),
@@ -267,13 +268,13 @@ class FileSharing:
                 sender_name=record.sender_name,
             )
 
-            def heard(decision: Decision) -> None:
+            def heard(decided: Decided) -> None:
                 nonlocal shared
-                if decision.allowed:  # announced as soon as this returns: serve it from now
+                if decided.allowed:  # announced as soon as this returns: serve it from now
                     shared = True
                     self._just_shared[file_id] = replace(record, state="shared")
 
-            decision = await runtime.submit(
+            decision = await room.submit(
                 _offered(me, record, sniffed, declared_type, scan),
                 context={"file_shared": announcement},
                 reply=heard,
@@ -318,32 +319,37 @@ class FileSharing:
         """
         caller, live = await self.access.identify(meeting_id, authorization)
         if not live:
-            self.access.record_download(
+            decision_id = self.access.record_download(
                 caller,
                 file_id,
                 allowed=False,
                 reason=SESSION_ENDED.reason,
                 message=SESSION_ENDED.message,
             )
-            raise SESSION_ENDED
-        self.access.may_download(caller, file_id)
+            raise FileRefusedError(
+                SESSION_ENDED.status,
+                SESSION_ENDED.reason,
+                SESSION_ENDED.rule,
+                SESSION_ENDED.message,
+                decision_id=decision_id,
+            )
+        await self.access.may_download(caller, file_id)
         record = self._just_shared.get(file_id) or await self._stored(file_id)
         path = self.files.path_for(record.id) if record is not None else None
         if (
             record is None
             or path is None
-            or record.meeting_id != caller.runtime.meeting_id
+            or record.meeting_id != caller.room.meeting_id
             or record.state != "shared"
             or not path.is_file()
         ):
             message = "No such file in this meeting."
-            self.access.record_download(
+            decision_id = self.access.record_download(
                 caller, file_id, allowed=False, reason="file_not_found", message=message
             )
-            raise FileRefusedError(404, "file_not_found", BUILTIN_RULE, message)
-        self.access.record_download(
-            caller, file_id, allowed=True, reason="file_downloaded", message="Downloaded."
-        )
+            raise FileRefusedError(
+                404, "file_not_found", BUILTIN_RULE, message, decision_id=decision_id
+            )
         return record, path
 
     async def _stored(self, file_id: str) -> FileRecord | None:

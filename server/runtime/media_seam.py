@@ -1,27 +1,42 @@
-"""The narrow seam between the meeting runtime and the media plane.
+"""The narrow seam between a Room and its media scope.
 
-The runtime opens and closes gates when a decision says so; the media plane
-asks nothing of the policy. Until media is attached, gates are recorded only.
+A Room drives its own media scope (``server/media``'s MediaRoom: its
+publishers, subscribers, gates and forwarding tables, and nothing of any
+other meeting) synchronously: opening and closing gates, letting an admitted
+person publish and subscribe, ending a person's media. Releasing peer
+connections happens in the media scope's background, never in the Room.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["MediaSeam", "NoMedia"]
+from meetwarden.protocol import Source
+
+__all__ = ["NoMedia", "RoomMedia"]
 
 
-class MediaSeam(Protocol):
-    def set_gate(self, participant_id: str, source: str, open: bool) -> None: ...
+class RoomMedia(Protocol):
+    def admit(self, participant_id: str) -> None: ...
 
-    async def close_participant(self, participant_id: str) -> None: ...
+    def close_participant(self, participant_id: str) -> None: ...
+
+    def set_gate(self, participant_id: str, source: Source, open: bool) -> None: ...
+
+    def close_nowait(self) -> None: ...
 
 
 class NoMedia:
-    """A media plane that forwards nothing: for a server run without media."""
+    """The media scope of a server run without media: forwards nothing."""
 
-    def set_gate(self, participant_id: str, source: str, open: bool) -> None:
+    def admit(self, participant_id: str) -> None:
         return None
 
-    async def close_participant(self, participant_id: str) -> None:
+    def close_participant(self, participant_id: str) -> None:
+        return None
+
+    def set_gate(self, participant_id: str, source: Source, open: bool) -> None:
+        return None
+
+    def close_nowait(self) -> None:
         return None

@@ -1,8 +1,10 @@
-"""The meetings this server holds: created, loaded from the store on first use, ended."""
+"""The meetings this server holds: created, loaded as Rooms on first use, released when
+ended or idle (a Room nobody is in loads again, from the store, when someone comes)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -17,10 +19,11 @@ from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import MeetingState
 
 from ..auth import AttemptLimiter, Passwords, Tokens
+from ..media import MediaPlane
 from ..store import MeetingRecord, Store
 from .audit import AuditWriter
-from .media_seam import MediaSeam, NoMedia
-from .meeting import RESUME_TOKEN_SECONDS, MeetingRuntime
+from .room import Room
+from .writes import StoreWrites
 
 __all__ = ["CreatedMeeting", "Registry"]
 
@@ -28,6 +31,10 @@ log = logging.getLogger("meetwarden.registry")
 HOST_TOKEN_SECONDS = 7 * 24 * 3600.0
 API_LOOKUP_LIMIT_ENV = "MEETWARDEN_API_LOOKUP_LIMIT"  # failed lookups per client per 10 min
 MIN_PASSWORD, MAX_PASSWORD = 6, 128
+RESUME_TOKEN_SECONDS = 12 * 3600.0
+"""A resume token's signature outlives any reconnect window; the Room decides if it is current."""
+IDLE_SECONDS = 600.0
+IDLE_ENV = "MEETWARDEN_ROOM_IDLE_SECONDS"  # how long a Room nobody is in stays loaded
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +52,25 @@ class Registry:
         tokens: Tokens,
         passwords: Passwords,
         audit: AuditWriter,
-        media: MediaSeam | None = None,
+        writes: StoreWrites,
+        media: MediaPlane | None = None,
+        idle_seconds: float | None = None,
     ) -> None:
         self.store = store
         self.tokens = tokens
         self.passwords = passwords
         self.audit = audit
-        self.media: MediaSeam = media or NoMedia()
+        self.writes = writes
+        self.media = media
+        self.idle_seconds = idle_seconds or float(os.environ.get(IDLE_ENV) or IDLE_SECONDS)
         self.client_attempts = AttemptLimiter(max_failures=5, window_seconds=300)
         self.meeting_attempts = AttemptLimiter(max_failures=30, window_seconds=600)
         # Failed host-API lookups per client (meeting-id scans, forged tokens).
         self.api_lookups = AttemptLimiter(
             max_failures=int(os.environ.get(API_LOOKUP_LIMIT_ENV, "500")), window_seconds=600
         )
-        self._runtimes: dict[str, MeetingRuntime] = {}
+        self._rooms: dict[str, Room] = {}
+        self._sweeper: asyncio.Task[None] | None = None
         self._loading = asyncio.Lock()
         self._ended_listeners: list[Callable[[str], Awaitable[None]]] = []
         self._ended_tasks: set[asyncio.Task[None]] = set()
@@ -105,26 +117,26 @@ class Registry:
         token, _ = self.tokens.issue("host", meeting_id, host_key, "host", HOST_TOKEN_SECONDS)
         return CreatedMeeting(meeting_id, token, 1)
 
-    def issue_resume_token(self, meeting_id: str, participant_id: str, role: str) -> str:
-        token, _ = self.tokens.issue(
-            "resume", meeting_id, participant_id, role, RESUME_TOKEN_SECONDS
+    def _issue_resume_token(self, meeting_id: str, participant_id: str) -> tuple[str, str]:
+        token, claims = self.tokens.issue(
+            "resume", meeting_id, participant_id, "resume", RESUME_TOKEN_SECONDS
         )
-        return token
+        return token, claims.token_id
 
     async def record(self, meeting_id: str) -> MeetingRecord | None:
         return await self.store.get_meeting(meeting_id)
 
-    async def runtime(self, meeting_id: str) -> MeetingRuntime | None:
+    async def room(self, meeting_id: str) -> Room | None:
         """The live meeting, loaded on first use; None if unknown or ended."""
-        runtime = self._runtimes.get(meeting_id)
-        if runtime is not None:
-            return None if runtime.ended else runtime
+        room = self._rooms.get(meeting_id)
+        if room is not None:
+            return None if room.ended else room
         if len(meeting_id) > 64:
             return None
         async with self._loading:
-            runtime = self._runtimes.get(meeting_id)
-            if runtime is not None:
-                return None if runtime.ended else runtime
+            room = self._rooms.get(meeting_id)
+            if room is not None:
+                return None if room.ended else room
             record = await self.store.get_meeting(meeting_id)
             if record is None or record.ended_at is not None:
                 return None
@@ -134,28 +146,39 @@ class Registry:
             state = replace(
                 MeetingState.initial(policy), locked=record.locked, bans=bans, must_wait=must_wait
             )
-            runtime = MeetingRuntime(
+            plane = self.media
+            room = Room(
                 meeting_id=meeting_id,
                 policy=policy,
                 policy_document=document,
                 revision=record.policy_revision,
                 state=state,
                 store=self.store,
+                writes=self.writes,
                 audit=self.audit,
-                media=self.media,
-                issue_resume_token=self.issue_resume_token,
+                issue_resume_token=self._issue_resume_token,
+                media=None
+                if plane is None
+                else lambda room: plane.room(
+                    meeting_id, on_observation=room.observe, on_subscriber_offer=room.offer
+                ),
                 on_ended=self._meeting_ended,
             )
-            self._runtimes[meeting_id] = runtime
-            return runtime
+            self._rooms[meeting_id] = room
+            self._start_sweeping()
+            return room
 
     def when_ended(self, listener: Callable[[str], Awaitable[None]]) -> None:
         """Calls ``listener(meeting_id)`` after each meeting ends (files are deleted this way)."""
         self._ended_listeners.append(listener)
 
-    def _meeting_ended(self, meeting_id: str) -> None:
+    def _meeting_ended(self, room: Room) -> None:
+        """After the end is stored: release the Room, then tell the listeners."""
+        if self._rooms.get(room.meeting_id) is room:
+            del self._rooms[room.meeting_id]
+        room.close_nowait("the meeting ended")
         for listener in self._ended_listeners:
-            task = asyncio.create_task(self._run_listener(listener, meeting_id))
+            task = asyncio.create_task(self._run_listener(listener, room.meeting_id))
             self._ended_tasks.add(task)
             task.add_done_callback(self._ended_tasks.discard)
 
@@ -166,15 +189,44 @@ class Registry:
         except Exception:  # one listener's failure never reaches the meeting
             log.exception("after meeting %s ended, %r failed", meeting_id[:8], listener)
 
-    def forget(self, meeting_id: str) -> None:
-        self._runtimes.pop(meeting_id, None)
+    def live(self) -> list[Room]:
+        return [room for room in self._rooms.values() if not room.ended]
 
-    def live(self) -> list[MeetingRuntime]:
-        return [r for r in self._runtimes.values() if not r.ended]
+    # --- releasing idle Rooms ---------------------------------------------------------
+
+    def _start_sweeping(self) -> None:
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep(), name="room-sweeper")
+
+    async def _sweep(self) -> None:
+        """Releases Rooms nobody has been in for ``idle_seconds`` (they load again on use,
+        with what the store keeps: policy, lock, bans; there is nobody to lose)."""
+        while True:
+            await asyncio.sleep(min(60.0, self.idle_seconds / 2))  # a periodic sweep
+            self.release_idle()
+
+    def release_idle(self) -> int:
+        now = time.monotonic()
+        idle = [
+            room
+            for room in self._rooms.values()
+            if room.idle_since is not None
+            and now - room.idle_since >= self.idle_seconds
+            and not room.sessions
+        ]
+        for room in idle:
+            del self._rooms[room.meeting_id]
+            room.close_nowait("the meeting was idle")
+        return len(idle)
 
     async def close(self) -> None:
-        for runtime in list(self._runtimes.values()):
-            await runtime.shutdown()
-        self._runtimes.clear()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for room in list(self._rooms.values()):
+            await room.close()
+        self._rooms.clear()
+        await self.writes.flush()
         if self._ended_tasks:
             await asyncio.gather(*self._ended_tasks, return_exceptions=True)

@@ -1,10 +1,11 @@
 """Media signalling on the participant socket: publish, subscribe, answers, stop.
 
-Only admitted participants get a peer connection: anyone in the waiting room
-who sends an offer is refused before the media plane sees it (security-bar
-test 38). The source of each track is what the server records at this
-negotiation; the engine then decides, per newly published source, whether
-its gate opens.
+Each Room has its own media scope, and only people the Room admitted are
+members of it: anyone in the waiting room (or away, or removed) who sends an
+offer is refused by the media scope itself, before a peer connection exists
+(security-bar test 38). The source of each track is what the server records
+at this negotiation; the engine then decides, per newly published source,
+whether its gate opens.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 from meetwarden import protocol as wire
 from meetwarden.policies.events import PublishRequested, PublishStopped
 
+from ..media import MediaRoom
 from ..media.errors import MediaError
-from .media_bridge import MediaBridge, offer_message
-from .meeting import MeetingRuntime
+from .interpreter import offer_message
+from .room import Room
 from .session import Session
 
 __all__ = ["handle_media"]
@@ -24,67 +26,62 @@ __all__ = ["handle_media"]
 _WAITING = "You are in the waiting room; media starts once the host lets you in."
 
 
-async def handle_media(
-    bridge: MediaBridge | None, runtime: MeetingRuntime, session: Session, message: Any
-) -> None:
+async def handle_media(room: Room, session: Session, message: Any) -> None:
     me = session.participant_id
-    if bridge is None:
+    media = room.media
+    if not isinstance(media, MediaRoom):
         session.send(
             wire.Error(
                 ref=message.id, code="media_unavailable", message="This server runs without media."
             )
         )
         return
-    person = runtime.state.get(me)
-    if person is None or not person.admitted:
-        session.send(wire.Error(ref=message.id, code="not_admitted", message=_WAITING))
-        return
-    bridge.register(me, runtime)
     try:
         match message:
             case wire.Publish():
-                await _publish(bridge, runtime, session, message)
+                await _publish(room, media, session, message)
             case wire.Subscribe():
-                offer = await bridge.plane.subscribe(me)
+                offer = await media.subscribe(me)
                 session.send(offer_message(offer, ref=message.id))
             case wire.SubscribeAnswer(sdp=sdp):
-                await bridge.plane.subscriber_answer(me, sdp)
+                await media.subscriber_answer(me, sdp)
             case wire.StopPublish(source=source):
-                decision = await runtime.submit(PublishStopped(participant=me, source=source))
+                decided = await room.submit(PublishStopped(participant=me, source=source))
                 session.send(
                     wire.Result(
                         ref=message.id,
-                        allowed=decision.allowed,
-                        reason=decision.reason.value,
-                        rule=decision.rule,
-                        message=decision.message,
+                        allowed=decided.allowed,
+                        reason=decided.reason,
+                        rule=decided.rule,
+                        message=decided.message,
+                        decision_id=decided.decision_id,
                     )
                 )
     except MediaError as error:
-        session.send(wire.Error(ref=message.id, code=error.code, message=error.message))
+        text = _WAITING if error.code == "not_admitted" else error.message
+        session.send(wire.Error(ref=message.id, code=error.code, message=text))
 
 
-async def _publish(
-    bridge: MediaBridge, runtime: MeetingRuntime, session: Session, message: wire.Publish
-) -> None:
+async def _publish(room: Room, media: MediaRoom, session: Session, message: wire.Publish) -> None:
     me = session.participant_id
     sources = {track.mid: track.source for track in message.tracks}
-    answer = await bridge.plane.publish(me, message.sdp, sources)
+    answer = await media.publish(me, message.sdp, sources)
     decisions: list[wire.TrackDecision] = []
     for track in message.tracks:
-        person = runtime.state.get(me)
-        if person is None or not person.admitted or track.source in person.published:
-            continue
-        decision = await runtime.submit(
+        person = room.state.get(me)
+        if person is not None and track.source in person.published:
+            continue  # decided at an earlier negotiation; its gate is as the engine left it
+        decided = await room.submit(
             PublishRequested(participant=me, source=track.source, surface=track.surface)
         )
         decisions.append(
             wire.TrackDecision(
                 source=track.source,
-                allowed=decision.allowed,
-                reason=decision.reason.value,
-                rule=decision.rule,
-                message=decision.message,
+                allowed=decided.allowed,
+                reason=decided.reason,
+                rule=decided.rule,
+                message=decided.message,
+                decision_id=decided.decision_id,
             )
         )
     session.send(wire.PublishAnswer(ref=message.id, sdp=answer, decisions=decisions))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from meetwarden.policies.model import Policy
+from meetwarden.policies.rules.audio import may_unmute_now
 from meetwarden.policies.state import MeetingState, Participant
 from meetwarden.protocol import (
     GrantInfo,
@@ -30,6 +31,7 @@ def roster(state: MeetingState) -> list[RosterEntry]:
             muted=p.muted,
             hand_raised=p.hand_raised,
             publishing=sorted(p.open_gates),
+            connected=p.connected,
         )
         for p in state.participants.values()
         if p.admitted
@@ -38,14 +40,10 @@ def roster(state: MeetingState) -> list[RosterEntry]:
 
 def waiting_list(state: MeetingState, wall: Callable[[float], float]) -> list[WaitingEntry]:
     return [
-        WaitingEntry(id=p.id, name=p.name, waiting_since=wall(p.joined_at))
+        WaitingEntry(id=p.id, name=p.name, waiting_since=wall(p.joined_at), connected=p.connected)
         for p in state.participants.values()
         if not p.admitted
     ]
-
-
-def may_unmute_now(policy: Policy, person: Participant) -> bool:
-    return not person.muted or person.is_host or policy.audio.unmute == "self" or person.may_unmute
 
 
 def self_state(policy: Policy, person: Participant, wall: Callable[[float], float]) -> SelfState:

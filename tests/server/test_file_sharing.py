@@ -483,10 +483,13 @@ async def test_a_waiting_a_removed_and_another_meetings_participant_cannot_downl
             removed = await raw_download(server, meeting.meeting_id, shared.file_id, kept.token)
             assert (removed.status_code, removed.json()["reason"]) == (401, "session_ended")
 
+            asked = await meeting.api.audit(event_type="file_download_requested", allowed=False)
+            assert [(e["participant"], e["decision"]["reason"]) for e in asked] == [
+                (waiting.participant_id, "not_admitted"),  # the engine's decision
+            ]
             refused = await meeting.api.audit(event_type="file_downloaded", allowed=False)
             assert [(e["participant"], e["decision"]["reason"]) for e in refused] == [
-                (waiting.participant_id, "not_admitted"),
-                (pid(guest), "session_ended"),
+                (pid(guest), "session_ended"),  # the server's: no live connection
             ]
             theirs = await other.api.audit(event_type="file_downloaded")
             assert [e["decision"]["reason"] for e in theirs] == ["file_not_found"]
@@ -577,7 +580,7 @@ async def test_the_audit_log_records_every_offer_decision_and_download(
     ] == [
         ("file_upload_requested", pid(meeting.host), True, "upload_allowed"),
         ("file_offered", pid(meeting.host), True, "file_accepted"),
-        ("file_downloaded", pid(guest), True, "file_downloaded"),
+        ("file_download_requested", pid(guest), True, "download_allowed"),
         ("file_upload_requested", pid(guest), False, "share_host_only"),
     ]
     offer = files[1]

@@ -123,7 +123,7 @@ export class AuditLog {
     const text = byId('audit-text').value.trim().toLowerCase();
     const rows = [...this.entries].reverse().filter((entry) => {
       if (!text) return true;
-      const haystack = [entry.event.type, entry.decision.reason, entry.decision.rule,
+      const haystack = [entry.decision_id, entry.event.type, entry.decision.reason, entry.decision.rule,
         entry.decision.message, this.who(entry)].join(' ').toLowerCase();
       return haystack.includes(text);
     });

@@ -20,7 +20,7 @@ import {
 } from './screens.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
-const CLOSE_REPLACED = 4009; // protocol.py: the same person joined elsewhere; never fight it
+const CLOSE_REPLACED = 4009; // meetwarden.protocol: the same person joined elsewhere; never fight it
 
 const meetingId = decodeURIComponent(location.pathname.split('/m/')[1] ?? '');
 const keys = {
@@ -135,6 +135,8 @@ function receive(message) {
     case 'welcome':
       state.participantId = message.participant_id;
       state.role = message.role;
+      // Single use: each welcome brings the one token that resumes this place next time.
+      if (message.resume_token) state.resumeToken = message.resume_token;
       localStorage.setItem(keys.device, message.device_token);
       break;
     case 'waiting':

@@ -114,7 +114,8 @@ export class People {
       class: 'waiting-entry', dataset: { participantId: entry.id },
     },
     h('span', { class: 'person-name' }, entry.name),
-    h('span', { class: 'hint' }, `waiting ${formatDuration(now - entry.waiting_since)}`),
+    h('span', { class: 'hint' }, `waiting ${formatDuration(now - entry.waiting_since)}`
+      + (entry.connected === false ? ' · reconnecting…' : '')),
     h('button', {
       type: 'button', class: 'small primary', 'aria-label': `Admit ${entry.name}`,
       onclick: () => this.app.act({ type: 'admit', participant: entry.id }, `Admit ${entry.name}`),
@@ -159,6 +160,7 @@ export class People {
     row.role.textContent = ROLE_NAMES[entry.role];
     row.role.hidden = !ROLE_NAMES[entry.role];
     const states = [entry.muted ? 'muted' : 'unmuted'];
+    if (entry.connected === false) states.unshift('reconnecting…');
     if (entry.hand_raised) states.push('hand raised');
     if (entry.publishing?.includes('screen')) states.push('sharing a screen');
     if (entry.publishing?.includes('camera')) states.push('camera on');

@@ -41,7 +41,9 @@ export class Results {
     } else {
       refused = true;
       const rule = answer.rule ? `, rule ${answer.rule}` : '';
-      text = `${label}: refused. ${answer.message} (reason ${answer.reason}${rule})`;
+      // The audit log holds the same decision: its id finds it there (audit search).
+      const id = answer.decision_id ? `, decision ${answer.decision_id.slice(0, 8)}` : '';
+      text = `${label}: refused. ${answer.message} (reason ${answer.reason}${rule}${id})`;
     }
     this.status.textContent = text;
     this.status.className = `console-status ${refused ? 'refused' : 'allowed'}`;

@@ -1,0 +1,394 @@
+"""The one place that applies a decision's effects to the world outside the engine.
+
+``apply`` (in the engine) already made the next state; this applies the rest:
+who is told what, the Room's media scope (admit, gates, end a person's
+media), timers, and the store writes handed to the background writer. The
+``match`` is exhaustive: a new effect type that nothing applies fails the
+type check at ``assert_never`` (mypy runs on this module), never a silent
+``case _: pass``. Everything here is synchronous: the Room never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any, assert_never
+
+from meetwarden import protocol as wire
+from meetwarden.policies import effects as fx
+from meetwarden.policies.timers import timer_event
+
+from ..media.subscriber import SubscriberOffer
+from .decided import Decided
+from .session import Session
+from .views import meeting_info, roster, self_state, waiting_list
+
+if TYPE_CHECKING:
+    from .room import Room
+
+__all__ = ["Interpreter", "offer_message"]
+
+log = logging.getLogger("meetwarden.room")
+
+# Notices the views already convey (roster, waiting list, meeting info, own state).
+_VIEW_TOPICS = frozenset(
+    {
+        "roster_changed",
+        "audio_changed",
+        "hand_changed",
+        "waiting_room_changed",
+        "policy_changed",
+        "lock_changed",
+        "admitted",
+    }
+)
+# What the person sent away reads when a host's action did it (the decision's own
+# sentence is addressed to the host who acted).
+_DISMISSED_TEXT = {
+    "denied": "The host did not let you into this meeting.",
+    "removed": "The host removed you from the meeting.",
+    "banned": "The host removed you from the meeting; you cannot rejoin it.",
+    "ended": "The host ended the meeting.",
+}
+
+
+def offer_message(offer: SubscriberOffer, ref: int | None = None) -> wire.SubscribeOffer:
+    return wire.SubscribeOffer(
+        ref=ref,
+        sdp=offer.sdp,
+        tracks=[
+            wire.OfferedTrack(
+                mid=track.mid,
+                participant=track.participant_id,
+                source=track.source,
+                kind=track.kind,  # type: ignore[arg-type]
+            )
+            for track in offer.tracks
+        ],
+    )
+
+
+def _broadcast(sessions: list[Session], message: Any) -> None:
+    if sessions:
+        text = wire.encode(message)  # encoded once for every reader
+        for session in sessions:
+            session.send_text(text)
+
+
+class Interpreter:
+    def __init__(self, room: Room) -> None:
+        self.room = room
+
+    def apply(self, decided: Decided, context: dict[str, Any]) -> None:
+        room = self.room
+        for effect in decided.effects:
+            match effect:
+                case fx.AddParticipant(participant=person):
+                    self._welcome(person.id, decided)
+                case fx.Admit(participant=pid):
+                    room.media.admit(pid)
+                    self._send_admitted(pid, decided)
+                case fx.Reattach(participant=pid):
+                    self._welcome(pid, decided)
+                case fx.SendToWaitingRoom(participant=pid):
+                    self._end_media(pid)
+                    self._cancel_timers(pid, keep=("reconnect",))
+                    session = room.sessions.get(pid)
+                    if session is not None:
+                        session.send(
+                            wire.BackToWaitingRoom(
+                                reason=decided.reason,
+                                rule=decided.rule,
+                                message=decided.message,
+                                decision_id=decided.decision_id,
+                            )
+                        )
+                        session.send(wire.Waiting(message="Please wait: the host will let you in."))
+                case fx.Dismiss(participant=pid, why=why):
+                    self._dismiss(pid, why, decided)
+                case fx.EndMedia(participant=pid):
+                    self._end_media(pid)
+                case fx.OpenGate(participant=pid, source=source):
+                    room.media.set_gate(pid, source, True)
+                case fx.CloseGate(participant=pid, source=source):
+                    room.media.set_gate(pid, source, False)
+                case fx.StartTimer():
+                    self._start_timer(effect)
+                case fx.CancelTimer(kind=kind, participant=pid):
+                    handle = room.timers.pop((kind, pid), None)
+                    if handle is not None:
+                        handle.cancel()
+                case fx.BanIdentities(identities=keys):
+                    self._write_identities("ban", keys)
+                case fx.RequireWaitingRoom(identities=keys):
+                    self._write_identities("must_wait", keys)
+                case fx.SetLocked(locked=locked):
+                    room.writes.put(
+                        "lock or unlock a meeting",
+                        lambda: room.store.set_locked(room.meeting_id, locked),
+                    )
+                case fx.SetPolicy():
+                    self._policy_replaced(context)
+                case fx.EndMeeting():
+                    self._ended()
+                case fx.Notify():
+                    self._notify(effect, decided)
+                case fx.DeliverChat(sender=sender, to=to):
+                    self._deliver_chat(sender, to, str(context.get("text", "")))
+                case fx.ShareFile(file_id=file_id):
+                    # server/files/sharing.py puts the announcement in context.
+                    shared = context.get("file_shared")
+                    if isinstance(shared, wire.FileShared) and shared.file_id == file_id:
+                        _broadcast(self._admitted_sessions(), shared)
+                case (
+                    fx.SetConnected()
+                    | fx.SetMuted()
+                    | fx.AllowUnmute()
+                    | fx.SetHand()
+                    | fx.MarkPublished()
+                    | fx.SetGrant()
+                    | fx.EndGrant()
+                    | fx.SetRole()
+                    | fx.SetName()
+                    | fx.SetCamera()
+                ):
+                    pass  # the state (``apply``) carries these; the views tell people
+                case _:
+                    assert_never(effect)
+
+    # --- people coming and going ------------------------------------------------------
+
+    def _welcome(self, pid: str, decided: Decided) -> None:
+        """Tell a (re)joining person who they are and where they are now."""
+        room = self.room
+        person = room.state.get(pid)
+        session = room.sessions.get(pid)
+        if person is None:
+            return
+        if person.admitted:
+            room.media.admit(pid)
+        if session is None:
+            return
+        session.send(
+            wire.Welcome(
+                participant_id=pid,
+                role=person.role,
+                device_token=session.device_token,
+                resume_token=room.issue_resume_token(pid),
+            )
+        )
+        if person.admitted:
+            self._send_admitted(pid, decided)
+        else:
+            session.send(
+                wire.Waiting(
+                    message=decided.message,
+                    reason=decided.reason,
+                    decision_id=decided.decision_id,
+                )
+            )
+
+    def _send_admitted(self, pid: str, decided: Decided) -> None:
+        room = self.room
+        session = room.sessions.get(pid)
+        person = room.state.get(pid)
+        if session is None or person is None:
+            return
+        current = room.resume_tokens.get(pid)
+        token = current[0] if current is not None else room.issue_resume_token(pid)
+        session.send(
+            wire.Admitted(
+                meeting=meeting_info(room.meeting_id, room.policy, room.state, room.revision),
+                you=self_state(room.policy, person, room.wall),
+                roster=roster(room.state),
+                resume_token=token,
+                reason=decided.reason,
+                message="You are in the meeting.",
+                decision_id=decided.decision_id,
+            )
+        )
+        if person.is_host:
+            session.send(wire.WaitingList(waiting=waiting_list(room.state, room.wall)))
+            session.send(wire.PolicyMessage(revision=room.revision, policy=room.policy_document))
+
+    def _dismiss(self, pid: str, why: str, decided: Decided) -> None:
+        room = self.room
+        self._end_media(pid)
+        self._cancel_timers(pid)
+        room.resume_tokens.pop(pid, None)
+        session = room.sessions.pop(pid, None)
+        if session is None:
+            return
+        if why != "left":
+            session.send(
+                wire.Dismissed(
+                    why=why,  # type: ignore[arg-type]
+                    reason=decided.reason,
+                    rule=decided.rule,
+                    message=_DISMISSED_TEXT.get(why, decided.message),
+                    decision_id=decided.decision_id,
+                )
+            )
+        session.close(wire.CLOSE_NORMAL, why)
+
+    def _end_media(self, pid: str) -> None:
+        self.room.media.close_participant(pid)
+        self.room.observations.forget(pid)
+
+    # --- what the store keeps (written in the background, in order) -------------------
+
+    def _write_identities(self, kind: str, keys: frozenset[str]) -> None:
+        room, at = self.room, time.time()
+        room.writes.put(
+            f"record {kind} identities",
+            lambda: room.store.add_identities(room.meeting_id, kind, keys, at=at),  # type: ignore[arg-type]
+        )
+
+    def _policy_replaced(self, context: dict[str, Any]) -> None:
+        room, at = self.room, time.time()
+        document = context.get("policy_document", {})
+        by = str(context.get("by", "host"))
+        room.revision += 1
+        room.policy_document = document
+        expected = room.revision
+
+        async def write() -> None:
+            stored = await room.store.replace_policy(
+                room.meeting_id, json.dumps(document), at=at, by=by
+            )
+            if stored != expected:
+                log.error(
+                    "meeting %s: policy stored as revision %d, not %d",
+                    room.meeting_id[:8],
+                    stored,
+                    expected,
+                )
+
+        room.writes.put("replace a meeting's policy", write)
+        for session in self._host_sessions():
+            session.send(wire.PolicyMessage(revision=room.revision, policy=document))
+
+    def _ended(self) -> None:
+        room, at = self.room, time.time()
+        self._cancel_all_timers()
+        room.ended = True
+
+        async def write() -> None:
+            try:
+                await room.store.end_meeting(room.meeting_id, at)
+            finally:
+                if room.on_ended is not None:
+                    room.on_ended(room)
+
+        room.writes.put("end a meeting", write)
+
+    # --- what people are told ---------------------------------------------------------
+
+    def _admitted_sessions(self) -> list[Session]:
+        state = self.room.state
+        return [
+            session
+            for pid, session in self.room.sessions.items()
+            if (person := state.get(pid)) is not None and person.admitted
+        ]
+
+    def _host_sessions(self) -> list[Session]:
+        state = self.room.state
+        return [
+            session
+            for pid, session in self.room.sessions.items()
+            if (person := state.get(pid)) is not None and person.admitted and person.is_host
+        ]
+
+    def notify_hosts(self, topic: str, text: str) -> None:
+        _broadcast(self._host_sessions(), wire.Notice(topic=topic, text=text))
+
+    def _notify(self, notice: fx.Notify, decided: Decided) -> None:
+        if notice.topic in _VIEW_TOPICS:
+            return
+        message = wire.Notice(
+            topic=notice.topic,
+            text=notice.text,
+            about=notice.participant,
+            kind=notice.kind,
+            decision_id=decided.decision_id,
+        )
+        if notice.audience == "participant":
+            session = self.room.sessions.get(notice.participant or "")
+            if session is not None:
+                session.send(message)
+            return
+        hosts = notice.audience == "hosts"
+        _broadcast(self._host_sessions() if hosts else self._admitted_sessions(), message)
+
+    def _deliver_chat(self, sender: str, to: str | None, text: str) -> None:
+        person = self.room.state.get(sender)
+        if person is None:
+            return
+        message = wire.ChatMessage(
+            sender=sender, sender_name=person.name, text=text, to=to, at=time.time()
+        )
+        if to is None:
+            _broadcast(self._admitted_sessions(), message)
+            return
+        for pid in {sender, to}:
+            session = self.room.sessions.get(pid)
+            if session is not None:
+                session.send(message)
+
+    def views(self) -> dict[str, Any]:
+        room = self.room
+        return {
+            "roster": roster(room.state),
+            "waiting": waiting_list(room.state, room.wall),
+            "meeting": meeting_info(room.meeting_id, room.policy, room.state, room.revision),
+            "selves": {
+                pid: self_state(room.policy, person, room.wall)
+                for pid, person in room.state.participants.items()
+            },
+        }
+
+    def send_view_changes(self, before: dict[str, Any], decided: Decided) -> None:
+        after = self.views()
+        admitted = self._admitted_sessions()
+        if after["roster"] != before["roster"]:
+            _broadcast(admitted, wire.Roster(participants=after["roster"]))
+        if after["waiting"] != before["waiting"]:
+            _broadcast(self._host_sessions(), wire.WaitingList(waiting=after["waiting"]))
+        if after["meeting"] != before["meeting"]:
+            _broadcast(admitted, wire.Meeting(meeting=after["meeting"]))
+        for pid, state in after["selves"].items():
+            if before["selves"].get(pid) not in (None, state):
+                session = self.room.sessions.get(pid)
+                if session is not None:
+                    session.send(wire.You(you=state))
+
+    # --- timers -------------------------------------------------------------------------
+
+    def _start_timer(self, timer: fx.StartTimer) -> None:
+        room = self.room
+        key = (timer.kind, timer.participant)
+        previous = room.timers.pop(key, None)
+        if previous is not None:
+            previous.cancel()
+
+        def fire() -> None:
+            if room.timers.get(key) is handle:
+                del room.timers[key]
+            room.post(lambda: room.decide_now(timer_event(timer), None, "timer", None))
+
+        delay = max(0.0, timer.fire_at - room.now())
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        room.timers[key] = handle
+
+    def _cancel_timers(self, pid: str, keep: tuple[str, ...] = ()) -> None:
+        timers = self.room.timers
+        for key in [k for k in timers if k[1] == pid and k[0] not in keep]:
+            timers.pop(key).cancel()
+
+    def _cancel_all_timers(self) -> None:
+        for handle in self.room.timers.values():
+            handle.cancel()
+        self.room.timers.clear()

@@ -1,0 +1,58 @@
+"""What a Room's media scope observes, as engine events (or nothing worth deciding).
+
+The media plane reports what it sees (frames counted, a camera lost or back, a
+track that ended); this turns each report into the event the engine decides,
+given the person's state when the Room takes it from its inbox. Reports that
+change nothing (frames from a camera already known to work, a camera lost that
+was never working) become no event, so the audit log holds decisions, not
+once-a-second noise.
+"""
+
+from __future__ import annotations
+
+from meetwarden.policies import events as ev
+from meetwarden.policies.state import MeetingState
+
+from ..media.events import CameraFrames, CameraLost, CameraRestored, Observation, TrackEnded
+
+__all__ = ["Observations"]
+
+_CAUSES: dict[str, str] = {
+    "no_video": "stopped",
+    "stopped": "stopped",
+    "frozen": "frozen",
+    "black": "black",
+}
+# Camera states in which the engine is waiting to hear about frames.
+_WATCHING = frozenset({"pending", "missing", "lost"})
+
+
+class Observations:
+    """One Room's reading of its media observations."""
+
+    def __init__(self) -> None:
+        self._unusable: set[str] = set()
+        """Cameras the monitor found frozen, black or stopped: their frames do not count."""
+
+    def forget(self, participant_id: str) -> None:
+        self._unusable.discard(participant_id)
+
+    def event_for(self, observation: Observation, state: MeetingState) -> ev.Event | None:
+        pid = observation.participant_id
+        person = state.get(pid)
+        if person is None or not person.admitted or not person.connected:
+            return None
+        if isinstance(observation, CameraLost):
+            self._unusable.add(pid)
+        elif isinstance(observation, CameraRestored):
+            self._unusable.discard(pid)
+        match observation:
+            case TrackEnded(source=source, reason=reason) if reason != "participant_closed":
+                return ev.PublishStopped(participant=pid, source=source)
+            case CameraFrames(fps=fps) if person.camera in _WATCHING and pid not in self._unusable:
+                return ev.CameraFramesSeen(participant=pid, fps=round(fps, 2))
+            case CameraLost(reason=reason) if person.camera == "ok":
+                return ev.CameraLost(participant=pid, cause=_CAUSES[reason])  # type: ignore[arg-type]
+            case CameraRestored() if person.camera == "lost":
+                return ev.CameraRestored(participant=pid)
+        return None
