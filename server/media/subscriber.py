@@ -36,6 +36,7 @@ from .aiortc_seam import (
 from .errors import MediaError
 from .events import Source
 from .forwarder import DownTrack, PublishedTrack
+from .negotiation import check_answer
 from .publisher import CODEC_OF_KIND
 
 __all__ = ["SubscribedTrack", "SubscriberConnection", "SubscriberOffer"]
@@ -134,6 +135,7 @@ class SubscriberConnection:
         """Take the client's answer; forwarding of new m-lines starts once connected."""
         if self.pc.signalingState != "have-local-offer":
             raise MediaError("unexpected_answer", "There is no offer waiting for an answer.")
+        check_answer(answer_sdp)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
         except Exception as exc:  # V4: aiortc raises many types on a bad answer

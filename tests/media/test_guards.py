@@ -173,6 +173,31 @@ async def test_malformed_offers_get_one_clear_error_and_release_everything(
     assert loop_errors == []
 
 
+@pytest.mark.parametrize("port", ["65536", "4294967296", "-1", "0"])
+async def test_candidate_port_out_of_range_is_refused_before_aiortc_sends_to_it(
+    meeting: Meeting, port: str
+) -> None:
+    """asyncio's sendto raises OverflowError for such a port: a loop error, a closed socket."""
+    loop_errors: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _, context: loop_errors.append(context))
+    candidate = f"a=candidate:1 1 udp 2130706431 127.0.0.1 {port} typ host\r\n"
+    offer = (await _base_offer()).replace("a=mid:0\r\n", "a=mid:0\r\n" + candidate)
+    with pytest.raises(MediaError) as refused:
+        await meeting.plane.publish("alice", offer, {"0": "microphone", "1": "camera"})
+    assert (refused.value.code, refused.value.message) == (
+        "bad_offer",
+        "ICE candidate ports are 1 to 65535.",
+    )
+    bob = await meeting.subscriber("bob")
+    answer = bob.pc.localDescription.sdp.replace("a=mid:0\r\n", "a=mid:0\r\n" + candidate)
+    await meeting.plane.subscribe("bob")  # a fresh offer to answer, badly
+    with pytest.raises(MediaError) as refused_answer:
+        await meeting.plane.subscriber_answer("bob", answer)
+    assert refused_answer.value.code == "bad_answer"
+    assert refused_answer.value.message == "ICE candidate ports are 1 to 65535."
+    assert loop_errors == []
+
+
 async def test_sockets_are_released_even_when_aiortc_close_raises(
     meeting: Meeting, monkeypatch: pytest.MonkeyPatch
 ) -> None:
