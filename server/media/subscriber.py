@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import (
@@ -131,6 +132,25 @@ class SubscriberConnection:
         )
         return SubscriberOffer(self.pc.localDescription.sdp, tracks)
 
+    async def renegotiate(
+        self, wanted: Callable[[], list[PublishedTrack]]
+    ) -> SubscriberOffer | None:
+        """A new offer of the ``wanted()`` tracks if they changed (``dirty``) and the
+        connection is stable; None otherwise, or if it was stopped meanwhile."""
+        async with self.lock:
+            if not self.dirty or self.closed:
+                return None
+            if self.pc.signalingState != "stable":
+                return None  # the answer to the outstanding offer triggers the next one
+            self.dirty = False
+            try:
+                offer = await self.make_offer(wanted())
+            except Exception:
+                if not self.closed:  # stopped meanwhile: nothing to offer to
+                    logger.exception("renegotiation of %s failed", self.participant_id)
+                return None
+        return None if self.closed else offer
+
     async def apply_answer(self, answer_sdp: str) -> None:
         """Take the client's answer; forwarding of new m-lines starts once connected."""
         if self.pc.signalingState != "have-local-offer":
@@ -141,6 +161,8 @@ class SubscriberConnection:
         except Exception as exc:  # V4: aiortc raises many types on a bad answer
             logger.info("answer of %s failed in aiortc: %r", self.participant_id, exc)
             raise MediaError("bad_answer", "The answer could not be negotiated.") from exc
+        if self.closed:  # stopped during the await: nothing may be prepared or attached
+            return
         if self._sink is None:
             dtls = primary_transport(self.pc)
             if dtls is None:  # pragma: no cover - the offer always has a data channel
