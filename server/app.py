@@ -36,6 +36,8 @@ def create_app(settings: Settings) -> FastAPI:
             store=store, tokens=Tokens(secret), passwords=Passwords(), audit=audit, media=media
         )
         app.state.registry = registry
+        if media is not None:
+            registry.when_ended(media.meeting_ended)
         app.state.files = FileSharing.from_settings(settings, registry, secret)
         await app.state.files.start()
         try:

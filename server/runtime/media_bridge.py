@@ -5,6 +5,7 @@ MediaSeam); what the media plane observes (a camera's frame rate, a camera
 lost or back, a track that ended) comes back as engine events for the
 participant's meeting, decided like everything else. Subscriber offers the
 plane makes on its own (tracks came or went) go to the participant's socket.
+Each meeting has its own media room: nothing crosses between meetings.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from meetwarden import protocol as wire
 from meetwarden.policies import events as ev
 
-from ..media import MediaPlane
+from ..media import MediaPlane, MediaRoom
 from ..media.events import (
     CameraFrames,
     CameraLost,
@@ -58,28 +59,50 @@ def offer_message(offer: SubscriberOffer, ref: int | None = None) -> wire.Subscr
 
 class MediaBridge:
     def __init__(self, host_addresses: Sequence[str] | None) -> None:
-        self.plane = MediaPlane(
-            on_observation=self._observed,
-            on_subscriber_offer=self._offered,
-            host_addresses=host_addresses,
-        )
+        self.plane = MediaPlane(host_addresses=host_addresses)
+        self._rooms: dict[str, MediaRoom] = {}  # by meeting id
         self._meetings: dict[str, MeetingRuntime] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._unusable: set[str] = set()
         """Cameras the monitor found frozen, black or stopped: their frames do not count."""
 
+    def room_for(self, runtime: MeetingRuntime) -> MediaRoom:
+        room = self._rooms.get(runtime.meeting_id)
+        if room is None or room.closed:
+            room = self._rooms[runtime.meeting_id] = self.plane.room(
+                runtime.meeting_id,
+                on_observation=lambda observation: self._observed(runtime, observation),
+                on_subscriber_offer=lambda pid, offer: self._offered(runtime, pid, offer),
+            )
+        return room
+
     def register(self, participant_id: str, runtime: MeetingRuntime) -> None:
+        """An admitted participant's media signalling: it may publish and subscribe."""
         self._meetings[participant_id] = runtime
+        self.room_for(runtime).admit(participant_id)
+
+    async def meeting_ended(self, meeting_id: str) -> None:
+        room = self._rooms.pop(meeting_id, None)
+        if room is not None:
+            await room.close()
 
     # --- the runtime's MediaSeam ------------------------------------------------
 
+    def _room_of(self, participant_id: str) -> MediaRoom | None:
+        runtime = self._meetings.get(participant_id)
+        return self._rooms.get(runtime.meeting_id) if runtime is not None else None
+
     def set_gate(self, participant_id: str, source: str, open: bool) -> None:
-        self.plane.set_gate(participant_id, source, open)
+        room = self._room_of(participant_id)
+        if room is not None:  # no room yet: no media yet, and every gate starts closed
+            room.set_gate(participant_id, source, open)
 
     async def close_participant(self, participant_id: str) -> None:
+        room = self._room_of(participant_id)
         self._meetings.pop(participant_id, None)
         self._unusable.discard(participant_id)
-        await self.plane.close_participant(participant_id)
+        if room is not None:
+            room.close_participant(participant_id)
 
     # --- from the media plane -------------------------------------------------------
 
@@ -103,10 +126,7 @@ class MediaBridge:
                 return ev.CameraRestored(participant=pid)
         return None
 
-    def _observed(self, observation: Observation) -> None:
-        runtime = self._meetings.get(observation.participant_id)
-        if runtime is None:
-            return
+    def _observed(self, runtime: MeetingRuntime, observation: Observation) -> None:
         # Frames of a frozen or black picture are frames, but not working video.
         event = self._event_for(observation, runtime)
         if event is not None:
@@ -120,9 +140,10 @@ class MediaBridge:
         except Exception:
             log.exception("media observation %s failed", event.type)
 
-    def _offered(self, participant_id: str, offer: SubscriberOffer) -> None:
-        runtime = self._meetings.get(participant_id)
-        session = runtime.sessions.get(participant_id) if runtime else None
+    def _offered(
+        self, runtime: MeetingRuntime, participant_id: str, offer: SubscriberOffer
+    ) -> None:
+        session = runtime.sessions.get(participant_id)
         if session is not None:
             session.send(offer_message(offer))
 

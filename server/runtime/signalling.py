@@ -39,16 +39,17 @@ async def handle_media(
     if person is None or not person.admitted:
         session.send(wire.Error(ref=message.id, code="not_admitted", message=_WAITING))
         return
-    bridge.register(me, runtime)
     try:
+        bridge.register(me, runtime)  # admits me to this meeting's media room
+        room = bridge.room_for(runtime)
         match message:
             case wire.Publish():
                 await _publish(bridge, runtime, session, message)
             case wire.Subscribe():
-                offer = await bridge.plane.subscribe(me)
+                offer = await room.subscribe(me)
                 session.send(offer_message(offer, ref=message.id))
             case wire.SubscribeAnswer(sdp=sdp):
-                await bridge.plane.subscriber_answer(me, sdp)
+                await room.subscriber_answer(me, sdp)
             case wire.StopPublish(source=source):
                 decision = await runtime.submit(PublishStopped(participant=me, source=source))
                 session.send(
@@ -69,7 +70,7 @@ async def _publish(
 ) -> None:
     me = session.participant_id
     sources = {track.mid: track.source for track in message.tracks}
-    answer = await bridge.plane.publish(me, message.sdp, sources)
+    answer = await bridge.room_for(runtime).publish(me, message.sdp, sources)
     decisions: list[wire.TrackDecision] = []
     for track in message.tracks:
         person = runtime.state.get(me)
