@@ -99,13 +99,19 @@ class SubscriberConnection:
         return {slot.track for slot in self._slots if not slot.track.ended}
 
     async def make_offer(self, wanted: list[PublishedTrack]) -> SubscriberOffer:
-        """Offer the ``wanted`` tracks: add m-lines for new ones, deactivate ended ones."""
+        """Offer the ``wanted`` tracks: add m-lines for new ones, deactivate ended ones.
+
+        Raises MediaError("closed") once ``stop_forwarding`` ran, checked after every
+        await: a connection being released must not gather sockets of its own.
+        """
+        self._check_open()
         present = {slot.track for slot in self._slots}
         for slot in self._slots:
             if slot.track.ended and slot.transceiver.direction != "inactive":
                 self._detach(slot)
                 slot.transceiver.direction = "inactive"
                 await slot.transceiver.sender.stop()
+                self._check_open()
         for track in wanted:
             if track in present or track.ended:
                 continue
@@ -119,7 +125,10 @@ class SubscriberConnection:
                 ]
             )
             self._slots.append(_Slot(transceiver, track))
-        await self.pc.setLocalDescription(await self.pc.createOffer())
+        offer = await self.pc.createOffer()
+        self._check_open()
+        await self.pc.setLocalDescription(offer)
+        self._check_open()
         tracks = tuple(
             SubscribedTrack(
                 slot.transceiver.mid or "",
@@ -208,6 +217,10 @@ class SubscriberConnection:
                 slot.track.add_down(down)
 
     # ------------------------------------------------------------------ teardown
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise MediaError("closed", "This subscribing connection was closed.")
 
     def _detach(self, slot: _Slot) -> None:
         if slot.down is not None:
