@@ -150,14 +150,18 @@ async def test_the_publisher_hears_its_loss_its_round_trip_and_how_much_it_may_s
         dtls = sender.transport
         send = dtls._send_rtp
         dropped: list[int] = []
+        delivered: list[int] = []
 
         async def lossy(data: bytes) -> None:
             is_rtp = not 192 <= data[1] <= 223
-            if is_rtp and int.from_bytes(data[8:12], "big") == sender._ssrc and len(dropped) < 10:
+            if is_rtp and int.from_bytes(data[8:12], "big") == sender._ssrc:
                 sequence = int.from_bytes(data[2:4], "big")
-                if sequence % 7 == 0:
+                # Never the first packet: loss counts from the first sequence number
+                # received (RFC 3550 A.3), so losing it would be counted as nothing.
+                if delivered and sequence % 7 == 0 and len(dropped) < 10:
                     dropped.append(sequence)
                     return
+                delivered.append(sequence)
             await send(data)
 
         dtls._send_rtp = lossy
