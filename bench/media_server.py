@@ -31,19 +31,24 @@ BITRATE = 500_000
 
 
 class MeetwardenServer:
+    """One meeting (a MediaRoom) on the process's MediaPlane; everyone is admitted."""
+
     def __init__(self) -> None:
-        self.plane = MediaPlane(on_observation=lambda observation: None)
+        self.plane = MediaPlane()
+        self.room = self.plane.room("bench", on_observation=lambda observation: None)
 
     async def publish(self, participant: str, sdp: str, sources: dict[str, str]) -> str:
+        self.room.admit(participant)
         for source in sources.values():
-            self.plane.set_gate(participant, source, True)
-        return await self.plane.publish(participant, sdp, sources)
+            self.room.set_gate(participant, source, True)
+        return await self.room.publish(participant, sdp, sources)
 
     async def subscribe(self, participant: str) -> str:
-        return (await self.plane.subscribe(participant)).sdp
+        self.room.admit(participant)
+        return (await self.room.subscribe(participant)).sdp
 
     async def answer(self, participant: str, sdp: str) -> None:
-        await self.plane.subscriber_answer(participant, sdp)
+        await self.room.subscriber_answer(participant, sdp)
 
     async def close(self) -> None:
         await self.plane.close()

@@ -1,7 +1,8 @@
 """`meetwarden serve`, instrumented for bench/media_meeting.py (never used in production).
 
 It records, inside the server, when a host's mute or revoke message arrives on
-the WebSocket, when the gate closes, and when each track's last packet was
+the WebSocket, when the gate closes (after the Room's inbox took the request and
+its interpreter applied the decision), and when each track's last packet was
 forwarded, and serves them at /bench/enforcement. Sends are synchronous on the
 event loop, so the last forward recorded is the last packet leaving the server.
 
@@ -23,7 +24,7 @@ from meetwarden.server import ws
 from meetwarden.server.app import create_app
 from meetwarden.server.config import Settings
 from meetwarden.server.media import forwarder
-from meetwarden.server.runtime import media_bridge
+from meetwarden.server.media.room import MediaRoom
 
 Key = tuple[str, str]
 arrived: dict[Key, float] = {}
@@ -36,17 +37,17 @@ samples: dict[Key, list[dict[str, float]]] = defaultdict(list)
 def instrument() -> None:
     handle, set_gate, on_rtp = (
         ws._handle,
-        media_bridge.MediaBridge.set_gate,
+        MediaRoom.set_gate,
         forwarder.PublishedTrack.on_rtp,
     )
 
-    async def timed_handle(runtime: Any, session: Any, message: Any, media: Any) -> bool:
+    async def timed_handle(room: Any, session: Any, message: Any) -> bool:
         now = time.monotonic()
         if isinstance(message, wire.Mute):
             arrived[(message.participant, "microphone")] = now
         elif isinstance(message, wire.Revoke):
             arrived[(message.participant, "screen")] = now
-        return await handle(runtime, session, message, media)
+        return await handle(room, session, message)
 
     def timed_gate(self: Any, participant_id: str, source: str, open: bool) -> None:
         key = (participant_id, str(source))
@@ -77,7 +78,7 @@ def instrument() -> None:
                 samples[key][-1]["forwarded_after_gate"] += 1
 
     ws._handle = timed_handle  # type: ignore[assignment]
-    media_bridge.MediaBridge.set_gate = timed_gate  # type: ignore[method-assign]
+    MediaRoom.set_gate = timed_gate  # type: ignore[method-assign]
     forwarder.PublishedTrack.on_rtp = timed_rtp  # type: ignore[method-assign]
 
 

@@ -1,8 +1,10 @@
 """meetwarden's media plane: RTP-level selective forwarding gated per track.
 
-The meeting runtime drives one ``MediaPlane``: it answers publishing offers,
-makes subscribing offers, opens and closes gates, and reads observations.
-Nothing here consults the policy.
+The server holds one ``MediaPlane`` (the transport and settings the process
+shares) and drives one ``MediaRoom`` per meeting: it admits participants,
+answers publishing offers, makes subscribing offers, opens and closes gates,
+and reads observations, all inside that meeting's room. Nothing here consults
+the policy, and nothing in a room can reach another.
 """
 
 from .camera_monitor import CameraCheck
@@ -16,8 +18,10 @@ from .events import (
     TrackEnded,
     TrackPublished,
 )
-from .plane import MediaPlane, TrackStats
+from .plane import MediaPlane
+from .room import MediaRoom
 from .subscriber import SubscribedTrack, SubscriberOffer
+from .track_stats import TrackStats
 
 __all__ = [
     "CameraCheck",
@@ -26,6 +30,7 @@ __all__ = [
     "CameraRestored",
     "MediaError",
     "MediaPlane",
+    "MediaRoom",
     "Observation",
     "Source",
     "SubscribedTrack",

@@ -376,13 +376,16 @@ async def release_peer_connection(pc: RTCPeerConnection, close_within: float = 5
 
     ``close()`` raises AttributeError after some failed negotiations
     (``notes/probes/leak.py``) and could hang on a stuck transport; either way
-    every UDP socket the connection gathered is closed here.
+    every UDP socket the connection gathered is closed here, including those of
+    a transport added while ``close()`` ran.
     """
     connections = _ice_connections(pc)
     try:
         await asyncio.wait_for(pc.close(), close_within)
     except Exception as exc:  # V4: aiortc's close() is not trusted to succeed
         logger.debug("RTCPeerConnection.close() raised %r; releasing sockets by hand", exc)
+    # Transports a negotiation still under way added while close() ran count too.
+    connections += [c for c in _ice_connections(pc) if all(c is not k for k in connections)]
     for connection in connections:
         for protocol in list(getattr(connection, "_protocols", ())):
             transport = getattr(protocol, "transport", None)

@@ -7,6 +7,12 @@ the mid, never from a label or msid the client writes (security-bar test 47:
 mid's source; it may add a mid of a source not yet published, and it may not
 change ICE credentials: aiortc has no ICE restart and would accept new
 credentials silently and leave media dead (security-bar V5).
+
+ICE candidates must name a port of 1 to 65535 (a 16-bit UDP port, RFC 8839
+5.1 and RFC 768): aioice takes any integer, and asyncio's datagram
+``sendto`` raises OverflowError for a port out of range, which it treats as a
+fatal write error: a loop error and the connection's socket closed
+(CPython ``selector_events._SelectorDatagramTransport.sendto``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,14 @@ from aiortc import sdp
 from .errors import MediaError
 from .events import Source, kind_of, source_of
 
-__all__ = ["MAX_MEDIA_SECTIONS", "MAX_SDP_BYTES", "OfferedTrack", "PublisherOffer", "read_offer"]
+__all__ = [
+    "MAX_MEDIA_SECTIONS",
+    "MAX_SDP_BYTES",
+    "OfferedTrack",
+    "PublisherOffer",
+    "check_answer",
+    "read_offer",
+]
 
 MAX_SDP_BYTES = 64 * 1024
 MAX_MEDIA_SECTIONS = 8
@@ -47,15 +60,26 @@ class PublisherOffer:
         return {track.mid: track for track in self.tracks}
 
 
-def _parse(offer_sdp: str) -> sdp.SessionDescription:
-    if not isinstance(offer_sdp, str) or not offer_sdp.strip():
-        raise MediaError("bad_offer", "The offer is empty; send an SDP offer.")
-    if len(offer_sdp.encode("utf-8", "surrogatepass")) > MAX_SDP_BYTES:
-        raise MediaError("bad_offer", f"The offer is larger than {MAX_SDP_BYTES} bytes.")
+def _parse(text: str, what: str = "offer") -> sdp.SessionDescription:
+    code = f"bad_{what}"
+    if not isinstance(text, str) or not text.strip():
+        raise MediaError(code, f"The {what} is empty; send an SDP {what}.")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SDP_BYTES:
+        raise MediaError(code, f"The {what} is larger than {MAX_SDP_BYTES} bytes.")
     try:
-        return sdp.SessionDescription.parse(offer_sdp)
+        description = sdp.SessionDescription.parse(text)
     except Exception as exc:  # V4: aiortc's parser raises many types
-        raise MediaError("bad_offer", "The offer is not a valid SDP description.") from exc
+        raise MediaError(code, f"The {what} is not a valid SDP description.") from exc
+    for media in description.media:
+        for candidate in media.ice_candidates:
+            if not 0 < candidate.port < 65536:
+                raise MediaError(code, "ICE candidate ports are 1 to 65535.")
+    return description
+
+
+def check_answer(answer_sdp: str) -> None:
+    """Refuse a subscriber's answer that aiortc should not see (size, syntax, candidates)."""
+    _parse(answer_sdp, "answer")
 
 
 def _ice_credentials(description: sdp.SessionDescription) -> tuple[str, str]:

@@ -81,6 +81,7 @@ class PublisherConnection:
         self._keyframe_interval = keyframe_interval
         self._replay_limit = replay_limit
         self.unknown_packets = 0
+        self.ended = False  # end_all ran: the connection is being released
 
     # ------------------------------------------------------------------ negotiation
 
@@ -91,16 +92,22 @@ class PublisherConnection:
 
         Refusals (``read_offer``) leave the connection as it was. A failure inside
         aiortc raises MediaError("bad_offer") and leaves the connection unusable:
-        the caller releases it.
+        the caller releases it. Once ``end_all`` ran, MediaError("closed"), checked
+        after every await: a connection being released must not gather sockets.
         """
+        self._check_open()
         offer = read_offer(offer_sdp, sources, self.offer)
         for track in offer.tracks:
             if track.ssrc is None:
                 raise MediaError("bad_offer", f"m-line {track.mid!r} must declare its a=ssrc.")
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            self._check_open()
             payload_types = self._keep_codecs(offer)
-            await self.pc.setLocalDescription(await self.pc.createAnswer())
+            answer = await self.pc.createAnswer()
+            self._check_open()
+            await self.pc.setLocalDescription(answer)
+            self._check_open()
         except MediaError:
             raise
         except Exception as exc:  # V4: aiortc raises a zoo of types on a bad offer
@@ -184,8 +191,13 @@ class PublisherConnection:
         self.tracks = {mid: t for mid, t in self.tracks.items() if t is not track}
         self._by_ssrc = {ssrc: t for ssrc, t in self._by_ssrc.items() if t is not track}
 
+    def _check_open(self) -> None:
+        if self.ended:
+            raise MediaError("closed", "This publishing connection was closed.")
+
     def end_all(self) -> list[PublishedTrack]:
         """Stop forwarding every track of this connection at once; returns them."""
+        self.ended = True
         ended = list(self.tracks.values())
         self._by_ssrc = {}
         self._stats = {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import (
@@ -36,6 +37,7 @@ from .aiortc_seam import (
 from .errors import MediaError
 from .events import Source
 from .forwarder import DownTrack, PublishedTrack
+from .negotiation import check_answer
 from .publisher import CODEC_OF_KIND
 
 __all__ = ["SubscribedTrack", "SubscriberConnection", "SubscriberOffer"]
@@ -97,13 +99,19 @@ class SubscriberConnection:
         return {slot.track for slot in self._slots if not slot.track.ended}
 
     async def make_offer(self, wanted: list[PublishedTrack]) -> SubscriberOffer:
-        """Offer the ``wanted`` tracks: add m-lines for new ones, deactivate ended ones."""
+        """Offer the ``wanted`` tracks: add m-lines for new ones, deactivate ended ones.
+
+        Raises MediaError("closed") once ``stop_forwarding`` ran, checked after every
+        await: a connection being released must not gather sockets of its own.
+        """
+        self._check_open()
         present = {slot.track for slot in self._slots}
         for slot in self._slots:
             if slot.track.ended and slot.transceiver.direction != "inactive":
                 self._detach(slot)
                 slot.transceiver.direction = "inactive"
                 await slot.transceiver.sender.stop()
+                self._check_open()
         for track in wanted:
             if track in present or track.ended:
                 continue
@@ -117,7 +125,10 @@ class SubscriberConnection:
                 ]
             )
             self._slots.append(_Slot(transceiver, track))
-        await self.pc.setLocalDescription(await self.pc.createOffer())
+        offer = await self.pc.createOffer()
+        self._check_open()
+        await self.pc.setLocalDescription(offer)
+        self._check_open()
         tracks = tuple(
             SubscribedTrack(
                 slot.transceiver.mid or "",
@@ -130,15 +141,37 @@ class SubscriberConnection:
         )
         return SubscriberOffer(self.pc.localDescription.sdp, tracks)
 
+    async def renegotiate(
+        self, wanted: Callable[[], list[PublishedTrack]]
+    ) -> SubscriberOffer | None:
+        """A new offer of the ``wanted()`` tracks if they changed (``dirty``) and the
+        connection is stable; None otherwise, or if it was stopped meanwhile."""
+        async with self.lock:
+            if not self.dirty or self.closed:
+                return None
+            if self.pc.signalingState != "stable":
+                return None  # the answer to the outstanding offer triggers the next one
+            self.dirty = False
+            try:
+                offer = await self.make_offer(wanted())
+            except Exception:
+                if not self.closed:  # stopped meanwhile: nothing to offer to
+                    logger.exception("renegotiation of %s failed", self.participant_id)
+                return None
+        return None if self.closed else offer
+
     async def apply_answer(self, answer_sdp: str) -> None:
         """Take the client's answer; forwarding of new m-lines starts once connected."""
         if self.pc.signalingState != "have-local-offer":
             raise MediaError("unexpected_answer", "There is no offer waiting for an answer.")
+        check_answer(answer_sdp)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
         except Exception as exc:  # V4: aiortc raises many types on a bad answer
             logger.info("answer of %s failed in aiortc: %r", self.participant_id, exc)
             raise MediaError("bad_answer", "The answer could not be negotiated.") from exc
+        if self.closed:  # stopped during the await: nothing may be prepared or attached
+            return
         if self._sink is None:
             dtls = primary_transport(self.pc)
             if dtls is None:  # pragma: no cover - the offer always has a data channel
@@ -184,6 +217,10 @@ class SubscriberConnection:
                 slot.track.add_down(down)
 
     # ------------------------------------------------------------------ teardown
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise MediaError("closed", "This subscribing connection was closed.")
 
     def _detach(self, slot: _Slot) -> None:
         if slot.down is not None:

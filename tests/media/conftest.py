@@ -3,6 +3,9 @@
 Every connection stays on 127.0.0.1 (the plane restricts aioice's host
 addresses process-wide; clients use ``iceServers=[]``). Tests wait on
 conditions with a deadline (``until``), never on a bare sleep.
+
+A ``Meeting`` is one MediaRoom and the clients a test drives in it; a ``MediaServer``
+is one MediaPlane holding several meetings, as one server process does.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import pytest
 from aiortc import (
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpTransceiver,
@@ -28,6 +32,7 @@ from meetwarden.client_sdk.synthetic import read_frame_number
 from meetwarden.server.media import (
     CameraCheck,
     MediaPlane,
+    MediaRoom,
     Observation,
     Source,
     SubscriberOffer,
@@ -86,8 +91,8 @@ class Received:
 class Publisher:
     """A client's publishing connection, with one transceiver per source."""
 
-    def __init__(self, plane: MediaPlane, participant_id: str) -> None:
-        self.plane = plane
+    def __init__(self, room: MediaRoom, participant_id: str) -> None:
+        self.room = room
         self.id = participant_id
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.transceivers: dict[Source, RTCRtpTransceiver] = {}
@@ -106,7 +111,7 @@ class Publisher:
 
     async def publish(self, sources: Mapping[str, Source] | None = None) -> None:
         offer = await self.offer()
-        answer = await self.plane.publish(self.id, offer, sources or self.sources())
+        answer = await self.room.publish(self.id, offer, sources or self.sources())
         await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
 
     async def connected(self) -> None:
@@ -119,11 +124,19 @@ class Publisher:
 class Subscriber:
     """A client's subscribing connection; counts what each track delivers."""
 
-    def __init__(self, plane: MediaPlane, participant_id: str) -> None:
-        self.plane = plane
+    def __init__(self, room: MediaRoom, participant_id: str) -> None:
+        self.room = room
         self.id = participant_id
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        # max-bundle, as the SDK and the browser client use: under aiortc's default
+        # (balanced), an answerer given a first offer with two m-lines of one kind leaves
+        # the second on a transport that never connects (rtcpeerconnection.py
+        # __createTransceiver marks it bundled, so the BUNDLE pass skips it), and its
+        # packets are routed by payload type to the first m-line of that kind.
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
         self.offers: asyncio.Queue[SubscriberOffer] = asyncio.Queue()
+        self.offered: list[SubscriberOffer] = []  # every offer applied, first and renegotiated
         self.tracks: dict[str, tuple[str, Source]] = {}  # mid -> (participant, source)
         self.received: dict[tuple[str, Source], Received] = {}
         self.answered = 0
@@ -131,15 +144,16 @@ class Subscriber:
         self.pc.on("track", self._on_track)
 
     async def subscribe(self) -> None:
-        await self.apply(await self.plane.subscribe(self.id))
+        await self.apply(await self.room.subscribe(self.id))
         self._tasks.append(asyncio.create_task(self._renegotiations()))
 
     async def apply(self, offer: SubscriberOffer) -> None:
+        self.offered.append(offer)
         for track in offer.tracks:
             self.tracks[track.mid] = (track.participant_id, track.source)
         await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        await self.plane.subscriber_answer(self.id, self.pc.localDescription.sdp)
+        await self.room.subscriber_answer(self.id, self.pc.localDescription.sdp)
         self.answered += 1
 
     async def _renegotiations(self) -> None:
@@ -171,12 +185,24 @@ class Subscriber:
     async def packets(self, participant_id: str, source: Source) -> int:
         """RTP packets received on that track's m-line (aiortc's inbound-rtp stats)."""
         total = 0
-        for transceiver in self.pc.getTransceivers():
-            if self.tracks.get(transceiver.mid or "") == (participant_id, source):
-                for stats in (await transceiver.receiver.getStats()).values():
-                    if stats.type == "inbound-rtp":
-                        total += stats.packetsReceived
+        for mid, count in (await self.packets_by_mid()).items():
+            if self.tracks.get(mid) == (participant_id, source):
+                total += count
         return total
+
+    async def packets_by_mid(self) -> dict[str, int]:
+        """RTP packets received on every m-line, whoever an offer said it carries."""
+        counts: dict[str, int] = {}
+        for transceiver in self.pc.getTransceivers():
+            for stats in (await transceiver.receiver.getStats()).values():
+                if stats.type == "inbound-rtp":
+                    mid = transceiver.mid or ""
+                    counts[mid] = counts.get(mid, 0) + stats.packetsReceived
+        return counts
+
+    def named(self) -> set[str]:
+        """Every participant any offer to this subscriber named."""
+        return {track.participant_id for offer in self.offered for track in offer.tracks}
 
     async def connected(self) -> None:
         await until(lambda: self.pc.connectionState == "connected", what="subscriber connected")
@@ -187,30 +213,62 @@ class Subscriber:
         await self.pc.close()
 
 
-class Meeting:
-    """A MediaPlane plus the clients a test creates; closes everything at the end."""
+async def settled_packets(subscriber: Subscriber, participant_id: str, source: Source) -> int:
+    """The subscriber's packet count once packets already in flight have arrived."""
+    previous = -1
+    count = await subscriber.packets(participant_id, source)
+    while count != previous:
+        previous = count
+        await asyncio.sleep(0.05)  # no event says "nothing more in flight": wait for quiet
+        count = await subscriber.packets(participant_id, source)
+    return count
 
-    def __init__(self, camera_check: CameraCheck | None = None, **plane_options: Any) -> None:
+
+class Meeting:
+    """A MediaRoom plus the clients a test creates in it; closes everything at the end.
+
+    The room is made on ``plane`` if given (several meetings on one server), else on
+    a plane of its own made with ``camera_check`` and ``plane_options``.
+    """
+
+    def __init__(
+        self,
+        camera_check: CameraCheck | None = None,
+        *,
+        plane: MediaPlane | None = None,
+        room_id: str = "meeting",
+        **plane_options: Any,
+    ) -> None:
         self.observations: list[Observation] = []
         self.subscribers: dict[str, Subscriber] = {}
-        self.plane = MediaPlane(
-            on_observation=self.observations.append,
-            on_subscriber_offer=self._offer,
-            camera_check=camera_check,
-            **plane_options,
+        self.own_plane = plane is None
+        if plane is None:
+            plane = MediaPlane(camera_check=camera_check, **plane_options)
+        self.plane = plane
+        self.room = plane.room(
+            room_id, on_observation=self.observations.append, on_subscriber_offer=self._offer
         )
         self.clients: list[Publisher | Subscriber] = []
 
     def _offer(self, participant_id: str, offer: SubscriberOffer) -> None:
         self.subscribers[participant_id].offers.put_nowait(offer)
 
+    def admit(self, *participant_ids: str) -> None:
+        """What the meeting runtime does once the policy admits someone."""
+        for participant_id in participant_ids:
+            self.room.admit(participant_id)
+
     def publisher(self, participant_id: str) -> Publisher:
-        client = Publisher(self.plane, participant_id)
+        """An admitted participant's publishing client (not yet offering)."""
+        self.admit(participant_id)
+        client = Publisher(self.room, participant_id)
         self.clients.append(client)
         return client
 
     async def subscriber(self, participant_id: str) -> Subscriber:
-        client = Subscriber(self.plane, participant_id)
+        """An admitted participant's subscribing client, subscribed and answering offers."""
+        self.admit(participant_id)
+        client = Subscriber(self.room, participant_id)
         self.clients.append(client)
         self.subscribers[participant_id] = client
         await client.subscribe()
@@ -219,6 +277,26 @@ class Meeting:
     async def close(self) -> None:
         for client in self.clients:
             await client.close()
+        await self.room.close()
+        if self.own_plane:
+            await self.plane.close()
+
+
+class MediaServer:
+    """One MediaPlane holding several meetings, as one server process does."""
+
+    def __init__(self, **plane_options: Any) -> None:
+        self.plane = MediaPlane(**plane_options)
+        self.meetings: list[Meeting] = []
+
+    def meeting(self, room_id: str) -> Meeting:
+        meeting = Meeting(plane=self.plane, room_id=room_id)
+        self.meetings.append(meeting)
+        return meeting
+
+    async def close(self) -> None:
+        for meeting in self.meetings:
+            await meeting.close()
         await self.plane.close()
 
 
@@ -227,6 +305,14 @@ async def meeting() -> AsyncIterator[Meeting]:
     room = Meeting()
     yield room
     await asyncio.wait_for(room.close(), TIMEOUT)
+
+
+@pytest.fixture
+async def media_server() -> AsyncIterator[MediaServer]:
+    """One plane for several meetings; every meeting and the plane are closed at the end."""
+    media_server = MediaServer()
+    yield media_server
+    await asyncio.wait_for(media_server.close(), TIMEOUT)
 
 
 @pytest.fixture

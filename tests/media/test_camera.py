@@ -42,7 +42,7 @@ async def _camera(make_meeting: Callable[..., Meeting], pattern: Pattern | None)
 async def test_moving_camera_reports_its_frame_rate_and_is_never_lost(make_meeting) -> None:
     meeting, _ = await _camera(make_meeting, "moving")
     try:
-        monitor = meeting.plane.camera_monitor("alice")
+        monitor = meeting.room.camera_monitor("alice")
         assert monitor is not None
         await until(lambda: monitor.probes >= 3, what="three probes")
         rates = [o.fps for o in _seen(meeting, CameraFrames)() if o.window_seconds >= 0.9]
@@ -75,7 +75,7 @@ async def test_black_camera_that_starts_moving_is_restored(make_meeting) -> None
         assert isinstance(track, SyntheticVideoTrack)
         track.pattern = "moving"
         await until(lambda: bool(_seen(meeting, CameraRestored)()), within=5, what="restored")
-        monitor = meeting.plane.camera_monitor("alice")
+        monitor = meeting.room.camera_monitor("alice")
         assert monitor is not None
         assert monitor.probe_seconds / monitor.probes < 0.05
     finally:

@@ -23,7 +23,8 @@ QUIET = CameraCheck(probe_interval=3600.0)
 
 
 async def _video_meeting(meeting: Meeting) -> tuple[Any, Subscriber]:
-    meeting.plane.set_gate("alice", "camera", True)
+    meeting.admit("alice")
+    meeting.room.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
     alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     await alice.publish()
@@ -64,7 +65,7 @@ async def test_lost_packet_is_retransmitted_from_the_cache(make_meeting, decode_
         ice._recv = lossy
         await until(lambda: bool(lost), what="a packet to lose")
         await until(
-            lambda: meeting.plane.track_stats("alice", "camera").packets_retransmitted >= 1,  # type: ignore[union-attr]
+            lambda: meeting.room.track_stats("alice", "camera").packets_retransmitted >= 1,  # type: ignore[union-attr]
             within=3,
             what="the NACK answered from the cache",
         )
@@ -92,7 +93,7 @@ async def test_keyframe_requests_reach_the_publisher_rate_limited(make_meeting) 
         sender._send_keyframe = count
         ssrc = await _inbound_ssrc(bob)
         receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.kind == "video")
-        before = meeting.plane.track_stats("alice", "camera")
+        before = meeting.room.track_stats("alice", "camera")
         assert before is not None
         started = time.monotonic()
         for _ in range(20):  # a subscriber storming the publisher with PLIs
@@ -100,7 +101,7 @@ async def test_keyframe_requests_reach_the_publisher_rate_limited(make_meeting) 
         await until(lambda: len(received) >= 1, within=1, what="the first PLI forwarded")
         assert received[0] - started < 0.6  # at once, or at the end of the current interval
         await until(lambda: time.monotonic() - started > 1.5, what="the storm's aftermath")
-        after = meeting.plane.track_stats("alice", "camera")
+        after = meeting.room.track_stats("alice", "camera")
         assert after is not None
         assert after.keyframe_requests - before.keyframe_requests >= 20
         # 20 requests within one interval reach the publisher as at most two PLIs
@@ -118,7 +119,8 @@ async def test_the_publisher_hears_its_loss_its_round_trip_and_how_much_it_may_s
     """Without receiver feedback a browser never raises its send rate above its start."""
     meeting: Meeting = make_meeting(camera_check=QUIET)
     try:
-        meeting.plane.set_gate("alice", "camera", True)
+        meeting.admit("alice")
+        meeting.room.set_gate("alice", "camera", True)
         alice = meeting.publisher("alice")
         alice.add("microphone", SyntheticAudioTrack())
         camera = alice.add("camera", SyntheticVideoTrack(320, 240, 30))
@@ -148,14 +150,18 @@ async def test_the_publisher_hears_its_loss_its_round_trip_and_how_much_it_may_s
         dtls = sender.transport
         send = dtls._send_rtp
         dropped: list[int] = []
+        delivered: list[int] = []
 
         async def lossy(data: bytes) -> None:
             is_rtp = not 192 <= data[1] <= 223
-            if is_rtp and int.from_bytes(data[8:12], "big") == sender._ssrc and len(dropped) < 10:
+            if is_rtp and int.from_bytes(data[8:12], "big") == sender._ssrc:
                 sequence = int.from_bytes(data[2:4], "big")
-                if sequence % 7 == 0:
+                # Never the first packet: loss counts from the first sequence number
+                # received (RFC 3550 A.3), so losing it would be counted as nothing.
+                if delivered and sequence % 7 == 0 and len(dropped) < 10:
                     dropped.append(sequence)
                     return
+                delivered.append(sequence)
             await send(data)
 
         dtls._send_rtp = lossy

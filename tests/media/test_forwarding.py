@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
-from meetwarden.server.media import Source
 
-from .conftest import Meeting, Subscriber, until
+from .conftest import Meeting, settled_packets, until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -21,8 +19,8 @@ async def test_subscriber_receives_video_and_audio_at_the_rate_and_size_sent(
     alice = meeting.publisher("alice")
     alice.add("camera", SyntheticVideoTrack(640, 480, 30))
     alice.add("microphone", SyntheticAudioTrack())
-    meeting.plane.set_gate("alice", "camera", True)
-    meeting.plane.set_gate("alice", "microphone", True)
+    meeting.room.set_gate("alice", "camera", True)
+    meeting.room.set_gate("alice", "microphone", True)
     await alice.publish()
     bob = await meeting.subscriber("bob")
     video = bob.got("alice", "camera")
@@ -52,26 +50,27 @@ async def _camera_and_microphone(meeting: Meeting, size: tuple[int, int] = (320,
 async def test_video_resumes_within_a_frame_and_a_round_trip_after_a_gate_cycle(
     meeting: Meeting, decode_errors
 ) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
     await _camera_and_microphone(meeting)
     bob = await meeting.subscriber("bob")
     video = bob.got("alice", "camera")
     await until(lambda: video.frames >= 15, what="video before the cycle")
     for _ in range(2):
-        plane.set_gate("alice", "camera", False)
-        stats = plane.track_stats("alice", "camera")
+        room.set_gate("alice", "camera", False)
+        stats = room.track_stats("alice", "camera")
         assert stats is not None
         await until(
             lambda s=stats: (
-                plane.track_stats("alice", "camera").packets_received  # type: ignore[union-attr]
+                room.track_stats("alice", "camera").packets_received  # type: ignore[union-attr]
                 > s.packets_received + 30
             ),
             what="publisher keeps sending while closed",
         )
         frames_before = video.frames
         opened = time.monotonic()
-        plane.set_gate("alice", "camera", True)
+        room.set_gate("alice", "camera", True)
         await until(lambda n=frames_before: video.frames > n, within=2, what="first frame")
         resumed = video.arrivals[-1] - opened
         # 1 frame interval (33 ms) + loopback RTT + one jitter-buffer frame at the subscriber,
@@ -82,50 +81,41 @@ async def test_video_resumes_within_a_frame_and_a_round_trip_after_a_gate_cycle(
 
 
 async def test_closed_gate_forwards_nothing_after_the_close(meeting: Meeting) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
-    plane.set_gate("alice", "microphone", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
+    room.set_gate("alice", "microphone", True)
     await _camera_and_microphone(meeting)
     bob = await meeting.subscriber("bob")
     audio = bob.got("alice", "microphone")
     await until(lambda: audio.frames >= 10, what="audio before the mute")
-    plane.set_gate("alice", "microphone", False)  # host mutes alice
-    forwarded = plane.track_stats("alice", "microphone")
+    room.set_gate("alice", "microphone", False)  # host mutes alice
+    forwarded = room.track_stats("alice", "microphone")
     assert forwarded is not None
-    settled = await _settled_count(bob, "alice", "microphone")
-    received = plane.track_stats("alice", "microphone")
+    settled = await settled_packets(bob, "alice", "microphone")
+    received = room.track_stats("alice", "microphone")
     await until(
         lambda: (
-            plane.track_stats("alice", "microphone").packets_received  # type: ignore[union-attr]
+            room.track_stats("alice", "microphone").packets_received  # type: ignore[union-attr]
             >= received.packets_received + 50
         ),  # type: ignore[union-attr]
         what="alice keeps sending audio after the mute",
     )
-    after = plane.track_stats("alice", "microphone")
+    after = room.track_stats("alice", "microphone")
     assert after is not None
     assert after.packets_forwarded == forwarded.packets_forwarded
     assert await bob.packets("alice", "microphone") == settled
 
 
-async def _settled_count(bob: Subscriber, participant_id: str, source: Source) -> int:
-    """The subscriber's packet count once packets already in flight have arrived."""
-    previous = -1
-    count = await bob.packets(participant_id, source)
-    while count != previous:
-        previous = count
-        await asyncio.sleep(0.05)  # no event says "nothing more in flight": wait for quiet
-        count = await bob.packets(participant_id, source)
-    return count
-
-
 async def test_muted_client_that_keeps_sending_is_not_forwarded(meeting: Meeting) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)  # the microphone gate is never opened
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)  # the microphone gate is never opened
     await _camera_and_microphone(meeting)
     bob = await meeting.subscriber("bob")
     video = bob.got("alice", "camera")
     await until(lambda: video.frames >= 30, what="a second of video")
-    received = plane.track_stats("alice", "microphone")
+    received = room.track_stats("alice", "microphone")
     assert received is not None
     assert received.packets_received > 20
     assert received.packets_forwarded == 0
@@ -134,8 +124,9 @@ async def test_muted_client_that_keeps_sending_is_not_forwarded(meeting: Meeting
 
 
 async def test_screen_published_without_a_grant_is_not_forwarded(meeting: Meeting) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
     alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     alice.add("screen", SyntheticVideoTrack(320, 240, 30))
@@ -143,13 +134,13 @@ async def test_screen_published_without_a_grant_is_not_forwarded(meeting: Meetin
     bob = await meeting.subscriber("bob")
     camera = bob.got("alice", "camera")
     await until(lambda: camera.frames >= 30, what="camera video")
-    screen = plane.track_stats("alice", "screen")
+    screen = room.track_stats("alice", "screen")
     assert screen is not None
     assert screen.packets_received > 30
     assert await bob.packets("alice", "screen") == 0
     assert bob.got("alice", "screen").frames == 0
     # The grant arrives: the screen is forwarded from its next keyframe.
-    plane.set_gate("alice", "screen", True)
+    room.set_gate("alice", "screen", True)
     shared = bob.got("alice", "screen")
     await until(lambda: shared.frames >= 5, within=3, what="screen after the grant")
 
@@ -157,19 +148,20 @@ async def test_screen_published_without_a_grant_is_not_forwarded(meeting: Meetin
 async def test_new_subscriber_gets_a_decodable_frame_at_once_from_the_cache(
     meeting: Meeting, decode_errors
 ) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
     await _camera_and_microphone(meeting)
     first = await meeting.subscriber("bob")
     await until(lambda: first.got("alice", "camera").frames >= 10, what="bob's video")
-    requests = plane.track_stats("alice", "camera").keyframe_requests  # type: ignore[union-attr]
+    requests = room.track_stats("alice", "camera").keyframe_requests  # type: ignore[union-attr]
     started = time.monotonic()
     carol = await meeting.subscriber("carol")
     video = carol.got("alice", "camera")
     await until(lambda: video.frames >= 1, within=3, what="carol's first frame")
     waited = video.arrivals[0] - started
     # The join was served from the cache: no keyframe had to be asked for.
-    assert plane.track_stats("alice", "camera").keyframe_requests == requests  # type: ignore[union-attr]
+    assert room.track_stats("alice", "camera").keyframe_requests == requests  # type: ignore[union-attr]
     assert waited < 1.0, f"first frame after {waited * 1000:.0f} ms"
     await until(lambda: video.frames >= 30, within=3, what="carol's video keeps coming")
     assert decode_errors.count == 0

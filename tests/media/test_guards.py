@@ -36,7 +36,8 @@ def _server_port(client_pc: RTCPeerConnection) -> int:
 
 
 async def _flowing_meeting(meeting: Meeting) -> tuple[Publisher, Any]:
-    meeting.plane.set_gate("alice", "camera", True)
+    meeting.admit("alice")
+    meeting.room.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
     alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     await alice.publish()
@@ -156,13 +157,15 @@ async def test_malformed_offers_get_one_clear_error_and_release_everything(
     messages: set[str] = set()
     for n in range(120):
         participant = f"fuzz-{n}"
+        meeting.admit(participant)
         try:
-            await meeting.plane.publish(participant, _mutate(offer, rng), sources)
+            await meeting.room.publish(participant, _mutate(offer, rng), sources)
             accepted += 1
         except MediaError as error:
             refused += 1
             messages.add(error.message)  # one readable sentence, never a traceback
-        await meeting.plane.close_participant(participant)
+        meeting.room.close_participant(participant)
+    await meeting.room.settled()  # the connections are released in the background
     # asyncio closes a transport's socket in a callback that close() schedules: one turn
     # of the loop runs those callbacks before the descriptors are counted.
     await asyncio.sleep(0)
@@ -170,6 +173,31 @@ async def test_malformed_offers_get_one_clear_error_and_release_everything(
     assert refused + accepted == 120
     assert all(m.endswith(".") and "Traceback" not in m for m in messages)
     assert _open_fds() <= fds
+    assert loop_errors == []
+
+
+@pytest.mark.parametrize("port", ["65536", "4294967296", "-1", "0"])
+async def test_candidate_port_out_of_range_is_refused_before_aiortc_sends_to_it(
+    meeting: Meeting, port: str
+) -> None:
+    """asyncio's sendto raises OverflowError for such a port: a loop error, a closed socket."""
+    loop_errors: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _, context: loop_errors.append(context))
+    candidate = f"a=candidate:1 1 udp 2130706431 127.0.0.1 {port} typ host\r\n"
+    offer = (await _base_offer()).replace("a=mid:0\r\n", "a=mid:0\r\n" + candidate)
+    meeting.admit("alice")
+    with pytest.raises(MediaError) as refused:
+        await meeting.room.publish("alice", offer, {"0": "microphone", "1": "camera"})
+    assert (refused.value.code, refused.value.message) == (
+        "bad_offer",
+        "ICE candidate ports are 1 to 65535.",
+    )
+    bob = await meeting.subscriber("bob")
+    answer = bob.pc.localDescription.sdp.replace("a=mid:0\r\n", "a=mid:0\r\n" + candidate)
+    await meeting.room.subscribe("bob")  # a fresh offer to answer, badly
+    with pytest.raises(MediaError) as refused_answer:
+        await meeting.room.subscriber_answer("bob", answer)
+    assert refused_answer.value.message == "ICE candidate ports are 1 to 65535."
     assert loop_errors == []
 
 
@@ -184,8 +212,9 @@ async def test_sockets_are_released_even_when_aiortc_close_raises(
         raise AttributeError("'NoneType' object has no attribute 'stop'")  # as leak.py saw
 
     monkeypatch.setattr(RTCPeerConnection, "close", broken_close)
-    await meeting.plane.close_participant("alice")
-    await meeting.plane.close_participant("bob")
+    meeting.room.close_participant("alice")
+    meeting.room.close_participant("bob")
+    await meeting.room.settled()  # the background releases ran into the broken close()
     monkeypatch.undo()
     await alice.close()
     await bob.close()
@@ -201,7 +230,7 @@ async def test_reoffer_with_new_ice_credentials_is_refused_with_reconnect(
     restart = re.sub(r"a=ice-ufrag:\S+", "a=ice-ufrag:NEWU", restart)
     restart = re.sub(r"a=ice-pwd:\S+", "a=ice-pwd:NEWPASSWORDNEWPASSWORD12", restart)
     with pytest.raises(MediaError) as refused:
-        await meeting.plane.publish("alice", restart, alice.sources())
+        await meeting.room.publish("alice", restart, alice.sources())
     assert refused.value.code == "ice_restart_unsupported"
     assert "reconnect" in refused.value.message
     video = bob.got("alice", "camera")

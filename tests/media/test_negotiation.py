@@ -24,7 +24,7 @@ async def _publishing(meeting: Meeting) -> Publisher:
 async def _refused(meeting: Meeting, alice: Publisher, sources: dict[str, Source]) -> str:
     offer = await alice.offer()
     with pytest.raises(MediaError) as refused:
-        await meeting.plane.publish("alice", offer, sources)
+        await meeting.room.publish("alice", offer, sources)
     return refused.value.code
 
 
@@ -41,7 +41,7 @@ async def test_a_second_track_of_the_same_source_is_refused(meeting: Meeting) ->
     offer = await alice.offer()
     sources = {**alice.sources(), extra.mid: "camera"}
     with pytest.raises(MediaError) as refused:
-        await meeting.plane.publish("alice", offer, sources)  # type: ignore[arg-type]
+        await meeting.room.publish("alice", offer, sources)  # type: ignore[arg-type]
     assert refused.value.code == "duplicate_source"
 
 
@@ -50,7 +50,7 @@ async def test_kind_must_match_the_source(meeting: Meeting) -> None:
     alice.add("microphone", SyntheticAudioTrack())
     offer = await alice.offer()
     with pytest.raises(MediaError) as refused:
-        await meeting.plane.publish("alice", offer, {"0": "camera"})
+        await meeting.room.publish("alice", offer, {"0": "camera"})
     assert refused.value.code == "kind_mismatch"
 
 
@@ -60,15 +60,16 @@ async def test_a_track_the_server_did_not_ask_for_is_refused(meeting: Meeting) -
     alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     offer = await alice.offer()
     with pytest.raises(MediaError) as refused:
-        await meeting.plane.publish("alice", offer, {"0": "microphone"})
+        await meeting.room.publish("alice", offer, {"0": "microphone"})
     assert refused.value.code == "unknown_track"
 
 
 async def test_adding_a_screen_renegotiates_subscribers_and_is_forwarded_once_granted(
     meeting: Meeting,
 ) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
     alice = await _publishing(meeting)
     bob = await meeting.subscriber("bob")
     await until(lambda: bob.got("alice", "camera").frames >= 5, what="camera")
@@ -77,26 +78,27 @@ async def test_adding_a_screen_renegotiates_subscribers_and_is_forwarded_once_gr
     await until(lambda: bob.answered >= 2, what="bob's renegotiation")
     await until(lambda: TrackPublished("alice", "screen") in meeting.observations, what="screen")
     assert await bob.packets("alice", "screen") == 0
-    plane.set_gate("alice", "screen", True)
+    room.set_gate("alice", "screen", True)
     await until(lambda: bob.got("alice", "screen").frames >= 5, within=3, what="screen")
     # The share stops: the m-line goes inactive, the track ends, forwarding stops at once.
     alice.transceivers["screen"].direction = "inactive"
     await alice.publish()
     assert TrackEnded("alice", "screen", "unpublished") in meeting.observations
-    assert plane.track_stats("alice", "screen") is None
+    assert room.track_stats("alice", "screen") is None
 
 
 async def test_closing_a_participant_stops_its_media_at_once(meeting: Meeting) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
     await _publishing(meeting)
     bob = await meeting.subscriber("bob")
     await until(lambda: bob.got("alice", "camera").frames >= 5, what="camera")
-    await plane.close_participant("alice")
+    room.close_participant("alice")
     assert TrackEnded("alice", "camera", "participant_closed") in meeting.observations
     assert TrackEnded("alice", "microphone", "participant_closed") in meeting.observations
-    assert plane.track_stats("alice", "camera") is None
-    assert not plane.gate_is_open("alice", "camera")  # a rejoin starts closed again
+    assert room.track_stats("alice", "camera") is None
+    assert not room.gate_is_open("alice", "camera")  # a rejoin starts closed again
 
 
 def _firefox_style(offer: str, mid: str) -> str:
@@ -115,8 +117,9 @@ def _firefox_style(offer: str, mid: str) -> str:
 async def test_a_bundle_only_m_line_with_port_zero_is_published_as_firefox_sends_it(
     meeting: Meeting,
 ) -> None:
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
     alice.add("microphone", SyntheticAudioTrack())
     camera = alice.add("camera", SyntheticVideoTrack(320, 240, 30))
@@ -125,7 +128,7 @@ async def test_a_bundle_only_m_line_with_port_zero_is_published_as_firefox_sends
     firefox_offer = _firefox_style(offer, camera.mid)
     assert "m=video 0 " in firefox_offer
     assert "a=bundle-only" in firefox_offer
-    answer = await plane.publish("alice", firefox_offer, alice.sources())
+    answer = await room.publish("alice", firefox_offer, alice.sources())
     await alice.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
     bob = await meeting.subscriber("bob")
     await until(lambda: bob.got("alice", "camera").frames >= 5, what="camera")
@@ -138,6 +141,6 @@ async def test_port_zero_without_bundle_only_is_a_stopped_m_line(meeting: Meetin
     offer = await alice.offer()
     assert camera.mid is not None
     stopped = _firefox_style(offer, camera.mid).replace("a=bundle-only\r\n", "")
-    await meeting.plane.publish("alice", stopped, alice.sources())
-    assert meeting.plane.track_stats("alice", "camera") is None
-    assert meeting.plane.track_stats("alice", "microphone") is not None
+    await meeting.room.publish("alice", stopped, alice.sources())
+    assert meeting.room.track_stats("alice", "camera") is None
+    assert meeting.room.track_stats("alice", "microphone") is not None

@@ -20,8 +20,9 @@ async def test_forwarding_and_gates_work_on_uvloop(meeting: Meeting, decode_erro
     import uvloop
 
     assert isinstance(__import__("asyncio").get_running_loop(), uvloop.Loop)
-    plane = meeting.plane
-    plane.set_gate("alice", "camera", True)
+    room = meeting.room
+    meeting.admit("alice")
+    room.set_gate("alice", "camera", True)
     alice = meeting.publisher("alice")
     alice.add("camera", SyntheticVideoTrack(320, 240, 30))
     alice.add("microphone", SyntheticAudioTrack())
@@ -30,8 +31,8 @@ async def test_forwarding_and_gates_work_on_uvloop(meeting: Meeting, decode_erro
     video = bob.got("alice", "camera")
     await until(lambda: video.frames >= 15, what="video on uvloop")
     assert await bob.packets("alice", "microphone") == 0  # muted on entry
-    plane.set_gate("alice", "camera", False)
-    plane.set_gate("alice", "camera", True)
+    room.set_gate("alice", "camera", False)
+    room.set_gate("alice", "camera", True)
     frames = video.frames
     await until(lambda: video.frames >= frames + 15, within=3, what="video after the cycle")
     assert decode_errors.count == 0
