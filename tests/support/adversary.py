@@ -44,6 +44,10 @@ __all__ = ["Adversary", "Undeclared", "camera", "decisions", "microphone", "scre
 _CONFIGURATION = RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 _MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 _CODEC = {"audio": "audio/opus", "video": "video/vp8"}
+# RFC 7741: payload descriptor (S=1, partition 0), then a keyframe's frame tag, start
+# code and 160x120; RFC 6716 3.1: an Opus TOC byte (CELT, 20 ms, mono).
+_VP8_KEYFRAME = b"\x10" + b"\x10\x02\x00" + b"\x9d\x01\x2a" + struct.pack("<HH", 160, 120)
+_OPUS_TOC = b"\xfc"
 Undeclared = None
 """In ``publish(declare=...)``: send this m-line but name no source for it."""
 
@@ -116,6 +120,7 @@ class Adversary:
         self._answering = asyncio.Lock()
         self._ssrc_source: dict[int, str] = {}
         self._sequence: dict[int, int] = {}
+        """The last sequence number written per SSRC (SRTP refuses to protect an old one)."""
 
     # --- signalling -----------------------------------------------------------------
 
@@ -220,11 +225,13 @@ class Adversary:
         declare: Mapping[str, str | None] | None = None,
         surface: str = "window",
         fresh: bool = False,
+        hide_undeclared: bool = True,
     ) -> dict[str, Any]:
         """Offers its tracks (added to what it sends) and tells the server each m-line's
         source: the real one, or what ``declare`` says (``Undeclared``: no source at all;
-        such an m-line is offered ``inactive`` so the server takes the offer). The answer
-        is applied if there is one; the media goes on whatever the reply."""
+        such an m-line is offered ``inactive`` so that the server takes the offer, unless
+        ``hide_undeclared`` is False). The answer is applied if there is one; the media
+        goes on whatever the reply."""
         if fresh or self.publisher is None:
             await self._close_publisher()
             self.publisher = RTCPeerConnection(_CONFIGURATION)
@@ -243,7 +250,9 @@ class Adversary:
             for s, t in self.sending.items()
             if t.mid is not None and declared.get(s) is not None
         ]
-        offer = _inactive(self.publisher.localDescription.sdp, hidden)
+        offer = self.publisher.localDescription.sdp
+        if hide_undeclared:
+            offer = _inactive(offer, hidden)
         reply = await self.request({"type": "publish", "sdp": offer, "tracks": described})
         if reply["type"] == "publish_answer":
             answer = RTCSessionDescription(reply["sdp"], "answer")
@@ -264,6 +273,7 @@ class Adversary:
             if not _is_rtcp(data) and len(data) >= 12:
                 ssrc = int.from_bytes(data[8:12], "big")
                 self.sent[self._ssrc_source.get(ssrc, f"ssrc:{ssrc}")] += 1
+                self._sequence[ssrc] = int.from_bytes(data[2:4], "big")
             await original(data)
 
         dtls._send_rtp = counted
@@ -292,6 +302,11 @@ class Adversary:
         sender = self.sending[source].sender
         return int(sender._rtx_ssrc if rtx else sender._ssrc)
 
+    def mid_of(self, source: str) -> str:
+        mid = self.sending[source].mid
+        assert mid is not None, f"{source} is not negotiated yet"
+        return mid
+
     def payload_type_of(self, source: str) -> int:
         transceiver = self.sending[source]
         for codec in transceiver._codecs:
@@ -315,10 +330,17 @@ class Adversary:
         return struct.pack("!HH", 0xBEDE, len(element) // 4) + element
 
     async def inject(
-        self, ssrc: int, payload_type: int, count: int = 100, mid: str | None = None
+        self,
+        ssrc: int,
+        payload_type: int,
+        count: int = 100,
+        mid: str | None = None,
+        kind: str = "video",
     ) -> int:
         """Writes ``count`` forged RTP packets (20 ms apart) on its publishing connection's
-        transport, past aiortc's senders; returns how many left. Each carries MARKER."""
+        transport, past aiortc's senders; returns how many left. Each carries MARKER; a
+        video one is a whole VP8 keyframe as far as its headers go (RFC 7741 4.2-4.3), so
+        a forwarder that waits for a keyframe would start on it."""
         dtls = self._publisher_transport()
         assert dtls is not None, "publish first: the transport comes with an answer"
         extension = self._mid_extension(mid) if mid is not None else b""
@@ -328,8 +350,10 @@ class Adversary:
         for n in range(count):
             sequence = (sequence + 1) & 0xFFFF
             first = 0x80 | (0x10 if extension else 0)
-            header = struct.pack("!BBHII", first, payload_type, sequence, timestamp, ssrc)
-            payload = b"\x00" + MARKER + n.to_bytes(4, "big") + bytes(60)
+            second = payload_type | (0x80 if kind == "video" else 0)  # one packet, one frame
+            header = struct.pack("!BBHII", first, second, sequence, timestamp, ssrc)
+            start = _VP8_KEYFRAME if kind == "video" else _OPUS_TOC
+            payload = start + MARKER + n.to_bytes(4, "big") + bytes(60)
             try:
                 await dtls._send_rtp(header + extension + payload)
                 written += 1
@@ -337,7 +361,6 @@ class Adversary:
                 pass  # the server closed this connection; a stubborn client tries on
             timestamp += 960
             await asyncio.sleep(0.02)  # the pace of a real stream, not a wait on an event
-        self._sequence[ssrc] = sequence
         return written
 
     # --- subscribing --------------------------------------------------------------------
