@@ -88,6 +88,20 @@ def _inactive(offer_sdp: str, mids: set[str]) -> str:
     return "\r\nm=".join(sections)
 
 
+async def _write(dtls: Any, packet: bytes) -> bool:
+    """Protects and sends one RTP packet; on a transport aiortc closed, sends it anyway."""
+    try:
+        await dtls._send_rtp(packet)
+        return True
+    except ConnectionError:
+        pass
+    try:  # a stubborn client: its SRTP keys and ICE pair may outlive the DTLS state
+        await dtls.transport._send(dtls._tx_srtp.protect(packet))
+        return True
+    except Exception:
+        return False
+
+
 class Adversary:
     """One stubborn participant: raw signalling, its own peer connections, forged RTP."""
 
@@ -119,6 +133,8 @@ class Adversary:
         self._tasks: set[asyncio.Task[None]] = set()
         self._answering = asyncio.Lock()
         self._ssrc_source: dict[int, str] = {}
+        self._transports: list[Any] = []
+        """Every publishing transport it ever had: it writes forged packets on all of them."""
         self._sequence: dict[int, int] = {}
         """The last sequence number written per SSRC (SRTP refuses to protect an old one)."""
 
@@ -232,10 +248,14 @@ class Adversary:
         such an m-line is offered ``inactive`` so that the server takes the offer, unless
         ``hide_undeclared`` is False). The answer is applied if there is one; the media
         goes on whatever the reply."""
+        if self.publisher is not None and self.publisher.connectionState == "closed":
+            fresh = True  # the server released its end: offer the same media on a new one
         if fresh or self.publisher is None:
+            kept = {s: t.sender.track for s, t in self.sending.items() if t.sender.track}
+            tracks = {**kept, **(tracks or {})}
             await self._close_publisher()
             self.publisher = RTCPeerConnection(_CONFIGURATION)
-        else:
+        elif self.publisher.remoteDescription is not None:
             await _connected(self.publisher)
         for source, track in (tracks or {}).items():
             if source in self.sending:
@@ -267,6 +287,7 @@ class Adversary:
         dtls = self._publisher_transport()
         if dtls is None or getattr(dtls, "_adversary_tapped", False):
             return
+        self._transports.append(dtls)
         original = dtls._send_rtp
 
         async def counted(data: bytes) -> None:
@@ -337,12 +358,12 @@ class Adversary:
         mid: str | None = None,
         kind: str = "video",
     ) -> int:
-        """Writes ``count`` forged RTP packets (20 ms apart) on its publishing connection's
-        transport, past aiortc's senders; returns how many left. Each carries MARKER; a
-        video one is a whole VP8 keyframe as far as its headers go (RFC 7741 4.2-4.3), so
-        a forwarder that waits for a keyframe would start on it."""
-        dtls = self._publisher_transport()
-        assert dtls is not None, "publish first: the transport comes with an answer"
+        """Writes ``count`` forged RTP packets (20 ms apart) on every publishing transport it
+        ever had, past aiortc's senders (and past a closed transport's state check);
+        returns how many left on at least one. Each carries MARKER; a video one is a whole
+        VP8 keyframe as far as its headers go (RFC 7741 4.2-4.3), so a forwarder that
+        waits for a keyframe would start on it."""
+        assert self._transports, "publish first: a transport comes with an answer"
         extension = self._mid_extension(mid) if mid is not None else b""
         sequence = self._sequence.get(ssrc, random.getrandbits(15))
         timestamp = random.getrandbits(31)
@@ -354,11 +375,8 @@ class Adversary:
             header = struct.pack("!BBHII", first, second, sequence, timestamp, ssrc)
             start = _VP8_KEYFRAME if kind == "video" else _OPUS_TOC
             payload = start + MARKER + n.to_bytes(4, "big") + bytes(60)
-            try:
-                await dtls._send_rtp(header + extension + payload)
-                written += 1
-            except ConnectionError:
-                pass  # the server closed this connection; a stubborn client tries on
+            sent = [await _write(dtls, header + extension + payload) for dtls in self._transports]
+            written += any(sent)
             timestamp += 960
             await asyncio.sleep(0.02)  # the pace of a real stream, not a wait on an event
         return written

@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from meetwarden.client_sdk import HostAPI, WaitingListChanged
 
 from .adversary import Adversary
 from .counting import HonestCounter, Key
+
+T = TypeVar("T")
 
 __all__ = [
     "Meeting",
@@ -103,9 +105,12 @@ class Scene:
         return meeting
 
     def adversary(self, meeting_id: str, name: str = "Eve Mallory") -> Adversary:
-        adversary = Adversary(self.server_url, meeting_id, name)
-        self._open.append(adversary)
-        return adversary
+        return self.closing(Adversary(self.server_url, meeting_id, name))
+
+    def closing(self, item: T) -> T:
+        """Closes ``item`` (anything with ``async close()``) when the test ends."""
+        self._open.append(item)
+        return item
 
     async def close(self) -> None:
         for item in reversed(self._open):
