@@ -149,7 +149,10 @@ class Adversary:
         self._reader = asyncio.create_task(self._read(socket))
         await socket.send(json.dumps({"type": "join", "name": self.name, **fields}))
         answers = ("waiting", "admitted", "join_refused", "error")
-        return await self.wait_for(lambda m: m["type"] in answers, timeout, after=first)
+        try:
+            return await self.wait_for(lambda m: m["type"] in answers, timeout, after=first)
+        except ConnectionError:  # closed without an answer: say so, as the server did
+            return {"type": "closed", "code": socket.close_code, "reason": socket.close_reason}
 
     async def resume(self, **fields: Any) -> dict[str, Any]:
         """Drops the socket (as a network would) and joins again with its tokens."""
@@ -200,12 +203,17 @@ class Adversary:
         timeout: float = 15.0,
         after: int = 0,
     ) -> dict[str, Any]:
-        """The first message (from index ``after`` on) that matches."""
+        """The first message (from index ``after`` on) that matches; ConnectionError if the
+        socket closes without one."""
         async with asyncio.timeout(timeout), self._arrived:
             while True:
                 for message in self.messages[after:]:
                     if predicate(message):
                         return message
+                if self._reader is not None and self._reader.done():
+                    socket = self._socket
+                    code = socket.close_code if socket else None
+                    raise ConnectionError(f"the server closed the socket ({code})")
                 await self._arrived.wait()
 
     def seen(self, kind: str) -> list[dict[str, Any]]:
