@@ -6,7 +6,8 @@ the server never agreed to: on an m-line it named no source for, on its
 camera's retransmission SSRC, and on SSRCs it never declared whose header
 extension claims the mid of its open camera or microphone (RFC 8843 routes an
 unknown SSRC by mid; the server must not). Every forged packet carries a
-marker that the counter looks for in every payload it receives.
+marker that the counter looks for in every payload it receives; at the end,
+the same forged packets on the same m-line, declared this time, do arrive.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import random
 
 import pytest
 from support.adversary import Undeclared, camera, decisions, microphone, screen
-from support.counting import settle
+from support.counting import settle, until
 from support.enforced import Scene, admit_adversary, honest, window
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
@@ -74,3 +75,10 @@ async def test_packets_on_undeclared_ssrcs_or_m_lines_are_never_forwarded(scene:
         "microphone",
     }
     assert eve.sent["screen"] == 100
+    # Control: the same forged packets on the same m-line, once it is declared (and the
+    # policy lets anyone share), do reach the counter: the marker is seen where it lands.
+    eve.sending["screen"].sender.replaceTrack(None)  # only forged packets on its SSRC
+    declared = await eve.publish(declare={"screen": "screen"})
+    assert decisions(declared) == [("screen", True, "published")]
+    await eve.inject(eve.ssrc_of("screen"), video, 60, mid=screen_mid)
+    await until(lambda: carol.wire.marked > 0, what="forged packets on a declared m-line")
