@@ -21,10 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, event, settings
@@ -37,35 +35,18 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from support.adversary import Adversary
-from support.counting import HonestCounter, Key
-from support.enforced import Meeting, honest, host_meeting
+from support.background import BackgroundLoop
+from support.counting import Key
+from support.enforced import honest, host_meeting
+from support.meeting_model import POLICIES, SOURCES, Guest, Room, agrees_with_model, tracks
 from support.server import RunningServer
 
 from meetwarden import protocol as wire
-from meetwarden.client_sdk.media import loopback_only
-from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 pytestmark = pytest.mark.timeout(900)
-T = TypeVar("T")
-SOURCES = ("camera", "microphone", "screen")
 PER_MEETING = 2
 SETTLE, WINDOW = 0.8, 0.7
 """Seconds for in-flight packets to land after a step, then the window that is measured."""
-POLICIES: dict[str, dict[str, Any]] = {
-    "guarded": {
-        "audio": {"mute_on_entry": True, "unmute": "after_raised_hand"},
-        "screen_share": {"allowed": "with_grant", "surfaces": ["window"]},
-    },
-    "open": {
-        "entry": {"waiting_room": {"enabled": False}},
-        "audio": {"mute_on_entry": False, "unmute": "self"},
-        "screen_share": {"allowed": "anyone", "surfaces": ["window"]},
-    },
-    "strict": {
-        "audio": {"mute_on_entry": False, "unmute": "host_only"},
-        "screen_share": {"allowed": "host_only", "surfaces": ["window"]},
-    },
-}
 STEPS_LOG = os.environ.get("MEETWARDEN_STEPS_LOG")
 """A file to write each example's steps to, as they run."""
 NAMES = [
@@ -73,89 +54,6 @@ NAMES = [
     for last in ("Novak", "Ortiz", "Perez")
     for first in ("Nina", "Omar", "Rui", "Sara", "Tom")
 ]
-
-
-def _tracks(sources: set[str]) -> dict[str, Any]:
-    made = {
-        "camera": lambda: SyntheticVideoTrack(128, 96, fps=12),
-        "microphone": lambda: SyntheticAudioTrack(frequency=550.0),
-        "screen": lambda: SyntheticVideoTrack(128, 96, fps=8),
-    }
-    return {source: made[source]() for source in sorted(sources)}
-
-
-class BackgroundLoop:
-    """An event loop in its own thread, so media keeps flowing between hypothesis' steps."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 180.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def __enter__(self) -> BackgroundLoop:
-        self.thread.start()
-        self.run(self._loopback())
-        return self
-
-    @staticmethod
-    async def _loopback() -> None:
-        loopback_only()
-
-    @staticmethod
-    async def _drain() -> None:
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    def __exit__(self, *_: object) -> None:
-        with contextlib.suppress(Exception):
-            self.run(self._drain(), timeout=60)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=30)
-        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-        self.loop.close()
-
-
-@dataclass(eq=False)
-class Guest:
-    """An adversary in one meeting, and what the test expects of it (its model)."""
-
-    meeting: int
-    adversary: Adversary
-    status: str = "waiting"
-    role: str = "participant"
-    muted: bool = True
-    may_unmute: bool = False
-    grant: bool = False
-    sources: set[str] = field(default_factory=set)
-    """What it publishes (and, whatever the server says, keeps sending)."""
-    wants: set[str] = field(default_factory=set)
-    """What it publishes as soon as it is let in."""
-
-    @property
-    def id(self) -> str:
-        return self.adversary.participant_id or ""
-
-    def __repr__(self) -> str:
-        return f"<{self.adversary.name} in meeting {self.meeting}, {self.status}>"
-
-
-@dataclass
-class Room:
-    meeting: Meeting
-    watcher: HonestCounter
-    policy: str
-    guests: list[Guest] = field(default_factory=list)
-
-    @property
-    def counters(self) -> list[HonestCounter]:
-        return [self.meeting.host, self.watcher]
-
-    def present(self, *statuses: str) -> list[Guest]:
-        return [g for g in self.guests if g.status in statuses]
 
 
 def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedStateMachine]:
@@ -199,12 +97,9 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
             background.run(coroutine)
             background.run(self._check())
 
-        def _policy(self, room: Room) -> dict[str, Any]:
-            return POLICIES[room.policy]
-
         def _admitted(self, room: Room, guest: Guest) -> None:
             guest.status = "admitted"
-            guest.muted = self._policy(room)["audio"]["mute_on_entry"]
+            guest.muted = room.policy()["audio"]["mute_on_entry"]
             guest.may_unmute = False
 
         # --- rules -----------------------------------------------------------------
@@ -214,7 +109,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
             self._admitted(room, guest)
             if guest.wants - guest.sources:
                 new, guest.sources = guest.wants - guest.sources, guest.sources | guest.wants
-                reply = await guest.adversary.publish(_tracks(new))
+                reply = await guest.adversary.publish(tracks(new))
                 assert reply["type"] == "publish_answer", reply
 
         async def _joining(self, room: Room, guest: Guest) -> None:
@@ -289,7 +184,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
             guest.sources |= new
 
             async def publishing() -> None:
-                reply = await guest.adversary.publish(_tracks(new))
+                reply = await guest.adversary.publish(tracks(new))
                 assert reply["type"] == "publish_answer", reply
 
             self.step("publish", publishing())
@@ -299,7 +194,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
             reply = await guest.adversary.resume()
             assert reply["type"] == guest.status, f"{guest} resumed as {reply['type']}: {reply}"
             if guest.status == "admitted" and guest.sources:
-                await guest.adversary.publish(_tracks(guest.sources), fresh=True)
+                await guest.adversary.publish(tracks(guest.sources), fresh=True)
 
         async def _then(self, guest: Guest, action: Coroutine[Any, Any, Any], stays: bool) -> None:
             await action
@@ -325,7 +220,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
             room = self.rooms[guest.meeting]
             if asked:
                 guest.may_unmute = True
-            mode = self._policy(room)["audio"]["unmute"]
+            mode = room.policy()["audio"]["unmute"]
             allowed = (
                 not guest.muted or guest.role == "cohost" or mode == "self" or guest.may_unmute
             )
@@ -344,7 +239,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
         def grant_or_revoke(self, data: st.DataObject, give: bool, stays: bool) -> None:
             guest = self._someone_in(data)
             room = self.rooms[guest.meeting]
-            with_grant = self._policy(room)["screen_share"]["allowed"] == "with_grant"
+            with_grant = room.policy()["screen_share"]["allowed"] == "with_grant"
             host = room.meeting.host
 
             async def granting() -> None:
@@ -392,7 +287,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
         @rule(m=st.integers(0, 1), policy=st.sampled_from(sorted(POLICIES)))
         def update_policy(self, m: int, policy: str) -> None:
             room = self.rooms[m]
-            room.policy = policy
+            room.policy_name = policy
             new = POLICIES[policy]
             opens = not new.get("entry", {}).get("waiting_room", {}).get("enabled", True)
             if new["screen_share"]["allowed"] != "with_grant":
@@ -417,37 +312,13 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
                         names[counter.you.participant_id] = counter.you.name
             return names
 
-        def _agrees_with_model(self, room: Room, roster: dict[str, wire.RosterEntry]) -> None:
-            names = self._names()
-            inside = {c.participant_id for c in room.counters} | {
-                g.id for g in room.present("admitted")
-            }
-            assert set(roster) == inside, (
-                f"in the roster: {sorted(names.get(i, i) for i in roster)}; "
-                f"expected: {sorted(names.get(i, i) for i in inside)}"
-            )
-            share = self._policy(room)["screen_share"]["allowed"]
-            for guest in room.present("admitted"):
-                entry = roster[guest.id]
-                heard = "microphone" in entry.publishing
-                assert entry.role == guest.role, f"{guest} is a {entry.role}, not a {guest.role}"
-                assert entry.muted == guest.muted, f"{guest}: muted is {entry.muted}"
-                assert heard == ("microphone" in guest.sources and not guest.muted), (
-                    f"{guest}'s microphone {'is' if heard else 'is not'} forwarded"
-                )
-                assert ("camera" in entry.publishing) == ("camera" in guest.sources)
-                if "screen" in entry.publishing:
-                    assert guest.role == "cohost" or share == "anyone" or guest.grant, (
-                        f"{guest}'s screen is forwarded without a right to share"
-                    )
-
         async def _check(self) -> None:
             allowed: dict[int, set[Key]] = {}
             for m, room in enumerate(self.rooms):
                 host = room.meeting.host
                 await host.request(wire.LowerHand())  # its reply comes after every view before
                 roster = {entry.id: entry for entry in host.roster}
-                self._agrees_with_model(room, roster)
+                agrees_with_model(room, roster, self._names())
                 allowed[m] = {(i, s) for i, e in roster.items() for s in e.publishing}
             names = self._names()
             # Control: every source the state allows reaches every counter of that meeting.

@@ -8,8 +8,8 @@ send packets the server never agreed to: RTP on an SSRC its offer did not
 declare, and media on an m-line it declared no source for (written straight
 to the DTLS transport, as tests/media/test_feedback.py does to lose packets).
 
-Every forged packet carries ``counting.MARKER`` in its payload, so an honest
-participant's ``WireCounter`` recognises it wherever it lands.
+Every forged packet (``forging.py``) carries ``counting.MARKER`` in its payload,
+so an honest participant's ``WireCounter`` recognises it wherever it lands.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import json
 import random
-import struct
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,17 +36,13 @@ from websockets.asyncio.client import ClientConnection
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
-from .counting import MARKER, WireCounter, until
+from . import forging
+from .counting import WireCounter, until
 
 __all__ = ["Adversary", "Undeclared", "camera", "decisions", "microphone", "screen"]
 
 _CONFIGURATION = RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-_MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 _CODEC = {"audio": "audio/opus", "video": "video/vp8"}
-# RFC 7741: payload descriptor (S=1, partition 0), then a keyframe's frame tag, start
-# code and 160x120; RFC 6716 3.1: an Opus TOC byte (CELT, 20 ms, mono).
-_VP8_KEYFRAME = b"\x10" + b"\x10\x02\x00" + b"\x9d\x01\x2a" + struct.pack("<HH", 160, 120)
-_OPUS_TOC = b"\xfc"
 Undeclared = None
 """In ``publish(declare=...)``: send this m-line but name no source for it."""
 
@@ -64,42 +59,12 @@ def microphone() -> SyntheticAudioTrack:
     return SyntheticAudioTrack(frequency=660.0)
 
 
-def _is_rtcp(data: bytes) -> bool:
-    return len(data) > 1 and 192 <= data[1] <= 223
-
-
 async def _connected(pc: RTCPeerConnection, timeout: float = 20.0) -> None:
     """aiortc starts a renegotiation's receivers only on a connected transport
     (client_sdk/media.py ``_connected`` has the whole story)."""
     await until(
         lambda: pc.connectionState in ("connected", "closed", "failed"), timeout, "connected"
     )
-
-
-def _inactive(offer_sdp: str, mids: set[str]) -> str:
-    """The offer with these m-lines marked ``a=inactive`` (the sender keeps its SSRC lines)."""
-    sections = offer_sdp.split("\r\nm=")
-    for index, section in enumerate(sections):
-        mid = next((line[6:] for line in section.split("\r\n") if line.startswith("a=mid:")), None)
-        if index and mid in mids:
-            for direction in ("a=sendonly", "a=sendrecv", "a=recvonly"):
-                section = section.replace(f"\r\n{direction}\r\n", "\r\na=inactive\r\n")
-            sections[index] = section
-    return "\r\nm=".join(sections)
-
-
-async def _write(dtls: Any, packet: bytes) -> bool:
-    """Protects and sends one RTP packet; on a transport aiortc closed, sends it anyway."""
-    try:
-        await dtls._send_rtp(packet)
-        return True
-    except ConnectionError:
-        pass
-    try:  # a stubborn client: its SRTP keys and ICE pair may outlive the DTLS state
-        await dtls.transport._send(dtls._tx_srtp.protect(packet))
-        return True
-    except Exception:
-        return False
 
 
 class Adversary:
@@ -280,7 +245,7 @@ class Adversary:
         ]
         offer = self.publisher.localDescription.sdp
         if hide_undeclared:
-            offer = _inactive(offer, hidden)
+            offer = forging.inactive(offer, hidden)
         reply = await self.request({"type": "publish", "sdp": offer, "tracks": described})
         if reply["type"] == "publish_answer":
             answer = RTCSessionDescription(reply["sdp"], "answer")
@@ -299,7 +264,7 @@ class Adversary:
         original = dtls._send_rtp
 
         async def counted(data: bytes) -> None:
-            if not _is_rtcp(data) and len(data) >= 12:
+            if not forging.is_rtcp(data) and len(data) >= 12:
                 ssrc = int.from_bytes(data[8:12], "big")
                 self.sent[self._ssrc_source.get(ssrc, f"ssrc:{ssrc}")] += 1
                 self._sequence[ssrc] = int.from_bytes(data[2:4], "big")
@@ -320,11 +285,6 @@ class Adversary:
         """Tells the server it stopped; its track keeps sending all the same."""
         return await self.request({"type": "stop_publish", "source": source})
 
-    async def sending_now(self, source: str, packets: int = 20, within: float = 20.0) -> None:
-        """Waits until its own connection wrote ``packets`` more of ``source``."""
-        target = self.sent[source] + packets
-        await until(lambda: self.sent[source] >= target, within, f"the adversary's {source}")
-
     # --- forged packets ---------------------------------------------------------------
 
     def ssrc_of(self, source: str, rtx: bool = False) -> int:
@@ -343,21 +303,6 @@ class Adversary:
                 return int(codec.payloadType)
         raise AssertionError(f"{source} negotiated no {_CODEC[transceiver.kind]}")
 
-    def _mid_extension(self, mid: str) -> bytes:
-        """RFC 8285 one-byte header extension carrying the mid (RFC 8843 15.2)."""
-        ids = [
-            e.id
-            for t in self.sending.values()
-            for e in t._headerExtensions
-            if e.uri == _MID_URI and e.id
-        ]
-        if not ids:
-            return b""
-        data = mid.encode()
-        element = bytes([(ids[0] << 4) | (len(data) - 1)]) + data
-        element += b"\x00" * (-len(element) % 4)
-        return struct.pack("!HH", 0xBEDE, len(element) // 4) + element
-
     async def inject(
         self,
         ssrc: int,
@@ -369,21 +314,25 @@ class Adversary:
         """Writes ``count`` forged RTP packets (20 ms apart) on every publishing transport it
         ever had, past aiortc's senders (and past a closed transport's state check);
         returns how many left on at least one. Each carries MARKER; a video one is a whole
-        VP8 keyframe as far as its headers go (RFC 7741 4.2-4.3), so a forwarder that
-        waits for a keyframe would start on it."""
+        VP8 keyframe as far as its headers go, so a forwarder that waits for a keyframe
+        would start on it. ``mid`` goes in the mid header extension (RFC 8843 15.2)."""
         assert self._transports, "publish first: a transport comes with an answer"
-        extension = self._mid_extension(mid) if mid is not None else b""
+        extension_ids = [
+            e.id
+            for t in self.sending.values()
+            for e in t._headerExtensions
+            if e.uri == forging.MID_URI and e.id
+        ]
+        extension = b""
+        if mid is not None and extension_ids:
+            extension = forging.mid_extension(extension_ids[0], mid)
         sequence = self._sequence.get(ssrc, random.getrandbits(15))
         timestamp = random.getrandbits(31)
         written = 0
         for n in range(count):
             sequence = (sequence + 1) & 0xFFFF
-            first = 0x80 | (0x10 if extension else 0)
-            second = payload_type | (0x80 if kind == "video" else 0)  # one packet, one frame
-            header = struct.pack("!BBHII", first, second, sequence, timestamp, ssrc)
-            start = _VP8_KEYFRAME if kind == "video" else _OPUS_TOC
-            payload = start + MARKER + n.to_bytes(4, "big") + bytes(60)
-            sent = [await _write(dtls, header + extension + payload) for dtls in self._transports]
+            packet = forging.packet(ssrc, payload_type, sequence, timestamp, extension, kind, n)
+            sent = [await forging.write(dtls, packet) for dtls in self._transports]
             written += any(sent)
             timestamp += 960
             await asyncio.sleep(0.02)  # the pace of a real stream, not a wait on an event
