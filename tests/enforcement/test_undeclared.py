@@ -80,5 +80,5 @@ async def test_packets_on_undeclared_ssrcs_or_m_lines_are_never_forwarded(scene:
     eve.sending["screen"].sender.replaceTrack(None)  # only forged packets on its SSRC
     declared = await eve.publish(declare={"screen": "screen"})
     assert decisions(declared) == [("screen", True, "published")]
-    await eve.inject(eve.ssrc_of("screen"), video, 60, mid=screen_mid)
+    await eve.inject(eve.ssrc_of("screen"), video, 20, mid=screen_mid)
     await until(lambda: carol.wire.marked > 0, what="forged packets on a declared m-line")
