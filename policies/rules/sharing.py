@@ -177,6 +177,12 @@ def publish_stopped(policy: Policy, state: MeetingState, event: PublishStopped) 
     person = state.get(event.participant)
     if person is None:
         return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "You are not in this meeting.")
+    if not person.admitted:
+        return refuse(
+            Reason.NOT_ADMITTED,
+            "/entry/waiting_room/enabled",
+            "You are in the waiting room: nothing of yours is published.",
+        )
     if event.source == "screen":
         end_grant = policy.screen_share.grant_ends_with_share
         effects = stop_share_effects(policy, person, end_grant=end_grant)

@@ -46,6 +46,8 @@ async def handle_media(room: Room, session: Session, message: Any) -> None:
             case wire.SubscribeAnswer(sdp=sdp):
                 await media.subscriber_answer(me, sdp)
             case wire.StopPublish(source=source):
+                if not media.is_admitted(me):  # nothing of theirs is published here
+                    raise MediaError("not_admitted", _WAITING)
                 decided = await room.submit(PublishStopped(participant=me, source=source))
                 session.send(
                     wire.Result(
