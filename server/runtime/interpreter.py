@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, assert_never
 
 from meetwarden import protocol as wire
@@ -142,6 +143,8 @@ class Interpreter:
                     shared = context.get("file_shared")
                     if isinstance(shared, wire.FileShared) and shared.file_id == file_id:
                         _broadcast(self._admitted_sessions(), shared)
+                case fx.SetRole(participant=pid, role="participant"):
+                    self._withdraw_cohost_invites(pid)
                 case (
                     fx.SetConnected()
                     | fx.SetMuted()
@@ -150,7 +153,7 @@ class Interpreter:
                     | fx.MarkPublished()
                     | fx.SetGrant()
                     | fx.EndGrant()
-                    | fx.SetRole()
+                    | fx.SetRole()  # a promotion: the state carries it
                     | fx.SetName()
                     | fx.SetCamera()
                 ):
@@ -283,6 +286,17 @@ class Interpreter:
                     room.on_ended(room)
 
         room.writes.put("end a meeting", write)
+
+    def _withdraw_cohost_invites(self, pid: str) -> None:
+        """A demoted co-host's invite stops opening the meeting: the role the host took
+        away must not come back by joining again with the same link."""
+        room = self.room
+        person = room.state.get(pid)
+        for key in person.identities if person is not None else ():
+            if key.startswith("invite:"):
+                jti = key.removeprefix("invite:")
+                room.withdrawn_invites.add(jti)
+                room.writes.put("revoke an invite", partial(room.store.revoke_invite, jti))
 
     # --- what people are told ---------------------------------------------------------
 

@@ -86,7 +86,14 @@ async def _credentials(registry: Registry, room: Room, message: wire.Join) -> _C
     elif message.invite is not None:
         claims = tokens.verify(message.invite, "invite", meeting_id)
         invite = await registry.store.get_invite(claims.token_id) if claims else None
-        if claims is None or invite is None or invite.revoked or invite.expires_at < time.time():
+        withdrawn = claims is not None and claims.token_id in room.withdrawn_invites
+        if (
+            claims is None
+            or invite is None
+            or invite.revoked
+            or withdrawn
+            or invite.expires_at < time.time()
+        ):
             return _Credentials(valid=False)
         found.role = "cohost" if claims.role == "cohost" else "participant"
         found.invited, found.invite_id = True, claims.token_id

@@ -85,6 +85,8 @@ class Room:
         self.resume_tokens: dict[str, tuple[str, str]] = {}
         """The one current resume token of each person, and its id (single use, rotated)."""
         self._issue_resume_token = issue_resume_token
+        self.withdrawn_invites: set[str] = set()
+        """Invites revoked by a decision (a demotion) whose store write may not have landed."""
         self.timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self.observations = Observations()
         self._t0 = time.monotonic()

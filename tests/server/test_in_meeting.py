@@ -24,6 +24,7 @@ from meetwarden.client_sdk import (
     NoticeReceived,
     PolicyRefusedError,
     Removed,
+    RosterChanged,
     SelfChanged,
     Unmuted,
     WaitingListChanged,
@@ -277,4 +278,39 @@ async def test_an_audit_export_replays_with_policy_simulate_to_the_same_decision
     (tmp_path / "stricter.json").write_text(json.dumps(stricter))
     what_if = await _simulate(cli, tmp_path / "stricter.json", tmp_path / "audit.jsonl")
     assert what_if.returncode == 1, "a stricter policy decides the same meeting differently"
+    await meeting.close()
+
+
+async def test_a_demoted_cohost_does_not_get_the_role_back_by_joining_again(
+    server: RunningServer,
+) -> None:
+    meeting = await hosted_meeting(server.url, {})
+    invite = await meeting.api.create_invite(role="cohost")
+    carol = await MeetingClient.connect(invite.join_url, name="Carol Jones")
+    assert carol.role == "cohost"
+    assert carol.participant_id is not None
+    await meeting.host.set_role(carol.participant_id, "participant")
+    await carol.leave()
+    with pytest.raises(JoinRefusedError) as refused:
+        await MeetingClient.connect(invite.join_url, name="Carol Jones")
+    assert refused.value.reason == "join_failed", "the invite that made her co-host is withdrawn"
+    plain = await MeetingClient.connect(meeting.join_url, name="Carol Jones")
+    assert (plain.status, plain.role) == ("waiting", "participant")
+    await plain.close()
+    await meeting.close()
+
+
+async def test_after_a_long_absence_the_place_is_given_up_and_the_policy_applies_again(
+    server: RunningServer,
+) -> None:
+    meeting, guest = await _admitted_guest(server, {"entry": {"reconnect_seconds": 1}})
+    gone = guest.participant_id
+    await guest.close()
+    await meeting.host.wait_for(
+        RosterChanged, lambda e: all(p.id != gone for p in e.message.participants), timeout=20
+    )
+    await guest.reconnect()
+    assert guest.status == "waiting", "after reconnect_seconds the token resumes nothing"
+    assert guest.participant_id != gone
+    await guest.close()
     await meeting.close()
