@@ -183,17 +183,21 @@ async def test_a_refusal_is_problem_json_with_reason_rule_sentence_and_decision(
                 content=NOTES,
                 headers={"Authorization": f"Bearer {token.token}"},
             )
+        logged = {e["decision_id"] for e in await meeting.api.audit(allowed=False)}
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
+    assert problem["decision_id"] in logged, "the host's log holds the same decision"
     assert problem["reason"] == "share_host_only"
     assert problem["rule"] == "/file_share/allowed"
     assert problem["detail"] == "Only the host may share files in this meeting."
+    decision_id = problem["decision_id"]
     assert problem["decision"] == {
         "allowed": False,
         "reason": "share_host_only",
         "rule": "/file_share/allowed",
         "message": "Only the host may share files in this meeting.",
+        "decision_id": decision_id,
     }
 
 
@@ -462,9 +466,10 @@ async def test_a_waiting_a_removed_and_another_meetings_participant_cannot_downl
                 WaitingListChanged,
                 lambda e: any(w.id == waiting.participant_id for w in e.message.waiting),
             )
-            with pytest.raises(ApiError) as caught:
+            with pytest.raises(PolicyRefusedError) as caught:
                 await waiting.download_file(shared.file_id)
-            assert (caught.value.status, caught.value.reason) == (403, "not_admitted")
+            assert caught.value.reason == "not_admitted"  # the engine's decision
+            assert caught.value.decision_id is not None
 
             stranger = await other.host.file_token()
             in_own = await raw_download(server, other.meeting_id, shared.file_id, stranger.token)
