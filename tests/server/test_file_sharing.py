@@ -26,7 +26,6 @@ from support.meetings import Hosted, admit, hosted_meeting
 from support.server import RunningServer
 
 from meetwarden.client_sdk import (
-    ApiError,
     FileShared,
     GrantReceived,
     MeetingClient,
