@@ -296,3 +296,30 @@ async def test_leaving_during_a_subscriber_answer_await_forwards_nothing(
         assert received == 0
     finally:
         await client.close()
+
+
+async def test_a_peer_that_never_finishes_closing_stalls_nobody(
+    meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Releasing a connection that hangs (a stuck peer) runs beside the meeting, not in it."""
+    from meetwarden.server.media import room as room_module
+
+    stuck = asyncio.Event()  # never set: the release of alice's connections never ends
+
+    async def hangs(pc: RTCPeerConnection, close_within: float = 5.0) -> None:
+        await stuck.wait()
+
+    monkeypatch.setattr(room_module, "release_peer_connection", hangs)
+    await _flowing(meeting, "alice")
+    await _flowing(meeting, "bob")
+    carol_sees = await meeting.subscriber("carol")
+    got = carol_sees.got("bob", "camera")
+    await until(lambda: got.frames >= 10, what="carol sees bob (the control)")
+
+    meeting.room.close_participant("alice")  # returns at once, though the release hangs
+    before = got.frames
+    await until(lambda: got.frames >= before + 30, what="bob still reaches carol")
+    await _flowing(meeting, "dave")  # and the meeting still takes newcomers
+    dave_seen = carol_sees.got("dave", "camera")
+    await until(lambda: dave_seen.frames >= 10, what="carol sees dave, who came after")
+    stuck.set()
