@@ -22,8 +22,8 @@ from meetwarden.policies import effects as fx
 from meetwarden.policies.timers import timer_event
 
 from ..media.subscriber import SubscriberOffer
+from . import telling
 from .decided import Decided
-from .session import Session
 from .views import meeting_info, roster, self_state, waiting_list
 
 if TYPE_CHECKING:
@@ -33,18 +33,6 @@ __all__ = ["Interpreter", "offer_message"]
 
 log = logging.getLogger("meetwarden.room")
 
-# Notices the views already convey (roster, waiting list, meeting info, own state).
-_VIEW_TOPICS = frozenset(
-    {
-        "roster_changed",
-        "audio_changed",
-        "hand_changed",
-        "waiting_room_changed",
-        "policy_changed",
-        "lock_changed",
-        "admitted",
-    }
-)
 # What the person sent away reads when a host's action did it (the decision's own
 # sentence is addressed to the host who acted).
 _DISMISSED_TEXT = {
@@ -69,13 +57,6 @@ def offer_message(offer: SubscriberOffer, ref: int | None = None) -> wire.Subscr
             for track in offer.tracks
         ],
     )
-
-
-def _broadcast(sessions: list[Session], message: Any) -> None:
-    if sessions:
-        text = wire.encode(message)  # encoded once for every reader
-        for session in sessions:
-            session.send_text(text)
 
 
 class Interpreter:
@@ -135,14 +116,14 @@ class Interpreter:
                 case fx.EndMeeting():
                     self._ended()
                 case fx.Notify():
-                    self._notify(effect, decided)
+                    telling.notify(room, effect, decided)
                 case fx.DeliverChat(sender=sender, to=to):
-                    self._deliver_chat(sender, to, str(context.get("text", "")))
+                    telling.deliver_chat(room, sender, to, str(context.get("text", "")))
                 case fx.ShareFile(file_id=file_id):
                     # server/files/sharing.py puts the announcement in context.
                     shared = context.get("file_shared")
                     if isinstance(shared, wire.FileShared) and shared.file_id == file_id:
-                        _broadcast(self._admitted_sessions(), shared)
+                        telling.broadcast(telling.admitted_sessions(room), shared)
                 case fx.SetRole(participant=pid, role="participant"):
                     self._withdraw_cohost_invites(pid)
                 case (
@@ -270,7 +251,7 @@ class Interpreter:
                 )
 
         room.writes.put("replace a meeting's policy", write)
-        for session in self._host_sessions():
+        for session in telling.host_sessions(room):
             session.send(wire.PolicyMessage(revision=room.revision, policy=document))
 
     def _ended(self) -> None:
@@ -297,87 +278,6 @@ class Interpreter:
                 jti = key.removeprefix("invite:")
                 room.withdrawn_invites.add(jti)
                 room.writes.put("revoke an invite", partial(room.store.revoke_invite, jti))
-
-    # --- what people are told ---------------------------------------------------------
-
-    def _admitted_sessions(self) -> list[Session]:
-        state = self.room.state
-        return [
-            session
-            for pid, session in self.room.sessions.items()
-            if (person := state.get(pid)) is not None and person.admitted
-        ]
-
-    def _host_sessions(self) -> list[Session]:
-        state = self.room.state
-        return [
-            session
-            for pid, session in self.room.sessions.items()
-            if (person := state.get(pid)) is not None and person.admitted and person.is_host
-        ]
-
-    def notify_hosts(self, topic: str, text: str) -> None:
-        _broadcast(self._host_sessions(), wire.Notice(topic=topic, text=text))
-
-    def _notify(self, notice: fx.Notify, decided: Decided) -> None:
-        if notice.topic in _VIEW_TOPICS:
-            return
-        message = wire.Notice(
-            topic=notice.topic,
-            text=notice.text,
-            about=notice.participant,
-            kind=notice.kind,
-            decision_id=decided.decision_id,
-        )
-        if notice.audience == "participant":
-            session = self.room.sessions.get(notice.participant or "")
-            if session is not None:
-                session.send(message)
-            return
-        hosts = notice.audience == "hosts"
-        _broadcast(self._host_sessions() if hosts else self._admitted_sessions(), message)
-
-    def _deliver_chat(self, sender: str, to: str | None, text: str) -> None:
-        person = self.room.state.get(sender)
-        if person is None:
-            return
-        message = wire.ChatMessage(
-            sender=sender, sender_name=person.name, text=text, to=to, at=time.time()
-        )
-        if to is None:
-            _broadcast(self._admitted_sessions(), message)
-            return
-        for pid in {sender, to}:
-            session = self.room.sessions.get(pid)
-            if session is not None:
-                session.send(message)
-
-    def views(self) -> dict[str, Any]:
-        room = self.room
-        return {
-            "roster": roster(room.state),
-            "waiting": waiting_list(room.state, room.wall),
-            "meeting": meeting_info(room.meeting_id, room.policy, room.state, room.revision),
-            "selves": {
-                pid: self_state(room.policy, person, room.wall)
-                for pid, person in room.state.participants.items()
-            },
-        }
-
-    def send_view_changes(self, before: dict[str, Any], decided: Decided) -> None:
-        after = self.views()
-        admitted = self._admitted_sessions()
-        if after["roster"] != before["roster"]:
-            _broadcast(admitted, wire.Roster(participants=after["roster"]))
-        if after["waiting"] != before["waiting"]:
-            _broadcast(self._host_sessions(), wire.WaitingList(waiting=after["waiting"]))
-        if after["meeting"] != before["meeting"]:
-            _broadcast(admitted, wire.Meeting(meeting=after["meeting"]))
-        for pid, state in after["selves"].items():
-            if before["selves"].get(pid) not in (None, state):
-                session = self.room.sessions.get(pid)
-                if session is not None:
-                    session.send(wire.You(you=state))
 
     # --- timers -------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from meetwarden.policies.state import MeetingState
 from ..media.events import Observation
 from ..media.subscriber import SubscriberOffer
 from ..store import AuditEntry, Store
+from . import telling
 from .audit import AuditWriter
 from .decided import Decided, new_decision_id
 from .interpreter import Interpreter, offer_message
@@ -207,7 +208,7 @@ class Room:
             session.send(offer_message(offer))
 
     async def notify_hosts(self, topic: str, text: str) -> None:
-        await self._inside(lambda: self._interpreter.notify_hosts(topic, text))
+        await self._inside(lambda: telling.notify_hosts(self, topic, text))
 
     def resume_token_is_current(self, participant_id: str, token_id: str) -> bool:
         current = self.resume_tokens.get(participant_id)
@@ -225,7 +226,7 @@ class Room:
     ) -> Decided:
         """Decide, apply, tell, record: only ever called from the Room's own turn."""
         event = event.model_copy(update={"at": self.now()})
-        before = self._interpreter.views()
+        before = telling.views(self)
         decision = decide(self.policy, self.state, event)
         self.policy, self.state = apply(self.policy, self.state, decision)
         decided = Decided(decision, new_decision_id())
@@ -234,7 +235,7 @@ class Room:
         if reply is not None:
             reply(decided)
         self._interpreter.apply(decided, context or {})
-        self._interpreter.send_view_changes(before, decided)
+        telling.send_view_changes(self, before, decided)
         self._record(event, decided, actor)
         self.idle_since = None if self.state.participants else (self.idle_since or time.monotonic())
         return decided

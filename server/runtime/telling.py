@@ -1,0 +1,137 @@
+"""What people are told: the views of the meeting each one may see, notices, chat.
+
+A waiting participant hears only about themselves (their own state, waiting);
+everything about the meeting goes to the people admitted, and the waiting list
+and policy to its hosts. A broadcast is encoded once for all its readers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from meetwarden import protocol as wire
+from meetwarden.policies import effects as fx
+
+from .decided import Decided
+from .session import Session
+from .views import meeting_info, roster, self_state, waiting_list
+
+if TYPE_CHECKING:
+    from .room import Room
+
+__all__ = [
+    "admitted_sessions",
+    "broadcast",
+    "deliver_chat",
+    "host_sessions",
+    "notify",
+    "notify_hosts",
+    "send_view_changes",
+    "views",
+]
+
+# Notices the views already convey (roster, waiting list, meeting info, own state).
+_VIEW_TOPICS = frozenset(
+    {
+        "roster_changed",
+        "audio_changed",
+        "hand_changed",
+        "waiting_room_changed",
+        "policy_changed",
+        "lock_changed",
+        "admitted",
+    }
+)
+
+
+def broadcast(sessions: list[Session], message: Any) -> None:
+    if sessions:
+        text = wire.encode(message)  # encoded once for every reader
+        for session in sessions:
+            session.send_text(text)
+
+
+def admitted_sessions(room: Room) -> list[Session]:
+    state = room.state
+    return [
+        session
+        for pid, session in room.sessions.items()
+        if (person := state.get(pid)) is not None and person.admitted
+    ]
+
+
+def host_sessions(room: Room) -> list[Session]:
+    state = room.state
+    return [
+        session
+        for pid, session in room.sessions.items()
+        if (person := state.get(pid)) is not None and person.admitted and person.is_host
+    ]
+
+
+def notify_hosts(room: Room, topic: str, text: str) -> None:
+    broadcast(host_sessions(room), wire.Notice(topic=topic, text=text))
+
+
+def notify(room: Room, notice: fx.Notify, decided: Decided) -> None:
+    if notice.topic in _VIEW_TOPICS:
+        return
+    message = wire.Notice(
+        topic=notice.topic,
+        text=notice.text,
+        about=notice.participant,
+        kind=notice.kind,
+        decision_id=decided.decision_id,
+    )
+    if notice.audience == "participant":
+        session = room.sessions.get(notice.participant or "")
+        if session is not None:
+            session.send(message)
+        return
+    hosts = notice.audience == "hosts"
+    broadcast(host_sessions(room) if hosts else admitted_sessions(room), message)
+
+
+def deliver_chat(room: Room, sender: str, to: str | None, text: str) -> None:
+    person = room.state.get(sender)
+    if person is None:
+        return
+    message = wire.ChatMessage(
+        sender=sender, sender_name=person.name, text=text, to=to, at=time.time()
+    )
+    if to is None:
+        broadcast(admitted_sessions(room), message)
+        return
+    for pid in {sender, to}:
+        session = room.sessions.get(pid)
+        if session is not None:
+            session.send(message)
+
+
+def views(room: Room) -> dict[str, Any]:
+    return {
+        "roster": roster(room.state),
+        "waiting": waiting_list(room.state, room.wall),
+        "meeting": meeting_info(room.meeting_id, room.policy, room.state, room.revision),
+        "selves": {
+            pid: self_state(room.policy, person, room.wall)
+            for pid, person in room.state.participants.items()
+        },
+    }
+
+
+def send_view_changes(room: Room, before: dict[str, Any], decided: Decided) -> None:
+    after = views(room)
+    admitted = admitted_sessions(room)
+    if after["roster"] != before["roster"]:
+        broadcast(admitted, wire.Roster(participants=after["roster"]))
+    if after["waiting"] != before["waiting"]:
+        broadcast(host_sessions(room), wire.WaitingList(waiting=after["waiting"]))
+    if after["meeting"] != before["meeting"]:
+        broadcast(admitted, wire.Meeting(meeting=after["meeting"]))
+    for pid, state in after["selves"].items():
+        if before["selves"].get(pid) not in (None, state):
+            session = room.sessions.get(pid)
+            if session is not None:
+                session.send(wire.You(you=state))
