@@ -1,12 +1,12 @@
 """Issue 5, measurements 3 and 5, through the whole server (WebSocket, engine, media).
 
-3. Enforcement latency at N = 8 subscribers: from the host's mute (or revoke)
-   message leaving the host bot to the last packet of that track arriving at
-   any subscriber (an upper bound on "arriving on the WebSocket -> last packet
-   leaving the server": it adds two loopback hops), p50/p99/max over many
-   cycles at random phase; packets arriving after that instant + 5 ms are
+3. Enforcement latency at N = 8 subscribers (bench/media_enforcement.py), mute
+   and revoke cycles at random phase, timed inside the server
+   (bench/meeting_server.py): from the host's message arriving on the
+   WebSocket to the gate closing, and to the last packet of that track
+   leaving the server, p50/p99/max; packets forwarded after a gate closed are
    counted (they must be zero). Printed beside the host action's own round
-   trip (request -> result) measured in the same cycles, as a ratio.
+   trip (request -> result, at the bot) in the same cycles, as a ratio.
 5. A meeting of 12 bots, each publishing camera and microphone and receiving
    all others, for 60 s: server CPU and memory, delivered frame rates and
    packet loss per received track, as ratios of what was sent.
@@ -14,10 +14,20 @@
 `meetwarden serve` runs in its own process; the bots (SDK) in this one. The
 subscribers count RTP without decoding (the client would not fit 2 cores
 otherwise); cameras are 640x480@30 VP8 (500 kbit/s for measurement 3; one
-shared encoder per bots' process for the 12 bots, see SharedCamera).
+shared encoder per bots' process for the 12 bots, see SharedClip).
+
+``--against REF`` measures 3 also on meetwarden as it was at commit REF (that
+commit's own bench/meeting_server.py, its code imported through
+bench/baseline.py), in a meeting of its own beside the current server's: the
+two meetings take turns, ``--rounds`` rounds each, the order alternating, and
+the meeting waiting its turn sends nothing. Prints both and the ratios now /
+before of the p50s and p99s. The bots are the current SDK for both: the
+messages they send have not changed since dc682de, and what the server sends
+has only gained optional fields. Measurement 5 runs on the current server only.
 
     python bench/media_meeting.py                # about 2.5 minutes
     python bench/media_meeting.py --quick        # about 1 minute
+    python bench/media_meeting.py --against dc682de            # about 4 minutes
 """
 
 from __future__ import annotations
@@ -27,106 +37,28 @@ import asyncio
 import fractions
 import json
 import os
-import random
-import re
 import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import av
-import httpx
 from aiortc import MediaStreamTrack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from baseline import checkout, describe
+from media_enforcement import EnforcementMeeting, Listener
 from support.server import RunningServer
 
-from meetwarden.client_sdk import GrantReceived, HostAPI, MeetingClient
-from meetwarden.client_sdk.media import _connected, loopback_only
+from meetwarden.client_sdk import HostAPI, MeetingClient
+from meetwarden.client_sdk.media import loopback_only
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
-from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate, primary_transport
+from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
 
-_SSRC = re.compile(r"^a=ssrc:(\d+) ", re.M)
-_MID = re.compile(r"^a=mid:(\S+)", re.M)
-
-
-class Listener:
-    """A subscribing bot's raw RTP, by (publisher, source), with arrival times."""
-
-    def __init__(self, client: MeetingClient) -> None:
-        self.client = client
-        self.by_ssrc: dict[int, tuple[str, str]] = {}
-        self.arrivals: dict[tuple[str, str], list[float]] = defaultdict(list)
-        self.frames: dict[tuple[str, str], int] = defaultdict(int)
-        self.sequences: dict[tuple[str, str], list[int]] = defaultdict(list)
-
-    async def attach(self) -> None:
-        """Counts the subscriber's RTP where it lands, before aiortc decrypts it.
-
-        SRTP leaves the RTP header in clear (RFC 3711 3.1), so sequence numbers,
-        marker bits and SSRCs are read off each datagram; RTP never reaches aiortc
-        (no decryption, no decoding), which lets one process stand in for many
-        receivers. DTLS, STUN and RTCP still go to aiortc as before.
-        """
-        pc = self.client.media._subscriber
-        await _connected(pc)
-        dtls = primary_transport(pc)
-        assert dtls is not None
-        protocol = dtls.transport._connection._nominated[1].protocol
-        original = protocol.datagram_received
-
-        def datagram_received(data: bytes, addr: Any) -> None:
-            if len(data) >= 12 and 0x80 <= data[0] <= 0xBF and not 192 <= data[1] <= 223:
-                self.on_rtp(data)
-                return
-            original(data, addr)
-
-        protocol.datagram_received = datagram_received
-
-    def _learn(self) -> None:
-        pc = self.client.media._subscriber
-        sdp = pc.remoteDescription.sdp if pc and pc.remoteDescription else ""
-        for section in sdp.split("\nm=")[1:]:
-            mid, ssrc = _MID.search(section), _SSRC.search(section)
-            offered = self.client.media._offered.get(mid.group(1)) if mid else None
-            if ssrc and offered:
-                self.by_ssrc[int(ssrc.group(1))] = (offered.participant, offered.source)
-
-    def on_rtp(self, data: bytes) -> None:
-        ssrc = int.from_bytes(data[8:12], "big")
-        key = self.by_ssrc.get(ssrc)
-        if key is None:
-            self._learn()
-            key = self.by_ssrc.get(ssrc)
-            if key is None:
-                return
-        self.arrivals[key].append(time.monotonic())
-        self.sequences[key].append(int.from_bytes(data[2:4], "big"))
-        if data[1] & 0x80 and key[1] in ("camera", "screen"):
-            self.frames[key] += 1
-
-    def last_after(self, key: tuple[str, str], since: float) -> float | None:
-        arrivals = self.arrivals[key]
-        late = [t for t in arrivals[-200:] if t >= since]
-        return max(late) if late else None
-
-    def count_after(self, key: tuple[str, str], since: float) -> int:
-        return sum(1 for t in self.arrivals[key][-400:] if t > since)
-
-
-async def _wait_flowing(
-    listeners: list[Listener], key: tuple[str, str], within: float = 10.0
-) -> None:
-    mark = time.monotonic()
-    deadline = mark + within
-    while not all(listener.count_after(key, mark) >= 3 for listener in listeners):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{key} did not resume")
-        await asyncio.sleep(0.01)  # polling the listeners' packet counters
+HERE = Path(__file__).resolve().parent
 
 
 class SharedClip:
@@ -220,80 +152,6 @@ def _memory_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def enforcement(server: RunningServer, cycles: int) -> dict[str, Any]:
-    policy = {
-        "entry": {"waiting_room": {"enabled": False}, "full_name": {"required": False}},
-        "audio": {"mute_on_entry": False, "unmute": "self"},
-        "screen_share": {"allowed": "with_grant"},
-    }
-    created = await HostAPI.create_meeting(server.url, policy)
-    host = await MeetingClient.connect(created.join_url, name="Host", host_token=created.host_token)
-    publisher = await MeetingClient.connect(created.join_url, name="Publisher")
-    assert publisher.participant_id is not None
-    pid = publisher.participant_id
-    await host.grant(pid, "screen", minutes=60)
-    await publisher.wait_for(GrantReceived)
-    await publisher.media.publish(
-        camera=SyntheticVideoTrack(640, 480, 30),
-        microphone=SyntheticAudioTrack(),
-        screen=SyntheticVideoTrack(640, 480, 30),
-    )
-    listeners = []
-    for index in range(8):
-        bot = await MeetingClient.connect(created.join_url, name=f"Subscriber {index}")
-        await bot.media.subscribe()
-        listener = Listener(bot)
-        await listener.attach()
-        listeners.append(listener)
-    for key in ((pid, "microphone"), (pid, "screen")):
-        await _wait_flowing(listeners, key, 30)
-    round_trips: list[float] = []
-    for cycle in range(cycles):
-        source = "microphone" if cycle % 2 == 0 else "screen"
-        key = (pid, source)
-        await asyncio.sleep(random.uniform(0.05, 0.25))  # random phase against the packets
-        sent = time.monotonic()
-        if source == "microphone":
-            await host.mute(pid)
-        else:
-            await host.revoke(pid, "screen")
-        round_trips.append(time.monotonic() - sent)
-        if source == "microphone":
-            await publisher.request_unmute()
-        else:
-            await host.grant(pid, "screen", minutes=60)
-            await publisher.wait_for(GrantReceived)
-            await publisher.media.republish()
-        await _wait_flowing(listeners, key)
-    samples, to_gate, late = [], [], 0
-    async with httpx.AsyncClient() as http:
-        for source in ("microphone", "screen"):
-            reply = await http.get(
-                f"{server.url}/bench/enforcement", params={"participant": pid, "source": source}
-            )
-            for sample in reply.json()["samples"]:
-                samples.append(sample["to_last_packet_ms"])
-                to_gate.append(sample["to_gate_ms"])
-                late += sample["forwarded_after_gate"]
-    for client in [host, publisher, *(listener.client for listener in listeners)]:
-        await client.close()
-    return {
-        "samples": len(samples),
-        "p50_ms": statistics.median(samples),
-        "p99_ms": _percentile(samples, 0.99),
-        "max_ms": max(samples),
-        "to_gate_p99_ms": _percentile(to_gate, 0.99),
-        "late_packets": late,
-        "host_round_trip_p50_ms": 1000 * statistics.median(round_trips),
-        "host_round_trip_p99_ms": 1000 * _percentile(round_trips, 0.99),
-    }
 
 
 def _track_figures(
@@ -450,29 +308,105 @@ async def meeting_of_twelve(server: RunningServer, seconds: float) -> dict[str, 
     }
 
 
+async def enforcement(
+    servers: dict[str, RunningServer], cycles: int, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Measurement 3 on each server, in a meeting of its own; with two, the meetings
+    take turns for ``rounds`` rounds (the order alternating), the other one paused."""
+    meetings = {name: EnforcementMeeting(server.url) for name, server in servers.items()}
+    for meeting in meetings.values():
+        await meeting.open()
+        if len(meetings) > 1:
+            meeting.pause()
+    names = list(meetings)
+    for round_number in range(rounds):
+        count = cycles // rounds + (1 if round_number < cycles % rounds else 0)
+        for name in names if round_number % 2 == 0 else names[::-1]:
+            meeting = meetings[name]
+            if len(meetings) > 1:
+                await meeting.resume()
+            await meeting.cycles(count)
+            if len(meetings) > 1:
+                meeting.pause()
+    results = {name: await meeting.figures() for name, meeting in meetings.items()}
+    for meeting in meetings.values():
+        await meeting.close()
+    return results
+
+
+def _ratio(now: float, before: float) -> str:
+    return f"{now / before:.2f}" if before > 0 else "n/a"
+
+
+def print_enforcement(r3: dict[str, Any]) -> None:
+    ratio = r3["to_gate_p99_ms"] / r3["host_round_trip_p99_ms"]
+    print("3. enforcement latency, N = 8 subscribers, mute and revoke cycles:")
+    print(
+        f"   {r3['samples']} samples, message arrival -> last packet of the track leaving"
+        f" the server: p50 {r3['p50_ms']:.2f} ms, p99 {r3['p99_ms']:.2f} ms,"
+        f" max {r3['max_ms']:.2f} ms"
+        f" (arrival -> gate closed, p99 {r3['to_gate_p99_ms']:.2f} ms)"
+    )
+    print(f"   packets forwarded after a gate closed: {r3['late_packets']}")
+    print(
+        f"   baseline, the host action's round trip (request -> result, at the bot):"
+        f" p50 {r3['host_round_trip_p50_ms']:.2f} ms,"
+        f" p99 {r3['host_round_trip_p99_ms']:.2f} ms;"
+        f" arrival -> gate closed p99 / round-trip p99 = {ratio:.3f}"
+    )
+
+
+def print_side_by_side(now: dict[str, Any], before: dict[str, Any], ref: str, rounds: int) -> None:
+    print(
+        f"3. enforcement latency, N = 8 subscribers, mute and revoke cycles, now beside"
+        f" before ({ref}), {rounds} rounds each, taking turns:"
+    )
+    print(f"   {'':<32} {'now p50 / p99':>16} {'before p50 / p99':>17} {'now / before':>14}")
+    rows = [
+        ("arrival -> gate closed", "to_gate_p50_ms", "to_gate_p99_ms"),
+        ("arrival -> last packet leaving", "p50_ms", "p99_ms"),
+        ("host round trip (at the bot)", "host_round_trip_p50_ms", "host_round_trip_p99_ms"),
+    ]
+    for label, p50, p99 in rows:
+        cells = (
+            f"{now[p50]:.2f} / {now[p99]:.2f}",
+            f"{before[p50]:.2f} / {before[p99]:.2f}",
+            f"{_ratio(now[p50], before[p50])} / {_ratio(now[p99], before[p99])}",
+        )
+        print(f"   {label:<32} {cells[0]:>16} {cells[1]:>17} {cells[2]:>14}")
+    print(
+        f"   ms; samples now {now['samples']}, before {before['samples']};"
+        f" max to the last packet now {now['max_ms']:.2f} ms, before {before['max_ms']:.2f} ms"
+    )
+    print(
+        f"   packets forwarded after a gate closed: now {now['late_packets']},"
+        f" before {before['late_packets']}  (goal for the ratios: <= 1.10)"
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
     loopback_only()
     pin_vp8_bitrate(500_000)
-    runner = [sys.executable, str(Path(__file__).with_name("meeting_server.py"))]
-    server = RunningServer(Path(tempfile.mkdtemp(prefix="mw-bench-")), command=runner).start()
+    runners: dict[str, tuple[list[str], dict[str, str]]] = {
+        "now": ([sys.executable, str(HERE / "meeting_server.py")], {})
+    }
+    if args.against:
+        source, pythonpath = checkout(args.against)
+        runner = [sys.executable, str(source / "bench" / "meeting_server.py")]
+        runners["before"] = (runner, {"PYTHONPATH": pythonpath})
+        print(f"before = {describe(args.against)}", flush=True)
+    servers: dict[str, RunningServer] = {}
     try:
-        r3 = await asyncio.wait_for(enforcement(server, args.cycles), 600)
-        ratio = r3["to_gate_p99_ms"] / r3["host_round_trip_p99_ms"]
-        print("3. enforcement latency, N = 8 subscribers, mute and revoke cycles:")
-        print(
-            f"   {r3['samples']} samples, message arrival -> last packet of the track leaving"
-            f" the server: p50 {r3['p50_ms']:.2f} ms, p99 {r3['p99_ms']:.2f} ms,"
-            f" max {r3['max_ms']:.2f} ms"
-            f" (arrival -> gate closed, p99 {r3['to_gate_p99_ms']:.2f} ms)"
-        )
-        print(f"   packets forwarded after a gate closed: {r3['late_packets']}")
-        print(
-            f"   baseline, the host action's round trip (request -> result, at the bot):"
-            f" p50 {r3['host_round_trip_p50_ms']:.2f} ms,"
-            f" p99 {r3['host_round_trip_p99_ms']:.2f} ms;"
-            f" arrival -> gate closed p99 / round-trip p99 = {ratio:.3f}"
-        )
-        r5 = await asyncio.wait_for(meeting_of_twelve(server, args.seconds), 600)
+        for name, (runner, env) in runners.items():
+            data = Path(tempfile.mkdtemp(prefix="mw-bench-"))
+            servers[name] = RunningServer(data, command=runner, env=env).start()
+        r3 = await asyncio.wait_for(enforcement(servers, args.cycles, args.rounds), 900)
+        if args.against:
+            print_side_by_side(r3["now"], r3["before"], args.against, args.rounds)
+            servers.pop("before").stop()  # measurement 5 is the current server's alone
+        else:
+            print_enforcement(r3["now"])
+        r5 = await asyncio.wait_for(meeting_of_twelve(servers["now"], args.seconds), 600)
         delivered = r5["delivered_min"]
         print(f"5. a meeting of 12 bots (camera 640x480@30 + microphone each), {r5['seconds']} s:")
         print(
@@ -488,15 +422,26 @@ async def main(args: argparse.Namespace) -> None:
         )
         loss_max, loss_mean = r5["packet_loss_max"] or 0.0, r5["packet_loss_mean"] or 0.0
         print(f"   packet loss: max {100 * loss_max:.2f} %, mean {100 * loss_mean:.3f} %")
+        if args.json:
+            text = json.dumps({"3": r3, "5": r5}, indent=1)
+            await asyncio.to_thread(Path(args.json).write_text, text)
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--cycles", type=int, default=60)
+    parser.add_argument("--cycles", type=int, default=60, help="per server")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--against", metavar="REF", help="measurement 3 also at this commit, e.g. dc682de"
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="turns per server with --against (default 6; --quick 2)"
+    )
+    parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--join", help=argparse.SUPPRESS)
     parser.add_argument("--bots", type=int, default=4, help=argparse.SUPPRESS)
@@ -510,4 +455,6 @@ if __name__ == "__main__":
         sys.exit(0)
     if arguments.quick:
         arguments.cycles, arguments.seconds = 20, 15.0
+    if arguments.rounds is None:
+        arguments.rounds = (2 if arguments.quick else 6) if arguments.against else 1
     asyncio.run(main(arguments))
