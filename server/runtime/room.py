@@ -95,6 +95,8 @@ class Room:
         self._inbox: asyncio.Queue[tuple[Callable[[], Any], asyncio.Future[Any] | None]] = (
             asyncio.Queue()
         )
+        self._queued = 0
+        """Work put in the inbox and not yet done (taken from the queue counts until done)."""
         self.media: RoomMedia = media(self) if media is not None else NoMedia()
         self._interpreter = Interpreter(self)
         self._task = asyncio.create_task(self._run(), name=f"room-{meeting_id[:8]}")
@@ -123,18 +125,34 @@ class Room:
             else:
                 if future is not None and not future.done():
                     future.set_result(result)
+            finally:
+                self._queued -= 1
 
     async def _inside(self, work: Callable[[], T]) -> T:
-        """Runs ``work`` in the Room's turn, after everything that entered before it."""
+        """Runs ``work`` in the Room's turn, after everything that entered before it.
+
+        Work is synchronous, so when nothing is queued or in hand the turn is now:
+        it is taken at once, in the caller's task, with the same order and the same
+        one-at-a-time guarantee as the queue gives (and no extra trip through the
+        event loop between a host's mute arriving and the gate closing).
+        """
         if self.closed:
             raise RoomClosedError(self.meeting_id)
+        if self._queued == 0:
+            try:
+                return work()
+            except Exception:
+                log.exception("meeting %s: work in the inbox failed", self.meeting_id[:8])
+                raise
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued += 1
         self._inbox.put_nowait((work, future))
         return await future
 
     def post(self, work: Callable[[], object]) -> None:
         """Queues ``work`` without waiting for it (timers, media observations)."""
         if not self.closed:
+            self._queued += 1
             self._inbox.put_nowait((work, None))
 
     # --- entering the inbox -------------------------------------------------------

@@ -165,3 +165,16 @@ async def test_a_meeting_someone_is_in_is_never_released_as_idle(registry: Regis
     registry.idle_seconds = 0.0
     assert registry.release_idle() == 0
     assert not room.closed
+
+
+async def test_the_inbox_takes_work_in_the_order_it_came(registry: Registry) -> None:
+    room, _host = await _room_with_host(registry, {})
+    order: list[str] = []
+    room.post(lambda: order.append("timer"))  # queued, as a timer firing is
+    await room.submit(HandRaised(participant="h"), reply=lambda d: order.append("hand"))
+    room.post(lambda: order.append("observation"))
+    room.post(lambda: order.append("another"))
+    await room.submit(LockRequested(actor="h", locked=True), reply=lambda d: order.append("lock"))
+    assert order == ["timer", "hand", "observation", "another", "lock"], (
+        "nothing overtakes work already in the inbox"
+    )
