@@ -244,7 +244,7 @@ class Room:
     ) -> Decided:
         """Decide, apply, tell, record: only ever called from the Room's own turn."""
         event = event.model_copy(update={"at": self.now()})
-        before = telling.views(self)
+        before = (self.policy, self.state, self.revision)  # immutable: viewed after the effects
         decision = decide(self.policy, self.state, event)
         self.policy, self.state = apply(self.policy, self.state, decision)
         decided = Decided(decision, new_decision_id())

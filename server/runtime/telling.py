@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from meetwarden import protocol as wire
 from meetwarden.policies import effects as fx
+from meetwarden.policies.model import Policy
+from meetwarden.policies.state import MeetingState
 
 from .decided import Decided
 from .session import Session
@@ -109,29 +111,38 @@ def deliver_chat(room: Room, sender: str, to: str | None, text: str) -> None:
             session.send(message)
 
 
-def views(room: Room) -> dict[str, Any]:
+def views(room: Room, policy: Policy, state: MeetingState, revision: int) -> dict[str, Any]:
+    """What the people of ``room`` see of a meeting in this state."""
     return {
-        "roster": roster(room.state),
-        "waiting": waiting_list(room.state, room.wall),
-        "meeting": meeting_info(room.meeting_id, room.policy, room.state, room.revision),
+        "roster": roster(state),
+        "waiting": waiting_list(state, room.wall),
+        "meeting": meeting_info(room.meeting_id, policy, state, revision),
         "selves": {
-            pid: self_state(room.policy, person, room.wall)
-            for pid, person in room.state.participants.items()
+            pid: self_state(policy, person, room.wall) for pid, person in state.participants.items()
         },
     }
 
 
-def send_view_changes(room: Room, before: dict[str, Any], decided: Decided) -> None:
-    after = views(room)
+def send_view_changes(
+    room: Room, before: tuple[Policy, MeetingState, int], decided: Decided
+) -> None:
+    """Sends each view that ``decided`` changed. The views of the state before are made
+    here, after the effects went out: nothing is computed ahead of a gate closing, and
+    nothing at all when the decision changed no state (most refusals)."""
+    policy, state, revision = before
+    if policy is room.policy and state is room.state and revision == room.revision:
+        return  # ``apply`` hands back the very same state when nothing changed
+    old = views(room, *before)
+    after = views(room, room.policy, room.state, room.revision)
     admitted = admitted_sessions(room)
-    if after["roster"] != before["roster"]:
+    if after["roster"] != old["roster"]:
         broadcast(admitted, wire.Roster(participants=after["roster"]))
-    if after["waiting"] != before["waiting"]:
+    if after["waiting"] != old["waiting"]:
         broadcast(host_sessions(room), wire.WaitingList(waiting=after["waiting"]))
-    if after["meeting"] != before["meeting"]:
+    if after["meeting"] != old["meeting"]:
         broadcast(admitted, wire.Meeting(meeting=after["meeting"]))
-    for pid, state in after["selves"].items():
-        if before["selves"].get(pid) not in (None, state):
+    for pid, mine in after["selves"].items():
+        if old["selves"].get(pid) not in (None, mine):
             session = room.sessions.get(pid)
             if session is not None:
-                session.send(wire.You(you=state))
+                session.send(wire.You(you=mine))
