@@ -37,6 +37,18 @@ class Observations:
     def forget(self, participant_id: str) -> None:
         self._unusable.discard(participant_id)
 
+    @staticmethod
+    def worth_deciding(observation: Observation, state: MeetingState) -> bool:
+        """False for the reports that cannot lead to an event whatever comes first: frames
+        of a camera already working (the steady state, once a second per camera) and the
+        ends of tracks that closed with their owner. Those never enter the inbox."""
+        if isinstance(observation, CameraFrames):
+            person = state.get(observation.participant_id)
+            return person is not None and person.camera in _WATCHING
+        if isinstance(observation, TrackEnded):
+            return observation.reason != "participant_closed"
+        return True  # camera lost or back: rare, and they keep the unusable set right
+
     def event_for(self, observation: Observation, state: MeetingState) -> ev.Event | None:
         pid = observation.participant_id
         person = state.get(pid)

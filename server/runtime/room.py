@@ -211,6 +211,8 @@ class Room:
 
     def observe(self, observation: Observation) -> None:
         """From this Room's media scope: decided in turn, if it changes anything."""
+        if not self.observations.worth_deciding(observation, self.state):
+            return
 
         def observed() -> None:
             event = self.observations.event_for(observation, self.state)
