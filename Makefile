@@ -79,6 +79,7 @@ bench: test-deps
 	$(PY) bench/media_forwarding.py --quick
 	$(PY) bench/media_meeting.py --quick
 	$(PY) bench/room_memory.py --quick
+	$(PY) bench/room_lifecycle.py --meetings 300
 	$(PY) bench/file_upload.py
 	$(PY) bench/media_camera_check.py
 	$(PY) bench/browser_send_rate.py
