@@ -6,8 +6,8 @@ the camera rule sent it back to the waiting room, and after a removal. What
 it then gets to send through to an honest participant is counted at the wire,
 beside a control where the same counter received the same source.
 
-The server gives the token in ``admitted`` and (once the resume fix lands)
-in every ``welcome``; the adversary keeps the latest it read.
+The server gives a new, single-use token in every ``welcome`` (``admitted``
+repeats the current one); the adversary keeps the latest it read.
 """
 
 from __future__ import annotations

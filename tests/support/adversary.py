@@ -141,7 +141,7 @@ class Adversary:
 
     def _take(self, message: dict[str, Any], socket: ClientConnection) -> None:
         kind = message["type"]
-        if message.get("resume_token"):  # admitted has one; welcome, once the fix lands
+        if message.get("resume_token"):  # every welcome brings a new one; admitted repeats it
             self.resume_token = message["resume_token"]
         if kind == "welcome":
             self.participant_id, self.role = message["participant_id"], message["role"]
