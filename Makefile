@@ -17,7 +17,7 @@ HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling room decided writes observations media_seam
 PORT ?= 8000
 
-.PHONY: run test test-deps lint format system-deps venv bench screenshots clean
+.PHONY: run test test-fast test-deps lint format system-deps venv bench screenshots clean
 
 system-deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -71,6 +71,10 @@ format: $(DEV_STAMP)
 
 test: test-deps lint
 	$(PY) -m pytest -q
+
+# The fast tests only (no browser, WebRTC, PostgreSQL or clamd): under a minute.
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow"
 
 # Every benchmark prints its figures beside a baseline measured in the same run.
 bench: test-deps

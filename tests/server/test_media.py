@@ -90,7 +90,7 @@ async def meeting(server: RunningServer) -> AsyncIterator[Any]:
     await hosted.close()
 
 
-async def test_video_arrives_at_the_rate_and_size_sent(
+async def test_video_arrives_decodable_and_at_the_size_sent(
     meeting: Hosted, decode_errors: DecodeErrors
 ) -> None:
     bob = await _in_meeting(meeting, "Bob Smith")
@@ -104,11 +104,9 @@ async def test_video_arrives_at_the_rate_and_size_sent(
     await carol.media.subscribe()
     assert bob.participant_id is not None
     video = await carol.media.wait_for_track(bob.participant_id, "camera")
-    await _frames_after(video, 10)
-    started, first = time.monotonic(), video.frames
+    # The frame rate is measured in bench/media_meeting.py (measurement 5), never here:
+    # a test must hold on a busy machine.
     await _frames_after(video, 60)
-    fps = (video.frames - first) / (time.monotonic() - started)
-    assert fps > 24, f"{fps:.1f} fps"
     assert video.sizes == {(640, 480)}
     assert decode_errors.count == 0
     audio = await carol.media.wait_for_track(bob.participant_id, "microphone")

@@ -1,0 +1,46 @@
+"""Markers for the slow groups, so that the fast tests run on their own in under a minute.
+
+    .venv/bin/python -m pytest -m "not slow"          # or: make test-fast
+    make test                                          # everything, as CI runs it
+
+A test is marked by where it is and what it needs: ``browser`` (real Chromium or
+Firefox), ``media`` (real WebRTC peers), ``postgres`` (a real PostgreSQL server),
+``clamd`` (a real clamd); each of them is also ``slow``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).parent
+_MEDIA_PLACES = ("media", "enforcement", "server/test_media.py", "server/test_example_bot.py")
+_FIXTURES = {"postgres_server": "postgres", "clamd": "clamd"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, what in (
+        ("slow", "needs a browser, WebRTC peers, PostgreSQL or clamd"),
+        ("browser", "drives a real Chromium or Firefox"),
+        ("media", "real WebRTC peers (aiortc) on loopback"),
+        ("postgres", "a real PostgreSQL server"),
+        ("clamd", "a real clamd"),
+    ):
+        config.addinivalue_line("markers", f"{name}: {what}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = Path(str(item.path)).relative_to(_HERE).as_posix()
+        marks = set()
+        if where.startswith("browser/"):
+            marks.add("browser")
+        if any(where.startswith(place) for place in _MEDIA_PLACES):
+            marks.add("media")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        marks.update(mark for fixture, mark in _FIXTURES.items() if fixture in fixtures)
+        if getattr(item, "callspec", None) is not None and "postgresql" in item.callspec.id:
+            marks.add("postgres")
+        for mark in marks | ({"slow"} if marks else set()):
+            item.add_marker(mark)
