@@ -14,7 +14,7 @@ RUN_PACKAGES ?= python3-venv python3-dev gcc libmagic1
 TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
-TYPED_RUNTIME := interpreter telling room decided writes observations media_seam
+TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
 PORT ?= 8000
 
 .PHONY: run test test-fast test-deps lint format system-deps venv bench screenshots clean

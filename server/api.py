@@ -333,6 +333,7 @@ class AuditFilter(BaseModel):
 
 async def _audit(request: Request, record: MeetingRecord, query: AuditFilter) -> list[AuditEntry]:
     registry = _registry(request)
+    await registry.writes.flush()  # what the decisions so far changed is stored too
     await registry.audit.flush()
     return await registry.store.audit(record.id, **query.model_dump())
 

@@ -10,7 +10,6 @@ type check at ``assert_never`` (mypy runs on this module), never a silent
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -19,7 +18,6 @@ from typing import TYPE_CHECKING, Any, assert_never
 
 from meetwarden import protocol as wire
 from meetwarden.policies import effects as fx
-from meetwarden.policies.timers import timer_event
 
 from ..media.subscriber import SubscriberOffer
 from . import telling
@@ -76,7 +74,7 @@ class Interpreter:
                     self._welcome(pid, decided)
                 case fx.SendToWaitingRoom(participant=pid):
                     self._end_media(pid)
-                    self._cancel_timers(pid, keep=("reconnect",))
+                    room.timers.cancel_of(pid, keep=("reconnect",))
                     session = room.sessions.get(pid)
                     if session is not None:
                         session.send(
@@ -97,11 +95,9 @@ class Interpreter:
                 case fx.CloseGate(participant=pid, source=source):
                     room.media.set_gate(pid, source, False)
                 case fx.StartTimer():
-                    self._start_timer(effect)
+                    room.timers.start(effect)
                 case fx.CancelTimer(kind=kind, participant=pid):
-                    handle = room.timers.pop((kind, pid), None)
-                    if handle is not None:
-                        handle.cancel()
+                    room.timers.cancel(kind, pid)
                 case fx.BanIdentities(identities=keys):
                     self._write_identities("ban", keys)
                 case fx.RequireWaitingRoom(identities=keys):
@@ -200,7 +196,7 @@ class Interpreter:
     def _dismiss(self, pid: str, why: str, decided: Decided) -> None:
         room = self.room
         self._end_media(pid)
-        self._cancel_timers(pid)
+        room.timers.cancel_of(pid)
         room.resume_tokens.pop(pid, None)
         session = room.sessions.pop(pid, None)
         if session is None:
@@ -256,12 +252,13 @@ class Interpreter:
 
     def _ended(self) -> None:
         room, at = self.room, time.time()
-        self._cancel_all_timers()
+        room.timers.cancel_all()
         room.ended = True
 
         async def write() -> None:
             try:
                 await room.store.end_meeting(room.meeting_id, at)
+                await room.store.forget_room_state(room.meeting_id)
             finally:
                 if room.on_ended is not None:
                     room.on_ended(room)
@@ -278,31 +275,3 @@ class Interpreter:
                 jti = key.removeprefix("invite:")
                 room.withdrawn_invites.add(jti)
                 room.writes.put("revoke an invite", partial(room.store.revoke_invite, jti))
-
-    # --- timers -------------------------------------------------------------------------
-
-    def _start_timer(self, timer: fx.StartTimer) -> None:
-        room = self.room
-        key = (timer.kind, timer.participant)
-        previous = room.timers.pop(key, None)
-        if previous is not None:
-            previous.cancel()
-
-        def fire() -> None:
-            if room.timers.get(key) is handle:
-                del room.timers[key]
-            room.post(lambda: room.decide_now(timer_event(timer), None, "timer", None))
-
-        delay = max(0.0, timer.fire_at - room.now())
-        handle = asyncio.get_running_loop().call_later(delay, fire)
-        room.timers[key] = handle
-
-    def _cancel_timers(self, pid: str, keep: tuple[str, ...] = ()) -> None:
-        timers = self.room.timers
-        for key in [k for k in timers if k[1] == pid and k[0] not in keep]:
-            timers.pop(key).cancel()
-
-    def _cancel_all_timers(self) -> None:
-        for handle in self.room.timers.values():
-            handle.cancel()
-        self.room.timers.clear()

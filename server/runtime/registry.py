@@ -164,6 +164,9 @@ class Registry:
                 ),
                 on_ended=self._meeting_ended,
             )
+            saved = await self.store.room_state(meeting_id)
+            if saved is not None:  # the server stopped while people were in it
+                room.restore_places(saved)
             self._rooms[meeting_id] = room
             self._start_sweeping()
             return room

@@ -20,25 +20,29 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from meetwarden import protocol as wire
 from meetwarden.policies.apply import apply
+from meetwarden.policies.effects import StartTimer
 from meetwarden.policies.engine import decide
 from meetwarden.policies.events import Disconnected, Event, JoinRequested, Resumed
 from meetwarden.policies.model import Policy
 from meetwarden.policies.state import MeetingState
+from meetwarden.policies.timers import timer_event
 
 from ..media.events import Observation
 from ..media.subscriber import SubscriberOffer
 from ..store import AuditEntry, Store
-from . import telling
+from . import places, telling
 from .audit import AuditWriter
 from .decided import Decided, new_decision_id
 from .interpreter import Interpreter, offer_message
 from .media_seam import NoMedia, RoomMedia
 from .observations import Observations
 from .session import Session
+from .timers import Timers
 from .writes import StoreWrites
 
 __all__ = ["Room", "RoomClosedError"]
@@ -88,8 +92,9 @@ class Room:
         self._issue_resume_token = issue_resume_token
         self.withdrawn_invites: set[str] = set()
         """Invites revoked by a decision (a demotion) whose store write may not have landed."""
-        self.timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self.timers = Timers(self.now, self._timer_fired)
         self.observations = Observations()
+        self._save_due: asyncio.TimerHandle | None = None
         self._t0 = time.monotonic()
         self._wall0 = time.time()
         self._inbox: asyncio.Queue[tuple[Callable[[], Any], asyncio.Future[Any] | None]] = (
@@ -110,6 +115,10 @@ class Room:
     def wall(self, at: float) -> float:
         """The Unix time of a moment on the meeting's clock."""
         return self._wall0 + at
+
+    def at_of(self, wall: float) -> float:
+        """The moment on the meeting's clock of a Unix time."""
+        return wall - self._wall0
 
     # --- the inbox ----------------------------------------------------------------
 
@@ -258,7 +267,37 @@ class Room:
         telling.send_view_changes(self, before, decided)
         self._record(event, decided, actor)
         self.idle_since = None if self.state.participants else (self.idle_since or time.monotonic())
+        if decision.effects and self._save_due is None:
+            loop = asyncio.get_running_loop()
+            self._save_due = loop.call_later(places.SAVE_DELAY, self._save_places)
         return decided
+
+    # --- the places, saved and restored (``places.py``) ------------------------------
+
+    def _save_places(self) -> None:
+        """Between turns: hand the places as they are now to the store writer."""
+        self._save_due = None
+        if self.ended:
+            return  # the end forgets them
+        store, meeting_id, at = self.store, self.meeting_id, time.time()
+        if not self.state.participants:
+            self.writes.put(
+                "forget a meeting's places", partial(store.forget_room_state, meeting_id)
+            )
+            return
+        document = places.snapshot(self)
+        self.writes.put(
+            "save a meeting's places", partial(store.save_room_state, meeting_id, document, at=at)
+        )
+
+    def restore_places(self, document: str) -> None:
+        """Right after loading, before anyone can reach the Room: the saved places come
+        back, and whoever was connected when the server stopped is away now."""
+        for pid in places.restore(self, document):
+            self.decide_now(Disconnected(participant=pid), None, "server restart", None)
+
+    def _timer_fired(self, plan: StartTimer) -> None:
+        self.post(lambda: self.decide_now(timer_event(plan), None, "timer", None))
 
     def issue_resume_token(self, participant_id: str) -> str:
         token, token_id = self._issue_resume_token(self.meeting_id, participant_id)
@@ -292,9 +331,10 @@ class Room:
         if self.closed:
             return
         self.closed = True
-        for handle in self.timers.values():
-            handle.cancel()
-        self.timers.clear()
+        if self._save_due is not None:
+            self._save_due.cancel()
+        self._save_places()  # the last word: a graceful stop keeps everyone's place
+        self.timers.cancel_all()
         for session in list(self.sessions.values()):
             session.close(wire.CLOSE_NORMAL, reason)
         self.sessions.clear()

@@ -56,6 +56,7 @@ from .tables import (
     meeting_identities,
     meetings,
     policy_versions,
+    room_states,
 )
 
 __all__ = ["Store"]
@@ -369,6 +370,31 @@ class Store:
         async with self._reading("list the files of ended meetings") as connection:
             result = await connection.execute(query)
             return [FileRecord(**row) for row in result.mappings()]
+
+    # Where the people of a live meeting stand (the Room's places, as JSON).
+
+    async def save_room_state(self, meeting_id: str, document: str, *, at: float) -> None:
+        """Replace the meeting's saved places (one row per meeting)."""
+        async with self._writing("save a meeting's places") as connection:
+            await connection.execute(
+                delete(room_states).where(room_states.c.meeting_id == meeting_id)
+            )
+            await connection.execute(
+                insert(room_states).values(meeting_id=meeting_id, saved_at=at, document=document)
+            )
+
+    async def room_state(self, meeting_id: str) -> str | None:
+        """The meeting's saved places, or None."""
+        query = select(room_states.c.document).where(room_states.c.meeting_id == meeting_id)
+        async with self._reading("read a meeting's places") as connection:
+            found: str | None = await connection.scalar(query)
+        return found
+
+    async def forget_room_state(self, meeting_id: str) -> None:
+        async with self._writing("forget a meeting's places") as connection:
+            await connection.execute(
+                delete(room_states).where(room_states.c.meeting_id == meeting_id)
+            )
 
     # Transactions.
 

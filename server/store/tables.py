@@ -48,6 +48,7 @@ __all__ = [
     "meetings",
     "metadata",
     "policy_versions",
+    "room_states",
 ]
 
 NAMING_CONVENTION: Final = {
@@ -154,4 +155,15 @@ files = Table(
     Column("state", Text, nullable=False),
     CheckConstraint("state IN ('pending', 'shared')", name="state_known"),
     Index(None, "meeting_id"),
+)
+
+
+# Where each person of a live meeting stands (migration 0003): JSON written by the
+# Room after its decisions, read when the meeting loads after a restart.
+room_states = Table(
+    "room_states",
+    metadata,
+    Column("meeting_id", Text, ForeignKey("meetings.id"), primary_key=True),
+    Column("saved_at", Double, nullable=False),
+    Column("document", Text, nullable=False),
 )

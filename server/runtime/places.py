@@ -1,0 +1,121 @@
+"""The places of a live meeting's people, saved so that a restart resets no one.
+
+After its decisions a Room saves (at most a few times a second, off its turn)
+where each person stands: waiting or admitted, role, mute, permission to
+speak, hand, grants, camera check, each person's current resume token id, and
+the running timers. A restarted server loads this with the meeting: everyone
+is then away (their connections died with the old process) and may resume
+their place within the policy's ``entry.reconnect_seconds``; no host mute,
+grant or waiting-room place is silently reset. Times are stored as Unix time,
+since each Room's own clock starts with it.
+
+A server killed outright loses at most the last ``SAVE_DELAY`` seconds of
+changes; a graceful stop saves every Room first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from meetwarden.policies.effects import StartTimer
+from meetwarden.policies.state import Grant, Participant
+
+if TYPE_CHECKING:
+    from .room import Room
+
+__all__ = ["SAVE_DELAY", "restore", "snapshot"]
+
+VERSION = 1
+SAVE_DELAY = 0.2
+"""Seconds a Room lets its changes gather before one save."""
+
+
+def snapshot(room: Room) -> str:
+    """The Room's places as JSON text (times as Unix time)."""
+    people: list[dict[str, Any]] = []
+    for person in room.state.participants.values():
+        token = room.resume_tokens.get(person.id)
+        people.append(
+            {
+                "id": person.id,
+                "name": person.name,
+                "role": person.role,
+                "status": person.status,
+                "joined_at": room.wall(person.joined_at),
+                "invited": person.invited,
+                "identities": sorted(person.identities),
+                "password_ok": person.password_ok,
+                "muted": person.muted,
+                "may_unmute": person.may_unmute,
+                "hand_raised": person.hand_raised,
+                "grants": [
+                    {"kind": g.kind, "grant_id": g.grant_id, "expires_at": room.wall(g.expires_at)}
+                    for g in person.grants
+                ],
+                "camera": person.camera,
+                "connected": person.connected,
+                "resume_token_id": token[1] if token is not None else None,
+            }
+        )
+    timers = [
+        {
+            "kind": plan.kind,
+            "participant": plan.participant,
+            "fire_at": room.wall(plan.fire_at),
+            "token": plan.token,
+        }
+        for plan in room.timers.plans()
+    ]
+    body = {
+        "version": VERSION,
+        "next_grant_id": room.state.next_grant_id,
+        "people": people,
+        "timers": timers,
+    }
+    return json.dumps(body, separators=(",", ":"))
+
+
+def restore(room: Room, document: str) -> list[str]:
+    """Put the saved places back into a Room just loaded (before anyone can reach it);
+    returns the ids of the people whose connection the restart ended."""
+    body = json.loads(document)
+    if body.get("version") != VERSION:
+        return []
+    at = room.at_of
+    participants: dict[str, Participant] = {}
+    connected: list[str] = []
+    for saved in body["people"]:
+        person = Participant(
+            id=saved["id"],
+            name=saved["name"],
+            role=saved["role"],
+            status=saved["status"],
+            joined_at=at(saved["joined_at"]),
+            invited=saved["invited"],
+            identities=frozenset(saved["identities"]),
+            password_ok=saved["password_ok"],
+            muted=saved["muted"],
+            may_unmute=saved["may_unmute"],
+            hand_raised=saved["hand_raised"],
+            grants=tuple(
+                Grant(g["kind"], g["grant_id"], at(g["expires_at"])) for g in saved["grants"]
+            ),
+            camera=saved["camera"],
+            connected=saved["connected"],
+        )
+        participants[person.id] = person
+        if person.connected:
+            connected.append(person.id)
+        if saved["resume_token_id"] is not None:
+            room.resume_tokens[person.id] = ("", saved["resume_token_id"])
+    room.state = replace(room.state, participants=participants, next_grant_id=body["next_grant_id"])
+    for timer in body["timers"]:
+        if timer["participant"] in participants:
+            room.timers.start(
+                StartTimer(
+                    timer["kind"], timer["participant"], at(timer["fire_at"]), timer["token"]
+                )
+            )
+    return connected
