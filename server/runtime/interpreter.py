@@ -230,23 +230,28 @@ class Interpreter:
         room, at = self.room, time.time()
         document = context.get("policy_document", {})
         by = str(context.get("by", "host"))
-        room.revision += 1
-        room.policy_document = document
-        expected = room.revision
+        restored = context.get("restores_revision")
+        if isinstance(restored, int):  # the store still has it: nothing to write
+            room.revision = restored
+            room.policy_document = document
+        else:
+            previous = (room.policy_before_decision, room.policy_document, room.revision)
+            room.revision += 1
+            room.policy_document = document
+            expected = room.revision
 
-        async def write() -> None:
-            stored = await room.store.replace_policy(
-                room.meeting_id, json.dumps(document), at=at, by=by
-            )
-            if stored != expected:
-                log.error(
-                    "meeting %s: policy stored as revision %d, not %d",
-                    room.meeting_id[:8],
-                    stored,
-                    expected,
-                )
+            async def write() -> None:
+                try:
+                    await room.store.replace_policy(
+                        room.meeting_id, json.dumps(document), at=at, by=by
+                    )
+                except Exception as error:
+                    # Disk full, a read-only database: the previous policy comes back
+                    # through the engine (audited), and the hosts are told why.
+                    room.post(partial(room.policy_not_stored, *previous, expected, error))
+                    raise
 
-        room.writes.put("replace a meeting's policy", write)
+            room.writes.put("replace a meeting's policy", write)
         for session in telling.host_sessions(room):
             session.send(wire.PolicyMessage(revision=room.revision, policy=document))
 

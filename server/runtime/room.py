@@ -27,9 +27,15 @@ from meetwarden import protocol as wire
 from meetwarden.policies.apply import apply
 from meetwarden.policies.effects import StartTimer
 from meetwarden.policies.engine import decide
-from meetwarden.policies.events import Disconnected, Event, JoinRequested, Resumed
+from meetwarden.policies.events import (
+    Disconnected,
+    Event,
+    JoinRequested,
+    PolicyUpdateRequested,
+    Resumed,
+)
 from meetwarden.policies.model import Policy
-from meetwarden.policies.state import MeetingState
+from meetwarden.policies.state import OWNER, MeetingState
 from meetwarden.policies.timers import timer_event
 
 from ..media.events import Observation
@@ -94,6 +100,7 @@ class Room:
         """Invites revoked by a decision (a demotion) whose store write may not have landed."""
         self.timers = Timers(self.now, self._timer_fired)
         self.observations = Observations()
+        self.policy_before_decision = policy
         self._save_due: asyncio.TimerHandle | None = None
         self._t0 = time.monotonic()
         self._wall0 = time.time()
@@ -256,6 +263,7 @@ class Room:
         """Decide, apply, tell, record: only ever called from the Room's own turn."""
         event = event.model_copy(update={"at": self.now()})
         before = (self.policy, self.state, self.revision)  # immutable: viewed after the effects
+        self.policy_before_decision = self.policy
         decision = decide(self.policy, self.state, event)
         self.policy, self.state = apply(self.policy, self.state, decision)
         decided = Decided(decision, new_decision_id())
@@ -271,6 +279,31 @@ class Room:
             loop = asyncio.get_running_loop()
             self._save_due = loop.call_later(places.SAVE_DELAY, self._save_places)
         return decided
+
+    def policy_not_stored(
+        self,
+        policy: Policy,
+        document: dict[str, Any],
+        revision: int,
+        attempted: int,
+        error: Exception,
+    ) -> None:
+        """In turn: a policy the engine allowed could not be stored. Unless a newer one
+        came since, the previous policy is put back in force, decided like any update."""
+        if self.revision != attempted or self.ended:
+            return
+        self.decide_now(
+            PolicyUpdateRequested(actor=OWNER, policy=policy),
+            {"policy_document": document, "restores_revision": revision},
+            "server",
+            None,
+        )
+        text = (
+            f"The new policy could not be stored ({type(error).__name__}: the disk may be full "
+            f"or read-only), so revision {revision} is in force again. Try again once the "
+            "server's storage is fixed."
+        )
+        telling.notify_hosts(self, "policy_not_stored", text)
 
     # --- the places, saved and restored (``places.py``) ------------------------------
 

@@ -8,8 +8,11 @@ or a long transaction would, and watch the meeting go on.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import sqlite3
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,9 @@ from meetwarden.policies.events import (
     JoinRequested,
     Left,
     LockRequested,
+    PolicyUpdateRequested,
 )
+from meetwarden.policies.loading import validate_policy
 from meetwarden.server.auth import Passwords, Tokens
 from meetwarden.server.runtime.audit import AuditWriter
 from meetwarden.server.runtime.registry import Registry
@@ -178,3 +183,75 @@ async def test_the_inbox_takes_work_in_the_order_it_came(registry: Registry) -> 
     assert order == ["timer", "hand", "observation", "another", "lock"], (
         "nothing overtakes work already in the inbox"
     )
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs of its own (root only: mounting is how a disk fills up for real)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path) -> None:
+    descriptor = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(OSError, match="No space left") as full:  # noqa: PT012 - until full
+            while True:
+                os.write(descriptor, b"\0" * 65536)
+    finally:
+        os.close(descriptor)
+    assert full.value.errno == errno.ENOSPC
+
+
+async def test_a_policy_a_full_disk_cannot_store_gives_the_host_an_error_and_the_old_one_stays(
+    small_disk: Path,
+) -> None:
+    store = await Store.open(f"sqlite+aiosqlite:///{small_disk / 'meetwarden.db'}")
+    audit, writes = AuditWriter(store), StoreWrites()
+    audit.start()
+    writes.start()
+    registry = Registry(
+        store=store, tokens=Tokens(b"k" * 32), passwords=Passwords(), audit=audit, writes=writes
+    )
+    try:
+        room, host = await _room_with_host(registry, {"chat": {"allowed": "everyone"}})
+        await writes.flush()
+        _fill(small_disk)
+        document = {"chat": {"allowed": "host_only"}}
+        decided = await room.submit(
+            PolicyUpdateRequested(actor="h", policy=validate_policy(document)),
+            context={"policy_document": document, "by": "h"},
+        )
+        assert decided.allowed  # the engine allowed it; the disk did not
+        await writes.flush()
+        await room.submit(HandRaised(participant="h"))  # after the write's outcome came in
+        assert room.policy.chat.allowed == "everyone", "the previous policy is back in force"
+        assert room.revision == 1
+        told = [m for m in _messages(host) if m["type"] == "notice"]
+        stored = [m for m in told if m["topic"] == "policy_not_stored"]
+        assert len(stored) == 1
+        assert "revision 1 is in force again" in stored[0]["text"]
+        os.unlink(small_disk / "filler")
+        retried = await room.submit(
+            PolicyUpdateRequested(actor="h", policy=validate_policy(document)),
+            context={"policy_document": document, "by": "h"},
+        )
+        assert retried.allowed
+        await writes.flush()
+        assert [v.revision for v in await store.policy_versions(room.meeting_id)] == [1, 2]
+    finally:
+        await registry.close()
+        await writes.close()
+        await audit.close()
+        await store.close()
