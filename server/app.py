@@ -14,6 +14,8 @@ from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
 from .files import routes as file_routes
 from .files.sharing import FileSharing
+from .hosting import routes as hosting_routes
+from .hosting.service import Hosting
 from .media import MediaPlane
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
@@ -34,10 +36,14 @@ def create_app(settings: Settings) -> FastAPI:
         writes = StoreWrites()
         writes.start()
         media = MediaPlane(host_addresses=settings.rtc_addresses) if settings.media else None
+        passwords = Passwords()
+        app.state.hosting = Hosting(store, passwords)
+        # Printed by `meetwarden serve` once it listens (server/cli_serve.py).
+        app.state.setup_token = await app.state.hosting.first_start_link()
         registry = Registry(
             store=store,
             tokens=Tokens(secret),
-            passwords=Passwords(),
+            passwords=passwords,
             audit=audit,
             writes=writes,
             media=media,
@@ -84,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(file_routes.router)
     app.include_router(web.router)
+    app.include_router(hosting_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
