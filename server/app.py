@@ -16,6 +16,7 @@ from .files import routes as file_routes
 from .files.sharing import FileSharing
 from .hosting import routes as hosting_routes
 from .hosting.service import Hosting
+from .hosting.trusted_hosts import TrustedHosts, TrustedHostsMiddleware
 from .media import MediaPlane
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
@@ -66,6 +67,9 @@ def create_app(settings: Settings) -> FastAPI:
         summary="A video-meeting server that enforces the host's privacy policy.",
         version="0.1.0",
         lifespan=lifespan,
+    )
+    app.add_middleware(
+        TrustedHostsMiddleware, hosts=TrustedHosts(settings.public_url, settings.host)
     )
     app.state.public_url = settings.public_url
     app.state.allowed_origins = set(settings.allowed_origins)
