@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
-from . import api, web, ws
+from . import api, api_docs, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
 from .files import routes as file_routes
@@ -67,6 +67,10 @@ def create_app(settings: Settings) -> FastAPI:
         summary="A video-meeting server that enforces the host's privacy policy.",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load scripts and fonts from CDNs; server/api_docs.py
+        # serves a page of this server's own instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(
         TrustedHostsMiddleware, hosts=TrustedHosts(settings.public_url, settings.host)
@@ -95,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(file_routes.router)
     app.include_router(web.router)
     app.include_router(hosting_routes.router)
+    app.include_router(api_docs.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -166,7 +166,7 @@ async def test_the_policy_editor_marks_each_error_at_the_field_it_points_to(
 
 async def test_pages_carry_a_strict_content_security_policy(server: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
-        pages = ("/sign-in", "/setup", "/m/abc_DEF-123")  # "/" wants a session
+        pages = ("/sign-in", "/setup", "/docs", "/m/abc_DEF-123")  # "/" wants a session
         for path in (*pages, "/assets/js/meeting.js", "/assets/css/app.css"):
             response = await client.get(path)
             assert response.status_code == 200, path

@@ -1,5 +1,5 @@
 """Hosting in real Chromium: the first account from the printed link, signing in and out,
-each page under the app's CSP with nothing from elsewhere."""
+and the API reference, each page under the app's CSP with nothing from elsewhere."""
 
 from __future__ import annotations
 
@@ -83,3 +83,16 @@ async def test_a_wrong_password_shows_the_servers_sentence_and_the_right_one_sig
     await sign_in(host)
     await expect(page.locator("#account-name")).to_have_text("alice")
     await host.close()
+
+
+async def test_the_api_reference_renders_from_this_server_alone(
+    browser: Browser, server: RunningServer
+) -> None:
+    reader = await open_person(browser, server.url, "Reader")
+    await reader.page.goto("/docs")
+    await expect(
+        reader.page.get_by_role("heading", name="POST /api/meetings", exact=True)
+    ).to_be_visible()
+    await expect(reader.page.locator("#docs-error")).to_be_hidden()
+    assert await reader.page.locator("#docs-operations section").count() > 10
+    await reader.close()  # no page errors (Trusted Types), no request to another origin
