@@ -53,7 +53,9 @@ SAMPLE = """async () => {
 
 
 async def measure(seconds: float) -> list[dict[str, Any]]:
-    server = RunningServer(Path(tempfile.mkdtemp(prefix="meetwarden-bench-"))).start()
+    server = RunningServer(Path(tempfile.mkdtemp(prefix="meetwarden-bench-")))
+    server.create_account("alice", "correct horse battery staple")  # the host signs in
+    server.start()
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(

@@ -86,6 +86,8 @@ class Server:
     process: subprocess.Popen[str]
     port: int = 0
     log: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    """meetwarden's operator API key (creating a meeting needs one)."""
 
     @property
     def url(self) -> str:
@@ -98,6 +100,16 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def operator_key(cli: str, data_dir: Path) -> str:
+    """An operator API key for meetwarden (creating a meeting needs one)."""
+    return subprocess.run(
+        [cli, "keys", "create", "--name", "bench", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def start(args: list[str]) -> Server:
@@ -222,7 +234,7 @@ async def measure(
         "name": "File bench",
         "file_share": {"allowed": "host_only", "max_bytes": size, "types": ["text/plain"]},
     }
-    created = await HostAPI.create_meeting(mw.url, policy)
+    created = await HostAPI.create_meeting(mw.url, policy, api_key=mw.api_key)
     host = await MeetingClient.connect(
         created.join_url, name="Alice Chen", host_token=created.host_token
     )
@@ -290,7 +302,9 @@ def report(result: dict[str, Any]) -> None:
 async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="mw-file-bench-"))
     cli = str(Path(sys.executable).with_name("meetwarden"))
+    key = operator_key(cli, work / "mw")
     mw = start([cli, "serve", "--port", "0", "--data-dir", str(work / "mw"), *args.serve_arg])
+    mw.api_key = key
     (work / "bare").mkdir()
     (work / "copies").mkdir()
     bare = start([sys.executable, __file__, "--serve-bare", str(work / "bare")])

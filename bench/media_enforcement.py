@@ -141,8 +141,8 @@ class Pausable(MediaStreamTrack):
 class EnforcementMeeting:
     """One meeting on one server, its bots in this process, mute and revoke cycles."""
 
-    def __init__(self, url: str, subscribers: int = 8) -> None:
-        self.url, self.subscribers = url, subscribers
+    def __init__(self, url: str, subscribers: int = 8, api_key: str | None = None) -> None:
+        self.url, self.subscribers, self.api_key = url, subscribers, api_key
         self.running = asyncio.Event()
         self.running.set()
         self.round_trips: list[float] = []
@@ -151,7 +151,7 @@ class EnforcementMeeting:
         self.listeners: list[Listener] = []
 
     async def open(self) -> None:
-        created = await HostAPI.create_meeting(self.url, POLICY)
+        created = await HostAPI.create_meeting(self.url, POLICY, api_key=self.api_key)
         self.host = await MeetingClient.connect(
             created.join_url, name="Host", host_token=created.host_token
         )

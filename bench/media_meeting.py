@@ -237,7 +237,7 @@ async def meeting_of_twelve(server: RunningServer, seconds: float) -> dict[str, 
         "entry": {"waiting_room": {"enabled": False}, "full_name": {"required": False}},
         "audio": {"mute_on_entry": False, "unmute": "self"},
     }
-    created = await HostAPI.create_meeting(server.url, policy)
+    created = await HostAPI.create_meeting(server.url, policy, api_key=server.api_key)
     workers = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -313,7 +313,10 @@ async def enforcement(
 ) -> dict[str, dict[str, Any]]:
     """Measurement 3 on each server, in a meeting of its own; with two, the meetings
     take turns for ``rounds`` rounds (the order alternating), the other one paused."""
-    meetings = {name: EnforcementMeeting(server.url) for name, server in servers.items()}
+    meetings = {
+        name: EnforcementMeeting(server.url, api_key=server.api_key)
+        for name, server in servers.items()
+    }
     for meeting in meetings.values():
         await meeting.open()
         if len(meetings) > 1:

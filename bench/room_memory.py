@@ -116,7 +116,8 @@ async def until_closed(socket: ClientConnection) -> None:
 
 async def meeting(server: RunningServer, http: httpx.AsyncClient, case: str) -> None:
     """One meeting's life: created, a host and a guest in, then ended or left."""
-    reply = await http.post(f"{server.url}/api/meetings", json={"policy": POLICY})
+    operator = {"Authorization": f"Bearer {server.api_key}"} if server.api_key else {}
+    reply = await http.post(f"{server.url}/api/meetings", json={"policy": POLICY}, headers=operator)
     reply.raise_for_status()
     created = reply.json()
     meeting_id = created["meeting_id"]

@@ -107,6 +107,8 @@ class Server:
     cpu: int | None = None
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
+    operator: dict[str, str] = field(default_factory=dict)
+    """Headers with the operator API key that creating a meeting needs (meetwarden only)."""
 
     def start(self, timeout: float = 60.0) -> Server:
         log = self.log_path.open("wb")
@@ -238,7 +240,11 @@ class Host:
 
 async def new_meeting(server: Server, http: httpx.AsyncClient) -> tuple[str, ClientConnection]:
     """Creates a meeting and joins its host; the meeting id and the host's socket."""
-    created = (await http.post(f"{server.url}/api/meetings", json={"policy": OPEN_POLICY})).json()
+    created = (
+        await http.post(
+            f"{server.url}/api/meetings", json={"policy": OPEN_POLICY}, headers=server.operator
+        )
+    ).json()
     host = await connect(f"{server.ws}/ws/meetings/{created['meeting_id']}")
     join = {"type": "join", "name": "Meeting Chair", "host_token": created["host_token"]}
     await host.send(json.dumps(join))
@@ -345,7 +351,9 @@ async def action_pairs(
     async with httpx.AsyncClient(timeout=30) as http:
         for _ in range(meetings):
             policy = {"entry": {"waiting_room": {"enabled": False}}}
-            response = await http.post(f"{server.url}/api/meetings", json={"policy": policy})
+            response = await http.post(
+                f"{server.url}/api/meetings", json={"policy": policy}, headers=server.operator
+            )
             created = response.json()
             url = f"{server.ws}/ws/meetings/{created['meeting_id']}"
             host, target = await connect(url), await connect(url)
@@ -426,6 +434,17 @@ def combine(phases: list[Phase]) -> dict[str, Any]:
     }
 
 
+def operator_headers(cli: str, data_dir: Path) -> dict[str, str]:
+    """An operator API key for meetwarden (creating a meeting needs one), as headers."""
+    key = subprocess.run(
+        [cli, "keys", "create", "--name", "bench", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return {"Authorization": f"Bearer {key}"}
+
+
 async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, Any]:
     cpus = sorted(os.sched_getaffinity(0))
     server_cpu = cpus[0] if len(cpus) >= 2 and arguments.pin else None
@@ -437,6 +456,7 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, A
         directory / "meetwarden.log",
         server_cpu,
     )
+    meetwarden.operator = operator_headers(meetwarden_cli, directory / "data")
     echo = Server([sys.executable, __file__, "--serve-echo"], directory / "echo.log", server_cpu)
     interval = PACE_PER_HOST / arguments.action_meetings
     phases: dict[str, list[Phase]] = {"joins": [], "connects": [], "actions": [], "echoes": []}

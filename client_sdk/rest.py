@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
 from .errors import ApiError
 
-__all__ = ["CreatedMeeting", "HostAPI", "Invite"]
+__all__ = ["API_KEY_ENV", "CreatedMeeting", "HostAPI", "Invite"]
+
+API_KEY_ENV: Final = "MEETWARDEN_API_KEY"
+"""Where ``create_meeting`` finds the operator API key when none is given (like LIVEKIT_API_KEY)."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,26 @@ class HostAPI:
 
     @staticmethod
     async def create_meeting(
-        server: str, policy: dict[str, Any], password: str | None = None, *, timeout: float = 30.0
+        server: str,
+        policy: dict[str, Any],
+        password: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float = 30.0,
     ) -> CreatedMeeting:
-        """Creates a meeting; an invalid policy raises ApiError with ``errors`` (pointers)."""
+        """Creates a meeting with an operator API key (``meetwarden keys create``).
+
+        ``api_key`` defaults to the ``MEETWARDEN_API_KEY`` environment variable. A
+        missing, unknown or revoked key raises ApiError 401 (``not_signed_in`` or
+        ``invalid_credential``); an invalid policy raises ApiError 422 with
+        ``errors`` (pointers).
+        """
         body: dict[str, Any] = {"policy": policy}
         if password is not None:
             body["password"] = password
-        async with httpx.AsyncClient(timeout=timeout) as http:
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        async with httpx.AsyncClient(timeout=timeout, headers=headers) as http:
             data = await _checked(await http.post(f"{server.rstrip('/')}/api/meetings", json=body))
         return CreatedMeeting(**data)
 

@@ -9,6 +9,7 @@ open it get the same 404, so ids cannot be probed.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import OWNER
 
+from .hosting.guard import Creator
 from .problems import ProblemError
 from .runtime.registry import Registry
 from .runtime.room import Room, RoomClosedError
@@ -32,6 +34,7 @@ from .store import AuditEntry, InviteRecord, MeetingRecord
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["hosts"])
+log = logging.getLogger("meetwarden.api")
 MAX_BODY = 300 * 1024
 NOT_FOUND = ProblemError(
     404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
@@ -186,8 +189,12 @@ async def _decide(
 
 
 @router.post("/meetings", status_code=201, response_model=CreatedMeetingOut)
-async def create_meeting(request: Request) -> CreatedMeetingOut:
-    """Create a meeting from a policy document (``{"policy": {...}, "password": "..."}``)."""
+async def create_meeting(request: Request, creator: Creator) -> CreatedMeetingOut:
+    """Create a meeting from a policy document (``{"policy": {...}, "password": "..."}``).
+
+    Needs a credential: an operator API key (``Authorization: Bearer mwk_...``) or a
+    signed-in host's session cookie with the page's ``X-CSRF-Token``.
+    """
     body = await _json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("policy", {}), dict):
         raise ProblemError(422, "Invalid body", 'Send {"policy": {...}, "password": "..."}.')
@@ -201,6 +208,7 @@ async def create_meeting(request: Request) -> CreatedMeetingOut:
         created = await _registry(request).create_meeting(body.get("policy", {}), password)
     except PolicyError as error:
         raise _invalid(error, f"The policy has {len(error.issues)} error(s).") from None
+    log.info("meeting %s created by %s", created.meeting_id, creator)
     return CreatedMeetingOut(
         meeting_id=created.meeting_id,
         join_url=_join_url(request, created.meeting_id),

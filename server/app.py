@@ -9,11 +9,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
-from . import api, web, ws
+from . import api, api_docs, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
 from .files import routes as file_routes
 from .files.sharing import FileSharing
+from .hosting import routes as hosting_routes
+from .hosting.service import Hosting
+from .hosting.trusted_hosts import TrustedHosts, TrustedHostsMiddleware
 from .media import MediaPlane
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
@@ -34,10 +37,14 @@ def create_app(settings: Settings) -> FastAPI:
         writes = StoreWrites()
         writes.start()
         media = MediaPlane(host_addresses=settings.rtc_addresses) if settings.media else None
+        passwords = Passwords()
+        app.state.hosting = Hosting(store, passwords)
+        # Printed by `meetwarden serve` once it listens (server/cli_serve.py).
+        app.state.setup_token = await app.state.hosting.first_start_link()
         registry = Registry(
             store=store,
             tokens=Tokens(secret),
-            passwords=Passwords(),
+            passwords=passwords,
             audit=audit,
             writes=writes,
             media=media,
@@ -60,6 +67,13 @@ def create_app(settings: Settings) -> FastAPI:
         summary="A video-meeting server that enforces the host's privacy policy.",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load scripts and fonts from CDNs; server/api_docs.py
+        # serves a page of this server's own instead.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(
+        TrustedHostsMiddleware, hosts=TrustedHosts(settings.public_url, settings.host)
     )
     app.state.public_url = settings.public_url
     app.state.allowed_origins = set(settings.allowed_origins)
@@ -84,6 +98,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(file_routes.router)
     app.include_router(web.router)
+    app.include_router(hosting_routes.router)
+    app.include_router(api_docs.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from .cli_hosting import accounts_app, keys_app
 from .cli_policy import app as policy_app
 from .cli_serve import serve
 
@@ -12,6 +13,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(policy_app, name="policy")
+app.add_typer(keys_app, name="keys")
+app.add_typer(accounts_app, name="accounts")
 app.command()(serve)
 
 

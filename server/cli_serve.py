@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -73,8 +73,9 @@ def serve(
         loop = "uvloop"
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         loop = "asyncio"
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=host,
         port=port,
         loop=loop,
@@ -86,3 +87,28 @@ def serve(
         proxy_headers=False,
         server_header=False,
     )
+    server = _server(config, app, settings)
+    server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn said why (an address in use, a database it cannot open)
+
+
+def _server(config: Any, app: Any, settings: Settings) -> Any:
+    """uvicorn's server, which prints the first account's set-up link once it listens.
+
+    Only then is the port known (``--port 0`` lets the system choose one).
+    """
+    import uvicorn
+
+    from .hosting.setup_link import local_base_url, print_setup_link
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            token = getattr(app.state, "setup_token", None)
+            if token is None or not self.servers or not self.servers[0].sockets:
+                return
+            port = self.servers[0].sockets[0].getsockname()[1]
+            print_setup_link(settings.public_url or local_base_url(settings.host, port), token)
+
+    return Server(config)

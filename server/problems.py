@@ -18,11 +18,13 @@ class ProblemError(Exception):
         *,
         reason: str = "invalid_request",
         rule: str = "",
+        headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
         self.reason, self.rule, self.extra = reason, rule, extra
+        self.headers = headers or {}
 
 
 def problem_response(error: ProblemError) -> JSONResponse:
@@ -35,4 +37,9 @@ def problem_response(error: ProblemError) -> JSONResponse:
         "rule": error.rule,
         **error.extra,
     }
-    return JSONResponse(body, status_code=error.status, media_type="application/problem+json")
+    return JSONResponse(
+        body,
+        status_code=error.status,
+        media_type="application/problem+json",
+        headers=error.headers or None,
+    )

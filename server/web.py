@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.explain import explain
@@ -40,10 +40,11 @@ from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.model import Policy
 
+from .hosting.guard import signed_in
 from .problems import ProblemError
 from .runtime.registry import Registry
 
-__all__ = ["CONTENT_SECURITY_POLICY", "WEB_ROOT", "router"]
+__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "WEB_ROOT", "page_response", "router"]
 
 WEB_ROOT = Path(__file__).with_name("web")
 MAX_POLICY_BYTES = 300 * 1024
@@ -77,6 +78,7 @@ _SECURITY_HEADERS = {
         "geolocation=(), payment=(), usb=()"
     ),
 }
+SECURITY_HEADERS = _SECURITY_HEADERS
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -105,6 +107,11 @@ def _file_response(path: Path, request: Request, *, cache_control: str) -> Respo
     return Response(body, media_type=_TYPES[path.suffix], headers=headers)
 
 
+def page_response(request: Request, name: str) -> Response:
+    """A page of ``server/web/`` with the security headers (for pages other routers serve)."""
+    return _file_response(WEB_ROOT / name, request, cache_control="no-cache")
+
+
 def _not_found_page() -> Response:
     return Response(
         "Not found", status_code=404, media_type="text/plain", headers=dict(_SECURITY_HEADERS)
@@ -116,7 +123,9 @@ def _not_found_page() -> Response:
 
 @router.get("/", include_in_schema=False)
 async def create_page(request: Request) -> Response:
-    """The host's page: create a meeting from a policy."""
+    """The host's page: create a meeting from a policy (signed-in hosts; others sign in first)."""
+    if await signed_in(request) is None:
+        return RedirectResponse("/sign-in", status_code=303, headers=dict(_SECURITY_HEADERS))
     return _file_response(WEB_ROOT / "index.html", request, cache_control="no-cache")
 
 

@@ -4,7 +4,8 @@ SQLAlchemy 2 (async) over SQLite (the default, one file) or PostgreSQL (by
 URL); the schema is migrated with alembic when the store opens.
 
 - ``records``: the frozen values the store takes and returns;
-- ``store``: :class:`Store`, every operation one transaction;
+- ``store``: :class:`Store`, every operation one transaction; ``hosting``: its
+  operations on API keys, host accounts, sessions and set-up links;
 - ``errors``: :class:`StoreError` and its two subclasses;
 - ``database``: URLs, engines, SQLite's settings, readable connection errors;
 - ``tables``: the schema as metadata; ``rows``: records to rows and back, and queries;
@@ -12,6 +13,7 @@ URL); the schema is migrated with alembic when the store opens.
 """
 
 from .errors import RecordExistsError, RecordNotFoundError, StoreError
+from .hosting import AccountRecord, ApiKeyRecord, SessionRecord, SetupLinkRecord
 from .records import (
     AuditEntry,
     FileRecord,
@@ -24,6 +26,8 @@ from .records import (
 from .store import Store
 
 __all__ = [
+    "AccountRecord",
+    "ApiKeyRecord",
     "AuditEntry",
     "FileRecord",
     "FileState",
@@ -33,6 +37,8 @@ __all__ = [
     "PolicyVersion",
     "RecordExistsError",
     "RecordNotFoundError",
+    "SessionRecord",
+    "SetupLinkRecord",
     "Store",
     "StoreError",
 ]

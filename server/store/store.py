@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .database import create_engine, describe, parse_url, prepare_sqlite_file, shown
 from .errors import RecordExistsError, RecordNotFoundError, StoreError
+from .hosting import HostingRecords
 from .migrating import upgrade_to_head
 from .records import (
     AuditEntry,
@@ -67,8 +68,9 @@ _IDENTITY_KINDS: Final = frozenset(get_args(IdentityKind))
 _DATABASE_FAILURES: Final = (SQLAlchemyError, OSError, TimeoutError)
 
 
-class Store:
-    """Persistence for meetings, policies, bans, invites and the audit log.
+class Store(HostingRecords):
+    """Persistence for meetings, policies, bans, invites and the audit log
+    (and, from ``hosting.py``, who may create meetings).
 
     Create it with ``await Store.open(url)`` and end it with ``await store.close()``.
     Every failure of the database raises :class:`StoreError` (or its

@@ -36,19 +36,24 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 
 __all__ = [
     "AUDIT_ID_TYPE",
+    "api_keys",
     "audit_entries",
     "files",
+    "host_accounts",
+    "host_sessions",
     "invites",
     "meeting_identities",
     "meetings",
     "metadata",
     "policy_versions",
     "room_states",
+    "setup_links",
 ]
 
 NAMING_CONVENTION: Final = {
@@ -166,4 +171,51 @@ room_states = Table(
     Column("meeting_id", Text, ForeignKey("meetings.id"), primary_key=True),
     Column("saved_at", Double, nullable=False),
     Column("document", Text, nullable=False),
+)
+
+
+# Who may create meetings (migration 0004, server/hosting/): operator API keys,
+# host accounts, their sign-in sessions and one-time set-up links. Secrets are
+# stored only as hashes: a key's and a link's as SHA-256 (they carry 256 bits of
+# randomness), a password as argon2id, a session's cookie as SHA-256.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("key_hash", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("revoked_at", Double, nullable=True),
+)
+
+host_accounts = Table(
+    "host_accounts",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("username"),
+)
+
+host_sessions = Table(
+    "host_sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("account_id", Text, ForeignKey("host_accounts.id"), nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Index(None, "account_id"),
+)
+
+setup_links = Table(
+    "setup_links",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("purpose", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("used_at", Double, nullable=True),
+    CheckConstraint("purpose IN ('first_account', 'account')", name="purpose_known"),
 )

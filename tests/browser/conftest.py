@@ -62,7 +62,9 @@ def anyio_backend() -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     # MEETWARDEN_SERVE_ARGS="--no-media" runs the suite against a server without media.
     extra = shlex.split(os.environ.get("MEETWARDEN_SERVE_ARGS", ""))
-    running = RunningServer(tmp_path_factory.mktemp("server-data"), extra_args=extra).start()
+    running = RunningServer(tmp_path_factory.mktemp("server-data"), extra_args=extra)
+    running.create_account("alice", "correct horse battery staple")  # the hosts sign in as her
+    running.start()
     yield running
     running.stop()
 

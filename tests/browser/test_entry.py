@@ -14,6 +14,7 @@ from support.browser import (
     join,
     open_person,
     screenshot,
+    sign_in,
     wait_for_screen,
 )
 from support.server import RunningServer
@@ -87,7 +88,7 @@ async def test_a_host_starts_from_an_example_and_reads_it_in_plain_words(
 ) -> None:
     host = await open_person(browser, server.url, "Alice Chen")
     page = host.page
-    await page.goto("/")
+    await sign_in(host)  # ends on the create page
     await page.select_option("#example", "board_meeting")
     await page.click("#use-example")
     plain = page.locator(".plain-words-list")
@@ -123,7 +124,7 @@ async def test_the_policy_editor_marks_each_error_at_the_field_it_points_to(
 ) -> None:
     host = await open_person(browser, server.url, "Alice Chen")
     page = host.page
-    await page.goto("/")
+    await sign_in(host)  # ends on the create page
     policy = (
         "{\n"
         '  "name": "Board",\n'
@@ -165,7 +166,8 @@ async def test_the_policy_editor_marks_each_error_at_the_field_it_points_to(
 
 async def test_pages_carry_a_strict_content_security_policy(server: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
-        for path in ("/", "/m/abc_DEF-123", "/assets/js/meeting.js", "/assets/css/app.css"):
+        pages = ("/sign-in", "/setup", "/docs", "/m/abc_DEF-123")  # "/" wants a session
+        for path in (*pages, "/assets/js/meeting.js", "/assets/css/app.css"):
             response = await client.get(path)
             assert response.status_code == 200, path
             policy = response.headers["content-security-policy"]

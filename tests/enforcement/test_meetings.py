@@ -18,6 +18,7 @@ import pytest
 from support.adversary import Adversary, camera, decisions, microphone
 from support.counting import HonestCounter, WireCounter
 from support.enforced import Meeting, Scene, honest
+from support.server import api_key_for
 
 from meetwarden.client_sdk import HostAPI
 
@@ -71,9 +72,11 @@ async def _team(scene: Scene, crew: tuple[str, str, str]) -> Team:
 
 
 async def _own_meeting(scene: Scene) -> tuple[Adversary, HonestCounter, str]:
-    """The adversary's meeting, made through the REST API as anyone may, with a guest in it;
-    returns the adversary, the guest and the meeting's host token."""
-    created = await HostAPI.create_meeting(scene.server_url, POLICY)
+    """The adversary's meeting, made through the REST API as any host with a key may, with a
+    guest in it; returns the adversary, the guest and the meeting's host token."""
+    created = await HostAPI.create_meeting(
+        scene.server_url, POLICY, api_key=api_key_for(scene.server_url)
+    )
     eve = scene.adversary(created.meeting_id)
     joined = await eve.join(host_token=created.host_token)
     assert (joined["type"], joined["you"]["role"]) == ("admitted", "host")

@@ -493,7 +493,7 @@ async def test_a_waiting_participant_learns_nothing_and_can_do_nothing(
 
 async def test_the_password_and_its_hash_never_reach_a_client(server: RunningServer) -> None:
     password = "correct horse battery"
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, headers=_operator(server)) as http:
         created = await http.post(
             "/api/meetings", json={"policy": {"entry": {"password": True}}, "password": password}
         )
@@ -710,8 +710,13 @@ async def test_forged_host_tokens_get_the_same_404(
         assert await raw.closed() == wire.CLOSE_JOIN_REFUSED
 
 
+def _operator(server: RunningServer) -> dict[str, str]:
+    """The operator's API key, which creating a meeting needs."""
+    return {"Authorization": f"Bearer {server.api_key}"}
+
+
 async def _another_meetings_host_token(server: RunningServer) -> str:
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, headers=_operator(server)) as http:
         response = await http.post("/api/meetings", json={"policy": {}})
     return str(response.json()["host_token"])
 
@@ -720,7 +725,7 @@ async def test_rest_bodies_with_duplicate_keys_or_over_the_limit_get_problem_jso
     server: RunningServer, meeting: Hosted
 ) -> None:
     auth = {"Authorization": f"Bearer {meeting.host_token}", "Content-Type": "application/json"}
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, headers=_operator(server)) as http:
         created = await http.post(
             "/api/meetings",
             content=b'{"policy": {}, "policy": {"entry": {"waiting_room": {"enabled": false}}}}',

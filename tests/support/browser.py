@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .server import account_for
+
 SETUP_HINT = (
     "run the README's test command (`make test`): it installs Debian's `chromium` package "
     "and Playwright into .venv (or set MEETWARDEN_CHROMIUM to a Chromium binary)"
@@ -39,6 +41,7 @@ __all__ = [
     "open_person",
     "open_tab",
     "screenshot",
+    "sign_in",
     "wait_for_screen",
 ]
 
@@ -112,12 +115,26 @@ class Meeting:
     host_link: str
 
 
+async def sign_in(person: Person) -> None:
+    """Signs in on the sign-in page with the test server's host account; ends on the create page."""
+    account = account_for(person.server_url)
+    assert account is not None, "the test server has no host account (RunningServer.create_account)"
+    page = person.page
+    await page.goto("/sign-in")
+    await page.fill("#username", account[0])
+    await page.fill("#password", account[1])
+    await page.click("#sign-in")
+    await page.wait_for_url(f"{person.server_url}/")
+
+
 async def create_meeting(
     host: Person, policy: dict[str, Any] | None = None, password: str | None = None
 ) -> Meeting:
-    """Creates a meeting from the host's page, as a host would: paste the policy, create."""
+    """Creates a meeting from the host's page, as a host would: sign in, paste a policy, create."""
     page = host.page
     await page.goto("/")
+    if page.url.endswith("/sign-in"):
+        await sign_in(host)
     await expect(page.locator(".plain-words-list li").first).to_be_visible()
     await page.locator("textarea.code-input").fill(json.dumps(policy or {}, indent=2))
     await expect(page.locator(".editor-errors")).to_be_hidden()

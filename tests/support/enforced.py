@@ -16,6 +16,7 @@ from meetwarden.client_sdk import HostAPI, WaitingListChanged
 
 from .adversary import Adversary
 from .counting import HonestCounter, Key
+from .server import api_key_for
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ class Meeting:
 async def host_meeting(
     server_url: str, policy: dict[str, Any], host_name: str = "Alice Chen"
 ) -> Meeting:
-    created = await HostAPI.create_meeting(server_url, policy)
+    created = await HostAPI.create_meeting(server_url, policy, api_key=api_key_for(server_url))
     host = await HonestCounter.connect(
         created.join_url, name=host_name, host_token=created.host_token
     )

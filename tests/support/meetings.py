@@ -7,6 +7,8 @@ from typing import Any
 
 from meetwarden.client_sdk import HostAPI, MeetingClient, WaitingListChanged
 
+from .server import api_key_for
+
 __all__ = ["Hosted", "admit", "hosted_meeting"]
 
 
@@ -29,7 +31,9 @@ async def hosted_meeting(
     password: str | None = None,
     host_name: str = "Alice Chen",
 ) -> Hosted:
-    created = await HostAPI.create_meeting(server_url, policy, password)
+    created = await HostAPI.create_meeting(
+        server_url, policy, password, api_key=api_key_for(server_url)
+    )
     host = await MeetingClient.connect(
         created.join_url, name=host_name, host_token=created.host_token
     )

@@ -3,6 +3,13 @@
 It listens on a free loopback port (uvicorn picks it; we read it from the
 log), keeps its SQLite file and signing key in a temporary directory, and can
 be stopped and started again on the same data (the restart tests).
+
+Creating a meeting needs a credential, so before its first start the server
+gets an operator API key (`meetwarden keys create`, as an operator would make
+one) and, when a test asks, a host account (`meetwarden accounts create`).
+Helpers that are handed only a server's URL find them with
+:func:`api_key_for` and :func:`account_for`. A past meetwarden (bench
+``--against``), which has no `keys` command, gets none and needs none.
 """
 
 from __future__ import annotations
@@ -16,10 +23,22 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["RunningServer"]
+__all__ = ["RunningServer", "account_for", "api_key_for"]
 
 CLI = str(Path(sys.executable).with_name("meetwarden"))
 _LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+_API_KEYS: dict[str, str] = {}
+_ACCOUNTS: dict[str, tuple[str, str]] = {}
+
+
+def api_key_for(url: str) -> str | None:
+    """The operator API key of the test server at ``url`` (None: a server that needs none)."""
+    return _API_KEYS.get(url.rstrip("/"))
+
+
+def account_for(url: str) -> tuple[str, str] | None:
+    """(username, password) of the host account made on the test server at ``url``, if any."""
+    return _ACCOUNTS.get(url.rstrip("/"))
 
 
 @dataclass
@@ -31,6 +50,10 @@ class RunningServer:
     command: list[str] | None = None
     """What runs instead of `meetwarden serve` (it takes the same options), e.g. a bench runner."""
     port: int = 0
+    provision: bool = True
+    """Make an operator API key before the first start (a past meetwarden gets none)."""
+    api_key: str | None = None
+    account: tuple[str, str] | None = None
     process: subprocess.Popen[str] | None = None
     log: list[str] = field(default_factory=list)
     _pump: threading.Thread | None = None
@@ -43,7 +66,41 @@ class RunningServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """`meetwarden ARGS` on this server's database, in the server's environment."""
+        where = ["--data-dir", str(self.data_dir)]
+        if self.database_url:
+            where += ["--database-url", self.database_url]
+        return subprocess.run(
+            [CLI, *args, *where],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **self.env},
+            timeout=120,
+        )
+
+    def create_account(self, username: str, password: str) -> tuple[str, str]:
+        """A host account on this server (`meetwarden accounts create`), found by account_for."""
+        done = self.cli("accounts", "create", username, "--password-stdin", stdin=password + "\n")
+        if done.returncode != 0:
+            raise RuntimeError(f"meetwarden accounts create failed: {done.stderr}")
+        self.account = (username, password)
+        if self.process is not None:
+            _ACCOUNTS[self.url] = self.account
+        return self.account
+
+    def _create_api_key(self) -> str | None:
+        done = self.cli("keys", "create", "--name", "tests")
+        if done.returncode == 0:
+            return done.stdout.strip().splitlines()[-1]
+        if "No such command" in done.stderr:
+            return None  # a past meetwarden (bench --against): it lets anyone create meetings
+        raise RuntimeError(f"meetwarden keys create failed: {done.stderr}")
+
     def start(self, timeout: float = 30.0) -> RunningServer:
+        if self.provision and self.api_key is None:
+            self.api_key = self._create_api_key()
         args = [*(self.command or [CLI, "serve"]), "--port", str(self.port)]
         args += ["--data-dir", str(self.data_dir)]
         args += ["--rtc-address", "127.0.0.1"]  # media stays on loopback in tests
@@ -75,6 +132,10 @@ class RunningServer:
         if not ready.wait(timeout) or self.process.poll() is not None:
             self.stop()
             raise RuntimeError("meetwarden serve did not start:\n" + "".join(self.log[-40:]))
+        if self.api_key is not None:
+            _API_KEYS[self.url] = self.api_key
+        if self.account is not None:
+            _ACCOUNTS[self.url] = self.account
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

@@ -3,6 +3,7 @@
 import { announce, byId, copyFrom, focusOn, h } from './dom.js';
 import { PolicyEditor } from './editor.js';
 import { JsonSyntaxError } from './jsonlocate.js';
+import { csrfHeaders, currentSession, signOut } from './session.js';
 
 const STARTER = `{
   "version": 1,
@@ -17,6 +18,7 @@ const STARTER = `{
 }
 `;
 
+let session = null;
 const editor = new PolicyEditor(byId('editor-mount'), { onChange: () => clearPasswordError() });
 const examples = new Map();
 
@@ -110,8 +112,12 @@ async function create(event) {
     // The editor's text is sent as written (duplicate keys and all): the server judges it.
     const body = `{"policy": ${editor.text.trim() || '{}'}${password ? `, "password": ${JSON.stringify(password)}` : ''}}`;
     const response = await fetch('/api/meetings', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+      method: 'POST', headers: csrfHeaders(session, { 'Content-Type': 'application/json' }), body,
     });
+    if (response.status === 401) {
+      location.assign('/sign-in'); // the session ended (signed out elsewhere, or expired)
+      return;
+    }
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
       showProblem(answer, response.status);
@@ -142,3 +148,16 @@ byId('copy-join').addEventListener('click', (event) => copyFrom(byId('join-link'
 byId('copy-host').addEventListener('click', (event) => copyFrom(byId('host-link'), event.target));
 editor.text = STARTER;
 loadExamples();
+
+async function showAccount() {
+  session = await currentSession().catch(() => null);
+  if (!session) {
+    location.assign('/sign-in');
+    return;
+  }
+  byId('account-name').textContent = session.username;
+  byId('account').hidden = false;
+  byId('sign-out').addEventListener('click', () => signOut(session));
+}
+
+showAccount();

@@ -1,0 +1,58 @@
+// The sign-in page: username and password, then the create page.
+
+import { announce, byId, focusOn } from './dom.js';
+import { currentSession, problemOf } from './session.js';
+
+function showError(text) {
+  const box = byId('sign-in-error');
+  box.textContent = text;
+  box.hidden = false;
+  announce(text, { assertive: true });
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  byId('sign-in-error').hidden = true;
+  const username = byId('username').value.trim();
+  const password = byId('password').value;
+  if (!username || !password) {
+    showError('Enter your username and your password.');
+    byId(username ? 'password' : 'username').focus();
+    return;
+  }
+  const button = byId('sign-in');
+  button.disabled = true;
+  try {
+    const response = await fetch('/api/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!response.ok) {
+      const problem = await problemOf(response);
+      showError(problem.detail);
+      byId('password').value = '';
+      byId('password').focus();
+      return;
+    }
+    location.assign('/');
+  } catch (error) {
+    showError(`Could not reach the server: ${error.message}.`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function start() {
+  byId('sign-in-form').addEventListener('submit', signIn);
+  const session = await currentSession().catch(() => null);
+  if (session) {
+    byId('signed-in-name').textContent = session.username;
+    byId('signed-in').hidden = false;
+    focusOn(byId('signed-in-title'));
+  } else {
+    byId('username').focus();
+  }
+}
+
+start();

@@ -1,0 +1,98 @@
+"""Hosting in real Chromium: the first account from the printed link, signing in and out,
+and the API reference, each page under the app's CSP with nothing from elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+from support.browser import create_meeting, open_person, sign_in
+from support.server import RunningServer
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(180)]
+SETUP_LINK = re.compile(r"http://\S+/setup#token=[A-Za-z0-9_-]+")
+
+
+async def printed_link(server: RunningServer) -> str:
+    for _ in range(600):
+        for line in list(server.log):
+            found = SETUP_LINK.search(line)
+            if found:
+                return found.group(0)
+        await asyncio.sleep(0.05)  # the log is read by another thread
+    raise AssertionError("the server printed no set-up link:\n" + "".join(server.log[-20:]))
+
+
+async def test_the_printed_link_sets_up_the_first_host_who_creates_a_meeting_and_signs_out(
+    browser: Browser, tmp_path: Path
+) -> None:
+    server = RunningServer(tmp_path / "data", provision=False).start()
+    try:
+        link = await printed_link(server)
+        ada = await open_person(browser, server.url, "Ada Lovelace")
+        page = ada.page
+        await page.goto("/")
+        await expect(page).to_have_url(f"{server.url}/sign-in")  # not signed in: sign in first
+        await page.goto(link)
+        await expect(page.locator("#setup-title")).to_be_visible()
+        assert "#token=" not in page.url, "the token stays out of the address bar"
+        await page.fill("#username", "ada")
+        await page.fill("#password", "analytical engine 1843")
+        await page.fill("#password-again", "analytical engine 1842")
+        await page.click("#set-up")
+        await expect(page.locator("#password-again-error")).to_have_text(
+            "The two passwords differ."
+        )
+        await page.fill("#password-again", "analytical engine 1843")
+        await page.click("#set-up")
+        await expect(page).to_have_url(f"{server.url}/")
+        await expect(page.locator("#account-name")).to_have_text("ada")
+        meeting = await create_meeting(ada, {"name": "Notes on the engine"})
+        assert meeting.host_link.startswith(f"{server.url}/m/")
+        await page.click("#sign-out")
+        await expect(page).to_have_url(f"{server.url}/sign-in")
+        await page.goto("/")
+        await expect(page).to_have_url(f"{server.url}/sign-in")
+        # The link was used up: opening it again makes no second account.
+        await page.goto(link)
+        await page.fill("#username", "mallory")
+        await page.fill("#password", "not to be allowed in")
+        await page.fill("#password-again", "not to be allowed in")
+        await page.click("#set-up")
+        await expect(page.locator("#setup-error")).to_contain_text("used already or has expired")
+        await ada.close()  # no page errors, no request to another origin
+    finally:
+        server.stop()
+
+
+async def test_a_wrong_password_shows_the_servers_sentence_and_the_right_one_signs_in(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen")
+    page = host.page
+    await page.goto("/sign-in")
+    await page.fill("#username", "alice")
+    await page.fill("#password", "not her password")
+    await page.click("#sign-in")
+    await expect(page.locator("#sign-in-error")).to_have_text(
+        "The username or the password is wrong."
+    )
+    await sign_in(host)
+    await expect(page.locator("#account-name")).to_have_text("alice")
+    await host.close()
+
+
+async def test_the_api_reference_renders_from_this_server_alone(
+    browser: Browser, server: RunningServer
+) -> None:
+    reader = await open_person(browser, server.url, "Reader")
+    await reader.page.goto("/docs")
+    await expect(
+        reader.page.get_by_role("heading", name="POST /api/meetings", exact=True)
+    ).to_be_visible()
+    await expect(reader.page.locator("#docs-error")).to_be_hidden()
+    assert await reader.page.locator("#docs-operations section").count() > 10
+    await reader.close()  # no page errors (Trusted Types), no request to another origin
