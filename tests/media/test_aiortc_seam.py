@@ -24,8 +24,8 @@ from meetwarden.server.media.aiortc_seam import (
     install_transport_guards,
     keep_codec,
     restrict_host_addresses,
-    unguarded_datagram_received,
 )
+from meetwarden.server.media.aiortc_seam.guards import unguarded_datagram_received
 
 from .conftest import until
 
