@@ -3,7 +3,7 @@
 Pinned to aiortc 1.16.0 and aioice 0.13.0; ``tests/media/test_aiortc_seam.py``
 pins every behaviour used here, so an upgrade that moves one of them fails
 there first. The rest of the media plane uses only public aiortc API and this
-package: ``forwarding`` (the hot path), ``guards`` (V1, V2) and ``release`` (V4).
+package: ``forwarding`` (the hot path), ``guards`` (V1, V2, SRTP) and ``release`` (V4).
 Line numbers below are those of aiortc 1.16.0 (``notes/performance-research.md``
 section 2).
 
@@ -30,7 +30,11 @@ What is reached into, and why:
   transport (``first_byte = data[0]``, rtcdtlstransport.py:653); V2,
   ``stun.parse_message`` raises ``struct.error`` where aioice only catches
   ``ValueError`` (ice.py:289-294); V4, ``close()`` raises after some failed
-  negotiations and must not leak sockets.
+  negotiations and must not leak sockets. SRTP: pylibsrtp raises ValueError for a
+  datagram over 1,500 bytes where aiortc catches only ``pylibsrtp.Error``
+  (rtcdtlstransport.py:692-700), and ``__run`` ends the transport on anything
+  but ConnectionError (l.538-550): ``_setup_srtp`` and ``_recv_next`` are
+  wrapped so that such a datagram is dropped, never the connection.
 """
 
 from .forwarding import (
