@@ -3,7 +3,8 @@
 Pinned to aiortc 1.16.0 and aioice 0.13.0; ``tests/media/test_aiortc_seam.py``
 pins every behaviour used here, so an upgrade that moves one of them fails
 there first. The rest of the media plane uses only public aiortc API and this
-package: ``forwarding`` (the hot path), ``guards`` (V1, V2, SRTP) and ``release`` (V4).
+package: ``forwarding`` (the hot path), ``guards`` (V1, V2, SRTP), ``stun_limits``
+(V3) and ``release`` (V4).
 Line numbers below are those of aiortc 1.16.0 (``notes/performance-research.md``
 section 2).
 
@@ -34,7 +35,10 @@ What is reached into, and why:
   datagram over 1,500 bytes where aiortc catches only ``pylibsrtp.Error``
   (rtcdtlstransport.py:692-700), and ``__run`` ends the transport on anything
   but ConnectionError (l.538-550): ``_setup_srtp`` and ``_recv_next`` are
-  wrapped so that such a datagram is dropped, never the connection.
+  wrapped so that such a datagram is dropped, never the connection. V3,
+  aioice answers unauthenticated Binding requests from anyone at 2.4 times
+  their size: ``Connection.respond_error`` (ice.py:1353) is rate-limited for
+  them per source address.
 """
 
 from .forwarding import (

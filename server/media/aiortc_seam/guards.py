@@ -14,6 +14,7 @@ import pylibsrtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 from ..log_limits import LogLimiter
+from .stun_limits import limit_unauthenticated_answers
 
 __all__ = ["GuardCounters", "guard_counters", "install_transport_guards"]
 
@@ -49,7 +50,8 @@ def install_transport_guards() -> None:
     the participant's connection. V2: ``stun.parse_message`` raises
     ``struct.error`` for fixed-size attributes of the wrong length; aioice
     catches only ValueError, so each such packet put a traceback in the log.
-    SRTP: see ``_GuardedUnprotect`` and ``_guarded_recv_next``.
+    SRTP: see ``_GuardedUnprotect`` and ``_guarded_recv_next``. V3: see
+    ``stun_limits``.
     """
     global _guards_installed
     if _guards_installed:
@@ -69,6 +71,7 @@ def install_transport_guards() -> None:
     aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign]
     RTCDtlsTransport._setup_srtp = _guarded_setup_srtp  # type: ignore[method-assign]
     RTCDtlsTransport._recv_next = _guarded_recv_next  # type: ignore[method-assign]
+    limit_unauthenticated_answers()
     _guards_installed = True
 
 
