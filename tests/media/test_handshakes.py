@@ -19,9 +19,10 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
-from meetwarden.server.media import MediaError
+from meetwarden.server.media import ConnectionFailed, MediaError, MediaRoom
+from meetwarden.server.media.aiortc_seam import open_sockets
 
-from .conftest import Meeting, Publisher
+from .conftest import Meeting, Publisher, until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
@@ -40,6 +41,21 @@ def _only_sha1(sdp: str) -> str:
 
 def _malformed_sha256(sdp: str) -> str:
     return _FINGERPRINT.sub(r"a=fingerprint:\1 XYZ\r\n", sdp)
+
+
+def _wrong_fingerprints(sdp: str) -> str:
+    """Well-formed digests of a certificate nobody has: the handshake must fail."""
+
+    def other(match: re.Match[str]) -> str:
+        value = match.group(2)
+        flipped = ("00" if value[:2] != "00" else "11") + value[2:]
+        return f"a=fingerprint:{match.group(1)} {flipped}\r\n"
+
+    return _FINGERPRINT.sub(other, sdp)
+
+
+def _failures(meeting: Meeting) -> list[ConnectionFailed]:
+    return [o for o in meeting.observations if isinstance(o, ConnectionFailed)]
 
 
 def _loop_errors() -> list[dict[str, Any]]:
@@ -88,3 +104,102 @@ async def test_an_answer_without_a_usable_fingerprint_is_refused_before_aiortc_s
     assert "a=fingerprint" in refused.value.message
     await asyncio.sleep(0.2)
     assert errors == []
+
+
+async def test_a_publisher_whose_fingerprint_does_not_match_is_told_and_released(
+    meeting: Meeting,
+) -> None:
+    alice = _camera(meeting, "alice")
+    offer = _wrong_fingerprints(await alice.offer())
+    answer = await meeting.room.publish("alice", offer, alice.sources())
+    server_side = meeting.room._participants["alice"].publisher
+    assert server_side is not None
+    await alice.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    await until(lambda: _failures(meeting) != [], what="the failure reported")
+    assert _failures(meeting) == [ConnectionFailed("alice", "publish", "dtls_failed")]
+    assert meeting.room._participants["alice"].publisher is None
+    await until(lambda: open_sockets(server_side.pc) == 0, what="its sockets closed")
+
+
+async def test_a_subscriber_whose_fingerprint_does_not_match_is_told_and_released(
+    meeting: Meeting,
+) -> None:
+    meeting.admit("bob")
+    offer = await meeting.room.subscribe("bob")
+    server_side = meeting.room._participants["bob"].subscriber
+    assert server_side is not None
+    client = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        await client.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+        await client.setLocalDescription(await client.createAnswer())
+        answer = _wrong_fingerprints(client.localDescription.sdp)
+        await meeting.room.subscriber_answer("bob", answer)
+        await until(lambda: _failures(meeting) != [], what="the failure reported")
+    finally:
+        await client.close()
+    assert _failures(meeting) == [ConnectionFailed("bob", "subscribe", "dtls_failed")]
+    assert meeting.room._participants["bob"].subscriber is None
+    await until(lambda: open_sockets(server_side.pc) == 0, what="its sockets closed")
+
+
+CONNECT_TIMEOUT = 2.0
+
+
+@pytest.fixture
+async def impatient() -> Any:
+    """A meeting whose connections must connect within CONNECT_TIMEOUT seconds."""
+    meeting = Meeting(connect_timeout=CONNECT_TIMEOUT)
+    yield meeting
+    await asyncio.wait_for(meeting.close(), 20)
+
+
+async def _released(room: MediaRoom, pc: RTCPeerConnection) -> None:
+    await until(lambda: open_sockets(pc) == 0, within=CONNECT_TIMEOUT + 15, what="sockets closed")
+    await room.settled()
+
+
+async def test_a_publisher_that_vanishes_after_the_answer_is_released_at_its_timeout(
+    impatient: Meeting,
+) -> None:
+    alice = _camera(impatient, "alice")
+    await impatient.room.publish("alice", await alice.offer(), alice.sources())
+    server_side = impatient.room._participants["alice"].publisher
+    assert server_side is not None
+    assert open_sockets(server_side.pc) > 0
+    await alice.pc.close()  # gone: no ICE, no DTLS, no goodbye
+    await _released(impatient.room, server_side.pc)
+    assert _failures(impatient) == [ConnectionFailed("alice", "publish", "timed_out")]
+    assert impatient.room._participants["alice"].publisher is None
+
+
+@pytest.mark.parametrize("answers", [True, False], ids=["after_answering", "without_answering"])
+async def test_a_subscriber_that_vanishes_mid_handshake_is_released_at_its_timeout(
+    impatient: Meeting, answers: bool
+) -> None:
+    impatient.admit("bob")
+    offer = await impatient.room.subscribe("bob")
+    server_side = impatient.room._participants["bob"].subscriber
+    assert server_side is not None
+    assert open_sockets(server_side.pc) > 0
+    if answers:
+        client = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        await client.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+        await client.setLocalDescription(await client.createAnswer())
+        await impatient.room.subscriber_answer("bob", client.localDescription.sdp)
+        await client.close()  # gone
+    await _released(impatient.room, server_side.pc)
+    assert _failures(impatient) == [ConnectionFailed("bob", "subscribe", "timed_out")]
+    assert impatient.room._participants["bob"].subscriber is None
+
+
+async def test_a_connection_that_connects_in_time_is_not_reported(impatient: Meeting) -> None:
+    alice = _camera(impatient, "alice")
+    impatient.room.set_gate("alice", "camera", True)
+    await alice.publish()
+    bob = await impatient.subscriber("bob")
+    video = bob.got("alice", "camera")
+    await until(lambda: video.frames >= 10, what="video")
+    await asyncio.sleep(CONNECT_TIMEOUT + 0.5)  # past the timeout: the watch is over
+    frames = video.frames
+    await until(lambda: video.frames >= frames + 10, what="video goes on")
+    assert _failures(impatient) == []

@@ -59,7 +59,7 @@ from .guards import (
     guard_counters,
     install_transport_guards,
 )
-from .release import release_peer_connection
+from .release import open_sockets, release_peer_connection
 
 __all__ = [
     "ForwardedSender",
@@ -72,6 +72,7 @@ __all__ = [
     "keep_codec",
     "negotiated_payload_type",
     "ntp_now",
+    "open_sockets",
     "pin_vp8_bitrate",
     "primary_transport",
     "release_peer_connection",

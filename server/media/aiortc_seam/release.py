@@ -10,7 +10,7 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
-__all__ = ["release_peer_connection"]
+__all__ = ["open_sockets", "release_peer_connection"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,16 @@ def _ice_connections(pc: RTCPeerConnection) -> list[Any]:
         connections.append(pc.sctp.transport.transport._connection)
     unique: dict[int, Any] = {id(c): c for c in connections}
     return list(unique.values())
+
+
+def open_sockets(pc: RTCPeerConnection) -> int:
+    """How many UDP sockets the connection's ICE agents hold open (for tests and metrics)."""
+    return sum(
+        1
+        for connection in _ice_connections(pc)
+        for protocol in getattr(connection, "_protocols", ())
+        if getattr(protocol, "transport", None) is not None and not protocol.transport.is_closing()
+    )
 
 
 async def release_peer_connection(pc: RTCPeerConnection, close_within: float = 5.0) -> None:
