@@ -68,7 +68,13 @@ class LogLimiter:
         return left_out
 
     def log(
-        self, logger: logging.Logger, level: int, kind: Hashable, message: str, *args: Any
+        self,
+        logger: logging.Logger,
+        level: int,
+        kind: Hashable,
+        message: str,
+        *args: Any,
+        exc_info: bool = False,
     ) -> None:
         """``logger.log(level, message, *args)`` unless too many of ``kind`` were written."""
         if not logger.isEnabledFor(level):
@@ -79,7 +85,7 @@ class LogLimiter:
         if left_out:
             message += " (%d more like this left out)"
             args = (*args, left_out)
-        logger.log(level, message, *args)
+        logger.log(level, message, *args, exc_info=exc_info)
 
 
 class _LibraryLines(logging.Handler):

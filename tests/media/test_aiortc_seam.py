@@ -19,6 +19,7 @@ import pylibsrtp
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import unpack_remb_fci
 
 from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 from meetwarden.server.media.aiortc_seam import (
@@ -29,8 +30,10 @@ from meetwarden.server.media.aiortc_seam import (
 from meetwarden.server.media.aiortc_seam.guards import (
     unguarded_datagram_received,
     unguarded_recv_next,
+    unguarded_route_rtcp,
     unguarded_setup_srtp,
 )
+from meetwarden.server.media.aiortc_seam.stun_limits import unlimited_respond_error
 
 from .conftest import until
 
@@ -43,7 +46,7 @@ def test_versions_the_seam_was_written_for() -> None:
 
 
 def test_dtls_transport_hands_each_packet_to_its_instance_handlers() -> None:
-    source = inspect.getsource(RTCDtlsTransport._recv_next)
+    source = inspect.getsource(unguarded_recv_next)
     assert "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)" in source
     assert "await self._handle_rtcp_data(data)" in source
     assert "data = self._rx_srtp.unprotect(data)" in source
@@ -56,7 +59,7 @@ def test_receive_loop_ends_on_any_exception_the_srtp_guards_do_not_turn_into_a_d
     """The SRTP guards are still needed: aiortc catches pylibsrtp.Error only around
     unprotect, its receive loop ends the transport on anything but ConnectionError, and
     it counts a datagram before handling it (the guard's sign that one was taken)."""
-    receive = inspect.getsource(RTCDtlsTransport._recv_next)
+    receive = inspect.getsource(unguarded_recv_next)
     assert "except pylibsrtp.Error as exc:" in receive
     assert receive.index("self.__rx_packets += 1") < receive.index("first_byte = data[0]")
     run = inspect.getsource(RTCDtlsTransport._RTCDtlsTransport__run)  # type: ignore[attr-defined]
@@ -64,6 +67,22 @@ def test_receive_loop_ends_on_any_exception_the_srtp_guards_do_not_turn_into_a_d
     assert "self._set_state(State.CLOSED)" in run
     setup = inspect.getsource(unguarded_setup_srtp)
     assert "self._rx_srtp = Session(rx_policy)" in setup
+
+
+def test_rtcp_routing_reads_remb_ssrcs_catching_only_value_error() -> None:
+    """The routing guard is still needed: a REMB counting more SSRCs than it carries
+    raises struct.error from aiortc's router."""
+    assert "except ValueError:" in inspect.getsource(unguarded_route_rtcp)
+    with pytest.raises(struct.error):
+        unpack_remb_fci(b"REMB" + bytes([2, 0, 0, 0]) + bytes(4))
+
+
+def test_aioice_answers_unauthenticated_requests_through_respond_error() -> None:
+    """V3's limit sits in respond_error: aioice sends 400/401 from there, unsigned."""
+    request = inspect.getsource(aioice.ice.Connection.request_received)
+    assert request.count("self.respond_error(message, addr, protocol, (400") == 2
+    assert "self.respond_error(message, addr, protocol, (401" in request
+    assert "if error_code[0] in (400, 401):" in inspect.getsource(unlimited_respond_error)
 
 
 def test_pylibsrtp_refuses_a_long_datagram_with_a_value_error() -> None:

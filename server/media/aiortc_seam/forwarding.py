@@ -12,6 +12,7 @@ from typing import Any
 
 import aioice.ice
 import aiortc.codecs.vpx
+import pylibsrtp
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.clock import current_ntp_time
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
@@ -24,6 +25,9 @@ from aiortc.rtp import (
     RtcpRtpfbPacket,
     RtcpSrPacket,
 )
+
+from ..log_limits import LogLimiter
+from .guards import guard_counters
 
 __all__ = [
     "ForwardedSender",
@@ -40,6 +44,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_lines = LogLimiter()
 
 _CONNECTED = State.CONNECTED
 
@@ -113,21 +118,53 @@ class RtpSink:
         return True
 
     def send_rtp(self, packet: bytes) -> bool:
-        """Protect and send one RTP packet; False if the transport is not connected."""
+        """Protect and send one RTP packet; False if it was not sent (not connected, or
+        SRTP refused it)."""
         if not self._route():
             return False
         protect = self._protect
         if protect is None:
             protect = self._protect = self._dtls._tx_srtp.protect
-        self._sendto(protect(packet), self._address)  # type: ignore[misc]
+        try:
+            protected = protect(packet)
+        except (ValueError, pylibsrtp.Error) as error:
+            _refused(packet, error)
+            return False
+        self._sendto(protected, self._address)  # type: ignore[misc]
         return True
 
     def send_rtcp(self, packet: bytes) -> bool:
-        """Protect and send one RTCP (compound) packet; False if not connected."""
+        """Protect and send one RTCP (compound) packet; False if it was not sent."""
         if not self._route():
             return False
-        self._sendto(self._dtls._tx_srtp.protect_rtcp(packet), self._address)  # type: ignore[misc]
+        try:
+            protected = self._dtls._tx_srtp.protect_rtcp(packet)
+        except (ValueError, pylibsrtp.Error) as error:
+            _refused(packet, error)
+            return False
+        self._sendto(protected, self._address)  # type: ignore[misc]
         return True
+
+
+def _refused(packet: bytes, error: Exception) -> None:
+    """A packet SRTP would not protect: dropped for this subscriber alone.
+
+    What a publisher sends decides it: pylibsrtp refuses more than 1,356 bytes
+    of RTP (its 1,500-byte buffer less the largest trailer) with ValueError, and
+    libsrtp refuses a sequence number more than its replay window (1,024) behind
+    the highest one sent (``replay check failed``), which a publisher that jumps
+    its numbering back and forth produces. Raised, either one skipped every
+    later subscriber of the packet and wrote a traceback per packet.
+    """
+    guard_counters.protect_failed += 1
+    _lines.log(
+        logger,
+        logging.INFO,
+        ("protect", type(error)),
+        "a forwarded packet of %d bytes was not sent: SRTP refused it (%s)",
+        len(packet),
+        error,
+    )
 
 
 def intercept_publisher_media(
@@ -147,13 +184,20 @@ def intercept_publisher_media(
     async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
         try:
             on_rtp(data)
-        except Exception:
-            logger.exception("forwarding an RTP packet failed; packet dropped")
+        except Exception as error:
+            guard_counters.receive_errors += 1
+            _lines.log(
+                logger,
+                logging.ERROR,
+                ("forwarding", type(error)),
+                "forwarding an RTP packet failed; packet dropped",
+                exc_info=True,
+            )
 
     async def handle_rtcp_data(data: bytes) -> None:
         try:
             packets = RtcpPacket.parse(data)
-        except ValueError:
+        except Exception:  # aiortc's parser raises more than ValueError; aiortc drops it too
             return
         for packet in packets:
             if isinstance(packet, RtcpSrPacket):

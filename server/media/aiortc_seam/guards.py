@@ -11,7 +11,7 @@ from typing import Any
 
 import aioice.ice
 import pylibsrtp
-from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 
 from ..log_limits import LogLimiter
 from .stun_limits import limit_unauthenticated_answers
@@ -31,6 +31,10 @@ class GuardCounters:
         """SRTP/SRTCP datagrams that could not be unprotected (forged, replayed, too long)."""
         self.receive_errors = 0
         """Datagrams that raised anything else on their way through aiortc's receive path."""
+        self.protect_failed = 0
+        """Forwarded packets SRTP refused to protect (too long, too far behind)."""
+        self.malformed_rtcp = 0
+        """RTCP packets whose feedback aiortc could not read while routing them."""
 
 
 guard_counters = GuardCounters()
@@ -40,6 +44,7 @@ _lines = LogLimiter()
 unguarded_datagram_received = aioice.ice.StunProtocol.datagram_received
 unguarded_recv_next = RTCDtlsTransport._recv_next
 unguarded_setup_srtp = RTCDtlsTransport._setup_srtp
+unguarded_route_rtcp = RtpRouter.route_rtcp
 
 
 def install_transport_guards() -> None:
@@ -71,6 +76,7 @@ def install_transport_guards() -> None:
     aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign]
     RTCDtlsTransport._setup_srtp = _guarded_setup_srtp  # type: ignore[method-assign]
     RTCDtlsTransport._recv_next = _guarded_recv_next  # type: ignore[method-assign]
+    RtpRouter.route_rtcp = _guarded_route_rtcp  # type: ignore[method-assign]
     limit_unauthenticated_answers()
     _guards_installed = True
 
@@ -159,3 +165,25 @@ async def _guarded_recv_next(self: RTCDtlsTransport) -> None:
             "dropped a datagram that raised in aiortc's receive path: %r",
             error,
         )
+
+
+def _guarded_route_rtcp(self: RtpRouter, packet: Any) -> Any:
+    """aiortc's RTCP routing, where a packet whose feedback cannot be read goes nowhere.
+
+    ``route_rtcp`` reads a REMB's list of SSRCs (rtcdtlstransport.py l.300) and
+    catches ValueError only; a REMB that counts more SSRCs than it carries raises
+    struct.error (found by tests/fuzz, rtcp target), which ended the transport
+    before the receive guard.
+    """
+    try:
+        return unguarded_route_rtcp(self, packet)
+    except Exception as error:
+        guard_counters.malformed_rtcp += 1
+        _lines.log(
+            logger,
+            logging.INFO,
+            ("route", type(error)),
+            "dropped an RTCP packet whose feedback could not be read: %r",
+            error,
+        )
+        return set()
