@@ -6,15 +6,21 @@ corpus); each test here shows the same failure through the media plane's own API
 
 from __future__ import annotations
 
+import fractions
 import logging
 import struct
+from typing import Any
 
+import av
+import numpy as np
 import pytest
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcdtlstransport import RtpRouter
 from aiortc.rtp import RtcpPacket
 from pylibsrtp._binding import ffi
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack
+from meetwarden.server.media import camera_monitor
 from meetwarden.server.media.aiortc_seam import guard_counters, install_transport_guards
 
 from .conftest import Meeting, until
@@ -76,3 +82,38 @@ def test_a_remb_that_counts_more_ssrcs_than_it_carries_goes_nowhere() -> None:
     for packet in RtcpPacket.parse(remb):
         assert RtpRouter().route_rtcp(packet) == set()
     assert guard_counters.malformed_rtcp == before + 1
+
+
+def _keyframe_payloads() -> list[bytes]:
+    y = np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (48, 1))
+    frame = av.VideoFrame.from_ndarray(np.dstack([y, y, y]), format="rgb24")
+    frame.pts, frame.time_base = 0, fractions.Fraction(1, 90_000)
+    payloads, _ = Vp8Encoder().encode(frame, force_keyframe=True)
+    return payloads
+
+
+def _claiming(payloads: list[bytes], width: int, height: int) -> list[bytes]:
+    first = payloads[0]
+    at = first.find(b"\x9d\x01\x2a")
+    return [first[: at + 3] + struct.pack("<HH", width, height) + first[at + 7 :], *payloads[1:]]
+
+
+def test_the_camera_check_decodes_no_keyframe_claiming_more_than_4k(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """libvpx allocates for the size a keyframe claims before it finds the frame short: a
+    180-byte packet claiming 13404 x 13404 grew the server by 324 MiB."""
+    payloads = _keyframe_payloads()
+    decoders: list[Any] = []
+    create = av.CodecContext.create
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decoders.append(args)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(camera_monitor.av.CodecContext, "create", counted)
+    assert camera_monitor.decode_picture(payloads) is not None  # the control: 64 x 48
+    assert len(decoders) == 1
+    for width, height in [(13404, 13404), (8000, 8000), (3841, 2160)]:
+        assert camera_monitor.decode_picture(_claiming(payloads, width, height)) is None
+    assert len(decoders) == 1  # none of them reached the decoder
