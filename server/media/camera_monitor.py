@@ -63,11 +63,32 @@ class Picture:
     seconds: float
 
 
+MAX_PROBE_PIXELS = 3840 * 2160
+"""The largest keyframe the camera check decodes (4K). A VP8 keyframe header says its
+size in 14 bits (RFC 6386 9.1), up to 16383 x 16383, and libvpx allocates for it
+before it finds the frame short: one 180-byte packet claiming 13404 x 13404 grew
+the server by 324 MiB (found by tests/fuzz, vp8_keyframe target)."""
+_VP8_START_CODE = b"\x9d\x01\x2a"
+
+
+def _too_large(data: bytes) -> bool:
+    """Whether a VP8 keyframe (RFC 6386 9.1: 3-byte tag, start code, 14-bit sizes) claims
+    more than MAX_PROBE_PIXELS, or is too short to say."""
+    if len(data) < 10 or data[3:6] != _VP8_START_CODE:
+        return True
+    width = (data[6] | (data[7] << 8)) & 0x3FFF
+    height = (data[8] | (data[9] << 8)) & 0x3FFF
+    return width * height > MAX_PROBE_PIXELS
+
+
 def decode_picture(payloads: list[bytes]) -> Picture | None:
-    """Decode one VP8 keyframe from its RTP payloads; None if it does not decode."""
+    """Decode one VP8 keyframe from its RTP payloads; None if it does not decode, or
+    claims more than MAX_PROBE_PIXELS (a camera sending that cannot be probed)."""
     started = time.perf_counter()
     try:
         data = vp8_depayload(payloads)
+        if _too_large(data):
+            return None
         decoder = av.CodecContext.create("vp8", "r")
         frames = decoder.decode(av.Packet(data))
     except (ValueError, av.FFmpegError):

@@ -17,6 +17,9 @@ __all__ = [
     "CameraLost",
     "CameraLostReason",
     "CameraRestored",
+    "ConnectionFailed",
+    "ConnectionFailedReason",
+    "Direction",
     "Observation",
     "Source",
     "TrackEnded",
@@ -79,4 +82,26 @@ class CameraRestored:
     participant_id: str
 
 
-Observation = TrackPublished | TrackEnded | CameraFrames | CameraLost | CameraRestored
+Direction = Literal["publish", "subscribe"]
+ConnectionFailedReason = Literal["ice_failed", "dtls_failed", "timed_out", "lost"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionFailed:
+    """A publishing or subscribing connection failed, or never connected; it was released.
+
+    ``ice_failed``: no candidate pair worked; ``dtls_failed``: the DTLS handshake
+    failed (a fingerprint that does not match the certificate, say);
+    ``timed_out``: not connected within the connect timeout (the client went
+    away mid-handshake); ``lost``: it was connected, then failed or was closed
+    by the other side.
+    """
+
+    participant_id: str
+    direction: Direction
+    reason: ConnectionFailedReason
+
+
+Observation = (
+    TrackPublished | TrackEnded | CameraFrames | CameraLost | CameraRestored | ConnectionFailed
+)

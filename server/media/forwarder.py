@@ -40,6 +40,10 @@ __all__ = ["DownTrack", "Gate", "KeyframeRequester", "PublishedTrack"]
 
 _VIDEO_CACHE_PACKETS = 1024
 _AUDIO_CACHE_PACKETS = 128
+# A keyframe captured for the camera check: a 4K VP8 keyframe is a few hundred packets.
+# The frame ends at its marker bit, which the publisher decides: without this bound one
+# that never sets it (and keeps the timestamp) grew the capture without limit.
+MAX_CAPTURE_PACKETS = 1024
 
 
 class Gate:
@@ -287,6 +291,10 @@ class PublishedTrack:
         elif self._capture is not None:
             if fields.timestamp != self._capture_timestamp:
                 self._capture = None  # lost the end of the frame: wait for the next one
+                self.capture_wanted = True
+                return
+            if len(self._capture) >= MAX_CAPTURE_PACKETS:
+                self._capture = None  # not a keyframe anyone sends: wait for the next one
                 self.capture_wanted = True
                 return
             self._capture.append(body)

@@ -8,6 +8,12 @@ mid's source; it may add a mid of a source not yet published, and it may not
 change ICE credentials: aiortc has no ICE restart and would accept new
 credentials silently and leave media dead (security-bar V5).
 
+Every m-line must carry a usable DTLS fingerprint (RFC 8122 5; sha-256, -384
+or -512, the digests aiortc checks, RFC 8827 6.5 requiring sha-256): without
+one aiortc answered and then failed an ``assert`` in ``RTCDtlsTransport.start``,
+leaving the connection neither connected nor failed; with an unusable one the
+handshake can only fail. Either is refused here, before aiortc sees it.
+
 ICE candidates must name a port of 1 to 65535 (a 16-bit UDP port, RFC 8839
 5.1 and RFC 768): aioice takes any integer, and asyncio's datagram
 ``sendto`` raises OverflowError for a port out of range, which it treats as a
@@ -17,6 +23,7 @@ fatal write error: a loop error and the connection's socket closed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,6 +43,9 @@ __all__ = [
 
 MAX_SDP_BYTES = 64 * 1024
 MAX_MEDIA_SECTIONS = 8
+# The digests aiortc verifies (rtcdtlstransport.py X509_DIGEST_ALGORITHMS), by length.
+_DIGEST_BYTES = {"sha-256": 32, "sha-384": 48, "sha-512": 64}
+_HEX_PAIRS = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +84,36 @@ def _parse(text: str, what: str = "offer") -> sdp.SessionDescription:
         for candidate in media.ice_candidates:
             if not 0 < candidate.port < 65536:
                 raise MediaError(code, "ICE candidate ports are 1 to 65535.")
+        _check_fingerprints(media, code)
     return description
+
+
+def _check_fingerprints(media: sdp.MediaDescription, code: str) -> None:
+    """At least one sha-2 fingerprint, and every sha-2 fingerprint a digest's length.
+
+    aiortc requires every fingerprint of an algorithm it knows to match the
+    certificate (rtcdtlstransport.py ``_validate_peer_identity``): one malformed
+    among good ones fails the handshake as surely as none at all.
+    """
+    usable = 0
+    for fingerprint in media.dtls.fingerprints if media.dtls is not None else ():
+        length = _DIGEST_BYTES.get(fingerprint.algorithm.lower())
+        if length is None:
+            continue  # sha-1, md5: aiortc ignores them, so they count for nothing
+        value = fingerprint.value
+        if len(value) != 3 * length - 1 or not _HEX_PAIRS.fullmatch(value):
+            raise MediaError(
+                code,
+                f"The a=fingerprint:{fingerprint.algorithm} is not a {length}-byte digest "
+                "written as hex pairs separated by colons.",
+            )
+        usable += 1
+    if not usable:
+        raise MediaError(
+            code,
+            "Every m-line needs the certificate's a=fingerprint "
+            "(sha-256, sha-384 or sha-512) for the DTLS handshake.",
+        )
 
 
 def check_answer(answer_sdp: str) -> None:

@@ -2,10 +2,11 @@
 
 DESIGN.md ("The Room"): the transport may be shared by the process; nothing
 above it can offer, forward or name a track outside its Room. So the plane holds
-only what is process-wide by nature: aiortc's guards and aioice's host addresses
-(aioice has no per-connection setting), the settings every room uses, one ticker
-that drives the camera monitors of every room, the background tasks, and the
-rooms it created so that ``close`` can close them. Participants, gates, tracks
+only what is process-wide by nature: aiortc's guards, where aiortc's and aioice's
+log lines go, and aioice's host addresses (aioice has no per-connection
+setting), the settings every room uses, one ticker that drives the camera
+monitors of every room, the background tasks, and the rooms it created so that
+``close`` can close them. Participants, gates, tracks
 and forwarding tables live in a ``MediaRoom``, one per meeting; the plane holds
 none of them and never looks inside a room except to tick its cameras.
 """
@@ -21,6 +22,7 @@ from .aiortc_seam import install_transport_guards, restrict_host_addresses
 from .camera_monitor import CameraCheck
 from .errors import MediaError
 from .events import Observation
+from .log_limits import route_library_logs
 from .room import MediaRoom, RoomSettings
 from .subscriber import SubscriberOffer
 
@@ -42,6 +44,7 @@ class MediaPlane:
         """``host_addresses`` None gathers on every interface; anything else restricts
         ICE host candidates process-wide (aioice has no per-connection setting)."""
         install_transport_guards()
+        route_library_logs()
         if host_addresses is not None:
             restrict_host_addresses(host_addresses)
         self._settings = RoomSettings(

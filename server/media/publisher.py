@@ -29,6 +29,7 @@ from .aiortc_seam import (
     primary_transport,
     rtcp_ssrc,
 )
+from .connection_watch import ConnectionWatch
 from .errors import MediaError
 from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
@@ -66,9 +67,11 @@ class PublisherConnection:
         on_first_packet: Callable[[PublishedTrack], None],
         keyframe_interval: float,
         replay_limit: int,
+        connect_timeout: float,
     ) -> None:
         self.participant_id = participant_id
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.watch = ConnectionWatch(self.pc, connect_timeout)
         self.offer: PublisherOffer | None = None
         self.tracks: dict[str, PublishedTrack] = {}  # by mid
         self._by_ssrc: dict[int, PublishedTrack] = {}
@@ -120,6 +123,7 @@ class PublisherConnection:
             intercept_publisher_media(dtls, self.on_rtp, self._on_sender_report)
             self._sink = RtpSink(dtls)
             self._feedback = asyncio.create_task(self._give_feedback())
+            self.watch.start_clock()  # the client has the answer: it connects, or times out
         added, ended = self._apply(offer, payload_types)
         self.offer = offer
         return self.pc.localDescription.sdp, added, ended
@@ -198,6 +202,7 @@ class PublisherConnection:
     def end_all(self) -> list[PublishedTrack]:
         """Stop forwarding every track of this connection at once; returns them."""
         self.ended = True
+        self.watch.stop()
         ended = list(self.tracks.values())
         self._by_ssrc = {}
         self._stats = {}

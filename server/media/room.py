@@ -19,6 +19,10 @@ slow peer) and releases the peer connections in the background. A ``publish`` or
 ``subscribe`` suspended in an await at that moment finds its participant closed
 when it resumes (every await is followed by that check), ends what the await
 created and raises ``not_admitted``.
+
+A connection that fails (ICE, DTLS), is lost, or does not connect within the
+connect timeout is reported as ``ConnectionFailed`` (the runtime tells the
+participant) and released like one that is closed (``connection_watch``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,16 @@ from aiortc import RTCPeerConnection
 from .aiortc_seam import release_peer_connection
 from .camera_monitor import CameraCheck, CameraMonitor
 from .errors import MediaError
-from .events import Observation, Source, TrackEnded, TrackEndedReason, TrackPublished, source_of
+from .events import (
+    ConnectionFailed,
+    ConnectionFailedReason,
+    Observation,
+    Source,
+    TrackEnded,
+    TrackEndedReason,
+    TrackPublished,
+    source_of,
+)
 from .forwarder import Gate, PublishedTrack
 from .participant import RoomParticipant
 from .publisher import PublisherConnection
@@ -175,13 +188,15 @@ class MediaRoom:
             on_first_packet=self._on_first_packet,
             keyframe_interval=self._settings.keyframe_interval,
             replay_limit=self._settings.replay_limit,
+            connect_timeout=self._settings.connect_timeout,
         )
 
-        @publisher.pc.on("connectionstatechange")
-        def on_state() -> None:
-            if publisher.pc.connectionState in ("failed", "closed"):
+        def failed(reason: ConnectionFailedReason) -> None:
+            if participant.publisher is publisher:
+                self._emit(ConnectionFailed(participant.id, "publish", reason))
                 self._drop_publisher(participant, publisher, "connection_lost")
 
+        publisher.watch.on_failed = failed
         participant.publisher = publisher
         return publisher
 
@@ -256,10 +271,12 @@ class MediaRoom:
         subscriber = SubscriberConnection(participant_id, self._settings.connect_timeout)
         participant.subscriber = subscriber
 
-        @subscriber.pc.on("connectionstatechange")
-        def on_state() -> None:
-            if subscriber.pc.connectionState in ("failed", "closed"):
+        def failed(reason: ConnectionFailedReason) -> None:
+            if participant.subscriber is subscriber:
+                self._emit(ConnectionFailed(participant.id, "subscribe", reason))
                 self._drop_subscriber(participant, subscriber)
+
+        subscriber.watch.on_failed = failed
 
         async with subscriber.lock:
             try:

@@ -34,6 +34,7 @@ from .aiortc_seam import (
     negotiated_payload_type,
     primary_transport,
 )
+from .connection_watch import ConnectionWatch
 from .errors import MediaError
 from .events import Source
 from .forwarder import DownTrack, PublishedTrack
@@ -79,6 +80,7 @@ class SubscriberConnection:
         self.participant_id = participant_id
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.createDataChannel("meetwarden")
+        self.watch = ConnectionWatch(self.pc, connect_timeout)
         self.connected = asyncio.Event()
         self.lock = asyncio.Lock()
         self.dirty = False
@@ -129,6 +131,8 @@ class SubscriberConnection:
         self._check_open()
         await self.pc.setLocalDescription(offer)
         self._check_open()
+        # The offer's sockets are open: the client answers and connects in time, or they close.
+        self.watch.start_clock()
         tracks = tuple(
             SubscribedTrack(
                 slot.transceiver.mid or "",
@@ -229,6 +233,7 @@ class SubscriberConnection:
     def stop_forwarding(self) -> None:
         """Stop every stream to this subscriber at once (no await between them)."""
         self.closed = True
+        self.watch.stop()
         for slot in self._slots:
             self._detach(slot)
         for task in self._attach_tasks:

@@ -13,9 +13,16 @@ from __future__ import annotations
 from meetwarden.policies import events as ev
 from meetwarden.policies.state import MeetingState
 
-from ..media.events import CameraFrames, CameraLost, CameraRestored, Observation, TrackEnded
+from ..media.events import (
+    CameraFrames,
+    CameraLost,
+    CameraRestored,
+    ConnectionFailed,
+    Observation,
+    TrackEnded,
+)
 
-__all__ = ["Observations"]
+__all__ = ["Observations", "media_failure_message"]
 
 _CAUSES: dict[str, str] = {
     "no_video": "stopped",
@@ -23,6 +30,30 @@ _CAUSES: dict[str, str] = {
     "frozen": "frozen",
     "black": "black",
 }
+_CONNECTION = {
+    "publish": "Your connection for sending your camera, microphone or screen",
+    "subscribe": "Your connection for receiving the others' media",
+}
+_WHAT_HAPPENED = {
+    "ice_failed": "could not be set up: no network path to the server worked (ICE failed)",
+    "dtls_failed": (
+        "failed its security handshake (DTLS): the a=fingerprint of your description "
+        "must be your certificate's"
+    ),
+    "timed_out": "did not connect in time",
+    "lost": "was lost or closed by your side",
+}
+_TRY_AGAIN = {"publish": "publish again", "subscribe": "subscribe again"}
+
+
+def media_failure_message(failed: ConnectionFailed) -> str:
+    """What a participant is told when one of their media connections failed."""
+    return (
+        f"{_CONNECTION[failed.direction]} {_WHAT_HAPPENED[failed.reason]}. "
+        f"The server closed it; {_TRY_AGAIN[failed.direction]} to get media back."
+    )
+
+
 # Camera states in which the engine is waiting to hear about frames.
 _WATCHING = frozenset({"pending", "missing", "lost"})
 

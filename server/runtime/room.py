@@ -38,7 +38,7 @@ from meetwarden.policies.model import Policy
 from meetwarden.policies.state import OWNER, MeetingState
 from meetwarden.policies.timers import timer_event
 
-from ..media.events import Observation
+from ..media.events import ConnectionFailed, Observation
 from ..media.subscriber import SubscriberOffer
 from ..store import AuditEntry, Store
 from . import places, telling
@@ -46,7 +46,7 @@ from .audit import AuditWriter
 from .decided import Decided, new_decision_id
 from .interpreter import Interpreter, offer_message
 from .media_seam import NoMedia, RoomMedia
-from .observations import Observations
+from .observations import Observations, media_failure_message
 from .session import Session
 from .timers import Timers
 from .writes import StoreWrites
@@ -227,6 +227,9 @@ class Room:
 
     def observe(self, observation: Observation) -> None:
         """From this Room's media scope: decided in turn, if it changes anything."""
+        if isinstance(observation, ConnectionFailed):
+            self._media_failed(observation)
+            return
         if not self.observations.worth_deciding(observation, self.state):
             return
 
@@ -236,6 +239,21 @@ class Room:
                 self.decide_now(event, None, "media", None)
 
         self.post(observed)
+
+    def _media_failed(self, failed: ConnectionFailed) -> None:
+        """A connection of this person failed and was released: they hear why (no decision:
+        the tracks it carried end with their own observations)."""
+        log.info(
+            "meeting %s: the %s connection of %s failed (%s)",
+            self.meeting_id[:8],
+            failed.direction,
+            failed.participant_id,
+            failed.reason,
+        )
+        session = self.sessions.get(failed.participant_id)
+        if session is not None:
+            message = media_failure_message(failed)
+            session.send(wire.Error(code="media_failed", message=message))
 
     def offer(self, participant_id: str, offer: SubscriberOffer) -> None:
         """From this Room's media scope: a new subscriber offer (tracks came or went)."""

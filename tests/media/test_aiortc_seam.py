@@ -15,17 +15,25 @@ from importlib.metadata import version
 
 import aioice.ice
 import aioice.stun
+import pylibsrtp
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import unpack_remb_fci
 
 from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 from meetwarden.server.media.aiortc_seam import (
     install_transport_guards,
     keep_codec,
     restrict_host_addresses,
-    unguarded_datagram_received,
 )
+from meetwarden.server.media.aiortc_seam.guards import (
+    unguarded_datagram_received,
+    unguarded_recv_next,
+    unguarded_route_rtcp,
+    unguarded_setup_srtp,
+)
+from meetwarden.server.media.aiortc_seam.stun_limits import unlimited_respond_error
 
 from .conftest import until
 
@@ -38,13 +46,55 @@ def test_versions_the_seam_was_written_for() -> None:
 
 
 def test_dtls_transport_hands_each_packet_to_its_instance_handlers() -> None:
-    source = inspect.getsource(RTCDtlsTransport._recv_next)
+    source = inspect.getsource(unguarded_recv_next)
     assert "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)" in source
     assert "await self._handle_rtcp_data(data)" in source
     assert "data = self._rx_srtp.unprotect(data)" in source
     send = inspect.getsource(RTCDtlsTransport._send_rtp)
     assert "self._tx_srtp.protect(data)" in send
     assert "self.transport._send(data)" in send
+
+
+def test_receive_loop_ends_on_any_exception_the_srtp_guards_do_not_turn_into_a_drop() -> None:
+    """The SRTP guards are still needed: aiortc catches pylibsrtp.Error only around
+    unprotect, its receive loop ends the transport on anything but ConnectionError, and
+    it counts a datagram before handling it (the guard's sign that one was taken)."""
+    receive = inspect.getsource(unguarded_recv_next)
+    assert "except pylibsrtp.Error as exc:" in receive
+    assert receive.index("self.__rx_packets += 1") < receive.index("first_byte = data[0]")
+    run = inspect.getsource(RTCDtlsTransport._RTCDtlsTransport__run)  # type: ignore[attr-defined]
+    assert "except ConnectionError:" in run
+    assert "self._set_state(State.CLOSED)" in run
+    setup = inspect.getsource(unguarded_setup_srtp)
+    assert "self._rx_srtp = Session(rx_policy)" in setup
+
+
+def test_rtcp_routing_reads_remb_ssrcs_catching_only_value_error() -> None:
+    """The routing guard is still needed: a REMB counting more SSRCs than it carries
+    raises struct.error from aiortc's router."""
+    assert "except ValueError:" in inspect.getsource(unguarded_route_rtcp)
+    with pytest.raises(struct.error):
+        unpack_remb_fci(b"REMB" + bytes([2, 0, 0, 0]) + bytes(4))
+
+
+def test_aioice_answers_unauthenticated_requests_through_respond_error() -> None:
+    """V3's limit sits in respond_error: aioice sends 400/401 from there, unsigned."""
+    request = inspect.getsource(aioice.ice.Connection.request_received)
+    assert request.count("self.respond_error(message, addr, protocol, (400") == 2
+    assert "self.respond_error(message, addr, protocol, (401" in request
+    assert "if error_code[0] in (400, 401):" in inspect.getsource(unlimited_respond_error)
+
+
+def test_pylibsrtp_refuses_a_long_datagram_with_a_value_error() -> None:
+    session = pylibsrtp.Session(
+        pylibsrtp.Policy(
+            key=bytes(30),
+            ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND,
+            srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+        )
+    )
+    with pytest.raises(ValueError, match="packet is too long"):
+        session.unprotect(b"\x80" + bytes(1500))
 
 
 def test_sender_reports_read_the_counters_the_forwarder_feeds() -> None:
@@ -90,6 +140,7 @@ async def test_unguarded_aiortc_dies_of_one_empty_datagram(
     """V1 is still needed: without the guard an off-path empty datagram closes the connection."""
     install_transport_guards()
     monkeypatch.setattr(aioice.ice.StunProtocol, "datagram_received", unguarded_datagram_received)
+    monkeypatch.setattr(RTCDtlsTransport, "_recv_next", unguarded_recv_next)
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _, context: None)  # aiortc logs the IndexError
     one, two = await _connected_pair()

@@ -7,10 +7,17 @@ from typing import Any
 
 from aiortc.rtp import RtcpPacket, RtcpPsfbPacket, RtcpRrPacket, unpack_remb_fci
 
-from meetwarden.server.media.forwarder import DownTrack
+from meetwarden.server.media.forwarder import (
+    MAX_CAPTURE_PACKETS,
+    DownTrack,
+    Gate,
+    KeyframeRequester,
+    PublishedTrack,
+)
 from meetwarden.server.media.packet_cache import CachedPacket, PacketCache
 from meetwarden.server.media.receive_stats import ReceiveStats
 from meetwarden.server.media.rtp_packets import (
+    RtpFields,
     build_pli,
     build_receiver_report,
     build_remb,
@@ -191,3 +198,28 @@ def test_remb_carries_the_bitrate_and_ssrcs_as_aiortc_reads_them() -> None:
         decoded, ssrcs = unpack_remb_fci(packet.fci)
         assert ssrcs == [11, 12]
         assert bitrate - decoded < bitrate / (1 << 17)  # an 18-bit mantissa's precision
+
+
+def test_a_keyframe_capture_that_never_ends_is_bounded() -> None:
+    """The camera check captures one keyframe up to its marker bit; a publisher that never
+    sets it (same timestamp, packet after packet) must not grow the capture for ever."""
+    track = PublishedTrack(
+        "alice",
+        "camera",
+        "video",
+        Gate(open=False),
+        96,
+        KeyframeRequester(lambda: True, 1),
+        0,
+        lambda track: None,
+    )
+    captured: list[list[bytes]] = []
+    track.on_keyframe_captured = captured.append
+    track.capture_wanted = True
+    keyframe = b"\x10" + b"\x00\x00\x00\x9d\x01\x2a" + struct.pack("<HH", 64, 48) + bytes(20)
+    track.on_rtp(RtpFields(1, 96, 0, 1000, False, False, keyframe))
+    for sequence in range(1, 3 * MAX_CAPTURE_PACKETS):
+        track.on_rtp(RtpFields(1, 96, sequence, 1000, False, False, b"\x00" + bytes(100)))
+    assert track._capture is None or len(track._capture) <= MAX_CAPTURE_PACKETS
+    assert track.capture_wanted  # it waits for the next keyframe
+    assert captured == []

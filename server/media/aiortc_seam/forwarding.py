@@ -1,48 +1,18 @@
-"""The one module that reaches into aiortc's and aioice's private API.
+"""Forwarding through aiortc's internals: raw RTP in, protected RTP out, idle senders.
 
-Pinned to aiortc 1.16.0 and aioice 0.13.0; ``tests/media/test_aiortc_seam.py``
-pins every behaviour used here, so an upgrade that moves one of them fails
-there first. The rest of the media plane uses only public aiortc API and this
-module. Line numbers below are those of aiortc 1.16.0
-(``notes/performance-research.md`` section 2).
-
-What is reached into, and why:
-
-- Receive: ``RTCDtlsTransport._handle_rtp_data`` (rtcdtlstransport.py:614,
-  called once per decrypted RTP packet at l.675) is replaced on a publisher's
-  transport, so raw RTP reaches the forwarder before aiortc parses, depacketises
-  or decodes it (performance-research option (c)). ``_handle_rtcp_data`` is
-  wrapped to read the publisher's sender reports.
-- Send: ``RtpSink`` protects with the transport's ``_tx_srtp`` and writes to
-  aioice's nominated pair synchronously, skipping four coroutine layers per
-  packet (``_send_rtp`` -> ``RTCIceTransport._send`` -> ``Connection.sendto``
-  -> ``send_data``; rtcdtlstransport.py:711, aioice ice.py:747-769).
-- Subscriber senders (option (d)): an ``RTCRtpSender`` keeps SSRC, SDP and its
-  RTCP loop but is given a track that never yields; ``ForwardedSender`` feeds
-  its sender-report counters (rtcrtpsender.py:426-473 would otherwise send
-  zero-count SRs) and takes NACK/PLI/FIR before the sender, which could not
-  answer them (its history is empty, and a PLI only sets an encoder flag).
-- Negotiation: ``RTCRtpTransceiver._codecs`` is trimmed after an offer is set,
-  because ``setCodecPreferences`` cannot change an answer (the codecs are
-  chosen in ``setRemoteDescription``, rtcpeerconnection.py:919-931).
-- Guards (security-bar section 0): V1, an empty datagram kills the DTLS
-  transport (``first_byte = data[0]``, rtcdtlstransport.py:653); V2,
-  ``stun.parse_message`` raises ``struct.error`` where aioice only catches
-  ``ValueError`` (ice.py:289-294); V4, ``close()`` raises after some failed
-  negotiations and must not leak sockets.
+See the package docstring for what is reached into and why.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aioice.ice
 import aiortc.codecs.vpx
+import pylibsrtp
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.clock import current_ntp_time
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
@@ -56,25 +26,25 @@ from aiortc.rtp import (
     RtcpSrPacket,
 )
 
+from ..log_limits import LogLimiter
+from .guards import guard_counters
+
 __all__ = [
     "ForwardedSender",
-    "GuardCounters",
     "RtpSink",
-    "guard_counters",
     "idle_track",
-    "install_transport_guards",
     "intercept_publisher_media",
     "keep_codec",
     "negotiated_payload_type",
     "ntp_now",
     "pin_vp8_bitrate",
     "primary_transport",
-    "release_peer_connection",
     "restrict_host_addresses",
     "rtcp_ssrc",
 ]
 
 logger = logging.getLogger(__name__)
+_lines = LogLimiter()
 
 _CONNECTED = State.CONNECTED
 
@@ -95,52 +65,6 @@ def restrict_host_addresses(addresses: Sequence[str]) -> None:
     """
     chosen = list(addresses)
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(chosen)
-
-
-# --------------------------------------------------------------------------- V1, V2
-
-
-class GuardCounters:
-    """How many datagrams the transport guards dropped (process-wide)."""
-
-    def __init__(self) -> None:
-        self.empty_datagrams = 0
-        self.malformed_stun = 0
-
-
-guard_counters = GuardCounters()
-_guards_installed = False
-# aioice's own handler, kept so that tests can show what happens without the guards.
-unguarded_datagram_received = aioice.ice.StunProtocol.datagram_received
-
-
-def install_transport_guards() -> None:
-    """Drop empty datagrams (V1) and malformed STUN (V2) in aioice, process-wide. Idempotent.
-
-    V1: aioice queues every non-STUN datagram, from any address, for the DTLS
-    transport, whose ``data[0]`` raises IndexError on an empty one and closes
-    the participant's connection. V2: ``stun.parse_message`` raises
-    ``struct.error`` for fixed-size attributes of the wrong length; aioice
-    catches only ValueError, so each such packet put a traceback in the log.
-    """
-    global _guards_installed
-    if _guards_installed:
-        return
-    original = unguarded_datagram_received
-
-    def datagram_received(self: aioice.ice.StunProtocol, data: Any, addr: Any) -> None:
-        if not data:
-            guard_counters.empty_datagrams += 1
-            return
-        try:
-            original(self, data, addr)
-        except struct.error:
-            guard_counters.malformed_stun += 1
-            if guard_counters.malformed_stun == 1:
-                logger.warning("dropping malformed STUN datagrams (first from %s)", addr)
-
-    aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign]
-    _guards_installed = True
 
 
 # --------------------------------------------------------------------------- transports
@@ -194,21 +118,53 @@ class RtpSink:
         return True
 
     def send_rtp(self, packet: bytes) -> bool:
-        """Protect and send one RTP packet; False if the transport is not connected."""
+        """Protect and send one RTP packet; False if it was not sent (not connected, or
+        SRTP refused it)."""
         if not self._route():
             return False
         protect = self._protect
         if protect is None:
             protect = self._protect = self._dtls._tx_srtp.protect
-        self._sendto(protect(packet), self._address)  # type: ignore[misc]
+        try:
+            protected = protect(packet)
+        except (ValueError, pylibsrtp.Error) as error:
+            _refused(packet, error)
+            return False
+        self._sendto(protected, self._address)  # type: ignore[misc]
         return True
 
     def send_rtcp(self, packet: bytes) -> bool:
-        """Protect and send one RTCP (compound) packet; False if not connected."""
+        """Protect and send one RTCP (compound) packet; False if it was not sent."""
         if not self._route():
             return False
-        self._sendto(self._dtls._tx_srtp.protect_rtcp(packet), self._address)  # type: ignore[misc]
+        try:
+            protected = self._dtls._tx_srtp.protect_rtcp(packet)
+        except (ValueError, pylibsrtp.Error) as error:
+            _refused(packet, error)
+            return False
+        self._sendto(protected, self._address)  # type: ignore[misc]
         return True
+
+
+def _refused(packet: bytes, error: Exception) -> None:
+    """A packet SRTP would not protect: dropped for this subscriber alone.
+
+    What a publisher sends decides it: pylibsrtp refuses more than 1,356 bytes
+    of RTP (its 1,500-byte buffer less the largest trailer) with ValueError, and
+    libsrtp refuses a sequence number more than its replay window (1,024) behind
+    the highest one sent (``replay check failed``), which a publisher that jumps
+    its numbering back and forth produces. Raised, either one skipped every
+    later subscriber of the packet and wrote a traceback per packet.
+    """
+    guard_counters.protect_failed += 1
+    _lines.log(
+        logger,
+        logging.INFO,
+        ("protect", type(error)),
+        "a forwarded packet of %d bytes was not sent: SRTP refused it (%s)",
+        len(packet),
+        error,
+    )
 
 
 def intercept_publisher_media(
@@ -228,13 +184,20 @@ def intercept_publisher_media(
     async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
         try:
             on_rtp(data)
-        except Exception:
-            logger.exception("forwarding an RTP packet failed; packet dropped")
+        except Exception as error:
+            guard_counters.receive_errors += 1
+            _lines.log(
+                logger,
+                logging.ERROR,
+                ("forwarding", type(error)),
+                "forwarding an RTP packet failed; packet dropped",
+                exc_info=True,
+            )
 
     async def handle_rtcp_data(data: bytes) -> None:
         try:
             packets = RtcpPacket.parse(data)
-        except ValueError:
+        except Exception:  # aiortc's parser raises more than ValueError; aiortc drops it too
             return
         for packet in packets:
             if isinstance(packet, RtcpSrPacket):
@@ -355,40 +318,3 @@ def pin_vp8_bitrate(bits_per_second: int) -> None:
     """Make aiortc's VP8 encoder ignore REMB and send at a fixed rate (process-wide)."""
     vpx: Any = aiortc.codecs.vpx
     vpx.DEFAULT_BITRATE = vpx.MIN_BITRATE = vpx.MAX_BITRATE = bits_per_second
-
-
-# --------------------------------------------------------------------------- V4
-
-
-def _ice_connections(pc: RTCPeerConnection) -> list[Any]:
-    transports: Iterable[Any] = getattr(pc, "_RTCPeerConnection__iceTransports", ())
-    connections = [t._connection for t in transports]
-    for transceiver in pc.getTransceivers():
-        connections.append(transceiver.receiver.transport.transport._connection)
-    if pc.sctp is not None:
-        connections.append(pc.sctp.transport.transport._connection)
-    unique: dict[int, Any] = {id(c): c for c in connections}
-    return list(unique.values())
-
-
-async def release_peer_connection(pc: RTCPeerConnection, close_within: float = 5.0) -> None:
-    """Close a peer connection and its sockets, whatever aiortc's ``close()`` does (V4).
-
-    ``close()`` raises AttributeError after some failed negotiations
-    (``notes/probes/leak.py``) and could hang on a stuck transport; either way
-    every UDP socket the connection gathered is closed here, including those of
-    a transport added while ``close()`` ran.
-    """
-    connections = _ice_connections(pc)
-    try:
-        await asyncio.wait_for(pc.close(), close_within)
-    except Exception as exc:  # V4: aiortc's close() is not trusted to succeed
-        logger.debug("RTCPeerConnection.close() raised %r; releasing sockets by hand", exc)
-    # Transports a negotiation still under way added while close() ran count too.
-    connections += [c for c in _ice_connections(pc) if all(c is not k for k in connections)]
-    for connection in connections:
-        for protocol in list(getattr(connection, "_protocols", ())):
-            transport = getattr(protocol, "transport", None)
-            if transport is not None and not transport.is_closing():
-                with contextlib.suppress(Exception):
-                    transport.close()
