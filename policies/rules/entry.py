@@ -94,16 +94,18 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
     if event.participant in state.participants:
         return refuse(Reason.ALREADY_IN_MEETING, BUILTIN_RULE, "You are already in this meeting.")
     host = event.role == "host"
-    if not host and state.bans.intersection(event.identities):
-        return refuse(
-            Reason.BANNED,
-            "/removal/rejoin",
-            "You were removed from this meeting and cannot rejoin it.",
-        )
     if not host:
+        # The password first: without it, nothing else about the meeting is told (a
+        # banned name would otherwise learn that the meeting exists).
         refusal = _password_refusal(policy, event)
         if refusal is not None:
             return refusal
+        if state.bans.intersection(event.identities):
+            return refuse(
+                Reason.BANNED,
+                "/removal/rejoin",
+                "You were removed from this meeting and cannot rejoin it.",
+            )
         if state.locked:
             return refuse(
                 Reason.MEETING_LOCKED,
