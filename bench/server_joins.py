@@ -110,7 +110,13 @@ class Server:
 
     def start(self, timeout: float = 60.0) -> Server:
         log = self.log_path.open("wb")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Every bot comes from 127.0.0.1: one address, far past the sockets a real
+        # address may hold at once (server/door.py).
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "MEETWARDEN_MAX_SOCKETS_PER_ADDRESS": "100000",
+        }
         self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=env)
         if self.cpu is not None:
             os.sched_setaffinity(self.process.pid, {self.cpu})
