@@ -50,6 +50,25 @@ def _entry(policy: Policy) -> list[tuple[str, str]]:
         lines.append(("/entry/waiting_room", text + " The host never waits."))
     else:
         lines.append(("/entry/waiting_room", "There is no waiting room: people go straight in."))
+    share = room.max_share_per_source
+    if share < 100:
+        places = max(1, entry.max_participants * share // 100)
+        lines.append(
+            (
+                "/entry/waiting_room/max_share_per_source",
+                f"People joining from one network (an IPv4 /24 or IPv6 /64) hold at most "
+                f"{places} place{'s' if places > 1 else ''} in the waiting room at once, so "
+                "that one source cannot fill it; people with an invite, co-hosts and hosts "
+                "are not counted.",
+            )
+        )
+    else:
+        lines.append(
+            (
+                "/entry/waiting_room/max_share_per_source",
+                "People from one network may take every place in the waiting room.",
+            )
+        )
     lines.append(
         (
             "/entry/locked",

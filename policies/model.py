@@ -88,6 +88,19 @@ class WaitingRoom(_Section):
         ),
     )
 
+    max_share_per_source: int = Field(
+        default=25,
+        ge=1,
+        le=100,
+        description=(
+            "The largest share of the waiting room, in percent of its capacity "
+            "(`entry.max_participants`), that people joining from one network (an IPv4 /24 "
+            "or an IPv6 /64) may hold at once, so that one source cannot fill it; one "
+            "person from a network may always wait. People with an invite, co-hosts and "
+            "hosts are not counted. 100 turns the limit off (1 to 100)."
+        ),
+    )
+
     @model_validator(mode="after")
     def _check(self) -> WaitingRoom:
         _no_duplicates(self.bypass, "bypass")

@@ -24,6 +24,7 @@ class Reason(StrEnum):
     MEETING_LOCKED = "meeting_locked"
     MEETING_FULL = "meeting_full"
     WAITING_ROOM_FULL = "waiting_room_full"
+    WAITING_ROOM_SOURCE_FULL = "waiting_room_source_full"
     BANNED = "banned"
     MEETING_ENDED = "meeting_ended"
     ALREADY_IN_MEETING = "already_in_meeting"
@@ -120,6 +121,10 @@ REASONS: dict[Reason, str] = {
     Reason.MEETING_LOCKED: "The meeting is locked: nobody new joins or is admitted.",
     Reason.MEETING_FULL: "The meeting has as many people as max_participants allows.",
     Reason.WAITING_ROOM_FULL: "The waiting room holds as many people as it can.",
+    Reason.WAITING_ROOM_SOURCE_FULL: (
+        "People from the joiner's network already hold their share of the waiting room "
+        "(entry.waiting_room.max_share_per_source); others may still wait."
+    ),
     Reason.BANNED: "This person was removed and may not rejoin this meeting.",
     Reason.MEETING_ENDED: "The meeting has ended.",
     Reason.ALREADY_IN_MEETING: "This participant id is already in the meeting.",

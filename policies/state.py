@@ -53,6 +53,8 @@ class Participant:
     invited: bool = False
     identities: frozenset[str] = frozenset()
     password_ok: bool | None = None
+    source: str | None = None
+    """The network the person joined from (an opaque key), for the waiting room's shares."""
     muted: bool = True
     """Muted by policy: the microphone gate stays closed while this is true."""
     may_unmute: bool = False

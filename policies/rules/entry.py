@@ -88,6 +88,36 @@ def _bypasses_waiting_room(policy: Policy, state: MeetingState, event: JoinReque
     return None
 
 
+def source_share(policy: Policy) -> int:
+    """How many people from one network may wait at once (at least one)."""
+    entry = policy.entry
+    return max(1, entry.max_participants * entry.waiting_room.max_share_per_source // 100)
+
+
+def _counted_against_source(person: Participant | JoinRequested) -> bool:
+    """Invited people, co-hosts and hosts are the host's own: never counted, never refused."""
+    return person.role == "participant" and not person.invited and person.source is not None
+
+
+def _waiting_refusal(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision | None:
+    waiting = list(state.waiting())
+    if len(waiting) >= policy.entry.max_participants:
+        return refuse(
+            Reason.WAITING_ROOM_FULL,
+            "/entry/max_participants",
+            "The waiting room is full. Try again later.",
+        )
+    if _counted_against_source(event):
+        same = sum(1 for p in waiting if p.source == event.source and _counted_against_source(p))
+        if same >= source_share(policy):
+            return refuse(
+                Reason.WAITING_ROOM_SOURCE_FULL,
+                "/entry/waiting_room/max_share_per_source",
+                "Too many people from your network are waiting to join. Try again later.",
+            )
+    return None
+
+
 def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
     if state.ended:
         return refuse(Reason.MEETING_ENDED, BUILTIN_RULE, "This meeting has ended.")
@@ -125,15 +155,12 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         invited=event.invited,
         identities=frozenset(event.identities),
         password_ok=event.password_ok,
+        source=event.source,
     )
     if bypass is None:
-        waiting = sum(1 for _ in state.waiting())
-        if waiting >= policy.entry.max_participants:
-            return refuse(
-                Reason.WAITING_ROOM_FULL,
-                "/entry/max_participants",
-                "The waiting room is full. Try again later.",
-            )
+        refusal = _waiting_refusal(policy, state, event)
+        if refusal is not None:
+            return refusal
         return allow(
             Reason.WAITING_FOR_HOST,
             "/entry/waiting_room/enabled",
