@@ -59,7 +59,8 @@ PACE_PER_HOST = 1 / 8  # seconds between two messages of one host: under the 10/
 _LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 FIRST = ["Ana", "Bao", "Chen", "Dara", "Emil", "Fatima", "Goran", "Hana", "Ivo", "Jun"]
 LAST = ["Silva", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Kowalski", "Haddad", "Lund"]
-OPEN_POLICY = {"entry": {"max_participants": 1000}}
+# Every bot comes from one address: the waiting room's share per network is lifted.
+OPEN_POLICY = {"entry": {"max_participants": 1000, "waiting_room": {"max_share_per_source": 100}}}
 
 
 # --- the two servers, each in its own process ------------------------------------------------

@@ -231,6 +231,7 @@ class _Joining:
                 invited=credentials.invited,
                 password_ok=password_ok,
                 identities=_identities(self.device_id, credentials, message.name),
+                source=self.registry.sources.of(self.client),
             ),
             session,
         )
