@@ -97,6 +97,9 @@ class JoinRequested(_ByParticipant):
     name: Annotated[str, Field(max_length=4096)]
     role: Role = "participant"
     invited: bool = False
+    invite: Id | None = None
+    """The id of the invite presented (the server checked it); with ``entry.identity:
+    invited`` it is who the person is: one person at a time, and what bans hold against."""
     password_ok: bool | None = None
     """None: no password given; False: wrong; True: right."""
     identities: tuple[Annotated[str, Field(max_length=256)], ...] = ()

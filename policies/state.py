@@ -51,6 +51,8 @@ class Participant:
     status: Status
     joined_at: float = 0.0
     invited: bool = False
+    invite: str | None = None
+    """The invite the person joined with (its id), if any."""
     identities: frozenset[str] = frozenset()
     password_ok: bool | None = None
     source: str | None = None

@@ -22,6 +22,7 @@ from ..names import check_full_name
 from ..reasons import Reason
 from ..state import MeetingState, Participant
 from .common import admission_effects, host_acting, teardown_effects
+from .identity import identity_refusal, matched_keys, person_keys
 
 __all__ = ["admit", "admit_all", "deny", "join", "leave", "lock", "name_refusal"]
 
@@ -77,7 +78,7 @@ def _bypasses_waiting_room(policy: Policy, state: MeetingState, event: JoinReque
     room = policy.entry.waiting_room
     if event.role == "host":
         return "/entry/waiting_room/bypass"
-    if state.must_wait.intersection(event.identities):
+    if state.must_wait.intersection(matched_keys(policy, event)):
         return None
     if not room.enabled:
         return "/entry/waiting_room/enabled"
@@ -130,12 +131,15 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         refusal = _password_refusal(policy, event)
         if refusal is not None:
             return refusal
-        if state.bans.intersection(event.identities):
+        if state.bans.intersection(matched_keys(policy, event)):
             return refuse(
                 Reason.BANNED,
                 "/removal/rejoin",
                 "You were removed from this meeting and cannot rejoin it.",
             )
+        refusal = identity_refusal(policy, state, event)
+        if refusal is not None:
+            return refusal
         if state.locked:
             return refuse(
                 Reason.MEETING_LOCKED,
@@ -153,7 +157,8 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         status="admitted" if bypass else "waiting",
         joined_at=event.at,
         invited=event.invited,
-        identities=frozenset(event.identities),
+        invite=event.invite,
+        identities=person_keys(event),
         password_ok=event.password_ok,
         source=event.source,
     )
