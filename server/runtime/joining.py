@@ -128,10 +128,9 @@ async def _resume(
     return JoinResult(room, session, None)
 
 
-def _identities(device_id: str, credentials: _Credentials, name: str) -> tuple[str, ...]:
+def _identities(device_id: str, name: str) -> tuple[str, ...]:
+    """What the server can tell of a person; the engine adds the invite (``invite`` below)."""
     keys = [f"device:{device_id}"]
-    if credentials.invite_id:
-        keys.append(f"invite:{credentials.invite_id}")
     try:
         skeleton = name_skeleton(normalize_name(name))
     except Exception:  # a name the checks refuse anyway
@@ -229,8 +228,9 @@ class _Joining:
                 name=message.name,
                 role=credentials.role,
                 invited=credentials.invited,
+                invite=credentials.invite_id,
                 password_ok=password_ok,
-                identities=_identities(self.device_id, credentials, message.name),
+                identities=_identities(self.device_id, message.name),
                 source=self.registry.sources.of(self.client),
             ),
             session,
