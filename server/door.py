@@ -121,7 +121,7 @@ class Door:
                 if received > limit:
                     answered = True
                     if not started:
-                        await _too_large(receive, send, limit, more=message.get("more_body"))
+                        await _too_large(receive, send, limit, more=bool(message.get("more_body")))
                     return {"type": "http.disconnect"}
             return message
 

@@ -24,6 +24,7 @@ which ids are real.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from ..auth import AttemptLimiter, Reservation
@@ -33,20 +34,39 @@ __all__ = ["JoinAttempt", "JoinAttempts"]
 
 @dataclass
 class JoinAttempt:
-    """One guess, counted; ``succeeded`` gives it back, ``failed`` keeps it."""
+    """One guess, counted: ``succeeded`` gives it back, ``failed`` keeps it. Used as a
+    context manager, a guess that ends in neither (the server failed while checking it)
+    is given back: it was not the guesser's failure."""
 
     budgets: JoinAttempts
     own: Reservation
     shared: Reservation | None
+    settled: bool = False
+
+    def __enter__(self) -> JoinAttempt:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if not self.settled:
+            self.succeeded()
+
+    def _settle(self) -> bool:
+        """False when it was settled already (each attempt is settled once)."""
+        if self.settled:
+            return False
+        self.settled = True
+        self.budgets.settled(self.own.key)
+        return True
 
     def succeeded(self) -> None:
-        self.budgets.per_address.release(self.own)
-        if self.shared is not None:
-            self.budgets.per_meeting.release(self.shared)
+        if self._settle():
+            self.budgets.per_address.release(self.own)
+            if self.shared is not None:
+                self.budgets.per_meeting.release(self.shared)
 
     def failed(self) -> bool:
         """Keeps the attempt as a failure; True when the meeting's shared budget is spent."""
-        if self.shared is None:
+        if not self._settle() or self.shared is None:
             return False
         limiter = self.budgets.per_meeting
         return limiter.count(self.shared.key) >= limiter.max_failures
@@ -60,11 +80,15 @@ class JoinAttempts:
     ) -> None:
         self.per_address = per_address or AttemptLimiter(max_failures=5, window_seconds=300)
         self.per_meeting = per_meeting or AttemptLimiter(max_failures=30, window_seconds=600)
+        self._checking: Counter[str] = Counter()
+        """Guesses of each address being checked now (counted, not yet failed)."""
 
     def begin(self, address: str, meeting_id: str) -> JoinAttempt | float:
         """The attempt, counted; or the seconds to wait (nothing counted) when over a budget."""
         address_key, meeting_key = f"address:{address}", f"meeting:{meeting_id[:64]}"
-        failing = self.per_address.count(address_key) > 0
+        # Failing: failures in the window, not guesses still being checked (two colleagues
+        # behind one address typing the right password at once are not failing).
+        failing = self.per_address.count(address_key) > self._checking[address_key]
         own = self.per_address.reserve(address_key)
         if own is None:
             return self.per_address.retry_after(address_key) or 1.0
@@ -74,4 +98,10 @@ class JoinAttempts:
             if shared is None:
                 self.per_address.release(own)  # refused before any check: not a guess
                 return self.per_meeting.retry_after(meeting_key) or 1.0
+        self._checking[address_key] += 1
         return JoinAttempt(self, own, shared)
+
+    def settled(self, address_key: str) -> None:
+        self._checking[address_key] -= 1
+        if self._checking[address_key] <= 0:
+            del self._checking[address_key]

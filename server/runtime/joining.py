@@ -181,18 +181,20 @@ async def _join(registry: Registry, meeting_id: str, message: wire.Join, client:
     attempt = registry.join_attempts.begin(address_key(client), meeting_id)
     if isinstance(attempt, float):
         return JoinResult(None, None, _too_many(attempt))
-    hashed = record.password_hash if record is not None and credentials.valid else None
-    password_ok = await registry.passwords.verify(hashed, message.password or "")
-    if room is None or not credentials.valid:
-        attempt.failed()
-        return JoinResult(None, None, _vague(new_decision_id()))
-    result, decided = await joining.decide(
-        room, password_ok=None if message.password is None else password_ok
-    )
-    if decided.decision.reason not in _PASSWORD_REASONS:
-        attempt.succeeded()
-        return result
-    if attempt.failed():
+    with attempt:  # given back if the server fails before it is settled
+        hashed = record.password_hash if record is not None and credentials.valid else None
+        password_ok = await registry.passwords.verify(hashed, message.password or "")
+        if room is None or not credentials.valid:
+            attempt.failed()
+            return JoinResult(None, None, _vague(new_decision_id()))
+        result, decided = await joining.decide(
+            room, password_ok=None if message.password is None else password_ok
+        )
+        if decided.decision.reason not in _PASSWORD_REASONS:
+            attempt.succeeded()
+            return result
+        spent = attempt.failed()
+    if spent:
         await room.notify_hosts(
             "password_attempts",
             "Many wrong passwords were tried; those who keep failing are paused for a while.",
