@@ -17,11 +17,11 @@
 Refusals are ``application/problem+json`` (RFC 9457) with the reason code, as
 everywhere else, sent at once with ``Connection: close``. Then the door
 lingers, as nginx does (``lingering_close``): it reads and drops what the
-client still has in flight, for at most ``LINGER_SECONDS`` (and
-``LINGER_IDLE_SECONDS`` of silence) and ``LINGER_BYTES``, before the
-connection closes. Closing with unread bytes makes the kernel reset the
-connection, and a client still sending would lose the answer (RFC 9112
-section 9.6); lingering longer would let a refused body be read whole.
+client still has in flight, until ``LINGER_IDLE_SECONDS`` of silence, for at
+most ``LINGER_SECONDS``; past ``LINGER_BYTES`` it stops reading and only
+waits. Closing with unread bytes makes the kernel reset the connection, and
+a client still sending would lose the answer (RFC 9112 section 9.6); reading
+on without a bound would let a refused body be read whole.
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ ROUTE_BODY_LIMITS: Final[tuple[tuple[str, re.Pattern[str], int], ...]] = (
     # A shared file: the largest file_share.max_bytes a policy may set (1 GiB).
     ("POST", re.compile(r"/api/meetings/[^/]+/files"), 1024 * 1024 * 1024),
 )
-LINGER_SECONDS: Final = 5.0
-LINGER_IDLE_SECONDS: Final = 1.0
+# nginx lingers 30 s at most, and 5 s of silence (lingering_time, lingering_timeout); a
+# client slowed down on a busy machine must have the time to read the answer.
+LINGER_SECONDS: Final = 10.0
+LINGER_IDLE_SECONDS: Final = 5.0
 LINGER_BYTES: Final = 16 * 1024 * 1024
 MAX_SOCKETS_ENV: Final = "MEETWARDEN_MAX_SOCKETS_PER_ADDRESS"
 MAX_SOCKETS_PER_ADDRESS: Final = 100
@@ -180,14 +182,18 @@ async def _too_large(receive: Receive, send: Send, limit: int, *, more: bool = T
 
 
 async def _linger(receive: Receive) -> None:
+    """Reads and drops what the client has in flight, until it goes quiet, for at most
+    LINGER_SECONDS; past LINGER_BYTES it stops reading instead (the client's sending
+    stops against a full window) and leaves the client the rest of that time to read
+    the answer, before the connection closes."""
     loop = asyncio.get_running_loop()
     deadline, dropped = loop.time() + LINGER_SECONDS, 0
-    while dropped < LINGER_BYTES:
-        wait = min(LINGER_IDLE_SECONDS, deadline - loop.time())
-        if wait <= 0:
+    while (left := deadline - loop.time()) > 0:
+        if dropped >= LINGER_BYTES:
+            await asyncio.sleep(min(left, LINGER_IDLE_SECONDS))
             return
         try:
-            message = await asyncio.wait_for(receive(), wait)
+            message = await asyncio.wait_for(receive(), min(LINGER_IDLE_SECONDS, left))
         except TimeoutError:
             return
         if message["type"] != "http.request" or not message.get("more_body"):
