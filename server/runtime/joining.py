@@ -171,11 +171,12 @@ async def _join(registry: Registry, meeting_id: str, message: wire.Join, client:
             return resumed
     credentials = await _credentials(registry, room, record, message)
     joining = _Joining(registry, message, client, device_id, device_token, credentials)
-    opened = room is not None and credentials.valid and credentials.presented
-    if room is not None and (opened or (credentials.valid and not room.policy.entry.password)):
-        # A host token or an invite that opens the meeting is checked before any
-        # budget: strangers who guess never lock the host or invited people out.
-        return await joining.ask(room, password_ok=None)
+    nothing_to_guess = credentials.presented or (room and not room.policy.entry.password)
+    if room is not None and credentials.valid and nothing_to_guess:
+        # A host token or an invite that opens the meeting is checked before any budget:
+        # strangers who guess never lock the host or invited people out. A meeting
+        # without a password has nothing to guess.
+        return await joining.ask(room)
     # Anything else is a guess (a password, a meeting id, a token): counted before it is
     # checked, and checked with the same argon2 work whether or not the meeting exists.
     attempt = registry.join_attempts.begin(address_key(client), meeting_id)
@@ -213,9 +214,11 @@ class _Joining:
     device_token: str
     credentials: _Credentials
 
-    async def ask(self, room: Room, password_ok: bool | None) -> JoinResult:
-        result, decided = await self.decide(room, password_ok)
-        if decided.decision.reason in _PASSWORD_REASONS:  # an invite no longer stands in
+    async def ask(self, room: Room) -> JoinResult:
+        """A join with nothing to guess. The policy may have asked for a password since
+        it was read: that refusal is as vague as any other."""
+        result, decided = await self.decide(room, password_ok=None)
+        if decided.decision.reason in _PASSWORD_REASONS:
             return JoinResult(None, None, _vague(decided.decision_id))
         return result
 
