@@ -97,10 +97,16 @@ class JoinRequested(_ByParticipant):
     name: Annotated[str, Field(max_length=4096)]
     role: Role = "participant"
     invited: bool = False
+    invite: Id | None = None
+    """The id of the invite presented (the server checked it); with ``entry.identity:
+    invited`` it is who the person is: one person at a time, and what bans hold against."""
     password_ok: bool | None = None
     """None: no password given; False: wrong; True: right."""
     identities: tuple[Annotated[str, Field(max_length=256)], ...] = ()
     """Stable keys for this person (device, invite, name skeleton) that bans match."""
+    source: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    """The network the person joins from, as an opaque key (the server's keyed hash of
+    an IPv4 /24 or IPv6 /64); ``entry.waiting_room.max_share_per_source`` counts it."""
     readmit: bool = False
     """Recorded by servers before resuming became its own event (``resumed``); it grants
     nothing and is kept so that older audit exports still replay."""

@@ -50,6 +50,25 @@ def _entry(policy: Policy) -> list[tuple[str, str]]:
         lines.append(("/entry/waiting_room", text + " The host never waits."))
     else:
         lines.append(("/entry/waiting_room", "There is no waiting room: people go straight in."))
+    share = room.max_share_per_source
+    if share < 100:
+        places = max(1, entry.max_participants * share // 100)
+        lines.append(
+            (
+                "/entry/waiting_room/max_share_per_source",
+                f"People joining from one network (an IPv4 /24 or IPv6 /64) hold at most "
+                f"{places} place{'s' if places > 1 else ''} in the waiting room at once, so "
+                "that one source cannot fill it; people with an invite, co-hosts and hosts "
+                "are not counted.",
+            )
+        )
+    else:
+        lines.append(
+            (
+                "/entry/waiting_room/max_share_per_source",
+                "People from one network may take every place in the waiting room.",
+            )
+        )
     lines.append(
         (
             "/entry/locked",
@@ -61,6 +80,19 @@ def _entry(policy: Policy) -> list[tuple[str, str]]:
     lines.append(
         ("/entry/max_participants", f"At most {entry.max_participants} people are in at once.")
     )
+    if entry.identity == "invited":
+        text = (
+            "Only people with a personal invite can join: the meeting's link alone does not "
+            "let anyone in. Each invite is one person: while someone is in with it, nobody "
+            "else can use it."
+        )
+    else:
+        text = (
+            "Anyone with the link can join"
+            + (" (with the password)" if entry.password else "")
+            + ", under the name they type."
+        )
+    lines.append(("/entry/identity", text))
     name = entry.full_name
     if name.required:
         words = "a full name" if name.min_words == 2 else f"a name of {name.min_words}+ words"
@@ -149,7 +181,21 @@ def explain(policy: Policy) -> list[tuple[str, str]]:
     rejoin = {
         "never": "Someone removed cannot rejoin this meeting.",
         "via_waiting_room": "Someone removed can only come back through the waiting room.",
-        "allowed": "Someone removed may rejoin like anyone else.",
+        "allowed": "Someone removed may rejoin like anyone else; a host can still ban them.",
     }[policy.removal.rejoin]
-    lines.append(("/removal/rejoin", rejoin))
+    lines.append(("/removal/rejoin", f"{rejoin} {_what_a_ban_holds(policy)}"))
     return lines
+
+
+def _what_a_ban_holds(policy: Policy) -> str:
+    what = "A ban" if policy.removal.rejoin == "allowed" else "A removal or a ban"
+    if policy.entry.identity == "invited":
+        return (
+            f"{what} holds against the person's personal invite, whatever name or device they use."
+        )
+    return (
+        f"{what} holds against their device and their name only (and their invite, if they "
+        "came with one): a determined person can "
+        "come back under another name from another device (set entry.identity to "
+        '"invited" to hold it against a personal invite).'
+    )

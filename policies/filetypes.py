@@ -65,7 +65,7 @@ FORBIDDEN_TYPES: frozenset[str] = frozenset(
     }
 )
 
-_MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 
 def is_mime_type(value: str) -> bool:

@@ -32,6 +32,7 @@ __all__ = [
     "Entry",
     "FileShare",
     "FullName",
+    "Identity",
     "Policy",
     "Rejoin",
     "Removal",
@@ -48,6 +49,7 @@ UnmuteMode = Literal["self", "after_raised_hand", "host_only"]
 ShareAllowed = Literal["nobody", "host_only", "with_grant", "anyone"]
 CameraAction = Literal["warn", "waiting_room", "remove"]
 Rejoin = Literal["never", "via_waiting_room", "allowed"]
+Identity = Literal["anyone", "invited"]
 BypassRole = Literal["host", "cohost", "invited"]
 ChatAllowed = Literal["nobody", "host_only", "everyone"]
 
@@ -85,6 +87,19 @@ class WaitingRoom(_Section):
             "Who goes straight in without waiting: `host`, `cohost` (people joining with "
             "a co-host invite) and `invited` (anyone joining with an invite). The host "
             "always gets in, so it never waits in its own waiting room."
+        ),
+    )
+
+    max_share_per_source: int = Field(
+        default=25,
+        ge=1,
+        le=100,
+        description=(
+            "The largest share of the waiting room, in percent of its capacity "
+            "(`entry.max_participants`), that people joining from one network (an IPv4 /24 "
+            "or an IPv6 /64) may hold at once, so that one source cannot fill it; one "
+            "person from a network may always wait. People with an invite, co-hosts and "
+            "hosts are not counted. 100 turns the limit off (1 to 100)."
         ),
     )
 
@@ -219,6 +234,18 @@ class Entry(_Section):
     )
     full_name: FullName = Field(default_factory=FullName)
     camera: Camera = Field(default_factory=Camera)
+    identity: Identity = Field(
+        default="anyone",
+        description=(
+            "Who a person is, for this meeting. `anyone`: whoever has the link (and the "
+            "password, if one is set) joins under the name they type, and a removal or a "
+            "ban holds against their device and their name, so a determined person can come "
+            "back under another name from another device. `invited`: only people with a "
+            "personal invite join; each invite is one person (the first join binds it, and "
+            "a second person presenting it while the first holds it is refused), and a "
+            "removal or a ban holds against the invite, whatever name or device is used."
+        ),
+    )
     reconnect_seconds: int = Field(
         default=120,
         ge=0,

@@ -24,7 +24,10 @@ class Reason(StrEnum):
     MEETING_LOCKED = "meeting_locked"
     MEETING_FULL = "meeting_full"
     WAITING_ROOM_FULL = "waiting_room_full"
+    WAITING_ROOM_SOURCE_FULL = "waiting_room_source_full"
     BANNED = "banned"
+    INVITE_REQUIRED = "invite_required"
+    INVITE_IN_USE = "invite_in_use"
     MEETING_ENDED = "meeting_ended"
     ALREADY_IN_MEETING = "already_in_meeting"
     DENIED = "denied"
@@ -120,7 +123,18 @@ REASONS: dict[Reason, str] = {
     Reason.MEETING_LOCKED: "The meeting is locked: nobody new joins or is admitted.",
     Reason.MEETING_FULL: "The meeting has as many people as max_participants allows.",
     Reason.WAITING_ROOM_FULL: "The waiting room holds as many people as it can.",
+    Reason.WAITING_ROOM_SOURCE_FULL: (
+        "People from the joiner's network already hold their share of the waiting room "
+        "(entry.waiting_room.max_share_per_source); others may still wait."
+    ),
     Reason.BANNED: "This person was removed and may not rejoin this meeting.",
+    Reason.INVITE_REQUIRED: (
+        "The policy's entry.identity is 'invited': joining needs a personal invite."
+    ),
+    Reason.INVITE_IN_USE: (
+        "Someone in the meeting (or waiting, or reconnecting) already joined with this "
+        "personal invite; an invite is one person at a time."
+    ),
     Reason.MEETING_ENDED: "The meeting has ended.",
     Reason.ALREADY_IN_MEETING: "This participant id is already in the meeting.",
     Reason.DENIED: "A host denied entry from the waiting room.",

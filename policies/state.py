@@ -51,8 +51,12 @@ class Participant:
     status: Status
     joined_at: float = 0.0
     invited: bool = False
+    invite: str | None = None
+    """The invite the person joined with (its id), if any."""
     identities: frozenset[str] = frozenset()
     password_ok: bool | None = None
+    source: str | None = None
+    """The network the person joined from (an opaque key), for the waiting room's shares."""
     muted: bool = True
     """Muted by policy: the microphone gate stays closed while this is true."""
     may_unmute: bool = False

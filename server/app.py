@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from . import api, api_docs, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
+from .door import Door
 from .files import routes as file_routes
 from .files.sharing import FileSharing
 from .hosting import routes as hosting_routes
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
         )
 
+    app.add_middleware(Door)  # bodies and sockets counted before anything reads them
     app.add_exception_handler(ProblemError, problem)
     app.add_exception_handler(RequestValidationError, invalid)
     app.include_router(api.router)

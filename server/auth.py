@@ -12,6 +12,7 @@ answer the same.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from collections import defaultdict, deque
@@ -27,6 +28,7 @@ __all__ = [
     "AttemptLimiter",
     "Claims",
     "Passwords",
+    "Reservation",
     "TokenKind",
     "Tokens",
     "load_or_create_secret",
@@ -124,27 +126,42 @@ class Passwords:
     def __init__(self) -> None:
         self._hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
         self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
+        # Each verification holds 64 MiB for its duration: a crowd of them at once would
+        # hold the memory of the whole crowd. They queue instead, a few at a time.
+        self._running = asyncio.Semaphore(max(2, os.cpu_count() or 2))
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._running:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, candidate: str) -> bool:
         """Constant work whether or not there is a hash to check (an unknown meeting)."""
         target = password_hash or self._decoy
         try:
-            ok = await asyncio.to_thread(self._hasher.verify, target, candidate)
+            async with self._running:
+                ok = await asyncio.to_thread(self._hasher.verify, target, candidate)
         except (VerificationError, InvalidHashError):
             return False
         return ok and password_hash is not None
 
 
 class AttemptLimiter:
-    """Failures per key in a sliding window; past the limit, the key waits out the window."""
+    """Attempts per key in a sliding window; past the limit, the key waits out the window.
+
+    ``reserve`` checks the limit and counts the attempt in one step, before the
+    slow check it guards (an argon2 verification), and ``release`` gives the
+    attempt back once that check succeeded. Checking first and counting after
+    the check let 32 concurrent guesses all pass a limit of 5: none of them had
+    been counted when the others looked.
+    """
+
+    _PRUNE_ABOVE = 10_000  # keys; past this, expired keys are swept (at most once a window)
 
     def __init__(self, max_failures: int, window_seconds: float) -> None:
         self.max_failures = max_failures
         self.window = window_seconds
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._pruned_at = time.monotonic()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         failures = self._failures[key]
@@ -154,6 +171,19 @@ class AttemptLimiter:
             del self._failures[key]
         return failures
 
+    def _prune(self, now: float) -> None:
+        """Forgets keys whose attempts all expired (scanners leave one key per id they tried)."""
+        if len(self._failures) <= self._PRUNE_ABOVE or now - self._pruned_at < self.window:
+            return
+        self._pruned_at = now
+        for key in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.window]:
+            del self._failures[key]
+
+    def count(self, key: str, now: float | None = None) -> int:
+        """Attempts of this key in the window (failed, or reserved and not yet released)."""
+        now = time.monotonic() if now is None else now
+        return len(self._recent(key, now))
+
     def retry_after(self, key: str, now: float | None = None) -> float | None:
         """Seconds until this key may try again, or None when it may try now."""
         now = time.monotonic() if now is None else now
@@ -162,6 +192,25 @@ class AttemptLimiter:
             return None
         return failures[0] + self.window - now
 
+    def reserve(self, key: str, now: float | None = None) -> Reservation | None:
+        """Counts an attempt now, or None (nothing counted) when the key is at its limit."""
+        now = time.monotonic() if now is None else now
+        self._prune(now)
+        failures = self._recent(key, now)
+        if len(failures) >= self.max_failures:
+            return None
+        failures.append(now)
+        self._failures[key] = failures
+        return Reservation(key, now)
+
+    def release(self, reservation: Reservation) -> None:
+        """Gives back a reserved attempt whose check succeeded (releasing twice is harmless)."""
+        failures = self._failures.get(reservation.key)
+        if failures is not None and reservation.at in failures:
+            failures.remove(reservation.at)
+            if not failures:
+                del self._failures[reservation.key]
+
     def failed(self, key: str, now: float | None = None) -> bool:
         """Records a failure; True when that failure reached the limit."""
         now = time.monotonic() if now is None else now
@@ -169,3 +218,11 @@ class AttemptLimiter:
         failures.append(now)
         self._failures[key] = failures
         return len(failures) == self.max_failures
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """One counted attempt of a key, until it is released."""
+
+    key: str
+    at: float

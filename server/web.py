@@ -89,8 +89,10 @@ _TYPES = {
 }
 # Asset paths are lower-case words joined by / - _ . and end in a known type:
 # nothing else is looked up on disk (no "..", no hidden files, no directories).
-_ASSET = re.compile(r"^[a-z0-9_-]+(?:/[a-z0-9_-]+)*\.(?:js|css|svg|png|ico)$")
-_MEETING_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Both shapes are checked with fullmatch: ``$`` also matches before a final
+# newline, so ``match`` with ``$`` took "x\n" for a meeting id.
+_ASSET = re.compile(r"[a-z0-9_-]+(?:/[a-z0-9_-]+)*\.(?:js|css|svg|png|ico)")
+_MEETING_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NOT_FOUND = ProblemError(
     404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
 )
@@ -136,14 +138,14 @@ async def meeting_page(request: Request, meeting_id: str) -> Response:
     The same page for every id: whether a meeting exists is only learnt by joining,
     which answers an unknown meeting and a wrong password alike.
     """
-    if not _MEETING_ID.match(meeting_id):
+    if not _MEETING_ID.fullmatch(meeting_id):
         return _not_found_page()
     return _file_response(WEB_ROOT / "meeting.html", request, cache_control="no-cache")
 
 
 @router.get("/assets/{path:path}", include_in_schema=False)
 async def asset(request: Request, path: str) -> Response:
-    if not _ASSET.match(path):
+    if not _ASSET.fullmatch(path):
         return _not_found_page()
     file = (WEB_ROOT / path).resolve()
     if not file.is_relative_to(WEB_ROOT.resolve()) or not file.is_file():

@@ -46,6 +46,7 @@ MAX_DEPTH = 16
 MALFORMED_LIMIT = 20
 RATE, BURST = 10.0, 40.0
 FLOOD_LIMIT = 200  # refused messages before the socket is closed
+BEFORE_JOIN_LIMIT = 5  # messages answered before a join; the next one closes the socket
 
 
 class _NoTracebackForInvalidUtf8(logging.Filter):
@@ -275,10 +276,20 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
 async def _first_message(
     websocket: WebSocket, reader: _Reader, pending: list[Any]
 ) -> wire.Join | None:
-    """The join, within JOIN_TIMEOUT; errors before it are sent straight away."""
+    """The join, within JOIN_TIMEOUT; errors before it are sent straight away.
+
+    A socket is for joining: a few messages before the join are answered (a client
+    may send something early by mistake), and past BEFORE_JOIN_LIMIT the socket is
+    closed, so an unjoined socket cannot have the server answer it at its pace.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + float(os.environ.get(JOIN_TIMEOUT_ENV) or JOIN_TIMEOUT)
+    before_join = 0
     while True:
+        if before_join >= BEFORE_JOIN_LIMIT:
+            await websocket.close(wire.CLOSE_POLICY, "too many messages before the join")
+            return None
+        before_join += 1
         try:
             message = await asyncio.wait_for(reader.next(), max(0.0, deadline - loop.time()))
         except TimeoutError:

@@ -17,6 +17,7 @@ __all__ = [
     "CLOSE_POLICY",
     "CLOSE_REPLACED",
     "CLOSE_TOO_BIG",
+    "CLOSE_TRY_AGAIN_LATER",
     "CLOSE_UNSUPPORTED",
     "MAX_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
@@ -42,6 +43,7 @@ CLOSE_UNSUPPORTED = 1003  # a binary frame on this text protocol
 CLOSE_INVALID_DATA = 1007  # too many malformed messages
 CLOSE_POLICY = 1008  # flood, no join in time, too slow to read
 CLOSE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN_LATER = 1013  # too many sockets from one address; close one and retry
 CLOSE_JOIN_REFUSED = 4003  # after join_refused
 CLOSE_REPLACED = 4009  # the same host signed in elsewhere
 

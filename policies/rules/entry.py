@@ -22,6 +22,7 @@ from ..names import check_full_name
 from ..reasons import Reason
 from ..state import MeetingState, Participant
 from .common import admission_effects, host_acting, teardown_effects
+from .identity import identity_refusal, matched_keys, person_keys
 
 __all__ = ["admit", "admit_all", "deny", "join", "leave", "lock", "name_refusal"]
 
@@ -77,7 +78,7 @@ def _bypasses_waiting_room(policy: Policy, state: MeetingState, event: JoinReque
     room = policy.entry.waiting_room
     if event.role == "host":
         return "/entry/waiting_room/bypass"
-    if state.must_wait.intersection(event.identities):
+    if state.must_wait.intersection(matched_keys(policy, event)):
         return None
     if not room.enabled:
         return "/entry/waiting_room/enabled"
@@ -88,20 +89,55 @@ def _bypasses_waiting_room(policy: Policy, state: MeetingState, event: JoinReque
     return None
 
 
+def source_share(policy: Policy) -> int:
+    """How many people from one network may wait at once (at least one)."""
+    entry = policy.entry
+    return max(1, entry.max_participants * entry.waiting_room.max_share_per_source // 100)
+
+
+def _counted_against_source(person: Participant | JoinRequested) -> bool:
+    """Invited people, co-hosts and hosts are the host's own: never counted, never refused."""
+    return person.role == "participant" and not person.invited and person.source is not None
+
+
+def _waiting_refusal(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision | None:
+    waiting = list(state.waiting())
+    if len(waiting) >= policy.entry.max_participants:
+        return refuse(
+            Reason.WAITING_ROOM_FULL,
+            "/entry/max_participants",
+            "The waiting room is full. Try again later.",
+        )
+    if _counted_against_source(event):
+        same = sum(1 for p in waiting if p.source == event.source and _counted_against_source(p))
+        if same >= source_share(policy):
+            return refuse(
+                Reason.WAITING_ROOM_SOURCE_FULL,
+                "/entry/waiting_room/max_share_per_source",
+                "Too many people from your network are waiting to join. Try again later.",
+            )
+    return None
+
+
 def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
     if state.ended:
         return refuse(Reason.MEETING_ENDED, BUILTIN_RULE, "This meeting has ended.")
     if event.participant in state.participants:
         return refuse(Reason.ALREADY_IN_MEETING, BUILTIN_RULE, "You are already in this meeting.")
     host = event.role == "host"
-    if not host and state.bans.intersection(event.identities):
-        return refuse(
-            Reason.BANNED,
-            "/removal/rejoin",
-            "You were removed from this meeting and cannot rejoin it.",
-        )
     if not host:
+        # The password first: without it, nothing else about the meeting is told (a
+        # banned name would otherwise learn that the meeting exists).
         refusal = _password_refusal(policy, event)
+        if refusal is not None:
+            return refusal
+        if state.bans.intersection(matched_keys(policy, event)):
+            return refuse(
+                Reason.BANNED,
+                "/removal/rejoin",
+                "You were removed from this meeting and cannot rejoin it.",
+            )
+        refusal = identity_refusal(policy, state, event)
         if refusal is not None:
             return refusal
         if state.locked:
@@ -121,17 +157,15 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         status="admitted" if bypass else "waiting",
         joined_at=event.at,
         invited=event.invited,
-        identities=frozenset(event.identities),
+        invite=event.invite,
+        identities=person_keys(event),
         password_ok=event.password_ok,
+        source=event.source,
     )
     if bypass is None:
-        waiting = sum(1 for _ in state.waiting())
-        if waiting >= policy.entry.max_participants:
-            return refuse(
-                Reason.WAITING_ROOM_FULL,
-                "/entry/max_participants",
-                "The waiting room is full. Try again later.",
-            )
+        refusal = _waiting_refusal(policy, state, event)
+        if refusal is not None:
+            return refusal
         return allow(
             Reason.WAITING_FOR_HOST,
             "/entry/waiting_room/enabled",

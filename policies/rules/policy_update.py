@@ -1,7 +1,8 @@
 """A policy replaced mid-meeting applies at once to everyone inside or waiting.
 
-A password or name rule added later holds for those not yet admitted
-(jitsi-meet#5720 let early arrivals in without the password set after them);
+A password, a name rule or personal invites (``entry.identity: invited``)
+added later hold for those not yet admitted (jitsi-meet#5720 let early
+arrivals in without the password set after them);
 sharing tightened later stops shares the new policy would not allow.
 """
 
@@ -27,6 +28,7 @@ from ..reasons import Reason
 from ..state import MeetingState, Participant
 from .common import GRANT_TIMERS, admission_effects, camera_required_for, host_acting, share_section
 from .entry import name_refusal
+from .identity import holds_own_invite
 from .sharing import may_share, stop_share_effects
 
 __all__ = ["policy_update"]
@@ -44,6 +46,18 @@ def _waiting_effects(new: Policy, state: MeetingState, locked: bool, at: float) 
                     "password_required",
                     person.id,
                     "The meeting now needs a password. Join again with it.",
+                ),
+            ]
+            continue
+        if new.entry.identity == "invited" and not holds_own_invite(state, person):
+            effects += [
+                Dismiss(person.id, "policy"),
+                Notify(
+                    "participant",
+                    "invite_required",
+                    person.id,
+                    "The meeting is now for invited people. Join again with your own "
+                    "personal invite.",
                 ),
             ]
             continue

@@ -40,7 +40,7 @@ MAX_NAME_CHARS = 120
 # Most file systems cap a name at 255 bytes; leave room for a " (2)" suffix.
 MAX_NAME_BYTES = 240
 # An extension kept visible when the name is cut: short, letters and digits.
-_EXTENSION = re.compile(r"\.([^\W_]{1,16})$")
+_EXTENSION = re.compile(r"\.([^\W_]{1,16})\Z")  # \Z: "$" also matches before a final newline
 # Other, format, surrogate, private-use and unassigned code points.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 _WINDOWS_RESERVED = str.maketrans({c: "_" for c in '<>:"|?*'})

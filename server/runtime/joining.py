@@ -5,7 +5,13 @@ token) into facts on a JoinRequested event: a role, whether the person is
 invited, whether the password was right, their identities. Failures that
 would tell a prober something (unknown meeting, missing or wrong password, a
 token that does not open this meeting) all get the same answer, after the
-same argon2 work; the audit log has the real cause.
+same work (one store read, one argon2 verification); the audit log has the
+real cause.
+
+A valid host token or invite is checked first (HMAC, no argon2) and is never
+subject to a lockout. Every other join to a meeting that needs a password, or
+to an id the server does not hold, is a guess: it is counted before it is
+checked and given back if it was right (``attempts.py``).
 
 A resume token is not a credential for joining: it names a person the Room
 still holds, and the Room (in its own turn) checks that it is that person's
@@ -20,14 +26,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import JoinRequested, Role
 from meetwarden.policies.names import name_skeleton, normalize_name
 from meetwarden.policies.reasons import Reason
 
-from .decided import new_decision_id
+from ..addresses import address_key
+from ..store import MeetingRecord
+from .decided import Decided, new_decision_id
 from .registry import Registry
 from .room import Room, RoomClosedError
 from .session import Session
@@ -61,6 +69,8 @@ class _Credentials:
     role: Role = "participant"
     invited: bool = False
     invite_id: str | None = None
+    presented: bool = False
+    """A host token or an invite was presented."""
     valid: bool = True
 
 
@@ -74,19 +84,23 @@ def _too_many(retry_after: float) -> wire.JoinRefused:
     )
 
 
-async def _credentials(registry: Registry, room: Room, message: wire.Join) -> _Credentials:
-    tokens, meeting_id = registry.tokens, room.meeting_id
-    found = _Credentials()
+async def _credentials(
+    registry: Registry, room: Room | None, record: MeetingRecord | None, message: wire.Join
+) -> _Credentials:
+    """What a host token or an invite opens: HMAC checks and a store read, no argon2."""
+    tokens, meeting_id = registry.tokens, record.id if record else ""
+    found = _Credentials(presented=message.host_token is not None or message.invite is not None)
     if message.host_token is not None:
-        claims = tokens.verify(message.host_token, "host", meeting_id)
-        record = await registry.record(meeting_id)
+        claims = tokens.verify(message.host_token, "host", meeting_id) if room else None
         if claims is None or record is None or claims.subject != record.host_key:
-            return _Credentials(valid=False)
+            return replace(found, valid=False)
         found.role = "host"
     elif message.invite is not None:
-        claims = tokens.verify(message.invite, "invite", meeting_id)
+        claims = tokens.verify(message.invite, "invite", meeting_id) if room else None
         invite = await registry.store.get_invite(claims.token_id) if claims else None
-        withdrawn = claims is not None and claims.token_id in room.withdrawn_invites
+        withdrawn = (
+            claims is not None and room is not None and claims.token_id in room.withdrawn_invites
+        )
         if (
             claims is None
             or invite is None
@@ -94,7 +108,7 @@ async def _credentials(registry: Registry, room: Room, message: wire.Join) -> _C
             or withdrawn
             or invite.expires_at < time.time()
         ):
-            return _Credentials(valid=False)
+            return replace(found, valid=False)
         found.role = "cohost" if claims.role == "cohost" else "participant"
         found.invited, found.invite_id = True, claims.token_id
     return found
@@ -114,10 +128,9 @@ async def _resume(
     return JoinResult(room, session, None)
 
 
-def _identities(device_id: str, credentials: _Credentials, name: str) -> tuple[str, ...]:
+def _identities(device_id: str, name: str) -> tuple[str, ...]:
+    """What the server can tell of a person; the engine adds the invite (``invite`` below)."""
     keys = [f"device:{device_id}"]
-    if credentials.invite_id:
-        keys.append(f"invite:{credentials.invite_id}")
     try:
         skeleton = name_skeleton(normalize_name(name))
     except Exception:  # a name the checks refuse anyway
@@ -139,20 +152,10 @@ async def join(registry: Registry, meeting_id: str, message: wire.Join, client: 
 
 
 async def _join(registry: Registry, meeting_id: str, message: wire.Join, client: str) -> JoinResult:
-    client_key, meeting_key = f"client:{client}", f"meeting:{meeting_id[:64]}"
-    for limiter, key in (
-        (registry.client_attempts, client_key),
-        (registry.meeting_attempts, meeting_key),
-    ):
-        wait = limiter.retry_after(key)
-        if wait is not None:
-            return JoinResult(None, None, _too_many(wait))
-    room = await registry.room(meeting_id)
-    if room is None:
-        if message.password is not None:
-            await registry.passwords.verify(None, message.password)  # the same work as a real check
-        registry.client_attempts.failed(client_key)
-        return JoinResult(None, None, _vague(new_decision_id()))
+    # One store read on every path: a meeting the server holds and an id it does not
+    # cost the same, so neither the answer nor its time tells whether an id is real.
+    record = await registry.record(meeting_id) if len(meeting_id) <= 64 else None
+    room = await registry.room(meeting_id) if record is not None else None
     device = registry.tokens.verify(message.device_token or "", "device", meeting_id)
     device_id = device.subject if device else secrets.token_urlsafe(12)
     device_token = (
@@ -162,46 +165,87 @@ async def _join(registry: Registry, meeting_id: str, message: wire.Join, client:
             0
         ]
     )
-    if message.resume_token is not None:
+    if room is not None and message.resume_token is not None:
         resumed = await _resume(registry, room, message, device_id, device_token)
         if resumed is not None:
             return resumed
-    credentials = await _credentials(registry, room, message)
-    if not credentials.valid:
-        registry.client_attempts.failed(client_key)
-        return JoinResult(None, None, _vague(new_decision_id()))
-    password_ok: bool | None = None
-    if message.password is not None and room.policy.entry.password:
-        record = await registry.record(meeting_id)
-        hashed = record.password_hash if record else None
-        password_ok = await registry.passwords.verify(hashed, message.password)
-    participant_id = f"p_{secrets.token_urlsafe(9)}"
-    session = Session(participant_id, device_id=device_id, device_token=device_token)
-    decided = await room.join(
-        JoinRequested(
-            participant=participant_id,
-            name=message.name,
-            role=credentials.role,
-            invited=credentials.invited,
-            password_ok=password_ok,
-            identities=_identities(device_id, credentials, message.name),
-        ),
-        session,
-    )
-    if decided.allowed:
-        return JoinResult(room, session, None)
-    if decided.decision.reason in _PASSWORD_REASONS:
-        registry.client_attempts.failed(client_key)
-        if registry.meeting_attempts.failed(meeting_key):
-            await room.notify_hosts(
-                "password_attempts",
-                "Many wrong passwords were tried; joining is paused for a while.",
-            )
-        return JoinResult(None, None, _vague(decided.decision_id))
-    refusal = wire.JoinRefused(
-        reason=decided.reason,
-        rule=decided.rule,
-        message=decided.message,
-        decision_id=decided.decision_id,
-    )
-    return JoinResult(None, None, refusal)
+    credentials = await _credentials(registry, room, record, message)
+    joining = _Joining(registry, message, client, device_id, device_token, credentials)
+    nothing_to_guess = credentials.presented or (room and not room.policy.entry.password)
+    if room is not None and credentials.valid and nothing_to_guess:
+        # A host token or an invite that opens the meeting is checked before any budget:
+        # strangers who guess never lock the host or invited people out. A meeting
+        # without a password has nothing to guess.
+        return await joining.ask(room)
+    # Anything else is a guess (a password, a meeting id, a token): counted before it is
+    # checked, and checked with the same argon2 work whether or not the meeting exists.
+    attempt = registry.join_attempts.begin(address_key(client), meeting_id)
+    if isinstance(attempt, float):
+        return JoinResult(None, None, _too_many(attempt))
+    with attempt:  # given back if the server fails before it is settled
+        hashed = record.password_hash if record is not None and credentials.valid else None
+        password_ok = await registry.passwords.verify(hashed, message.password or "")
+        if room is None or not credentials.valid:
+            attempt.failed()
+            return JoinResult(None, None, _vague(new_decision_id()))
+        result, decided = await joining.decide(
+            room, password_ok=None if message.password is None else password_ok
+        )
+        if decided.decision.reason not in _PASSWORD_REASONS:
+            attempt.succeeded()
+            return result
+        spent = attempt.failed()
+    if spent:
+        await room.notify_hosts(
+            "password_attempts",
+            "Many wrong passwords were tried; those who keep failing are paused for a while.",
+        )
+    return JoinResult(None, None, _vague(decided.decision_id))
+
+
+@dataclass
+class _Joining:
+    """A join whose credentials are checked, on its way to the Room."""
+
+    registry: Registry
+    message: wire.Join
+    client: str
+    device_id: str
+    device_token: str
+    credentials: _Credentials
+
+    async def ask(self, room: Room) -> JoinResult:
+        """A join with nothing to guess. The policy may have asked for a password since
+        it was read: that refusal is as vague as any other."""
+        result, decided = await self.decide(room, password_ok=None)
+        if decided.decision.reason in _PASSWORD_REASONS:
+            return JoinResult(None, None, _vague(decided.decision_id))
+        return result
+
+    async def decide(self, room: Room, password_ok: bool | None) -> tuple[JoinResult, Decided]:
+        """The Room's decision on this join, and what the client is answered."""
+        message, credentials = self.message, self.credentials
+        participant_id = f"p_{secrets.token_urlsafe(9)}"
+        session = Session(participant_id, device_id=self.device_id, device_token=self.device_token)
+        decided = await room.join(
+            JoinRequested(
+                participant=participant_id,
+                name=message.name,
+                role=credentials.role,
+                invited=credentials.invited,
+                invite=credentials.invite_id,
+                password_ok=password_ok,
+                identities=_identities(self.device_id, message.name),
+                source=self.registry.sources.of(self.client),
+            ),
+            session,
+        )
+        if decided.allowed:
+            return JoinResult(room, session, None), decided
+        refusal = wire.JoinRefused(
+            reason=decided.reason,
+            rule=decided.rule,
+            message=decided.message,
+            decision_id=decided.decision_id,
+        )
+        return JoinResult(None, None, refusal), decided

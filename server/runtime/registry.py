@@ -18,9 +18,11 @@ from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import MeetingState
 
+from ..addresses import NetworkSources
 from ..auth import AttemptLimiter, Passwords, Tokens
 from ..media import MediaPlane
 from ..store import MeetingRecord, Store
+from .attempts import JoinAttempts
 from .audit import AuditWriter
 from .room import Room
 from .writes import StoreWrites
@@ -63,8 +65,8 @@ class Registry:
         self.writes = writes
         self.media = media
         self.idle_seconds = idle_seconds or float(os.environ.get(IDLE_ENV) or IDLE_SECONDS)
-        self.client_attempts = AttemptLimiter(max_failures=5, window_seconds=300)
-        self.meeting_attempts = AttemptLimiter(max_failures=30, window_seconds=600)
+        self.join_attempts = JoinAttempts()
+        self.sources = NetworkSources()  # a join's network, as the engine sees it
         # Failed host-API lookups per client (meeting-id scans, forged tokens).
         self.api_lookups = AttemptLimiter(
             max_failures=int(os.environ.get(API_LOOKUP_LIMIT_ENV, "500")), window_seconds=600

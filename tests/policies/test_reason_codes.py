@@ -130,6 +130,30 @@ SCENARIOS: list[tuple[Reason, dict[str, Any], list[dict[str, Any]], dict[str, An
         "/entry/max_participants",
     ),
     (
+        Reason.INVITE_REQUIRED,
+        {"entry": {"identity": "invited"}},
+        [HOST],
+        BOB,
+        False,
+        "/entry/identity",
+    ),
+    (
+        Reason.INVITE_IN_USE,
+        {"entry": {"identity": "invited"}},
+        [HOST, {**BOB, "invited": True, "invite": "inv-1"}],
+        {**BOB, "participant": "p2", "name": "Pat Doe", "invited": True, "invite": "inv-1"},
+        False,
+        "/entry/identity",
+    ),
+    (
+        Reason.WAITING_ROOM_SOURCE_FULL,
+        {"entry": {"max_participants": 4}},  # a quarter of 4: one place per network
+        [HOST, {**BOB, "participant": "p2", "name": "Pat Doe", "source": "net:a"}],
+        {**BOB, "source": "net:a"},
+        False,
+        "/entry/waiting_room/max_share_per_source",
+    ),
+    (
         Reason.BANNED,
         {},
         [HOST, BOB, ADMIT_BOB, {"type": "ban", "actor": "h", "participant": "bob"}],

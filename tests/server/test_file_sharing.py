@@ -224,6 +224,26 @@ async def test_a_declared_size_over_the_limit_is_refused_before_the_body_is_read
     assert stored(server) == before
 
 
+async def test_a_file_larger_than_the_doors_default_body_limit_is_shared(
+    server: RunningServer,
+) -> None:
+    """Bodies are capped at the door (server/door.py); uploads have their own limit there,
+    and the policy's file_share.max_bytes is the one that counts."""
+    size = 3 * 1024 * 1024  # ten times the door's default
+
+    async def body() -> AsyncIterator[bytes]:  # chunked, and with a length below
+        for _ in range(3):
+            yield b"a" * (1024 * 1024)
+
+    async with meeting_with_guest(server, {"allowed": "anyone", "max_bytes": 4 * size}) as (
+        _,
+        guest,
+    ):
+        chunked = await guest.share_file(body(), name="chunked.txt", content_type="text/plain")
+        declared = await guest.share_file(b"b" * size, name="whole.txt", content_type="text/plain")
+        assert chunked.size == declared.size == size
+
+
 async def test_an_upload_that_grows_past_the_limit_is_stopped_and_its_partial_file_deleted(
     server: RunningServer,
 ) -> None:

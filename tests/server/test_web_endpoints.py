@@ -96,3 +96,12 @@ async def test_an_admitted_participant_reads_what_the_policy_lets_them_do(
         gone = await client.get(url, headers={"Authorization": f"Bearer {guest.resume_token}"})
         assert gone.status_code == 404
     await meeting.close()
+
+
+async def test_a_meeting_id_with_a_trailing_newline_is_not_found(server: RunningServer) -> None:
+    """``$`` matches before a final newline: the id's shape is checked with fullmatch."""
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/m/abc_DEF-123")).status_code == 200
+        for path in ("/m/x%0A", "/m/abc_DEF-123%0A", "/m/x%0D%0A", "/m/%0A"):
+            response = await client.get(path)
+            assert response.status_code == 404, path

@@ -1,0 +1,61 @@
+"""What the server knows of where a connection comes from: an address, and its network.
+
+Limits are kept per *address* (attempt budgets, sockets at once). An IPv6
+host is usually given a whole /64 and picks addresses in it at will, so for
+IPv6 the address is its /64 (RFC 7421 section 1); an IPv4-mapped IPv6
+address is the IPv4 address it maps.
+
+The waiting room's share is kept per *network*: an IPv4 /24 or an IPv6 /64.
+The engine sees a network only as an opaque ``source``: a keyed hash, with a
+key made when the process starts, so the audit log never holds an address
+and sources of two runs cannot be linked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+
+__all__ = ["NetworkSources", "address_key", "network_of"]
+
+
+def _parsed(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])  # an IPv6 zone is not the address
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def address_key(host: str) -> str:
+    """The key per-address limits use: the IPv4 address, or the IPv6 address's /64."""
+    address = _parsed(host)
+    if address is None:
+        return host[:64]  # not an IP address (a Unix socket, a test client): as it is
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
+
+
+def network_of(host: str) -> str:
+    """The address's network: its IPv4 /24 or its IPv6 /64."""
+    address = _parsed(host)
+    if address is None:
+        return host[:64]
+    prefix = 24 if isinstance(address, ipaddress.IPv4Address) else 64
+    return str(ipaddress.ip_network((address, prefix), strict=False))
+
+
+class NetworkSources:
+    """The opaque ``source`` of a client address, as the engine sees it."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+
+    def of(self, host: str) -> str:
+        digest = hmac.new(self._key, network_of(host).encode(), hashlib.sha256).hexdigest()
+        return f"net:{digest[:20]}"
