@@ -28,7 +28,9 @@ belongs to an offer the server never finished deciding: it is deleted.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterable, Iterator
@@ -49,12 +51,30 @@ from .access import SESSION_ENDED, Caller, FileAccess, FileRefusedError, record_
 from .filenames import sanitize_filename
 from .scanner import ClamdScanner, ScanResult, Verdict
 from .sniff import SniffResult, sniff_file
-from .storage import FileStore, StoredFile, UploadError, UploadTooLargeError
+from .storage import (
+    FileStore,
+    StoredFile,
+    UploadError,
+    UploadNotStoredError,
+    UploadTooLargeError,
+)
 from .tokens import FileTokens
 
 __all__ = ["FileSharing", "SharedFile"]
 
 log = logging.getLogger("meetwarden.files")
+
+_DISK_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _strerror(error: OSError) -> str:
+    """'its disk is full', 'its disk is read-only', or the system's words."""
+    if error.errno in _DISK_FULL:
+        return "its disk is full"
+    if error.errno == errno.EROFS:
+        return "its disk is read-only"
+    return os.strerror(error.errno).lower() if error.errno else str(error)
+
 
 MAX_UPLOADS_PER_PARTICIPANT: Final = 2
 """Uploads one participant may have in flight at once (each holds a file and a socket)."""
@@ -210,6 +230,18 @@ class FileSharing:
                 decided=True,
                 stopped_reading=declared_size is None,  # a Content-Length body is drained
             )
+        elif isinstance(error, UploadNotStoredError):
+            log.error("meeting %s: an upload was not stored: %s", caller.room.meeting_id, error)
+            refusal = FileRefusedError(
+                507 if error.error.errno in _DISK_FULL else 503,
+                error.code,
+                BUILTIN_RULE,
+                f"The server could not store the file: {_strerror(error.error)}. Nothing was "
+                "shared and the meeting goes on. Try again later; if it keeps happening, "
+                "tell the server's operator.",
+                retry_after=60,
+                stopped_reading=declared_size is None,
+            )
         else:
             status = 408 if error.code == "upload_timed_out" else 400
             refusal = FileRefusedError(
@@ -257,7 +289,19 @@ class FileSharing:
                 sha256=stored.sha256,
                 created_at=time.time(),
             )
-            await self.registry.store.add_file(record)
+            try:
+                await self.registry.store.add_file(record)
+            except StoreError as error:  # a read-only or full database
+                log.error("meeting %s: a file's record was not stored: %s", room.meeting_id, error)
+                raise FileRefusedError(
+                    503,
+                    "file_not_stored",
+                    BUILTIN_RULE,
+                    "The server could not record the file: its database refused the write. "
+                    "Nothing was shared and the meeting goes on. Try again later; if it keeps "
+                    "happening, tell the server's operator.",
+                    retry_after=60,
+                ) from None
             row_written = True
             announcement = wire.FileShared(
                 file_id=file_id,

@@ -29,6 +29,7 @@ cancellation had already deleted the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -43,12 +44,14 @@ __all__ = [
     "StoredFile",
     "UploadCancelledError",
     "UploadError",
+    "UploadNotStoredError",
     "UploadTimeoutError",
     "UploadTooLargeError",
 ]
 
 _ID_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 _PARTIAL_SUFFIX: Final = ".part"
+_NEW_FILE: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
 
 
 class UploadError(Exception):
@@ -98,6 +101,20 @@ class UploadCancelledError(UploadError):
         super().__init__(f"the upload stopped after {received} bytes: {reason}")
 
 
+class UploadNotStoredError(UploadError):
+    """The server could not write the file: its disk is full, read-only or failing."""
+
+    code = "file_not_stored"
+
+    def __init__(self, received: int, error: OSError) -> None:
+        self.received = received
+        self.error = error
+        super().__init__(
+            f"the server could not store the file after {received} bytes "
+            f"({os.strerror(error.errno) if error.errno else error})"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     """A complete upload: its id, where it is, its size and its SHA-256 (hex)."""
@@ -132,8 +149,9 @@ class FileStore:
     ) -> StoredFile:
         """Write an upload to a new file and return its record.
 
-        Raises ``UploadTooLargeError``, ``UploadTimeoutError`` or ``UploadCancelledError``
-        (the iterator raised, or the length differs from ``declared_size``), each
+        Raises ``UploadTooLargeError``, ``UploadTimeoutError``, ``UploadCancelledError``
+        (the iterator raised, or the length differs from ``declared_size``) or
+        ``UploadNotStoredError`` (the disk refused a write: full, read-only), each
         after deleting the partial file. A cancelled task deletes it too
         and is re-raised as ``asyncio.CancelledError``, as asyncio requires.
         """
@@ -148,7 +166,11 @@ class FileStore:
         iterator = aiter(chunks)
         digest = hashlib.sha256()
         received = 0
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            descriptor = os.open(partial, _NEW_FILE, 0o600)
+        except OSError as error:  # a read-only or missing files directory
+            await _close(iterator)
+            raise UploadNotStoredError(0, error) from error
         try:
             deadline = asyncio.get_running_loop().time() + total_timeout
             while True:
@@ -157,18 +179,29 @@ class FileStore:
                     break
                 if received + len(chunk) > max_bytes:
                     raise UploadTooLargeError(max_bytes, received + len(chunk))
-                _write_all(descriptor, chunk)
+                try:
+                    _write_all(descriptor, chunk)
+                except OSError as error:  # ENOSPC, EDQUOT, EIO: nothing of it is kept
+                    raise UploadNotStoredError(received, error) from error
                 digest.update(chunk)
                 received += len(chunk)
-            os.close(descriptor)
-            descriptor = -1
+            try:
+                os.close(descriptor)  # a delayed write error (NFS, quota) shows here
+                descriptor = -1
+            except OSError as error:
+                descriptor = -1
+                raise UploadNotStoredError(received, error) from error
             if declared_size is not None and received != declared_size:
                 raise UploadCancelledError(received, f"{declared_size} bytes were declared")
-            os.replace(partial, final)
+            try:
+                os.replace(partial, final)
+            except OSError as error:
+                raise UploadNotStoredError(received, error) from error
         except BaseException:
-            if descriptor != -1:
-                os.close(descriptor)
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the start-up sweep deletes what stays
+                if descriptor != -1:
+                    os.close(descriptor)
+                partial.unlink(missing_ok=True)
             await _close(iterator)
             raise
         return StoredFile(file_id=file_id, path=final, size=received, sha256=digest.hexdigest())

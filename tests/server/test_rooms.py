@@ -8,15 +8,13 @@ or a long transaction would, and watch the meeting go on.
 from __future__ import annotations
 
 import asyncio
-import errno
-import os
 import sqlite3
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.disks import fill, loop_disk, shut_down, small_disk, unfill
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import (
@@ -185,39 +183,22 @@ async def test_the_inbox_takes_work_in_the_order_it_came(registry: Registry) -> 
     )
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs of its own (root only: mounting is how a disk fills up for real)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
+@pytest.fixture(params=["disk full", "disk failed"])
+def faulty_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A disk that fills up (tmpfs) or fails the way ext4 does after an I/O error."""
+    fault: str = request.param
+    disk = small_disk if fault == "disk full" else loop_disk
+    with disk(tmp_path / "disk") as mounted:
+        if isinstance(mounted, str):
+            pytest.skip(mounted)
+        yield mounted, fault
 
 
-def _fill(disk: Path) -> None:
-    descriptor = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
-    try:
-        with pytest.raises(OSError, match="No space left") as full:  # noqa: PT012 - until full
-            while True:
-                os.write(descriptor, b"\0" * 65536)
-    finally:
-        os.close(descriptor)
-    assert full.value.errno == errno.ENOSPC
-
-
-async def test_a_policy_a_full_disk_cannot_store_gives_the_host_an_error_and_the_old_one_stays(
-    small_disk: Path,
+async def test_a_policy_the_disk_cannot_store_gives_the_host_an_error_and_the_old_one_stays(
+    faulty_disk: tuple[Path, str],
 ) -> None:
-    store = await Store.open(f"sqlite+aiosqlite:///{small_disk / 'meetwarden.db'}")
+    disk, fault = faulty_disk
+    store = await Store.open(f"sqlite+aiosqlite:///{disk / 'meetwarden.db'}")
     audit, writes = AuditWriter(store), StoreWrites()
     audit.start()
     writes.start()
@@ -227,7 +208,7 @@ async def test_a_policy_a_full_disk_cannot_store_gives_the_host_an_error_and_the
     try:
         room, host = await _room_with_host(registry, {"chat": {"allowed": "everyone"}})
         await writes.flush()
-        _fill(small_disk)
+        fill(disk) if fault == "disk full" else shut_down(disk)
         document = {"chat": {"allowed": "host_only"}}
         decided = await room.submit(
             PolicyUpdateRequested(actor="h", policy=validate_policy(document)),
@@ -242,7 +223,9 @@ async def test_a_policy_a_full_disk_cannot_store_gives_the_host_an_error_and_the
         stored = [m for m in told if m["topic"] == "policy_not_stored"]
         assert len(stored) == 1
         assert "revision 1 is in force again" in stored[0]["text"]
-        os.unlink(small_disk / "filler")
+        if fault == "disk failed":
+            return  # a failed disk stays failed; the meeting went on without it
+        unfill(disk)
         retried = await room.submit(
             PolicyUpdateRequested(actor="h", policy=validate_policy(document)),
             context={"policy_document": document, "by": "h"},
