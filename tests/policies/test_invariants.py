@@ -306,7 +306,8 @@ class Invariants:
             self.screen_grants[event.participant] = event.at + minutes * 60
         elif kind == "revoke" and event.kind == "screen":
             self.screen_grants.pop(event.participant, None)
-        self._entries(policy, step)
+        # People a policy update admits enter under the new policy (muted on entry or not).
+        self._entries(sim.policy if kind == "policy_update" else policy, step)
 
     def _entries(self, policy: Policy, step: Step) -> None:
         decision: Decision = step.decision

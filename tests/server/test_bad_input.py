@@ -130,10 +130,12 @@ def chats_seen(client: MeetingClient) -> list[str]:
 
 async def stream_until_answered(server: RunningServer, path: str, size: int) -> tuple[int, int]:
     """POSTs ``size`` bytes without a length, 1 MiB at a time, reading at the same time (a
-    client that stops on an early answer); the answer's status and the bytes sent by then."""
+    client that stops on an early answer); the answer's status and the bytes sent by then.
+    The request carries the operator's key, so that a route that needs one reads the body."""
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {server.api_key}\r\n"
         "Transfer-Encoding: chunked\r\n\r\n".encode()
     )
     sent = 0

@@ -90,8 +90,9 @@ async def test_an_unfinished_chunked_body_over_the_limit_is_answered_without_bei
 ) -> None:
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        "Transfer-Encoding: chunked\r\n\r\n"
+        f"Authorization: Bearer {server.api_key}\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
+    # The operator's key, so that creating a meeting would go on to read the body.
     # 1 MiB of a body that never ends: an answer can only come from counting.
     answer = await answer_to(server.port, head, chunked(MIB))
     status, headers, problem = problem_of(answer)
@@ -111,7 +112,8 @@ async def test_a_client_that_reads_only_after_sending_still_gets_the_answer(
         for _ in range(4):
             yield b" " * MIB
 
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+    operator = {"Authorization": f"Bearer {server.api_key}"}  # creating a meeting needs it
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=operator) as http:
         for path in ("/api/policies/explain", "/api/meetings"):
             response = await http.post(path, content=four_mib())
             assert response.status_code == 413, path

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.meetings import admit, hosted_meeting
+from support.meetings import Hosted, admit, hosted_meeting
 from support.server import RunningServer
 
 from meetwarden.client_sdk import ChatReceived, HandRaised, MeetingClient, WaitingListChanged
@@ -27,18 +27,32 @@ async def start_bot(*arguments: str) -> asyncio.subprocess.Process:
     )
 
 
+async def bot_waiting(meeting: Hosted, bot: asyncio.subprocess.Process, name: str) -> str:
+    """The bot's id once the host sees it waiting; fails with the bot's output if it exits
+    first. Generous time: on a busy machine starting Python with aiortc takes a while."""
+    seen = asyncio.ensure_future(
+        meeting.host.wait_for(
+            WaitingListChanged, lambda e: any(w.name == name for w in e.message.waiting), 120
+        )
+    )
+    exited = asyncio.ensure_future(bot.wait())
+    await asyncio.wait({seen, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if not seen.done():
+        seen.cancel()
+        output = await bot.stdout.read() if bot.stdout else b""
+        raise AssertionError(f"the bot exited before it was seen waiting:\n{output.decode()}")
+    exited.cancel()
+    return next(w.id for w in seen.result().message.waiting if w.name == name)
+
+
 async def test_the_note_taker_waits_raises_its_hand_chats_and_leaves_when_the_meeting_ends(
     server: RunningServer,
 ) -> None:
     meeting = await hosted_meeting(server.url, {})
     bot = await start_bot(meeting.join_url, "--name", "Note Taker")
+    guest: MeetingClient | None = None
     try:
-        waiting = await meeting.host.wait_for(
-            WaitingListChanged,
-            lambda e: any(w.name == "Note Taker" for w in e.message.waiting),
-            timeout=30,
-        )
-        bot_id = next(w.id for w in waiting.message.waiting if w.name == "Note Taker")
+        bot_id = await bot_waiting(meeting, bot, "Note Taker")
         await meeting.host.admit(bot_id)
         hand = await meeting.host.wait_for(HandRaised, timeout=30)
         assert hand.message.about == bot_id
@@ -51,11 +65,14 @@ async def test_the_note_taker_waits_raises_its_hand_chats_and_leaves_when_the_me
         await guest.chat("Decision: we ship on Friday.")
         await meeting.host.chat("Action: Bob writes the release notes.")
         await meeting.host.end_meeting()
-        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+        output, _ = await asyncio.wait_for(bot.communicate(), 60)
     finally:
         if bot.returncode is None:
             bot.kill()
             await bot.wait()
+        if guest is not None:
+            await guest.close()
+        await meeting.close()
     text = output.decode()
     assert bot.returncode == 0, text
     assert "In the waiting room: a host will let me in." in text
@@ -65,25 +82,20 @@ async def test_the_note_taker_waits_raises_its_hand_chats_and_leaves_when_the_me
         "- Bob Smith: Decision: we ship on Friday.\n"
         "- Alice Chen: Action: Bob writes the release notes."
     ), text
-    await guest.close()
-    await meeting.close()
 
 
 async def test_the_note_taker_says_why_when_the_host_denies_it(server: RunningServer) -> None:
     meeting = await hosted_meeting(server.url, {})
     bot = await start_bot(meeting.meeting_id, "--server", server.url)
     try:
-        waiting = await meeting.host.wait_for(
-            WaitingListChanged, lambda e: bool(e.message.waiting), timeout=30
-        )
-        await meeting.host.deny(waiting.message.waiting[0].id)
-        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+        await meeting.host.deny(await bot_waiting(meeting, bot, "Note Taker"))
+        output, _ = await asyncio.wait_for(bot.communicate(), 60)
     finally:
         if bot.returncode is None:
             bot.kill()
             await bot.wait()
+        await meeting.close()
     assert bot.returncode == 2
     assert "Out of the meeting (denied): The host did not let you into this meeting." in (
         output.decode()
     )
-    await meeting.close()
