@@ -8,11 +8,15 @@ See docs/bots.md for a guide and a runnable example bot.
 from .client import MeetingClient, parse_join_link
 from .errors import (
     ApiError,
+    ConnectionClosedError,
     DismissedError,
+    InvalidArgumentError,
     JoinRefusedError,
     MeetwardenError,
+    MeetwardenTimeoutError,
     PolicyRefusedError,
     ProtocolError,
+    ServerUnreachableError,
 )
 from .events import (
     Admitted,
@@ -36,13 +40,14 @@ from .events import (
     WaitingListChanged,
 )
 from .files import DownloadedFile, SharedFile
-from .rest import CreatedMeeting, HostAPI, Invite
+from .rest import CreatedMeeting, HostAPI, Invite, MeetingStatus
 
 __all__ = [
     "Admitted",
     "ApiError",
     "BackToWaitingRoom",
     "ChatReceived",
+    "ConnectionClosedError",
     "CreatedMeeting",
     "Denied",
     "DismissedError",
@@ -52,12 +57,15 @@ __all__ = [
     "GrantReceived",
     "HandRaised",
     "HostAPI",
+    "InvalidArgumentError",
     "Invite",
     "JoinRefusedError",
     "MeetingChanged",
     "MeetingClient",
     "MeetingEnded",
+    "MeetingStatus",
     "MeetwardenError",
+    "MeetwardenTimeoutError",
     "Muted",
     "NoticeReceived",
     "PolicyChanged",
@@ -66,6 +74,7 @@ __all__ = [
     "Removed",
     "RosterChanged",
     "SelfChanged",
+    "ServerUnreachableError",
     "SharedFile",
     "Unmuted",
     "Waiting",

@@ -26,7 +26,18 @@ from meetwarden import protocol as wire
 
 from . import events as ev
 from . import files
-from .errors import DismissedError, JoinRefusedError, PolicyRefusedError, ProtocolError
+from .arguments import build
+from .errors import (
+    ConnectionClosedError,
+    DismissedError,
+    InvalidArgumentError,
+    JoinRefusedError,
+    MeetwardenError,
+    MeetwardenTimeoutError,
+    PolicyRefusedError,
+    ProtocolError,
+    ServerUnreachableError,
+)
 from .reading import read_server_message
 
 __all__ = ["MeetingClient", "parse_join_link"]
@@ -35,6 +46,13 @@ log = logging.getLogger("meetwarden.client")
 E = TypeVar("E", bound=ev.Event)
 R = TypeVar("R")
 BUFFER_LIMIT = 10_000
+RESUMABLE_CLOSE_CODES = frozenset({1001, 1006, 1012})
+"""Close codes after which the SDK resumes the bot's place by itself: the server going
+away or restarting (1001, 1012, RFC 6455 section 7.4.1 and the IANA registry) and a
+connection that dropped without a close frame (1006). A restart keeps everyone's place
+(server/runtime/places.py), so the resume token still opens it."""
+RESUME_BACKOFF = (0.25, 5.0)
+"""First and longest pause between resume attempts while the server is down."""
 
 
 def parse_join_link(link: str, server: str | None = None) -> tuple[str, str, str | None]:
@@ -47,15 +65,27 @@ def parse_join_link(link: str, server: str | None = None) -> tuple[str, str, str
         if parts.fragment.startswith("invite="):
             invite = unquote(parts.fragment.removeprefix("invite="))
         return base, meeting_id, invite
+    if parts.scheme in ("http", "https"):
+        raise InvalidArgumentError(
+            "link", link, "a join link's path is /m/MEETING_ID, as the host got it"
+        )
     if server is None:
-        raise ValueError("give a join link (http://host/m/ID) or a meeting id with server=")
+        raise InvalidArgumentError(
+            "link",
+            link,
+            "give a join link (http://host/m/MEETING_ID), or a meeting id with server=",
+        )
+    if urlsplit(server).scheme not in ("http", "https") or not urlsplit(server).netloc:
+        raise InvalidArgumentError("server", server, "give the server's base URL, http(s)://host")
+    if not link or "/" in link:
+        raise InvalidArgumentError("link", link, "a meeting id is one path segment")
     return server.rstrip("/"), link, None
 
 
 class MeetingClient:
     """One participant's connection. Host actions are here too: the server decides by role."""
 
-    def __init__(self, server: str, meeting_id: str) -> None:
+    def __init__(self, server: str, meeting_id: str, *, resume_automatically: bool = True) -> None:
         self.server = server
         self.meeting_id = meeting_id
         self.participant_id: str | None = None
@@ -80,6 +110,13 @@ class MeetingClient:
         self._closed = asyncio.Event()
         self._closing = False
         self.close_code: int | None = None
+        self.close_reason = ""
+        self.resume_automatically = resume_automatically
+        """Resume by itself after a server restart or a dropped connection (see
+        RESUMABLE_CLOSE_CODES) for up to ``resume_within`` seconds."""
+        self.resume_within = 120.0
+        self._join_message: wire.Join | None = None
+        self._resuming: asyncio.Task[None] | None = None
 
     # --- connecting ---------------------------------------------------------------
 
@@ -96,16 +133,20 @@ class MeetingClient:
         resume_token: str | None = None,
         server: str | None = None,
         timeout: float = 15.0,
+        resume_automatically: bool = True,
     ) -> MeetingClient:
         """Joins a meeting; returns once the server said waiting or admitted.
 
         Raises JoinRefusedError when the join is refused (wrong password, locked,
-        a name the policy refuses, banned...).
+        a name the policy refuses, banned...), ServerUnreachableError when there
+        is no server at that address, MeetwardenTimeoutError when it does not
+        answer in ``timeout`` seconds, InvalidArgumentError for a bad link.
         """
         base, meeting_id, link_invite = parse_join_link(link, server)
-        client = cls(base, meeting_id)
+        client = cls(base, meeting_id, resume_automatically=resume_automatically)
         await client._join(
-            wire.Join(
+            build(
+                wire.Join,
                 name=name,
                 password=password,
                 invite=invite or link_invite,
@@ -117,33 +158,58 @@ class MeetingClient:
         )
         return client
 
-    async def _join(self, join: wire.Join, timeout: float) -> None:
+    async def _open(self, timeout: float) -> ClientConnection:
         url = self.server.replace("http", "ws", 1) + f"/ws/meetings/{self.meeting_id}"
-        self._socket = await websockets.connect(
-            url, open_timeout=timeout, max_size=wire.MAX_MESSAGE_BYTES * 4
-        )
-        await self._socket.send(wire.encode(join))
-        async with asyncio.timeout(timeout):
-            while True:
-                message = read_server_message(await self._socket.recv())
-                if message is None:
-                    continue
-                if isinstance(message, wire.JoinRefused):
-                    await self._socket.close()
-                    raise JoinRefusedError(
-                        message.reason,
-                        message.rule,
-                        message.message,
-                        message.retry_after,
-                        decision_id=message.decision_id,
-                    )
-                if isinstance(message, wire.Error):
-                    await self._socket.close()
-                    raise ProtocolError(message.code, message.message)
-                self._take(message)
-                if self.status in ("waiting", "admitted"):
-                    break
+        try:
+            return await websockets.connect(
+                url, open_timeout=timeout, max_size=wire.MAX_MESSAGE_BYTES * 4
+            )
+        except TimeoutError:
+            raise MeetwardenTimeoutError(
+                f"the server at {self.server} to answer", timeout
+            ) from None
+        except websockets.InvalidURI as error:
+            raise InvalidArgumentError("link", self.server, str(error)) from None
+        except (OSError, websockets.InvalidHandshake) as error:
+            raise ServerUnreachableError(self.server, error) from error
+
+    async def _join(self, join: wire.Join, timeout: float) -> None:
+        if join.resume_token is None:
+            self._join_message = join
+        self._socket = await self._open(timeout)
+        try:
+            await self._socket.send(wire.encode(join))
+            async with asyncio.timeout(timeout):
+                await self._answer_to_join(self._socket)
+        except TimeoutError:
+            await self._socket.close()
+            raise MeetwardenTimeoutError("the server's answer to the join", timeout) from None
+        except websockets.ConnectionClosed as closed:
+            self.close_code = self._socket.close_code
+            self.close_reason = closed.rcvd.reason if closed.rcvd is not None else ""
+            raise ConnectionClosedError(self.close_code, self.close_reason) from None
         self._reader = asyncio.create_task(self._read())
+
+    async def _answer_to_join(self, socket: ClientConnection) -> None:
+        while True:
+            message = read_server_message(await socket.recv())
+            if message is None:
+                continue
+            if isinstance(message, wire.JoinRefused):
+                await socket.close()
+                raise JoinRefusedError(
+                    message.reason,
+                    message.rule,
+                    message.message,
+                    message.retry_after,
+                    decision_id=message.decision_id,
+                )
+            if isinstance(message, wire.Error):
+                await socket.close()
+                raise ProtocolError(message.code, message.message)
+            self._take(message)
+            if self.status in ("waiting", "admitted"):
+                return
 
     async def reconnect(self, timeout: float = 15.0) -> None:
         """Comes back after a dropped connection to the place the meeting kept for you.
@@ -152,17 +218,60 @@ class MeetingClient:
         the server sends a new one each time) gives back your place as the meeting has
         it now: admitted or waiting, your role, muted or not, your grants. Media starts
         again: publish and subscribe anew. Later, or after leaving, the join goes through
-        the policy like anyone's (the waiting room, say).
+        the policy like anyone's (the waiting room, say). If the SDK is already resuming
+        by itself (after a server restart), this waits for that instead.
         """
+        if self._resuming is not None and not self._resuming.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._resuming)
+            if self.status in ("waiting", "admitted"):
+                return
         await self.close()
+        await self._resume(timeout)
+
+    async def _resume(self, timeout: float) -> None:
         self._closed.clear()
         self._closing = False
         self.status = "connecting"
-        name = self.you.name if self.you else "participant"
+        first = self._join_message  # a renamed bot resumes under its new name
+        name = self.you.name if self.you else (first.name if first is not None else "")
         await self._join(
-            wire.Join(name=name, device_token=self.device_token, resume_token=self.resume_token),
+            build(
+                wire.Join,
+                name=name,
+                device_token=self.device_token,
+                resume_token=self.resume_token,
+            ),
             timeout,
         )
+
+    async def _resume_after_drop(self) -> None:
+        """Resumes the bot's place after a server restart or a dropped connection,
+        trying again while the server is down, for up to ``resume_within`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.resume_within
+        pause, longest = RESUME_BACKOFF
+        while True:
+            try:
+                await self._resume(timeout=min(15.0, max(1.0, deadline - loop.time())))
+            except (ServerUnreachableError, ConnectionClosedError, MeetwardenTimeoutError) as error:
+                if loop.time() + pause >= deadline:
+                    log.warning(
+                        "could not resume the meeting within %g s: %s", self.resume_within, error
+                    )
+                    break
+                await asyncio.sleep(pause)  # the server is restarting: try again shortly
+                pause = min(pause * 2, longest)
+                continue
+            except MeetwardenError as error:
+                log.warning("could not resume the meeting: %s", error)
+                break
+            log.info("resumed the meeting after the connection dropped")
+            return
+        self.status = "closed"
+        self._closed.set()
+        async with self._changed:
+            self._changed.notify_all()
 
     # --- receiving ------------------------------------------------------------------
 
@@ -228,21 +337,33 @@ class MeetingClient:
             pass
         finally:
             self.close_code = self._socket.close_code
-            if self.status not in ("dismissed",):
-                self.status = "closed"
+            self.close_reason = self._socket.close_reason or ""
+            resume = (
+                self.resume_automatically
+                and not self._closing
+                and self.status != "dismissed"
+                and self.resume_token is not None
+                and self.close_code in RESUMABLE_CLOSE_CODES
+            )
+            if self.status != "dismissed":
+                self.status = "reconnecting" if resume else "closed"
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(self._gone())
             self._pending.clear()
-            self._closed.set()
+            if resume:
+                await self._drop_media()
+                self._resuming = asyncio.create_task(self._resume_after_drop())
+            else:
+                self._closed.set()
             async with self._changed:
                 self._changed.notify_all()
 
-    def _gone(self) -> Exception:
+    def _gone(self) -> MeetwardenError:
         if self.dismissal is not None:
             d = self.dismissal
             return DismissedError(d.why, d.reason, d.rule, d.message)
-        return ConnectionError(f"the connection closed (code {self.close_code})")
+        return ConnectionClosedError(self.close_code, self.close_reason)
 
     async def wait_for(
         self,
@@ -250,16 +371,25 @@ class MeetingClient:
         predicate: Callable[[E], bool] | None = None,
         timeout: float = 15.0,
     ) -> E:
-        """The first received event of this kind not taken yet (waiting for it if needed)."""
-        async with asyncio.timeout(timeout), self._changed:
-            while True:
-                for index, event in enumerate(self._buffer):
-                    if isinstance(event, kind) and (predicate is None or predicate(event)):
-                        del self._buffer[index]
-                        return event
-                if self._closed.is_set():
-                    raise self._gone()
-                await self._changed.wait()
+        """The first received event of this kind not taken yet (waiting for it if needed).
+
+        Raises MeetwardenTimeoutError (a TimeoutError) after ``timeout`` seconds, and
+        DismissedError or ConnectionClosedError once the connection closed without one.
+        """
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                while True:
+                    for index, event in enumerate(self._buffer):
+                        if isinstance(event, kind) and (predicate is None or predicate(event)):
+                            del self._buffer[index]
+                            return event
+                    if self._closed.is_set():
+                        raise self._gone()
+                    await self._changed.wait()
+        except TimeoutError:
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            what = " or ".join(k.__name__ for k in kinds)
+            raise MeetwardenTimeoutError(f"a {what} event", timeout) from None
 
     async def events(self) -> AsyncIterator[ev.Event]:
         """Every event in the order received, until the connection closes."""
@@ -281,8 +411,11 @@ class MeetingClient:
 
     async def wait_closed(self, timeout: float = 15.0) -> None:
         """Returns once the connection is closed (by you, the server, or a dismissal)."""
-        async with asyncio.timeout(timeout):
-            await self._closed.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._closed.wait()
+        except TimeoutError:
+            raise MeetwardenTimeoutError("the connection to close", timeout) from None
 
     # --- requests -------------------------------------------------------------------
 
@@ -290,7 +423,10 @@ class MeetingClient:
         """Sends a message without waiting for a reply."""
         if self._socket is None or self._closed.is_set():
             raise self._gone()
-        await self._socket.send(wire.encode(message))
+        try:
+            await self._socket.send(wire.encode(message))
+        except websockets.ConnectionClosed:
+            raise self._gone() from None
 
     async def exchange(self, message: wire.Request, reply: type[R], timeout: float = 30.0) -> R:
         """Sends a request and returns the reply of that type carrying its ``ref``.
@@ -302,9 +438,17 @@ class MeetingClient:
         ref = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
-        await self._socket.send(wire.encode(message.model_copy(update={"id": ref})))
-        async with asyncio.timeout(timeout):
-            answer = await future
+        try:
+            await self._socket.send(wire.encode(message.model_copy(update={"id": ref})))
+            async with asyncio.timeout(timeout):
+                answer = await future
+        except websockets.ConnectionClosed:
+            raise self._gone() from None
+        except TimeoutError:
+            self._pending.pop(ref, None)
+            raise MeetwardenTimeoutError(
+                f"the server's answer to {type(message).__name__}", timeout
+            ) from None
         if not isinstance(answer, reply):
             raise ProtocolError("unexpected_reply", f"expected {reply.__name__}, got {answer.type}")
         return answer
@@ -324,32 +468,32 @@ class MeetingClient:
 
     async def raise_hand(self) -> wire.Result:
         """Raises your hand; hosts see a HandRaised event (``message.about`` is you)."""
-        return await self.request(wire.RaiseHand())
+        return await self.request(build(wire.RaiseHand))
 
     async def lower_hand(self, participant: str | None = None) -> wire.Result:
         """Lowers your own hand or, as a host, ``participant``'s."""
-        return await self.request(wire.LowerHand(participant=participant))
+        return await self.request(build(wire.LowerHand, participant=participant))
 
     async def request_unmute(self) -> wire.Result:
         """Unmutes if the policy allows it now; else PolicyRefusedError says what to do."""
-        return await self.request(wire.RequestUnmute())
+        return await self.request(build(wire.RequestUnmute))
 
     async def mute_self(self) -> wire.Result:
         """Mutes yourself (always allowed); unmuting again goes through ``request_unmute``."""
-        return await self.request(wire.MuteSelf())
+        return await self.request(build(wire.MuteSelf))
 
     async def request_share(self, kind: wire.ShareKind = "screen") -> wire.Result:
         """Asks to share a screen or a file; where a grant is needed, hosts are asked (reason
         ``share_request_sent``) and a GrantReceived event follows if one grants it."""
-        return await self.request(wire.RequestShare(kind=kind))
+        return await self.request(build(wire.RequestShare, kind=kind))
 
     async def chat(self, text: str, to: str | None = None) -> wire.Result:
         """Sends a chat message to everyone admitted, or privately ``to`` one participant id."""
-        return await self.request(wire.Chat(text=text, to=to))
+        return await self.request(build(wire.Chat, text=text, to=to))
 
     async def rename(self, name: str) -> wire.Result:
         """Changes your display name; the policy's name rules apply as at the join."""
-        return await self.request(wire.Rename(name=name))
+        return await self.request(build(wire.Rename, name=name))
 
     async def leave(self) -> None:
         """Leaves the meeting and closes the connection."""
@@ -361,40 +505,40 @@ class MeetingClient:
 
     async def admit(self, participant: str) -> wire.Result:
         """Lets a waiting participant in (hosts and co-hosts; else ``not_a_host``)."""
-        return await self.request(wire.Admit(participant=participant))
+        return await self.request(build(wire.Admit, participant=participant))
 
     async def deny(self, participant: str) -> wire.Result:
         """Turns a waiting participant away; they get a Denied event and are disconnected."""
-        return await self.request(wire.Deny(participant=participant))
+        return await self.request(build(wire.Deny, participant=participant))
 
     async def admit_all(self) -> wire.Result:
         """Lets everyone who is waiting in, in one request."""
-        return await self.request(wire.AdmitAll())
+        return await self.request(build(wire.AdmitAll))
 
     async def remove(self, participant: str) -> wire.Result:
         """Removes someone from the meeting; whether they may rejoin is the policy's
         ``removal.rejoin`` (``never`` by default: a ban on their device and name)."""
-        return await self.request(wire.Remove(participant=participant))
+        return await self.request(build(wire.Remove, participant=participant))
 
     async def ban(self, participant: str) -> wire.Result:
         """Removes someone and bans them from rejoining, whatever ``removal.rejoin`` says."""
-        return await self.request(wire.Ban(participant=participant))
+        return await self.request(build(wire.Ban, participant=participant))
 
     async def lock(self, locked: bool = True) -> wire.Result:
         """Locks the meeting (nobody new joins, nobody waiting is admitted) or unlocks it."""
-        return await self.request(wire.Lock(locked=locked))
+        return await self.request(build(wire.Lock, locked=locked))
 
     async def mute(self, participant: str) -> wire.Result:
         """Mutes a participant and takes back any permission to unmute."""
-        return await self.request(wire.Mute(participant=participant))
+        return await self.request(build(wire.Mute, participant=participant))
 
     async def mute_all(self) -> wire.Result:
         """Mutes everyone except hosts and co-hosts."""
-        return await self.request(wire.MuteAll())
+        return await self.request(build(wire.MuteAll))
 
     async def ask_to_unmute(self, participant: str) -> wire.Result:
         """Lets a participant unmute and asks them to; nobody can be unmuted by force."""
-        return await self.request(wire.AskToUnmute(participant=participant))
+        return await self.request(build(wire.AskToUnmute, participant=participant))
 
     async def grant(
         self,
@@ -404,24 +548,26 @@ class MeetingClient:
         seconds: int | None = None,
     ) -> wire.Result:
         """Lets a participant share until the grant expires (the policy's minutes by default)."""
-        grant = wire.Grant(participant=participant, kind=kind, minutes=minutes, seconds=seconds)
+        grant = build(
+            wire.Grant, participant=participant, kind=kind, minutes=minutes, seconds=seconds
+        )
         return await self.request(grant)
 
     async def revoke(self, participant: str, kind: wire.ShareKind = "screen") -> wire.Result:
         """Takes back a participant's grant to share (``no_grant`` if they had none)."""
-        return await self.request(wire.Revoke(participant=participant, kind=kind))
+        return await self.request(build(wire.Revoke, participant=participant, kind=kind))
 
     async def set_role(self, participant: str, role: str) -> wire.Result:
         """Makes a participant a ``cohost`` or a ``participant`` again (the host only)."""
-        return await self.request(wire.SetRole(participant=participant, role=role))  # type: ignore[arg-type]
+        return await self.request(build(wire.SetRole, participant=participant, role=role))
 
     async def update_policy(self, policy: dict[str, Any]) -> wire.Result:
         """Replaces the policy; a bad one raises PolicyRefusedError with ``errors``."""
-        return await self.request(wire.UpdatePolicy(policy=policy))
+        return await self.request(build(wire.UpdatePolicy, policy=policy))
 
     async def end_meeting(self) -> wire.Result:
         """Ends the meeting for everyone (the host only); each gets a MeetingEnded event."""
-        return await self.request(wire.EndMeeting())
+        return await self.request(build(wire.EndMeeting))
 
     # --- files (client_sdk/files.py) ---------------------------------------------------
 
@@ -487,12 +633,22 @@ class MeetingClient:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _drop_media(self) -> None:
+        """Media ends with the connection: the next ``media`` is a new session."""
+        media, self._media = self._media, None
+        if media is not None:
+            await media.close()
+
     async def close(self) -> None:
         """Closes the connection; within the policy's reconnect_seconds ``reconnect`` resumes
         the place the meeting kept."""
         self._closing = True
-        if self._media is not None:
-            await self._media.close()
+        resuming, self._resuming = self._resuming, None
+        if resuming is not None and not resuming.done():
+            resuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await resuming
+        await self._drop_media()
         if self._socket is not None:
             await self._socket.close()
         if self._reader is not None:

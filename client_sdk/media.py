@@ -34,10 +34,22 @@ from aiortc.mediastreams import MediaStreamError
 
 from meetwarden import protocol as wire
 
+from .arguments import build, choices_of
+from .errors import InvalidArgumentError, MeetwardenTimeoutError
+
 if TYPE_CHECKING:
     from .client import MeetingClient
 
 __all__ = ["MediaSession", "ReceivedTrack", "file_tracks", "loopback_only"]
+
+_SURFACES = choices_of(wire.Surface)
+
+
+def _checked_source(source: str) -> wire.Source:
+    if source not in wire.SOURCES:
+        raise InvalidArgumentError("source", source, "not a source", wire.SOURCES)
+    return source
+
 
 # max-bundle: with aiortc's default ("balanced") a second video transceiver is bundled
 # onto the first video transport before negotiation, and a BUNDLE answer then stops
@@ -77,9 +89,13 @@ async def _connected(pc: RTCPeerConnection, timeout: float = 20.0) -> None:
         if pc.connectionState in ("connected", "closed", "failed"):
             done.set()
 
-    async with asyncio.timeout(timeout):
-        await done.wait()
-    pc.remove_listener("connectionstatechange", changed)
+    try:
+        async with asyncio.timeout(timeout):
+            await done.wait()
+    except TimeoutError:
+        raise MeetwardenTimeoutError("the media connection to connect", timeout) from None
+    finally:
+        pc.remove_listener("connectionstatechange", changed)
 
 
 @dataclass
@@ -149,6 +165,14 @@ class MediaSession:
             "screen": screen,
             "screen_audio": screen_audio,
         }
+        for source, track in wanted.items():
+            kind = wire.kind_of(source)  # type: ignore[arg-type]
+            if track is not None and track.kind != kind:
+                raise InvalidArgumentError(
+                    source, track, f"{source} takes an {kind} track, not {track.kind}"
+                )
+        if surface not in _SURFACES:
+            raise InvalidArgumentError("surface", surface, "not a surface", _SURFACES)
         async with self._lock:
             if self._publisher is None:
                 self._publisher = RTCPeerConnection(_CONFIGURATION)
@@ -192,13 +216,14 @@ class MediaSession:
 
     async def stop(self, source: wire.Source) -> wire.Result:
         """Stops sending a source; for a screen this ends the share (and, usually, its grant)."""
+        source = _checked_source(source)
         transceiver = self._sending.get(source)
         if transceiver is not None:
             track = transceiver.sender.track
             if track is not None:
                 track.stop()
             transceiver.sender.replaceTrack(None)
-        return await self._client.request(wire.StopPublish(source=source))
+        return await self._client.request(build(wire.StopPublish, source=source))
 
     # --- subscribing ------------------------------------------------------------------
 
@@ -242,21 +267,34 @@ class MediaSession:
     async def wait_for_track(
         self, participant: str, source: wire.Source, timeout: float = 15.0
     ) -> ReceivedTrack:
-        """The other participant's track of that source, once it is offered and arriving."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: (participant, source) in self.received)
+        """The other participant's track of that source, once it is offered and arriving.
+
+        Raises MeetwardenTimeoutError when none arrives in ``timeout`` seconds: the other
+        did not publish it, the policy does not forward it, or you did not ``subscribe()``.
+        """
+        source = _checked_source(source)
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: (participant, source) in self.received)
+        except TimeoutError:
+            what = f"{participant}'s {source} track (did you subscribe()?)"
+            raise MeetwardenTimeoutError(what, timeout) from None
         return self.received[(participant, source)]
 
     async def count_frames(
         self, track: ReceivedTrack, until: Callable[[ReceivedTrack], bool], timeout: float = 15.0
     ) -> ReceivedTrack:
         """Receives frames from a track until ``until(track)`` holds."""
-        async with asyncio.timeout(timeout):
-            while not until(track):
-                try:
-                    await track.recv()
-                except MediaStreamError:
-                    break
+        try:
+            async with asyncio.timeout(timeout):
+                while not until(track):
+                    try:
+                        await track.recv()
+                    except MediaStreamError:
+                        break
+        except TimeoutError:
+            what = f"frames of {track.participant}'s {track.source} ({track.frames} so far)"
+            raise MeetwardenTimeoutError(what, timeout) from None
         return track
 
     async def close(self) -> None:

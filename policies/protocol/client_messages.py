@@ -61,12 +61,12 @@ class Request(WireModel):
 class Join(Request):
     type: Literal["join"] = "join"
     name: Name
-    password: Annotated[str, Field(max_length=256)] | None = None
-    invite: Token | None = None
-    host_token: Token | None = None
-    device_token: Token | None = None
+    password: Annotated[str, Field(max_length=256)] | None = Field(default=None, repr=False)
+    invite: Token | None = Field(default=None, repr=False)
+    host_token: Token | None = Field(default=None, repr=False)
+    device_token: Token | None = Field(default=None, repr=False)
     """Returned in ``welcome``; presenting it again identifies this device (bans hold)."""
-    resume_token: Token | None = None
+    resume_token: Token | None = Field(default=None, repr=False)
     """From ``admitted``: rejoin after a dropped connection without waiting again."""
 
 

@@ -97,8 +97,8 @@ class Welcome(WireModel):
     protocol: int = PROTOCOL_VERSION
     participant_id: str
     role: Role
-    device_token: str
-    resume_token: str | None = None
+    device_token: str = Field(repr=False)
+    resume_token: str | None = Field(default=None, repr=False)
     """Single use: join with it to resume your place after a dropped connection (within
     the policy's ``entry.reconnect_seconds``). Every welcome brings a new one."""
 
@@ -116,7 +116,7 @@ class Admitted(WireModel):
     meeting: MeetingInfo
     you: SelfState
     roster: list[RosterEntry]
-    resume_token: str
+    resume_token: str = Field(repr=False)
     """The current resume token (the one the last ``welcome`` brought)."""
     reason: str
     message: str
@@ -282,11 +282,14 @@ class FileToken(WireModel):
 
     type: Literal["file_token"] = "file_token"
     ref: int | None = None
-    token: str
+    token: str = Field(repr=False)
     expires_at: float
     """Unix time."""
     upload_path: str
     """``POST`` the file's bytes here (``?name=`` the file name, Content-Type its type)."""
+    max_bytes: int | None = None
+    """The meeting's ``file_share.max_bytes`` when the token was issued: a sender of a
+    body of unknown length stops there (the server refuses a larger file anyway)."""
 
 
 class FileShared(WireModel):
