@@ -9,7 +9,16 @@ the connection) and sends it as ``Authorization: Bearer``. A file is
 streamed from disk, never read whole into memory. A refusal by the policy
 raises PolicyRefusedError with the reason code (``file_too_large``,
 ``file_type_mismatch``, ``share_needs_grant``...), the rule pointer and the
-sentence; any other failure raises ApiError with the server's problem+json.
+sentence; any other failure raises ApiError with the server's problem+json,
+ServerUnreachableError when there is no server, MeetwardenTimeoutError when
+it stops answering.
+
+A body of unknown length (async chunks) is sent chunked, and counted. The
+server stops reading a chunked body as soon as it crosses the meeting's
+``file_share.max_bytes`` and closes the connection; a sender still writing
+may see that as a reset that loses the 413 (RFC 9112 section 9.6). The file
+token carries that limit, so when the connection breaks after more than it was
+sent, the SDK still reports ``file_too_large``.
 """
 
 from __future__ import annotations
@@ -26,7 +35,13 @@ import httpx
 
 from meetwarden import protocol as wire
 
-from .errors import ApiError, PolicyRefusedError
+from .errors import (
+    ApiError,
+    MeetwardenError,
+    MeetwardenTimeoutError,
+    PolicyRefusedError,
+    ServerUnreachableError,
+)
 
 __all__ = ["DownloadedFile", "FileSource", "SharedFile", "download", "upload"]
 
@@ -84,13 +99,36 @@ def _refusal(response: httpx.Response) -> Exception:
     return ApiError(response.status_code, problem)
 
 
-def _broken(error: httpx.TransportError) -> ApiError:
-    """The connection failed before an answer (status 0): no decision to report.
+def _too_large(limit: int) -> PolicyRefusedError:
+    return PolicyRefusedError(
+        "file_too_large",
+        "/file_share/max_bytes",
+        f"The file is larger than {limit} bytes, the most this meeting accepts.",
+    )
 
-    The server closes a chunked upload that crossed the size limit without reading
-    the rest; a sender still writing may see that as a reset instead of the 413.
-    """
-    detail = f"the connection failed: {type(error).__name__} {error}".strip()
+
+class _Counted:
+    """Chunks of unknown total, counted as they are sent."""
+
+    def __init__(self, source: AsyncIterable[bytes]) -> None:
+        self.source, self.sent = source, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.source:
+            self.sent += len(chunk)
+            yield chunk
+
+
+def _broken(server: str, error: httpx.TransportError, timeout: float) -> MeetwardenError:
+    """The connection failed before an answer: no decision to report."""
+    if isinstance(error, httpx.TimeoutException):
+        return MeetwardenTimeoutError(f"{server} to answer the file transfer", timeout)
+    if isinstance(error, httpx.ConnectError):
+        return ServerUnreachableError(server, error)
+    detail = (
+        f"The connection broke during the file transfer ({type(error).__name__}: {error}). "
+        "Try again; if it keeps happening, tell the server's operator."
+    )
     return ApiError(0, {"reason": "connection_failed", "detail": detail})
 
 
@@ -137,6 +175,9 @@ async def upload(
 ) -> SharedFile:
     """POST a file to the meeting with a file token; see the module docstring."""
     content, headers, path_name = _body(source)
+    counted = None
+    if not isinstance(content, bytes) and "Content-Length" not in headers:
+        content = counted = _Counted(content)
     headers = {
         **headers,
         "Authorization": f"Bearer {token.token}",
@@ -149,7 +190,10 @@ async def upload(
                 server + token.upload_path, content=content, headers=headers, params=params
             )
     except httpx.TransportError as error:
-        raise _broken(error) from error
+        limit = token.max_bytes
+        if counted is not None and limit is not None and counted.sent > limit:
+            raise _too_large(limit) from error  # the server's 413 was lost in its reset
+        raise _broken(server, error, timeout) from error
     if response.status_code >= 400:
         raise _refusal(response)
     data = response.json()
@@ -201,7 +245,7 @@ async def download(
                     file.close()
             received = dict(response.headers)
     except httpx.TransportError as error:
-        raise _broken(error) from error
+        raise _broken(server, error, timeout) from error
     return DownloadedFile(
         file_id=file_id,
         name=_name_from(received.get("content-disposition", "")),

@@ -180,6 +180,7 @@ class FileAccess:
             token=token,
             expires_at=expires_at,
             upload_path=f"/api/meetings/{room.meeting_id}/files",
+            max_bytes=room.policy.file_share.max_bytes,
         )
 
     async def caller(self, meeting_id: str, authorization: str | None) -> Caller:
