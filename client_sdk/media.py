@@ -169,7 +169,7 @@ class MediaSession:
             kind = wire.kind_of(source)  # type: ignore[arg-type]
             if track is not None and track.kind != kind:
                 raise InvalidArgumentError(
-                    source, track, f"{source} takes an {kind} track, not {track.kind}"
+                    source, track, f"{source} takes a {kind} track, not {track.kind}"
                 )
         if surface not in _SURFACES:
             raise InvalidArgumentError("surface", surface, "not a surface", _SURFACES)
