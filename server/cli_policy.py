@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from meetwarden.policies.cases import CaseResult, parse_cases, run_cases
+from meetwarden.policies.effects import SetPolicy
 from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.events import EVENT_ADAPTER, EVENT_TYPES
 from meetwarden.policies.explain import explain
@@ -112,16 +113,43 @@ def _describe(step_event: Any) -> str:
     return f"{step_event.type} {who}".strip()
 
 
+def _replaced_revision(lines: list[tuple[int, dict[str, Any]]], index: int) -> int | None:
+    """The policy revision an audit export records after its policy_update at ``index``."""
+    before = lines[index][1].get("policy_revision")
+    for _, later in lines[index + 1 :]:
+        revision = later.get("policy_revision")
+        if isinstance(revision, int) and revision != before:
+            return revision
+    return None
+
+
+def _replacement_notice(file: Path, number: int, revision: int | None) -> str:
+    which = f"policy revision {revision}" if revision is not None else "the policy it carries"
+    return (
+        f"line {number}: a policy_update replaces {file} with {which}: from this line on, "
+        f"decisions are that policy's, not {file}'s (--keep-policy keeps {file} throughout)"
+    )
+
+
 @app.command()
 def simulate(
     file: Annotated[Path, typer.Argument(help="A policy file.")],
     events: Annotated[Path, typer.Argument(help="JSON Lines of events, or an audit-log export.")],
     as_json: JsonFlag = False,
+    keep_policy: Annotated[
+        bool,
+        typer.Option(
+            "--keep-policy",
+            help="Skip the policy_update lines, so the policy under test decides every line.",
+        ),
+    ] = False,
 ) -> None:
     """Replay events through the engine and print each decision (timers fire on time).
 
     Lines of an audit-log export also carry the decision recorded then; where today's
     policy decides differently the line is flagged, and the exit code is 1.
+    A policy_update line replaces the policy under test from that line on, as it did in
+    the meeting; the output says so, and --keep-policy skips such lines instead.
     """
     policy = _policy_or_exit(file)
     try:
@@ -132,11 +160,19 @@ def simulate(
         raise typer.Exit(2) from None
     sim = Simulation.start(policy)
     changed = 0
-    for number, raw in lines:
+    replaced_at: list[str] = []
+    for index, (number, raw) in enumerate(lines):
         body = raw.get("event", raw)
         recorded = raw.get("decision") if "event" in raw else None
         if recorded is not None and body.get("type") not in EVENT_TYPES:
             continue  # recorded by the server beside the engine's decisions (file downloads)
+        if keep_policy and body.get("type") == "policy_update":
+            note = f"line {number}: policy_update skipped: {file} decides every line"
+            if as_json:
+                typer.echo(json.dumps({"line": number, "skipped": "policy_update"}))
+            else:
+                typer.echo(f"[{note}]")
+            continue
         try:
             if body.get("type") == "clock":
                 steps = sim.advance(float(body.get("at", sim.now + float(body.get("advance", 0)))))
@@ -156,10 +192,18 @@ def simulate(
                 != (decision["allowed"], decision["reason"])
             )
             changed += differs
+            replaced = not step.by_timer and any(
+                isinstance(effect, SetPolicy) for effect in step.decision.effects
+            )
+            revision = _replaced_revision(lines, index) if replaced else None
+            if replaced:
+                replaced_at.append(_replacement_notice(file, number, revision))
             if as_json:
                 out = {"line": number, "timer": step.by_timer, "event": step.event.type, **decision}
                 if differs:
                     out["recorded"] = recorded
+                if replaced:
+                    out["replaces_policy_under_test"] = {"revision": revision}
                 typer.echo(json.dumps(out, ensure_ascii=False))
                 continue
             verdict = "allowed" if decision["allowed"] else "REFUSED"
@@ -169,12 +213,18 @@ def simulate(
                 f"{decision['reason']} ({decision['rule'] or 'built-in'}): {decision['message']}"
             )
             for effect in decision["effects"]:
+                if effect["effect"] == "set_policy":
+                    effect = {"effect": "set_policy", "policy": "..."}
                 typer.echo(f"    -> {json.dumps(effect, ensure_ascii=False)}")
             if differs and recorded is not None:
                 typer.echo(
                     f"    !! recorded then: {recorded.get('reason')} "
                     f"(allowed={recorded.get('allowed')})"
                 )
+            if replaced:
+                typer.echo(f"    !! {replaced_at[-1]}")
+    for notice in replaced_at:
+        typer.echo(f"note: {notice}", err=True)
     if changed:
         typer.echo(f"{changed} decision(s) differ from the recorded ones", err=True)
         raise typer.Exit(1)

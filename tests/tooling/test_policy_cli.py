@@ -127,3 +127,58 @@ def test_policy_test_refuses_a_case_file_with_duplicate_keys(tmp_path: Path) -> 
     result = run("test", EXAMPLES / "classroom.json", dup)
     assert result.returncode == 2
     assert "appears twice" in result.stderr
+
+
+def _audit_with_a_policy_update(tmp_path: Path) -> Path:
+    """A meeting whose host opened the waiting room mid-meeting (revision 1 -> 2)."""
+    opened = {"entry": {"waiting_room": {"enabled": False}, "full_name": {"min_words": 1}}}
+    entries = [
+        ({"type": "join_requested", "participant": "h", "name": "Ann Host", "role": "host"}, 1),
+        ({"type": "policy_update", "actor": "h", "policy": opened}, 1),
+        ({"type": "join_requested", "participant": "b", "name": "Bob"}, 2),
+    ]
+    reasons = ["host_joined", "policy_updated", "admitted"]
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "policy_revision": revision,
+                    "event": event,
+                    "decision": {"allowed": True, "reason": reason},
+                }
+            )
+            + "\n"
+            for (event, revision), reason in zip(entries, reasons, strict=True)
+        )
+    )
+    return audit
+
+
+def test_simulate_says_when_a_recorded_policy_update_replaces_the_policy_under_test(
+    tmp_path: Path,
+) -> None:
+    audit = _audit_with_a_policy_update(tmp_path)
+    policy = EXAMPLES / "classroom.json"
+    result = run("simulate", policy, audit)
+    assert result.returncode == 0, result.stdout + result.stderr
+    notice = f"line 2: a policy_update replaces {policy} with policy revision 2"
+    assert notice in result.stdout
+    assert notice in result.stderr
+    assert "--keep-policy keeps" in result.stderr
+    machine = [
+        json.loads(line) for line in run("simulate", "--json", policy, audit).stdout.splitlines()
+    ]
+    assert machine[1]["replaces_policy_under_test"] == {"revision": 2}
+
+
+def test_simulate_keep_policy_decides_every_line_with_the_policy_under_test(
+    tmp_path: Path,
+) -> None:
+    audit = _audit_with_a_policy_update(tmp_path)
+    result = run("simulate", "--keep-policy", EXAMPLES / "classroom.json", audit)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "line 2: policy_update skipped" in result.stdout
+    assert "REFUSED name_too_short" in result.stdout
+    assert "recorded then: admitted" in result.stdout
+    assert "replaces" not in result.stdout + result.stderr
