@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from meetwarden.policies.cases import CaseResult, parse_cases, run_cases
 from meetwarden.policies.effects import SetPolicy
 from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.events import EVENT_ADAPTER, EVENT_TYPES
@@ -19,28 +18,12 @@ from meetwarden.policies.loading import load_policy
 from meetwarden.policies.model import Policy
 from meetwarden.policies.simulation import Simulation
 
+from .cli_cases import case_schema_command, run_policy_tests
+from .cli_reading import policy_or_exit, read_file
+
 app = typer.Typer(help="Check, explain, replay and test meeting policies.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise PolicyError(
-            [PolicyIssue("", "unreadable", f"cannot read {path}: {error.strerror}")]
-        ) from None
-
-
-def _policy_or_exit(path: Path) -> Policy:
-    try:
-        return load_policy(_read(path))
-    except PolicyError as error:
-        typer.echo(f"{path}: not a valid policy", err=True)
-        for issue in error.issues:
-            typer.echo(f"  {issue.pointer or '/'}: {issue.message}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -52,7 +35,7 @@ def check(
     report: list[dict[str, Any]] = []
     for path in files:
         try:
-            load_policy(_read(path))
+            load_policy(read_file(path))
             report.append({"file": str(path), "valid": True, "errors": []})
         except PolicyError as error:
             errors = [issue.to_json() for issue in error.issues]
@@ -74,7 +57,7 @@ def check(
 @app.command("explain")
 def explain_command(file: Annotated[Path, typer.Argument(help="A policy file.")]) -> None:
     """Say what a policy will do, in plain words, rule by rule."""
-    policy = _policy_or_exit(file)
+    policy = policy_or_exit(file)
     if policy.name:
         typer.echo(f"{policy.name}\n")
     for pointer, sentence in explain(policy):
@@ -89,7 +72,7 @@ def schema() -> None:
 
 def _event_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     lines: list[tuple[int, dict[str, Any]]] = []
-    text = _read(path)
+    text = read_file(path)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith(b"#"):
             continue
@@ -151,7 +134,7 @@ def simulate(
     A policy_update line replaces the policy under test from that line on, as it did in
     the meeting; the output says so, and --keep-policy skips such lines instead.
     """
-    policy = _policy_or_exit(file)
+    policy = policy_or_exit(file)
     try:
         lines = _event_lines(events)
     except PolicyError as error:
@@ -230,54 +213,5 @@ def simulate(
         raise typer.Exit(1)
 
 
-def _print_result(result: CaseResult) -> None:
-    mark = "PASS" if result.passed else "FAIL"
-    typer.echo(f"{mark}: {result.name}")
-    for difference in result.differences:
-        typer.echo(f"    {difference}")
-
-
-@app.command("test")
-def run_policy_tests(
-    file: Annotated[Path, typer.Argument(help="The policy under test.")],
-    cases: Annotated[list[Path], typer.Argument(help="Case files (.json, .yaml).")],
-    as_json: JsonFlag = False,
-    coverage: Annotated[
-        bool, typer.Option("--coverage", help="List the policy rules no case exercised.")
-    ] = False,
-) -> None:
-    """Run policy unit tests: pass/fail per case, what differed, exit 1 on any failure."""
-    policy = _policy_or_exit(file)
-    results: list[CaseResult] = []
-    for path in cases:
-        try:
-            parsed = parse_cases(_read(path), yaml_format=path.suffix.lower() in (".yaml", ".yml"))
-        except PolicyError as error:
-            for issue in error.issues:
-                typer.echo(f"{path}: {issue.pointer or '/'}: {issue.message}", err=True)
-            raise typer.Exit(2) from None
-        results += run_cases(policy, parsed)
-    failed = [r for r in results if not r.passed]
-    covered = {rule for r in results for rule in r.rules}
-    pointers = {pointer for pointer, _ in explain(policy)}
-    uncovered = sorted(p for p in pointers if not any(c.startswith(p) for c in covered))
-    if as_json:
-        report: dict[str, Any] = {
-            "passed": len(results) - len(failed),
-            "failed": len(failed),
-            "cases": [r.to_json() for r in results],
-        }
-        if coverage:
-            report["uncovered_rules"] = uncovered
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        for result in results:
-            _print_result(result)
-        typer.echo(f"\n{len(results) - len(failed)} passed, {len(failed)} failed")
-        if coverage:
-            total = len(pointers)
-            typer.echo(f"coverage: {total - len(uncovered)}/{total} policy rules exercised")
-            for pointer in uncovered:
-                typer.echo(f"  not exercised: {pointer}")
-    if failed:
-        raise typer.Exit(1)
+app.command("test")(run_policy_tests)
+app.command("case-schema")(case_schema_command)
