@@ -17,7 +17,7 @@ HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
 PORT ?= 8000
 
-.PHONY: run test test-fast test-deps lint format system-deps venv bench screenshots clean
+.PHONY: run test test-fast test-deps lint format docs system-deps venv bench screenshots clean
 
 system-deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -88,6 +88,13 @@ bench: test-deps
 	$(PY) bench/file_upload.py
 	$(PY) bench/media_camera_check.py
 	$(PY) bench/browser_send_rate.py
+
+# The generated references: the policy language, and the case files that test a policy.
+# Tests check these files against the models; they never rewrite them.
+docs: $(DEV_STAMP)
+	$(PY) -m meetwarden.policies.reference > docs/policy.md
+	$(PY) -m meetwarden.policies.case_reference > docs/policy-testing.md
+	$(PY) -m meetwarden.policies.case_reference --schema > docs/cases.schema.json
 
 # The README's pictures: the browser tests, saving their screenshots into docs/.
 screenshots: test-deps

@@ -16,6 +16,10 @@ expiry, camera checks); as ``when`` it checks the last decision a timer made.
 an effect's JSON, such as ``{effect: open_gate, source: microphone}``),
 ``no_effects`` (likewise, none may match) and ``state`` (fields of
 participants afterwards, or ``absent`` for someone no longer there).
+
+Case files are validated as strictly as policies (``case_model``): an unknown key,
+event type, effect name or reason code is an error naming its JSON pointer, never a
+check that silently passes. docs/policy-testing.md lists the vocabulary.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel
 
+from .case_model import Case, CaseStep, Clock, Expect, validate_case_file
 from .decision import Decision
+from .effects import json_value
 from .errors import PolicyError, PolicyIssue
 from .events import EVENT_ADAPTER, Event
 from .jsonload import parse_json
@@ -58,14 +64,6 @@ def _mapping(
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-@dataclass(frozen=True)
-class Case:
-    name: str
-    given: list[dict[str, Any]]
-    when: dict[str, Any]
-    expect: dict[str, Any]
-
-
 @dataclass
 class CaseResult:
     name: str
@@ -74,13 +72,17 @@ class CaseResult:
     actual: Decision | None = None
     rules: set[str] = field(default_factory=set)
     """Rule pointers of every decision made while running the case (for coverage)."""
+    source: str = ""
+    """The case file the case came from, when known."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "file": self.source,
             "passed": self.passed,
             "differences": self.differences,
             "actual": self.actual.to_json() if self.actual else None,
+            "rules": sorted(self.rules),
         }
 
 
@@ -93,53 +95,19 @@ def parse_cases(data: bytes, *, yaml_format: bool = False) -> list[Case]:
             raise PolicyError([PolicyIssue("", "not_yaml", f"not valid YAML: {error}")]) from None
     else:
         document = parse_json(data, max_bytes=4 * 1024 * 1024)
-    raw_cases = document.get("cases") if isinstance(document, dict) else document
-    if not isinstance(raw_cases, list):
-        raise PolicyError([PolicyIssue("/cases", "wrong_type", "a case file holds a list 'cases'")])
-    cases: list[Case] = []
-    issues: list[PolicyIssue] = []
-    for index, raw in enumerate(raw_cases):
-        where = f"/cases/{index}"
-        if not isinstance(raw, dict):
-            issues.append(PolicyIssue(where, "wrong_type", "each case is an object"))
-            continue
-        unknown = set(raw) - {"name", "given", "when", "expect"}
-        if unknown:
-            issues.append(PolicyIssue(where, "unknown_field", f"unknown keys: {sorted(unknown)}"))
-        given = raw.get("given", [])
-        when, expect = raw.get("when"), raw.get("expect")
-        if (
-            not isinstance(given, list)
-            or not isinstance(when, dict)
-            or not isinstance(expect, dict)
-        ):
-            issues.append(
-                PolicyIssue(
-                    where,
-                    "wrong_type",
-                    "a case needs 'when' and 'expect' objects and a 'given' list",
-                )
-            )
-            continue
-        cases.append(Case(str(raw.get("name", f"case {index + 1}")), given, when, expect))
-    if issues:
-        raise PolicyError(issues)
-    return cases
+    return list(validate_case_file(document).cases)
 
 
-def _event(raw: dict[str, Any], now: float) -> Event:
-    body = dict(raw)
-    body.setdefault("at", now)
-    if body.get("type") == "policy_update" and isinstance(body.get("policy"), dict):
-        body["policy"] = body["policy"]
-    return EVENT_ADAPTER.validate_json(json.dumps(body))
+def _timed(event: Event, now: float) -> Event:
+    """The event at ``now`` when the case gave no ``at``."""
+    return event if "at" in event.model_fields_set else event.model_copy(update={"at": now})
 
 
-def _run(sim: Simulation, raw: dict[str, Any]) -> list[Step]:
-    if raw.get("type") == "clock":
-        to = raw.get("at", sim.now + float(raw.get("advance", 0)))
-        return sim.advance(float(to))
-    return sim.step(_event(raw, sim.now))
+def _run(sim: Simulation, step: CaseStep) -> list[Step]:
+    if isinstance(step, Clock):
+        to = step.at if step.at is not None else sim.now + (step.advance or 0.0)
+        return sim.advance(to)
+    return sim.step(_timed(step, sim.now))
 
 
 def parse_events(lines: list[dict[str, Any]]) -> list[Event]:
@@ -147,7 +115,7 @@ def parse_events(lines: list[dict[str, Any]]) -> list[Event]:
     now = 0.0
     parsed: list[Event] = []
     for raw in lines:
-        event = _event(raw, now)
+        event = _timed(EVENT_ADAPTER.validate_json(json.dumps(raw)), now)
         now = event.at
         parsed.append(event)
     return parsed
@@ -157,60 +125,59 @@ def _matches(effect: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(effect.get(key) == value for key, value in wanted.items())
 
 
-def _compare(expect: dict[str, Any], decision: Decision, sim: Simulation) -> list[str]:
+def _shown(effects: list[dict[str, Any]]) -> str:
+    lines = [json.dumps(effect, ensure_ascii=False) for effect in effects]
+    return "\n".join(f"      {line}" for line in lines) if lines else "      (none)"
+
+
+def _compare(expect: Expect, decision: Decision, sim: Simulation) -> list[str]:
     actual = decision.to_json()
+    wanted_checks = expect.model_dump(mode="json", exclude_unset=True)
     out: list[str] = []
     for key in ("allowed", "reason", "rule"):
-        if key in expect and expect[key] != actual[key]:
-            out.append(f"{key}: expected {expect[key]!r}, got {actual[key]!r}")
-    if "message_contains" in expect and str(expect["message_contains"]) not in decision.message:
+        if key in wanted_checks and wanted_checks[key] != actual[key]:
+            out.append(f"{key}: expected {wanted_checks[key]!r}, got {actual[key]!r}")
+    if expect.message_contains is not None and expect.message_contains not in decision.message:
         out.append(
-            f"message: expected it to contain {expect['message_contains']!r}, "
-            f"got {decision.message!r}"
+            f"message: expected it to contain {expect.message_contains!r}, got {decision.message!r}"
         )
-    for wanted in expect.get("effects", []):
+    effects_differ = False
+    for pattern in expect.effects:
+        wanted = pattern.model_dump(mode="json", exclude_unset=True)
         if not any(_matches(effect, wanted) for effect in actual["effects"]):
-            out.append(f"effects: expected one matching {wanted}, none did")
-    for unwanted in expect.get("no_effects", []):
+            out.append(f"effects: expected one matching {json.dumps(wanted)}, none did")
+            effects_differ = True
+    for pattern in expect.no_effects:
+        unwanted = pattern.model_dump(mode="json", exclude_unset=True)
         if any(_matches(effect, unwanted) for effect in actual["effects"]):
-            out.append(f"effects: expected none matching {unwanted}, one did")
-    for participant_id, fields in expect.get("state", {}).items():
+            out.append(f"effects: expected none matching {json.dumps(unwanted)}, one did")
+            effects_differ = True
+    if effects_differ:
+        out.append("    the actual effects were:\n" + _shown(actual["effects"]))
+    for participant_id, pattern in expect.state.items():
         person = sim.state.get(participant_id)
-        if fields == "absent":
+        if not isinstance(pattern, BaseModel):  # "absent"
             if person is not None:
                 out.append(f"state/{participant_id}: expected absent, is {person.status}")
             continue
         if person is None:
             out.append(f"state/{participant_id}: expected present, is absent")
             continue
+        fields = pattern.model_dump(mode="json", exclude_unset=True)
         for name, value in fields.items():
-            got = getattr(person, name, None)
-            if isinstance(got, frozenset):
-                got = sorted(got)
+            got = json_value(getattr(person, name, None))
             if got != value:
                 out.append(f"state/{participant_id}/{name}: expected {value!r}, got {got!r}")
     return out
 
 
-def run_case(policy: Policy, case: Case) -> CaseResult:
+def run_case(policy: Policy, case: Case, source: str = "") -> CaseResult:
+    """Replays ``given``, decides ``when`` and compares the last decision with ``expect``."""
     sim = Simulation.start(policy)
-    result = CaseResult(case.name, passed=False)
-    try:
-        for index, raw in enumerate(case.given):
-            try:
-                for step in _run(sim, raw):
-                    result.rules.add(step.decision.rule)
-            except ValidationError as error:
-                result.differences.append(f"given/{index}: not a valid event: {_first(error)}")
-                return result
-        try:
-            steps = _run(sim, case.when)
-        except ValidationError as error:
-            result.differences.append(f"when: not a valid event: {_first(error)}")
-            return result
-    except (TypeError, ValueError) as error:
-        result.differences.append(f"the case cannot run: {error}")
-        return result
+    result = CaseResult(case.name, passed=False, source=source)
+    for step in case.given:
+        result.rules.update(taken.decision.rule for taken in _run(sim, step))
+    steps = _run(sim, case.when)
     result.rules.update(step.decision.rule for step in steps)
     if not steps:
         result.differences.append("when: no decision was made (no timer was due by then)")
@@ -221,11 +188,5 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
     return result
 
 
-def _first(error: ValidationError) -> str:
-    detail = error.errors()[0]
-    where = "/".join(str(part) for part in detail["loc"])
-    return f"{where}: {detail['msg']}" if where else detail["msg"]
-
-
-def run_cases(policy: Policy, cases: list[Case]) -> list[CaseResult]:
-    return [run_case(policy, case) for case in cases]
+def run_cases(policy: Policy, cases: list[Case], source: str = "") -> list[CaseResult]:
+    return [run_case(policy, case, source) for case in cases]

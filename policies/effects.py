@@ -45,7 +45,9 @@ __all__ = [
     "ShareFile",
     "StartTimer",
     "TimerKind",
+    "effect_name",
     "effect_to_json",
+    "json_value",
 ]
 
 TimerKind = Literal["screen_grant", "file_grant", "camera_check", "camera_grace", "reconnect"]
@@ -281,29 +283,34 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
-def _plain(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A value of an effect or of the state as JSON: sets sorted, dataclasses as objects."""
     if isinstance(value, frozenset):
         return sorted(value)
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, Policy):
         return {"name": value.name}
     if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: json_value(getattr(value, f.name)) for f in fields(value)}
     return value
+
+
+def effect_name(kind: type) -> str:
+    """The name an effect has in JSON: ``OpenGate`` is ``open_gate``."""
+    name = _NAMES.get(kind)
+    if name is None:
+        name = _NAMES[kind] = _snake(kind.__name__)
+    return name
 
 
 def effect_to_json(effect: Effect) -> dict[str, Any]:
     """A JSON-ready dict: ``{"effect": "open_gate", "participant": ..., "source": ...}``."""
-    kind = type(effect)
-    name = _NAMES.get(kind)
-    if name is None:
-        name = _NAMES[kind] = _snake(kind.__name__)
-    body: dict[str, Any] = {"effect": name}
+    body: dict[str, Any] = {"effect": effect_name(type(effect))}
     if isinstance(effect, AddParticipant):
         person = effect.participant
         body.update(participant=person.id, name=person.name, role=person.role, status=person.status)
         return body
     for f in fields(effect):
-        body[f.name] = _plain(getattr(effect, f.name))
+        body[f.name] = json_value(getattr(effect, f.name))
     return body

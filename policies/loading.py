@@ -13,7 +13,7 @@ from .errors import FieldError, PolicyError, PolicyIssue, pointer_of
 from .jsonload import parse_json
 from .model import Policy
 
-__all__ = ["load_policy", "validate_policy"]
+__all__ = ["describe_error", "load_policy", "validate_policy"]
 
 _TYPE_WORDS = {
     "bool_type": "true or false",
@@ -68,10 +68,8 @@ def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
 
 def _issue(error: ErrorDetails) -> PolicyIssue:
     loc = tuple(error["loc"])
-    kind = error["type"]
-    value = error.get("input")
     pointer = pointer_of(loc)
-    if kind == "extra_forbidden":
+    if error["type"] == "extra_forbidden":
         parent = _model_at(loc[:-1])
         valid = ", ".join(parent.model_fields) if parent else ""
         return PolicyIssue(
@@ -79,6 +77,14 @@ def _issue(error: ErrorDetails) -> PolicyIssue:
             "unknown_field",
             f"unknown field {loc[-1]!r}" + (f"; valid fields here are: {valid}" if valid else ""),
         )
+    return describe_error(error, pointer)
+
+
+def describe_error(error: ErrorDetails, pointer: str) -> PolicyIssue:
+    """A pydantic error as an issue a host can act on, at ``pointer`` (types, ranges, values)."""
+    kind = error["type"]
+    value = error.get("input")
+    loc = tuple(error["loc"])
     if kind in _TYPE_WORDS:
         return PolicyIssue(
             pointer,

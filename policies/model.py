@@ -122,7 +122,8 @@ class FullName(_Section):
             "Participants must give their full name. Names are Unicode-normalised; "
             "control, bidi-override and zero-width characters are refused; words are "
             "counted on letters (a Chinese or Japanese name written without spaces counts "
-            "as a full name)."
+            "as a full name); a full name is letters in any script with spaces, hyphens, "
+            "apostrophes, periods, commas or middle dots between them, not digits or symbols."
         ),
     )
     min_words: int = Field(

@@ -6,11 +6,20 @@ Checks, in order; the first that fails decides (security-bar.md section 4, tests
    code points, line separators, fillers that draw nothing (a lone ZWNJ name shows
    as blank: element-web#6896), more than three combining marks in a row (Zalgo).
 2. ``name_too_long``, always: over ``max_length`` characters once normalised.
-3. When ``required``: ``name_missing`` (empty), ``name_not_a_name`` (no word of two
+3. ``name_lookalike``, always: the skeleton of a protected host or co-host name,
+   the very same name included (it impersonates). It comes before the word rules,
+   so that "Alice-Morgan" beside a host "Alice Morgan" is told why it is refused
+   (it looks like the host), not that it is one word short.
+4. When ``required``: ``name_missing`` (empty), ``name_not_a_name`` (no word of two
    or more letters: "J.", "J. M.", "12345", "!!!"), ``name_too_short``.
-4. ``name_blocked_word``, always: a blocked word appears as a whole word.
-5. ``name_lookalike``, always: the skeleton of a protected host or co-host name,
-   the very same name included (it impersonates).
+5. ``name_blocked_word``, always: a blocked word appears as a whole word.
+6. When ``required``: ``name_symbols``: a full name is letters and combining marks,
+   in any script, with the few separators real names use between them (space,
+   hyphen, apostrophe ' or ’, period, comma for "Smith, John", middle dot as in
+   Catalan "Gal·la" and the katakana "ジョン・スミス"). Digits and
+   symbols are refused, so markup such as ``<img src=x onerror=...>`` is not a name
+   (OWASP's XSS prevention cheat sheet: validate input as well as encode output).
+   It runs last so that the reasons above, which say more, are given first.
 
 Words are counted on letters. A word is a run of letters, marks and digits held
 together by hyphens, apostrophes and dots ("Jean-Luc", "O'Brien", "J.R.R."), split
@@ -57,11 +66,12 @@ _RULE = "/entry/full_name"
 _RULES = {
     "name_invalid_characters": _RULE,
     "name_too_long": f"{_RULE}/max_length",
+    "name_lookalike": f"{_RULE}/reject_lookalikes_of",
     "name_missing": f"{_RULE}/required",
     "name_not_a_name": f"{_RULE}/required",
     "name_too_short": f"{_RULE}/min_words",
     "name_blocked_word": f"{_RULE}/blocked_words",
-    "name_lookalike": f"{_RULE}/reject_lookalikes_of",
+    "name_symbols": f"{_RULE}/required",
 }
 NAME_REASONS = tuple(_RULES)
 """Every reason code ``check_full_name`` can give, in the order the checks run."""
@@ -74,6 +84,10 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
 _BLANK = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 _SAFE_COMPATIBILITY = ("<font>", "<wide>", "<narrow>")  # 𝐇, Ｈ, ｶ: same letter, other style
 _WORD_JOINERS = frozenset("'.`\u00b7\u2018\u2019")
+# What may stand between the letters of a full name: space, hyphens (ASCII, Unicode
+# hyphen, non-breaking hyphen), apostrophes (ASCII, typographic, Hebrew geresh), period,
+# comma, middle dots (Latin, katakana).
+_NAME_SEPARATORS = frozenset(" -\u2010\u2011'\u2018\u2019\u05f3.,\u00b7\u30fb")
 _CJK = ("CJK ", "IDEOGRAPHIC ", "HIRAGANA ", "KATAKANA", "HALFWIDTH KATAKANA", "HANGUL SYLLABLE ")
 _FOLD_ROUNDS = 3
 
@@ -169,6 +183,10 @@ def _refusal(
     if len(name) > rules.max_length:
         limit = rules.max_length
         return "name_too_long", f"Your name is too long. Please use at most {limit} characters."
+    if rules.reject_lookalikes_of and _looks_like(name, protected_names):
+        return "name_lookalike", (
+            "Your name looks like the name of a host of this meeting. Please use your own name."
+        )
     if rules.required and (missing := _required_refusal(name, rules.min_words)):
         return missing
     if _has_blocked_word(name, rules.blocked_words):
@@ -176,11 +194,18 @@ def _refusal(
             "Your name contains a word that is not allowed in this meeting. "
             "Please choose another name."
         )
-    if rules.reject_lookalikes_of and _looks_like(name, protected_names):
-        return "name_lookalike", (
-            "Your name looks like the name of a host of this meeting. Please use your own name."
+    if rules.required and _has_symbols(name):
+        return "name_symbols", (
+            "A name is made of letters, with spaces, hyphens, apostrophes or periods between "
+            "them. Please type your name without digits or symbols."
         )
     return None
+
+
+def _has_symbols(name: str) -> bool:
+    return any(
+        unicodedata.category(char)[0] not in "LM" and char not in _NAME_SEPARATORS for char in name
+    )
 
 
 def _has_invalid_characters(text: str) -> bool:

@@ -44,6 +44,7 @@ class Reason(StrEnum):
     NAME_TOO_SHORT = "name_too_short"
     NAME_BLOCKED_WORD = "name_blocked_word"
     NAME_LOOKALIKE = "name_lookalike"
+    NAME_SYMBOLS = "name_symbols"
     RENAMED = "renamed"
     # who may act
     UNKNOWN_PARTICIPANT = "unknown_participant"
@@ -153,7 +154,15 @@ REASONS: dict[Reason, str] = {
     Reason.NAME_NOT_A_NAME: "The name is a lone letter, or digits and punctuation only.",
     Reason.NAME_TOO_SHORT: "The name has fewer words than full_name.min_words.",
     Reason.NAME_BLOCKED_WORD: "The name contains a word the policy blocks.",
-    Reason.NAME_LOOKALIKE: "The name looks like the name of a host or co-host.",
+    Reason.NAME_LOOKALIKE: (
+        "The name looks like the name of a host or co-host (checked before the word rules, "
+        "so that this is the reason given)."
+    ),
+    Reason.NAME_SYMBOLS: (
+        "The name has digits or symbols (such as < > = or parentheses); a full name is "
+        "letters and combining marks with spaces, hyphens, apostrophes, periods, commas or "
+        "middle dots between them."
+    ),
     Reason.RENAMED: "The participant changed its name, and the new name passed the rules.",
     Reason.UNKNOWN_PARTICIPANT: "The event names a participant who is not in the meeting.",
     Reason.NOT_ADMITTED: "Only people admitted to the meeting can do this, not those waiting.",

@@ -11,16 +11,21 @@
     def test_board_cases():
         assert_cases_pass("policies/board.json", "policies/board.cases.yaml")
 
+    # one pytest test per case, named after it (a folder is searched for case files)
+    test_board = policy_cases("policies/board.json", "policies/cases/")
+
 This is test tooling: unlike the engine, it reads the files it is given.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .cases import parse_cases, run_cases
+from .case_model import Case
+from .cases import parse_cases, run_case, run_cases
 from .decision import Decision
 from .events import EVENT_ADAPTER, Event
 from .loading import load_policy, validate_policy
@@ -28,7 +33,17 @@ from .model import Policy
 from .simulation import Simulation
 from .state import MeetingState
 
-__all__ = ["Meeting", "assert_cases_pass", "expect"]
+__all__ = [
+    "CASE_FILE_PATTERNS",
+    "Meeting",
+    "assert_cases_pass",
+    "case_files",
+    "expect",
+    "policy_cases",
+]
+
+CASE_FILE_PATTERNS = ("*.cases.yaml", "*.cases.yml", "*.cases.json")
+"""What a case file is called, when a folder is searched for them."""
 
 
 def _policy(source: Policy | str | Path | dict[str, Any]) -> Policy:
@@ -101,10 +116,50 @@ def expect(
         )
 
 
+def case_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files given, and the case files under each folder given (sorted, recursively)."""
+    found: list[Path] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found += sorted({p for pattern in CASE_FILE_PATTERNS for p in given.rglob(pattern)})
+        else:
+            found.append(given)
+    return found
+
+
+def _read_cases(path: Path) -> list[Case]:
+    return parse_cases(path.read_bytes(), yaml_format=path.suffix.lower() != ".json")
+
+
+def policy_cases(
+    policy: Policy | str | Path | dict[str, Any], *cases: str | Path
+) -> Callable[..., None]:
+    """A pytest test run once per case (ids are the case names); assign it to a ``test_`` name.
+
+    A case file that is not valid fails at collection, naming the file and the field.
+    """
+    import pytest  # test tooling: pytest is there when this runs
+
+    under_test = _policy(policy)
+    params = [
+        pytest.param(path, case, id=case.name)
+        for path in case_files(cases)
+        for case in _read_cases(path)
+    ]
+
+    @pytest.mark.parametrize(("case_file", "case"), params)
+    def test_policy_case(case_file: Path, case: Case) -> None:
+        result = run_case(under_test, case, str(case_file))
+        if not result.passed:
+            raise AssertionError(f"{case_file}: {case.name}\n  " + "\n  ".join(result.differences))
+
+    return test_policy_case
+
+
 def assert_cases_pass(policy: Policy | str | Path, cases: str | Path) -> None:
-    """Runs a case file against a policy; fails listing every failing case and its diff."""
-    path = Path(cases)
-    parsed = parse_cases(path.read_bytes(), yaml_format=path.suffix.lower() in (".yaml", ".yml"))
+    """Runs case files (or the case files in a folder) against a policy; fails listing every
+    failing case and its diff."""
+    parsed = [case for path in case_files([cases]) for case in _read_cases(path)]
     failures = [r for r in run_cases(_policy(policy), parsed) if not r.passed]
     if failures:
         lines = [f"{len(failures)} case(s) failed:"]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from meetwarden.policies.cases import CaseResult, parse_cases, run_cases
+from meetwarden.policies.effects import SetPolicy
 from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.events import EVENT_ADAPTER, EVENT_TYPES
 from meetwarden.policies.explain import explain
@@ -18,28 +18,12 @@ from meetwarden.policies.loading import load_policy
 from meetwarden.policies.model import Policy
 from meetwarden.policies.simulation import Simulation
 
+from .cli_cases import case_schema_command, run_policy_tests
+from .cli_reading import policy_or_exit, read_file
+
 app = typer.Typer(help="Check, explain, replay and test meeting policies.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise PolicyError(
-            [PolicyIssue("", "unreadable", f"cannot read {path}: {error.strerror}")]
-        ) from None
-
-
-def _policy_or_exit(path: Path) -> Policy:
-    try:
-        return load_policy(_read(path))
-    except PolicyError as error:
-        typer.echo(f"{path}: not a valid policy", err=True)
-        for issue in error.issues:
-            typer.echo(f"  {issue.pointer or '/'}: {issue.message}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -51,7 +35,7 @@ def check(
     report: list[dict[str, Any]] = []
     for path in files:
         try:
-            load_policy(_read(path))
+            load_policy(read_file(path))
             report.append({"file": str(path), "valid": True, "errors": []})
         except PolicyError as error:
             errors = [issue.to_json() for issue in error.issues]
@@ -73,7 +57,7 @@ def check(
 @app.command("explain")
 def explain_command(file: Annotated[Path, typer.Argument(help="A policy file.")]) -> None:
     """Say what a policy will do, in plain words, rule by rule."""
-    policy = _policy_or_exit(file)
+    policy = policy_or_exit(file)
     if policy.name:
         typer.echo(f"{policy.name}\n")
     for pointer, sentence in explain(policy):
@@ -88,7 +72,7 @@ def schema() -> None:
 
 def _event_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     lines: list[tuple[int, dict[str, Any]]] = []
-    text = _read(path)
+    text = read_file(path)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith(b"#"):
             continue
@@ -112,18 +96,45 @@ def _describe(step_event: Any) -> str:
     return f"{step_event.type} {who}".strip()
 
 
+def _replaced_revision(lines: list[tuple[int, dict[str, Any]]], index: int) -> int | None:
+    """The policy revision an audit export records after its policy_update at ``index``."""
+    before = lines[index][1].get("policy_revision")
+    for _, later in lines[index + 1 :]:
+        revision = later.get("policy_revision")
+        if isinstance(revision, int) and revision != before:
+            return revision
+    return None
+
+
+def _replacement_notice(file: Path, number: int, revision: int | None) -> str:
+    which = f"policy revision {revision}" if revision is not None else "the policy it carries"
+    return (
+        f"line {number}: a policy_update replaces {file} with {which}: from this line on, "
+        f"decisions are that policy's, not {file}'s (--keep-policy keeps {file} throughout)"
+    )
+
+
 @app.command()
 def simulate(
     file: Annotated[Path, typer.Argument(help="A policy file.")],
     events: Annotated[Path, typer.Argument(help="JSON Lines of events, or an audit-log export.")],
     as_json: JsonFlag = False,
+    keep_policy: Annotated[
+        bool,
+        typer.Option(
+            "--keep-policy",
+            help="Skip the policy_update lines, so the policy under test decides every line.",
+        ),
+    ] = False,
 ) -> None:
     """Replay events through the engine and print each decision (timers fire on time).
 
     Lines of an audit-log export also carry the decision recorded then; where today's
     policy decides differently the line is flagged, and the exit code is 1.
+    A policy_update line replaces the policy under test from that line on, as it did in
+    the meeting; the output says so, and --keep-policy skips such lines instead.
     """
-    policy = _policy_or_exit(file)
+    policy = policy_or_exit(file)
     try:
         lines = _event_lines(events)
     except PolicyError as error:
@@ -132,11 +143,19 @@ def simulate(
         raise typer.Exit(2) from None
     sim = Simulation.start(policy)
     changed = 0
-    for number, raw in lines:
+    replaced_at: list[str] = []
+    for index, (number, raw) in enumerate(lines):
         body = raw.get("event", raw)
         recorded = raw.get("decision") if "event" in raw else None
         if recorded is not None and body.get("type") not in EVENT_TYPES:
             continue  # recorded by the server beside the engine's decisions (file downloads)
+        if keep_policy and body.get("type") == "policy_update":
+            note = f"line {number}: policy_update skipped: {file} decides every line"
+            if as_json:
+                typer.echo(json.dumps({"line": number, "skipped": "policy_update"}))
+            else:
+                typer.echo(f"[{note}]")
+            continue
         try:
             if body.get("type") == "clock":
                 steps = sim.advance(float(body.get("at", sim.now + float(body.get("advance", 0)))))
@@ -156,10 +175,18 @@ def simulate(
                 != (decision["allowed"], decision["reason"])
             )
             changed += differs
+            replaced = not step.by_timer and any(
+                isinstance(effect, SetPolicy) for effect in step.decision.effects
+            )
+            revision = _replaced_revision(lines, index) if replaced else None
+            if replaced:
+                replaced_at.append(_replacement_notice(file, number, revision))
             if as_json:
                 out = {"line": number, "timer": step.by_timer, "event": step.event.type, **decision}
                 if differs:
                     out["recorded"] = recorded
+                if replaced:
+                    out["replaces_policy_under_test"] = {"revision": revision}
                 typer.echo(json.dumps(out, ensure_ascii=False))
                 continue
             verdict = "allowed" if decision["allowed"] else "REFUSED"
@@ -169,65 +196,22 @@ def simulate(
                 f"{decision['reason']} ({decision['rule'] or 'built-in'}): {decision['message']}"
             )
             for effect in decision["effects"]:
+                if effect["effect"] == "set_policy":
+                    effect = {"effect": "set_policy", "policy": "..."}
                 typer.echo(f"    -> {json.dumps(effect, ensure_ascii=False)}")
             if differs and recorded is not None:
                 typer.echo(
                     f"    !! recorded then: {recorded.get('reason')} "
                     f"(allowed={recorded.get('allowed')})"
                 )
+            if replaced:
+                typer.echo(f"    !! {replaced_at[-1]}")
+    for notice in replaced_at:
+        typer.echo(f"note: {notice}", err=True)
     if changed:
         typer.echo(f"{changed} decision(s) differ from the recorded ones", err=True)
         raise typer.Exit(1)
 
 
-def _print_result(result: CaseResult) -> None:
-    mark = "PASS" if result.passed else "FAIL"
-    typer.echo(f"{mark}: {result.name}")
-    for difference in result.differences:
-        typer.echo(f"    {difference}")
-
-
-@app.command("test")
-def run_policy_tests(
-    file: Annotated[Path, typer.Argument(help="The policy under test.")],
-    cases: Annotated[list[Path], typer.Argument(help="Case files (.json, .yaml).")],
-    as_json: JsonFlag = False,
-    coverage: Annotated[
-        bool, typer.Option("--coverage", help="List the policy rules no case exercised.")
-    ] = False,
-) -> None:
-    """Run policy unit tests: pass/fail per case, what differed, exit 1 on any failure."""
-    policy = _policy_or_exit(file)
-    results: list[CaseResult] = []
-    for path in cases:
-        try:
-            parsed = parse_cases(_read(path), yaml_format=path.suffix.lower() in (".yaml", ".yml"))
-        except PolicyError as error:
-            for issue in error.issues:
-                typer.echo(f"{path}: {issue.pointer or '/'}: {issue.message}", err=True)
-            raise typer.Exit(2) from None
-        results += run_cases(policy, parsed)
-    failed = [r for r in results if not r.passed]
-    covered = {rule for r in results for rule in r.rules}
-    pointers = {pointer for pointer, _ in explain(policy)}
-    uncovered = sorted(p for p in pointers if not any(c.startswith(p) for c in covered))
-    if as_json:
-        report: dict[str, Any] = {
-            "passed": len(results) - len(failed),
-            "failed": len(failed),
-            "cases": [r.to_json() for r in results],
-        }
-        if coverage:
-            report["uncovered_rules"] = uncovered
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        for result in results:
-            _print_result(result)
-        typer.echo(f"\n{len(results) - len(failed)} passed, {len(failed)} failed")
-        if coverage:
-            total = len(pointers)
-            typer.echo(f"coverage: {total - len(uncovered)}/{total} policy rules exercised")
-            for pointer in uncovered:
-                typer.echo(f"  not exercised: {pointer}")
-    if failed:
-        raise typer.Exit(1)
+app.command("test")(run_policy_tests)
+app.command("case-schema")(case_schema_command)

@@ -27,6 +27,7 @@ OPTIONAL = FullName(required=False)
 HOST = "Alice Host"
 
 RULE_OF_REASON = {
+    "name_symbols": "/entry/full_name/required",
     "name_missing": "/entry/full_name/required",
     "name_invalid_characters": "/entry/full_name",
     "name_too_long": "/entry/full_name/max_length",
@@ -73,6 +74,11 @@ def refused_for(verdict: NameVerdict, reason: str) -> bool:
         "Hostess Smith",
         "Ghost Rider",
         "Nguyễn Văn An",
+        "王小明",
+        "O’Brien Mary",
+        "Gal·la Puig",
+        "Smith, John",
+        "ʻIolani Kahale",
     ],
 )
 def test_full_names_across_scripts_are_accepted(raw: str) -> None:
@@ -247,7 +253,7 @@ def test_blocked_words_are_found_whatever_their_case_or_lookalike_letters(raw: s
 
 @pytest.mark.parametrize("raw", ["Hostess Smith", "Ghost Rider", "Administer Smith", "Ho5t Person"])
 def test_blocked_words_match_whole_words_only(raw: str) -> None:
-    assert check(raw).ok
+    assert check(raw, OPTIONAL).ok
 
 
 def test_multi_word_and_cjk_blocked_words() -> None:
@@ -262,8 +268,8 @@ def test_blocked_words_of_digits_or_punctuation() -> None:
     assert refused_for(
         check("Ana Smith 2024", FullName(blocked_words=("2024",))), "name_blocked_word"
     )
-    assert check("Ana Smith 20245", FullName(blocked_words=("2024",))).ok
-    assert check("Ana Smith !!!", FullName(blocked_words=("!!!",))).ok
+    assert check("Ana Smith 20245", OPTIONAL.model_copy(update={"blocked_words": ("2024",)})).ok
+    assert check("Ana Smith !!!", OPTIONAL.model_copy(update={"blocked_words": ("!!!",)})).ok
 
 
 @pytest.mark.parametrize(
@@ -294,7 +300,9 @@ def test_names_that_look_like_the_hosts_are_refused(raw: str) -> None:
     "raw", ["Alice Hart", "Alicia Host", "Alice", "Bob Smith", "Alice Host 2", "Alice Hosts"]
 )
 def test_ordinary_different_names_are_not_lookalikes(raw: str) -> None:
-    assert check(raw, NO_BLOCKED_WORDS.model_copy(update={"min_words": 1}), (HOST,)).ok
+    rules = NO_BLOCKED_WORDS.model_copy(update={"min_words": 1})
+    assert check(raw, rules, (HOST,)).reason != "name_lookalike"
+    assert check(raw, rules.model_copy(update={"required": False}), (HOST,)).ok
 
 
 def test_lookalikes_are_case_blind_in_cyrillic_and_greek_too() -> None:
@@ -320,8 +328,44 @@ def test_no_protected_names_or_an_empty_rule_means_no_lookalike_check() -> None:
 def test_checks_run_in_the_documented_order() -> None:
     assert check("\u200b" + "Host " * 100).reason == "name_invalid_characters"
     assert check("Host " * 100, protected=("Host",)).reason == "name_too_long"
-    assert check("Host", protected=("Host",)).reason == "name_too_short"
-    assert check("Alice Host", protected=("Alice Host",)).reason == "name_blocked_word"
+    assert check("Host", protected=("Host",)).reason == "name_lookalike"
+    assert check("Alice Host", protected=("Alice Host",)).reason == "name_lookalike"
+    assert check("Host").reason == "name_too_short"
+    assert check("Host <b>").reason == "name_blocked_word"
+    assert check("Ana <b>").reason == "name_symbols"
+
+
+def test_a_lookalike_of_the_host_is_told_so_before_any_word_rule() -> None:
+    # One word by the hyphen, yet what matters is that it looks like the host.
+    verdict = check("Alice-Morgan", protected=("Alice Morgan",))
+    assert refused_for(verdict, "name_lookalike")
+    assert verdict.message == (
+        "Your name looks like the name of a host of this meeting. Please use your own name."
+    )
+    assert refused_for(check("Alice-Morgan"), "name_too_short")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<img src=x onerror=alert(1)>",
+        '"><svg onload=alert(1)> Smith',
+        "Ana <b>Smith</b>",
+        "Robert'); DROP TABLE Students;--",
+        "Ana Smith 2",
+        "Ana {{7*7}} Smith",
+        "Ana Smith 🌸",
+        "Ana @ Smith",
+        "Ana `Smith`",
+    ],
+)
+def test_markup_digits_and_symbols_are_not_a_full_name(raw: str) -> None:
+    verdict = check(raw)
+    assert refused_for(verdict, "name_symbols")
+    assert verdict.message == (
+        "A name is made of letters, with spaces, hyphens, apostrophes or periods between "
+        "them. Please type your name without digits or symbols."
+    )
 
 
 # required: false ---------------------------------------------------------------

@@ -245,6 +245,14 @@ SCENARIOS: list[tuple[Reason, dict[str, Any], list[dict[str, Any]], dict[str, An
         "/entry/full_name/reject_lookalikes_of",
     ),
     (
+        Reason.NAME_SYMBOLS,
+        {},
+        [HOST],
+        {**BOB, "name": "<img src=x onerror=alert(1)>"},
+        False,
+        "/entry/full_name/required",
+    ),
+    (
         Reason.RENAMED,
         {},
         [HOST, BOB],

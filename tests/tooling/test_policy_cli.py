@@ -127,3 +127,146 @@ def test_policy_test_refuses_a_case_file_with_duplicate_keys(tmp_path: Path) -> 
     result = run("test", EXAMPLES / "classroom.json", dup)
     assert result.returncode == 2
     assert "appears twice" in result.stderr
+
+
+def _audit_with_a_policy_update(tmp_path: Path) -> Path:
+    """A meeting whose host opened the waiting room mid-meeting (revision 1 -> 2)."""
+    opened = {"entry": {"waiting_room": {"enabled": False}, "full_name": {"min_words": 1}}}
+    entries = [
+        ({"type": "join_requested", "participant": "h", "name": "Ann Host", "role": "host"}, 1),
+        ({"type": "policy_update", "actor": "h", "policy": opened}, 1),
+        ({"type": "join_requested", "participant": "b", "name": "Bob"}, 2),
+    ]
+    reasons = ["host_joined", "policy_updated", "admitted"]
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "policy_revision": revision,
+                    "event": event,
+                    "decision": {"allowed": True, "reason": reason},
+                }
+            )
+            + "\n"
+            for (event, revision), reason in zip(entries, reasons, strict=True)
+        )
+    )
+    return audit
+
+
+def test_simulate_says_when_a_recorded_policy_update_replaces_the_policy_under_test(
+    tmp_path: Path,
+) -> None:
+    audit = _audit_with_a_policy_update(tmp_path)
+    policy = EXAMPLES / "classroom.json"
+    result = run("simulate", policy, audit)
+    assert result.returncode == 0, result.stdout + result.stderr
+    notice = f"line 2: a policy_update replaces {policy} with policy revision 2"
+    assert notice in result.stdout
+    assert notice in result.stderr
+    assert "--keep-policy keeps" in result.stderr
+    machine = [
+        json.loads(line) for line in run("simulate", "--json", policy, audit).stdout.splitlines()
+    ]
+    assert machine[1]["replaces_policy_under_test"] == {"revision": 2}
+
+
+def test_simulate_keep_policy_decides_every_line_with_the_policy_under_test(
+    tmp_path: Path,
+) -> None:
+    audit = _audit_with_a_policy_update(tmp_path)
+    result = run("simulate", "--keep-policy", EXAMPLES / "classroom.json", audit)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "line 2: policy_update skipped" in result.stdout
+    assert "REFUSED name_too_short" in result.stdout
+    assert "recorded then: admitted" in result.stdout
+    assert "replaces" not in result.stdout + result.stderr
+
+
+def test_policy_test_refuses_a_case_file_with_a_typo_naming_it(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.cases.yaml"
+    typo.write_text(
+        "cases:\n  - name: t\n    when: {type: join_requested, participant: b, name: Bo Li}\n"
+        "    expect: {alowed: true, no_effects: [{effect: add_particpant}]}\n"
+    )
+    result = run("test", EXAMPLES / "classroom.json", typo)
+    assert result.returncode == 2
+    assert f"{typo}: not a valid case file" in result.stderr
+    assert (
+        "/cases/0/expect/alowed: unknown field 'alowed'; did you mean 'allowed'?" in result.stderr
+    )
+    assert "unknown effect 'add_particpant'; did you mean 'add_participant'?" in result.stderr
+    assert "PASS" not in result.stdout
+
+
+def test_policy_test_finds_the_case_files_in_a_folder_and_runs_those_named(
+    tmp_path: Path,
+) -> None:
+    nested = tmp_path / "more"
+    nested.mkdir()
+    (tmp_path / "guests.cases.yaml").write_text(
+        "cases:\n  - name: a guest waits\n"
+        "    when: {type: join_requested, participant: b, name: Bo Li}\n"
+        "    expect: {reason: waiting_for_host}\n"
+    )
+    (nested / "hosts.cases.json").write_text(
+        json.dumps(
+            {
+                "cases": [
+                    {
+                        "name": "the host comes in",
+                        "when": {
+                            "type": "join_requested",
+                            "participant": "h",
+                            "name": "Ann Host",
+                            "role": "host",
+                        },
+                        "expect": {"reason": "host_joined"},
+                    }
+                ]
+            }
+        )
+    )
+    (tmp_path / "notes.yaml").write_text("not: a case file\n")
+    result = run("test", EXAMPLES / "classroom.json", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed, 0 failed" in result.stdout
+    result = run("test", EXAMPLES / "classroom.json", tmp_path, "--run", "^the host", "--verbose")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS: the host comes in" in result.stdout
+    assert "decision: allowed host_joined (/entry/waiting_room/bypass)" in result.stdout
+    assert '-> {"effect": "add_participant"' in result.stdout
+    assert "a guest waits" not in result.stdout
+    assert "1 passed, 0 failed, 1 not run (--run)" in result.stdout
+    nothing = run("test", EXAMPLES / "classroom.json", tmp_path, "--run", "nobody")
+    assert nothing.returncode == 1
+    assert "no cases matching --run 'nobody'" in nothing.stderr
+
+
+def test_policy_test_coverage_counts_the_cases_per_rule(tmp_path: Path) -> None:
+    cases = tmp_path / "c.cases.yaml"
+    cases.write_text(
+        "cases:\n"
+        "  - name: a\n    when: {type: join_requested, participant: b, name: Bo Li}\n"
+        "    expect: {allowed: true}\n"
+        "  - name: b\n    given: [{type: join_requested, participant: b, name: Bo Li}]\n"
+        "    when: {type: join_requested, participant: c, name: Cy Li}\n"
+        "    expect: {allowed: true}\n"
+    )
+    result = run("test", EXAMPLES / "classroom.json", cases, "--coverage")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "coverage: 1/40 rule paths reached" in result.stdout
+    assert "   2 case(s)  /entry/waiting_room/enabled" in result.stdout
+    assert "not reached: /entry/waiting_room/bypass" in result.stdout
+    machine = json.loads(
+        run("test", "--json", "--coverage", EXAMPLES / "classroom.json", cases).stdout
+    )
+    assert machine["coverage"]["/entry/waiting_room/enabled"] == 2
+
+
+def test_case_schema_prints_the_committed_schema() -> None:
+    result = run("case-schema")
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "docs" / "cases.schema.json").read_text()
+    assert json.loads(result.stdout)["title"] == "meetwarden cases"

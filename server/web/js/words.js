@@ -11,6 +11,7 @@ const NEXT_STEPS = {
   name_invalid_characters: 'Remove invisible or special characters from your name, then join again.',
   name_blocked_word: 'Choose a name without that word, then join again.',
   name_lookalike: 'Use your own name: it must not look like the host\'s. Then join again.',
+  name_symbols: 'Type your name in letters, without digits or symbols, then join again.',
   meeting_locked: 'The host has locked the meeting. Ask the host to unlock it, then join again.',
   meeting_full: 'The meeting is full. Try again later, or ask the host.',
   waiting_room_full: 'The waiting room is full. Try again later.',
