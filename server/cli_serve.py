@@ -139,7 +139,7 @@ def run(settings: Settings) -> None:
 
     from .app import create_app
     from .data_dir import DataDirError, claim_data_dir
-    from .logs import configure_logging
+    from .logs import configure_logging, uvicorn_log_level
 
     configure_logging(settings.log_level, settings.log_format)
     try:
@@ -164,7 +164,7 @@ def run(settings: Settings) -> None:
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         log_config=None,  # configure_logging's handler and format, for uvicorn's lines too
-        log_level=settings.log_level,
+        log_level=uvicorn_log_level(settings.log_level),
         proxy_headers=False,
         server_header=False,
     )

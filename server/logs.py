@@ -25,7 +25,13 @@ from pythonjsonlogger.json import JsonFormatter
 
 from .config import LogFormat, LogLevel
 
-__all__ = ["MeetingFilter", "configure_logging", "current_meeting", "in_meeting"]
+__all__ = [
+    "MeetingFilter",
+    "configure_logging",
+    "current_meeting",
+    "in_meeting",
+    "uvicorn_log_level",
+]
 
 _MEETING: Final = contextvars.ContextVar[str | None]("meetwarden_meeting", default=None)
 SHOWN_ID_CHARACTERS: Final = 8
@@ -68,6 +74,18 @@ def _formatter(log_format: LogFormat) -> logging.Formatter:
     return _TextFormatter("%(asctime)s %(levelname)s %(name)s%(meeting_label)s | %(message)s")
 
 
+_LEVELLED: Final = ("meetwarden", "alembic")
+"""The loggers ``--log-level`` sets: ours (aiortc's and aioice's are routed under
+meetwarden.server.media) and the migrations run at start. uvicorn's are set by
+uvicorn, never below INFO (``uvicorn_log_level``). Other libraries speak from
+WARNING up, or their debug lines would bury ours."""
+
+
+def uvicorn_log_level(level: LogLevel) -> LogLevel:
+    """uvicorn's debug lines quote WebSocket messages, a join's password among them."""
+    return "info" if level == "debug" else level
+
+
 def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
     """One handler on the root logger: every library's records, in one format and one place."""
     handler = logging.StreamHandler(sys.stderr)
@@ -77,4 +95,7 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    root.setLevel(max(numeric, logging.WARNING))
+    for name in _LEVELLED:
+        logging.getLogger(name).setLevel(numeric)
