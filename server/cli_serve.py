@@ -12,7 +12,7 @@ from meetwarden.protocol import MAX_MESSAGE_BYTES
 
 from .config import Settings, env_name
 
-__all__ = ["HELP", "run", "serve"]
+__all__ = ["HELP", "OPTIONS", "run", "serve"]
 
 HELP = (
     "Start the meeting server (SQLite under --data-dir unless --database-url says otherwise)."
@@ -23,8 +23,8 @@ HELP = (
     "docs/operating.md has the whole list."
 )
 
-# The options whose values go into Settings, by the name of the Settings field.
-_FIELDS = {
+# The options of `serve`, each with the Settings field it sets (docs/operating.md lists them).
+OPTIONS = {
     "host": "host",
     "port": "port",
     "data_dir": "data_dir",
@@ -108,7 +108,7 @@ def serve(
     # from the environment (MEETWARDEN_...) or takes its defaults.
     given = {
         field: context.params[option]
-        for option, field in _FIELDS.items()
+        for option, field in OPTIONS.items()
         if _from_command_line(context, option)
     }
     try:
@@ -128,7 +128,7 @@ def _from_command_line(context: typer.Context, option: str) -> bool:
 
 
 def _origin(field: str) -> str:
-    option = next((name for name, f in _FIELDS.items() if f == field or name == field), field)
+    option = next((name for name, f in OPTIONS.items() if f == field or name == field), field)
     flag = "--" + option.replace("_", "-")
     return f"{flag} or {env_name(flag)}"
 
