@@ -15,6 +15,7 @@ TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
+TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations
 PORT ?= 8000
 
 .PHONY: run test test-fast test-deps lint format docs system-deps venv bench screenshots clean
@@ -62,7 +63,8 @@ lint: $(DEV_STAMP)
 	@# The Room's core is held to the same bar: its effect interpreter is exhaustive
 	@# (assert_never), so an effect nothing applies fails here.
 	cd build/typecheck && MYPYPATH=. ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml \
-	  --follow-imports=silent $(addprefix -m meetwarden.server.runtime.,$(TYPED_RUNTIME))
+	  --follow-imports=silent $(addprefix -m meetwarden.server.runtime.,$(TYPED_RUNTIME)) \
+	  $(addprefix -m meetwarden.server.,$(TYPED_OPERATIONS))
 	$(VENV)/bin/lint-imports
 
 format: $(DEV_STAMP)

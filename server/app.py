@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
-from . import api, api_docs, web, ws
+from . import api, api_docs, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
 from .door import Door
@@ -18,7 +19,8 @@ from .files.sharing import FileSharing
 from .hosting import routes as hosting_routes
 from .hosting.service import Hosting
 from .hosting.trusted_hosts import TrustedHosts, TrustedHostsMiddleware
-from .media import MediaPlane
+from .media import FORWARDED, MediaPlane
+from .metrics import Live, ServerMetrics
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
 from .runtime.registry import Registry
@@ -38,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
         writes = StoreWrites()
         writes.start()
         media = MediaPlane(host_addresses=settings.rtc_addresses) if settings.media else None
+        app.state.store, app.state.media = store, media  # read by /healthz
         passwords = Passwords()
         app.state.hosting = Hosting(store, passwords)
         # Printed by `meetwarden serve` once it listens (server/cli_serve.py).
@@ -51,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
             media=media,
         )
         app.state.registry = registry
+        app.state.metrics = ServerMetrics(lambda: _live(registry))
         app.state.files = FileSharing.from_settings(settings, registry, secret)
         await app.state.files.start()
         try:
@@ -66,16 +70,24 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="meetwarden",
         summary="A video-meeting server that enforces the host's privacy policy.",
-        version="0.1.0",
+        version=_version(),
         lifespan=lifespan,
         # FastAPI's own /docs and /redoc load scripts and fonts from CDNs; server/api_docs.py
         # serves a page of this server's own instead.
         docs_url=None,
         redoc_url=None,
     )
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    # /healthz tells a rebinding page nothing, and /metrics with a token needs what no page
+    # has: both answer under any name (a health check or a scraper reaches them by address).
+    open_paths = {"/healthz", "/metrics"} if token else {"/healthz"}
     app.add_middleware(
-        TrustedHostsMiddleware, hosts=TrustedHosts(settings.public_url, settings.host)
+        TrustedHostsMiddleware,
+        hosts=TrustedHosts(settings.public_url, settings.host),
+        open_paths=frozenset(open_paths),
     )
+    app.state.version = app.version
+    app.state.metrics_token = token
     app.state.public_url = settings.public_url
     app.state.allowed_origins = set(settings.allowed_origins)
 
@@ -102,9 +114,22 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web.router)
     app.include_router(hosting_routes.router)
     app.include_router(api_docs.router)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(operations.router)
     return app
+
+
+def _live(registry: Registry) -> Live:
+    rooms = registry.live()
+    return Live(
+        meetings_open=len(rooms),
+        participants_connected=sum(len(room.sessions) for room in rooms),
+        forwarded_packets=FORWARDED.packets,
+        forwarded_bytes=FORWARDED.octets,
+    )
+
+
+def _version() -> str:
+    try:
+        return version("meetwarden")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"

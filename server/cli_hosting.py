@@ -35,16 +35,29 @@ accounts_app = typer.Typer(
 )
 
 DataDir = Annotated[
-    Path, typer.Option(help="The server's --data-dir (its SQLite database lives there).")
+    Path | None,
+    typer.Option(
+        help="The server's --data-dir (its SQLite database lives there). "
+        "Default: $MEETWARDEN_DATA_DIR, else data."
+    ),
 ]
 DatabaseUrl = Annotated[
-    str | None, typer.Option(help="The server's --database-url, when it uses PostgreSQL.")
+    str | None,
+    typer.Option(
+        help="The server's --database-url, when it uses PostgreSQL. "
+        "Default: $MEETWARDEN_DATABASE_URL."
+    ),
 ]
 
 
-def _run(data_dir: Path, database_url: str | None, work: Callable[[Hosting], Awaitable[T]]) -> T:
+def _run(
+    data_dir: Path | None, database_url: str | None, work: Callable[[Hosting], Awaitable[T]]
+) -> T:
     async def main() -> T:
-        url = Settings(data_dir=data_dir, database_url=database_url).resolved_database_url
+        # The server's own settings: a flag wins over MEETWARDEN_DATA_DIR and the rest.
+        given = {"data_dir": data_dir, "database_url": database_url}
+        settings = Settings(**{name: value for name, value in given.items() if value is not None})
+        url = settings.resolved_database_url
         store = await Store.open(url)
         try:
             return await work(Hosting(store, Passwords()))
@@ -71,7 +84,7 @@ def _when(at: float) -> str:
 @keys_app.command("create")
 def create_key(
     name: Annotated[str, typer.Option(help="What the key is for (shown by `keys list`).")],
-    data_dir: DataDir = Path("data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Make a key and print it (on standard output, alone): it is shown only this once."""
@@ -89,7 +102,7 @@ def create_key(
 
 
 @keys_app.command("list")
-def list_keys(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None) -> None:
+def list_keys(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Every key: id, name, when it was made, and whether it is revoked (never the key)."""
     keys = _run(data_dir, database_url, lambda hosting: hosting.store.api_keys())
     if not keys:
@@ -102,7 +115,7 @@ def list_keys(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None
 @keys_app.command("revoke")
 def revoke_key(
     key_id: Annotated[str, typer.Argument(help="The key's id, as `keys list` shows it.")],
-    data_dir: DataDir = Path("data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a key: from now on it creates no meeting (meetings it made go on)."""
@@ -118,7 +131,7 @@ def create_account(
     password_stdin: Annotated[
         bool, typer.Option(help="Read the password from standard input instead of asking.")
     ] = False,
-    data_dir: DataDir = Path("data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Make a host account (the password is asked for, never given on the command line)."""
@@ -136,7 +149,7 @@ def setup_link(
         str, typer.Option(help="The address people use to reach the server.")
     ] = "http://127.0.0.1:8000",
     minutes: Annotated[int, typer.Option(min=1, max=7 * 24 * 60, help="How long it works.")] = 60,
-    data_dir: DataDir = Path("data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Print a one-time link with which someone sets up their own host account."""
@@ -148,7 +161,7 @@ def setup_link(
 
 
 @accounts_app.command("list")
-def list_accounts(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None) -> None:
+def list_accounts(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Every host account: username and when it was made."""
     accounts = _run(data_dir, database_url, lambda hosting: hosting.store.accounts())
     if not accounts:
@@ -159,7 +172,7 @@ def list_accounts(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = 
 
 @accounts_app.command("remove")
 def remove_account(
-    username: str, data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None
+    username: str, data_dir: DataDir = None, database_url: DatabaseUrl = None
 ) -> None:
     """Remove a host account and end its sessions (its meetings go on)."""
     _run(data_dir, database_url, lambda h: h.store.remove_account(username.strip().lower()))

@@ -6,20 +6,58 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from meetwarden.protocol import MAX_MESSAGE_BYTES
 
-from .config import Settings
+from .config import Settings, env_name
 
-__all__ = ["serve"]
+__all__ = ["HELP", "OPTIONS", "run", "serve"]
+
+HELP = (
+    "Start the meeting server (SQLite under --data-dir unless --database-url says otherwise)."
+    "\n\n"
+    "Every option can also be set in the environment as MEETWARDEN_ and the option's name: "
+    "--data-dir is MEETWARDEN_DATA_DIR, --public-url is MEETWARDEN_PUBLIC_URL, --rtc-address "
+    "takes a comma-separated list. An option on the command line wins over the environment. "
+    "docs/operating.md has the whole list."
+)
+
+# The options of `serve`, each with the Settings field it sets (docs/operating.md lists them).
+OPTIONS = {
+    "host": "host",
+    "port": "port",
+    "data_dir": "data_dir",
+    "database_url": "database_url",
+    "public_url": "public_url",
+    "rtc_address": "rtc_addresses",
+    "media": "media",
+    "files_dir": "files_dir",
+    "clamd_socket": "clamd_socket",
+    "clamd_address": "clamd_address",
+    "clamd_timeout": "clamd_timeout",
+    "upload_timeout": "upload_total_timeout",
+    "upload_idle_timeout": "upload_idle_timeout",
+    "log_level": "log_level",
+    "log_format": "log_format",
+    "metrics_token": "metrics_token",
+}
+
+
+def _default(field: str) -> Any:
+    return Settings.model_fields[field].default
+
+
+_DATA_DIR: Path = _default("data_dir")
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    context: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = _default("host"),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = _default("port"),
     data_dir: Annotated[
         Path, typer.Option(help="Where the SQLite database, the signing key and files live.")
-    ] = Path("data"),
+    ] = _DATA_DIR,
     database_url: Annotated[
         str | None,
         typer.Option(help="postgresql+asyncpg://user:password@host/db instead of SQLite."),
@@ -31,7 +69,7 @@ def serve(
         list[str] | None,
         typer.Option(help="Address to offer for media (ICE); repeat for more. Default: all."),
     ] = None,
-    media: Annotated[bool, typer.Option(help="Forward audio and video.")] = True,
+    media: Annotated[bool, typer.Option(help="Forward audio and video.")] = _default("media"),
     files_dir: Annotated[
         Path | None, typer.Option(help="Where shared files are kept. Default: DATA_DIR/files.")
     ] = None,
@@ -41,32 +79,74 @@ def serve(
     clamd_address: Annotated[
         str | None, typer.Option(help="clamd's HOST:PORT (TCP), instead of --clamd-socket.")
     ] = None,
-    clamd_timeout: Annotated[float, typer.Option(help="Seconds a malware scan may take.")] = 60.0,
-    upload_timeout: Annotated[float, typer.Option(help="Seconds a whole upload may take.")] = 600.0,
+    clamd_timeout: Annotated[
+        float, typer.Option(help="Seconds a malware scan may take.")
+    ] = _default("clamd_timeout"),
+    upload_timeout: Annotated[
+        float, typer.Option(help="Seconds a whole upload may take.")
+    ] = _default("upload_total_timeout"),
     upload_idle_timeout: Annotated[
         float, typer.Option(help="Seconds an upload may send nothing before it is stopped.")
-    ] = 30.0,
+    ] = _default("upload_idle_timeout"),
+    log_level: Annotated[
+        str, typer.Option(help="critical, error, warning, info or debug.")
+    ] = _default("log_level"),
+    log_format: Annotated[
+        str, typer.Option(help="text, or json: one object a line, with the meeting's id.")
+    ] = _default("log_format"),
+    metrics_token: Annotated[
+        str | None,
+        typer.Option(
+            help="A bearer token that opens /metrics to any address. Without one, /metrics "
+            "answers loopback clients only.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Start the meeting server (SQLite under --data-dir unless --database-url says otherwise)."""
+    """Start the meeting server (the command line help is HELP, above)."""
+    # Only what was given on the command line goes to Settings, which reads the rest
+    # from the environment (MEETWARDEN_...) or takes its defaults.
+    given = {
+        field: context.params[option]
+        for option, field in OPTIONS.items()
+        if _from_command_line(context, option)
+    }
+    try:
+        settings = Settings(**given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = str(first["loc"][0]) if first["loc"] else "settings"
+        typer.echo(f"meetwarden: {where}: {first['msg']} (check {_origin(where)}).", err=True)
+        raise typer.Exit(2) from None
+    run(settings)
+
+
+def _from_command_line(context: typer.Context, option: str) -> bool:
+    # Typer carries its own copy of click, so its ParameterSource is compared by name.
+    source = context.get_parameter_source(option)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _origin(field: str) -> str:
+    option = next((name for name, f in OPTIONS.items() if f == field or name == field), field)
+    flag = "--" + option.replace("_", "-")
+    return f"{flag} or {env_name(flag)}"
+
+
+def run(settings: Settings) -> None:
+    """Claims the data directory, then serves until stopped."""
     import uvicorn
 
     from .app import create_app
+    from .data_dir import DataDirError, claim_data_dir
+    from .logs import configure_logging, uvicorn_log_level
 
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        host=host,
-        port=port,
-        public_url=public_url.rstrip("/") if public_url else None,
-        media=media,
-        rtc_addresses=tuple(rtc_address) if rtc_address else None,
-        files_dir=files_dir,
-        clamd_socket=clamd_socket,
-        clamd_address=clamd_address,
-        clamd_timeout=clamd_timeout,
-        upload_total_timeout=upload_timeout,
-        upload_idle_timeout=upload_idle_timeout,
-    )
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        lock = claim_data_dir(settings.data_dir)
+    except DataDirError as error:
+        typer.echo(f"meetwarden: {error}", err=True)
+        raise typer.Exit(1) from None
     try:
         import uvloop  # noqa: F401
 
@@ -76,19 +156,23 @@ def serve(
     app = create_app(settings)
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         loop=loop,
         ws_max_size=MAX_MESSAGE_BYTES,
         ws_max_queue=16,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
-        log_level="info",
+        log_config=None,  # configure_logging's handler and format, for uvicorn's lines too
+        log_level=uvicorn_log_level(settings.log_level),
         proxy_headers=False,
         server_header=False,
     )
     server = _server(config, app, settings)
-    server.run()
+    try:
+        server.run()
+    finally:
+        lock.release()
     if not server.started:
         raise typer.Exit(3)  # uvicorn said why (an address in use, a database it cannot open)
 

@@ -12,7 +12,9 @@ The defence is to answer only to the names the server is meant to have:
 - with no public URL, any IP address (an address in the Host header cannot
   be rebound: only a name can).
 
-Everything else, HTTP or WebSocket handshake, gets a 400 problem saying so.
+Everything else, HTTP or WebSocket handshake, gets a 400 problem saying so,
+except on the ``open_paths`` the server names (``/healthz``: a rebinding page
+learns nothing there, and a health check reaches it by address).
 """
 
 from __future__ import annotations
@@ -90,9 +92,12 @@ class TrustedHosts:
 class TrustedHostsMiddleware:
     """Refuses HTTP requests and WebSocket handshakes whose Host is not trusted."""
 
-    def __init__(self, app: ASGIApp, hosts: TrustedHosts) -> None:
+    def __init__(
+        self, app: ASGIApp, hosts: TrustedHosts, open_paths: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.hosts = hosts
+        self.open_paths = open_paths
         self._logged: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,7 +105,9 @@ class TrustedHostsMiddleware:
             await self.app(scope, receive, send)
             return
         host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
-        if self.hosts.allows(host):
+        if self.hosts.allows(host) or (
+            scope["type"] == "http" and scope["path"] in self.open_paths
+        ):
             await self.app(scope, receive, send)
             return
         shown = (host or "")[:100]

@@ -19,17 +19,20 @@ from .events import (
     TrackEnded,
     TrackPublished,
 )
+from .forwarder import FORWARDED, ForwardedTotals
 from .plane import MediaPlane
 from .room import MediaRoom
 from .subscriber import SubscribedTrack, SubscriberOffer
 from .track_stats import TrackStats
 
 __all__ = [
+    "FORWARDED",
     "CameraCheck",
     "CameraFrames",
     "CameraLost",
     "CameraRestored",
     "ConnectionFailed",
+    "ForwardedTotals",
     "MediaError",
     "MediaPlane",
     "MediaRoom",

@@ -36,7 +36,14 @@ from .events import Source
 from .packet_cache import CachedPacket, PacketCache
 from .rtp_packets import RTP_HEADER, RtpFields, vp8_frame_start
 
-__all__ = ["DownTrack", "Gate", "KeyframeRequester", "PublishedTrack"]
+__all__ = [
+    "FORWARDED",
+    "DownTrack",
+    "ForwardedTotals",
+    "Gate",
+    "KeyframeRequester",
+    "PublishedTrack",
+]
 
 _VIDEO_CACHE_PACKETS = 1024
 _AUDIO_CACHE_PACKETS = 128
@@ -44,6 +51,23 @@ _AUDIO_CACHE_PACKETS = 128
 # The frame ends at its marker bit, which the publisher decides: without this bound one
 # that never sets it (and keeps the timestamp) grew the capture without limit.
 MAX_CAPTURE_PACKETS = 1024
+
+
+class ForwardedTotals:
+    """What this process forwarded to subscribers: RTP packets and their bytes (for /metrics).
+
+    Process-wide, as the transport is: one integer addition on the hot path, read
+    when Prometheus scrapes (no lock: the event loop is the only writer).
+    """
+
+    __slots__ = ("octets", "packets")
+
+    def __init__(self) -> None:
+        self.packets = 0
+        self.octets = 0
+
+
+FORWARDED = ForwardedTotals()
 
 
 class Gate:
@@ -169,6 +193,8 @@ class DownTrack:
         if (out_seq - self._last_out) & 0xFFFF < 0x8000:
             self._last_out = out_seq
         self.packets += 1
+        FORWARDED.packets += 1
+        FORWARDED.octets += len(header) + len(packet.body)
         self.sender.count(len(packet.body))
         if not self.clock_set:
             # Until the publisher's first sender report: the forwarding instant.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -56,6 +57,11 @@ class MediaPlane:
         self._closed = False
 
     @property
+    def closed(self) -> bool:
+        """Closing or closed: it makes no more rooms (for /healthz)."""
+        return self._closed
+
+    @property
     def room_count(self) -> int:
         """Rooms open now (for tests and /metrics)."""
         return len(self._rooms)
@@ -95,7 +101,9 @@ class MediaPlane:
 
     def _start_ticker(self) -> None:
         if self._ticker is None and not self._closed:
-            self._ticker = asyncio.create_task(self._tick())
+            # Started from inside the first meeting that watches a camera: an empty
+            # context, so its log lines are not taken for that meeting's.
+            self._ticker = asyncio.create_task(self._tick(), context=contextvars.Context())
 
     async def _tick(self) -> None:
         while True:

@@ -34,6 +34,7 @@ from meetwarden.policies.names import name_skeleton, normalize_name
 from meetwarden.policies.reasons import Reason
 
 from ..addresses import address_key
+from ..metrics import count_join_refusal
 from ..store import MeetingRecord
 from .decided import Decided, new_decision_id
 from .registry import Registry
@@ -144,10 +145,14 @@ async def join(registry: Registry, meeting_id: str, message: wire.Join, client: 
     """Checks what the client presents and asks the Room; the session is attached if in."""
     for attempt in range(2):
         try:
-            return await _join(registry, meeting_id, message, client)
+            result = await _join(registry, meeting_id, message, client)
         except RoomClosedError:
             if attempt:  # released twice in a row while joining: say so plainly
                 raise
+        else:
+            if result.refusal is not None:
+                count_join_refusal(result.refusal.reason)
+            return result
     raise AssertionError("unreachable")
 
 

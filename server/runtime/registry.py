@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from meetwarden.policies.state import MeetingState
 
 from ..addresses import NetworkSources
 from ..auth import AttemptLimiter, Passwords, Tokens
+from ..logs import in_meeting
 from ..media import MediaPlane
 from ..store import MeetingRecord, Store
 from .attempts import JoinAttempts
@@ -129,19 +131,24 @@ class Registry:
         return await self.store.get_meeting(meeting_id)
 
     async def room(self, meeting_id: str) -> Room | None:
-        """The live meeting, loaded on first use; None if unknown or ended."""
+        """The live meeting, loaded on first use; None if unknown or ended.
+
+        The caller's task handles this meeting from now on: its log lines, and those
+        of the tasks it starts (the Room's own, when loaded here), carry the id.
+        """
         room = self._rooms.get(meeting_id)
         if room is not None:
-            return None if room.ended else room
+            return self._handling(room)
         if len(meeting_id) > 64:
             return None
         async with self._loading:
             room = self._rooms.get(meeting_id)
             if room is not None:
-                return None if room.ended else room
+                return self._handling(room)
             record = await self.store.get_meeting(meeting_id)
             if record is None or record.ended_at is not None:
                 return None
+            in_meeting(meeting_id)
             document = json.loads(record.policy_document)
             policy = validate_policy(document)
             bans, must_wait = await self.store.identities(meeting_id)
@@ -173,6 +180,13 @@ class Registry:
             self._start_sweeping()
             return room
 
+    @staticmethod
+    def _handling(room: Room) -> Room | None:
+        if room.ended:
+            return None
+        in_meeting(room.meeting_id)
+        return room
+
     def when_ended(self, listener: Callable[[str], Awaitable[None]]) -> None:
         """Calls ``listener(meeting_id)`` after each meeting ends (files are deleted this way)."""
         self._ended_listeners.append(listener)
@@ -201,7 +215,10 @@ class Registry:
 
     def _start_sweeping(self) -> None:
         if self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep(), name="room-sweeper")
+            # Started while loading a meeting: an empty context, as it serves them all.
+            self._sweeper = asyncio.create_task(
+                self._sweep(), name="room-sweeper", context=contextvars.Context()
+            )
 
     async def _sweep(self) -> None:
         """Releases Rooms nobody has been in for ``idle_seconds`` (they load again on use,

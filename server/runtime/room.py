@@ -40,6 +40,7 @@ from meetwarden.policies.timers import timer_event
 
 from ..media.events import ConnectionFailed, Observation
 from ..media.subscriber import SubscriberOffer
+from ..metrics import count_decision
 from ..store import AuditEntry, Store
 from . import places, telling
 from .audit import AuditWriter
@@ -292,6 +293,15 @@ class Room:
         self._interpreter.apply(decided, context or {})
         telling.send_view_changes(self, before, decided)
         self._record(event, decided, actor)
+        count_decision(event.type, decided.allowed, decided.reason)
+        log.debug(
+            "%s %s: %s (%s), decision %s",
+            event.type,
+            "allowed" if decided.allowed else "refused",
+            decided.reason,
+            decided.rule,
+            decided.decision_id,
+        )
         self.idle_since = None if self.state.participants else (self.idle_since or time.monotonic())
         if decision.effects and self._save_due is None:
             loop = asyncio.get_running_loop()

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, Final, get_args
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -120,6 +120,11 @@ class Store(HostingRecords):
         """Close every pooled connection; later calls raise StoreError. Closing twice is fine."""
         self._closed = True
         await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """One round trip to the database (for /healthz); StoreError if it does not answer."""
+        async with self._reading("reach the database") as connection:
+            await connection.execute(text("SELECT 1"))
 
     # Meetings and their policies.
 
