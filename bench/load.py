@@ -406,6 +406,12 @@ def main() -> None:
         "--attack-addresses", type=int, default=0, help="addresses in turn (0: a new one each)"
     )
     parser.add_argument("--one-address-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--attack-target",
+        choices=("meeting", "unknown"),
+        default="meeting",
+        help="guess at the honest guests' meeting, or at an id that names nothing",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 round (< 1 min)")
     parser.add_argument("--max-seconds", type=float, default=600, help="give up after this")
     parser.add_argument("--json", type=Path, help="also write the figures here")

@@ -13,8 +13,8 @@ A guess connects, sends ``join`` with a wrong password, reads the first answer
 and closes. It prints ``flooding`` once the crowds are started, stops when its
 standard input closes (letting the guesses in flight finish), and prints one
 JSON object: per crowd, the guesses answered, by answer (the ``join_refused``
-reason, or the door's ``error`` code), those left without an answer (by
-exception), the seconds it ran and the answer times.
+reason, the door's ``error`` code, or a close code and reason), those left
+without an answer (by exception), the seconds it ran and the answer times.
 
     python bench/load_flood.py --ws ws://127.0.0.1:8000 --meeting ID \\
         --first-address 127.16.0.1 --one-address 127.0.0.1 < /dev/null
@@ -82,8 +82,9 @@ async def guess(ws_url: str, meeting_id: str, address: str, number: int) -> str:
             finally:
                 await socket.close()
     except websockets.ConnectionClosed as closed:
-        code = closed.rcvd.code if closed.rcvd else None
-        return f"unanswered: closed ({code})"
+        if closed.rcvd is None:
+            return "unanswered: closed without a close frame"
+        return f"closed {closed.rcvd.code} ({closed.rcvd.reason})"  # the door's answer, say
     except (OSError, TimeoutError, websockets.InvalidHandshake) as error:
         return f"unanswered: {type(error).__name__}"
     return str(answer.get("reason") or answer.get("code") or answer["type"])

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import secrets
 import sys
 import time
 from collections import Counter
@@ -64,10 +65,13 @@ class JoinPhase:
 async def start_flood(
     server: RunningServer, meeting_id: str, block: int, arguments: argparse.Namespace
 ) -> asyncio.subprocess.Process:
+    """The attacker's process, guessing once it says so; at the meeting, or with
+    ``--attack-target unknown`` at an id of the same shape that names nothing."""
+    target = meeting_id if arguments.attack_target == "meeting" else secrets.token_urlsafe(16)
     flood = await asyncio.create_subprocess_exec(
         sys.executable,
         str(Path(__file__).with_name("load_flood.py")),
-        *("--ws", server.ws_url, "--meeting", meeting_id),
+        *("--ws", server.ws_url, "--meeting", target),
         *("--first-address", f"127.{16 + block}.0.1"),
         *("--addresses", str(arguments.attack_addresses)),
         *("--concurrency", str(arguments.attack_concurrency)),

@@ -137,7 +137,9 @@ async def join(ws_url: str, meeting_id: str, address: str, name: str, **fields: 
                 elif message["type"] in ("join_refused", "error", "waiting"):
                     raise RefusedError(message.get("reason") or message.get("code"))
     except websockets.ConnectionClosed as closed:
-        raise RefusedError(f"closed ({closed.rcvd.code if closed.rcvd else None})") from closed
+        frame = closed.rcvd
+        why = f"closed {frame.code} ({frame.reason})" if frame else "closed without a close frame"
+        raise RefusedError(why) from closed
     except TimeoutError as error:
         raise RefusedError("no answer in time") from error
     finally:
