@@ -88,6 +88,7 @@ bench: test-deps
 	$(PY) bench/file_upload.py
 	$(PY) bench/media_camera_check.py
 	$(PY) bench/browser_send_rate.py
+	$(PY) bench/load.py --quick
 
 # The README's pictures: the browser tests, saving their screenshots into docs/.
 screenshots: test-deps
