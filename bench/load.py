@@ -208,6 +208,12 @@ async def chat(server: RunningServer, arguments: argparse.Namespace) -> dict[str
         for ref, result in person.results.items()
         if result["allowed"]
     }
+    refused = {
+        person.sent[ref]
+        for person in senders
+        for ref, result in person.results.items()
+        if not result["allowed"]
+    }
     connected = [person for person in people if not person.closed]
     figures = {
         "chatters": len(senders),
@@ -225,9 +231,10 @@ async def chat(server: RunningServer, arguments: argparse.Namespace) -> dict[str
         "errors": dict(sum((person.errors for person in senders), Counter())),
         "unanswered": sum(person.unanswered for person in senders),
         "lost_by_the_honest_reader": len(allowed - honest.chats),
+        "honest_reader_closed": honest.close_reason if honest.closed else None,
         "lost_by_connected_readers": sum(len(allowed - person.chats) for person in connected),
         "readers_short_of_the_last": sum(1 for person in connected if FENCE not in person.chats),
-        "delivered_though_refused": sum(len(person.chats - allowed - {FENCE}) for person in people),
+        "delivered_though_refused": sum(len(person.chats & refused) for person in people),
         "dropped": dict(Counter(person.close_reason for person in people if person.closed)),
         "sending_seconds": round(sending, 3),
         "seconds": round(seconds, 3),
@@ -332,6 +339,8 @@ def report(results: dict[str, Any], command: str) -> None:
         f"{chatted['refused'] or 'none'}, errors {chatted['errors'] or 'none'}, "
         f"unanswered {chatted['unanswered']}"
     )
+    closed = chatted["honest_reader_closed"]
+    closed = f" (the server closed its socket: {closed})" if closed else ""
     print(
         f"   handled                     {chatted['chats_per_second']} messages/s "
         f"(ratio handled / offered "
@@ -340,7 +349,7 @@ def report(results: dict[str, Any], command: str) -> None:
     )
     print(
         f"   lost                        {chatted['lost_by_the_honest_reader']} by the honest "
-        f"reader, {chatted['lost_by_connected_readers']} by all readers still connected "
+        f"reader{closed}, {chatted['lost_by_connected_readers']} by all readers still connected "
         f"(short of the last message: {chatted['readers_short_of_the_last']}); "
         f"delivered though refused {chatted['delivered_though_refused']}"
     )
