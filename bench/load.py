@@ -93,6 +93,22 @@ def server_cpu(server: RunningServer) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def waited_for_a_core(pid: int) -> float:
+    """Seconds the threads of process ``pid`` were ready to run but waited for a core
+    (the run queue, /proc/PID/task/*/schedstat): the machine's other work, not ours."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
+def own_cpu() -> float:
+    """User plus system CPU seconds of this process (the honest clients) so far."""
+    times = os.times()
+    return times.user + times.system
+
+
 def server_rss_mib(server: RunningServer) -> float:
     assert server.process is not None
     for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
@@ -179,7 +195,10 @@ async def chat(server: RunningServer, arguments: argparse.Namespace) -> dict[str
     ]
     honest, senders = people[0], people[1:]
     each = round(arguments.chat_rate * arguments.chat_seconds)
+    assert server.process is not None
     cpu, started = server_cpu(server), time.perf_counter()
+    client_cpu = own_cpu()
+    waits = waited_for_a_core(server.process.pid), waited_for_a_core(os.getpid())
 
     async def sender(number: int, person: Person) -> None:
         # Each sender at its own phase of the period, as people type.
@@ -202,6 +221,9 @@ async def chat(server: RunningServer, arguments: argparse.Namespace) -> dict[str
         async with asyncio.timeout(ANSWER_TIMEOUT):
             await asyncio.gather(*(person.received(FENCE) for person in people))
     seconds, cpu = time.perf_counter() - started, server_cpu(server) - cpu
+    client_cpu = own_cpu() - client_cpu
+    server_waited = waited_for_a_core(server.process.pid) - waits[0]
+    client_waited = waited_for_a_core(os.getpid()) - waits[1]
     allowed = {
         person.sent[ref]
         for person in senders
@@ -244,6 +266,9 @@ async def chat(server: RunningServer, arguments: argparse.Namespace) -> dict[str
             sum(len(person.chats & allowed) for person in people) / seconds, 1
         ),
         "server_cores": round(cpu / seconds, 3),
+        "client_cores": round(client_cpu / seconds, 3),
+        "server_waited_for_a_core": round(server_waited / seconds, 3),
+        "client_waited_for_a_core": round(client_waited / seconds, 3),
     }
     for person in people:
         await person.socket.close()
@@ -357,7 +382,12 @@ def report(results: dict[str, Any], command: str) -> None:
         f"   sockets the server closed   {sum(chatted['dropped'].values())} "
         f"{chatted['dropped'] or ''}"
     )
-    print(f"   server                      {chatted['server_cores']} cores")
+    print(
+        f"   CPU                         server {chatted['server_cores']} cores, "
+        f"the clients' process {chatted['client_cores']}; waiting for a core (seconds per "
+        f"second): server {chatted['server_waited_for_a_core']}, "
+        f"clients {chatted['client_waited_for_a_core']}"
+    )
     setup = results["arguments"]
     print(
         f"\n3. joins with the right password: {setup['guests']} guests joining at once, the "
