@@ -95,7 +95,7 @@ def server_cpu(server: RunningServer) -> float:
 
 def waited_for_a_core(pid: int) -> float:
     """Seconds the threads of process ``pid`` were ready to run but waited for a core
-    (the run queue, /proc/PID/task/*/schedstat): the machine's other work, not ours."""
+    (the run queue, /proc/PID/task/*/schedstat): a busy machine shows here, not as CPU."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):

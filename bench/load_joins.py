@@ -71,7 +71,8 @@ async def start_flood(
     flood = await asyncio.create_subprocess_exec(
         sys.executable,
         str(Path(__file__).with_name("load_flood.py")),
-        *("--ws", server.ws_url, "--meeting", target),
+        *("--ws", server.ws_url),
+        f"--meeting={target}",  # an id may start with "-"
         *("--first-address", f"127.{16 + block}.0.1"),
         *("--addresses", str(arguments.attack_addresses)),
         *("--concurrency", str(arguments.attack_concurrency)),
