@@ -189,8 +189,8 @@ _NAMED = (wire.RosterEntry, wire.WaitingEntry, wire.SelfState)
 class HonestCounter(MeetingClient):
     """An honest SDK participant that counts what reaches it and records what it is told."""
 
-    def __init__(self, server: str, meeting_id: str) -> None:
-        super().__init__(server, meeting_id)
+    def __init__(self, server: str, meeting_id: str, *, resume_automatically: bool = True) -> None:
+        super().__init__(server, meeting_id, resume_automatically=resume_automatically)
         self.wire = WireCounter()
         self.texts: list[str] = []
         """The JSON text of every server message read (replies to requests aside)."""
