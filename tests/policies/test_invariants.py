@@ -305,7 +305,8 @@ class Invariants:
             self.screen_grants[event.participant] = event.at + minutes * 60
         elif kind == "revoke" and event.kind == "screen":
             self.screen_grants.pop(event.participant, None)
-        self._entries(policy, step)
+        # Whoever a policy update admits enters under the new policy (its mute_on_entry).
+        self._entries(event.policy if kind == "policy_update" else policy, step)
 
     def _entries(self, policy: Policy, step: Step) -> None:
         decision: Decision = step.decision
