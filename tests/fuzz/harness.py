@@ -69,7 +69,8 @@ class Target(Generic[Input]):
     strategy: Callable[[Sequence[Input]], st.SearchStrategy[Input]]
     """Inputs to try, given the corpus (mutated seeds, generators, raw data)."""
     slow: bool = False
-    """One input builds and releases real peer connections (tens of milliseconds)."""
+    """One input takes milliseconds, not microseconds: it builds and releases real peer
+    connections, or a Room on a store."""
     also_reads: tuple[str, ...] = ()
     """Corpus folders of other targets whose inputs this one takes too."""
 

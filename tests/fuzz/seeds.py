@@ -25,6 +25,8 @@ from meetwarden.server.media import MediaPlane
 
 from .harness import CORPUS, joined
 from .packets import FROM_PUBLISHER_RTCP, FROM_PUBLISHER_RTP, FROM_SUBSCRIBER_RTCP, session
+from .participant_socket import client_message_seeds
+from .policy import policy_seeds
 from .transport import LOCAL_PASSWORD, LOCAL_UFRAG, stun_message
 from .wiring import (
     AUDIO_PT,
@@ -302,7 +304,15 @@ def _media_seeds() -> None:
         _write("datagram", name, joined([bytes([flags]) + payload for flags, payload in sent]))
 
 
+def _json_seeds() -> None:
+    for name, data in policy_seeds().items():
+        _write("policy", name, data)
+    for name, data in client_message_seeds().items():
+        _write("client_message", name, data)
+
+
 async def write_seeds() -> None:
     await _signalling_seeds()
     _stun_seeds()
     _media_seeds()
+    _json_seeds()
