@@ -17,7 +17,7 @@ HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
 PORT ?= 8000
 
-.PHONY: run test test-fast test-deps lint format system-deps venv bench screenshots clean
+.PHONY: run test test-fast test-deps lint format system-deps venv bench fuzz screenshots clean
 
 system-deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -88,6 +88,12 @@ bench: test-deps
 	$(PY) bench/file_upload.py
 	$(PY) bench/media_camera_check.py
 	$(PY) bench/browser_send_rate.py
+
+# Every fuzz target for FUZZ_SECONDS each (docs/fuzzing.md); a crash found is saved
+# in tests/fuzz/corpus/<target>/ and replayed by the tests from then on.
+FUZZ_SECONDS ?= 60
+fuzz: venv
+	$(PY) bench/fuzz.py --seconds $(FUZZ_SECONDS)
 
 # The README's pictures: the browser tests, saving their screenshots into docs/.
 screenshots: test-deps

@@ -1,8 +1,9 @@
-"""The seed corpus: real descriptions and packets, written by ``bench/media_fuzz.py --write-seeds``.
+"""The seed corpus: real inputs of every target, written by ``bench/fuzz.py --write-seeds``.
 
 Seeds are what a real client sends (aiortc's offers and answers, a browser's
-offer, packets aiortc's encoders produce) and the inputs of the issues and
-probes behind the guards (the 1,501-byte datagram, V2's malformed STUN). They
+offer, packets aiortc's encoders produce, a frame of every client message
+type), the example policies, and the inputs of the issues and probes behind
+the guards (the 1,501-byte datagram, V2's malformed STUN, duplicate keys). They
 are written once and committed; writing them again replaces only ``seed-*``
 files, never a ``crash-*`` file.
 """
