@@ -42,10 +42,11 @@ from meetwarden.server.runtime.room import Room, RoomClosedError
 from meetwarden.server.runtime.session import Session
 from meetwarden.server.runtime.writes import StoreWrites
 from meetwarden.server.store import Store
-from meetwarden.server.ws import MALFORMED_LIMIT, _handle, read_frame
+from meetwarden.server.ws import MALFORMED_LIMIT, _finish, _handle, read_frame
 
 from .harness import CrashError, Harness, Target, frames, joined, mutated_bytes
 from .json_mutations import json_documents, mutated_json
+from .policy import EXAMPLES
 
 __all__ = ["CLIENT_MESSAGE", "client_message_seeds"]
 
@@ -111,22 +112,25 @@ class _Meeting:
         self.malformed = dict.fromkeys(sessions, 0)
         self.files = FileAccess(registry, FileTokens(b"f" * 32))
 
-    def end_socket(self, sender: str) -> None:
-        self.open.discard(sender)
+    async def end_socket(self, sender: str) -> None:
+        """The socket ends as ``ws.meeting_socket`` ends it (the person may resume)."""
+        if sender in self.open:
+            self.open.discard(sender)
+            await _finish(self.room, self.sessions[sender], None)
 
     async def frame(self, sender: str, raw: bytes) -> None:
         """One frame on the sender's socket, as ``ws.meeting_socket`` takes it."""
         session = self.sessions[sender]
         if sender not in self.open or session.closing:
-            self.end_socket(sender)
+            await self.end_socket(sender)
             return
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            self.end_socket(sender)  # uvicorn closes with 1007 before the app reads it
+            await self.end_socket(sender)  # uvicorn closes with 1007 before the app reads it
             return
         if len(text) > wire.MAX_MESSAGE_BYTES:
-            self.end_socket(sender)  # the reader closes with 1009
+            await self.end_socket(sender)  # the reader closes with 1009
             return
         message = read_frame(text)
         if isinstance(message, wire.Error):
@@ -134,14 +138,14 @@ class _Meeting:
                 raise CrashError(f"an error without a code or a sentence: {message!r}")
             self.malformed[sender] += 1
             if self.malformed[sender] > MALFORMED_LIMIT:
-                self.end_socket(sender)  # the reader closes with 1007
+                await self.end_socket(sender)  # the reader closes with 1007
             return
         try:
             keep = await _handle(self.room, session, message, self.files)
         except RoomClosedError:
             if not self.room.closed:
                 raise
-            self.end_socket(sender)  # the socket closes: "the meeting is over"
+            await self.end_socket(sender)  # the socket closes: "the meeting is over"
             return
         answers = [
             sent
@@ -151,7 +155,7 @@ class _Meeting:
         if not answers:
             raise CrashError(f"no answer to {message.type} (id {message.id}) from {sender}")
         if not keep:
-            self.end_socket(sender)
+            await self.end_socket(sender)
 
     async def still_answers(self) -> None:
         """Unless the meeting is over: a later request is answered (on a socket still
@@ -259,9 +263,8 @@ def _framed(items: list[tuple[int, str]]) -> bytes:
 
 def _strategy(seeds: Sequence[bytes]) -> st.SearchStrategy[bytes]:
     texts = _sent_frames(seeds)
-    text = st.one_of(
-        mutated_json(texts), mutated_json(texts), st.sampled_from(texts), json_documents()
-    )
+    mutated = mutated_json(texts)
+    text = st.one_of(mutated, mutated, mutated, st.sampled_from(texts), json_documents())
     sequence = st.lists(st.tuples(st.integers(0, 2), text), min_size=1, max_size=6).map(_framed)
     return st.one_of(st.sampled_from(list(seeds)), mutated_bytes(seeds), sequence, sequence)
 
@@ -278,7 +281,8 @@ _SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
 def client_message_seeds() -> dict[str, bytes]:
     """A valid frame of every client message type (from whoever may send it), a few
-    sequences that depend on each other, and malformed frames."""
+    sequences that depend on each other, malformed frames, and a switch to each example
+    policy."""
     p, w = PARTICIPANT, GUEST
     single: dict[str, tuple[str, dict[str, Any] | str | bytes]] = {
         "join": (p, {"type": "join", "id": 1, "name": "Bob Smith"}),
@@ -381,6 +385,10 @@ def client_message_seeds() -> dict[str, bytes]:
     }
     for name, sent in sequences.items():
         seeds[name] = joined([_frame(sender, message) for sender, message in sent])
+    for path in sorted(EXAMPLES.glob("*.json")):
+        policy = json.loads(path.read_text())
+        update = {"type": "update_policy", "id": 50, "policy": policy}
+        seeds[f"update-to-{path.stem}"] = joined([_frame(HOST, update)])
     return seeds
 
 
