@@ -215,7 +215,9 @@ def _mutate(
             donors = list(_nodes(Object([("", others[value % len(others)])])))
             donor, at = donors[(value >> 4) % len(donors)]
             _set(container, index, _copy(_value(donor, at)))
-        elif op == 8 and isinstance(current, int | float) and not isinstance(current, bool):
+        elif op == 8 and isinstance(current, bool):  # a neighbour: the other boolean
+            _set(container, index, not current)
+        elif op == 8 and isinstance(current, int | float):  # a neighbour: one off, negated
             _set(container, index, current + (-1, 1, -current - 1, current)[value % 4])
         elif op == 9:  # a number JSON does not allow
             _set(container, index, _NOT_JSON[value % len(_NOT_JSON)])
