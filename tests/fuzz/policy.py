@@ -4,9 +4,10 @@ An input is the text of a policy document (bytes that are not UTF-8 are held as
 surrogate escapes, so the corpus keeps them). It goes where a host's document
 goes: ``load_policy`` on the bytes (as the REST API and the CLI read a body or a
 file) and on the text. The promise is a Policy, or a PolicyError whose every
-issue has a JSON pointer, a code and a sentence; never another exception.
-Memory stays bounded because the reader refuses a document over its size and
-depth caps before it parses it (``policies/jsonload.py``).
+issue has a JSON pointer, a code and a sentence; never another exception; and
+no input that grows the process by more than ``MEMORY_LIMIT`` (the reader
+refuses a document over its size and depth caps before it parses it,
+``policies/jsonload.py``).
 
 A valid policy then goes where the server takes it: stored as JSON and read back
 when the Room loads (the same policy again), explained rule by rule, and put to
@@ -19,6 +20,7 @@ it means a valid policy the engine cannot decide.
 from __future__ import annotations
 
 import json
+import resource
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from .json_mutations import json_documents, mutated_json
 __all__ = ["POLICY", "policy_seeds"]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples"
+MEMORY_LIMIT = 64 * 1024 * 1024
 
 
 def _check_refusal(error: PolicyError) -> None:
@@ -83,9 +86,14 @@ def _use(raw: bytes, policy: Policy) -> None:
     _decide(running, state, [PolicyUpdateRequested(actor="h", policy=policy)])
 
 
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 class _Policy(Harness[str]):
     async def run(self, data: str) -> None:
         raw = data.encode("utf-8", "surrogateescape")
+        before = _peak_rss()
         for document in (raw, data):  # a body or a file; text already decoded
             try:
                 policy = load_policy(document)
@@ -94,6 +102,9 @@ class _Policy(Harness[str]):
                 continue
             if document is raw:
                 _use(raw, policy)
+        grown = _peak_rss() - before
+        if grown > MEMORY_LIMIT:
+            raise CrashError(f"one policy document grew the process by {grown >> 20} MiB")
 
 
 async def _policy() -> Harness[str]:
