@@ -7,8 +7,10 @@ real Room of a real Registry on a SQLite store (media off: the ``publish`` and
 ``answer`` targets drive the media plane). Each frame is read the way the
 socket reads it (``ws.read_frame``) and acted on the way the socket acts on it
 (``ws._handle``); a frame that is not UTF-8 ends its socket with 1007 before
-the server reads it, as uvicorn does, and one over the size cap ends it with
-1009.
+the server reads it, as uvicorn does, one over the size cap ends it with 1009,
+and so does the reader after too many malformed ones; an ended socket goes
+through ``ws._finish`` (the person is away and may resume). The socket's rate
+limit, which only ever refuses, is left out.
 
 The promise: each frame gets an answer with its id (an ``error`` with a code,
 or a ``result`` or the request's own reply); no exception escapes and nothing
@@ -221,6 +223,9 @@ class _ClientMessage(Harness[bytes]):
                 await meeting.still_answers()
         except TimeoutError:
             raise CrashError(f"the Room gave no answer within {INPUT_SECONDS} s") from None
+        except BaseException:
+            self.errors.records.clear()  # part of this crash, not of the next input
+            raise
         finally:
             await meeting.registry.close()
         self.inputs += 1

@@ -118,10 +118,11 @@ def _padded_to_the_cap(seed: str, over: int) -> str:
 
 
 def _strategy(seeds: Sequence[str]) -> st.SearchStrategy[str]:
+    mutated = mutated_json(seeds)
     return st.one_of(
         st.sampled_from(list(seeds)),
-        mutated_json(seeds),
-        mutated_json(seeds),
+        mutated,
+        mutated,
         mutated_text(seeds),
         json_documents(),
         st.builds(_padded_to_the_cap, st.sampled_from(list(seeds)), st.integers(-1, 1)),
