@@ -18,7 +18,7 @@ TYPED_RUNTIME := interpreter telling timers places room decided writes observati
 TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations
 PORT ?= 8000
 
-.PHONY: run test test-fast test-deps lint format docs system-deps venv bench screenshots clean
+.PHONY: run test test-fast test-deps lint format docs system-deps venv bench fuzz screenshots clean
 
 system-deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -98,6 +98,12 @@ docs: $(DEV_STAMP)
 	$(PY) -m meetwarden.policies.reference > docs/policy.md
 	$(PY) -m meetwarden.policies.case_reference > docs/policy-testing.md
 	$(PY) -m meetwarden.policies.case_reference --schema > docs/cases.schema.json
+
+# Every fuzz target for FUZZ_SECONDS each (docs/fuzzing.md); a crash found is saved
+# in tests/fuzz/corpus/<target>/ and replayed by the tests from then on.
+FUZZ_SECONDS ?= 60
+fuzz: venv
+	$(PY) bench/fuzz.py --seconds $(FUZZ_SECONDS)
 
 # The README's pictures: the browser tests, saving their screenshots into docs/.
 screenshots: test-deps

@@ -52,17 +52,21 @@ class Simulation:
                     del self.timers[key]
         return Step(event, decision, by_timer)
 
+    def fire_next(self, to: float) -> Step | None:
+        """Fires the earliest timer due by ``to``, if one is; the clock moves to it."""
+        due = [t for t in self.timers.values() if t.fire_at <= to]
+        if not due:
+            return None
+        timer = min(due, key=lambda t: (t.fire_at, t.kind, t.participant))
+        del self.timers[(timer.kind, timer.participant)]
+        self.now = max(self.now, timer.fire_at)
+        return self._decide(timer_event(timer, self.now), by_timer=True)
+
     def advance(self, to: float) -> list[Step]:
         """Fires every timer due by ``to``, earliest first; the clock ends at ``to``."""
         steps: list[Step] = []
-        while True:
-            due = [t for t in self.timers.values() if t.fire_at <= to]
-            if not due:
-                break
-            timer = min(due, key=lambda t: (t.fire_at, t.kind, t.participant))
-            del self.timers[(timer.kind, timer.participant)]
-            self.now = max(self.now, timer.fire_at)
-            steps.append(self._decide(timer_event(timer, self.now), by_timer=True))
+        while (step := self.fire_next(to)) is not None:
+            steps.append(step)
         self.now = max(self.now, to)
         return steps
 

@@ -26,6 +26,7 @@ from meetwarden.policies.events import PolicyUpdateRequested
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 
+from .files.access import FileAccess
 from .ratelimit import TokenBucket
 from .runtime.decided import Decided
 from .runtime.joining import join
@@ -35,7 +36,7 @@ from .runtime.room import Room, RoomClosedError
 from .runtime.session import Session
 from .runtime.signalling import handle_media
 
-__all__ = ["router"]
+__all__ = ["read_frame", "router"]
 
 log = logging.getLogger("meetwarden.ws")
 router = APIRouter()
@@ -73,6 +74,34 @@ class _AnsweredError(Exception):
     that the answer goes out now, not with the next good message."""
 
 
+def _error(code: str, message: str, ref: Any = None) -> wire.Error:
+    """The answer to a bad frame; the request's id as ``ref`` only if it is a valid id."""
+    valid = isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref <= 2**53
+    return wire.Error(ref=ref if valid else None, code=code, message=message)
+
+
+def read_frame(text: str) -> wire.Request | wire.Error:
+    """One text frame as the socket reads it: a valid protocol message, or the error that
+    answers it (``malformed``, ``unknown_type`` or ``invalid``). Never raises."""
+    try:
+        value = parse_json(text, max_bytes=wire.MAX_MESSAGE_BYTES, max_depth=MAX_DEPTH)
+    except PolicyError as error:
+        issue = error.issues[0]
+        return _error("malformed", f"not a valid message: {issue.pointer} {issue.message}".strip())
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        return _error("malformed", "a message is a JSON object with a string 'type'")
+    try:
+        message: wire.Request = wire.CLIENT_ADAPTER.validate_python(value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        ref = value.get("id")  # so the client can match the error to its request
+        if first["type"] == "union_tag_invalid":
+            return _error("unknown_type", f"unknown message type {value['type'][:40]!r}", ref)
+        where = "/".join(str(p) for p in first["loc"][1:])
+        return _error("invalid", f"{value['type'][:40]}: {where}: {first['msg']}", ref)
+    return message
+
+
 class _Reader:
     """Reads one valid protocol message at a time; answers bad ones with an error."""
 
@@ -82,14 +111,9 @@ class _Reader:
         self.malformed = 0
         self.before_join = True
 
-    def _bad(self, code: str, message: str, ref: Any = None) -> None:
+    def _bad(self, error: wire.Error) -> None:
         self.malformed += 1
-        ref = (
-            ref
-            if isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref <= 2**53
-            else None
-        )
-        self.reply(wire.Error(ref=ref, code=code, message=message))
+        self.reply(error)
         if self.malformed > MALFORMED_LIMIT:
             raise _ClosedError(wire.CLOSE_INVALID_DATA, "too many malformed messages")
         if self.before_join:
@@ -110,27 +134,11 @@ class _Reader:
                 )
             if len(text) > wire.MAX_MESSAGE_BYTES:
                 raise _ClosedError(wire.CLOSE_TOO_BIG, "message too large")
-            try:
-                value = parse_json(text, max_bytes=wire.MAX_MESSAGE_BYTES, max_depth=MAX_DEPTH)
-            except PolicyError as error:
-                issue = error.issues[0]
-                self._bad(
-                    "malformed", f"not a valid message: {issue.pointer} {issue.message}".strip()
-                )
+            message = read_frame(text)
+            if isinstance(message, wire.Error):
+                self._bad(message)
                 continue
-            if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-                self._bad("malformed", "a message is a JSON object with a string 'type'")
-                continue
-            try:
-                return wire.CLIENT_ADAPTER.validate_python(value)
-            except ValidationError as error:
-                first = error.errors()[0]
-                ref = value.get("id")  # so the client can match the error to its request
-                if first["type"] == "union_tag_invalid":
-                    self._bad("unknown_type", f"unknown message type {value['type'][:40]!r}", ref)
-                else:
-                    where = "/".join(str(p) for p in first["loc"][1:])
-                    self._bad("invalid", f"{value['type'][:40]}: {where}: {first['msg']}", ref)
+            return message
 
 
 def _origin_allowed(websocket: WebSocket) -> bool:
@@ -153,9 +161,12 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
             await websocket.send_text(text)
 
 
-async def _handle(room: Room, session: Session, message: Any) -> bool:
+async def _handle(room: Room, session: Session, message: Any, files: FileAccess) -> bool:
     """Acts on one request; False when the socket should end (the participant left)."""
     me = session.participant_id
+    if isinstance(message, wire.RequestFileToken):  # file sharing: server/files/
+        session.send(files.token_for(room, session, message.id))
+        return True
     if isinstance(message, wire.Join):
         session.send(
             wire.Error(ref=message.id, code="already_joined", message="You already joined.")
@@ -250,11 +261,7 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 if refused > FLOOD_LIMIT:
                     session.close(wire.CLOSE_POLICY, "message flood")
                 continue
-            if isinstance(message, wire.RequestFileToken):  # file sharing: server/files/
-                access = websocket.app.state.files.access
-                session.send(access.token_for(room, session, message.id))
-                continue
-            if not await _handle(room, session, message):
+            if not await _handle(room, session, message, websocket.app.state.files.access):
                 break
     except _ClosedError as closed:
         if session is not None:

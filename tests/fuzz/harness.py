@@ -1,15 +1,16 @@
 """The fuzzing harness: targets, their committed corpus, and a time-boxed hypothesis run.
 
-A target is a coroutine that takes one input (bytes, or text for SDP) into one
-of the server's entry points and raises ``CrashError`` when the entry point breaks
-its promise: an exception that would reach the event loop or close a
-connection, where the promise is "drop or refuse". Anything the event loop's
-exception handler hears during an input counts as a crash too.
+A target is a coroutine that takes one input (bytes, or text for SDP and
+policies) into one of the server's entry points and raises ``CrashError`` when
+the entry point breaks its promise: an exception that would reach the event
+loop or close a connection, where the promise is "drop or refuse" (or "answer").
+Anything the event loop's exception handler hears during an input counts as a
+crash too.
 
 Every target has a folder ``corpus/<target>/``: seeds (``seed-*``, real
-packets and descriptions) and every crash ever found (``crash-*``), kept as
+packets, descriptions, messages and policies) and every crash ever found (``crash-*``), kept as
 regression inputs. ``test_corpus.py`` replays them all in the normal test run;
-``bench/media_fuzz.py`` runs each target for N seconds on inputs hypothesis draws
+``bench/fuzz.py`` runs each target for N seconds on inputs hypothesis draws
 from the seeds (mutated), from structure-aware generators and from nothing,
 and saves the smallest input of each new crash into the corpus.
 """
@@ -69,7 +70,8 @@ class Target(Generic[Input]):
     strategy: Callable[[Sequence[Input]], st.SearchStrategy[Input]]
     """Inputs to try, given the corpus (mutated seeds, generators, raw data)."""
     slow: bool = False
-    """One input builds and releases real peer connections (tens of milliseconds)."""
+    """One input takes milliseconds, not microseconds: it builds and releases real peer
+    connections, or a Room on a store."""
     also_reads: tuple[str, ...] = ()
     """Corpus folders of other targets whose inputs this one takes too."""
 

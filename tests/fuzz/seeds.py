@@ -1,8 +1,9 @@
-"""The seed corpus: real descriptions and packets, written by ``bench/media_fuzz.py --write-seeds``.
+"""The seed corpus: real inputs of every target, written by ``bench/fuzz.py --write-seeds``.
 
 Seeds are what a real client sends (aiortc's offers and answers, a browser's
-offer, packets aiortc's encoders produce) and the inputs of the issues and
-probes behind the guards (the 1,501-byte datagram, V2's malformed STUN). They
+offer, packets aiortc's encoders produce, a frame of every client message
+type), the example policies, and the inputs of the issues and probes behind
+the guards (the 1,501-byte datagram, V2's malformed STUN, duplicate keys). They
 are written once and committed; writing them again replaces only ``seed-*``
 files, never a ``crash-*`` file.
 """
@@ -25,6 +26,8 @@ from meetwarden.server.media import MediaPlane
 
 from .harness import CORPUS, joined
 from .packets import FROM_PUBLISHER_RTCP, FROM_PUBLISHER_RTP, FROM_SUBSCRIBER_RTCP, session
+from .participant_socket import client_message_seeds
+from .policy import policy_seeds
 from .transport import LOCAL_PASSWORD, LOCAL_UFRAG, stun_message
 from .wiring import (
     AUDIO_PT,
@@ -302,7 +305,15 @@ def _media_seeds() -> None:
         _write("datagram", name, joined([bytes([flags]) + payload for flags, payload in sent]))
 
 
+def _json_seeds() -> None:
+    for name, data in policy_seeds().items():
+        _write("policy", name, data)
+    for name, data in client_message_seeds().items():
+        _write("client_message", name, data)
+
+
 async def write_seeds() -> None:
     await _signalling_seeds()
     _stun_seeds()
     _media_seeds()
+    _json_seeds()

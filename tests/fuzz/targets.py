@@ -6,6 +6,8 @@ from typing import Any
 
 from .harness import Target
 from .packets import RTCP, RTP, VP8_KEYFRAME
+from .participant_socket import CLIENT_MESSAGE
+from .policy import POLICY
 from .signalling import ANSWER, PUBLISH, SDP_OFFER, SUBSCRIBER_ANSWER
 from .transport import DATAGRAM, STUN
 
@@ -23,5 +25,7 @@ TARGETS: dict[str, Target[Any]] = {
         RTP,
         RTCP,
         VP8_KEYFRAME,
+        POLICY,
+        CLIENT_MESSAGE,
     )
 }

@@ -1,6 +1,6 @@
 """Every corpus input (seeds and every crash ever found) through its fuzz target.
 
-A crash found by ``bench/media_fuzz.py`` is saved in ``corpus/<target>/`` and
+A crash found by ``bench/fuzz.py`` is saved in ``corpus/<target>/`` and
 replayed here from then on: the fix stays fixed. A short hypothesis run per
 target checks the harness itself (fixed seed, a few dozen inputs).
 """

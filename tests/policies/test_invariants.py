@@ -28,7 +28,6 @@ from meetwarden.policies.effects import (
     BanIdentities,
     Dismiss,
     SendToWaitingRoom,
-    SetPolicy,
 )
 from meetwarden.policies.events import EVENT_ADAPTER
 from meetwarden.policies.loading import validate_policy
@@ -306,8 +305,8 @@ class Invariants:
             self.screen_grants[event.participant] = event.at + minutes * 60
         elif kind == "revoke" and event.kind == "screen":
             self.screen_grants.pop(event.participant, None)
-        # People a policy update admits enter under the new policy (muted on entry or not).
-        self._entries(sim.policy if kind == "policy_update" else policy, step)
+        # Whoever a policy update admits enters under the new policy (its mute_on_entry).
+        self._entries(event.policy if kind == "policy_update" else policy, step)
 
     def _entries(self, policy: Policy, step: Step) -> None:
         decision: Decision = step.decision
@@ -362,9 +361,13 @@ def test_the_missions_promises_hold_over_random_meetings(
     for raw, gap in [(event, 0.0) for event in OPENING] + script:
         now += gap
         event = EVENT_ADAPTER.validate_json(json.dumps({**raw, "at": now}))
-        policy_then = sim.policy
-        for step in sim.step(event):
+        # One step at a time (each due timer, then the event), so that each is checked
+        # against the meeting as it left it, not as a later step in the same instant did.
+        while True:
+            policy_then = sim.policy
+            step = sim.fire_next(now)
+            if step is None:
+                break
             invariants.check(sim, policy_then, step)
-            for effect in step.decision.effects:
-                if isinstance(effect, SetPolicy):
-                    policy_then = effect.policy
+        (step,) = sim.step(event)  # its timers have fired: the event's step alone
+        invariants.check(sim, policy_then, step)

@@ -1,11 +1,14 @@
-"""Fuzz the media plane's entry points for N seconds each; report executions and crashes.
+"""Fuzz the server's entry points for N seconds each; report executions and crashes.
 
-    python bench/media_fuzz.py                       # every target, 60 s each
-    python bench/media_fuzz.py --seconds 10 stun rtp # some targets
-    python bench/media_fuzz.py --write-seeds         # (re)write the seed corpus
+    python bench/fuzz.py                       # every target, 60 s each
+    python bench/fuzz.py --seconds 10 stun rtp # some targets
+    python bench/fuzz.py --write-seeds         # (re)write the seed corpus
 
-Targets and their promises are in tests/fuzz/ (harness.py says how a run
-works). Each new crash is shrunk by hypothesis and saved as
+The targets take what a client or a host can send: SDP, STUN, datagrams, RTP,
+RTCP and VP8 to the media plane, text frames to a participant's socket
+(``client_message``) and policy documents (``policy``). Targets and their
+promises are in tests/fuzz/ (harness.py says how a run works; docs/fuzzing.md
+has the last figures). Each new crash is shrunk by hypothesis and saved as
 tests/fuzz/corpus/<target>/crash-<where>-<digest>: commit it with the fix, and
 ``pytest tests/fuzz`` replays it from then on. Exit status 1 if a crash was found.
 """
