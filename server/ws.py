@@ -52,11 +52,13 @@ BEFORE_JOIN_LIMIT = 5  # messages answered before a join; the next one closes th
 
 class _NoTracebackForInvalidUtf8(logging.Filter):
     """uvicorn logs a traceback for each text frame that is not UTF-8 before it closes
-    the socket with 1007: anyone could fill the log with them. The line stays."""
+    the socket with 1007: anyone could fill the log with them. The line stays, as a
+    warning: it is a client's bad input, not a fault of the server."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.getMessage().startswith("Invalid UTF-8 sequence received"):
             record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
 
