@@ -156,7 +156,7 @@ async def test_the_policy_editor_marks_each_error_at_the_field_it_points_to(
     await screenshot(host, "policy-editor-error")
     # Creating anyway is refused by the server with the same pointers.
     await page.click("#create")
-    await expect(page.locator("#create-error")).to_contain_text("The policy has 2 error(s).")
+    await expect(page.locator("#create-error")).to_contain_text("The policy has 2 errors: ")
     await expect(page.locator("#created")).to_be_hidden()
     # A syntax error is placed too, before the server is asked.
     await page.locator("textarea.code-input").fill('{\n  "name": "x",\n  "chat": }\n')
