@@ -164,6 +164,36 @@ async def test_the_policy_editor_marks_each_error_at_the_field_it_points_to(
     await host.close()
 
 
+async def test_the_editor_marks_what_this_server_cannot_do_and_creating_is_refused(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen")
+    page = host.page
+    await sign_in(host)  # ends on the create page; this server has no clamd
+    policy = '{\n  "name": "Scanned",\n  "file_share": {"allowed": "anyone", "scan": true}\n}\n'
+    await page.locator("textarea.code-input").fill(policy)
+    problem = page.locator('.editor-error[data-pointer="/file_share/scan"]')
+    await expect(problem).to_contain_text("This server has no virus scanner (clamd)")
+    await expect(problem).to_contain_text("set file_share.scan to false")
+    await expect(page.locator(".editor-errors .error-title")).to_contain_text(
+        "This server cannot do what the policy asks"
+    )
+    # The policy is valid: its plain words stay beside the problem.
+    await expect(page.locator(".plain-words-list li").first).to_be_visible()
+    await page.click("#create")
+    await expect(page.locator("#create-error")).to_contain_text(
+        "This server cannot do what the policy asks (1 problem)"
+    )
+    await expect(page.locator("#created")).to_be_hidden()
+    await expect(page.locator(".plain-words-list li").first).to_be_visible()
+    # Fixed as the sentence says, the meeting is created.
+    await page.locator("textarea.code-input").fill(policy.replace("true", "false"))
+    await expect(page.locator(".editor-error")).to_have_count(0)
+    await page.click("#create")
+    await expect(page.locator("#created")).to_be_visible()
+    await host.close()
+
+
 async def test_pages_carry_a_strict_content_security_policy(server: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         pages = ("/sign-in", "/setup", "/docs", "/m/abc_DEF-123")  # "/" wants a session
