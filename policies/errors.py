@@ -6,9 +6,10 @@ stable code, and a sentence that says what would be valid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["FieldError", "PolicyError", "PolicyIssue", "pointer_of"]
+__all__ = ["FieldError", "PolicyError", "PolicyIssue", "counted", "listed", "pointer_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +51,16 @@ class FieldError(ValueError):
 def pointer_of(parts: tuple[str | int, ...] | list[str | int]) -> str:
     """The RFC 6901 pointer for a path of keys and indexes."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 error', '3 errors'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def listed(issues: Sequence[PolicyIssue], shown: int = 3) -> str:
+    """The first ``shown`` issues as 'pointer: message', then 'and N more'."""
+    parts = [str(issue) for issue in issues[:shown]]
+    if len(issues) > shown:
+        parts.append(f"and {len(issues) - shown} more")
+    return "; ".join(parts)

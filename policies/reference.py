@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .capabilities import UNSUPPORTED_CODES
 from .model import Policy
 from .reasons import REASONS
 
@@ -40,6 +41,19 @@ says one is needed, and the host gives it when creating the meeting.
 Hosts and co-hosts run the meeting: they bypass mute on entry, need no grant
 to share where sharing is `with_grant`, and are exempt from the camera
 requirement. The host never waits in its own waiting room.
+"""
+
+SERVER = """## What a server must offer
+
+A valid policy can still ask for something the server it runs on cannot do.
+Each server describes itself at `GET /api/capabilities` (its malware scanner,
+whether it forwards media, the largest upload it takes). Creating a meeting
+from a policy that asks for more, or changing a meeting's policy to one, is
+refused with the reason `policy_unsupported`, listing each problem with its
+JSON pointer, one of the codes below, and a sentence that says how to fix it.
+`meetwarden policy check FILE --server URL` and the web editor show the same
+problems. A scanner that is configured but down is not one of them: it is a
+temporary fault, and files are refused `file_scan_unavailable` until it answers.
 """
 
 EXAMPLE = """## A complete example
@@ -108,6 +122,11 @@ def render() -> str:
     out.append("| code | meaning |")
     out.append("|---|---|")
     out.extend(f"| `{reason.value}` | {text} |" for reason, text in REASONS.items())
+    out.append("")
+    out.append(SERVER)
+    out.append("| code | meaning |")
+    out.append("|---|---|")
+    out.extend(f"| `{code}` | {text} |" for code, text in UNSUPPORTED_CODES.items())
     return "\n".join(out) + "\n"
 
 

@@ -19,12 +19,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from meetwarden.policies.errors import PolicyError
+from meetwarden.policies.errors import PolicyError, counted, listed
 from meetwarden.policies.events import EndMeetingRequested, PolicyUpdateRequested
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import OWNER
 
+from .capabilities import unsupported_here, unsupported_problem
 from .hosting.guard import Creator
 from .problems import ProblemError
 from .runtime.registry import Registry
@@ -112,14 +113,23 @@ async def _json_body(request: Request) -> Any:
     try:
         return parse_json(bytes(body), max_bytes=MAX_BODY)
     except PolicyError as error:
-        raise _invalid(error, "The request body is not valid JSON.") from None
+        raise ProblemError(
+            422,
+            "Invalid policy",
+            f"The request body is not valid JSON: {listed(error.issues)}.",
+            reason="policy_invalid",
+            rule=error.issues[0].pointer,
+            errors=[issue.to_json() for issue in error.issues],
+        ) from None
 
 
-def _invalid(error: PolicyError, detail: str) -> ProblemError:
+def _invalid(error: PolicyError, then: str = "") -> ProblemError:
+    """The 422 for a policy that is not valid: '1 error', 'N errors', the first few listed."""
+    issues = error.issues
     return ProblemError(
         422,
         "Invalid policy",
-        detail,
+        f"The policy has {counted(len(issues), 'error')}: {listed(issues)}.{then}",
         reason="policy_invalid",
         rule=error.issues[0].pointer,
         errors=[issue.to_json() for issue in error.issues],
@@ -204,10 +214,14 @@ async def create_meeting(request: Request, creator: Creator) -> CreatedMeetingOu
     password = body.get("password")
     if password is not None and not isinstance(password, str):
         raise ProblemError(422, "Invalid body", "password is a string.")
+    document = body.get("policy", {})
     try:
-        created = await _registry(request).create_meeting(body.get("policy", {}), password)
+        problems = unsupported_here(request.app.state, validate_policy(document))
+        if problems:  # valid, but never workable here: say so before storing anything
+            raise unsupported_problem(problems)
+        created = await _registry(request).create_meeting(document, password)
     except PolicyError as error:
-        raise _invalid(error, f"The policy has {len(error.issues)} error(s).") from None
+        raise _invalid(error) from None
     log.info("meeting %s created by %s", created.meeting_id, creator)
     return CreatedMeetingOut(
         meeting_id=created.meeting_id,
@@ -263,7 +277,10 @@ async def replace_policy(request: Request, record: HostMeeting) -> DecisionOut:
     try:
         policy = validate_policy(document)
     except PolicyError as error:
-        raise _invalid(error, "The policy is not valid; the old one stays in force.") from None
+        raise _invalid(error, " The old one stays in force.") from None
+    problems = unsupported_here(request.app.state, policy)
+    if problems:
+        raise unsupported_problem(problems, " The old one stays in force.")
     return await _decide(
         request,
         record,

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
-from . import api, api_docs, operations, web, ws
+from . import api, api_docs, capabilities, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
 from .config import Settings
 from .door import Door
@@ -57,6 +57,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.metrics = ServerMetrics(lambda: _live(registry))
         app.state.files = FileSharing.from_settings(settings, registry, secret)
         await app.state.files.start()
+        # What a policy may ask of this server: checked when a meeting is created or its
+        # policy replaced, described at /api/capabilities.
+        app.state.capabilities = capabilities.started_with(
+            version=app.version,
+            media=media is not None,
+            scanner=app.state.files.scanner is not None,
+        )
         try:
             yield
         finally:
@@ -115,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(hosting_routes.router)
     app.include_router(api_docs.router)
     app.include_router(operations.router)
+    app.include_router(capabilities.router)
     return app
 
 

@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from pydantic import ValidationError
 
+from meetwarden.policies.capabilities import Capabilities, unsupported
 from meetwarden.policies.effects import SetPolicy
-from meetwarden.policies.errors import PolicyError, PolicyIssue
+from meetwarden.policies.errors import PolicyError, PolicyIssue, counted
 from meetwarden.policies.events import EVENT_ADAPTER, EVENT_TYPES
 from meetwarden.policies.explain import explain
 from meetwarden.policies.jsonload import parse_json
@@ -23,35 +25,87 @@ from .cli_reading import policy_or_exit, read_file
 
 app = typer.Typer(help="Check, explain, replay and test meeting policies.", no_args_is_help=True)
 
+CAPABILITIES_TIMEOUT = 10.0
+"""Seconds ``check --server`` waits for the server's answer."""
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _capabilities(server: str) -> Capabilities:
+    """What the server at ``server`` can do (``GET /api/capabilities``), or exit 2 saying why."""
+    url = server.rstrip("/") + "/api/capabilities"
+    try:
+        response = httpx.get(url, timeout=CAPABILITIES_TIMEOUT, follow_redirects=False)
+    except httpx.HTTPError as error:
+        typer.echo(f"could not reach {url}: {error}", err=True)
+        raise typer.Exit(2) from None
+    if response.status_code != 200:
+        typer.echo(
+            f"{url} answered {response.status_code}: is this a meetwarden server "
+            "that describes its capabilities?",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        return Capabilities.model_validate_json(response.content)
+    except ValidationError as error:
+        typer.echo(f"{url} did not answer a capability description: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def check(
     files: Annotated[list[Path], typer.Argument(help="Policy files to validate.")],
     as_json: JsonFlag = False,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            metavar="URL",
+            help="Also check each policy against what the server at URL can do "
+            "(its /api/capabilities: a malware scanner, media, the largest upload).",
+        ),
+    ] = None,
 ) -> None:
-    """Validate policies: exit 0 when all are valid, 1 when any is not, listing every error."""
+    """Validate policies: exit 0 when all are valid, 1 when any is not, listing every error.
+
+    With --server, a valid policy that asks what that server cannot do (file_share.scan
+    on a server without clamd, say) is reported with how to fix it, and the exit is 1.
+    """
+    capabilities = _capabilities(server) if server else None
     report: list[dict[str, Any]] = []
     for path in files:
         try:
-            load_policy(read_file(path))
-            report.append({"file": str(path), "valid": True, "errors": []})
+            policy = load_policy(read_file(path))
         except PolicyError as error:
             errors = [issue.to_json() for issue in error.issues]
             report.append({"file": str(path), "valid": False, "errors": errors})
+            continue
+        entry: dict[str, Any] = {"file": str(path), "valid": True, "errors": []}
+        if capabilities is not None:
+            problems = unsupported(policy, capabilities)
+            entry["supported"] = not problems
+            entry["unsupported"] = [problem.to_json() for problem in problems]
+        report.append(entry)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         for entry in report:
-            if entry["valid"]:
-                typer.echo(f"{entry['file']}: valid")
-                continue
-            typer.echo(f"{entry['file']}: {len(entry['errors'])} error(s)")
-            for issue in entry["errors"]:
-                typer.echo(f"  {issue['pointer'] or '/'}: {issue['message']} [{issue['code']}]")
-    if not all(entry["valid"] for entry in report):
+            if not entry["valid"]:
+                typer.echo(f"{entry['file']}: {counted(len(entry['errors']), 'error')}")
+                _echo_issues(entry["errors"])
+            elif entry.get("unsupported"):
+                count = counted(len(entry["unsupported"]), "problem")
+                typer.echo(f"{entry['file']}: valid, but {server} cannot do what it asks ({count})")
+                _echo_issues(entry["unsupported"])
+            else:
+                typer.echo(f"{entry['file']}: valid" + (f" for {server}" if server else ""))
+    if not all(entry["valid"] and entry.get("supported", True) for entry in report):
         raise typer.Exit(1)
+
+
+def _echo_issues(issues: list[dict[str, str]]) -> None:
+    for issue in issues:
+        typer.echo(f"  {issue['pointer'] or '/'}: {issue['message']} [{issue['code']}]")
 
 
 @app.command("explain")

@@ -41,6 +41,7 @@ from .addresses import address_key
 __all__ = [
     "DEFAULT_BODY_LIMIT",
     "MAX_SOCKETS_ENV",
+    "MAX_UPLOAD_BYTES",
     "ROUTE_BODY_LIMITS",
     "Door",
 ]
@@ -53,9 +54,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_BODY_LIMIT: Final = 300 * 1024
 """Bytes: a policy document is at most 256 KiB; the host API's bodies carry one."""
+MAX_UPLOAD_BYTES: Final = 1024 * 1024 * 1024
+"""A shared file: the largest file_share.max_bytes a policy may set (1 GiB)."""
 ROUTE_BODY_LIMITS: Final[tuple[tuple[str, re.Pattern[str], int], ...]] = (
-    # A shared file: the largest file_share.max_bytes a policy may set (1 GiB).
-    ("POST", re.compile(r"/api/meetings/[^/]+/files"), 1024 * 1024 * 1024),
+    ("POST", re.compile(r"/api/meetings/[^/]+/files"), MAX_UPLOAD_BYTES),
 )
 # nginx lingers 30 s at most, and 5 s of silence (lingering_time, lingering_timeout); a
 # client slowed down on a busy machine must have the time to read the answer.

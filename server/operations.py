@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from .metrics import CONTENT_TYPE
 from .problems import ProblemError
 
-__all__ = ["CHECK_SECONDS", "router"]
+__all__ = ["CHECK_SECONDS", "router", "scanner_state"]
 
 router = APIRouter(include_in_schema=False)
 CHECK_SECONDS = 2.0
@@ -40,23 +40,27 @@ async def healthz(request: Request) -> JSONResponse:
     database = await _answers(state.store.ping())
     media = state.media
     media_state = "off" if media is None else ("closed" if media.closed else "up")
-    scanner = getattr(state.files, "scanner", None)
-    if scanner is None:
-        scanner_state = "not configured"
-    else:
-        scanner_state = "reachable" if await _answers(scanner.ping(), want=True) else "unreachable"
+    scanner = await scanner_state(state)
     ready = database and media_state != "closed"
-    status = "unavailable" if not ready else "degraded" if scanner_state == "unreachable" else "ok"
+    status = "unavailable" if not ready else "degraded" if scanner == "unreachable" else "ok"
     body = {
         "status": status,
         "version": state.version,
         "database": "reachable" if database else "unreachable",
         "media": media_state,
-        "scanner": scanner_state,
+        "scanner": scanner,
     }
     return JSONResponse(
         body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"}
     )
+
+
+async def scanner_state(state: Any) -> str:
+    """The app's malware scanner: "not configured", "reachable" or "unreachable" (PING)."""
+    scanner = getattr(state.files, "scanner", None)
+    if scanner is None:
+        return "not configured"
+    return "reachable" if await _answers(scanner.ping(), want=True) else "unreachable"
 
 
 async def _answers(check: Any, want: object = None) -> bool:

@@ -11,8 +11,9 @@ Endpoints beside the pages:
 
 - ``GET /api/policies/examples``: the example policies, to start from one.
 - ``GET /api/policies/schema``: the policy's JSON Schema (field help in the editor).
-- ``POST /api/policies/explain``: a policy in plain words, one sentence per rule,
-  or the same 422 problem (every error with its JSON pointer) as creating a meeting.
+- ``POST /api/policies/explain``: a policy in plain words, one sentence per rule, and
+  what it asks that this server cannot do; or the same 422 problem (every error with
+  its JSON pointer) as creating a meeting.
 - ``GET /api/meetings/{id}/participant-view``: for an admitted participant
   (``Authorization: Bearer <resume token>``, the current one from ``welcome``), the parts of the
   policy that shape their controls (screen surfaces, chat, files) and the
@@ -34,12 +35,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from meetwarden.policies.errors import PolicyError
+from meetwarden.policies.errors import PolicyError, counted, listed
 from meetwarden.policies.explain import explain
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.model import Policy
 
+from .capabilities import unsupported_here
 from .hosting.guard import signed_in
 from .problems import ProblemError
 from .runtime.registry import Registry
@@ -194,7 +196,7 @@ def _invalid(error: PolicyError) -> ProblemError:
     return ProblemError(
         422,
         "Invalid policy",
-        f"The policy has {len(error.issues)} error(s).",
+        f"The policy has {counted(len(error.issues), 'error')}: {listed(error.issues)}.",
         reason="policy_invalid",
         rule=error.issues[0].pointer,
         errors=[issue.to_json() for issue in error.issues],
@@ -203,17 +205,24 @@ def _invalid(error: PolicyError) -> ProblemError:
 
 @router.post("/api/policies/explain", tags=["policies"])
 async def explain_policy(request: Request) -> dict[str, Any]:
-    """A policy document (the body) in plain words: ``{"rules": [{"rule", "text"}]}``.
+    """A policy document (the body) in plain words: ``{"rules": [{"rule", "text"}],
+    "unsupported": [...]}``.
 
     A policy that is not valid gets a 422 ``application/problem+json`` whose
-    ``errors`` give each error's JSON pointer, code and sentence.
+    ``errors`` give each error's JSON pointer, code and sentence. A valid one that
+    asks what this server cannot do (``GET /api/capabilities``) is explained, and
+    ``unsupported`` lists those problems in the same shape: creating a meeting from
+    it would be refused (``policy_unsupported``).
     """
     body = await request.body()
     try:
         policy = validate_policy(parse_json(body, max_bytes=MAX_POLICY_BYTES))
     except PolicyError as error:
         raise _invalid(error) from None
-    return {"rules": [{"rule": rule, "text": text} for rule, text in explain(policy)]}
+    return {
+        "rules": [{"rule": rule, "text": text} for rule, text in explain(policy)],
+        "unsupported": [issue.to_json() for issue in unsupported_here(request.app.state, policy)],
+    }
 
 
 # --- what an admitted participant needs to know of the policy ----------------------

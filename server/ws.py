@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from meetwarden import protocol as wire
-from meetwarden.policies.errors import PolicyError
+from meetwarden.policies.capabilities import Capabilities, unsupported
+from meetwarden.policies.errors import PolicyError, listed
 from meetwarden.policies.events import PolicyUpdateRequested
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
@@ -163,7 +164,9 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
             await websocket.send_text(text)
 
 
-async def _handle(room: Room, session: Session, message: Any, files: FileAccess) -> bool:
+async def _handle(
+    room: Room, session: Session, message: Any, files: FileAccess, capabilities: Capabilities
+) -> bool:
     """Acts on one request; False when the socket should end (the participant left)."""
     me = session.participant_id
     if isinstance(message, wire.RequestFileToken):  # file sharing: server/files/
@@ -191,6 +194,20 @@ async def _handle(room: Room, session: Session, message: Any, files: FileAccess)
                     message=f"The policy has {count} error{'s' if count > 1 else ''}; "
                     "the old one stays in force.",
                     errors=[issue.to_json() for issue in error.issues],
+                )
+            )
+            return True
+        problems = unsupported(policy, capabilities)
+        if problems:
+            session.send(
+                wire.Result(
+                    ref=message.id,
+                    allowed=False,
+                    reason="policy_unsupported",
+                    rule=problems[0].pointer,
+                    message=f"This server cannot do what the policy asks: {listed(problems)}; "
+                    "the old one stays in force.",
+                    errors=[problem.to_json() for problem in problems],
                 )
             )
             return True
@@ -263,7 +280,8 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 if refused > FLOOD_LIMIT:
                     session.close(wire.CLOSE_POLICY, "message flood")
                 continue
-            if not await _handle(room, session, message, websocket.app.state.files.access):
+            state = websocket.app.state
+            if not await _handle(room, session, message, state.files.access, state.capabilities):
                 break
     except _ClosedError as closed:
         if session is not None:

@@ -156,11 +156,41 @@ async def test_the_policy_editor_marks_each_error_at_the_field_it_points_to(
     await screenshot(host, "policy-editor-error")
     # Creating anyway is refused by the server with the same pointers.
     await page.click("#create")
-    await expect(page.locator("#create-error")).to_contain_text("The policy has 2 error(s).")
+    await expect(page.locator("#create-error")).to_contain_text("The policy has 2 errors: ")
     await expect(page.locator("#created")).to_be_hidden()
     # A syntax error is placed too, before the server is asked.
     await page.locator("textarea.code-input").fill('{\n  "name": "x",\n  "chat": }\n')
     await expect(page.locator('.editor-error[data-line="3"]')).to_contain_text("not valid JSON")
+    await host.close()
+
+
+async def test_the_editor_marks_what_this_server_cannot_do_and_creating_is_refused(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen")
+    page = host.page
+    await sign_in(host)  # ends on the create page; this server has no clamd
+    policy = '{\n  "name": "Scanned",\n  "file_share": {"allowed": "anyone", "scan": true}\n}\n'
+    await page.locator("textarea.code-input").fill(policy)
+    problem = page.locator('.editor-error[data-pointer="/file_share/scan"]')
+    await expect(problem).to_contain_text("This server has no virus scanner (clamd)")
+    await expect(problem).to_contain_text("set file_share.scan to false")
+    await expect(page.locator(".editor-errors .error-title")).to_contain_text(
+        "This server cannot do what the policy asks"
+    )
+    # The policy is valid: its plain words stay beside the problem.
+    await expect(page.locator(".plain-words-list li").first).to_be_visible()
+    await page.click("#create")
+    await expect(page.locator("#create-error")).to_contain_text(
+        "This server cannot do what the policy asks (1 problem)"
+    )
+    await expect(page.locator("#created")).to_be_hidden()
+    await expect(page.locator(".plain-words-list li").first).to_be_visible()
+    # Fixed as the sentence says, the meeting is created.
+    await page.locator("textarea.code-input").fill(policy.replace("true", "false"))
+    await expect(page.locator(".editor-error")).to_have_count(0)
+    await page.click("#create")
+    await expect(page.locator("#created")).to_be_visible()
     await host.close()
 
 

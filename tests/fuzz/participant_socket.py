@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from meetwarden import protocol as wire
+from meetwarden.policies.capabilities import Capabilities, Scanner
 from meetwarden.policies.events import AdmitRequested, JoinRequested
 from meetwarden.server.auth import Passwords, Tokens
 from meetwarden.server.files.access import FileAccess
@@ -65,6 +66,11 @@ INPUT_SECONDS = 30.0
 FLUSH_EVERY = 100
 """Inputs between waits for the audit log to be written (so its queue stays short)."""
 PROBE_ID = 2**53
+
+# A server that can do what any policy asks, so that policy updates reach the engine.
+_CAPABLE = Capabilities(
+    media=True, scanner=Scanner(configured=True, reachable=True), max_upload_bytes=1 << 30
+)
 
 
 class _ErrorLog(logging.Handler):
@@ -143,7 +149,7 @@ class _Meeting:
                 await self.end_socket(sender)  # the reader closes with 1007
             return
         try:
-            keep = await _handle(self.room, session, message, self.files)
+            keep = await _handle(self.room, session, message, self.files, _CAPABLE)
         except RoomClosedError:
             if not self.room.closed:
                 raise

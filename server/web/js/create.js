@@ -71,13 +71,17 @@ async function useFile(event) {
 function showProblem(problem, status) {
   const box = byId('create-error');
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
+  // Valid, but asking what this server cannot do (a scan without clamd).
+  const unsupported = problem.reason === 'policy_unsupported';
   box.replaceChildren(
     h('p', {}, h('strong', {}, problem.title ?? `The server answered ${status}`), ': ', problem.detail ?? ''),
-    errors.length ? h('p', {}, 'Each error is marked at its field in the policy above.') : null,
+    errors.length ? h('p', {}, unsupported
+      ? 'Each is marked at its field in the policy above, with how to fix it.'
+      : 'Each error is marked at its field in the policy above.') : null,
     problem.reason ? h('p', { class: 'hint' }, 'Reason: ', h('code', {}, problem.reason)) : null,
   );
   box.hidden = false;
-  if (errors.length) editor.showErrors(errors);
+  if (errors.length) editor.showErrors(errors, { unsupported });
   const passwordErrors = errors.filter((error) => error.pointer === '/entry/password'
     && (error.code === 'contradiction' || error.code === 'invalid_value'));
   if (passwordErrors.length) {

@@ -6,6 +6,9 @@
 // a live meeting. The server is the judge: every error shown comes from it
 // (POST /api/policies/explain answers with the same pointers as creating a
 // meeting or updating its policy), except a JSON syntax error, shown at once.
+// A valid policy that asks what this server cannot do (a malware scan without
+// clamd) is explained in plain words, and each such problem is shown at its
+// field like an error: creating the meeting or applying it would be refused.
 
 import { fill, h } from './dom.js';
 import { JsonSyntaxError, lineColumn, parseLocated, pointerAt, spanOf } from './jsonlocate.js';
@@ -161,12 +164,16 @@ export class PolicyEditor {
     }
   }
 
-  /** Shows errors the server reported ({pointer, code, message}); [] clears them. */
-  showErrors(errors) {
+  /**
+   * Shows errors the server reported ({pointer, code, message}); [] clears them.
+   * `unsupported`: the policy is valid but this server cannot do what they say, so
+   * its plain words stay.
+   */
+  showErrors(errors, { unsupported = false } = {}) {
     if (!this.parsed && !this.syntaxError) this.parse();
-    this.errors = errors.map((error) => ({ ...error }));
+    this.errors = errors.map((error) => ({ ...error, unsupported }));
     this.render();
-    if (errors.length) {
+    if (errors.length && !unsupported) {
       fill(this.plainList);
       this.plainStatus.textContent = `Fix the ${errors.length === 1 ? 'error' : `${errors.length} errors`} to see what this policy will do.`;
     }
@@ -254,10 +261,14 @@ export class PolicyEditor {
         h('pre', { class: 'error-excerpt', 'aria-hidden': 'true' }, lineText.trimEnd() || ' '));
     });
     const count = marks.length === 1 ? '1 problem' : `${marks.length} problems`;
+    let title = this.live
+      ? `${count} in the policy (the one in force stays until this is fixed):`
+      : `${count} in the policy:`;
+    if (marks.every((mark) => mark.unsupported)) {
+      title = `This server cannot do what the policy asks (${count}); fix it here or on the server:`;
+    }
     fill(this.errorBox,
-      h('p', { class: 'error-title' }, this.live
-        ? `${count} in the policy (the one in force stays until this is fixed):`
-        : `${count} in the policy:`),
+      h('p', { class: 'error-title' }, title),
       h('ol', {}, items));
     this.errorBox.hidden = false;
   }
@@ -335,7 +346,8 @@ export class PolicyEditor {
     }
     if (sequence !== this.explainSequence || body !== this.text) return;
     if (response.ok) {
-      this.errors = [];
+      // Valid; what this server cannot do is still marked at its field.
+      this.errors = (answer.unsupported ?? []).map((problem) => ({ ...problem, unsupported: true }));
       this.render();
       this.plainStatus.textContent = '';
       fill(this.plainList, answer.rules.map((rule) => h('li', { dataset: { rule: rule.rule } },

@@ -1,8 +1,10 @@
 // Live policy edit for hosts: the policy in force (from the `policy` message),
 // changed with `update_policy`. A refused update shows each error at its
-// field; the policy in force stays.
+// field; the policy in force stays. When the policy in force asks what this
+// server cannot do (a scan, and the server was restarted without clamd), the
+// console says so, and the Policy tab carries a mark.
 
-import { byId } from './dom.js';
+import { announce, byId, h } from './dom.js';
 import { PolicyEditor } from './editor.js';
 import { JsonSyntaxError } from './jsonlocate.js';
 
@@ -27,6 +29,7 @@ export class PolicyTab {
       live: true,
       hint: 'Change it and apply: the server checks it first. Errors are marked at their field.',
     });
+    this.editor.root.addEventListener('explained', (event) => this.explained(event.detail));
     return this.editor;
   }
 
@@ -49,6 +52,34 @@ export class PolicyTab {
     } else {
       this.say(`The policy in force changed (revision ${message.revision}) while you were editing. `
         + '"Undo my changes" loads it.', false);
+    }
+  }
+
+  /** The server's explain answer for the editor's text: flags the policy in force. */
+  explained(answer) {
+    if (this.dirty) return; // about the host's draft, shown in the editor itself
+    const problems = answer.unsupported ?? [];
+    const warned = this.result.dataset.unsupported === 'true';
+    this.markTab(problems.length > 0);
+    if (problems.length) {
+      const list = problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; ');
+      this.say(`The policy in force asks what this server cannot do: ${list}.`, true);
+      this.result.dataset.unsupported = 'true';
+      if (!warned) announce('The policy in force asks for something this server cannot do; see the Policy tab.');
+    } else if (warned) {
+      this.say('', null);
+      delete this.result.dataset.unsupported;
+    }
+  }
+
+  markTab(on) {
+    const tab = byId('tab-policy');
+    let mark = tab.querySelector('.policy-unsupported');
+    if (on && !mark) {
+      mark = h('span', { class: 'tab-count policy-unsupported', title: 'This server cannot do all the policy asks' }, '!');
+      tab.append(mark);
+    } else if (!on && mark) {
+      mark.remove();
     }
   }
 
@@ -91,7 +122,7 @@ export class PolicyTab {
       const rule = result.rule ? ` (rule ${result.rule})` : '';
       this.say(`Not applied: ${result.message}${rule}`, true);
       if (result.errors?.length) {
-        editor.showErrors(result.errors);
+        editor.showErrors(result.errors, { unsupported: result.reason === 'policy_unsupported' });
         editor.focusPointer(result.errors[0].pointer);
       }
     }
