@@ -81,6 +81,11 @@ class WaitingEntry(WireModel):
     waiting_since: float
     """Unix time."""
     connected: bool = True
+    reason: str = "waiting_for_host"
+    """Why this person waits: ``waiting_for_host`` for a newcomer, else the reason code of
+    the decision that sent them back (``camera_missing``, ``camera_still_lost``...)."""
+    rule: str = ""
+    """The rule (JSON pointer) of that decision; empty for a newcomer."""
 
 
 class MeetingInfo(WireModel):

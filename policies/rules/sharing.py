@@ -232,7 +232,7 @@ def share_requested(policy: Policy, state: MeetingState, event: ShareRequested) 
             "hosts",
             "share_requested",
             person.id,
-            f"{person.name} asks to {_WHAT[event.kind]}.",
+            f"{person.name} asks to {_WHAT[event.kind].replace('your', 'their')}.",
             event.kind,
         ),
     )

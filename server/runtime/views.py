@@ -40,7 +40,14 @@ def roster(state: MeetingState) -> list[RosterEntry]:
 
 def waiting_list(state: MeetingState, wall: Callable[[float], float]) -> list[WaitingEntry]:
     return [
-        WaitingEntry(id=p.id, name=p.name, waiting_since=wall(p.joined_at), connected=p.connected)
+        WaitingEntry(
+            id=p.id,
+            name=p.name,
+            waiting_since=wall(p.joined_at),
+            connected=p.connected,
+            reason=p.waiting_reason,
+            rule=p.waiting_rule,
+        )
         for p in state.participants.values()
         if not p.admitted
     ]
