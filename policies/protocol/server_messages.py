@@ -73,6 +73,9 @@ class RosterEntry(WireModel):
     publishing: list[Source] = []
     connected: bool = True
     """False while this person's connection is gone and their place is kept."""
+    grants: list[ShareKind] = []
+    """What a host let this person share (screen, file) right now: a host's console
+    offers to revoke only what was granted."""
 
 
 class WaitingEntry(WireModel):

@@ -32,6 +32,7 @@ def roster(state: MeetingState) -> list[RosterEntry]:
             hand_raised=p.hand_raised,
             publishing=sorted(p.open_gates),
             connected=p.connected,
+            grants=sorted(g.kind for g in p.grants),
         )
         for p in state.participants.values()
         if p.admitted
