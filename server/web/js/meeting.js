@@ -415,6 +415,10 @@ show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
+// A refusal about the name stops being true as the name is retyped.
+byId('join-name').addEventListener('input', () => {
+  if (byId('join-name').getAttribute('aria-invalid') === 'true') clearRefusal();
+});
 const who = () => ({ host: Boolean(app.hostToken), invite: Boolean(app.invite) });
 function devicesChanged() {
   app.devicesReady = openDevices(app.local).then(() => {
