@@ -23,10 +23,12 @@ def _update(state: MeetingState, participant_id: str, **changes: object) -> Meet
     return state.with_participant(replace(person, **changes))  # type: ignore[arg-type]
 
 
-def _back_to_waiting(person: Participant) -> Participant:
+def _back_to_waiting(person: Participant, decision: Decision) -> Participant:
     return replace(
         person,
         status="waiting",
+        waiting_reason=str(decision.reason),
+        waiting_rule=decision.rule,
         open_gates=frozenset(),
         published=frozenset(),
         grants=(),
@@ -48,7 +50,7 @@ def apply(policy: Policy, state: MeetingState, decision: Decision) -> tuple[Poli
             case fx.SendToWaitingRoom(participant=pid):
                 person = state.get(pid)
                 if person is not None:
-                    state = state.with_participant(_back_to_waiting(person))
+                    state = state.with_participant(_back_to_waiting(person, decision))
             case fx.Dismiss(participant=pid):
                 state = state.without_participant(pid)
             case fx.SetConnected(participant=pid, connected=connected):

@@ -71,6 +71,11 @@ class Participant:
     connected: bool = True
     """False while the connection is gone and the person may still resume (see
     ``entry.reconnect_seconds``); they keep their place, role, mute and grants."""
+    waiting_reason: str = "waiting_for_host"
+    """Why this person waits: the reason code of the decision that sent them back to the
+    waiting room (``camera_missing``...), or ``waiting_for_host`` for a newcomer."""
+    waiting_rule: str = ""
+    """The rule (JSON pointer) of that decision; empty for a newcomer."""
 
     @property
     def is_host(self) -> bool:

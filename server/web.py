@@ -14,6 +14,10 @@ Endpoints beside the pages:
 - ``POST /api/policies/explain``: a policy in plain words, one sentence per rule, and
   what it asks that this server cannot do; or the same 422 problem (every error with
   its JSON pointer) as creating a meeting.
+- ``GET /api/meetings/{id}/entry``: what the join page tells a guest before they join
+  (a password, a full name, a camera, the waiting room), and nothing else of the
+  meeting. An unknown or ended id answers with the same shape: a default policy's
+  requirements with a password (docs/doors.md).
 - ``GET /api/meetings/{id}/participant-view``: for an admitted participant
   (``Authorization: Bearer <resume token>``, the current one from ``welcome``), the parts of the
   policy that shape their controls (screen surfaces, chat, files) and the
@@ -223,6 +227,41 @@ async def explain_policy(request: Request) -> dict[str, Any]:
         "rules": [{"rule": rule, "text": text} for rule, text in explain(policy)],
         "unsupported": [issue.to_json() for issue in unsupported_here(request.app.state, policy)],
     }
+
+
+# --- what a guest may know before joining ------------------------------------------
+
+
+@cache
+def _default_policy() -> Policy:
+    return validate_policy({})
+
+
+def entry_requirements(policy: Policy) -> dict[str, Any]:
+    """The entry rules a guest must meet, as the join page shows them."""
+    entry = policy.entry
+    return {
+        "password": entry.password,
+        "waiting_room": entry.waiting_room.enabled,
+        "full_name": {"required": entry.full_name.required, "min_words": entry.full_name.min_words},
+        "camera": {"required": entry.camera.required},
+    }
+
+
+@router.get("/api/meetings/{meeting_id}/entry", tags=["participants"])
+async def meeting_entry(request: Request, meeting_id: str) -> JSONResponse:
+    """What a guest must bring to join: a password, a full name, a camera; whether a
+    waiting room comes first. Never the meeting's name, its people or the rest of its
+    policy. An id the server does not hold (or an ended meeting) gets the same shape,
+    read from a default policy that asks for a password, so a wrong link is told to
+    bring what a protected meeting would need."""
+    registry: Registry = request.app.state.registry
+    record = await registry.record(meeting_id) if _MEETING_ID.fullmatch(meeting_id) else None
+    if record is None or record.ended_at is not None:
+        body = {**entry_requirements(_default_policy()), "password": True}
+    else:
+        body = entry_requirements(validate_policy(json.loads(record.policy_document)))
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 # --- what an admitted participant needs to know of the policy ----------------------

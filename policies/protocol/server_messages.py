@@ -73,6 +73,9 @@ class RosterEntry(WireModel):
     publishing: list[Source] = []
     connected: bool = True
     """False while this person's connection is gone and their place is kept."""
+    grants: list[ShareKind] = []
+    """What a host let this person share (screen, file) right now: a host's console
+    offers to revoke only what was granted."""
 
 
 class WaitingEntry(WireModel):
@@ -81,6 +84,11 @@ class WaitingEntry(WireModel):
     waiting_since: float
     """Unix time."""
     connected: bool = True
+    reason: str = "waiting_for_host"
+    """Why this person waits: ``waiting_for_host`` for a newcomer, else the reason code of
+    the decision that sent them back (``camera_missing``, ``camera_still_lost``...)."""
+    rule: str = ""
+    """The rule (JSON pointer) of that decision; empty for a newcomer."""
 
 
 class MeetingInfo(WireModel):

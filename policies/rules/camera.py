@@ -41,19 +41,27 @@ __all__ = [
 _CAUSES = {"stopped": "stopped sending video", "frozen": "froze", "black": "is sending black"}
 
 
-def _act(person: Participant, action: CameraAction, topic: str, text: str) -> list[Effect]:
-    """What on_missing / on_lost say to do."""
+def _act(
+    person: Participant, action: CameraAction, topic: str, text: str, host_text: str
+) -> list[Effect]:
+    """What on_missing / on_lost say to do. ``text`` is addressed to the person,
+    ``host_text`` to the hosts (it names the person)."""
     if action == "warn":
         return [
             Notify("participant", topic, person.id, text),
-            Notify("hosts", topic, person.id, f"{person.name}: {text}"),
+            Notify("hosts", topic, person.id, host_text),
         ]
     effects = teardown_effects(person)
     if action == "waiting_room":
         effects += [
             SendToWaitingRoom(person.id),
             Notify("participant", topic, person.id, text + " You are back in the waiting room."),
-            Notify("hosts", "waiting_room_changed", person.id, f"{person.name}: {text}"),
+            Notify(
+                "hosts",
+                "waiting_room_changed",
+                person.id,
+                host_text + f" {person.name} is back in the waiting room.",
+            ),
             Notify("everyone", "roster_changed", person.id),
         ]
     else:
@@ -63,6 +71,10 @@ def _act(person: Participant, action: CameraAction, topic: str, text: str) -> li
             Notify("everyone", "roster_changed", person.id),
         ]
     return effects
+
+
+def _host_lost(person: Participant, cause: str) -> str:
+    return f"{person.name}'s camera {_CAUSES[cause]}."
 
 
 def _required(policy: Policy, state: MeetingState, participant_id: str) -> Participant | Decision:
@@ -138,7 +150,7 @@ def camera_lost(policy: Policy, state: MeetingState, event: CameraLost) -> Decis
             "/entry/camera/on_lost",
             text,
             SetCamera(person.id, "lost"),
-            *_act(person, camera.on_lost, "camera_lost", text),
+            *_act(person, camera.on_lost, "camera_lost", text, _host_lost(person, event.cause)),
         )
     grace = camera.lost_grace_seconds
     return refuse(
@@ -153,9 +165,7 @@ def camera_lost(policy: Policy, state: MeetingState, event: CameraLost) -> Decis
             person.id,
             f"{text} The host requires video: turn it back on within {grace} seconds.",
         ),
-        Notify(
-            "hosts", "camera_lost", person.id, f"{person.name}'s camera {_CAUSES[event.cause]}."
-        ),
+        Notify("hosts", "camera_lost", person.id, _host_lost(person, event.cause)),
     )
 
 
@@ -170,7 +180,13 @@ def camera_check_due(policy: Policy, state: MeetingState, event: CameraCheckDue)
         "/entry/camera/on_missing",
         text + " Turn on your camera.",
         SetCamera(person.id, "missing"),
-        *_act(person, camera.on_missing, "camera_missing", text),
+        *_act(
+            person,
+            camera.on_missing,
+            "camera_missing",
+            text,
+            f"No working video arrived from {person.name}'s camera.",
+        ),
     )
 
 
@@ -185,5 +201,11 @@ def camera_grace_expired(
         Reason.CAMERA_STILL_LOST,
         "/entry/camera/on_lost",
         text,
-        *_act(person, policy.entry.camera.on_lost, "camera_lost", text),
+        *_act(
+            person,
+            policy.entry.camera.on_lost,
+            "camera_lost",
+            text,
+            f"{person.name}'s camera did not come back in time.",
+        ),
     )

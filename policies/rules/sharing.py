@@ -20,6 +20,7 @@ from ..effects import (
     StartTimer,
 )
 from ..events import (
+    CameraLost,
     GrantExpired,
     GrantRequested,
     PublishRequested,
@@ -31,6 +32,7 @@ from ..events import (
 from ..model import Policy
 from ..reasons import Reason
 from ..state import Grant, MeetingState, Participant
+from .camera import camera_lost
 from .common import GRANT_TIMERS, host_target, in_meeting, share_section
 
 __all__ = [
@@ -207,6 +209,15 @@ def publish_stopped(policy: Policy, state: MeetingState, event: PublishStopped) 
         stopped.append(CloseGate(person.id, event.source))
     if event.source in person.published:
         stopped.append(MarkPublished(person.id, event.source, False))
+    if event.source == "camera" and person.camera == "ok":
+        # A camera the policy requires, stopped on purpose, is a camera lost: stopping
+        # must not be a way around entry.camera (a client may send stop_publish at will).
+        lost = camera_lost(
+            policy, state, CameraLost(participant=person.id, cause="stopped", at=event.at)
+        )
+        if not lost.allowed:
+            with_loss = (*stopped, *lost.effects)
+            return Decision(False, lost.reason, lost.rule, lost.message, with_loss)
     return allow(Reason.PUBLISH_STOPPED, BUILTIN_RULE, "The track stopped.", *stopped)
 
 
@@ -232,7 +243,7 @@ def share_requested(policy: Policy, state: MeetingState, event: ShareRequested) 
             "hosts",
             "share_requested",
             person.id,
-            f"{person.name} asks to {_WHAT[event.kind]}.",
+            f"{person.name} asks to {_WHAT[event.kind].replace('your', 'their')}.",
             event.kind,
         ),
     )

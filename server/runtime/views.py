@@ -32,6 +32,7 @@ def roster(state: MeetingState) -> list[RosterEntry]:
             hand_raised=p.hand_raised,
             publishing=sorted(p.open_gates),
             connected=p.connected,
+            grants=sorted(g.kind for g in p.grants),
         )
         for p in state.participants.values()
         if p.admitted
@@ -40,7 +41,14 @@ def roster(state: MeetingState) -> list[RosterEntry]:
 
 def waiting_list(state: MeetingState, wall: Callable[[float], float]) -> list[WaitingEntry]:
     return [
-        WaitingEntry(id=p.id, name=p.name, waiting_since=wall(p.joined_at), connected=p.connected)
+        WaitingEntry(
+            id=p.id,
+            name=p.name,
+            waiting_since=wall(p.joined_at),
+            connected=p.connected,
+            reason=p.waiting_reason,
+            rule=p.waiting_rule,
+        )
         for p in state.participants.values()
         if not p.admitted
     ]

@@ -165,7 +165,7 @@ async def test_a_screen_is_shared_only_after_a_grant_seen_by_the_others_then_gon
     await expect(why).to_have_text("The host has been asked; you can share once they allow it.")
     await expect(bob.page.locator('[data-source="local-screen"]')).to_have_count(0)
     request = host.page.locator('#requests li[data-topic="share_requested"]')
-    await expect(request).to_contain_text("Bob Smith asks to share your screen.")
+    await expect(request).to_contain_text("Bob Smith asks to share their screen.")
 
     # The host grants it; Bob sees how long, shares, and the others receive frames.
     await request.get_by_role("button", name="Allow screen sharing").click()
@@ -188,6 +188,7 @@ async def test_a_screen_is_shared_only_after_a_grant_seen_by_the_others_then_gon
     await row.locator("summary").click()
     await row.get_by_role("button", name="Revoke screen sharing").click()
     await expect(why).to_have_text("The host ended your permission to share your screen.")
+    await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
     await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
     for viewer in (host, carol):
         await expect(viewer.page.locator(shared)).to_have_count(0)

@@ -356,7 +356,7 @@ async def test_every_control_is_labelled_and_reachable_from_the_keyboard(
 async def test_the_host_grants_files_for_a_chosen_time_and_promotes_a_cohost(
     browser: Browser, server: RunningServer
 ) -> None:
-    policy = {"file_share": {"allowed": "with_grant"}}
+    policy = {"file_share": {"allowed": "with_grant"}, "screen_share": {"allowed": "host_only"}}
     host, bob, _ = await host_and_guest(browser, server.url, policy)
     await open_tab(host, "people")
     row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
@@ -367,10 +367,12 @@ async def test_the_host_grants_files_for_a_chosen_time_and_promotes_a_cohost(
     await expect(status).to_have_text("Bob Smith may share files for 5 minutes.")
     await row.get_by_role("button", name="Revoke files").click()
     await expect(status).to_have_text("Bob Smith can no longer share files.")
+    # Nothing left to revoke: the button goes.
+    await expect(row.get_by_role("button", name="Revoke files")).to_be_hidden()
     # A refusal is shown with its reason and rule, not swallowed.
-    await row.get_by_role("button", name="Revoke files").click()
-    await expect(status).to_contain_text("refused. Bob Smith has no permission to revoke.")
-    await expect(status).to_contain_text("reason no_grant, rule /file_share/allowed")
+    await row.get_by_role("button", name="Allow screen sharing").click()
+    await expect(status).to_contain_text("refused. Sharing here is 'host_only'")
+    await expect(status).to_contain_text("reason grants_not_used, rule /screen_share/allowed")
     await expect(host.page.locator("#result-log li")).to_have_count(3)
     await row.get_by_role("button", name="Make co-host").click()
     await expect(status).to_have_text("Bob Smith is now a co-host.")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import httpx
 import pytest
 from support.meetings import admit, hosted_meeting
 from support.server import RunningServer
@@ -17,6 +21,7 @@ from meetwarden.client_sdk import (
 )
 
 pytestmark = pytest.mark.anyio
+EXAMPLES = Path(__file__).parents[2] / "policies" / "examples"
 
 
 async def test_a_guest_waits_until_the_host_admits_them(server: RunningServer) -> None:
@@ -248,4 +253,27 @@ async def test_a_participant_cannot_use_host_actions(server: RunningServer) -> N
     assert other.status == "admitted"
     for client in (guest, other):
         await client.close()
+    await meeting.close()
+
+
+async def test_the_join_page_learns_the_entry_rules_and_nothing_else(
+    server: RunningServer,
+) -> None:
+    board = json.loads((EXAMPLES / "board_meeting.json").read_text())
+    meeting = await hosted_meeting(server.url, board, "correct horse")
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        real = (await client.get(f"/api/meetings/{meeting.meeting_id}/entry")).json()
+        unknown = await client.get("/api/meetings/no-such-meeting/entry")
+        odd = await client.get("/api/meetings/%0Ax/entry")
+    assert real == {
+        "password": True,
+        "waiting_room": True,
+        "full_name": {"required": True, "min_words": 2},
+        "camera": {"required": True},
+    }
+    assert "Quarterly" not in json.dumps(real), "never the meeting's name"
+    # A wrong link is answered in the same shape, as a protected meeting would be.
+    assert unknown.status_code == odd.status_code == 200
+    assert unknown.json().keys() == real.keys()
+    assert unknown.json()["password"] is True
     await meeting.close()

@@ -33,6 +33,7 @@ export class Controls {
     this.sharing = null;
     this.shareNote = null;
     this.micNote = null;
+    this.cameraNote = null;
     byId('mic-button').addEventListener('click', () => this.toggleMic());
     byId('camera-button').addEventListener('click', () => this.toggleCamera());
     byId('hand-button').addEventListener('click', () => this.toggleHand());
@@ -43,6 +44,7 @@ export class Controls {
   reset() {
     this.shareNote = null;
     this.micNote = null;
+    this.cameraNote = null;
   }
 
   /** Our own state changed: a note about unmuting holds only while it is still true. */
@@ -109,28 +111,59 @@ export class Controls {
     const button = byId('camera-button');
     const why = byId('camera-why');
     const camera = this.app.local.camera;
-    if (!camera) {
-      button.textContent = 'No camera';
-      button.disabled = true;
-      setWhy(why, 'You joined without a camera.');
-      return;
-    }
-    button.disabled = false;
-    button.textContent = camera.enabled ? 'Turn camera off' : 'Turn camera on';
+    const on = Boolean(camera?.enabled);
+    button.textContent = on ? 'Turn camera off' : 'Turn camera on';
+    button.setAttribute('aria-pressed', on ? 'true' : 'false');
     const required = this.app.view?.camera?.required && this.you.role === 'participant';
     const check = CAMERA_CHECK[this.you.camera];
-    if (!camera.enabled && required) {
+    if (this.cameraNote) setWhy(why, this.cameraNote, true);
+    else if (!on && required) {
       setWhy(why, 'The host requires your camera: without it you may be sent back to the waiting room.', true);
-    } else setWhy(why, check?.[0] ?? '', check?.[1] ?? false);
+    } else if (!camera) setWhy(why, 'Your camera is off.');
+    else setWhy(why, on ? (check?.[0] ?? '') : '', check?.[1] ?? false);
   }
 
-  toggleCamera() {
-    const camera = this.app.local.camera;
-    if (!camera) return;
-    camera.enabled = !camera.enabled;
+  /** Turns the camera on (opening one if we joined without) or off; the server forwards
+   * only what is published, so off stops sending it and the roster says so. */
+  async toggleCamera() {
+    const { local } = this.app;
+    const button = byId('camera-button');
+    const turnOn = !local.camera?.enabled;
+    button.disabled = true;
+    this.cameraNote = null;
+    try {
+      if (turnOn) await this.cameraOn();
+      else await this.cameraOff();
+    } catch (error) {
+      this.cameraNote = `Not done: ${error.message}`;
+    } finally {
+      button.disabled = false;
+    }
     this.app.grid.localCameraChanged();
     this.renderCamera();
-    announce(camera.enabled ? 'Your camera is on.' : 'Your camera is off.');
+    announce(this.cameraNote ?? (local.camera?.enabled ? 'Your camera is on.' : 'Your camera is off.'),
+      { assertive: Boolean(this.cameraNote) });
+  }
+
+  async cameraOn() {
+    const { app } = this;
+    if (!app.local.camera) {
+      const chosen = byId('camera-select').value;
+      await app.local.openCamera(chosen === 'none' ? '' : chosen);
+      app.grid.setSelf(app.state.participantId, app.local.camera);
+    }
+    app.local.camera.enabled = true;
+    const decisions = await app.publisher?.setCamera(app.local.camera) ?? [];
+    const refused = decisions.find((decision) => decision.source === 'camera' && !decision.allowed);
+    if (refused) this.cameraNote = `${refused.message} (rule ${refused.rule})`;
+  }
+
+  async cameraOff() {
+    const { app } = this;
+    // Nothing leaves the browser from now on, even before the server closes the gate.
+    app.local.camera.enabled = false;
+    if (app.connection?.open) await app.connection.request({ type: 'stop_publish', source: 'camera' });
+    await app.publisher?.setCamera(null);
   }
 
   async toggleHand() {

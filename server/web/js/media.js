@@ -81,6 +81,23 @@ export class LocalMedia {
     this.meter();
   }
 
+  /** Opens a camera alone (the microphone stays as it is): to turn one on after joining. */
+  async openCamera(cameraId = '') {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      throw new DeviceError('This page cannot use a camera here (it needs HTTPS or localhost).');
+    }
+    const video = { deviceId: cameraId ? { exact: cameraId } : undefined, width: { ideal: 640 }, height: { ideal: 480 } };
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video });
+    } catch (error) {
+      throw new DeviceError(deviceSentence(error));
+    }
+    this.camera?.stop();
+    this.camera = stream.getVideoTracks()[0] ?? null;
+    return this.camera;
+  }
+
   meter() {
     if (!this.microphone || !window.AudioContext) return;
     this.audioContext ??= new AudioContext();
@@ -193,6 +210,20 @@ export class Publisher extends EventTarget {
     }
     await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     return answer.decisions ?? [];
+  }
+
+  /** Sends the camera (a track) or stops sending it (null); resolves with the decisions. */
+  async setCamera(track) {
+    const transceiver = this.transceivers.camera;
+    if (!this.pc || this.pc.signalingState === 'closed') return [];
+    if (!track) {
+      if (!transceiver || transceiver.direction === 'inactive') return [];
+      await transceiver.sender.replaceTrack(null);
+      transceiver.direction = 'inactive';
+      return this.negotiate();
+    }
+    await this.add('camera', track);
+    return this.negotiate();
   }
 
   /** Starts publishing a screen (and its audio); resolves with the decision on the screen. */

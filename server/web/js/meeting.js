@@ -7,6 +7,9 @@ import { Call } from './call.js';
 import { Chat } from './chat.js';
 import { Connection } from './connection.js';
 import { Controls } from './controls.js';
+import {
+  fetchEntryRules, showCameraRequirement, showEntryRules, showWaitingCamera,
+} from './entry.js';
 import { announce, byId, h, show } from './dom.js';
 import { Files } from './files.js';
 import { Grid } from './grid.js';
@@ -15,6 +18,7 @@ import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
 import { Results, toast } from './results.js';
 import { setUpTabs } from './tabs.js';
+import { WaitingPrompt } from './waiting.js';
 import {
   clearRefusal, joinBusy, meterLoop, openDevices, setTopbar, showEnded, showRefusal, showScreen,
 } from './screens.js';
@@ -52,16 +56,26 @@ const app = {
   publisher: null,
   subscriber: null,
   mediaProblem: null,
-  async act(message, label) {
+  async act(message, label, holds = null) {
     try {
       const result = await app.connection.request(message);
-      app.results.show(label, result);
+      app.results.show(label, result, holds);
       app.audit.refreshSoon();
       return result;
     } catch (error) {
       app.results.show(label, error);
       return null;
     }
+  },
+  /** A host admits someone waiting; "was admitted" holds until they wait again. */
+  admit(entry) {
+    let left = false;
+    const holds = () => {
+      const waits = app.state.waiting.some((each) => each.id === entry.id);
+      if (!waits) left = true;
+      return !(left && waits);
+    };
+    return app.act({ type: 'admit', participant: entry.id }, `Admit ${entry.name}`, holds);
   },
 };
 
@@ -86,6 +100,7 @@ app.chat = new Chat(app, {
   count: byId('chat-count'), isVisible: () => tabs.current() === 'chat',
 });
 app.people = new People(app);
+app.waitingPrompt = new WaitingPrompt(app);
 app.policyTab = new PolicyTab(app);
 app.audit = new AuditLog(app);
 app.files = new Files(app);
@@ -152,9 +167,10 @@ function receive(message) {
       state.dismissal = message;
       break;
     case 'back_to_waiting_room':
+      // Said on the waiting screen that follows, not in a toast over it.
       state.sentBack = message.message;
+      state.sentBackReason = message.reason;
       leaveMeetingView();
-      toast(message.message, { refused: true });
       break;
     case 'roster':
       state.roster = message.participants;
@@ -195,7 +211,9 @@ function receive(message) {
       break;
     case 'error':
       if (state.status === 'join') state.refusal = { reason: message.code, rule: '', message: message.message };
-      else toast(`The server could not take a message: ${message.message} (${message.code})`, { refused: true });
+      // An answer to what was sent while still in the meeting (a subscribe answer, say)
+      // says nothing true once out of it: never a red toast on the waiting or ended screen.
+      else if (state.status === 'admitted' && !state.dismissal) toast(`The server could not take a message: ${message.message} (${message.code})`, { refused: true });
       break;
     default:
       break;
@@ -250,6 +268,7 @@ function enterWaiting(text) {
   const why = app.state.sentBack ? `${app.state.sentBack} ` : '';
   app.state.sentBack = null;
   byId('waiting-message').textContent = why + (text || 'The host will let you in soon.');
+  waitingCamera();
   byId('connection-state').textContent = '';
   joinBusy(false);
   topbar();
@@ -297,6 +316,8 @@ function leaveMeetingView() {
   app.results.clear();
   app.files.clear();
   app.controls.reset();
+  app.waitingPrompt.clear();
+  byId('toasts').replaceChildren();
   Object.assign(app.state, { roster: [], waiting: [], meeting: null });
   app.view = null;
   byId('rules-list').replaceChildren();
@@ -394,9 +415,27 @@ show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
-for (const select of [byId('camera-select'), byId('mic-select')]) {
-  select.addEventListener('change', () => { app.devicesReady = openDevices(app.local); });
+// A refusal about the name stops being true as the name is retyped.
+byId('join-name').addEventListener('input', () => {
+  if (byId('join-name').getAttribute('aria-invalid') === 'true') clearRefusal();
+});
+const who = () => ({ host: Boolean(app.hostToken), invite: Boolean(app.invite) });
+function devicesChanged() {
+  app.devicesReady = openDevices(app.local).then(() => {
+    showCameraRequirement(app.entryRules, app.local, who());
+    waitingCamera();
+  });
 }
+function waitingCamera() {
+  showWaitingCamera(app.entryRules, app.local, app.state.sentBackReason, who());
+}
+for (const select of [byId('camera-select'), byId('mic-select')]) {
+  select.addEventListener('change', devicesChanged);
+}
+byId('waiting-camera-on').addEventListener('click', () => {
+  if (byId('camera-select').value === 'none') byId('camera-select').value = '';
+  devicesChanged();
+});
 byId('leave-button').addEventListener('click', leave);
 byId('waiting-leave').addEventListener('click', leave);
 byId('rejoin-button').addEventListener('click', () => {
@@ -406,5 +445,11 @@ byId('rejoin-button').addEventListener('click', () => {
 });
 setInterval(() => { if (app.state.status === 'admitted') app.people.render(); }, 15000);
 if (!meetingId) showRefusal({ reason: '', rule: '', message: 'This link has no meeting in it.' });
-app.devicesReady = openDevices(app.local);
+app.entryRules = null;
+devicesChanged();
+fetchEntryRules(meetingId).then((rules) => {
+  app.entryRules = rules;
+  showEntryRules(rules, who());
+  showCameraRequirement(rules, app.local, who());
+});
 meterLoop(app.local);

@@ -5,6 +5,7 @@
 // Every action's result is shown (results.js); the server decides them all.
 
 import { append, byId, copyFrom, formatDuration, h } from './dom.js';
+import { whyWaiting } from './waiting.js';
 
 const ROLE_NAMES = { host: 'Host', cohost: 'Co-host', participant: '' };
 const GRANT_LENGTHS = [
@@ -85,6 +86,8 @@ export class People {
     byId('host-tools').hidden = !this.isHost;
     byId('roster-count').textContent = `(${roster.length})`;
     this.renderRoster(roster);
+    this.app.waitingPrompt.render(waiting, this.isHost);
+    this.app.results.recheck();
     if (!this.isHost) return;
     const lock = byId('lock-button');
     lock.setAttribute('aria-pressed', meeting?.locked ? 'true' : 'false');
@@ -110,20 +113,30 @@ export class People {
     badge.textContent = waiting.length ? `${waiting.length} waiting` : '';
     badge.hidden = waiting.length === 0;
     const now = Date.now() / 1000;
-    list.replaceChildren(...waiting.map((entry) => h('li', {
-      class: 'waiting-entry', dataset: { participantId: entry.id },
-    },
-    h('span', { class: 'person-name' }, entry.name),
-    h('span', { class: 'hint' }, `waiting ${formatDuration(now - entry.waiting_since)}`
-      + (entry.connected === false ? ' · reconnecting…' : '')),
-    h('button', {
-      type: 'button', class: 'small primary', 'aria-label': `Admit ${entry.name}`,
-      onclick: () => this.app.act({ type: 'admit', participant: entry.id }, `Admit ${entry.name}`),
-    }, 'Admit'),
-    h('button', {
-      type: 'button', class: 'small danger', 'aria-label': `Deny ${entry.name}`,
-      onclick: () => this.app.act({ type: 'deny', participant: entry.id }, `Deny ${entry.name}`),
-    }, 'Deny'))));
+    // Rows are kept by person: the waiting time ticks (waiting.js) under a focused button.
+    const rows = new Map([...list.children].map((row) => [row.dataset.participantId, row]));
+    const wanted = waiting.map((entry) => {
+      const key = `${entry.id}/${entry.name}/${entry.reason}/${entry.connected}`;
+      const kept = rows.get(entry.id);
+      if (kept?.dataset.key === key) return kept;
+      return h('li', { class: 'waiting-entry', dataset: { participantId: entry.id, key } },
+        h('span', { class: 'person-name' }, entry.name),
+        h('span', { class: 'hint waiting-time' }, `waiting ${formatDuration(now - entry.waiting_since)}`),
+        entry.connected === false ? h('span', { class: 'hint' }, 'reconnecting…') : null,
+        h('span', { class: 'hint waiting-why' }, whyWaiting(entry)),
+        h('button', {
+          type: 'button', class: 'small primary', 'aria-label': `Admit ${entry.name}`,
+          onclick: () => this.app.admit(entry),
+        }, 'Admit'),
+        h('button', {
+          type: 'button', class: 'small danger', 'aria-label': `Deny ${entry.name}`,
+          onclick: () => this.app.act({ type: 'deny', participant: entry.id }, `Deny ${entry.name}`),
+        }, 'Deny'));
+    });
+    wanted.forEach((row, index) => {
+      if (list.children[index] !== row) list.insertBefore(row, list.children[index] ?? null);
+    });
+    while (list.children.length > wanted.length) list.lastElementChild.remove();
   }
 
   renderRoster(roster) {
@@ -179,6 +192,11 @@ export class People {
       row.actions.group.setAttribute('aria-label', `Actions for ${entry.name}`);
       row.actions.role.textContent = entry.role === 'cohost' ? 'Make participant' : 'Make co-host';
       row.actions.entry = entry;
+      // Offer only what would do something: a raised hand to lower, a grant to revoke.
+      row.actions.lowerHand.hidden = !entry.hand_raised;
+      const grants = entry.grants ?? [];
+      row.actions.revokeScreen.hidden = !grants.includes('screen');
+      row.actions.revokeFiles.hidden = !grants.includes('file');
     }
   }
 
@@ -197,6 +215,9 @@ export class People {
       }, actions.entry.role === 'cohost' ? 'Make participant:' : 'Make co-host:'),
     });
     actions.group = h('div', { role: 'group' });
+    actions.lowerHand = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'lower_hand', participant: id }, 'Lower the hand of') }, 'Lower hand');
+    actions.revokeScreen = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'screen' }, 'Stop screen sharing:') }, 'Revoke screen sharing');
+    actions.revokeFiles = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'file' }, 'Stop files:') }, 'Revoke files');
     actions.element = h('details', {},
       actions.summary,
       actions.group);
@@ -204,15 +225,15 @@ export class People {
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'mute', participant: id }, 'Mute') }, 'Mute'),
         h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'ask_to_unmute', participant: id }, 'Let speak:') }, 'Let them speak'),
-        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'lower_hand', participant: id }, 'Lower the hand of') }, 'Lower hand'),
+        actions.lowerHand,
         actions.role),
       h('div', { class: 'grant-row' },
         h('label', { for: length.id }, 'Sharing allowed for'),
         length,
         h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'screen', length), 'Allow screen sharing:') }, 'Allow screen sharing'),
-        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'screen' }, 'Stop screen sharing:') }, 'Revoke screen sharing'),
+        actions.revokeScreen,
         h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'file', length), 'Allow files:') }, 'Allow files'),
-        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'file' }, 'Stop files:') }, 'Revoke files')),
+        actions.revokeFiles),
       h('div', { class: 'actions' },
         confirmButton('Remove', 'Press again to remove', () => act({ type: 'remove', participant: id }, 'Remove')),
         confirmButton('Ban', 'Press again to ban', () => act({ type: 'ban', participant: id }, 'Ban'))),

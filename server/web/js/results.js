@@ -21,15 +21,29 @@ export class Results {
     this.history = history;
   }
 
+  /** The last result's sentence goes once it stops being true ("Bob was admitted", and
+   * Bob is back in the waiting room). */
+  recheck() {
+    if (this.holds && !this.holds()) this.clearStatus();
+  }
+
+  clearStatus() {
+    this.holds = null;
+    this.status.textContent = '';
+    this.status.className = 'console-status';
+  }
+
   clear() {
+    this.holds = null;
     this.status.textContent = '';
     this.status.className = 'console-status';
     this.log.replaceChildren();
     this.history.hidden = true;
   }
 
-  /** Shows the answer to an action: a `result` message, or an error thrown by the request. */
-  show(label, answer) {
+  /** Shows the answer to an action: a `result` message, or an error thrown by the request;
+   * `holds` says whether a done action's sentence is still true. */
+  show(label, answer, holds = null) {
     let text;
     let refused;
     if (answer instanceof Error) {
@@ -45,6 +59,7 @@ export class Results {
       const id = answer.decision_id ? `, decision ${answer.decision_id.slice(0, 8)}` : '';
       text = `${label}: refused. ${answer.message} (reason ${answer.reason}${rule}${id})`;
     }
+    this.holds = refused ? null : holds;
     this.status.textContent = text;
     this.status.className = `console-status ${refused ? 'refused' : 'allowed'}`;
     this.log.prepend(h('li', { class: refused ? 'refused' : 'allowed' },

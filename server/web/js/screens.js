@@ -11,10 +11,24 @@ export function showScreen(name) {
   focusOn(byId(HEADINGS[name]));
 }
 
+let titleBase = 'Join a meeting · meetwarden';
+let waitingCount = 0;
+
+function renderTitle() {
+  document.title = waitingCount ? `(${waitingCount}) waiting · ${titleBase}` : titleBase;
+}
+
+/** For hosts: how many wait, in the tab's title (seen from another tab too). */
+export function setWaitingCount(count) {
+  waitingCount = count;
+  renderTitle();
+}
+
 /** The meeting's name and lock, only once admitted (the waiting room learns nothing). */
 export function setTopbar(meeting) {
   byId('meeting-name').textContent = meeting ? (meeting.name || 'Meeting') : '';
-  document.title = meeting ? `${meeting.name || 'Meeting'} · meetwarden` : 'Join a meeting · meetwarden';
+  titleBase = meeting ? `${meeting.name || 'Meeting'} · meetwarden` : 'Join a meeting · meetwarden';
+  renderTitle();
   const lock = byId('lock-state');
   lock.hidden = !meeting;
   lock.textContent = meeting?.locked ? 'Locked' : 'Unlocked';

@@ -1,0 +1,138 @@
+"""What the page says stays true, in real Chromium: the roster follows the camera, a host
+reads sentences about the person (not ones written to them), hints go when they stop
+being true, per-person actions offer only what would do something, toasts never cover
+a control, and nothing red is left on the page that says the meeting ended."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+from support.browser import (
+    create_meeting,
+    host_and_guest,
+    open_person,
+    open_tab,
+    wait_for_screen,
+)
+from support.server import RunningServer
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
+
+CAMERA_WARNS = {
+    "waiting_room": {"enabled": False},
+    "camera": {
+        "required": True,
+        "check_seconds": 5,
+        "on_missing": "warn",
+        "on_lost": "warn",
+        "lost_grace_seconds": 2,
+    },
+}
+
+OVERLAPS = """() => {
+  const boxes = (selector) => [...document.querySelectorAll(selector)]
+    .filter((element) => element.offsetParent !== null)
+    .map((element) => element.getBoundingClientRect());
+  const meet = (a, b) => a.left < b.right && b.left < a.right
+    && a.top < b.bottom && b.top < a.bottom;
+  const toasts = boxes('#toasts .toast');
+  const controls = boxes('button, select, input, textarea, summary, [role="tab"]');
+  return toasts.length === 0 ? null : toasts.filter((t) => controls.some((c) => meet(t, c))).length;
+}"""
+
+
+async def test_turning_the_camera_off_shows_off_and_the_host_reads_the_persons_name(
+    browser: Browser, server: RunningServer
+) -> None:
+    host, bob, _ = await host_and_guest(browser, server.url, {"entry": CAMERA_WARNS})
+    await open_tab(host, "people")
+    row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
+    await expect(row).to_contain_text("camera on")
+    # The server checks Bob's video, then finds it working.
+    why = bob.page.locator("#camera-why")
+    await expect(why).to_contain_text("the server is checking your video")
+    await expect(why).to_have_text("")
+    await bob.page.click("#camera-button")
+    await expect(bob.page.locator("#camera-button")).to_have_text("Turn camera on")
+    # The roster says what is sent: nothing.
+    await expect(row).not_to_contain_text("camera on")
+    own = bob.page.locator("#roster li.person").filter(has_text="Bob Smith (you)")
+    await expect(own).not_to_contain_text("camera on")
+    # The host's notices name Bob; none is the sentence written to Bob.
+    await expect(host.page.locator("#toasts")).to_contain_text(
+        "Bob Smith's camera did not come back in time.", timeout=30_000
+    )
+    await expect(host.page.locator("#toasts")).not_to_contain_text("Your camera")
+    await bob.page.click("#camera-button")
+    await expect(row).to_contain_text("camera on")
+    await expect(bob.page.locator("#camera-button")).to_have_text("Turn camera off")
+    # The host ends the meeting: Bob's page says so, and nothing red is left on it.
+    end = host.page.locator("#end-button")
+    await end.click()
+    await end.click()
+    await wait_for_screen(bob, "ended")
+    await expect(bob.page.locator("#ended-title")).to_be_visible()
+    await expect(bob.page.locator(".toast:visible")).to_have_count(0)
+    await expect(bob.page.locator("body")).not_to_contain_text("not_admitted")
+    for person in (bob, host):
+        await person.close()
+
+
+async def test_actions_offer_only_what_would_do_something_and_toasts_cover_no_control(
+    browser: Browser, server: RunningServer
+) -> None:
+    policy = {"file_share": {"allowed": "with_grant"}}
+    host = await open_person(browser, server.url, "Alice Chen", width=700, height=520)
+    bob = await open_person(browser, server.url, "Bob Smith")
+    meeting = await create_meeting(host, {"entry": {"waiting_room": {"enabled": False}}, **policy})
+    await host.page.goto(meeting.host_link)
+    await host.page.fill("#join-name", "Alice Chen")
+    await host.page.click("#join-button")
+    await wait_for_screen(host, "meeting")
+    await bob.page.goto(meeting.join_url)
+    await bob.page.fill("#join-name", "Bob Smith")
+    await bob.page.click("#join-button")
+    await wait_for_screen(bob, "meeting")
+    await open_tab(host, "people")
+    row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
+    await row.locator("summary").click()
+    # No hand raised, nothing granted: nothing to lower or revoke.
+    await expect(row.get_by_role("button", name="Lower hand")).to_be_hidden()
+    await expect(row.get_by_role("button", name="Revoke files")).to_be_hidden()
+    await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
+    await bob.page.click("#hand-button")
+    await expect(row.get_by_role("button", name="Lower hand")).to_be_visible()
+    await row.get_by_role("button", name="Allow files").click()
+    await expect(row.get_by_role("button", name="Revoke files")).to_be_visible()
+    # The result's toast is over the video, not over a button.
+    await expect(host.page.locator("#toasts .toast").first).to_be_visible()
+    assert await host.page.evaluate(OVERLAPS) == 0, "a toast covers a control"
+    await row.get_by_role("button", name="Lower hand").click()
+    await expect(row.get_by_role("button", name="Lower hand")).to_be_hidden()
+    await row.get_by_role("button", name="Revoke files").click()
+    await expect(row.get_by_role("button", name="Revoke files")).to_be_hidden()
+    for person in (bob, host):
+        await person.close()
+
+
+async def _refused_for_a_short_name(page: Page, url: str) -> None:
+    await page.goto(url)
+    await page.fill("#join-name", "Bob")
+    await page.click("#join-button")
+    await expect(page.locator("#join-refusal")).to_be_visible()
+
+
+async def test_a_refusal_about_the_name_goes_once_the_name_is_fixed(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen")
+    guest = await open_person(browser, server.url, "Bob Smith")
+    meeting = await create_meeting(host, {})
+    page = guest.page
+    await _refused_for_a_short_name(page, meeting.join_url)
+    await expect(page.locator("#join-name")).to_have_attribute("aria-invalid", "true")
+    await page.fill("#join-name", "Bob Smith")
+    await expect(page.locator("#join-refusal")).to_be_hidden()
+    await expect(page.locator("#join-name")).not_to_have_attribute("aria-invalid", "true")
+    for person in (guest, host):
+        await person.close()
