@@ -40,7 +40,7 @@ async def test_a_one_word_name_is_refused_with_the_rule_and_what_to_do_next(
         "() => document.querySelector('#preview').videoWidth > 0", timeout=15_000
     )
     await expect(page.locator("#camera-select option")).not_to_have_count(0)
-    await screenshot(guest, "join")
+    await screenshot(guest, "join", docs=True)
     await page.click("#join-button")
     refusal = page.locator("#join-refusal")
     await expect(refusal).to_be_visible()
@@ -53,7 +53,7 @@ async def test_a_one_word_name_is_refused_with_the_rule_and_what_to_do_next(
         "Type your first and last name, then join again."
     )
     await expect(page.locator("#join-name")).to_have_attribute("aria-invalid", "true")
-    await screenshot(guest, "join-refused")
+    await screenshot(guest, "join-refused", docs=True)
     # What to do next works: a full name gets into the waiting room.
     await page.fill("#join-name", "Bob Smith")
     await page.click("#join-button")
@@ -153,7 +153,7 @@ async def test_the_policy_editor_marks_each_error_at_the_field_it_points_to(
     await first.locator("button").click()
     await expect(page.locator(".field-help")).to_contain_text("/entry/max_participants")
     await expect(page.locator(".field-help")).to_contain_text("Error:")
-    await screenshot(host, "policy-editor-error")
+    await screenshot(host, "policy-editor-error", docs=True)
     # Creating anyway is refused by the server with the same pointers.
     await page.click("#create")
     await expect(page.locator("#create-error")).to_contain_text("The policy has 2 errors: ")

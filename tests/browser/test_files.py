@@ -180,7 +180,7 @@ async def test_a_granted_pdf_is_downloaded_intact_by_another_and_a_disguised_pro
         ["file_type_forbidden", "/file_share/types"]
     )
     await expect(carol.page.locator("#file-list li")).to_have_count(1)
-    await screenshot(bob, "files")
+    await screenshot(bob, "files", docs=True, panel=True)
 
     # On a slow link the progress bar follows the bytes, and Cancel stops the upload.
     cdp = await bob.context.new_cdp_session(page)

@@ -57,7 +57,7 @@ async def test_people_wait_until_the_host_admits_them_and_see_nothing_of_the_mee
     assert await page.locator("#grid .tile").count() == 0
     assert "Alice Chen" not in await page.locator("body").inner_text()
     assert "Quarterly numbers" not in await page.locator("body").inner_text()
-    await screenshot(bob, "waiting-room")
+    await screenshot(bob, "waiting-room", docs=True)
     # The host sees both waiting and admits one, then everyone left.
     await open_tab(host, "people")
     await expect(host.page.locator("#waiting-list li")).to_have_count(2)

@@ -115,7 +115,7 @@ async def test_a_host_cannot_miss_someone_waiting(browser: Browser, server: Runn
     why = prompt.locator("#waiting-prompt-why")
     await expect(why).to_contain_text("waiting 0:0")
     await expect(why).not_to_contain_text("waiting 0:00")
-    await screenshot(host, "host-waiting-prompt")
+    await screenshot(host, "host-waiting-prompt", docs=True)
     await join(carol, meeting.join_url)
     await wait_for_screen(carol, "waiting")
     await expect(prompt.locator("#waiting-prompt-text")).to_have_text(

@@ -27,9 +27,11 @@ except ImportError as missing:  # a failure that says what to do, never a skip
     raise ImportError(f"Playwright is not installed; {SETUP_HINT}") from missing
 
 __all__ = [
+    "COLOR_SCHEMES",
     "COUNT_FRAMES",
     "NO_WAITING_ROOM",
     "SCREENSHOTS",
+    "SCREEN_SIZES",
     "SETUP_HINT",
     "Meeting",
     "Person",
@@ -58,13 +60,15 @@ COUNT_FRAMES = """([selector, wanted, within]) => new Promise((resolve) => {
   };
   video.requestVideoFrameCallback(tick);
 })"""
-# Screenshots go to a folder git ignores; `make screenshots` copies them into
-# docs/screenshots when the README's pictures should change (tests never rewrite
-# committed files).
+# Screenshots go under build/ (git ignores it): a test run never rewrites a file of the
+# working tree. `make screenshots` copies the documented ones (docs=True) into
+# docs/screenshots when the README's pictures should change.
 SCREENSHOTS = Path(
-    os.environ.get("MEETWARDEN_SCREENSHOTS")
-    or Path(__file__).parents[2] / "bench" / "results" / "screenshots"
+    os.environ.get("MEETWARDEN_SCREENSHOTS") or Path(__file__).parents[2] / "build" / "screenshots"
 )
+# The documented pictures: a laptop and a phone (an iPhone's 390 x 844), light and dark.
+SCREEN_SIZES = {1280: 800, 390: 844}
+COLOR_SCHEMES = ("light", "dark")
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -191,6 +195,36 @@ async def admit(host: Person, name: str) -> None:
     await host.page.click(f'button[aria-label="Admit {name}"]')
 
 
-async def screenshot(person: Person, name: str) -> None:
-    # Playwright creates the folder.
-    await person.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+async def screenshot(person: Person, name: str, *, docs: bool = False, panel: bool = False) -> None:
+    """Saves the page as ``name.png``; with ``docs``, as ``name-{width}-{scheme}.png`` at each
+    documented width and colour scheme instead (``make screenshots`` copies those into
+    docs/). ``panel``: on a phone, open the side panel (chat, files, people) for the picture.
+    The page gets its size and colour scheme back afterwards."""
+    page = person.page
+    if not docs:
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        return
+    size = page.viewport_size
+    dark = await page.evaluate("() => matchMedia('(prefers-color-scheme: dark)').matches")
+    toggle = page.locator("#side-toggle")
+    try:
+        for width, height in SCREEN_SIZES.items():
+            await page.set_viewport_size({"width": width, "height": height})
+            opened = (
+                panel
+                and await toggle.is_visible()
+                and await toggle.get_attribute("aria-expanded") != "true"
+            )
+            if opened:
+                await toggle.click()
+            for scheme in COLOR_SCHEMES:
+                await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+                await page.screenshot(
+                    path=str(SCREENSHOTS / f"{name}-{width}-{scheme}.png"), full_page=True
+                )
+            if opened:
+                await toggle.click()
+    finally:
+        await page.emulate_media(color_scheme="dark" if dark else "light")
+        if size is not None:
+            await page.set_viewport_size(size)
