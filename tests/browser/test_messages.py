@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 from support.browser import (
+    COVERED_CONTROLS,
     create_meeting,
     host_and_guest,
     open_person,
@@ -28,17 +29,6 @@ CAMERA_WARNS = {
         "lost_grace_seconds": 2,
     },
 }
-
-OVERLAPS = """() => {
-  const boxes = (selector) => [...document.querySelectorAll(selector)]
-    .filter((element) => element.offsetParent !== null)
-    .map((element) => element.getBoundingClientRect());
-  const meet = (a, b) => a.left < b.right && b.left < a.right
-    && a.top < b.bottom && b.top < a.bottom;
-  const toasts = boxes('#toasts .toast');
-  const controls = boxes('button, select, input, textarea, summary, [role="tab"]');
-  return toasts.length === 0 ? null : toasts.filter((t) => controls.some((c) => meet(t, c))).length;
-}"""
 
 
 async def test_turning_the_camera_off_shows_off_and_the_host_reads_the_persons_name(
@@ -106,7 +96,7 @@ async def test_actions_offer_only_what_would_do_something_and_toasts_cover_no_co
     await expect(row.get_by_role("button", name="Revoke files")).to_be_visible()
     # The result's toast is over the video, not over a button.
     await expect(host.page.locator("#toasts .toast").first).to_be_visible()
-    assert await host.page.evaluate(OVERLAPS) == 0, "a toast covers a control"
+    assert await host.page.evaluate(COVERED_CONTROLS) == [], "a toast covers a control"
     await row.get_by_role("button", name="Lower hand").click()
     await expect(row.get_by_role("button", name="Lower hand")).to_be_hidden()
     await row.get_by_role("button", name="Revoke files").click()

@@ -260,7 +260,7 @@ export class Files {
     byId('file-empty').hidden = true;
     if (!mine) {
       announce(`${message.sender_name} shared a file: ${message.name}.`);
-      if (byId('panel-files').hidden) {
+      if (byId('panel-files').hidden || !this.app.side.isShown) {
         this.unread += 1;
         byId('files-count').textContent = String(this.unread);
         byId('files-count').hidden = false;

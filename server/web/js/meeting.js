@@ -17,6 +17,7 @@ import { LocalMedia } from './media.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
 import { Results, toast } from './results.js';
+import { sidePanel } from './sidepanel.js';
 import { setUpTabs } from './tabs.js';
 import { WaitingPrompt } from './waiting.js';
 import {
@@ -89,15 +90,18 @@ function freshState() {
 
 app.results = new Results({ status: byId('console-status'), log: byId('result-log'), history: byId('result-history') });
 app.grid = new Grid({ grid: byId('grid'), screens: byId('screens'), audio: byId('audio-sinks') });
-const tabs = setUpTabs(byId('tabs'), (name) => {
-  byId('meeting-layout').classList.toggle('wide-side', name === 'policy' || name === 'audit');
+function tabShown(name) {
   if (name === 'chat') app.chat.seen();
   if (name === 'files') app.files.seen();
+}
+const tabs = setUpTabs(byId('tabs'), (name) => {
+  tabShown(name);
   if (name === 'audit') app.audit.load();
 });
+app.side = sidePanel(byId('tabs'), () => tabShown(tabs.current()));
 app.chat = new Chat(app, {
   log: byId('chat-log'), form: byId('chat-form'), input: byId('chat-input'), why: byId('chat-why'),
-  count: byId('chat-count'), isVisible: () => tabs.current() === 'chat',
+  count: byId('chat-count'), isVisible: () => tabs.current() === 'chat' && app.side.isShown,
 });
 app.people = new People(app);
 app.waitingPrompt = new WaitingPrompt(app);
@@ -317,6 +321,7 @@ function leaveMeetingView() {
   app.files.clear();
   app.controls.reset();
   app.waitingPrompt.clear();
+  app.side.clear();
   byId('toasts').replaceChildren();
   Object.assign(app.state, { roster: [], waiting: [], meeting: null });
   app.view = null;

@@ -8,6 +8,7 @@ const HEADINGS = { join: 'join-title', waiting: 'waiting-title', meeting: 'meeti
 
 export function showScreen(name) {
   for (const screen of Object.keys(HEADINGS)) show(byId(`screen-${screen}`), screen === name);
+  document.body.dataset.screen = name; // the meeting fills the window (app.css)
   focusOn(byId(HEADINGS[name]));
 }
 

@@ -87,6 +87,7 @@ export class WaitingPrompt {
   }
 
   showList() {
+    this.app.side.open();
     byId('tab-people').click();
     byId('waiting-list-title').scrollIntoView({ block: 'nearest' });
   }
