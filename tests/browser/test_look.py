@@ -277,3 +277,52 @@ async def test_toasts_never_cover_a_control_on_a_phone_or_a_laptop(
             await expect(host.page.locator("#toasts .toast").first).to_be_in_viewport()
             assert await host.page.evaluate(COVERED_CONTROLS) == [], size
         await host.close()
+
+
+CLIPBOARD = ["clipboard-read", "clipboard-write"]
+
+
+async def test_copy_link_copies_the_participants_link_and_nothing_secret(
+    browser: Browser, server: RunningServer
+) -> None:
+    host, bob, meeting = await host_and_guest(browser, server.url)
+    host_token = meeting.host_link.split("#host=", 1)[1]
+    for person in (host, bob):
+        await person.context.grant_permissions(CLIPBOARD, origin=server.url)
+        await open_tab(person, "people")
+        button = person.page.locator("#copy-share-link")
+        await expect(button).to_have_text("Copy link")
+        await button.click()
+        await expect(button).to_have_text("Copied")
+        copied = await person.page.evaluate("() => navigator.clipboard.readText()")
+        assert copied == meeting.join_url, person.name
+        assert host_token not in copied
+        assert "#" not in copied
+        assert "?" not in copied
+        await expect(button).to_have_text("Copy link")
+    # Where the clipboard cannot be written, the link is selected for the person to copy.
+    await bob.page.evaluate(
+        "() => { navigator.clipboard.writeText = () => Promise.reject(new Error('denied')); }"
+    )
+    await bob.page.click("#copy-share-link")
+    await expect(bob.page.locator("#copy-share-link")).to_have_text("Press Ctrl+C to copy")
+    selected = await bob.page.evaluate(
+        "() => { const i = document.activeElement;"
+        " return i.id === 'share-link-input' && i.value.slice(i.selectionStart, i.selectionEnd); }"
+    )
+    assert selected == meeting.join_url
+    for person in (bob, host):
+        await person.close()
+
+
+async def test_with_personal_invites_only_there_is_no_link_to_pass_on(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen")
+    meeting = await create_meeting(host, {"entry": {"identity": "invited"}})
+    await host_joins(host, meeting)
+    await open_tab(host, "people")
+    await expect(host.page.locator("#roster li")).to_have_count(1)
+    await expect(host.page.get_by_role("button", name="Copy link")).to_be_hidden()
+    await expect(host.page.get_by_role("button", name="Create an invite link")).to_be_visible()
+    await host.close()

@@ -17,6 +17,7 @@ import { LocalMedia } from './media.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
 import { Results, toast } from './results.js';
+import { ShareLink } from './sharelink.js';
 import { sidePanel } from './sidepanel.js';
 import { setUpTabs } from './tabs.js';
 import { WaitingPrompt } from './waiting.js';
@@ -109,6 +110,7 @@ app.policyTab = new PolicyTab(app);
 app.audit = new AuditLog(app);
 app.files = new Files(app);
 app.controls = new Controls(app);
+app.shareLink = new ShareLink(app);
 app.call = new Call(app);
 
 // --- joining -------------------------------------------------------------------
@@ -321,6 +323,7 @@ function leaveMeetingView() {
   app.files.clear();
   app.controls.reset();
   app.waitingPrompt.clear();
+  app.shareLink.clear();
   app.side.clear();
   byId('toasts').replaceChildren();
   Object.assign(app.state, { roster: [], waiting: [], meeting: null });
@@ -398,6 +401,7 @@ async function fetchView() {
     app.chat.setRule(view.chat.allowed, app.state.role);
     app.controls.render();
     app.files.render();
+    app.shareLink.render();
   } catch {
     // The controls fall back to the private defaults (a window only, muted until allowed).
   }
