@@ -326,3 +326,43 @@ async def test_with_personal_invites_only_there_is_no_link_to_pass_on(
     await expect(host.page.get_by_role("button", name="Copy link")).to_be_hidden()
     await expect(host.page.get_by_role("button", name="Create an invite link")).to_be_visible()
     await host.close()
+
+
+async def test_the_join_page_remembers_the_name_that_got_in_and_can_forget_it(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen")
+    bob = await open_person(browser, server.url, "Bob Smith")
+    meeting = await create_meeting(host, {"entry": {"waiting_room": {"enabled": False}}})
+    await host_joins(host, meeting)
+    page = bob.page
+    name = page.locator("#join-name")
+    remembered = page.locator("#join-name-remembered")
+    # A refused name is not remembered.
+    await join(bob, meeting.join_url, name="Bob")
+    await expect(page.locator("#join-refusal")).to_be_visible()
+    await page.reload()
+    await expect(name).to_have_value("")
+    await expect(remembered).to_be_hidden()
+    # The name that got in is offered next time, and said to be remembered.
+    await join(bob, meeting.join_url, name="Bob Smith")
+    await wait_for_screen(bob, "meeting")
+    await page.click("#leave-button")
+    await wait_for_screen(bob, "ended")
+    await page.goto(meeting.join_url)
+    await expect(name).to_have_value("Bob Smith")
+    await expect(remembered).to_be_visible()
+    # Typing another name: "remembered" no longer holds.
+    await name.fill("Robert Smith")
+    await expect(remembered).to_be_hidden()
+    await name.fill("Bob Smith")
+    await expect(remembered).to_be_visible()
+    # Forgetting it empties the field, here and next time.
+    await page.get_by_role("button", name="Forget it").click()
+    await expect(name).to_have_value("")
+    await expect(name).to_be_focused()
+    await page.reload()
+    await expect(name).to_have_value("")
+    await expect(remembered).to_be_hidden()
+    for person in (bob, host):
+        await person.close()

@@ -13,6 +13,7 @@ import {
 import { announce, byId, h, show } from './dom.js';
 import { Files } from './files.js';
 import { Grid } from './grid.js';
+import { t } from './i18n.js';
 import { LocalMedia } from './media.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
@@ -120,9 +121,7 @@ async function startJoin(event) {
   joinBusy(true);
   await app.devicesReady;
   clearRefusal();
-  const name = byId('join-name').value.trim();
-  localStorage.setItem(keys.name, name);
-  const join = { name };
+  const join = { name: byId('join-name').value.trim() };
   const password = byId('join-password').value;
   if (app.hostToken) join.host_token = app.hostToken;
   else if (app.invite) join.invite = app.invite;
@@ -159,6 +158,8 @@ function receive(message) {
       // Single use: each welcome brings the one token that resumes this place next time.
       if (message.resume_token) state.resumeToken = message.resume_token;
       localStorage.setItem(keys.device, message.device_token);
+      // The name the server let in is the one to offer next time (a refused one is not).
+      if (state.join?.name) rememberName(state.join.name);
       break;
     case 'waiting':
       enterWaiting(message.message);
@@ -419,14 +420,42 @@ async function leave() {
 
 // --- start -------------------------------------------------------------------------
 
-byId('join-name').value = localStorage.getItem(keys.name) ?? '';
+// --- the name used last time ------------------------------------------------------
+
+function rememberName(name) {
+  localStorage.setItem(keys.name, name);
+}
+
+/** "Remembered from your last meeting" holds while the field has that name. */
+function showRemembered() {
+  const remembered = localStorage.getItem(keys.name);
+  show(byId('join-name-remembered'), Boolean(remembered) && byId('join-name').value === remembered);
+}
+
+function offerRememberedName() {
+  const remembered = localStorage.getItem(keys.name);
+  if (remembered && !byId('join-name').value) byId('join-name').value = remembered;
+  showRemembered();
+}
+
+byId('forget-name').addEventListener('click', () => {
+  localStorage.removeItem(keys.name);
+  byId('join-name').value = '';
+  showRemembered();
+  byId('join-name').focus();
+  announce(t('Your name is forgotten in this browser.'));
+});
+
+offerRememberedName();
 show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
-// A refusal about the name stops being true as the name is retyped.
+// A refusal about the name stops being true as the name is retyped, and so does
+// "remembered" once it is another name.
 byId('join-name').addEventListener('input', () => {
   if (byId('join-name').getAttribute('aria-invalid') === 'true') clearRefusal();
+  showRemembered();
 });
 const who = () => ({ host: Boolean(app.hostToken), invite: Boolean(app.invite) });
 function devicesChanged() {
