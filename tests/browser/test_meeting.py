@@ -99,7 +99,9 @@ async def test_the_host_denies_and_locks_and_each_is_shown_as_it_happens(
     await expect(host.page.locator("#lock-button")).to_have_attribute("aria-pressed", "true")
     await expect(host.page.locator("#lock-state")).to_have_text("Locked")
     await join(carol, meeting.join_url)
-    await expect(carol.page.locator("#refusal-reason")).to_have_text("meeting_locked")
+    await expect(carol.page.locator("#refusal-message")).to_have_text(
+        "The meeting is locked. Ask the host to unlock it."
+    )
     await expect(carol.page.locator("#refusal-next")).to_contain_text("Ask the host to unlock it")
     for person in (carol, bob, host):
         await person.close()
@@ -230,7 +232,9 @@ async def test_remove_lets_people_back_through_the_waiting_room_and_ban_does_not
     )
     await expect(carol.page.locator("#rejoin-button")).to_be_hidden()
     await join(carol, meeting.join_url)
-    await expect(carol.page.locator("#refusal-reason")).to_have_text("banned")
+    await expect(carol.page.locator("#refusal-message")).to_have_text(
+        "You were removed from this meeting and cannot rejoin it."
+    )
     await expect(carol.page.locator("#refusal-next")).to_have_text(
         "You cannot rejoin this meeting."
     )

@@ -6,7 +6,9 @@
 // for only after the server says you may share now (a grant, or a role or
 // policy that needs none), and the share's end ends the grant (stop_publish).
 
+import { explained, isHost } from './audience.js';
 import { announce, byId, formatDuration } from './dom.js';
+import { t } from './i18n.js';
 import { displayMediaOptions } from './media.js';
 import { toast } from './results.js';
 
@@ -51,6 +53,10 @@ export class Controls {
   youChanged(before, after) {
     if (!before) return;
     if (before.muted !== after.muted || (before.may_unmute && !after.may_unmute)) this.micNote = null;
+  }
+
+  get host() {
+    return isHost(this.you?.role);
   }
 
   get you() {
@@ -155,7 +161,7 @@ export class Controls {
     app.local.camera.enabled = true;
     const decisions = await app.publisher?.setCamera(app.local.camera) ?? [];
     const refused = decisions.find((decision) => decision.source === 'camera' && !decision.allowed);
-    if (refused) this.cameraNote = `${refused.message} (rule ${refused.rule})`;
+    if (refused) this.cameraNote = explained(refused.message, refused, this.host);
   }
 
   async cameraOff() {
@@ -273,13 +279,12 @@ export class Controls {
       decisions = await this.app.publisher.startScreen(stream, surface);
     } catch (error) {
       await this.stopShare({ tellServer: false });
-      this.note(`Nothing is shared: ${error.message}${error.code ? ` (${error.code})` : ''}`, true);
+      this.note(explained(t('Nothing is shared: {message}', { message: error.message }), { reason: error.code }, this.host), true);
       return;
     }
     if (decisions.screen && !decisions.screen.allowed) {
       await this.stopShare({ tellServer: false });
-      const rule = decisions.screen.rule ? ` (rule ${decisions.screen.rule})` : '';
-      this.note(`${decisions.screen.message}${rule}`, true);
+      this.note(explained(decisions.screen.message, decisions.screen, this.host), true);
       return;
     }
     if (decisions.audio && !decisions.audio.allowed) {

@@ -8,10 +8,10 @@
 // senders are text, never HTML. Downloads go through fetch with the token in
 // a header and are saved from a Blob under the sanitised name.
 
+import { isHost } from './audience.js';
 import { announce, byId, download, fill, formatDuration, h } from './dom.js';
 import { FileRefusal, TransferError, fetchFile, fileToken, sendFile } from './filetransfer.js';
 
-const HOSTS = new Set(['host', 'cohost']);
 const MAX_LISTED = 200;
 
 /** The server's way of writing sizes (policies/rules/files.py), so limits read alike. */
@@ -21,10 +21,11 @@ export function formatSize(bytes) {
   return `${bytes} bytes`;
 }
 
-/** "sentence (reason, rule)": what a participant needs to understand a refusal. */
-function refusalParts(error) {
+/** The sentence of a refusal, and for a host its reason code and rule (a participant
+ * reads the sentence only). */
+function refusalParts(error, host) {
   // A transfer that got no answer has no reason code from the server: its sentence says it all.
-  const codes = error instanceof TransferError ? [] : [error.code, error.rule].filter(Boolean);
+  const codes = error instanceof TransferError || !host ? [] : [error.code, error.rule].filter(Boolean);
   let sentence = error.message;
   if (error instanceof FileRefusal && error.retryAfter) sentence += ` Try again in ${error.retryAfter} seconds.`;
   return { sentence, codes };
@@ -92,7 +93,7 @@ export class Files {
     const mode = this.app.view?.file_share?.allowed;
     if (mode === 'nobody') return { may: false, why: 'Nobody may share files in this meeting.' };
     // Before the view arrives the server alone decides: let people try.
-    if (mode === undefined || mode === 'anyone' || HOSTS.has(this.you.role)) return { may: true, why: '' };
+    if (mode === undefined || mode === 'anyone' || isHost(this.you.role)) return { may: true, why: '' };
     if (mode === 'host_only') return { may: false, why: 'Only the host may share files in this meeting.' };
     const grant = this.grant();
     if (!grant) return { may: false, why: 'Ask the host for permission to share files first.', ask: true };
@@ -183,7 +184,7 @@ export class Files {
       this.setResult({ refused: false, lead: `${shared.name}:`, sentence });
     } catch (error) {
       if (generation !== this.generation) return;
-      const { sentence, codes } = refusalParts(error);
+      const { sentence, codes } = refusalParts(error, isHost(this.you?.role));
       this.setResult({ refused: true, lead: `${file.name} was not shared:`, sentence, codes });
     } finally {
       if (generation === this.generation) this.finishUpload();
@@ -283,7 +284,7 @@ export class Files {
       download(message.name, blob);
       status.textContent = `Downloaded (${formatSize(blob.size)}).`;
     } catch (error) {
-      const { sentence, codes } = refusalParts(error);
+      const { sentence, codes } = refusalParts(error, isHost(this.you?.role));
       status.className = 'file-item-status refused';
       fill(status, `Not downloaded: ${sentence}`, codeLine(codes));
       announce(status.textContent, { assertive: true });

@@ -3,6 +3,7 @@
 // server says: waiting, admitted, join_refused, dismissed, back_to_waiting_room.
 
 import { AuditLog } from './audit.js';
+import { isHost } from './audience.js';
 import { Call } from './call.js';
 import { Chat } from './chat.js';
 import { Connection } from './connection.js';
@@ -220,7 +221,10 @@ function receive(message) {
       if (state.status === 'join') state.refusal = { reason: message.code, rule: '', message: message.message };
       // An answer to what was sent while still in the meeting (a subscribe answer, say)
       // says nothing true once out of it: never a red toast on the waiting or ended screen.
-      else if (state.status === 'admitted' && !state.dismissal) toast(`The server could not take a message: ${message.message} (${message.code})`, { refused: true });
+      else if (state.status === 'admitted' && !state.dismissal) {
+        const code = isHost(state.role) ? ` (${message.code})` : '';
+        toast(t('The server could not take a message: {message}', { message: message.message }) + code, { refused: true });
+      }
       break;
     default:
       break;
@@ -342,7 +346,7 @@ function closed(connection, { code }) {
   } else if (state.refusal) {
     joinBusy(false);
     showScreen('join');
-    showRefusal(state.refusal);
+    showRefusal(state.refusal, { host: Boolean(app.hostToken) });
   } else if (state.userLeft) {
     leaveMeetingView();
     ended({ why: 'left', message: 'You left the meeting.', reason: '', rule: '' });
@@ -362,8 +366,9 @@ function topbar() {
 }
 
 function ended(dismissal) {
+  const host = Boolean(app.hostToken) || isHost(app.state.role);
   app.state.status = 'ended';
-  showEnded(dismissal);
+  showEnded(dismissal, { host });
 }
 
 function reconnect() {
@@ -482,7 +487,7 @@ byId('rejoin-button').addEventListener('click', () => {
   showScreen('join');
 });
 setInterval(() => { if (app.state.status === 'admitted') app.people.render(); }, 15000);
-if (!meetingId) showRefusal({ reason: '', rule: '', message: 'This link has no meeting in it.' });
+if (!meetingId) showRefusal({ reason: '', rule: '', message: t('This link has no meeting in it.') });
 app.entryRules = null;
 devicesChanged();
 fetchEntryRules(meetingId).then((rules) => {
