@@ -49,10 +49,26 @@ export class Controls {
     this.cameraNote = null;
   }
 
-  /** Our own state changed: a note about unmuting holds only while it is still true. */
+  /** Our own state changed: a note holds only while it is still true. */
   youChanged(before, after) {
     if (!before) return;
-    if (before.muted !== after.muted || (before.may_unmute && !after.may_unmute)) this.micNote = null;
+    if (before.role !== after.role) {
+      this.reset(); // what a participant was refused, a co-host may do (and the reverse)
+      return;
+    }
+    // A refusal ("raise your hand") is over once the hand moves; "the host lets you
+    // speak" holds while you may.
+    const handMoved = before.hand_raised !== after.hand_raised && !after.may_unmute;
+    if (before.muted !== after.muted || handMoved || (before.may_unmute && !after.may_unmute)) {
+      this.micNote = null;
+    }
+  }
+
+  /** The policy in force changed (or first arrived): earlier refusals and answers were
+   * about the old one. The hints derived from the new one take their place. */
+  viewChanged() {
+    this.reset();
+    this.render();
   }
 
   get host() {
@@ -89,7 +105,10 @@ export class Controls {
       if (this.you.may_unmute) setWhy(why, this.micNote ?? '');
       else {
         const mode = this.app.view?.audio?.unmute ?? 'after_raised_hand';
-        setWhy(why, this.micNote ?? UNMUTE_HINTS[mode] ?? '', Boolean(this.micNote));
+        const hint = mode === 'after_raised_hand' && this.you.hand_raised
+          ? t('Your hand is raised; the host will let you speak.')
+          : UNMUTE_HINTS[mode] ?? '';
+        setWhy(why, this.micNote ?? hint, Boolean(this.micNote));
       }
     }
   }

@@ -53,7 +53,10 @@ export class Files {
     });
     byId('file-ask').addEventListener('click', () => this.ask());
     byId('file-cancel').addEventListener('click', () => this.transfer?.abort());
-    byId('file-input').addEventListener('change', () => this.render());
+    byId('file-input').addEventListener('change', () => {
+      this.setResult(null); // the last file's answer is not about this one
+      this.render();
+    });
     setInterval(() => { if (this.app.state.status === 'admitted') this.render(); }, 1000);
   }
 
@@ -125,6 +128,13 @@ export class Files {
       byId('file-limits').textContent = `Up to ${formatSize(rules.max_bytes)}; accepted: ${rules.types.join(', ')}. `
         + 'The server checks what each file really is; programs and scripts are never accepted.';
     }
+  }
+
+  /** The policy in force changed (or first arrived): an earlier answer about permission
+   * ("the host has been asked", "your permission ended") was about the old one. */
+  viewChanged() {
+    this.note = null;
+    this.render();
   }
 
   /** The host revoked our file grant, or it ran out. */

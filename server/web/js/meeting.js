@@ -405,8 +405,8 @@ async function fetchView() {
     byId('rules-list').replaceChildren(...view.rules.map((rule) => h('li', { dataset: { rule: rule.rule } },
       h('span', { class: 'sentence' }, rule.text))));
     app.chat.setRule(view.chat.allowed, app.state.role);
-    app.controls.render();
-    app.files.render();
+    app.controls.viewChanged(view);
+    app.files.viewChanged(view);
     app.shareLink.render();
   } catch {
     // The controls fall back to the private defaults (a window only, muted until allowed).
