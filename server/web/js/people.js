@@ -4,8 +4,8 @@
 // grant or revoke screen and file sharing with an expiry, remove, ban).
 // Every action's result is shown (results.js); the server decides them all.
 
-import { append, byId, copyFrom, formatDuration, h } from './dom.js';
-import { whyWaiting } from './waiting.js';
+import { append, byId, copyFrom, h } from './dom.js';
+import { waitedFor, whyWaiting } from './waiting.js';
 
 const ROLE_NAMES = { host: 'Host', cohost: 'Co-host', participant: '' };
 const GRANT_LENGTHS = [
@@ -112,7 +112,6 @@ export class People {
     const badge = byId('people-count');
     badge.textContent = waiting.length ? `${waiting.length} waiting` : '';
     badge.hidden = waiting.length === 0;
-    const now = Date.now() / 1000;
     // Rows are kept by person: the waiting time ticks (waiting.js) under a focused button.
     const rows = new Map([...list.children].map((row) => [row.dataset.participantId, row]));
     const wanted = waiting.map((entry) => {
@@ -121,7 +120,7 @@ export class People {
       if (kept?.dataset.key === key) return kept;
       return h('li', { class: 'waiting-entry', dataset: { participantId: entry.id, key } },
         h('span', { class: 'person-name' }, entry.name),
-        h('span', { class: 'hint waiting-time' }, `waiting ${formatDuration(now - entry.waiting_since)}`),
+        h('span', { class: 'hint waiting-time' }, waitedFor(entry, this.app.clockOffset)),
         entry.connected === false ? h('span', { class: 'hint' }, 'reconnecting…') : null,
         h('span', { class: 'hint waiting-why' }, whyWaiting(entry)),
         h('button', {
