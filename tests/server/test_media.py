@@ -144,7 +144,8 @@ async def test_a_screen_is_not_forwarded_until_granted_and_confirmed(
     bob = await _in_meeting(meeting, "Bob Smith")
     carol = await _in_meeting(meeting, "Carol Jones")
     await carol.media.subscribe()
-    decisions = await bob.media.publish(screen=SyntheticVideoTrack(640, 360, fps=15))
+    window = SyntheticVideoTrack(640, 360, fps=15)
+    decisions = await bob.media.publish(screen=window)
     assert [(d.source, d.allowed, d.reason) for d in decisions] == [
         ("screen", False, "share_needs_grant")
     ]
@@ -164,8 +165,9 @@ async def test_a_screen_is_not_forwarded_until_granted_and_confirmed(
     assert await _quiet(screen) == 0, "a revoked share stops at once"
     await meeting.host.grant(bob.participant_id, "screen", minutes=5)
     await bob.wait_for(GrantReceived)
-    assert [d.reason for d in await bob.media.republish()] == ["share_awaiting_confirmation"]
-    await bob.confirm_share()
+    # A bot shares in one call: publish, then confirm.
+    shared = await bob.media.share_screen(window)
+    assert (shared.reason, shared.rule) == ("share_confirmed", "/screen_share/allowed")
     await _frames_after(screen, 15)  # no stall after revoke and re-grant
     assert decode_errors.count == 0
     for client in (bob, carol):
