@@ -104,6 +104,7 @@ class Reason(StrEnum):
     CHAT_PRIVATE_OFF = "chat_private_off"
     CHAT_PRIVATE_HOSTS_ONLY = "chat_private_hosts_only"
     CHAT_RECIPIENT_AWAY = "chat_recipient_away"
+    CHAT_TO_SELF = "chat_to_self"
     # camera
     CAMERA_OK = "camera_ok"
     CAMERA_TOO_SLOW = "camera_too_slow"
@@ -238,6 +239,7 @@ REASONS: dict[Reason, str] = {
         "The recipient's connection dropped (their place is kept); the private message was "
         "not sent."
     ),
+    Reason.CHAT_TO_SELF: "A private message addressed to its own sender is not sent.",
     Reason.CAMERA_OK: "Working video arrives at the rate the policy asks.",
     Reason.CAMERA_TOO_SLOW: "Video arrives, but slower than entry.camera.min_fps.",
     Reason.CAMERA_PENDING: "The camera check is still running; nothing is decided yet.",

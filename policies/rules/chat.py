@@ -64,6 +64,12 @@ def chat(policy: Policy, state: MeetingState, event: ChatSent) -> Decision:
             BUILTIN_RULE,
             "That person is not in the meeting, so the message was not sent.",
         )
+    if recipient.id == person.id:
+        return refuse(
+            Reason.CHAT_TO_SELF,
+            BUILTIN_RULE,
+            "That is you: pick someone else, or Everyone.",
+        )
     refusal = _private_refusal(policy, person, recipient)
     if refusal is not None:
         return refusal

@@ -660,6 +660,14 @@ SCENARIOS: list[tuple[Reason, dict[str, Any], list[dict[str, Any]], dict[str, An
         "/entry/reconnect_seconds",
     ),
     (
+        Reason.CHAT_TO_SELF,
+        {},
+        [HOST, BOB, ADMIT_BOB],
+        {"type": "chat", "participant": "h", "to": "h"},
+        False,
+        "",
+    ),
+    (
         Reason.CAMERA_OK,
         CAMERA,
         [HOST, BOB, ADMIT_BOB],
