@@ -36,6 +36,7 @@ const ACTIONS = {
   publish_requested: () => t('Send audio or video'),
   publish_stopped: () => t('Stop sending'),
   share_requested: () => t('Ask to share'),
+  share_confirmed: () => t('Share the previewed screen'),
   grant: () => t('Allow sharing'),
   revoke: () => t('Revoke sharing'),
   grant_expired: () => t('End a permission that ran out'),
