@@ -73,9 +73,14 @@ function actionName(type) {
   return ACTIONS[type]?.() ?? type;
 }
 
-/** What this row asked, a little more precisely than its type where the event says. */
-function actionOf(event) {
+/** What this row asked, a little more precisely than its type where the event says
+ * (nameOf: a participant id's name, if known). */
+function actionOf(event, nameOf = () => undefined) {
   if (event.type === 'lock') return event.locked === false ? t('Unlock') : t('Lock');
+  if (event.type === 'chat' && event.to) {
+    const name = nameOf(event.to);
+    return name ? t('Send a private message to {name}', { name }) : t('Send a private message');
+  }
   if (event.type === 'publish_requested' && SOURCES[event.source]) return SOURCES[event.source]();
   if (event.type === 'publish_stopped' && STOPS[event.source]) return STOPS[event.source]();
   return actionName(event.type);
@@ -202,7 +207,7 @@ export class AuditLog {
     h('td', { class: 'time' }, h('time', { datetime: new Date(entry.at * 1000).toISOString() }, formatTime(entry.at))),
     h('td', {}, h('span', { class: 'audit-person' }, person),
       by ? h('span', { class: 'audit-by' }, t('by {name}', { name: by })) : null),
-    h('td', {}, h('span', { class: 'audit-action' }, actionOf(entry.event))),
+    h('td', {}, h('span', { class: 'audit-action' }, actionOf(entry.event, (id) => this.app.names.get(id)))),
     h('td', { class: 'decision' },
       h('strong', { class: 'verdict' }, decision.allowed ? t('Allowed') : t('Refused')), ' ',
       h('span', { class: 'audit-sentence' }, decision.message),
@@ -214,7 +219,7 @@ export class AuditLog {
     const rows = [...this.entries].reverse().filter((entry) => {
       if (!text) return true;
       const { person, by } = this.who(entry);
-      const haystack = [entry.decision_id, entry.event.type, actionOf(entry.event), entry.decision.reason,
+      const haystack = [entry.decision_id, entry.event.type, actionOf(entry.event, (id) => this.app.names.get(id)), entry.decision.reason,
         entry.decision.rule, entry.decision.message, entry.decision.allowed ? t('Allowed') : t('Refused'),
         person, by].join(' ').toLowerCase();
       return haystack.includes(text);
