@@ -458,6 +458,7 @@ show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
+joinBusy(false); // the Join button starts disabled in the page, until this listens
 // A refusal about the name stops being true as the name is retyped, and so does
 // "remembered" once it is another name.
 byId('join-name').addEventListener('input', () => {
