@@ -181,7 +181,7 @@ async def test_a_screen_is_shared_after_a_grant_and_a_preview_seen_by_the_others
         "You are about to share a window, shown here as the others will see it."
     )
     assert await frames(bob, '#share-preview video[data-source="share-preview"]') >= 3
-    await screenshot(bob, "share-preview")
+    await screenshot(bob, "share-preview", docs=True)
     for viewer in (host, carol):
         await expect(viewer.page.locator(shared)).to_have_count(0)
     await preview.get_by_role("button", name="Share this").click()
