@@ -15,7 +15,7 @@ TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
-TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities
+TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn
 PORT ?= 8000
 
 .PHONY: run test test-fast test-deps lint format docs system-deps venv bench fuzz screenshots clean

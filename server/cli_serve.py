@@ -32,6 +32,9 @@ OPTIONS = {
     "public_url": "public_url",
     "rtc_address": "rtc_addresses",
     "trusted_proxy": "trusted_proxies",
+    "turn_url": "turn_urls",
+    "turn_secret": "turn_secret",
+    "turn_ttl": "turn_ttl",
     "media": "media",
     "files_dir": "files_dir",
     "clamd_socket": "clamd_socket",
@@ -78,6 +81,26 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    turn_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A TURN server for clients that cannot reach the media ports, e.g. "
+            "turn:turn.example.org:3478?transport=udp or turns:turn.example.org:443"
+            "?transport=tcp; repeat for more. Needs --turn-secret. Default: none.",
+            show_default=False,
+        ),
+    ] = None,
+    turn_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="The secret shared with the TURN servers (coturn's static-auth-secret). "
+            "Better set as MEETWARDEN_TURN_SECRET: a command line is visible in ps.",
+            show_default=False,
+        ),
+    ] = None,
+    turn_ttl: Annotated[
+        int, typer.Option(help="Seconds a participant's TURN credential is valid.")
+    ] = _default("turn_ttl"),
     media: Annotated[bool, typer.Option(help="Forward audio and video.")] = _default("media"),
     files_dir: Annotated[
         Path | None, typer.Option(help="Where shared files are kept. Default: DATA_DIR/files.")

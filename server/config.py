@@ -13,8 +13,10 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .turn import DEFAULT_TTL, TurnCredentials, check_turn_url
 
 __all__ = ["ENV_PREFIX", "LogFormat", "LogLevel", "Settings", "env_name"]
 
@@ -58,6 +60,13 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = _flag("trusted-proxy", ())
     """Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
     are believed; from anyone else those headers are ignored."""
+    # TURN (server/turn.py): relay servers handed to admitted participants.
+    turn_urls: Annotated[tuple[str, ...], NoDecode] = _flag("turn-url", ())
+    """TURN servers (RFC 7065 URLs) for clients that cannot reach the media ports directly."""
+    turn_secret: SecretStr | None = Field(None, validate_default=True)
+    """The secret shared with the TURN servers (coturn's static-auth-secret)."""
+    turn_ttl: int = Field(DEFAULT_TTL, ge=60, le=7 * 86_400)
+    """Seconds a participant's TURN credential is valid for making allocations."""
     # File sharing (server/files/).
     files_dir: Path | None = None
     """Where uploaded files are stored, under server-generated ids; None: data_dir/files."""
@@ -98,6 +107,32 @@ class Settings(BaseSettings):
                 ) from None
         return tuple(value or ())
 
+    @field_validator("turn_urls", mode="before")
+    @classmethod
+    def _turn_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return tuple(check_turn_url(url) for url in value or ())
+
+    @field_validator("turn_secret")
+    @classmethod
+    def _secret_with_urls(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # Never quote the secret in an error: the message reaches the terminal and the log.
+        if "turn_urls" not in info.data:
+            return value  # the URLs were wrong: that is the error to read first
+        urls = info.data["turn_urls"]
+        if urls and (value is None or not value.get_secret_value()):
+            raise ValueError(
+                "--turn-url needs the secret meetwarden shares with the TURN server "
+                "(coturn's static-auth-secret)"
+            )
+        if value is not None and not urls:
+            raise ValueError(
+                "a TURN secret without a TURN server: give its URL with --turn-url "
+                "(MEETWARDEN_TURN_URL), or unset the secret"
+            )
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -111,6 +146,13 @@ class Settings(BaseSettings):
     @property
     def resolved_files_dir(self) -> Path:
         return self.files_dir if self.files_dir is not None else self.data_dir / "files"
+
+    @property
+    def turn(self) -> TurnCredentials | None:
+        """The TURN servers and their secret, if configured."""
+        if not self.turn_urls or self.turn_secret is None:
+            return None
+        return TurnCredentials(self.turn_urls, self.turn_secret, self.turn_ttl)
 
     @property
     def resolved_database_url(self) -> str:
