@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -150,6 +151,12 @@ def serve(
         where = str(first["loc"][0]) if first["loc"] else "settings"
         typer.echo(f"meetwarden: {where}: {first['msg']} (check {_origin(where)}).", err=True)
         raise typer.Exit(2) from None
+    problem = settings.turn_problem()
+    if problem is not None:
+        typer.echo(
+            f"meetwarden: turn_secret: {problem} (check {_origin('turn_secret')}).", err=True
+        )
+        raise typer.Exit(2)
     run(settings)
 
 
@@ -174,6 +181,11 @@ def run(settings: Settings) -> None:
     from .logs import configure_logging, uvicorn_log_level
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.turn_secret is not None and not settings.turn_urls:
+        logging.getLogger("meetwarden.server").warning(
+            "a TURN secret is set but no --turn-url (MEETWARDEN_TURN_URL): clients get no "
+            "TURN servers"
+        )
     try:
         lock = claim_data_dir(settings.data_dir)
     except DataDirError as error:

@@ -13,7 +13,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .turn import DEFAULT_TTL, TurnCredentials, check_turn_url
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # TURN (server/turn.py): relay servers handed to admitted participants.
     turn_urls: Annotated[tuple[str, ...], NoDecode] = _flag("turn-url", ())
     """TURN servers (RFC 7065 URLs) for clients that cannot reach the media ports directly."""
-    turn_secret: SecretStr | None = Field(None, validate_default=True)
+    turn_secret: SecretStr | None = None
     """The secret shared with the TURN servers (coturn's static-auth-secret)."""
     turn_ttl: int = Field(DEFAULT_TTL, ge=60, le=7 * 86_400)
     """Seconds a participant's TURN credential is valid for making allocations."""
@@ -114,25 +114,6 @@ class Settings(BaseSettings):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return tuple(check_turn_url(url) for url in value or ())
 
-    @field_validator("turn_secret")
-    @classmethod
-    def _secret_with_urls(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        # Never quote the secret in an error: the message reaches the terminal and the log.
-        if "turn_urls" not in info.data:
-            return value  # the URLs were wrong: that is the error to read first
-        urls = info.data["turn_urls"]
-        if urls and (value is None or not value.get_secret_value()):
-            raise ValueError(
-                "--turn-url needs the secret meetwarden shares with the TURN server "
-                "(coturn's static-auth-secret)"
-            )
-        if value is not None and not urls:
-            raise ValueError(
-                "a TURN secret without a TURN server: give its URL with --turn-url "
-                "(MEETWARDEN_TURN_URL), or unset the secret"
-            )
-        return value
-
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -149,10 +130,20 @@ class Settings(BaseSettings):
 
     @property
     def turn(self) -> TurnCredentials | None:
-        """The TURN servers and their secret, if configured."""
+        """The TURN servers and their secret, if both are configured."""
         if not self.turn_urls or self.turn_secret is None:
             return None
         return TurnCredentials(self.turn_urls, self.turn_secret, self.turn_ttl)
+
+    def turn_problem(self) -> str | None:
+        """Why the TURN settings cannot serve (checked by ``serve``, not here: the other
+        commands read the same environment and need no TURN)."""
+        if self.turn_urls and (self.turn_secret is None or not self.turn_secret.get_secret_value()):
+            return (
+                "--turn-url needs the secret meetwarden shares with the TURN server "
+                "(coturn's static-auth-secret)"
+            )
+        return None
 
     @property
     def resolved_database_url(self) -> str:
