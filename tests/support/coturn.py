@@ -184,6 +184,7 @@ def start_coturn(directory: Path, address: str = "127.0.0.1") -> Coturn:
                 "allow-loopback-peers",  # the test server's media is on 127.0.0.1 (above)
                 f"log-file={directory / 'turnserver.log'}",
                 "simple-log",
+                "verbose",  # sessions and their users in the log
                 "no-stdout-log",
                 f"pidfile={directory / 'turnserver.pid'}",
                 f"userdb={directory / 'turndb'}",  # not the system's /var/lib/turn/turndb

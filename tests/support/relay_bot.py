@@ -2,13 +2,14 @@
 
     python relay_bot.py JOIN_URL --name NAME [--turn tcp] [--relay-only]
 
-(tests drive it with ``BotProcess``).
 It joins, publishes a synthetic camera and microphone, and reports on stdout,
 one JSON object a line: ``admitted`` (its participant id and the TURN URLs the
 server gave it), ``published`` (the decisions), then ``connected`` with the
 kind of local ICE candidate its publishing connection uses (``relay``: through
-TURN), or ``failed``. It reads commands on stdin, one a line: ``stats``
-(packets sent per source), ``unmute``, ``quit`` (or stdin closing).
+TURN) or ``failed``, and ``error`` for an error the server sends unasked
+(``media_failed``). It reads commands on stdin, one a line: ``stats`` (packets
+sent per source), ``unmute``, ``quit`` (or stdin closing). Tests drive it with
+``BotProcess``.
 """
 
 from __future__ import annotations
@@ -21,12 +22,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from meetwarden import protocol as wire
 from meetwarden.client_sdk import IceOptions, MeetingClient
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 
 def say(event: str, **fields: Any) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
+
+
+class ReportingClient(MeetingClient):
+    """Says the errors the server sends unasked (``media_failed``: a connection gave up)."""
+
+    def _take(self, message: Any) -> None:
+        if isinstance(message, wire.Error) and message.ref is None:
+            say("error", code=message.code, message=message.message)
+        super()._take(message)
 
 
 def local_candidate_type(pc: Any) -> str | None:
@@ -65,7 +76,7 @@ async def main() -> None:
     parser.add_argument("--turn", default="first")
     parser.add_argument("--relay-only", action="store_true")
     options = parser.parse_args()
-    client = await MeetingClient.connect(options.link, name=options.name)
+    client = await ReportingClient.connect(options.link, name=options.name)
     client.ice = IceOptions(turn=options.turn, relay_only=options.relay_only)
     await client.wait_admitted()
     say(
