@@ -158,6 +158,10 @@ def explain(policy: Policy) -> list[tuple[str, str]]:
     if screen.allowed != "nobody":
         surfaces = ", ".join({"browser": "a browser tab"}.get(s, f"a {s}") for s in screen.surfaces)
         text += f" At most {screen.max_concurrent} at a time, showing only {surfaces}."
+        text += (
+            " Whoever shares first sees a preview of exactly what will be shown and"
+            " confirms it; nothing is forwarded before."
+        )
         if screen.allowed == "with_grant" and screen.grant_ends_with_share:
             text += " A grant ends when its share stops."
         text += " Screen audio is " + ("allowed." if screen.audio else "not shared.")
@@ -178,6 +182,16 @@ def explain(policy: Policy) -> list[tuple[str, str]]:
         "everyone": "Everyone in the meeting can chat; people waiting cannot.",
     }[policy.chat.allowed]
     lines.append(("/chat/allowed", chat))
+    if policy.chat.allowed != "nobody":
+        private = {
+            "off": "There are no private messages: every message goes to everyone.",
+            "hosts": (
+                "Participants can write privately to the host and co-hosts only; hosts and "
+                "co-hosts can write privately to anyone."
+            ),
+            "everyone": "Anyone in the meeting can write privately to anyone in the meeting.",
+        }[policy.chat.private]
+        lines.append(("/chat/private", f"{private} Only the recipient sees a private message."))
     rejoin = {
         "never": "Someone removed cannot rejoin this meeting.",
         "via_waiting_room": "Someone removed can only come back through the waiting room.",

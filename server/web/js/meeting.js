@@ -177,6 +177,7 @@ function receive(message) {
       remember(message.participants);
       app.grid.update(state.roster);
       app.people.render();
+      app.chat.people(state.roster);
       break;
     case 'waiting_list':
       state.waiting = message.waiting;
@@ -300,6 +301,7 @@ function enterMeeting(admitted) {
   topbar();
   setHostTabs();
   app.people.render();
+  app.chat.people(state.roster);
   app.controls.render();
   if (!resumed) showScreen('meeting');
   fetchView();
@@ -390,7 +392,7 @@ async function fetchView() {
     app.clockOffset = view.server_time - (sent + received) / 2;
     byId('rules-list').replaceChildren(...view.rules.map((rule) => h('li', { dataset: { rule: rule.rule } },
       h('span', { class: 'sentence' }, rule.text))));
-    app.chat.setRule(view.chat.allowed, app.state.role);
+    app.chat.setRule(view.chat.allowed, app.state.role, view.chat.private);
     app.controls.render();
     app.files.render();
   } catch {
