@@ -7,9 +7,11 @@ TURN over TLS on another with a certificate made for the test (its own CA,
 which a client must be told to trust). It is ready once it answers a STUN
 Binding request on UDP and takes TCP and TLS connections; nothing sleeps.
 
-One difference from production: ``allow-loopback-peers``. The test server's
-media is on 127.0.0.1, and coturn refuses to relay to loopback peers unless
-told (a guard a production coturn keeps).
+It relays to the media server's addresses only (``denied-peer-ip`` everything,
+``allowed-peer-ip`` those), as production should. One difference from
+production: ``allow-loopback-peers``. The test server's media is on 127.0.0.1,
+and coturn refuses to relay to loopback peers unless told (a guard a
+production coturn keeps).
 """
 
 from __future__ import annotations
@@ -156,8 +158,11 @@ def _accepts(address: str, port: int) -> bool:
         return False
 
 
-def start_coturn(directory: Path, address: str = "127.0.0.1") -> Coturn:
-    """Start turnserver on ``address`` and return once it answers on every port."""
+def start_coturn(
+    directory: Path, address: str = "127.0.0.1", peers: tuple[str, ...] = ("127.0.0.1",)
+) -> Coturn:
+    """Start turnserver on ``address`` and return once it answers on every port. It relays
+    to ``peers`` only (the media server's addresses), as docs/operating.md advises."""
     binary = _turnserver()
     directory.mkdir(parents=True, exist_ok=True)
     cert_file, key_file = _certificate(directory, address)
@@ -180,7 +185,10 @@ def start_coturn(directory: Path, address: str = "127.0.0.1") -> Coturn:
                 "no-dtls",
                 "no-cli",
                 "fingerprint",
+                "no-tcp-relay",
                 "no-multicast-peers",
+                "denied-peer-ip=0.0.0.0-255.255.255.255",
+                *(f"allowed-peer-ip={peer}" for peer in peers),
                 "allow-loopback-peers",  # the test server's media is on 127.0.0.1 (above)
                 f"log-file={directory / 'turnserver.log'}",
                 "simple-log",

@@ -173,3 +173,32 @@ async def test_a_person_who_resumes_their_place_gets_a_fresh_credential(
     assert int(after["username"].split(":")[0]) >= resumed_at + TTL
     assert int(after["username"].split(":")[0]) > int(before["username"].split(":")[0])
     assert after["credential"] != before["credential"]
+
+
+async def test_a_credential_relays_to_the_media_server_only(
+    coturn: Coturn, meeting: Meeting
+) -> None:
+    """Whoever is admitted holds a credential; coturn configured as docs/operating.md says
+    relays for it to the media server's address, not to the rest of the network."""
+    given = only_server(meeting.host.ice_servers)
+    loop = asyncio.get_running_loop()
+    server = (coturn.address, coturn.port)
+    _, client = await loop.create_datagram_endpoint(
+        lambda: turn.TurnClientUdpProtocol(
+            server,
+            username=given.username,
+            password=given.credential,
+            lifetime=600,
+            channel_refresh_time=500,
+        ),
+        remote_addr=server,
+    )
+    try:
+        await client.connect()
+        await client.channel_bind(0x4000, ("127.0.0.1", 9))  # control: the media server
+        for elsewhere in ("192.0.2.1", "10.0.0.1", "8.8.8.8"):
+            with pytest.raises(stun.TransactionFailed) as refused:
+                await client.channel_bind(0x4001, (elsewhere, 9))
+            assert refused.value.response.attributes["ERROR-CODE"][0] == 403, elsewhere
+    finally:
+        await client.delete()

@@ -51,7 +51,11 @@ def coturn(
     tmp_path_factory: pytest.TempPathFactory, firewalled: FirewalledHost
 ) -> Iterator[Coturn]:
     """coturn on the address the firewalled host reaches (its 'public' address)."""
-    running = start_coturn(tmp_path_factory.mktemp("coturn"), firewalled.gateway)
+    running = start_coturn(
+        tmp_path_factory.mktemp("coturn"),
+        firewalled.gateway,
+        peers=("127.0.0.1", firewalled.gateway),  # the server's media addresses
+    )
     yield running
     running.stop()
 
