@@ -187,6 +187,7 @@ class Interpreter:
                 reason=decided.reason,
                 message="You are in the meeting.",
                 decision_id=decided.decision_id,
+                ice_servers=room.ice_servers(pid),
             )
         )
         if person.is_host:
