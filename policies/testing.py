@@ -112,7 +112,7 @@ def expect(
         differences.append(f"rule: expected {rule!r}, got {decision.rule!r}")
     if differences:
         raise AssertionError(
-            "decision differs:\n  " + "\n  ".join(differences) + f"\n  message: {decision.message}"
+            "decision differs:\n  " + "\n  ".join(differences) + f"\n  params: {decision.params}"
         )
 
 
