@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from .vocabulary import PROTOCOL_VERSION, Role, ShareKind, Source, WireModel
+from .vocabulary import PROTOCOL_VERSION, Params, Role, ShareKind, Source, WireModel
 
 __all__ = [
     "SERVER_ADAPTER",
@@ -114,6 +114,8 @@ class Welcome(WireModel):
 class Waiting(WireModel):
     type: Literal["waiting"] = "waiting"
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     reason: str = "waiting_for_host"
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
@@ -128,6 +130,8 @@ class Admitted(WireModel):
     """The current resume token (the one the last ``welcome`` brought)."""
     reason: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
@@ -139,6 +143,8 @@ class JoinRefused(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     retry_after: float | None = None
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
@@ -152,6 +158,8 @@ class Dismissed(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
@@ -161,6 +169,8 @@ class BackToWaitingRoom(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
@@ -186,6 +196,9 @@ class Notice(WireModel):
     type: Literal["notice"] = "notice"
     topic: str
     text: str = ""
+    """The notice in the reader's language ("" for topics the views already show)."""
+    params: Params = {}
+    """What the sentence needs besides the topic: the same in every language."""
     about: str | None = None
     """The participant it is about, if any."""
     kind: Literal["screen", "file"] | None = None
@@ -226,6 +239,8 @@ class Result(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     errors: list[dict[str, str]] = []
     """For a refused policy update: each error's pointer, code and message."""
     decision_id: str | None = None
@@ -239,6 +254,8 @@ class Error(WireModel):
     ref: int | None = None
     code: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
 
 
 class TrackDecision(WireModel):
@@ -249,6 +266,8 @@ class TrackDecision(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 

@@ -44,7 +44,7 @@ def media_ends(person: Participant) -> list[Effect]:
     effects += [CloseGate(person.id, source) for source in sorted(person.open_gates)]
     effects += [MarkPublished(person.id, source, False) for source in sorted(person.published)]
     if "screen" in person.open_gates:
-        effects.append(Notify("everyone", "share_stopped", person.id))
+        effects.append(Notify("everyone", "share_stopped", person.id, params={"name": person.name}))
     return effects
 
 

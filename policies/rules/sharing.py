@@ -80,7 +80,7 @@ def stop_share_effects(policy: Policy, person: Participant, *, end_grant: bool) 
         effects.append(EndGrant(person.id, "screen"))
         effects.append(CancelTimer("screen_grant", person.id))
     if "screen" in person.open_gates:
-        effects.append(Notify("everyone", "share_stopped", person.id))
+        effects.append(Notify("everyone", "share_stopped", person.id, params={"name": person.name}))
     return effects
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from meetwarden import protocol as wire
 from meetwarden.policies.events import PublishRequested, PublishStopped
 
+from ..i18n import say
+from ..i18n.markers import N_
 from ..media import MediaRoom
 from ..media.errors import MediaError
 from .interpreter import offer_message
@@ -23,18 +25,15 @@ from .session import Session
 
 __all__ = ["handle_media"]
 
-_WAITING = "You are in the waiting room; media starts once the host lets you in."
+_WAITING = N_("You are in the waiting room; media starts once the host lets you in.")
 
 
 async def handle_media(room: Room, session: Session, message: Any) -> None:
     me = session.participant_id
     media = room.media
     if not isinstance(media, MediaRoom):
-        session.send(
-            wire.Error(
-                ref=message.id, code="media_unavailable", message="This server runs without media."
-            )
-        )
+        text = say(session.language, "This server runs without media.")
+        session.send(wire.Error(ref=message.id, code="media_unavailable", message=text))
         return
     try:
         match message:
@@ -55,12 +54,14 @@ async def handle_media(room: Room, session: Session, message: Any) -> None:
                         allowed=decided.allowed,
                         reason=decided.reason,
                         rule=decided.rule,
-                        message=decided.message,
+                        message=decided.text(session.language),
+                        params=decided.params,
                         decision_id=decided.decision_id,
                     )
                 )
     except MediaError as error:
-        text = _WAITING if error.code == "not_admitted" else error.message
+        # A bad description's details are for the client's developer, in English.
+        text = say(session.language, _WAITING) if error.code == "not_admitted" else error.message
         session.send(wire.Error(ref=message.id, code=error.code, message=text))
 
 
@@ -82,7 +83,8 @@ async def _publish(room: Room, media: MediaRoom, session: Session, message: wire
                 allowed=decided.allowed,
                 reason=decided.reason,
                 rule=decided.rule,
-                message=decided.message,
+                message=decided.text(session.language),
+                params=decided.params,
                 decision_id=decided.decision_id,
             )
         )
