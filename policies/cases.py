@@ -43,7 +43,15 @@ from .jsonload import parse_json
 from .model import Policy
 from .simulation import Simulation, Step
 
-__all__ = ["Case", "CaseResult", "parse_cases", "parse_events", "run_case", "run_cases"]
+__all__ = [
+    "Case",
+    "CaseResult",
+    "Render",
+    "parse_cases",
+    "parse_events",
+    "run_case",
+    "run_cases",
+]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -27,6 +27,8 @@ from meetwarden.policies.state import OWNER
 
 from .capabilities import unsupported_here, unsupported_problem
 from .hosting.guard import Creator
+from .i18n import from_accept_language
+from .i18n.markers import N_
 from .problems import ProblemError
 from .runtime.registry import Registry
 from .runtime.room import Room, RoomClosedError
@@ -38,7 +40,10 @@ router = APIRouter(prefix="/api", tags=["hosts"])
 log = logging.getLogger("meetwarden.api")
 MAX_BODY = 300 * 1024
 NOT_FOUND = ProblemError(
-    404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
+    404,
+    N_("Not found"),
+    N_("No such meeting, or this token does not open it."),
+    reason="not_found",
 )
 
 
@@ -88,7 +93,10 @@ class DecisionOut(BaseModel):
     allowed: bool
     reason: str
     rule: str
-    message: str
+    params: dict[str, str | int | list[str]] = Field(
+        default_factory=dict, description="What the sentence needs besides the reason code."
+    )
+    message: str = Field(description="The sentence, in the language of Accept-Language.")
     decision_id: str = Field(description="The decision's id in the meeting's audit log.")
 
 
@@ -152,8 +160,9 @@ async def host_meeting(
     if wait is not None:
         raise ProblemError(
             429,
-            "Too many requests",
-            f"Too many failed requests; try again in {max(1, round(wait))} seconds.",
+            N_("Too many requests"),
+            N_("Too many failed requests; try again in {seconds} seconds."),
+            params={"seconds": max(1, round(wait))},
             reason="too_many_attempts",
         )
     scheme, _, token = (authorization or "").partition(" ")
@@ -178,7 +187,9 @@ def _join_url(request: Request, meeting_id: str) -> str:
 async def _live(request: Request, record: MeetingRecord) -> Room:
     room = await _registry(request).room(record.id)
     if room is None:
-        raise ProblemError(409, "Meeting ended", "The meeting has ended.", reason="meeting_ended")
+        raise ProblemError(
+            409, N_("Meeting ended"), N_("The meeting has ended."), reason="meeting_ended"
+        )
     return room
 
 
@@ -194,7 +205,15 @@ async def _decide(
             if attempt:
                 raise
             continue
-        return DecisionOut(**decided.to_json())
+        language = from_accept_language(request.headers.get("accept-language"))
+        return DecisionOut(
+            allowed=decided.allowed,
+            reason=decided.reason,
+            rule=decided.rule,
+            params=decided.params,
+            message=decided.text(language),
+            decision_id=decided.decision_id,
+        )
     raise AssertionError("unreachable")
 
 

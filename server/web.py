@@ -47,6 +47,8 @@ from meetwarden.policies.model import Policy
 
 from .capabilities import unsupported_here
 from .hosting.guard import signed_in
+from .i18n import Language, explanation_text, from_accept_language
+from .i18n.markers import N_
 from .problems import ProblemError
 from .runtime.registry import Registry
 
@@ -100,7 +102,10 @@ _TYPES = {
 _ASSET = re.compile(r"[a-z0-9_-]+(?:/[a-z0-9_-]+)*\.(?:js|css|svg|png|ico)")
 _MEETING_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NOT_FOUND = ProblemError(
-    404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
+    404,
+    N_("Not found"),
+    N_("No such meeting, or this token does not open it."),
+    reason="not_found",
 )
 
 router = APIRouter()
@@ -207,6 +212,13 @@ def _invalid(error: PolicyError) -> ProblemError:
     )
 
 
+def explained(policy: Policy, language: Language) -> list[dict[str, str]]:
+    """Each rule of the policy in plain words, in ``language``."""
+    return [
+        {"rule": line.rule, "text": explanation_text(line, language)} for line in explain(policy)
+    ]
+
+
 @router.post("/api/policies/explain", tags=["policies"])
 async def explain_policy(request: Request) -> dict[str, Any]:
     """A policy document (the body) in plain words: ``{"rules": [{"rule", "text"}],
@@ -223,8 +235,9 @@ async def explain_policy(request: Request) -> dict[str, Any]:
         policy = validate_policy(parse_json(body, max_bytes=MAX_POLICY_BYTES))
     except PolicyError as error:
         raise _invalid(error) from None
+    language = from_accept_language(request.headers.get("accept-language"))
     return {
-        "rules": [{"rule": rule, "text": text} for rule, text in explain(policy)],
+        "rules": explained(policy, language),
         "unsupported": [issue.to_json() for issue in unsupported_here(request.app.state, policy)],
     }
 
@@ -308,9 +321,11 @@ async def participant_view(
         },
         "chat": {"allowed": policy.chat.allowed},
         "rules": [
-            {"rule": rule, "text": text}
-            for rule, text in explain(policy)
-            if rule.startswith(_PARTICIPANT_RULES)
+            line
+            for line in explained(
+                policy, from_accept_language(request.headers.get("accept-language"))
+            )
+            if line["rule"].startswith(_PARTICIPANT_RULES)
         ],
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

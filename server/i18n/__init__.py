@@ -43,6 +43,7 @@ __all__ = [
     "Language",
     "client_catalog",
     "decision_text",
+    "english",
     "explanation_text",
     "from_accept_language",
     "notice_text",
@@ -67,6 +68,11 @@ def reason_text(reason: str, params: Mapping[str, ParamValue], language: Languag
 def decision_text(decision: Decision, language: Language) -> str:
     """The sentence of a decision, addressed to whoever acted."""
     return reason_text(decision.reason.value, decision.params, language)
+
+
+def english(decision: Decision) -> str:
+    """The sentence of a decision in English (for policy tests' ``message_contains``)."""
+    return decision_text(decision, DEFAULT_LANGUAGE)
 
 
 def notice_text(
