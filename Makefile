@@ -15,7 +15,8 @@ TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
-TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities
+TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities problems \
+  i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers
 PORT ?= 8000
 
 .PHONY: run test test-fast test-deps lint format docs system-deps venv bench fuzz screenshots clean

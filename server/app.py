@@ -20,7 +20,6 @@ from .hosting import routes as hosting_routes
 from .hosting.service import Hosting
 from .hosting.trusted_hosts import TrustedHosts, TrustedHostsMiddleware
 from .i18n import from_accept_language
-from .i18n import routes as i18n_routes
 from .media import FORWARDED, MediaPlane
 from .metrics import Live, ServerMetrics
 from .problems import ProblemError, problem_response
@@ -121,7 +120,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(file_routes.router)
     app.include_router(web.router)
-    app.include_router(i18n_routes.router)
     app.include_router(hosting_routes.router)
     app.include_router(api_docs.router)
     app.include_router(operations.router)

@@ -18,6 +18,8 @@ Endpoints beside the pages:
   (a password, a full name, a camera, the waiting room), and nothing else of the
   meeting. An unknown or ended id answers with the same shape: a default policy's
   requirements with a password (docs/doors.md).
+- ``GET /i18n/{language}.json``: the client's sentences in one language (English if
+  the server has no catalog for it), built from the ``.po`` files at the first request.
 - ``GET /api/meetings/{id}/participant-view``: for an admitted participant
   (``Authorization: Bearer <resume token>``, the current one from ``welcome``), the parts of the
   policy that shape their controls (screen surfaces, chat, files) and the
@@ -47,7 +49,15 @@ from meetwarden.policies.model import Policy
 
 from .capabilities import unsupported_here
 from .hosting.guard import signed_in
-from .i18n import Language, explanation_text, from_accept_language
+from .i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Language,
+    client_catalog,
+    explanation_text,
+    from_accept_language,
+    supported,
+)
 from .i18n.markers import N_
 from .problems import ProblemError
 from .runtime.registry import Registry
@@ -162,6 +172,29 @@ async def asset(request: Request, path: str) -> Response:
     if not file.is_relative_to(WEB_ROOT.resolve()) or not file.is_file():
         return _not_found_page()
     return _file_response(file, request, cache_control="no-cache")
+
+
+@cache
+def _catalog_body(language: Language) -> bytes:
+    document = {
+        "language": language,
+        "languages": [{"tag": tag, "name": LANGUAGE_NAMES[tag]} for tag in LANGUAGES],
+        "messages": client_catalog(language),
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+
+
+@router.get("/i18n/{name}", include_in_schema=False)
+async def catalog(request: Request, name: str) -> Response:
+    """The client's sentences: ``{"language", "languages": [{"tag", "name"}], "messages"}``,
+    ``messages`` mapping each English message id to its sentence (server/i18n)."""
+    tag = name.removesuffix(".json") if name.endswith(".json") else ""
+    body = _catalog_body(supported(tag) or "en")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**_SECURITY_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 # --- policies: examples, schema, plain words ----------------------------------------

@@ -16,10 +16,7 @@ imports it (an import-linter contract in ``pyproject.toml`` says so).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from meetwarden.policies.decision import Decision
-from meetwarden.policies.effects import ParamValue
 from meetwarden.policies.explain import Explanation
 from meetwarden.policies.reasons import REASONS, Reason
 
@@ -34,7 +31,7 @@ from .languages import (
     pick_language,
     supported,
 )
-from .rendering import keyed, plain, sentence_gap
+from .rendering import AnyParams, AnyValue, keyed, plain, sentence_gap
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -55,7 +52,7 @@ __all__ = [
 ]
 
 
-def reason_text(reason: str, params: Mapping[str, ParamValue], language: Language) -> str:
+def reason_text(reason: str, params: AnyParams, language: Language) -> str:
     """What a reason code with these parameters says, in ``language``."""
     written = keyed(reason, params, language)
     if written is not None:
@@ -79,7 +76,7 @@ def notice_text(
     topic: str,
     audience: str,
     kind: str | None,
-    params: Mapping[str, ParamValue],
+    params: AnyParams,
     language: Language,
 ) -> str:
     """A notice's sentence. A topic that is a reason code (a name the new policy refuses)
@@ -99,7 +96,7 @@ def explanation_text(explanation: Explanation, language: Language) -> str:
     )
 
 
-def say(language: Language, english: str, **params: ParamValue) -> str:
+def say(language: Language, english: str, **params: AnyValue) -> str:
     """A sentence whose message id is its English text, in ``language``."""
     return plain(english, language, params)
 

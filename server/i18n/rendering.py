@@ -27,13 +27,24 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from meetwarden.policies.effects import ParamValue
-
 from .catalogs import catalog
 from .languages import Language
 from .markers import SENTENCES
 
-__all__ = ["conditions_of", "fill", "has_sentence", "keyed", "plain", "variants"]
+__all__ = [
+    "AnyParams",
+    "AnyValue",
+    "conditions_of",
+    "fill",
+    "has_sentence",
+    "keyed",
+    "plain",
+    "variants",
+]
+
+AnyValue = str | int | tuple[str, ...] | list[str]
+"""A parameter as the engine gives it (lists as tuples) or as the wire carries it."""
+AnyParams = Mapping[str, AnyValue]
 
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([\w.]+))?\}")
 _KIB, _MIB = 1024, 1024 * 1024
@@ -83,7 +94,7 @@ def has_sentence(base: str) -> bool:
     return bool(variants(base))
 
 
-def _as_text(value: ParamValue) -> str:
+def _as_text(value: AnyValue) -> str:
     return ",".join(value) if isinstance(value, tuple | list) else str(value)
 
 
@@ -101,7 +112,7 @@ def _translated(key: str, language: Language) -> str:
 
 def keyed(
     base: str,
-    params: Mapping[str, ParamValue],
+    params: AnyParams,
     language: Language,
     attributes: Mapping[str, str] | None = None,
 ) -> str | None:
@@ -114,7 +125,7 @@ def keyed(
     return None
 
 
-def plain(english: str, language: Language, params: Mapping[str, ParamValue]) -> str:
+def plain(english: str, language: Language, params: AnyParams) -> str:
     """A sentence whose message id is its English text, translated and filled in."""
     text = catalog(language).plain.get(english) or english
     return fill(text, params, language) if params else text
@@ -149,7 +160,7 @@ def _joined(items: list[str], last: str, style: _Style) -> str:
     return style.comma.join(items[:-1]) + last + items[-1]
 
 
-def _formatted(value: ParamValue, form: str | None, language: Language) -> str:
+def _formatted(value: AnyValue, form: str | None, language: Language) -> str:
     style = _STYLES[language]
     items = [str(item) for item in value] if isinstance(value, tuple | list) else [str(value)]
     if form is None or form == "list":
@@ -167,7 +178,7 @@ def _formatted(value: ParamValue, form: str | None, language: Language) -> str:
     return style.comma.join(items)
 
 
-def fill(text: str, params: Mapping[str, ParamValue], language: Language) -> str:
+def fill(text: str, params: AnyParams, language: Language) -> str:
     """``text`` with each ``{placeholder}`` written from ``params``."""
 
     def one(match: re.Match[str]) -> str:
