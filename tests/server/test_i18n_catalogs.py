@@ -112,7 +112,8 @@ def test_chinese_is_written_with_chinese_punctuation() -> None:
     for (_, msgid), text in CATALOGS["zh-CN"].items():
         if text and msgid.endswith(".") and len(msgid) > 12:
             assert text.endswith(("。", "）", ")", "…")) or text == msgid, (msgid, text)
-            assert ". " not in text and "; " not in text, (msgid, text)
+            assert ". " not in text, (msgid, text)
+            assert "; " not in text, (msgid, text)
 
 
 # --- writing: every scenario of every reason code, in every language ---------------
@@ -121,7 +122,8 @@ def test_chinese_is_written_with_chinese_punctuation() -> None:
 def _scenarios() -> list[tuple[Reason, dict[str, Any], list[Any], dict[str, Any]]]:
     path = ROOT / "tests/policies/test_reason_codes.py"
     spec = importlib.util.spec_from_file_location("reason_code_scenarios", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return [row[:4] for row in module.SCENARIOS]
@@ -140,7 +142,9 @@ def _decide(policy: dict[str, Any], given: list[Any], when: dict[str, Any]) -> A
 
 
 def _whole(text: str, language: Language) -> None:
-    assert text and "{" not in text and "}" not in text, text
+    assert text, text
+    assert "{" not in text, text
+    assert "}" not in text, text
     assert text.endswith(ENDS[language]), text
 
 
