@@ -75,7 +75,7 @@ format: $(DEV_STAMP)
 test: test-deps lint
 	$(PY) -m pytest -q
 
-# The fast tests only (no browser, WebRTC, PostgreSQL or clamd): under a minute.
+# The fast tests only (no browser, WebRTC, PostgreSQL, clamd or server process): under a minute.
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
 

@@ -63,6 +63,10 @@ class MeetwardenError(Exception):
         self.params = dict(params or {})
 
 
+_ERRORS_TITLES = {"policy_unsupported": "This server cannot apply the policy"}
+"""What a refusal's list of errors is, by reason; otherwise the policy is invalid."""
+
+
 class PolicyRefusedError(MeetwardenError):
     """The meeting's policy refused a request (``reason``, ``rule``, ``message``).
 
@@ -86,7 +90,8 @@ class PolicyRefusedError(MeetwardenError):
         """The decision's id in the meeting's audit log: the host sees the same entry."""
         sentence = message
         if self.errors:
-            sentence = describe_errors("Invalid policy", self.errors)
+            title = _ERRORS_TITLES.get(reason, "Invalid policy")
+            sentence = describe_errors(title, self.errors)
         super().__init__(
             f"{sentence} [{reason} {rule}]".strip(),
             reason=reason,

@@ -31,6 +31,7 @@ OPTIONS = {
     "database_url": "database_url",
     "public_url": "public_url",
     "rtc_address": "rtc_addresses",
+    "trusted_proxy": "trusted_proxies",
     "media": "media",
     "files_dir": "files_dir",
     "clamd_socket": "clamd_socket",
@@ -68,6 +69,14 @@ def serve(
     rtc_address: Annotated[
         list[str] | None,
         typer.Option(help="Address to offer for media (ICE); repeat for more. Default: all."),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A reverse proxy's address or network whose X-Forwarded-For is believed "
+            "(per-address limits then count the real client); repeat for more. Default: none.",
+            show_default=False,
+        ),
     ] = None,
     media: Annotated[bool, typer.Option(help="Forward audio and video.")] = _default("media"),
     files_dir: Annotated[
@@ -165,7 +174,10 @@ def run(settings: Settings) -> None:
         ws_ping_timeout=20.0,
         log_config=None,  # configure_logging's handler and format, for uvicorn's lines too
         log_level=uvicorn_log_level(settings.log_level),
-        proxy_headers=False,
+        # uvicorn's ProxyHeadersMiddleware: X-Forwarded-For and -Proto believed only from
+        # these addresses, the client taken as the last hop that is not one of them.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
         server_header=False,
     )
     server = _server(config, app, settings)

@@ -9,6 +9,7 @@ environment, which wins over the default: pydantic-settings' own order.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     """Forward audio and video (WebRTC); off, the server runs signalling only."""
     rtc_addresses: Annotated[tuple[str, ...] | None, NoDecode] = _flag("rtc-address", None)
     """Addresses offered to peers as ICE host candidates; None: every interface."""
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = _flag("trusted-proxy", ())
+    """Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+    are believed; from anyone else those headers are ignored."""
     # File sharing (server/files/).
     files_dir: Path | None = None
     """Where uploaded files are stored, under server-generated ids; None: data_dir/files."""
@@ -79,6 +83,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip()) or None
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for proxy in value or ():
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an address or a network such as 10.0.0.5 or 10.0.0.0/8"
+                ) from None
+        return tuple(value or ())
 
     @field_validator("public_url")
     @classmethod

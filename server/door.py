@@ -9,10 +9,12 @@
   more say so in ``ROUTE_BODY_LIMITS`` (file uploads, whose exact limit is
   the meeting policy's ``file_share.max_bytes``, enforced as they stream).
 - **Sockets.** WebSockets are counted per address (an IPv6 /64 counts as one
-  address: ``addresses.py``). Past ``MEETWARDEN_MAX_SOCKETS_PER_ADDRESS``
-  open at once, a new one is accepted only to be told why, in an ``error``
-  message and the close (1013, try again later; RFC 6455 section 7.4.1 and
-  the IANA registry), and the application never sees it.
+  address: ``addresses.py``). At ``MEETWARDEN_MAX_SOCKETS_PER_ADDRESS`` open
+  at once, the oldest socket from that address that has not begun to join
+  gives way (``socket_slots.py``); when all of them are joined, a new one is
+  accepted only to be told why, in an ``error`` message and the close (1013,
+  try again later; RFC 6455 section 7.4.1 and the IANA registry), and the
+  application never sees it.
 
 Refusals are ``application/problem+json`` (RFC 9457) with the reason code, as
 everywhere else, sent at once with ``Connection: close``. Then the door
@@ -30,13 +32,13 @@ import asyncio
 import json
 import os
 import re
-from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
 from meetwarden import protocol as wire
 
 from .addresses import address_key
+from .socket_slots import SLOT_KEY, TOO_MANY_SOCKETS, SocketSlots, too_many_sockets
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -88,7 +90,7 @@ class Door:
         self.app = app
         configured = os.environ.get(MAX_SOCKETS_ENV)
         self.max_sockets = max_sockets_per_address or int(configured or MAX_SOCKETS_PER_ADDRESS)
-        self.sockets: Counter[str] = Counter()
+        self.sockets = SocketSlots(self.max_sockets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -148,16 +150,16 @@ class Door:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         address = address_key(client[0]) if client else "unknown"
-        if self.sockets[address] >= self.max_sockets:
+        slot = self.sockets.open(address)
+        if slot is None:
             await _refuse_socket(receive, send)
             return
-        self.sockets[address] += 1
+        scope[SLOT_KEY] = slot
+        guarded_receive, guarded_send = slot.guard(receive, send)
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, guarded_receive, guarded_send)
         finally:
-            self.sockets[address] -= 1
-            if self.sockets[address] <= 0:
-                del self.sockets[address]
+            self.sockets.close(address, slot)
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -203,9 +205,6 @@ async def _linger(receive: Receive) -> None:
         dropped += len(message.get("body", b""))
 
 
-TOO_MANY_SOCKETS = "too many connections from your address"
-
-
 async def _refuse_socket(receive: Receive, send: Send) -> None:
     """Accepts the handshake only to say why the socket closes (a browser sees nothing of
     a refused handshake but its failure)."""
@@ -213,11 +212,7 @@ async def _refuse_socket(receive: Receive, send: Send) -> None:
     if message["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
-    error = wire.Error(
-        code="too_many_connections",
-        message="Too many connections from your address. Close one and try again.",
-    )
-    await send({"type": "websocket.send", "text": wire.encode(error)})
+    await send({"type": "websocket.send", "text": wire.encode(too_many_sockets())})
     await send(
         {"type": "websocket.close", "code": wire.CLOSE_TRY_AGAIN_LATER, "reason": TOO_MANY_SOCKETS}
     )

@@ -37,6 +37,7 @@ from .runtime.requests import event_for
 from .runtime.room import Room, RoomClosedError
 from .runtime.session import Session
 from .runtime.signalling import handle_media
+from .socket_slots import SLOT_KEY, TOO_MANY_SOCKETS, too_many_sockets
 
 __all__ = ["read_frame", "router"]
 
@@ -260,6 +261,11 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
             return
         if first.language is None:  # a browser's own languages, unless the join names one
             first = first.model_copy(update={"language": language})
+        slot = websocket.scope.get(SLOT_KEY)
+        if slot is not None and not slot.claim():  # gave way to a newer socket meanwhile
+            await websocket.send_text(wire.encode(too_many_sockets(language)))
+            await websocket.close(wire.CLOSE_TRY_AGAIN_LATER, TOO_MANY_SOCKETS)
+            return
         client = websocket.client.host if websocket.client else "unknown"
         result = await join(registry, meeting_id, first, client)
         if result.refusal is not None or result.session is None or result.room is None:

@@ -5,7 +5,9 @@
 
 A test is marked by where it is and what it needs: ``browser`` (real Chromium or
 Firefox), ``media`` (real WebRTC peers), ``postgres`` (a real PostgreSQL server),
-``clamd`` (a real clamd); each of them is also ``slow``.
+``clamd`` (a real clamd), ``server`` (a real server process over loopback: the
+server's and the SDK's tests); each of them is also ``slow``. What is left, the
+engine, the store, files, the fuzz corpus and the tools, is the fast group.
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ import pytest
 
 _HERE = Path(__file__).parent
 _MEDIA_PLACES = ("media", "enforcement", "server/test_media.py", "server/test_example_bot.py")
+_SERVER_PLACES = ("server/", "sdk/")
 _FIXTURES = {"postgres_server": "postgres", "clamd": "clamd"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, what in (
-        ("slow", "needs a browser, WebRTC peers, PostgreSQL or clamd"),
+        ("slow", "needs a browser, WebRTC peers, PostgreSQL, clamd or a server process"),
         ("browser", "drives a real Chromium or Firefox"),
         ("media", "real WebRTC peers (aiortc) on loopback"),
         ("postgres", "a real PostgreSQL server"),
         ("clamd", "a real clamd"),
+        ("server", "a real server process, driven over loopback"),
     ):
         config.addinivalue_line("markers", f"{name}: {what}")
 
@@ -38,6 +42,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marks.add("browser")
         if any(where.startswith(place) for place in _MEDIA_PLACES):
             marks.add("media")
+        if any(where.startswith(place) for place in _SERVER_PLACES):
+            marks.add("server")
         fixtures = set(getattr(item, "fixturenames", ()))
         marks.update(mark for fixture, mark in _FIXTURES.items() if fixture in fixtures)
         if getattr(item, "callspec", None) is not None and "postgresql" in item.callspec.id:

@@ -17,6 +17,7 @@ and saves the smallest input of each new crash into the corpus.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import hashlib
 import time
@@ -51,11 +52,12 @@ class CrashError(Exception):
     """An entry point broke its promise on one input."""
 
 
-class Harness(Generic[Input]):
+class Harness(abc.ABC, Generic[Input]):
     """What one target needs around the entry point (a room, a transport ...), set up once."""
 
+    @abc.abstractmethod
     async def run(self, data: Input) -> None:
-        raise NotImplementedError
+        """Feeds one input to the entry point."""
 
     async def close(self) -> None:
         return None

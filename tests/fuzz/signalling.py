@@ -13,6 +13,7 @@ candidates on 127.0.0.1 only while these targets run.
 from __future__ import annotations
 
 import contextlib
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,8 +77,9 @@ class _Room(Harness[str]):
         self.room = self.plane.room("fuzz", on_observation=lambda observation: None)
         self.count = 0
 
+    @abstractmethod
     async def request(self, participant_id: str, data: str) -> None:
-        raise NotImplementedError
+        """One request of an admitted participant, made of the input."""
 
     async def run(self, data: str) -> None:
         self.count += 1

@@ -129,6 +129,7 @@ async def test_a_policy_update_this_server_cannot_honour_leaves_the_old_one(
             "/file_share/scan",
         )
         assert over_socket.value.errors[0]["code"] == "no_scanner"
+        assert str(over_socket.value).startswith("This server cannot apply the policy (1 error)")
         in_force = await meeting.api.policy()
         assert (in_force["revision"], in_force["policy"]["name"]) == (1, "before")
         # A policy it can honour still goes through.

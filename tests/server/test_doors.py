@@ -185,6 +185,39 @@ async def test_sockets_from_one_address_are_capped_and_others_still_get_in(
     await meeting.close()
 
 
+async def test_idle_sockets_give_way_to_a_person_joining_from_the_same_address(
+    capped: RunningServer,
+) -> None:
+    """Sockets opened and never joined cannot keep a guest behind the same NAT out."""
+    meeting = await hosted_meeting(capped.url, OPEN)
+    shared = "127.0.9.3"
+    idle = [await socket_from(capped.ws_url, meeting.meeting_id, shared) for _ in range(5)]
+    guest = await join_from(capped.ws_url, meeting.meeting_id, shared, "Erin Walsh")
+    assert guest.type == "welcome"
+    oldest = json.loads(await asyncio.wait_for(idle[0].recv(), 10))
+    assert (oldest["type"], oldest["code"]) == ("error", "too_many_connections")
+    await asyncio.wait_for(idle[0].wait_closed(), 10)
+    assert idle[0].close_code == wire.CLOSE_TRY_AGAIN_LATER
+    # the other idle ones are still open: each still answers a ping
+    for socket in idle[1:]:
+        await asyncio.wait_for(await socket.ping(), 10)
+    # joined sockets never give way: with the guest and four idle ones, a second
+    # guest takes the oldest idle one's place, and so on until only joined remain
+    more = [
+        await join_from(capped.ws_url, meeting.meeting_id, shared, f"Guest Number{'s' * n}")
+        for n in range(4)
+    ]
+    assert {answer.type for answer in more} == {"welcome"}
+    refused = await socket_from(capped.ws_url, meeting.meeting_id, shared)
+    refusal = json.loads(await asyncio.wait_for(refused.recv(), 10))
+    assert (refusal["type"], refusal["code"]) == ("error", "too_many_connections")
+    for answer in (guest, *more):
+        await answer.leave()
+    for socket in (*idle, refused):
+        await socket.close()
+    await meeting.close()
+
+
 async def test_a_socket_that_talks_before_joining_is_closed_after_a_few_answers(
     server: RunningServer,
 ) -> None:

@@ -1,0 +1,131 @@
+"""Sockets per address, and which one gives way when an address is at its cap.
+
+A crowd behind one NAT shares an address, and so does a script that opens
+sockets and never joins with them. When an address is at its cap, the oldest
+socket from it that has not begun to join is closed to make room (it is told
+why: ``too_many_connections``, close 1013), so idle sockets cannot keep the
+host or a guest on the same network out. Only when every socket from the
+address is joining or in the meeting is the new one refused.
+
+The door gives each socket a ``SocketSlot`` in its ASGI scope; ``ws.py`` claims
+it when the join arrives (``claim``), from which moment it is never evicted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final
+
+from meetwarden import protocol as wire
+
+from .i18n import DEFAULT_LANGUAGE, Language, say
+from .i18n.markers import N_
+
+__all__ = ["SLOT_KEY", "TOO_MANY_SOCKETS", "SocketSlot", "SocketSlots", "too_many_sockets"]
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+SLOT_KEY: Final = "meetwarden.socket_slot"
+TOO_MANY_SOCKETS: Final = "too many connections from your address"
+
+
+def too_many_sockets(language: Language = DEFAULT_LANGUAGE) -> wire.Error:
+    text = N_("Too many connections from your address. Close one and try again.")
+    return wire.Error(code="too_many_connections", message=say(language, text))
+
+
+class SocketSlot:
+    """One open socket: claimed once its join arrives, evicted only before that."""
+
+    __slots__ = ("_evicted", "accepted", "claimed")
+
+    def __init__(self) -> None:
+        self.claimed = False
+        self.accepted = False
+        self._evicted = asyncio.Event()
+
+    @property
+    def evicted(self) -> bool:
+        return self._evicted.is_set()
+
+    def claim(self) -> bool:
+        """Marks the socket as joining; False when it was evicted before that."""
+        if self.evicted:
+            return False
+        self.claimed = True
+        return True
+
+    def evict(self) -> None:
+        self._evicted.set()
+
+    def guard(self, receive: Receive, send: Send) -> tuple[Receive, Send]:
+        """receive and send for the application: until the slot is claimed, an eviction
+        ends the application's wait with a disconnect, after telling the client why."""
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "websocket.accept":
+                self.accepted = True
+            await send(message)
+
+        async def guarded_receive() -> Message:
+            if self.claimed:
+                return await receive()
+            if not self.evicted:
+                receiving = asyncio.ensure_future(receive())
+                evicting = asyncio.ensure_future(self._evicted.wait())
+                await asyncio.wait({receiving, evicting}, return_when=asyncio.FIRST_COMPLETED)
+                evicting.cancel()
+                if receiving.done():
+                    return receiving.result()
+                receiving.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await receiving
+            if self.accepted:
+                await send({"type": "websocket.send", "text": wire.encode(too_many_sockets())})
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": wire.CLOSE_TRY_AGAIN_LATER,
+                        "reason": TOO_MANY_SOCKETS,
+                    }
+                )
+            return {"type": "websocket.disconnect", "code": wire.CLOSE_TRY_AGAIN_LATER}
+
+        return guarded_receive, guarded_send
+
+
+class SocketSlots:
+    """The open sockets of every address, oldest first."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._by_address: dict[str, dict[SocketSlot, None]] = {}
+
+    def count(self, address: str) -> int:
+        return len(self._by_address.get(address, ()))
+
+    def open(self, address: str) -> SocketSlot | None:
+        """A slot for a new socket, evicting the oldest unclaimed one at the cap;
+        None when every socket from the address is claimed."""
+        slots = self._by_address.setdefault(address, {})
+        if len(slots) >= self.cap:
+            idle = next((slot for slot in slots if not slot.claimed), None)
+            if idle is None:
+                return None
+            idle.evict()
+            del slots[idle]
+        slot = SocketSlot()
+        slots[slot] = None
+        return slot
+
+    def close(self, address: str, slot: SocketSlot) -> None:
+        slots = self._by_address.get(address)
+        if slots is None:
+            return
+        slots.pop(slot, None)
+        if not slots:
+            del self._by_address[address]
