@@ -2,6 +2,7 @@
 // clickable (a chat that auto-linked UNC paths leaked Windows credentials).
 
 import { formatTime, h } from './dom.js';
+import { t } from './i18n.js';
 
 const MAX_SHOWN = 500;
 
@@ -36,8 +37,8 @@ export class Chat {
   /** What the policy says about chat, before anyone tries. */
   setRule(allowed, role) {
     const host = role === 'host' || role === 'cohost';
-    if (allowed === 'nobody') this.why.textContent = 'Chat is off in this meeting.';
-    else if (allowed === 'host_only' && !host) this.why.textContent = 'Only the host can chat in this meeting.';
+    if (allowed === 'nobody') this.why.textContent = t('Chat is off in this meeting.');
+    else if (allowed === 'host_only' && !host) this.why.textContent = t('Only the host can chat in this meeting.');
     else if (!this.why.classList.contains('refused')) this.why.textContent = '';
   }
 
@@ -55,7 +56,7 @@ export class Chat {
         this.why.classList.add('refused');
       }
     } catch (error) {
-      this.why.textContent = `Not sent: ${error.message}`;
+      this.why.textContent = t('Not sent: {problem}', { problem: error.message });
       this.why.classList.add('refused');
     }
   }
@@ -63,8 +64,8 @@ export class Chat {
   add(message) {
     const mine = message.sender === this.app.state.participantId;
     const item = h('li', { class: mine ? 'chat-mine' : 'chat-other' },
-      h('span', { class: 'chat-sender' }, mine ? 'You' : message.sender_name),
-      message.to ? h('span', { class: 'hint' }, '(privately) ') : null,
+      h('span', { class: 'chat-sender' }, mine ? t('You') : message.sender_name),
+      message.to ? h('span', { class: 'hint' }, t('(privately)'), ' ') : null,
       h('time', { class: 'chat-time', datetime: new Date(message.at * 1000).toISOString() }, formatTime(message.at)),
       h('div', { class: 'chat-text' }, message.text));
     this.log.append(item);
