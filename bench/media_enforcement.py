@@ -166,6 +166,7 @@ class EnforcementMeeting:
             microphone=Pausable(SyntheticAudioTrack(), self.running),
             screen=Pausable(SyntheticVideoTrack(640, 480, 30), self.running),
         )
+        await self.publisher.confirm_share()  # a screen is forwarded once confirmed
         for index in range(self.subscribers):
             bot = await MeetingClient.connect(created.join_url, name=f"Subscriber {index}")
             self.clients.append(bot)
@@ -204,6 +205,7 @@ class EnforcementMeeting:
                 await self.host.grant(self.pid, "screen", minutes=60)
                 await self.publisher.wait_for(GrantReceived)
                 await self.publisher.media.republish()
+                await self.publisher.confirm_share()
             await wait_flowing(self.listeners, (self.pid, source))
 
     async def figures(self) -> dict[str, Any]:

@@ -502,8 +502,21 @@ class MeetingClient:
         ``share_request_sent``) and a GrantReceived event follows if one grants it."""
         return await self.request(build(wire.RequestShare, kind=kind))
 
+    async def confirm_share(self) -> wire.Result:
+        """Confirms the screen you published (``media.publish(screen=...)``): the server
+        forwards nothing of it before (its decision was ``share_awaiting_confirmation``).
+        A person confirms after looking at a preview; a bot, once it knows what its track
+        shows. ``media.share_screen`` publishes and confirms in one call."""
+        return await self.request(build(wire.ConfirmShare))
+
+    async def stop_share(self) -> wire.Result:
+        """Stops sharing your screen, or gives up a share not yet confirmed; where the
+        policy's ``screen_share.grant_ends_with_share`` says so, the grant ends with it."""
+        return await self.request(build(wire.StopShare))
+
     async def chat(self, text: str, to: str | None = None) -> wire.Result:
-        """Sends a chat message to everyone admitted, or privately ``to`` one participant id."""
+        """Sends a chat message to everyone admitted, or privately ``to`` one participant id
+        (whom the policy's ``chat.private`` lets you write to; else PolicyRefusedError)."""
         return await self.request(build(wire.Chat, text=text, to=to))
 
     async def rename(self, name: str) -> wire.Result:

@@ -9,7 +9,9 @@ and receive the others' tracks as frames to inspect.
 
 The server decides, per source, whether it forwards what you publish (the
 decisions come back from ``publish``); a refused source is simply not
-forwarded. Publish it again once the policy allows it (after a grant).
+forwarded. Publish it again once the policy allows it (after a grant). A
+screen is forwarded only once it is confirmed (``client.confirm_share()``, or
+``share_screen`` which publishes and confirms).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from aiortc.mediastreams import MediaStreamError
 from meetwarden import protocol as wire
 
 from .arguments import build, choices_of
-from .errors import InvalidArgumentError, MeetwardenTimeoutError
+from .errors import InvalidArgumentError, MeetwardenTimeoutError, PolicyRefusedError
 
 if TYPE_CHECKING:
     from .client import MeetingClient
@@ -209,13 +211,36 @@ class MediaSession:
         self.decisions = list(answer.decisions)
         return self.decisions
 
+    async def share_screen(
+        self,
+        screen: MediaStreamTrack,
+        *,
+        surface: wire.Surface = "window",
+        screen_audio: MediaStreamTrack | None = None,
+    ) -> wire.Result:
+        """Publishes a screen and confirms it: what a person does with Share, then the
+        preview's "Share this". Returns the confirmation's decision (``share_confirmed``);
+        a refusal of either step (no grant, a surface the policy does not allow, someone
+        else sharing) raises PolicyRefusedError and nothing of the screen is forwarded."""
+        decisions = await self.publish(screen=screen, screen_audio=screen_audio, surface=surface)
+        for decision in decisions:
+            if decision.source == "screen" and not decision.allowed:
+                raise PolicyRefusedError(
+                    decision.reason,
+                    decision.rule,
+                    decision.message,
+                    decision_id=decision.decision_id,
+                )
+        return await self._client.confirm_share()
+
     async def republish(self) -> list[wire.TrackDecision]:
         """Asks again for sources that were refused (for example after a grant)."""
         async with self._lock:
             return await self._negotiate()
 
     async def stop(self, source: wire.Source) -> wire.Result:
-        """Stops sending a source; for a screen this ends the share (and, usually, its grant)."""
+        """Stops sending a source; for a screen this ends the share (and, usually, its grant):
+        one call, whether the share was confirmed or not."""
         source = _checked_source(source)
         transceiver = self._sending.get(source)
         if transceiver is not None:

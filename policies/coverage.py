@@ -53,6 +53,7 @@ RULE_PATHS: tuple[str, ...] = (
     "/file_share/types",
     "/file_share/scan",
     "/chat/allowed",
+    "/chat/private",
     "/removal/rejoin",
 )
 """Every rule path a decision can name, besides "" (meetwarden's own rules: who may act

@@ -16,7 +16,7 @@ from . import events as ev
 from .decision import BUILTIN_RULE, Decision, refuse
 from .model import Policy
 from .reasons import Reason
-from .rules import audio, camera, entry, files, policy_update, presence, roster, sharing
+from .rules import audio, camera, chat, entry, files, policy_update, presence, roster, sharing
 from .state import MeetingState
 
 __all__ = ["decide"]
@@ -37,7 +37,7 @@ RULES: dict[type, Rule] = {
     ev.BanRequested: roster.ban,
     ev.RoleChangeRequested: roster.set_role,
     ev.RenameRequested: roster.rename,
-    ev.ChatSent: roster.chat,
+    ev.ChatSent: chat.chat,
     ev.EndMeetingRequested: roster.end_meeting,
     ev.PolicyUpdateRequested: policy_update.policy_update,
     ev.UnmuteRequested: audio.unmute,
@@ -50,6 +50,7 @@ RULES: dict[type, Rule] = {
     ev.PublishRequested: sharing.publish,
     ev.PublishStopped: sharing.publish_stopped,
     ev.ShareRequested: sharing.share_requested,
+    ev.ShareConfirmed: sharing.confirm_share,
     ev.GrantRequested: sharing.grant,
     ev.RevokeRequested: sharing.revoke,
     ev.GrantExpired: sharing.grant_expired,

@@ -58,6 +58,7 @@ __all__ = [
     "Role",
     "RoleChangeRequested",
     "SelfMuted",
+    "ShareConfirmed",
     "ShareKind",
     "ShareRequested",
     "Source",
@@ -247,6 +248,14 @@ class ShareRequested(_ByParticipant):
     kind: ShareKind
 
 
+class ShareConfirmed(_ByParticipant):
+    """The sharer saw a preview of exactly what its published screen shows, and confirms
+    it: only now may the screen's gate open (a screen published and not confirmed is
+    never forwarded)."""
+
+    type: Literal["share_confirmed"] = "share_confirmed"
+
+
 class GrantRequested(_ByHostOnParticipant):
     type: Literal["grant"] = "grant"
     kind: ShareKind
@@ -361,6 +370,7 @@ Event = Annotated[
     | PublishRequested
     | PublishStopped
     | ShareRequested
+    | ShareConfirmed
     | GrantRequested
     | RevokeRequested
     | GrantExpired

@@ -118,6 +118,7 @@ def _sharing(policy: Policy) -> list[Explanation]:
         said.append(
             _say("screens", max_concurrent=screen.max_concurrent, surfaces=tuple(screen.surfaces))
         )
+        said.append(_say("share_preview"))
         if screen.allowed == "with_grant" and screen.grant_ends_with_share:
             said.append(_say("grant_ends_with_share"))
         said.append(_say("screen_audio", allowed="yes" if screen.audio else "no"))
@@ -143,6 +144,14 @@ def explain(policy: Policy) -> list[Explanation]:
     lines.append(_rule("/audio/unmute", _say("unmute", mode=audio.unmute), _say("muted_audio")))
     lines += _sharing(policy)
     lines.append(_rule("/chat/allowed", _say("chat", mode=policy.chat.allowed)))
+    if policy.chat.allowed != "nobody":
+        lines.append(
+            _rule(
+                "/chat/private",
+                _say("chat_private", mode=policy.chat.private),
+                _say("private_recipient_only"),
+            )
+        )
     rejoin = policy.removal.rejoin
     lines.append(
         _rule(

@@ -77,6 +77,9 @@ class Reason(StrEnum):
     SCREEN_AUDIO_NOT_ALLOWED = "screen_audio_not_allowed"
     SHARE_REQUEST_SENT = "share_request_sent"
     SHARE_NO_GRANT_NEEDED = "share_no_grant_needed"
+    SHARE_AWAITING_CONFIRMATION = "share_awaiting_confirmation"
+    SHARE_CONFIRMED = "share_confirmed"
+    SHARE_NOT_PUBLISHED = "share_not_published"
     GRANTED = "granted"
     GRANTS_NOT_USED = "grants_not_used"
     REVOKED = "revoked"
@@ -97,6 +100,11 @@ class Reason(StrEnum):
     CHAT_SENT = "chat_sent"
     CHAT_NOT_ALLOWED = "chat_not_allowed"
     CHAT_HOST_ONLY = "chat_host_only"
+    CHAT_SENT_PRIVATELY = "chat_sent_privately"
+    CHAT_PRIVATE_OFF = "chat_private_off"
+    CHAT_PRIVATE_HOSTS_ONLY = "chat_private_hosts_only"
+    CHAT_RECIPIENT_AWAY = "chat_recipient_away"
+    CHAT_TO_SELF = "chat_to_self"
     # camera
     CAMERA_OK = "camera_ok"
     CAMERA_TOO_SLOW = "camera_too_slow"
@@ -192,6 +200,14 @@ REASONS: dict[Reason, str] = {
     Reason.SCREEN_AUDIO_NOT_ALLOWED: "The policy does not let screen shares carry audio.",
     Reason.SHARE_REQUEST_SENT: "The request to share was sent to the hosts.",
     Reason.SHARE_NO_GRANT_NEEDED: "This participant may share without a grant.",
+    Reason.SHARE_AWAITING_CONFIRMATION: (
+        "The screen may be shared and reaches the server, but nothing of it is forwarded "
+        "until the sharer has seen the preview and confirmed (confirm_share)."
+    ),
+    Reason.SHARE_CONFIRMED: "The sharer confirmed what its screen shows; it is forwarded now.",
+    Reason.SHARE_NOT_PUBLISHED: (
+        "There is no screen to confirm: the participant has not published one (or it stopped)."
+    ),
     Reason.GRANTED: "A host granted sharing, until the grant expires.",
     Reason.GRANTS_NOT_USED: "The policy's sharing mode does not use grants.",
     Reason.REVOKED: "A host revoked the grant; any share it allowed stopped.",
@@ -210,6 +226,20 @@ REASONS: dict[Reason, str] = {
     Reason.CHAT_SENT: "The chat message was delivered.",
     Reason.CHAT_NOT_ALLOWED: "The policy turns chat off.",
     Reason.CHAT_HOST_ONLY: "Only hosts and co-hosts may chat.",
+    Reason.CHAT_SENT_PRIVATELY: (
+        "The private message was delivered to its recipient (and echoed to the sender) only; "
+        "the audit log keeps who wrote to whom, never the text."
+    ),
+    Reason.CHAT_PRIVATE_OFF: "The policy's chat.private is 'off': no private messages.",
+    Reason.CHAT_PRIVATE_HOSTS_ONLY: (
+        "The policy's chat.private is 'hosts': participants may write privately to hosts "
+        "and co-hosts only, not to each other."
+    ),
+    Reason.CHAT_RECIPIENT_AWAY: (
+        "The recipient's connection dropped (their place is kept); the private message was "
+        "not sent."
+    ),
+    Reason.CHAT_TO_SELF: "A private message addressed to its own sender is not sent.",
     Reason.CAMERA_OK: "Working video arrives at the rate the policy asks.",
     Reason.CAMERA_TOO_SLOW: "Video arrives, but slower than entry.camera.min_fps.",
     Reason.CAMERA_PENDING: "The camera check is still running; nothing is decided yet.",

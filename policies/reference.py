@@ -32,7 +32,8 @@ not coerced (`"off"` is not `false`, `1` is not `true`), numbers must be finite
 and in range, documents are at most 256 KiB and 32 levels deep, and the file must
 be UTF-8 JSON. Contradictions are errors too: `grant_minutes` without
 `allowed: "with_grant"`, a required camera with `min_fps` 0, a waiting-room
-`bypass` with the waiting room off, an executable listed among file types.
+`bypass` with the waiting room off, an executable listed among file types, a
+`chat.private` that lets more people write than `chat.allowed` lets send.
 Each error names the JSON pointer of its field and says what would be valid.
 
 The meeting password itself never appears in a policy: `entry.password: true`
@@ -41,6 +42,12 @@ says one is needed, and the host gives it when creating the meeting.
 Hosts and co-hosts run the meeting: they bypass mute on entry, need no grant
 to share where sharing is `with_grant`, and are exempt from the camera
 requirement. The host never waits in its own waiting room.
+
+Whoever shares a screen, hosts included, first sees a preview of exactly what
+will be shown and confirms it (`confirm_share` on the wire, `share_confirmed`
+in the audit log): until then the screen reaches the server and stops there
+(decision `share_awaiting_confirmation`). One action stops the share, and with
+`grant_ends_with_share` its grant ends with it.
 """
 
 SERVER = """## What a server must offer

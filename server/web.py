@@ -352,7 +352,7 @@ async def participant_view(
             "max_bytes": files.max_bytes,
             "types": list(files.types),
         },
-        "chat": {"allowed": policy.chat.allowed},
+        "chat": {"allowed": policy.chat.allowed, "private": policy.chat.private},
         "rules": [
             line
             for line in explained(

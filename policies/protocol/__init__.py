@@ -19,8 +19,11 @@ an admitted participant sends ``publish`` with its offer and, for each m-line,
 the source it carries (microphone, camera, screen, screen_audio; the server
 fixes it at this negotiation and refuses a later relabelling); the server
 answers ``publish_answer`` with the policy's decision per new source. To add or
-drop a track, send ``publish`` again with the whole list. ``stop_publish`` ends
-a source (for a screen, the share and, by default, its grant). ``subscribe``
+drop a track, send ``publish`` again with the whole list. A screen is forwarded
+only once its sharer has seen a preview and sent ``confirm_share`` (until then its
+decision is ``share_awaiting_confirmation``). ``stop_publish`` ends a source (for a
+screen, the share and, by default, its grant); ``stop_share`` ends the share, or
+gives it up before confirming, without renegotiating. ``subscribe``
 asks for the others' media: the server sends ``subscribe_offer`` (now, and
 again whenever tracks come and go) and the client replies ``subscribe_answer``.
 Nothing is forwarded to or from anyone who is not admitted.
@@ -47,6 +50,7 @@ from .client_messages import (
     Ban,
     Chat,
     ClientMessage,
+    ConfirmShare,
     Deny,
     EndMeeting,
     Grant,
@@ -68,6 +72,7 @@ from .client_messages import (
     Revoke,
     SetRole,
     StopPublish,
+    StopShare,
     Subscribe,
     SubscribeAnswer,
     TrackInfo,
@@ -152,6 +157,7 @@ __all__ = [
     "Chat",
     "ChatMessage",
     "ClientMessage",
+    "ConfirmShare",
     "Deny",
     "Dismissed",
     "EndMeeting",
@@ -198,6 +204,7 @@ __all__ = [
     "ShareKind",
     "Source",
     "StopPublish",
+    "StopShare",
     "Subscribe",
     "SubscribeAnswer",
     "SubscribeOffer",

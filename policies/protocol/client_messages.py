@@ -20,6 +20,7 @@ __all__ = [
     "Ban",
     "Chat",
     "ClientMessage",
+    "ConfirmShare",
     "Deny",
     "EndMeeting",
     "Grant",
@@ -41,6 +42,7 @@ __all__ = [
     "Revoke",
     "SetRole",
     "StopPublish",
+    "StopShare",
     "Subscribe",
     "SubscribeAnswer",
     "TrackInfo",
@@ -105,10 +107,26 @@ class RequestShare(Request):
     kind: ShareKind
 
 
+class ConfirmShare(Request):
+    """The sharer saw the preview of its published screen and confirms it: only then does
+    the server forward it (a screen published and not confirmed reaches nobody)."""
+
+    type: Literal["confirm_share"] = "confirm_share"
+
+
+class StopShare(Request):
+    """Stop sharing the screen, or give up sharing before confirming (the preview's
+    Cancel): the screen stops being forwarded and, as the policy's
+    ``screen_share.grant_ends_with_share`` says, the grant ends."""
+
+    type: Literal["stop_share"] = "stop_share"
+
+
 class Chat(Request):
     type: Literal["chat"] = "chat"
     text: Annotated[str, Field(min_length=1, max_length=4000)]
     to: Id | None = None
+    """A private message's recipient (a participant id); None for everyone."""
 
 
 class Rename(Request):
@@ -237,6 +255,8 @@ ClientMessage = Annotated[
     | RequestUnmute
     | MuteSelf
     | RequestShare
+    | ConfirmShare
+    | StopShare
     | Chat
     | Rename
     | RequestFileToken

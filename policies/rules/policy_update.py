@@ -75,10 +75,10 @@ def _admitted_effects(new: Policy, state: MeetingState, at: float) -> list[Effec
             mode, _ = share_section(new, kind)
             if person.grant(kind) is not None and mode != "with_grant":
                 effects += [EndGrant(person.id, kind), CancelTimer(GRANT_TIMERS[kind], person.id)]
-        if "screen" in person.open_gates:
+        if "screen" in person.published:  # shared, or published and awaiting confirmation
             if may_share(new, person, "screen", at) is not None:
                 effects += stop_share_effects(new, person, end_grant=False)
-            else:
+            elif "screen" in person.open_gates:
                 sharing.append(person)
                 if "screen_audio" in person.open_gates and not new.screen_share.audio:
                     effects.append(CloseGate(person.id, "screen_audio"))

@@ -1,4 +1,4 @@
-"""The roster: remove and ban, roles, renames, chat, and ending the meeting.
+"""The roster: remove and ban, roles, renames, and ending the meeting.
 
 Removal follows ``removal.rejoin``; a ban is a removal that never lets the
 person back while the meeting lives. Bans are keyed by every stable
@@ -14,7 +14,6 @@ from ..decision import BUILTIN_RULE, Decision, allow, refuse
 from ..effects import (
     BanIdentities,
     CloseGate,
-    DeliverChat,
     Dismiss,
     Effect,
     EndMeeting,
@@ -25,7 +24,6 @@ from ..effects import (
 )
 from ..events import (
     BanRequested,
-    ChatSent,
     EndMeetingRequested,
     RemoveRequested,
     RenameRequested,
@@ -34,11 +32,11 @@ from ..events import (
 from ..model import Policy
 from ..reasons import Reason
 from ..state import MeetingState
-from .common import host_acting, host_target, in_meeting, teardown_effects
+from .common import host_acting, host_target, teardown_effects
 from .entry import name_refusal
 from .sharing import may_share, stop_share_effects
 
-__all__ = ["ban", "chat", "end_meeting", "remove", "rename", "set_role"]
+__all__ = ["ban", "end_meeting", "remove", "rename", "set_role"]
 
 
 def remove(policy: Policy, state: MeetingState, event: RemoveRequested) -> Decision:
@@ -79,7 +77,7 @@ def set_role(policy: Policy, state: MeetingState, event: RoleChangeRequested) ->
     if event.role == "participant":
         # Powers that came with the role go with it: a share it allowed stops.
         demoted = replace(target, role="participant")
-        if "screen" in target.open_gates and may_share(policy, demoted, "screen", event.at):
+        if "screen" in target.published and may_share(policy, demoted, "screen", event.at):
             effects += stop_share_effects(policy, target, end_grant=False)
     else:
         effects.append(Notify("participant", "promoted", target.id))
@@ -102,22 +100,6 @@ def rename(policy: Policy, state: MeetingState, event: RenameRequested) -> Decis
         Notify("everyone", "roster_changed", person.id),
         name=name,
     )
-
-
-def chat(policy: Policy, state: MeetingState, event: ChatSent) -> Decision:
-    person = in_meeting(state, event.participant)
-    if isinstance(person, Decision):
-        return person
-    mode = policy.chat.allowed
-    if mode == "nobody":
-        return refuse(Reason.CHAT_NOT_ALLOWED, "/chat/allowed")
-    if mode == "host_only" and not person.is_host:
-        return refuse(Reason.CHAT_HOST_ONLY, "/chat/allowed")
-    if event.to is not None:
-        recipient = state.get(event.to)
-        if recipient is None or not recipient.admitted:
-            return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, who="recipient")
-    return allow(Reason.CHAT_SENT, "/chat/allowed", DeliverChat(person.id, event.to))
 
 
 def end_meeting(policy: Policy, state: MeetingState, event: EndMeetingRequested) -> Decision:

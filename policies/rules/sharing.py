@@ -3,6 +3,11 @@
 The media plane forwards a track only while its gate is open, and only the
 decisions here open a gate. Grants are time-boxed and, by default, end when
 the share they allowed stops (a share is one window, for one purpose).
+
+A screen is shared the way a careful host is told to share: check the window
+before it goes out. Publishing a screen only marks it published; its gate
+opens when the sharer confirms what the preview showed (``ShareConfirmed``),
+so a client that publishes and never confirms has nothing forwarded.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from ..events import (
     PublishRequested,
     PublishStopped,
     RevokeRequested,
+    ShareConfirmed,
     ShareKind,
     ShareRequested,
 )
@@ -36,6 +42,7 @@ from .camera import camera_lost
 from .common import GRANT_TIMERS, host_target, in_meeting, share_section
 
 __all__ = [
+    "confirm_share",
     "grant",
     "grant_expired",
     "may_share",
@@ -84,6 +91,17 @@ def stop_share_effects(policy: Policy, person: Participant, *, end_grant: bool) 
     return effects
 
 
+def _others_sharing(state: MeetingState, person: Participant) -> int:
+    """Confirmed shares of other people (a share still in its preview takes no place)."""
+    return sum(1 for p in state.sharing_screens() if p.id != person.id)
+
+
+def _share_limit(max_concurrent: int) -> Decision:
+    return refuse(
+        Reason.SHARE_LIMIT_REACHED, "/screen_share/max_concurrent", max_concurrent=max_concurrent
+    )
+
+
 def _publish_screen(
     policy: Policy, state: MeetingState, person: Participant, event: PublishRequested
 ) -> Decision:
@@ -94,8 +112,15 @@ def _publish_screen(
     if event.source == "screen_audio":
         if not share.audio:
             return refuse(Reason.SCREEN_AUDIO_NOT_ALLOWED, "/screen_share/audio")
-        if "screen" not in person.open_gates:
+        if "screen" not in person.published:
             return share_refusal(Reason.SHARE_NEEDS_GRANT, "/screen_share/allowed", "screen")
+        if "screen" not in person.open_gates:  # its sound goes out with the confirmed screen
+            return allow(
+                Reason.SHARE_AWAITING_CONFIRMATION,
+                "/screen_share/audio",
+                MarkPublished(person.id, "screen_audio", True),
+                source="screen_audio",
+            )
         return allow(
             Reason.PUBLISHED,
             "/screen_share/audio",
@@ -111,21 +136,37 @@ def _publish_screen(
             surface=surface,
             allowed=tuple(share.surfaces),
         )
-    others = [p for p in state.sharing_screens() if p.id != person.id]
-    if len(others) >= share.max_concurrent:
-        return refuse(
-            Reason.SHARE_LIMIT_REACHED,
-            "/screen_share/max_concurrent",
-            max_concurrent=share.max_concurrent,
-        )
+    if _others_sharing(state, person) >= share.max_concurrent:
+        return _share_limit(share.max_concurrent)
     return allow(
-        Reason.PUBLISHED,
+        Reason.SHARE_AWAITING_CONFIRMATION,
         "/screen_share/allowed",
         MarkPublished(person.id, "screen", True),
-        OpenGate(person.id, "screen"),
-        Notify("everyone", "share_started", person.id, params={"name": person.name}),
         source="screen",
     )
+
+
+def confirm_share(policy: Policy, state: MeetingState, event: ShareConfirmed) -> Decision:
+    """The sharer confirms its published screen after the preview: the gate opens now,
+    with every check of publishing made again (a grant may have ended meanwhile, another
+    share may have been confirmed first)."""
+    person = in_meeting(state, event.participant)
+    if isinstance(person, Decision):
+        return person
+    refusal = may_share(policy, person, "screen", event.at)
+    if refusal is not None:
+        return share_refusal(*refusal, "screen")
+    if "screen" not in person.published:
+        return refuse(Reason.SHARE_NOT_PUBLISHED, BUILTIN_RULE)
+    if "screen" in person.open_gates:
+        return allow(Reason.SHARE_CONFIRMED, "/screen_share/allowed", already="yes")
+    if _others_sharing(state, person) >= policy.screen_share.max_concurrent:
+        return _share_limit(policy.screen_share.max_concurrent)
+    effects: list[Effect] = [OpenGate(person.id, "screen")]
+    if "screen_audio" in person.published and policy.screen_share.audio:
+        effects.append(OpenGate(person.id, "screen_audio"))
+    effects.append(Notify("everyone", "share_started", person.id, params={"name": person.name}))
+    return allow(Reason.SHARE_CONFIRMED, "/screen_share/allowed", *effects)
 
 
 def publish(policy: Policy, state: MeetingState, event: PublishRequested) -> Decision:

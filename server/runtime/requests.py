@@ -31,6 +31,10 @@ def event_for(message: Any, me: str) -> tuple[ev.Event, dict[str, Any]] | None:
             return ev.SelfMuted(participant=me), {}
         case wire.RequestShare(kind=kind):
             return ev.ShareRequested(participant=me, kind=kind), {}
+        case wire.ConfirmShare():
+            return ev.ShareConfirmed(participant=me), {}
+        case wire.StopShare():  # the share ends as a stopped screen does (and its grant)
+            return ev.PublishStopped(participant=me, source="screen"), {}
         case wire.Chat(text=text, to=to):
             return ev.ChatSent(participant=me, to=to), {"text": text}
         case wire.Rename(name=name):

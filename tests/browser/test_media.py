@@ -141,7 +141,7 @@ async def test_everyone_sees_the_others_cameras_and_who_is_speaking(
         await person.close()
 
 
-async def test_a_screen_is_shared_only_after_a_grant_seen_by_the_others_then_gone(
+async def test_a_screen_is_shared_after_a_grant_and_a_preview_seen_by_the_others_then_gone(
     browser: Browser, server: RunningServer
 ) -> None:
     host = await open_person(browser, server.url, "Alice Chen")
@@ -167,13 +167,25 @@ async def test_a_screen_is_shared_only_after_a_grant_seen_by_the_others_then_gon
     request = host.page.locator('#requests li[data-topic="share_requested"]')
     await expect(request).to_contain_text("Bob Smith asks to share their screen.")
 
-    # The host grants it; Bob sees how long, shares, and the others receive frames.
+    # The host grants it; Bob sees how long, picks a window and first sees a preview of
+    # exactly that window: the others see nothing of it until he confirms.
     await request.get_by_role("button", name="Allow screen sharing").click()
     await expect(host.page.locator("#console-status")).to_have_text(
         "Bob Smith may share their screen for 15 minutes."
     )
     await expect(why).to_have_text(re.compile(r"You may share for 1[45]:\d\d\."))
     await bob.page.click("#share-button")
+    preview = bob.page.get_by_role("dialog", name="Check what you are about to share")
+    await expect(preview).to_be_visible()
+    await expect(preview.locator("#share-preview-what")).to_have_text(
+        "You are about to share a window, shown here as the others will see it."
+    )
+    assert await frames(bob, '#share-preview video[data-source="share-preview"]') >= 3
+    await screenshot(bob, "share-preview")
+    for viewer in (host, carol):
+        await expect(viewer.page.locator(shared)).to_have_count(0)
+    await preview.get_by_role("button", name="Share this").click()
+    await expect(preview).to_be_hidden()
     await expect(bob.page.locator("#share-button")).to_have_text("Stop sharing")
     await expect(why).to_have_text(re.compile(r"You are sharing \(1[45]:\d\d left"))
     for viewer in (host, carol):
@@ -197,6 +209,7 @@ async def test_a_screen_is_shared_only_after_a_grant_seen_by_the_others_then_gon
     await row.get_by_role("button", name="Allow screen sharing").click()
     await expect(why).to_have_text(re.compile(r"You may share for"))
     await bob.page.click("#share-button")
+    await preview.get_by_role("button", name="Share this").click()
     assert await frames(carol, shared) >= 3
     await bob.page.evaluate(
         """() => document.querySelector('[data-source="local-screen"] video')
@@ -204,6 +217,26 @@ async def test_a_screen_is_shared_only_after_a_grant_seen_by_the_others_then_gon
     )
     await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
     await expect(why).not_to_contain_text("You may share")
+    for viewer in (host, carol):
+        await expect(viewer.page.locator(shared)).to_have_count(0)
+
+    # Granted once more: Cancel in the preview shares nothing and gives the grant up.
+    await row.get_by_role("button", name="Allow screen sharing").click()
+    await expect(why).to_have_text(re.compile(r"You may share for"))
+    await bob.page.click("#share-button")
+    await preview.get_by_role("button", name="Cancel").click()
+    await expect(preview).to_be_hidden()
+    await expect(why).to_have_text("Nothing was shared.")
+    await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
+    # And granted again: "Stop sharing" is the one action that ends a share.
+    await row.get_by_role("button", name="Allow screen sharing").click()
+    await expect(why).to_have_text(re.compile(r"You may share for"))
+    await bob.page.click("#share-button")
+    await preview.get_by_role("button", name="Share this").click()
+    assert await frames(carol, shared) >= 3
+    await bob.page.get_by_role("button", name="Stop sharing").click()
+    await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
+    await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
     for viewer in (host, carol):
         await expect(viewer.page.locator(shared)).to_have_count(0)
     for person in (carol, bob, host):

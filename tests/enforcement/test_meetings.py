@@ -23,7 +23,11 @@ from support.server import api_key_for
 from meetwarden.client_sdk import HostAPI
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
-POLICY = {"entry": {"waiting_room": {"enabled": False}}, "audio": {"mute_on_entry": False}}
+POLICY = {
+    "entry": {"waiting_room": {"enabled": False}},
+    "audio": {"mute_on_entry": False},
+    "chat": {"private": "everyone"},
+}
 CREW = [
     ("Ada Alpha", "Abel Archer", "Amy Ashford"),
     ("Ben Bravo", "Bea Baxter", "Bob Bellamy"),

@@ -67,7 +67,8 @@ async def test_a_demoted_cohost_resumes_as_a_participant(scene: Scene) -> None:
     joined = await admit_adversary(meeting, eve, invite=invite.invite_token)
     assert joined["you"]["role"] == "cohost"
     reply = await eve.publish({"screen": screen()})
-    assert decisions(reply) == [("screen", True, "published")]
+    assert decisions(reply) == [("screen", True, "share_awaiting_confirmation")]
+    assert (await eve.request({"type": "confirm_share"}))["reason"] == "share_confirmed"
     await carol.wire.flows(eve.participant_id, "screen")  # control: a co-host shares
     assert eve.participant_id is not None
     await meeting.host.set_role(eve.participant_id, "participant")

@@ -1,11 +1,15 @@
-"""A screen is forwarded only while a host's grant allows it, whatever its client sends.
+"""A screen is forwarded only while a host's grant allows it and its sharer confirmed it,
+whatever its client sends.
 
 The adversary shares a window from the start and never stops: without a
-grant, after a revoke, after its grant expired. The honest counter sees the
-screen flow while the grant holds (the control) and nothing of it otherwise.
+grant, granted but never confirmed, after a revoke, after its grant expired,
+after it stopped the share itself. The honest counter sees the screen flow
+while a confirmed share's grant holds (the control) and nothing of it otherwise.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from support.adversary import Adversary, camera, decisions, screen
@@ -42,12 +46,54 @@ async def _screen_is_dark(carol: HonestCounter, eve: Adversary) -> None:
 
 
 async def _grant(meeting: Meeting, eve: Adversary, **expiry: int) -> None:
+    """The host grants; Eve publishes her screen again, which waits for her confirmation."""
     assert eve.participant_id is not None
     count = len(eve.seen("notice"))
     await meeting.host.grant(eve.participant_id, "screen", **expiry)
-    await eve.wait_for(lambda m: m["type"] == "notice" and m["topic"] == "grant_received")
-    assert len(eve.seen("notice")) > count
-    assert decisions(await eve.publish()) == [("screen", True, "published")]
+    await eve.wait_for(
+        lambda m: m["type"] == "notice" and m["topic"] == "grant_received", after=count
+    )
+    assert decisions(await eve.publish()) == [("screen", True, "share_awaiting_confirmation")]
+
+
+async def _confirm(eve: Adversary) -> dict[str, Any]:
+    return await eve.request({"type": "confirm_share"})
+
+
+def _decided(result: dict[str, Any]) -> tuple[bool, str]:
+    return result["allowed"], result["reason"]
+
+
+async def test_a_granted_screen_is_forwarded_only_from_its_confirmation_to_its_stop(
+    scene: Scene,
+) -> None:
+    meeting, carol, eve = await _sharing_adversary(scene)
+    assert _decided(await _confirm(eve)) == (False, "share_needs_grant")  # nothing to confirm
+    await _grant(meeting, eve, minutes=5)
+    # Granted and published, never confirmed: the screen reaches the server and stops there.
+    measured = await window(carol, eve)
+    assert measured.sent["screen"] > 5, "the adversary's screen kept sending"
+    assert measured.received[(eve.participant_id, "camera")] > 0, "the counter receives Eve"
+    assert measured.received[(eve.participant_id, "screen")] == 0
+    assert carol.wire.of(eve.participant_id, "screen") == 0
+    # Control: once confirmed, the same counter receives the same screen.
+    assert _decided(await _confirm(eve)) == (True, "share_confirmed")
+    await carol.wire.flows(eve.participant_id, "screen")
+    # One action stops it: the gate closes and the grant ends.
+    stopped = await eve.request({"type": "stop_share"})
+    assert _decided(stopped) == (True, "publish_stopped")
+    assert stopped["rule"] == "/screen_share/grant_ends_with_share"
+    await eve.wait_for(lambda m: m["type"] == "notice" and m["topic"] == "grant_ended")
+    await settle()
+    await _screen_is_dark(carol, eve)
+    # A new share needs a new grant: confirming again opens nothing.
+    assert _decided(await _confirm(eve)) == (False, "share_needs_grant")
+    measured = await window(carol, eve)
+    assert measured.sent["screen"] > 5
+    assert measured.received[(eve.participant_id, "camera")] > 0
+    assert measured.received[(eve.participant_id, "screen")] == 0
+    assert eve.you is not None
+    assert eve.you["grants"] == []
 
 
 async def test_a_screen_without_a_grant_or_after_a_revoke_is_not_forwarded(scene: Scene) -> None:
@@ -60,6 +106,7 @@ async def test_a_screen_without_a_grant_or_after_a_revoke_is_not_forwarded(scene
     assert carol.wire.of(eve.participant_id, "screen") == 0
     # Control: with a grant, the same counter receives the same screen.
     await _grant(meeting, eve, minutes=5)
+    await _confirm(eve)
     await carol.wire.flows(eve.participant_id, "screen")
     assert eve.participant_id is not None
     await meeting.host.revoke(eve.participant_id, "screen")
@@ -70,6 +117,7 @@ async def test_a_screen_without_a_grant_or_after_a_revoke_is_not_forwarded(scene
 async def test_a_screen_whose_grant_expired_is_not_forwarded(scene: Scene) -> None:
     meeting, carol, eve = await _sharing_adversary(scene)
     await _grant(meeting, eve, seconds=5)
+    await _confirm(eve)
     await carol.wire.flows(eve.participant_id, "screen")  # control: shared while granted
     await eve.wait_for(
         lambda m: m["type"] == "notice" and m["topic"] == "grant_expired", timeout=30

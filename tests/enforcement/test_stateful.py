@@ -1,8 +1,9 @@
 """Random meetings against one real server: every subscriber gets what the state allows.
 
 Two meetings run at once on one server. Hypothesis drives random sequences of
-joins, admissions, publishes (camera, microphone, screen), mutes and unmutes,
-grants and revokes, promotions and demotions, reconnects with resume tokens,
+joins, admissions, publishes (camera, microphone, a screen its guest confirms at
+once), mutes and unmutes, grants and revokes, promotions and demotions,
+reconnects with resume tokens,
 removals and policy updates. The guests are adversaries: whatever the server
 decides, their media keeps sending. Each meeting has two honest counters (its
 host and a watcher), subscribed from the start.
@@ -54,6 +55,12 @@ NAMES = [
     for last in ("Novak", "Ortiz", "Perez")
     for first in ("Nina", "Omar", "Rui", "Sara", "Tom")
 ]
+
+
+async def _confirm(guest: Guest) -> None:
+    """A guest that publishes a screen confirms it at once (whatever the server decides)."""
+    if "screen" in guest.sources:
+        await guest.adversary.request({"type": "confirm_share"})
 
 
 def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedStateMachine]:
@@ -111,6 +118,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
                 new, guest.sources = guest.wants - guest.sources, guest.sources | guest.wants
                 reply = await guest.adversary.publish(tracks(new))
                 assert reply["type"] == "publish_answer", reply
+                await _confirm(guest)
 
         async def _joining(self, room: Room, guest: Guest) -> None:
             reply = await guest.adversary.join()
@@ -186,6 +194,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
             async def publishing() -> None:
                 reply = await guest.adversary.publish(tracks(new))
                 assert reply["type"] == "publish_answer", reply
+                await _confirm(guest)
 
             self.step("publish", publishing())
 
@@ -195,6 +204,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
             assert reply["type"] == guest.status, f"{guest} resumed as {reply['type']}: {reply}"
             if guest.status == "admitted" and guest.sources:
                 await guest.adversary.publish(tracks(guest.sources), fresh=True)
+                await _confirm(guest)
 
         async def _then(self, guest: Guest, action: Coroutine[Any, Any, Any], stays: bool) -> None:
             await action
@@ -249,6 +259,7 @@ def make_machine(server_url: str, background: BackgroundLoop) -> type[RuleBasedS
                     assert result.allowed == with_grant, result
                     if "screen" in guest.sources:
                         await guest.adversary.publish()  # shares again, now granted
+                        await _confirm(guest)
                 else:
                     revoke = wire.Revoke(participant=guest.id, kind="screen")
                     await host.exchange(revoke, wire.Result)  # refused if there is no grant

@@ -79,6 +79,7 @@ async def test_packets_on_undeclared_ssrcs_or_m_lines_are_never_forwarded(scene:
     # policy lets anyone share), do reach the counter: the marker is seen where it lands.
     eve.sending["screen"].sender.replaceTrack(None)  # only forged packets on its SSRC
     declared = await eve.publish(declare={"screen": "screen"})
-    assert decisions(declared) == [("screen", True, "published")]
+    assert decisions(declared) == [("screen", True, "share_awaiting_confirmation")]
+    assert (await eve.request({"type": "confirm_share"}))["reason"] == "share_confirmed"
     await eve.inject(eve.ssrc_of("screen"), video, 20, mid=screen_mid)
     await until(lambda: carol.wire.marked > 0, what="forged packets on a declared m-line")

@@ -18,6 +18,7 @@ from meetwarden.server.media import (
     MediaPlane,
     Observation,
     TrackEnded,
+    TrackPublished,
 )
 
 from .conftest import MediaServer, Meeting, Publisher, Subscriber, settled_packets, until
@@ -117,8 +118,14 @@ async def test_the_same_participant_id_in_two_meetings_never_crosses(
         stats = meeting.room.track_stats("alice", "camera")
         assert stats is not None
         assert stats.subscribers == 1
-        published = [o for o in meeting.observations if o.participant_id == "alice"]
-        assert len(published) == 2  # its own alice's camera and microphone, once each
+        published = [
+            (o.participant_id, o.source)
+            for o in meeting.observations
+            if isinstance(o, TrackPublished)
+        ]
+        # its own alice's camera and microphone, once each (the camera check's frame
+        # counts may come too, on a slow machine: they are not publications)
+        assert sorted(published) == [("alice", "camera"), ("alice", "microphone")]
 
     # alice leaves the first meeting: the second meeting's alice goes on as before.
     first.room.close_participant("alice")

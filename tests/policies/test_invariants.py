@@ -10,7 +10,10 @@ every decision:
 - nobody waiting has any media forwarded;
 - nobody reaches the meeting without passing the waiting room when it is on
   and they have no bypass;
-- a participant removed under ``rejoin: never`` never gets back in.
+- a participant removed under ``rejoin: never`` never gets back in;
+- a screen's gate opens only when its sharer confirms it (never on publishing);
+- a private message goes only to someone admitted and connected, whom the policy's
+  ``chat.private`` lets the sender write to.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from meetwarden.policies.effects import (
     AddParticipant,
     Admit,
     BanIdentities,
+    DeliverChat,
     Dismiss,
+    OpenGate,
     SendToWaitingRoom,
 )
 from meetwarden.policies.events import EVENT_ADAPTER
@@ -91,7 +96,18 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
         },
         "screen_share": screen,
         "file_share": files,
-        "chat": {"allowed": draw(st.sampled_from(["nobody", "host_only", "everyone"]))},
+        "chat": draw(
+            st.sampled_from(
+                [
+                    {"allowed": "nobody"},
+                    {"allowed": "host_only", "private": "off"},
+                    {"allowed": "host_only", "private": "hosts"},
+                    {"allowed": "everyone", "private": "off"},
+                    {"allowed": "everyone", "private": "hosts"},
+                    {"allowed": "everyone", "private": "everyone"},
+                ]
+            )
+        ),
         "removal": {"rejoin": draw(st.sampled_from(["never", "via_waiting_room", "allowed"]))},
     }
 
@@ -139,6 +155,8 @@ def events(draw: st.DrawFn, policy_docs: st.SearchStrategy[dict[str, Any]]) -> d
                 "publish",
                 "publish",
                 "publish_stopped",
+                "share_confirmed",
+                "share_confirmed",
                 "share_requested",
                 "grant",
                 "grant",
@@ -181,6 +199,8 @@ def events(draw: st.DrawFn, policy_docs: st.SearchStrategy[dict[str, Any]]) -> d
         if kind == "publish" and source == "screen":
             event["surface"] = draw(st.sampled_from(["window", "monitor", "browser"]))
         return event
+    if kind == "chat":
+        return {"type": kind, "participant": who, "to": draw(st.none() | person)}
     if kind == "share_requested":
         return {"type": kind, "participant": who, "kind": draw(st.sampled_from(["screen", "file"]))}
     if kind in ("grant", "revoke"):
@@ -221,7 +241,7 @@ def events(draw: st.DrawFn, policy_docs: st.SearchStrategy[dict[str, Any]]) -> d
         "self_muted",
         "hand_raised",
         "camera_restored",
-        "chat",
+        "share_confirmed",
         "left",
         "disconnected",
         "resumed",
@@ -245,6 +265,8 @@ class Invariants:
         self.before: dict[str, Any] = {}
 
     def check(self, sim: Simulation, policy_then: Policy, step: Step) -> None:
+        self._only_a_confirmation_opens_a_screen(step)
+        self._private_messages_reach_only_their_recipient(policy_then, step)
         self._follow(sim, policy_then, step)
         state, policy, now = sim.state, sim.policy, sim.now
         self._resume_gives_back_the_current_place(step, state.participants)
@@ -268,6 +290,31 @@ class Invariants:
                             f"{person.id} shares without a live grant"
                         )
         assert len(state.sharing_screens()) <= policy.screen_share.max_concurrent
+
+    @staticmethod
+    def _only_a_confirmation_opens_a_screen(step: Step) -> None:
+        opened = [
+            e for e in step.decision.effects if isinstance(e, OpenGate) and e.source == "screen"
+        ]
+        if opened:
+            assert step.event.type == "share_confirmed", (
+                f"a {step.event.type} opened a screen nobody confirmed"
+            )
+
+    def _private_messages_reach_only_their_recipient(self, policy: Policy, step: Step) -> None:
+        for effect in step.decision.effects:
+            if not isinstance(effect, DeliverChat) or effect.to is None:
+                continue
+            recipient = self.before.get(effect.to)
+            sender = self.before.get(effect.sender)
+            assert recipient is not None
+            assert sender is not None
+            assert recipient.admitted, "written to someone waiting"
+            assert recipient.connected, "written to someone whose connection dropped"
+            mode = policy.chat.private
+            assert mode != "off", "a private message where the policy has none"
+            if mode == "hosts":
+                assert sender.is_host or recipient.is_host, "participants wrote to each other"
 
     def _resume_gives_back_the_current_place(self, step: Step, now: Any) -> None:
         """A resume restores the meeting's current state for the person: the same status,

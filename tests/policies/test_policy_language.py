@@ -165,12 +165,23 @@ def test_every_error_is_listed_not_only_the_first() -> None:
             {"entry": {"waiting_room": {"enabled": False, "bypass": ["invited"]}}},
             "/entry/waiting_room/bypass",
         ),
+        ({"chat": {"allowed": "nobody", "private": "hosts"}}, "/chat/private"),
+        ({"chat": {"allowed": "host_only", "private": "everyone"}}, "/chat/private"),
     ],
 )
 def test_contradictions_are_errors_at_the_field(document: dict[str, object], pointer: str) -> None:
     with pytest.raises(PolicyError) as caught:
         validate_policy(document)
     assert [(i.pointer, i.code) for i in caught.value.issues] == [(pointer, "contradiction")]
+
+
+def test_private_chat_says_which_choices_are_valid_and_what_it_contradicts() -> None:
+    assert "'off', 'hosts' or 'everyone'" in _message(b'{"chat": {"private": "yes"}}')
+    contradiction = _message(b'{"chat": {"allowed": "nobody", "private": "everyone"}}')
+    assert "set private to 'off' or remove it" in contradiction
+    # Chat off with private messages off too, or left at its default, is no contradiction.
+    assert validate_policy({"chat": {"allowed": "nobody", "private": "off"}})
+    assert validate_policy({"chat": {"allowed": "nobody"}}).chat.private == "hosts"
 
 
 def test_executables_cannot_be_listed_as_shareable() -> None:

@@ -53,6 +53,10 @@ SCREEN = {
     "surface": "window",
 }
 MIC = {"type": "publish_requested", "participant": "bob", "source": "microphone"}
+CONFIRM = {"type": "share_confirmed", "participant": "bob"}
+CAROL = {**BOB, "participant": "carol", "name": "Carol Jones", "identities": ["d:carol"]}
+ADMIT_CAROL = {**ADMIT_BOB, "participant": "carol"}
+TO_CAROL = {"type": "chat", "participant": "bob", "to": "carol"}
 
 # (reason, policy, given, when, allowed, rule)
 SCENARIOS: list[tuple[Reason, dict[str, Any], list[dict[str, Any]], dict[str, Any], bool, str]] = [
@@ -419,7 +423,14 @@ SCENARIOS: list[tuple[Reason, dict[str, Any], list[dict[str, Any]], dict[str, An
     (
         Reason.SHARE_LIMIT_REACHED,
         GRANTS,
-        [HOST, BOB, ADMIT_BOB, GRANT_SCREEN, {**SCREEN, "participant": "h"}],
+        [
+            HOST,
+            BOB,
+            ADMIT_BOB,
+            GRANT_SCREEN,
+            {**SCREEN, "participant": "h"},
+            {**CONFIRM, "participant": "h"},
+        ],
         SCREEN,
         False,
         "/screen_share/max_concurrent",
@@ -456,6 +467,23 @@ SCENARIOS: list[tuple[Reason, dict[str, Any], list[dict[str, Any]], dict[str, An
         True,
         "/screen_share/allowed",
     ),
+    (
+        Reason.SHARE_AWAITING_CONFIRMATION,
+        GRANTS,
+        [HOST, BOB, ADMIT_BOB, GRANT_SCREEN],
+        SCREEN,
+        True,
+        "/screen_share/allowed",
+    ),
+    (
+        Reason.SHARE_CONFIRMED,
+        GRANTS,
+        [HOST, BOB, ADMIT_BOB, GRANT_SCREEN, SCREEN],
+        CONFIRM,
+        True,
+        "/screen_share/allowed",
+    ),
+    (Reason.SHARE_NOT_PUBLISHED, GRANTS, [HOST, BOB, ADMIT_BOB, GRANT_SCREEN], CONFIRM, False, ""),
     (
         Reason.GRANTED,
         GRANTS,
@@ -591,6 +619,53 @@ SCENARIOS: list[tuple[Reason, dict[str, Any], list[dict[str, Any]], dict[str, An
         {"type": "chat", "participant": "bob"},
         False,
         "/chat/allowed",
+    ),
+    (
+        Reason.CHAT_SENT_PRIVATELY,
+        {},
+        [HOST, BOB, ADMIT_BOB],
+        {"type": "chat", "participant": "bob", "to": "h"},
+        True,
+        "/chat/private",
+    ),
+    (
+        Reason.CHAT_PRIVATE_OFF,
+        {"chat": {"private": "off"}},
+        [HOST, BOB, ADMIT_BOB],
+        {"type": "chat", "participant": "h", "to": "bob"},
+        False,
+        "/chat/private",
+    ),
+    (
+        Reason.CHAT_PRIVATE_HOSTS_ONLY,
+        {},
+        [HOST, BOB, ADMIT_BOB, CAROL, ADMIT_CAROL],
+        TO_CAROL,
+        False,
+        "/chat/private",
+    ),
+    (
+        Reason.CHAT_RECIPIENT_AWAY,
+        {"chat": {"private": "everyone"}},
+        [
+            HOST,
+            BOB,
+            ADMIT_BOB,
+            CAROL,
+            ADMIT_CAROL,
+            {"type": "disconnected", "participant": "carol"},
+        ],
+        TO_CAROL,
+        False,
+        "/entry/reconnect_seconds",
+    ),
+    (
+        Reason.CHAT_TO_SELF,
+        {},
+        [HOST, BOB, ADMIT_BOB],
+        {"type": "chat", "participant": "h", "to": "h"},
+        False,
+        "",
     ),
     (
         Reason.CAMERA_OK,

@@ -138,13 +138,14 @@ async def test_a_muted_client_that_keeps_sending_is_not_forwarded(meeting: Hoste
         await client.close()
 
 
-async def test_a_screen_without_a_grant_is_not_forwarded_until_granted(
+async def test_a_screen_is_not_forwarded_until_granted_and_confirmed(
     meeting: Hosted, decode_errors: DecodeErrors
 ) -> None:
     bob = await _in_meeting(meeting, "Bob Smith")
     carol = await _in_meeting(meeting, "Carol Jones")
     await carol.media.subscribe()
-    decisions = await bob.media.publish(screen=SyntheticVideoTrack(640, 360, fps=15))
+    window = SyntheticVideoTrack(640, 360, fps=15)
+    decisions = await bob.media.publish(screen=window)
     assert [(d.source, d.allowed, d.reason) for d in decisions] == [
         ("screen", False, "share_needs_grant")
     ]
@@ -154,7 +155,9 @@ async def test_a_screen_without_a_grant_is_not_forwarded_until_granted(
     await meeting.host.grant(bob.participant_id, "screen", minutes=5)
     await bob.wait_for(GrantReceived)
     decisions = await bob.media.republish()
-    assert [(d.source, d.reason) for d in decisions] == [("screen", "published")]
+    assert [(d.source, d.reason) for d in decisions] == [("screen", "share_awaiting_confirmation")]
+    assert await _quiet(screen) == 0, "a granted screen its sharer did not confirm reaches nobody"
+    assert (await bob.confirm_share()).reason == "share_confirmed"
     await _frames_after(screen, 15)
     await meeting.host.revoke(bob.participant_id, "screen")
     await bob.wait_for(NoticeReceived, lambda e: e.message.topic == "grant_revoked")
@@ -162,7 +165,9 @@ async def test_a_screen_without_a_grant_is_not_forwarded_until_granted(
     assert await _quiet(screen) == 0, "a revoked share stops at once"
     await meeting.host.grant(bob.participant_id, "screen", minutes=5)
     await bob.wait_for(GrantReceived)
-    assert [d.reason for d in await bob.media.republish()] == ["published"]
+    # A bot shares in one call: publish, then confirm.
+    shared = await bob.media.share_screen(window)
+    assert (shared.reason, shared.rule) == ("share_confirmed", "/screen_share/allowed")
     await _frames_after(screen, 15)  # no stall after revoke and re-grant
     assert decode_errors.count == 0
     for client in (bob, carol):

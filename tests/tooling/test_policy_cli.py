@@ -271,7 +271,7 @@ def test_policy_test_coverage_counts_the_cases_per_rule(tmp_path: Path) -> None:
     )
     result = run("test", EXAMPLES / "classroom.json", cases, "--coverage")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "coverage: 1/40 rule paths reached" in result.stdout
+    assert "coverage: 1/41 rule paths reached" in result.stdout
     assert "   2 case(s)  /entry/waiting_room/enabled" in result.stdout
     assert "not reached: /entry/waiting_room/bypass" in result.stdout
     machine = json.loads(

@@ -179,6 +179,13 @@ M_(
 )
 M_("screen_audio_not_allowed", "Screen shares in this meeting cannot carry sound.")
 M_("share_request_sent", "The host has been asked; you can share once they allow it.")
+M_(
+    "share_awaiting_confirmation",
+    "Check what you share, then confirm it: nothing is shown to anyone until you do.",
+)
+M_("share_confirmed", "You are sharing your screen.")
+M_("share_confirmed|already=yes", "You are sharing already.")
+M_("share_not_published", "There is no screen to confirm: choose a window to share first.")
 M_("share_no_grant_needed", "You may share without asking.")
 M_("share_no_grant_needed|kind=screen", "You may share your screen.")
 M_("share_no_grant_needed|kind=file", "You may share files.")
@@ -222,6 +229,17 @@ M_("download_allowed", "You may download the file.")
 M_("chat_sent", "Sent.")
 M_("chat_not_allowed", "Chat is off in this meeting.")
 M_("chat_host_only", "Only the host can chat in this meeting.")
+M_("chat_sent_privately", "Sent privately to {name}.")
+M_("chat_private_off", "Private messages are off in this meeting; write to everyone instead.")
+M_(
+    "chat_private_hosts_only",
+    "In this meeting you can write privately to the host and co-hosts only.",
+)
+M_(
+    "chat_recipient_away",
+    "{name}'s connection dropped, so the message was not sent; try again when they are back.",
+)
+M_("chat_to_self", "That is you: pick someone else, or Everyone.")
 
 # --- camera ------------------------------------------------------------------------
 M_("camera_ok", "Your camera works.")

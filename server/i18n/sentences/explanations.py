@@ -89,6 +89,11 @@ M_(
     "explain:screens",
     "At most {max_concurrent} at a time, showing only {surfaces:or.surface}.",
 )
+M_(
+    "explain:share_preview",
+    "Whoever shares first sees a preview of exactly what will be shown and confirms it; "
+    "nothing is forwarded before.",
+)
 M_("explain:grant_ends_with_share", "A grant ends when its share stops.")
 M_("explain:screen_audio|allowed=yes", "Screen audio is allowed.")
 M_("explain:screen_audio|allowed=no", "Screen audio is not shared.")
@@ -110,6 +115,20 @@ M_("explain:muted_audio", "Audio of a muted participant is never forwarded.")
 M_("explain:chat|mode=nobody", "Chat is off.")
 M_("explain:chat|mode=host_only", "Only hosts and co-hosts can chat.")
 M_("explain:chat|mode=everyone", "Everyone in the meeting can chat; people waiting cannot.")
+M_(
+    "explain:chat_private|mode=off",
+    "There are no private messages: every message goes to everyone.",
+)
+M_(
+    "explain:chat_private|mode=hosts",
+    "Participants can write privately to the host and co-hosts only; hosts and co-hosts can "
+    "write privately to anyone.",
+)
+M_(
+    "explain:chat_private|mode=everyone",
+    "Anyone in the meeting can write privately to anyone in the meeting.",
+)
+M_("explain:private_recipient_only", "Only the recipient sees a private message.")
 M_("explain:rejoin|mode=never", "Someone removed cannot rejoin this meeting.")
 M_(
     "explain:rejoin|mode=via_waiting_room",

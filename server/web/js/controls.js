@@ -4,12 +4,16 @@
 // muted your microphone track is also disabled here, so no sound leaves the
 // browser at all (the server would not forward it anyway). A screen is asked
 // for only after the server says you may share now (a grant, or a role or
-// policy that needs none), and the share's end ends the grant (stop_publish).
+// policy that needs none); then a preview shows exactly what was captured,
+// and only "Share this" publishes it and confirms it (confirm_share: the
+// server forwards nothing of a screen before). Cancel, "Stop sharing" or the
+// shared window closing end the share and its grant (stop_share).
 
 import { announce, byId, formatDuration } from './dom.js';
+import { t } from './i18n.js';
 import { displayMediaOptions } from './media.js';
 import { toast } from './results.js';
-import { t } from './i18n.js';
+import { SharePreview, capturedWords } from './sharepreview.js';
 
 const UNMUTE_HINTS = {
   after_raised_hand: t('Raise your hand; the host will let you speak.'),
@@ -32,6 +36,8 @@ export class Controls {
   constructor(app) {
     this.app = app;
     this.sharing = null;
+    this.previewing = null;
+    this.preview = new SharePreview();
     this.shareNote = null;
     this.micNote = null;
     this.cameraNote = null;
@@ -43,6 +49,9 @@ export class Controls {
   }
 
   reset() {
+    // Out of the meeting view: a share being previewed is given up here (the server
+    // ended what it had with the view).
+    this.preview.close();
     this.shareNote = null;
     this.micNote = null;
     this.cameraNote = null;
@@ -195,9 +204,11 @@ export class Controls {
     const onlyWindow = surfaces.length === 1 && surfaces[0] === 'window';
     button.textContent = this.sharing ? t('Stop sharing') : (onlyWindow ? t('Share a window') : t('Share your screen'));
     button.setAttribute('aria-pressed', this.sharing ? 'true' : 'false');
+    button.disabled = Boolean(this.previewing);
     const grant = this.screenGrant();
     const time = grant ? formatDuration(this.remaining(grant)) : '';
-    if (this.sharing) {
+    if (this.previewing) setWhy(why, t('Check the preview: nothing is shared until you confirm it.'));
+    else if (this.sharing) {
       setWhy(why, grant ? t('You are sharing ({time} left on your permission).', { time }) : t('You are sharing.'));
     } else if (this.shareNote?.refused) {
       const text = grant
@@ -266,37 +277,102 @@ export class Controls {
       }), true);
       return;
     }
-    this.sharing = stream;
-    this.shareNote = null;
-    track.addEventListener('ended', () => this.stopShare({ tellServer: true }));
-    this.app.grid.showLocalScreen(track, SURFACE_WORDS[surface] ?? t('a screen'));
-    this.renderShare();
     if (!this.app.publisher) {
-      await this.stopShare({ tellServer: false });
+      for (const each of stream.getTracks()) each.stop();
+      await this.giveUp();
       this.note(this.app.mediaProblem ?? t('Audio and video are not connected, so nothing can be shared.'), true);
       return;
     }
-    let decisions;
+    this.previewing = stream;
+    this.renderShare();
     try {
-      decisions = await this.app.publisher.startScreen(stream, surface);
-    } catch (error) {
-      await this.stopShare({ tellServer: false });
-      this.note(error.code
-        ? t('Nothing is shared: {problem} ({code})', { problem: error.message, code: error.code })
-        : t('Nothing is shared: {problem}', { problem: error.message }), true);
-      return;
+      await this.confirmInPreview(stream, surface);
+    } finally {
+      this.previewing = null;
+      this.preview.close();
+      this.renderShare();
     }
-    if (decisions.screen && !decisions.screen.allowed) {
-      await this.stopShare({ tellServer: false });
-      const { message, rule } = decisions.screen;
-      this.note(rule ? t('{sentence} (rule {rule})', { sentence: message, rule }) : message, true);
-      return;
+  }
+
+  /** The preview: nothing is sent until "Share this"; then the screen is published and
+   * confirmed. A refusal that can be waited out (someone else is sharing) keeps the
+   * preview open; Cancel, or the capture ending, gives the share up. */
+  async confirmInPreview(stream, surface) {
+    this.preview.show(stream);
+    let decisions = null;
+    for (;;) {
+      const choice = await this.preview.choice();
+      if (choice !== 'share' || this.previewing !== stream) {
+        for (const each of stream.getTracks()) each.stop();
+        if (this.previewing === stream) {
+          await this.giveUp();
+          this.note(t('Nothing was shared.'), false);
+        }
+        if (decisions) await this.app.publisher?.stopScreen().catch(() => {});
+        return;
+      }
+      this.preview.busy(true);
+      let result;
+      try {
+        decisions ??= await this.app.publisher.startScreen(stream, surface);
+        if (decisions.screen && !decisions.screen.allowed) {
+          const { message, rule } = decisions.screen;
+          await this.endRefused(stream, rule ? t('{sentence} (rule {rule})', { sentence: message, rule }) : message);
+          return;
+        }
+        result = await this.app.connection.request({ type: 'confirm_share' });
+      } catch (error) {
+        await this.endRefused(stream, error.code
+          ? t('Nothing is shared: {problem} ({code})', { problem: error.message, code: error.code })
+          : t('Nothing is shared: {problem}', { problem: error.message }));
+        return;
+      }
+      if (result.allowed) {
+        this.started(stream, decisions);
+        return;
+      }
+      if (result.reason !== 'share_limit_reached') {
+        await this.endRefused(stream, t('{sentence} (rule {rule})', { sentence: result.message, rule: result.rule }));
+        return;
+      }
+      this.preview.busy(false);
+      this.preview.note(result.message, true);
     }
+  }
+
+  /** Confirmed: the others see it now, and one button stops it. */
+  started(stream, decisions) {
+    const track = stream.getVideoTracks()[0];
+    this.sharing = stream;
+    this.shareNote = null;
+    track.addEventListener('ended', () => this.stopShare({ tellServer: true }));
+    this.app.grid.showLocalScreen(track, capturedWords(track));
     if (decisions.audio && !decisions.audio.allowed) {
       for (const each of stream.getAudioTracks()) each.stop();
       toast(decisions.audio.message, { refused: true });
     }
-    announce(decisions.screen?.message ?? t('You are sharing.'));
+    this.preview.close();
+    this.renderShare();
+    byId('share-button').focus();
+    announce(t('You are sharing {what}.', { what: capturedWords(track) }));
+  }
+
+  /** The server refused the share: nothing goes on, and the sharer reads why. */
+  async endRefused(stream, text) {
+    for (const each of stream.getTracks()) each.stop();
+    this.preview.close();
+    try {
+      await this.app.publisher?.stopScreen();
+    } catch { /* a connection that closed has no screen to stop */ }
+    this.note(text, true);
+  }
+
+  /** Gives up a share that never started (the preview's Cancel): its grant goes with it. */
+  async giveUp() {
+    if (!this.app.connection?.open) return;
+    try {
+      await this.app.connection.request({ type: 'stop_share' });
+    } catch { /* the grant ends on the server when the connection does */ }
   }
 
   /** Ends our share: the tracks, the preview, and (unless the server ended it) the grant. */
@@ -309,7 +385,7 @@ export class Controls {
     this.renderShare();
     if (tellServer && this.app.connection?.open) {
       try {
-        const result = await this.app.connection.request({ type: 'stop_publish', source: 'screen' });
+        const result = await this.app.connection.request({ type: 'stop_share' });
         if (result.message) announce(result.message);
       } catch { /* the share is over here; the server ends it with the track */ }
     }
@@ -321,6 +397,10 @@ export class Controls {
   /** The host revoked our grant, or it expired: the server stopped forwarding already. */
   grantEnded(notice) {
     this.shareNote = { text: notice.text, refused: true };
+    if (this.previewing) { // the preview ends too: there is nothing left to confirm
+      this.previewing = null;
+      this.preview.close();
+    }
     this.stopShare({ tellServer: false });
     this.renderShare();
   }

@@ -179,6 +179,7 @@ function receive(message) {
       remember(message.participants);
       app.grid.update(state.roster);
       app.people.render();
+      app.chat.people(state.roster);
       break;
     case 'waiting_list':
       state.waiting = message.waiting;
@@ -307,6 +308,7 @@ function enterMeeting(admitted) {
   topbar();
   setHostTabs();
   app.people.render();
+  app.chat.people(state.roster);
   app.controls.render();
   if (!resumed) showScreen('meeting');
   showLanguageSwitch(false);
@@ -408,7 +410,7 @@ async function fetchView() {
     app.clockOffset = view.server_time - (sent + received) / 2;
     byId('rules-list').replaceChildren(...view.rules.map((rule) => h('li', { dataset: { rule: rule.rule } },
       h('span', { class: 'sentence' }, rule.text))));
-    app.chat.setRule(view.chat.allowed, app.state.role);
+    app.chat.setRule(view.chat.allowed, app.state.role, view.chat.private);
     app.controls.render();
     app.files.render();
   } catch {
