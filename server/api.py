@@ -19,13 +19,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from meetwarden.policies.errors import PolicyError, counted, listed
+from meetwarden.policies.errors import PolicyError, listed
 from meetwarden.policies.events import EndMeetingRequested, PolicyUpdateRequested
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import OWNER
 
-from .capabilities import unsupported_here, unsupported_problem
+from .capabilities import invalid_problem, unsupported_here, unsupported_problem
 from .hosting.guard import Creator
 from .i18n import from_accept_language
 from .i18n.markers import N_
@@ -123,25 +123,13 @@ async def _json_body(request: Request) -> Any:
     except PolicyError as error:
         raise ProblemError(
             422,
-            "Invalid policy",
-            f"The request body is not valid JSON: {listed(error.issues)}.",
+            N_("Invalid policy"),
+            N_("The request body is not valid JSON: {problems}."),
+            params={"problems": listed(error.issues)},
             reason="policy_invalid",
             rule=error.issues[0].pointer,
             errors=[issue.to_json() for issue in error.issues],
         ) from None
-
-
-def _invalid(error: PolicyError, then: str = "") -> ProblemError:
-    """The 422 for a policy that is not valid: '1 error', 'N errors', the first few listed."""
-    issues = error.issues
-    return ProblemError(
-        422,
-        "Invalid policy",
-        f"The policy has {counted(len(issues), 'error')}: {listed(issues)}.{then}",
-        reason="policy_invalid",
-        rule=error.issues[0].pointer,
-        errors=[issue.to_json() for issue in error.issues],
-    )
 
 
 async def host_meeting(
@@ -240,7 +228,7 @@ async def create_meeting(request: Request, creator: Creator) -> CreatedMeetingOu
             raise unsupported_problem(problems)
         created = await _registry(request).create_meeting(document, password)
     except PolicyError as error:
-        raise _invalid(error) from None
+        raise invalid_problem(error.issues) from None
     log.info("meeting %s created by %s", created.meeting_id, creator)
     return CreatedMeetingOut(
         meeting_id=created.meeting_id,
@@ -296,10 +284,10 @@ async def replace_policy(request: Request, record: HostMeeting) -> DecisionOut:
     try:
         policy = validate_policy(document)
     except PolicyError as error:
-        raise _invalid(error, " The old one stays in force.") from None
+        raise invalid_problem(error.issues, old_stays=True) from None
     problems = unsupported_here(request.app.state, policy)
     if problems:
-        raise unsupported_problem(problems, " The old one stays in force.")
+        raise unsupported_problem(problems, old_stays=True)
     return await _decide(
         request,
         record,

@@ -41,13 +41,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from meetwarden.policies.errors import PolicyError, counted, listed
+from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.explain import explain
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.model import Policy
 
-from .capabilities import unsupported_here
+from .capabilities import invalid_problem, unsupported_here
 from .hosting.guard import signed_in
 from .i18n import (
     LANGUAGE_NAMES,
@@ -234,17 +234,6 @@ async def policy_schema() -> dict[str, Any]:
     return _schema()
 
 
-def _invalid(error: PolicyError) -> ProblemError:
-    return ProblemError(
-        422,
-        "Invalid policy",
-        f"The policy has {counted(len(error.issues), 'error')}: {listed(error.issues)}.",
-        reason="policy_invalid",
-        rule=error.issues[0].pointer,
-        errors=[issue.to_json() for issue in error.issues],
-    )
-
-
 def explained(policy: Policy, language: Language) -> list[dict[str, str]]:
     """Each rule of the policy in plain words, in ``language``."""
     return [
@@ -267,7 +256,7 @@ async def explain_policy(request: Request) -> dict[str, Any]:
     try:
         policy = validate_policy(parse_json(body, max_bytes=MAX_POLICY_BYTES))
     except PolicyError as error:
-        raise _invalid(error) from None
+        raise invalid_problem(error.issues) from None
     language = from_accept_language(request.headers.get("accept-language"))
     return {
         "rules": explained(policy, language),

@@ -26,6 +26,9 @@ from .session import Session
 __all__ = ["handle_media"]
 
 _WAITING = N_("You are in the waiting room; media starts once the host lets you in.")
+# What a person reads of a media error; the others (a malformed description, say) are for
+# the client's developer and stay as the media plane wrote them, in English.
+_SAID = {"not_admitted": _WAITING, "closed": N_("This meeting's media has ended.")}
 
 
 async def handle_media(room: Room, session: Session, message: Any) -> None:
@@ -60,8 +63,8 @@ async def handle_media(room: Room, session: Session, message: Any) -> None:
                     )
                 )
     except MediaError as error:
-        # A bad description's details are for the client's developer, in English.
-        text = say(session.language, _WAITING) if error.code == "not_admitted" else error.message
+        said = _SAID.get(error.code)
+        text = say(session.language, said) if said is not None else error.message
         session.send(wire.Error(ref=message.id, code=error.code, message=text))
 
 
