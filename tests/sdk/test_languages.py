@@ -59,7 +59,7 @@ async def test_a_refusal_carries_the_same_params_in_chinese_and_in_english(
                 await guest.request_share("screen")
             refusals[language] = caught.value
         english, chinese = refusals["en"], refusals["zh-CN"]
-        assert english.message == "Nobody may share a screen in this meeting."
+        assert english.message == "Nobody may share your screen in this meeting."
         assert chinese.message == "在这个会议中任何人都不能共享屏幕。"
         assert chinese.reason == english.reason == "share_not_allowed"
         assert chinese.params["kind"] == english.params["kind"] == "screen"
