@@ -373,7 +373,7 @@ class Room:
                 decision_id=decided.decision_id,
                 policy_revision=self.revision,
                 event_type=event.type,
-                event=event.model_dump(mode="json"),
+                event=_recorded(event),
                 allowed=decided.allowed,
                 reason=decided.reason,
                 rule=decided.rule,
@@ -409,3 +409,13 @@ class Room:
         self.close_nowait(reason)
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+
+def _recorded(event: Event) -> dict[str, Any]:
+    """The event as the audit log keeps it. A policy is kept as the host wrote it (its
+    unset fields left out), so ``policy simulate`` reads it back as the same policy: the
+    defaults filled in would be read as choices (``grant_minutes`` with ``host_only``)."""
+    recorded = event.model_dump(mode="json")
+    if isinstance(event, PolicyUpdateRequested):
+        recorded["policy"] = event.policy.model_dump(mode="json", exclude_unset=True)
+    return recorded

@@ -264,6 +264,7 @@ async def test_an_audit_export_replays_with_policy_simulate_to_the_same_decision
     await meeting.host.ask_to_unmute(guest.participant_id)
     await guest.request_unmute()
     await meeting.host.grant(guest.participant_id, "screen", minutes=5)
+    await meeting.host.update_policy(policy)  # recorded as the host wrote it, replayed as such
     await meeting.host.remove(guest.participant_id)
     export = await meeting.api.export_audit()
     assert len(export.splitlines()) >= 8

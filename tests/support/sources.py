@@ -9,6 +9,7 @@ different networks).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -60,9 +61,10 @@ async def join_from(
     """Joins from ``address``; a refusal is read to the socket's close, a welcome is kept open."""
     socket = await socket_from(ws_url, meeting_id, address)
     async with asyncio.timeout(timeout):
-        await socket.send(json.dumps({"type": "join", "name": name, **join}))
-        first = json.loads(await socket.recv())
-        if first["type"] == "join_refused":
+        with contextlib.suppress(websockets.ConnectionClosed):  # the door may refuse at once
+            await socket.send(json.dumps({"type": "join", "name": name, **join}))
+        first = json.loads(await socket.recv())  # the refusal, read before the close
+        if first["type"] in ("join_refused", "error"):
             await socket.wait_closed()
             return Answer(first, socket.close_code, socket.close_reason, socket)
     return Answer(first, None, None, socket)
