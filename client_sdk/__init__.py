@@ -40,6 +40,7 @@ from .events import (
     WaitingListChanged,
 )
 from .files import DownloadedFile, SharedFile
+from .ice import IceOptions
 from .rest import CreatedMeeting, HostAPI, Invite, MeetingStatus
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "GrantReceived",
     "HandRaised",
     "HostAPI",
+    "IceOptions",
     "InvalidArgumentError",
     "Invite",
     "JoinRefusedError",

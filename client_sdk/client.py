@@ -38,6 +38,7 @@ from .errors import (
     ProtocolError,
     ServerUnreachableError,
 )
+from .ice import IceOptions
 from .reading import read_server_message
 
 __all__ = ["MeetingClient", "parse_join_link"]
@@ -99,6 +100,10 @@ class MeetingClient:
         self.waiting: list[wire.WaitingEntry] = []
         self.policy: dict[str, Any] | None = None
         self.dismissal: wire.Dismissed | None = None
+        self.ice_servers: list[wire.IceServer] = []
+        """The TURN servers the server gave this participant at its last admission."""
+        self.ice = IceOptions()
+        """Which of them the media connections opened from now on use (client_sdk/ice.py)."""
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
@@ -303,6 +308,7 @@ class MeetingClient:
                 self.meeting, self.you, self.roster = message.meeting, message.you, message.roster
                 self.resume_token = message.resume_token
                 self.role = message.you.role
+                self.ice_servers = message.ice_servers
             case wire.Dismissed():
                 self.status, self.dismissal = "dismissed", message
             case wire.BackToWaitingRoom():

@@ -27,6 +27,8 @@ from aiortc import (
     MediaStreamTrack,
     RTCBundlePolicy,
     RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCRtpTransceiver,
     RTCSessionDescription,
@@ -53,10 +55,21 @@ def _checked_source(source: str) -> wire.Source:
     return source
 
 
-# max-bundle: with aiortc's default ("balanced") a second video transceiver is bundled
-# onto the first video transport before negotiation, and a BUNDLE answer then stops
-# that transport, so the second video track is never sent (aiortc 1.16.0).
-_CONFIGURATION = RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+def _configuration(client: MeetingClient) -> RTCConfiguration:
+    """The TURN server the server gave this participant, as ``client.ice`` chooses; never
+    aiortc's default (Google's public STUN server: iceServers=None)."""
+    chosen = client.ice.choose(client.ice_servers)
+    servers = [] if chosen is None else [RTCIceServer(**chosen.model_dump())]
+    # max-bundle: with aiortc's default ("balanced") a second video transceiver is bundled
+    # onto the first video transport before negotiation, and a BUNDLE answer then stops
+    # that transport, so the second video track is never sent (aiortc 1.16.0).
+    return RTCConfiguration(
+        iceServers=servers,
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+        iceTransportPolicy=RTCIceTransportPolicy.RELAY
+        if client.ice.relay_only
+        else RTCIceTransportPolicy.ALL,
+    )
 
 
 def loopback_only() -> None:
@@ -177,7 +190,7 @@ class MediaSession:
             raise InvalidArgumentError("surface", surface, "not a surface", _SURFACES)
         async with self._lock:
             if self._publisher is None:
-                self._publisher = RTCPeerConnection(_CONFIGURATION)
+                self._publisher = RTCPeerConnection(_configuration(self._client))
             else:
                 await _connected(self._publisher)
             for source, track in wanted.items():
@@ -263,7 +276,7 @@ class MediaSession:
             if self._closed:
                 return
             if self._subscriber is None:
-                self._subscriber = RTCPeerConnection(_CONFIGURATION)
+                self._subscriber = RTCPeerConnection(_configuration(self._client))
                 self._subscriber.on("track", self._on_track)
             else:
                 await _connected(self._subscriber)

@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
             audit=audit,
             writes=writes,
             media=media,
+            turn=settings.turn,
         )
         app.state.registry = registry
         app.state.metrics = ServerMetrics(lambda: _live(registry))

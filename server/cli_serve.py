@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,9 @@ OPTIONS = {
     "public_url": "public_url",
     "rtc_address": "rtc_addresses",
     "trusted_proxy": "trusted_proxies",
+    "turn_url": "turn_urls",
+    "turn_secret": "turn_secret",
+    "turn_ttl": "turn_ttl",
     "media": "media",
     "files_dir": "files_dir",
     "clamd_socket": "clamd_socket",
@@ -78,6 +82,26 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    turn_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A TURN server for clients that cannot reach the media ports, e.g. "
+            "turn:turn.example.org:3478?transport=udp or turns:turn.example.org:443"
+            "?transport=tcp; repeat for more. Needs --turn-secret. Default: none.",
+            show_default=False,
+        ),
+    ] = None,
+    turn_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="The secret shared with the TURN servers (coturn's static-auth-secret). "
+            "Better set as MEETWARDEN_TURN_SECRET: a command line is visible in ps.",
+            show_default=False,
+        ),
+    ] = None,
+    turn_ttl: Annotated[
+        int, typer.Option(help="Seconds a participant's TURN credential is valid.")
+    ] = _default("turn_ttl"),
     media: Annotated[bool, typer.Option(help="Forward audio and video.")] = _default("media"),
     files_dir: Annotated[
         Path | None, typer.Option(help="Where shared files are kept. Default: DATA_DIR/files.")
@@ -127,6 +151,12 @@ def serve(
         where = str(first["loc"][0]) if first["loc"] else "settings"
         typer.echo(f"meetwarden: {where}: {first['msg']} (check {_origin(where)}).", err=True)
         raise typer.Exit(2) from None
+    problem = settings.turn_problem()
+    if problem is not None:
+        typer.echo(
+            f"meetwarden: turn_secret: {problem} (check {_origin('turn_secret')}).", err=True
+        )
+        raise typer.Exit(2)
     run(settings)
 
 
@@ -151,6 +181,11 @@ def run(settings: Settings) -> None:
     from .logs import configure_logging, uvicorn_log_level
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.turn_secret is not None and not settings.turn_urls:
+        logging.getLogger("meetwarden.server").warning(
+            "a TURN secret is set but no --turn-url (MEETWARDEN_TURN_URL): clients get no "
+            "TURN servers"
+        )
     try:
         lock = claim_data_dir(settings.data_dir)
     except DataDirError as error:

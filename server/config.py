@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .turn import DEFAULT_TTL, TurnCredentials, check_turn_url
+
 __all__ = ["ENV_PREFIX", "LogFormat", "LogLevel", "Settings", "env_name"]
 
 ENV_PREFIX = "MEETWARDEN_"
@@ -58,6 +60,13 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = _flag("trusted-proxy", ())
     """Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
     are believed; from anyone else those headers are ignored."""
+    # TURN (server/turn.py): relay servers handed to admitted participants.
+    turn_urls: Annotated[tuple[str, ...], NoDecode] = _flag("turn-url", ())
+    """TURN servers (RFC 7065 URLs) for clients that cannot reach the media ports directly."""
+    turn_secret: SecretStr | None = None
+    """The secret shared with the TURN servers (coturn's static-auth-secret)."""
+    turn_ttl: int = Field(DEFAULT_TTL, ge=60, le=7 * 86_400)
+    """Seconds a participant's TURN credential is valid for making allocations."""
     # File sharing (server/files/).
     files_dir: Path | None = None
     """Where uploaded files are stored, under server-generated ids; None: data_dir/files."""
@@ -98,6 +107,13 @@ class Settings(BaseSettings):
                 ) from None
         return tuple(value or ())
 
+    @field_validator("turn_urls", mode="before")
+    @classmethod
+    def _turn_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return tuple(check_turn_url(url) for url in value or ())
+
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -111,6 +127,23 @@ class Settings(BaseSettings):
     @property
     def resolved_files_dir(self) -> Path:
         return self.files_dir if self.files_dir is not None else self.data_dir / "files"
+
+    @property
+    def turn(self) -> TurnCredentials | None:
+        """The TURN servers and their secret, if both are configured."""
+        if not self.turn_urls or self.turn_secret is None:
+            return None
+        return TurnCredentials(self.turn_urls, self.turn_secret, self.turn_ttl)
+
+    def turn_problem(self) -> str | None:
+        """Why the TURN settings cannot serve (checked by ``serve``, not here: the other
+        commands read the same environment and need no TURN)."""
+        if self.turn_urls and (self.turn_secret is None or not self.turn_secret.get_secret_value()):
+            return (
+                "--turn-url needs the secret meetwarden shares with the TURN server "
+                "(coturn's static-auth-secret)"
+            )
+        return None
 
     @property
     def resolved_database_url(self) -> str:

@@ -26,7 +26,9 @@ screen, the share and, by default, its grant); ``stop_share`` ends the share, or
 gives it up before confirming, without renegotiating. ``subscribe``
 asks for the others' media: the server sends ``subscribe_offer`` (now, and
 again whenever tracks come and go) and the client replies ``subscribe_answer``.
-Nothing is forwarded to or from anyone who is not admitted.
+Nothing is forwarded to or from anyone who is not admitted. ``admitted``
+carries the TURN servers to build both connections with (``ice_servers``,
+with a time-limited credential for this participant; empty without TURN).
 
 Files go over HTTP, never over this socket or peer to peer: ``file_token``
 returns a short-lived token bound to this connection (``file_token``), which
@@ -88,6 +90,7 @@ from .server_messages import (
     FileShared,
     FileToken,
     GrantInfo,
+    IceServer,
     JoinRefused,
     Meeting,
     MeetingInfo,
@@ -166,6 +169,7 @@ __all__ = [
     "FileToken",
     "Grant",
     "GrantInfo",
+    "IceServer",
     "Id",
     "Join",
     "JoinRefused",

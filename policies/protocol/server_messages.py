@@ -22,6 +22,7 @@ __all__ = [
     "FileShared",
     "FileToken",
     "GrantInfo",
+    "IceServer",
     "JoinRefused",
     "Meeting",
     "MeetingInfo",
@@ -111,6 +112,18 @@ class Welcome(WireModel):
     the policy's ``entry.reconnect_seconds``). Every welcome brings a new one."""
 
 
+class IceServer(WireModel):
+    """A TURN server for your media connections, as WebRTC's RTCIceServer has it (W3C
+    webrtc-pc): hand it to RTCPeerConnection's ``iceServers`` as it is. The credentials
+    were made for you alone and expire (docs/operating.md, "TURN")."""
+
+    urls: list[str]
+    """``turn:host:port?transport=udp|tcp`` or ``turns:host:port?transport=tcp`` (RFC 7065)."""
+    username: str
+    """``<expiry unix time>:<your participant id>``."""
+    credential: str = Field(repr=False)
+
+
 class Waiting(WireModel):
     type: Literal["waiting"] = "waiting"
     message: str
@@ -134,6 +147,10 @@ class Admitted(WireModel):
     """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
+    ice_servers: list[IceServer] = []
+    """TURN servers for the media connections you open from now on, with credentials made
+    for you at this admission (each ``admitted`` brings fresh ones); empty when the server
+    has none. Nobody waiting or refused gets any."""
 
 
 class JoinRefused(WireModel):

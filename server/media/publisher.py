@@ -70,6 +70,8 @@ class PublisherConnection:
         connect_timeout: float,
     ) -> None:
         self.participant_id = participant_id
+        # Host candidates only: the server is the end with a known address, reached
+        # directly or through the client's TURN relay (docs/operating.md, "TURN").
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.watch = ConnectionWatch(self.pc, connect_timeout)
         self.offer: PublisherOffer | None = None

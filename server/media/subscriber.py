@@ -78,6 +78,8 @@ class SubscriberConnection:
 
     def __init__(self, participant_id: str, connect_timeout: float) -> None:
         self.participant_id = participant_id
+        # Host candidates only: the server is the end with a known address, reached
+        # directly or through the client's TURN relay (docs/operating.md, "TURN").
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.createDataChannel("meetwarden")
         self.watch = ConnectionWatch(self.pc, connect_timeout)

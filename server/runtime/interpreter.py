@@ -187,6 +187,7 @@ class Interpreter:
                 message=say(session.language, "You are in the meeting."),
                 params=decided.params,
                 decision_id=decided.decision_id,
+                ice_servers=room.ice_servers(pid),
             )
         )
         if person.is_host:

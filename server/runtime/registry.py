@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from meetwarden import protocol as wire
 from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import MeetingState
@@ -24,6 +25,7 @@ from ..auth import AttemptLimiter, Passwords, Tokens
 from ..logs import in_meeting
 from ..media import MediaPlane
 from ..store import MeetingRecord, Store
+from ..turn import TurnCredentials
 from .attempts import JoinAttempts
 from .audit import AuditWriter
 from .room import Room
@@ -58,6 +60,7 @@ class Registry:
         audit: AuditWriter,
         writes: StoreWrites,
         media: MediaPlane | None = None,
+        turn: TurnCredentials | None = None,
         idle_seconds: float | None = None,
     ) -> None:
         self.store = store
@@ -66,6 +69,7 @@ class Registry:
         self.audit = audit
         self.writes = writes
         self.media = media
+        self.turn = turn
         self.idle_seconds = idle_seconds or float(os.environ.get(IDLE_ENV) or IDLE_SECONDS)
         self.join_attempts = JoinAttempts()
         self.sources = NetworkSources()  # a join's network, as the engine sees it
@@ -127,6 +131,10 @@ class Registry:
         )
         return token, claims.token_id
 
+    def _issue_ice_servers(self, participant_id: str) -> list[wire.IceServer]:
+        assert self.turn is not None
+        return self.turn.ice_servers(participant_id, time.time())
+
     async def record(self, meeting_id: str) -> MeetingRecord | None:
         return await self.store.get_meeting(meeting_id)
 
@@ -166,6 +174,7 @@ class Registry:
                 writes=self.writes,
                 audit=self.audit,
                 issue_resume_token=self._issue_resume_token,
+                issue_ice_servers=self._issue_ice_servers if self.turn is not None else None,
                 media=None
                 if plane is None
                 else lambda room: plane.room(

@@ -59,6 +59,8 @@ log = logging.getLogger("meetwarden.room")
 T = TypeVar("T")
 IssueResumeToken = Callable[[str, str], tuple[str, str]]
 """(meeting id, participant id) -> (token, token id)."""
+IssueIceServers = Callable[[str], list[wire.IceServer]]
+"""participant id -> the TURN servers, with a credential made for them now (server/turn.py)."""
 
 
 class RoomClosedError(Exception):
@@ -78,6 +80,7 @@ class Room:
         writes: StoreWrites,
         audit: AuditWriter,
         issue_resume_token: IssueResumeToken,
+        issue_ice_servers: IssueIceServers | None = None,
         media: Callable[[Room], RoomMedia] | None = None,
         on_ended: Callable[[Room], None] | None = None,
     ) -> None:
@@ -98,6 +101,8 @@ class Room:
         self.resume_tokens: dict[str, tuple[str, str]] = {}
         """The one current resume token of each person, and its id (single use, rotated)."""
         self._issue_resume_token = issue_resume_token
+        self.ice_servers: IssueIceServers = issue_ice_servers or (lambda _: [])
+        """TURN servers with a fresh credential, for someone being admitted (never before)."""
         self.withdrawn_invites: set[str] = set()
         """Invites revoked by a decision (a demotion) whose store write may not have landed."""
         self.timers = Timers(self.now, self._timer_fired)

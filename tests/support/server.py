@@ -26,7 +26,7 @@ from pathlib import Path
 __all__ = ["RunningServer", "account_for", "api_key_for"]
 
 CLI = str(Path(sys.executable).with_name("meetwarden"))
-_LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(r"Uvicorn running on http://\S+:(\d+)")
 _API_KEYS: dict[str, str] = {}
 _ACCOUNTS: dict[str, tuple[str, str]] = {}
 
@@ -50,6 +50,8 @@ class RunningServer:
     command: list[str] | None = None
     """What runs instead of `meetwarden serve` (it takes the same options), e.g. a bench runner."""
     port: int = 0
+    host: str = "127.0.0.1"
+    """The address it listens on (another test host reaches it there: tests/turn)."""
     provision: bool = True
     """Make an operator API key before the first start (a past meetwarden gets none)."""
     api_key: str | None = None
@@ -60,11 +62,11 @@ class RunningServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """`meetwarden ARGS` on this server's database, in the server's environment."""
@@ -102,6 +104,8 @@ class RunningServer:
         if self.provision and self.api_key is None:
             self.api_key = self._create_api_key()
         args = [*(self.command or [CLI, "serve"]), "--port", str(self.port)]
+        if self.host != "127.0.0.1":
+            args += ["--host", self.host]
         args += ["--data-dir", str(self.data_dir)]
         args += ["--rtc-address", "127.0.0.1"]  # media stays on loopback in tests
         if self.database_url:

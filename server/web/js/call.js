@@ -40,11 +40,12 @@ export class Call {
       this.failed(new Error(t('this browser has no WebRTC')));
       return;
     }
-    const subscriber = new Subscriber(app.connection);
+    // The TURN servers of our admission (admitted.ice_servers), for a network without UDP.
+    const subscriber = new Subscriber(app.connection, app.state.iceServers);
     subscriber.addEventListener('track', (event) => app.grid.attach(event.detail));
     subscriber.addEventListener('trackended', (event) => app.grid.detach(event.detail));
     subscriber.addEventListener('failed', (event) => this.failed(event.detail));
-    const publisher = new Publisher(app.connection);
+    const publisher = new Publisher(app.connection, app.state.iceServers);
     app.subscriber = subscriber;
     app.publisher = publisher;
     try {

@@ -2,12 +2,16 @@
 // one publishing connection (we offer; the server answers with a decision per
 // source) and one subscribing connection (the server offers, now and whenever
 // tracks come and go; we answer). ICE is not trickled: we wait for gathering
-// to finish before sending an SDP. No STUN or TURN server is configured, so
-// the browser contacts nobody but this server.
+// to finish before sending an SDP. The only ICE servers are the TURN servers
+// this server gives us when we are admitted (`admitted.ice_servers`, with a
+// credential made for us; none unless the operator configured them): no public
+// STUN server, so the browser contacts nobody but this server and its relays.
 
 import { t } from './i18n.js';
 
-const RTC_CONFIG = { iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
+function rtcConfig(iceServers) {
+  return { iceServers: iceServers ?? [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
+}
 const ICE_GATHERING_TIMEOUT_MS = 5000;
 const SPEAKING_LEVEL = 0.04;
 
@@ -154,9 +158,10 @@ export function displayMediaOptions(screenShare) {
 
 /** Our publishing connection: microphone, camera and, while sharing, a screen. */
 export class Publisher extends EventTarget {
-  constructor(connection) {
+  constructor(connection, iceServers = []) {
     super();
     this.connection = connection;
+    this.iceServers = iceServers;
     this.pc = null;
     this.transceivers = {};
     this.surface = null;
@@ -165,7 +170,7 @@ export class Publisher extends EventTarget {
 
   /** Publishes the local tracks; resolves with the server's decisions. */
   start(local) {
-    this.pc = new RTCPeerConnection(RTC_CONFIG);
+    this.pc = new RTCPeerConnection(rtcConfig(this.iceServers));
     this.pc.addEventListener('connectionstatechange', () => {
       this.dispatchEvent(new CustomEvent('state', { detail: this.pc.connectionState }));
     });
@@ -264,16 +269,17 @@ export class Publisher extends EventTarget {
  * receiver}) for each forwarded track and 'trackended' when an offer drops it.
  */
 export class Subscriber extends EventTarget {
-  constructor(connection) {
+  constructor(connection, iceServers = []) {
     super();
     this.connection = connection;
+    this.iceServers = iceServers;
     this.pc = null;
     this.bound = new Map();
     this.chain = Promise.resolve();
   }
 
   async start() {
-    this.pc = new RTCPeerConnection(RTC_CONFIG);
+    this.pc = new RTCPeerConnection(rtcConfig(this.iceServers));
     this.pc.addEventListener('connectionstatechange', () => {
       this.dispatchEvent(new CustomEvent('state', { detail: this.pc?.connectionState }));
     });

@@ -84,7 +84,7 @@ function freshState() {
   return {
     status: 'join', participantId: null, role: null, you: null, roster: [], waiting: [],
     meeting: null, resumeToken: null, refusal: null, dismissal: null, userLeft: false,
-    join: null, attempt: 0,
+    join: null, attempt: 0, iceServers: [],
   };
 }
 
@@ -299,6 +299,7 @@ function enterMeeting(admitted) {
   state.meeting = admitted.meeting;
   state.roster = admitted.roster;
   state.resumeToken = admitted.resume_token;
+  state.iceServers = admitted.ice_servers ?? [];
   remember(admitted.roster);
   byId('connection-state').textContent = '';
   joinBusy(false);
