@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .model import FullName
+from .sections.entry import FullName
 
 __all__ = ["NAME_REASONS", "NameVerdict", "check_full_name", "name_skeleton", "normalize_name"]
 

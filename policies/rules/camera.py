@@ -25,8 +25,9 @@ from ..events import (
     CameraLost,
     CameraRestored,
 )
-from ..model import CameraAction, Policy
+from ..model import Policy
 from ..reasons import Reason
+from ..sections.entry import CameraAction
 from ..state import MeetingState, Participant
 from .common import camera_required_for, in_meeting, teardown_effects
 
