@@ -4,18 +4,19 @@
 // It needs the host token (REST, Authorization: Bearer); co-hosts have none.
 
 import { byId, download, formatTime, h } from './dom.js';
+import { languageHeaders, t } from './i18n.js';
 
 const EVENT_WORDS = {
-  join_requested: 'join', left: 'left', admit: 'admit', admit_all: 'admit all', deny: 'deny',
-  remove: 'remove', ban: 'ban', lock: 'lock', set_role: 'role change', end_meeting: 'end meeting',
-  policy_update: 'policy update', rename: 'rename', hand_raised: 'hand raised',
-  hand_lowered: 'hand lowered', unmute_requested: 'unmute', self_muted: 'mute self', mute: 'mute',
-  mute_all: 'mute all', ask_to_unmute: 'let speak', publish_requested: 'publish',
-  publish_stopped: 'stop publishing', share_requested: 'asks to share', grant: 'grant',
-  revoke: 'revoke', grant_expired: 'grant expired', file_upload_requested: 'file upload',
-  file_offered: 'file offered', chat: 'chat', camera_frames: 'camera frames',
-  camera_lost: 'camera lost', camera_restored: 'camera back', camera_check_due: 'camera check',
-  camera_grace_expired: 'camera grace over',
+  join_requested: t('join'), left: t('left'), admit: t('admit'), admit_all: t('admit all'), deny: t('deny'),
+  remove: t('remove'), ban: t('ban'), lock: t('lock'), set_role: t('role change'), end_meeting: t('end meeting'),
+  policy_update: t('policy update'), rename: t('rename'), hand_raised: t('hand raised'),
+  hand_lowered: t('hand lowered'), unmute_requested: t('unmute'), self_muted: t('mute self'), mute: t('mute'),
+  mute_all: t('mute all'), ask_to_unmute: t('let speak'), publish_requested: t('publish'),
+  publish_stopped: t('stop publishing'), share_requested: t('asks to share'), grant: t('grant'),
+  revoke: t('revoke'), grant_expired: t('grant expired'), file_upload_requested: t('file upload'),
+  file_offered: t('file offered'), chat: t('chat'), camera_frames: t('camera frames'),
+  camera_lost: t('camera lost'), camera_restored: t('camera back'), camera_check_due: t('camera check'),
+  camera_grace_expired: t('camera grace over'),
 };
 
 export class AuditLog {
@@ -52,10 +53,10 @@ export class AuditLog {
 
   async fetchAudit(path, params) {
     const url = `/api/meetings/${encodeURIComponent(this.app.meetingId)}/${path}?${params}`;
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${this.app.hostToken}` } });
+    const response = await fetch(url, { headers: languageHeaders({ Authorization: `Bearer ${this.app.hostToken}` }) });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
-      throw new Error(problem.detail ?? `the server answered ${response.status}`);
+      throw new Error(problem.detail ?? t('the server answered {status}', { status: response.status }));
     }
     return response;
   }
@@ -63,11 +64,11 @@ export class AuditLog {
   async load() {
     const status = byId('audit-status');
     if (!this.available) {
-      status.textContent = 'The audit log opens with the host link; co-hosts do not see it.';
+      status.textContent = t('The audit log opens with the host link; co-hosts do not see it.');
       return;
     }
     this.updatePeople();
-    status.textContent = 'Loading…';
+    status.textContent = t('Loading…');
     try {
       const params = this.query();
       params.set('limit', '2000');
@@ -80,7 +81,7 @@ export class AuditLog {
       this.updateChoices();
       this.render();
     } catch (error) {
-      status.textContent = `Could not load the audit log: ${error.message}`;
+      status.textContent = t('Could not load the audit log: {problem}', { problem: error.message });
     }
   }
 
@@ -95,7 +96,7 @@ export class AuditLog {
     const select = byId('audit-participant');
     const current = select.value;
     const options = [...this.app.names].sort((a, b) => a[1].localeCompare(b[1]));
-    select.replaceChildren(h('option', { value: '' }, 'Anyone'),
+    select.replaceChildren(h('option', { value: '' }, t('Anyone')),
       ...options.map(([id, name]) => h('option', { value: id }, name)));
     select.value = current;
   }
@@ -103,7 +104,7 @@ export class AuditLog {
   updateChoices() {
     const events = byId('audit-event');
     const current = events.value;
-    events.replaceChildren(h('option', { value: '' }, 'Any event'),
+    events.replaceChildren(h('option', { value: '' }, t('Any event')),
       ...[...this.eventTypes].sort().map((type) => h('option', { value: type }, EVENT_WORDS[type] ?? type)));
     events.value = current;
     byId('audit-reasons').replaceChildren(...[...this.reasons].sort().map((reason) => h('option', { value: reason })));
@@ -112,7 +113,7 @@ export class AuditLog {
   who(entry) {
     const name = (id) => this.app.names.get(id)
       ?? (id === entry.participant ? entry.event.name : undefined)
-      ?? ({ owner: 'the host (REST)', timer: 'a timer', media: 'the media check' }[id] ?? id);
+      ?? ({ owner: t('the host (REST)'), timer: t('a timer'), media: t('the media check') }[id] ?? id);
     const parts = [];
     if (entry.actor && entry.actor !== entry.participant) parts.push(`${name(entry.actor)} →`);
     if (entry.participant) parts.push(name(entry.participant));
@@ -133,26 +134,28 @@ export class AuditLog {
     h('td', {}, h('time', { datetime: new Date(entry.at * 1000).toISOString() }, formatTime(entry.at))),
     h('td', {}, EVENT_WORDS[entry.event.type] ?? entry.event.type),
     h('td', {}, this.who(entry)),
-    h('td', { class: 'decision' }, entry.decision.allowed ? 'allowed' : 'refused'),
+    h('td', { class: 'decision' }, entry.decision.allowed ? t('allowed') : t('refused')),
     h('td', {}, h('code', {}, entry.decision.reason)),
     h('td', {}, entry.decision.rule ? h('code', {}, entry.decision.rule) : '—'),
     h('td', {}, entry.decision.message))));
-    byId('audit-status').textContent = `${rows.length} of ${this.entries.length} decisions shown, newest first.`;
+    byId('audit-status').textContent = t('{shown} of {count} decisions shown, newest first.', {
+      shown: rows.length, count: this.entries.length,
+    });
   }
 
   async download() {
     const status = byId('audit-status');
     if (!this.available) {
-      status.textContent = 'The audit log opens with the host link; co-hosts do not see it.';
+      status.textContent = t('The audit log opens with the host link; co-hosts do not see it.');
       return;
     }
     try {
       const response = await this.fetchAudit('audit.jsonl', this.query());
       const blob = await response.blob();
       download(`meetwarden-audit-${this.app.meetingId.slice(0, 8)}.jsonl`, blob);
-      status.textContent = 'Downloaded the audit log (JSON Lines, with the filters above).';
+      status.textContent = t('Downloaded the audit log (JSON Lines, with the filters above).');
     } catch (error) {
-      status.textContent = `Could not download the audit log: ${error.message}`;
+      status.textContent = t('Could not download the audit log: {problem}', { problem: error.message });
     }
   }
 }

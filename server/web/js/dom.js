@@ -5,6 +5,8 @@
 // Content-Security-Policy requires Trusted Types, so an innerHTML assignment
 // with a string would throw in Chromium rather than render.
 
+import { t } from './i18n.js';
+
 /** An element with properties, attributes and children (strings become text nodes). */
 export function h(tag, props = {}, ...children) {
   const element = document.createElement(tag);
@@ -103,10 +105,10 @@ export async function copyFrom(input, button) {
   const before = button.textContent;
   try {
     await navigator.clipboard.writeText(input.value);
-    button.textContent = 'Copied';
+    button.textContent = t('Copied');
   } catch {
     input.select();
-    button.textContent = 'Press Ctrl+C to copy';
+    button.textContent = t('Press Ctrl+C to copy');
   }
   setTimeout(() => { button.textContent = before; }, 2500);
 }

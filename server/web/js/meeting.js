@@ -22,6 +22,7 @@ import { WaitingPrompt } from './waiting.js';
 import {
   clearRefusal, joinBusy, meterLoop, openDevices, setTopbar, showEnded, showRefusal, showScreen,
 } from './screens.js';
+import { language, languageHeaders, mountLanguageSwitch, t } from './i18n.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
 const CLOSE_REPLACED = 4009; // meetwarden.protocol: the same person joined elsewhere; never fight it
@@ -75,7 +76,7 @@ const app = {
       if (!waits) left = true;
       return !(left && waits);
     };
-    return app.act({ type: 'admit', participant: entry.id }, `Admit ${entry.name}`, holds);
+    return app.act({ type: 'admit', participant: entry.id }, t('Admit {name}', { name: entry.name }), holds);
   },
 };
 
@@ -116,7 +117,8 @@ async function startJoin(event) {
   clearRefusal();
   const name = byId('join-name').value.trim();
   localStorage.setItem(keys.name, name);
-  const join = { name };
+  // The server writes its sentences (refusals, notices) in the page's language.
+  const join = { name, language };
   const password = byId('join-password').value;
   if (app.hostToken) join.host_token = app.hostToken;
   else if (app.invite) join.invite = app.invite;
@@ -214,7 +216,11 @@ function receive(message) {
       if (state.status === 'join') state.refusal = { reason: message.code, rule: '', message: message.message };
       // An answer to what was sent while still in the meeting (a subscribe answer, say)
       // says nothing true once out of it: never a red toast on the waiting or ended screen.
-      else if (state.status === 'admitted' && !state.dismissal) toast(`The server could not take a message: ${message.message} (${message.code})`, { refused: true });
+      else if (state.status === 'admitted' && !state.dismissal) {
+        toast(t('The server could not take a message: {problem} ({code})', {
+          problem: message.message, code: message.code,
+        }), { refused: true });
+      }
       break;
     default:
       break;
@@ -268,13 +274,14 @@ function enterWaiting(text) {
   app.state.attempt = 0;
   const why = app.state.sentBack ? `${app.state.sentBack} ` : '';
   app.state.sentBack = null;
-  byId('waiting-message').textContent = why + (text || 'The host will let you in soon.');
+  byId('waiting-message').textContent = why + (text || t('The host will let you in soon.'));
+  showLanguageSwitch(false);
   waitingCamera();
   byId('connection-state').textContent = '';
   joinBusy(false);
   topbar();
   showScreen('waiting');
-  announce('You are in the waiting room. The host will let you in.');
+  announce(t('You are in the waiting room. The host will let you in.'));
 }
 
 function setHostTabs() {
@@ -305,9 +312,10 @@ function enterMeeting(admitted) {
   app.chat.people(state.roster);
   app.controls.render();
   if (!resumed) showScreen('meeting');
+  showLanguageSwitch(false);
   fetchView();
   app.call.start();
-  announce(resumed ? 'You are back in the meeting.' : 'You are in the meeting.');
+  announce(resumed ? t('You are back in the meeting.') : t('You are in the meeting.'));
 }
 
 /** Out of the meeting view: nothing of the meeting stays on screen. */
@@ -339,13 +347,15 @@ function closed(connection, { code }) {
     showRefusal(state.refusal);
   } else if (state.userLeft) {
     leaveMeetingView();
-    ended({ why: 'left', message: 'You left the meeting.', reason: '', rule: '' });
+    ended({ why: 'left', message: t('You left the meeting.'), reason: '', rule: '' });
   } else if (code === CLOSE_REPLACED) {
     leaveMeetingView();
-    ended({ why: 'replaced', message: 'You joined this meeting from another window.', reason: '', rule: '' });
+    ended({ why: 'replaced', message: t('You joined this meeting from another window.'), reason: '', rule: '' });
   } else if (state.status === 'join') {
     joinBusy(false);
-    showRefusal({ reason: '', rule: '', message: `Could not reach the meeting (the connection closed, code ${code}).` });
+    showRefusal({
+      reason: '', rule: '', message: t('Could not reach the meeting (the connection closed, code {code}).', { code }),
+    });
   } else {
     reconnect();
   }
@@ -358,6 +368,14 @@ function topbar() {
 function ended(dismissal) {
   app.state.status = 'ended';
   showEnded(dismissal);
+  showLanguageSwitch(true);
+}
+
+/** The language is chosen before joining: the server writes a person's sentences in the
+ * language their join named, so the switch (which reloads the page) is offered only
+ * outside the meeting. */
+function showLanguageSwitch(visible) {
+  if (languageControl) languageControl.hidden = !visible;
 }
 
 function reconnect() {
@@ -365,14 +383,14 @@ function reconnect() {
   app.call.stop();
   if (state.attempt >= RECONNECT_DELAYS_MS.length) {
     leaveMeetingView();
-    ended({ why: 'lost', message: 'The connection to the meeting was lost.', reason: '', rule: '' });
+    ended({ why: 'lost', message: t('The connection to the meeting was lost.'), reason: '', rule: '' });
     return;
   }
   state.status = 'reconnecting';
   const delay = RECONNECT_DELAYS_MS[state.attempt];
   state.attempt += 1;
-  byId('connection-state').textContent = 'Connection lost; reconnecting…';
-  announce('The connection was lost; reconnecting.', { assertive: true });
+  byId('connection-state').textContent = t('Connection lost; reconnecting…');
+  announce(t('The connection was lost; reconnecting.'), { assertive: true });
   setTimeout(() => openConnection(state.join), delay);
 }
 
@@ -384,7 +402,7 @@ async function fetchView() {
   const sent = Date.now() / 1000;
   try {
     const response = await fetch(`/api/meetings/${encodeURIComponent(meetingId)}/participant-view`, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: languageHeaders({ Authorization: `Bearer ${token}` }),
     });
     if (!response.ok) return;
     const view = await response.json();
@@ -413,6 +431,7 @@ async function leave() {
 
 // --- start -------------------------------------------------------------------------
 
+const languageControl = mountLanguageSwitch();
 byId('join-name').value = localStorage.getItem(keys.name) ?? '';
 show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
@@ -447,7 +466,7 @@ byId('rejoin-button').addEventListener('click', () => {
   showScreen('join');
 });
 setInterval(() => { if (app.state.status === 'admitted') app.people.render(); }, 15000);
-if (!meetingId) showRefusal({ reason: '', rule: '', message: 'This link has no meeting in it.' });
+if (!meetingId) showRefusal({ reason: '', rule: '', message: t('This link has no meeting in it.') });
 app.entryRules = null;
 devicesChanged();
 fetchEntryRules(meetingId).then((rules) => {
