@@ -16,10 +16,11 @@ TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr coturn iptables i
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
-TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn
+TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn problems \
+  i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers
 PORT ?= 8000
 
-.PHONY: run test test-fast test-deps lint format docs system-deps venv bench fuzz screenshots clean
+.PHONY: run test test-fast test-deps lint format docs messages system-deps venv bench fuzz screenshots clean
 
 system-deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -99,6 +100,25 @@ docs: $(DEV_STAMP)
 	$(PY) -m meetwarden.policies.reference > docs/policy.md
 	$(PY) -m meetwarden.policies.case_reference > docs/policy-testing.md
 	$(PY) -m meetwarden.policies.case_reference --schema > docs/cases.schema.json
+
+# The message catalogs (docs/web-client.md, "Languages"): every sentence of the server
+# (M_, N_, say) and of the browser client (t('...') and the pages' texts) into the template,
+# then each language's .po brought up to date. New sentences arrive untranslated, and
+# tests/server/test_i18n_catalogs.py fails until each has its translation. Tests never
+# rewrite these files.
+LOCALES := server/i18n/locales
+messages: $(DEV_STAMP)
+	$(VENV)/bin/pybabel extract -F server/i18n/babel.cfg --no-default-keywords \
+	  -k M_:1c,2 -k N_ -k say:2 -k t --no-location --sort-output --width 100 \
+	  --project meetwarden --version 0.1.0 --copyright-holder "the meetwarden authors" \
+	  -o $(LOCALES)/meetwarden.pot .
+	@for locale in en zh_CN; do \
+	  [ -f $(LOCALES)/$$locale/LC_MESSAGES/meetwarden.po ] || \
+	    $(VENV)/bin/pybabel init -i $(LOCALES)/meetwarden.pot -d $(LOCALES) -D meetwarden -l $$locale --width 100; \
+	done
+	$(VENV)/bin/pybabel update -i $(LOCALES)/meetwarden.pot -d $(LOCALES) -D meetwarden \
+	  --no-fuzzy-matching --width 100
+	$(PY) -m meetwarden.server.i18n.maintain
 
 # Every fuzz target for FUZZ_SECONDS each (docs/fuzzing.md); a crash found is saved
 # in tests/fuzz/corpus/<target>/ and replayed by the tests from then on.

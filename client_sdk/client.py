@@ -121,6 +121,8 @@ class MeetingClient:
         RESUMABLE_CLOSE_CODES) for up to ``resume_within`` seconds."""
         self.resume_within = 120.0
         self._join_message: wire.Join | None = None
+        self.language: str | None = None
+        """The language the server writes this client's sentences in (``connect``)."""
         self._resuming: asyncio.Task[None] | None = None
 
     # --- connecting ---------------------------------------------------------------
@@ -139,8 +141,14 @@ class MeetingClient:
         server: str | None = None,
         timeout: float = 15.0,
         resume_automatically: bool = True,
+        language: str | None = None,
     ) -> MeetingClient:
         """Joins a meeting; returns once the server said waiting or admitted.
+
+        ``language`` (a BCP 47 tag such as ``"zh-CN"``) is the language of every
+        sentence the server sends this client (``message``, a notice's ``text``, an
+        error's ``str()``); English when not given, or when the server has no catalog
+        for it. ``reason`` and ``params`` are the same in every language.
 
         Raises JoinRefusedError when the join is refused (wrong password, locked,
         a name the policy refuses, banned...), ServerUnreachableError when there
@@ -149,6 +157,7 @@ class MeetingClient:
         """
         base, meeting_id, link_invite = parse_join_link(link, server)
         client = cls(base, meeting_id, resume_automatically=resume_automatically)
+        client.language = language
         await client._join(
             build(
                 wire.Join,
@@ -158,6 +167,7 @@ class MeetingClient:
                 host_token=host_token,
                 device_token=device_token,
                 resume_token=resume_token,
+                language=language,
             ),
             timeout,
         )
@@ -208,10 +218,11 @@ class MeetingClient:
                     message.message,
                     message.retry_after,
                     decision_id=message.decision_id,
+                    params=message.params,
                 )
             if isinstance(message, wire.Error):
                 await socket.close()
-                raise ProtocolError(message.code, message.message)
+                raise ProtocolError(message.code, message.message, message.params)
             self._take(message)
             if self.status in ("waiting", "admitted"):
                 return
@@ -246,6 +257,7 @@ class MeetingClient:
                 name=name,
                 device_token=self.device_token,
                 resume_token=self.resume_token,
+                language=self.language,
             ),
             timeout,
         )
@@ -329,7 +341,9 @@ class MeetingClient:
                     if future.done():
                         continue
                     if isinstance(message, wire.Error):
-                        future.set_exception(ProtocolError(message.code, message.message))
+                        future.set_exception(
+                            ProtocolError(message.code, message.message, message.params)
+                        )
                     else:
                         future.set_result(message)
                     continue
@@ -368,7 +382,7 @@ class MeetingClient:
     def _gone(self) -> MeetwardenError:
         if self.dismissal is not None:
             d = self.dismissal
-            return DismissedError(d.why, d.reason, d.rule, d.message)
+            return DismissedError(d.why, d.reason, d.rule, d.message, d.params)
         return ConnectionClosedError(self.close_code, self.close_reason)
 
     async def wait_for(
@@ -413,7 +427,7 @@ class MeetingClient:
         if isinstance(event, ev.Admitted):
             return event.message  # type: ignore[no-any-return]
         d = event.message
-        raise DismissedError(d.why, d.reason, d.rule, d.message)
+        raise DismissedError(d.why, d.reason, d.rule, d.message, d.params)
 
     async def wait_closed(self, timeout: float = 15.0) -> None:
         """Returns once the connection is closed (by you, the server, or a dismissal)."""
@@ -469,6 +483,7 @@ class MeetingClient:
                 result.message,
                 result.errors,
                 decision_id=result.decision_id,
+                params=result.params,
             )
         return result
 
@@ -609,7 +624,13 @@ class MeetingClient:
         """
         token = await self.file_token()
         return await files.upload(
-            self.server, token, source, name=name, content_type=content_type, timeout=timeout
+            self.server,
+            token,
+            source,
+            name=name,
+            content_type=content_type,
+            timeout=timeout,
+            language=self.language,
         )
 
     async def download_file(
@@ -617,7 +638,9 @@ class MeetingClient:
     ) -> files.DownloadedFile:
         """Downloads a shared file into memory (``.content``) or, streamed, to ``path``."""
         token = await self.file_token()
-        return await files.download(self.server, token, file_id, path=path, timeout=timeout)
+        return await files.download(
+            self.server, token, file_id, path=path, timeout=timeout, language=self.language
+        )
 
     # --- helpers ----------------------------------------------------------------------
 

@@ -19,14 +19,16 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from meetwarden.policies.errors import PolicyError, counted, listed
+from meetwarden.policies.errors import PolicyError, listed
 from meetwarden.policies.events import EndMeetingRequested, PolicyUpdateRequested
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.state import OWNER
 
-from .capabilities import unsupported_here, unsupported_problem
+from .capabilities import invalid_problem, unsupported_here, unsupported_problem
 from .hosting.guard import Creator
+from .i18n import from_accept_language
+from .i18n.markers import N_
 from .problems import ProblemError
 from .runtime.registry import Registry
 from .runtime.room import Room, RoomClosedError
@@ -38,7 +40,10 @@ router = APIRouter(prefix="/api", tags=["hosts"])
 log = logging.getLogger("meetwarden.api")
 MAX_BODY = 300 * 1024
 NOT_FOUND = ProblemError(
-    404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
+    404,
+    N_("Not found"),
+    N_("No such meeting, or this token does not open it."),
+    reason="not_found",
 )
 
 
@@ -88,7 +93,10 @@ class DecisionOut(BaseModel):
     allowed: bool
     reason: str
     rule: str
-    message: str
+    params: dict[str, str | int | list[str]] = Field(
+        default_factory=dict, description="What the sentence needs besides the reason code."
+    )
+    message: str = Field(description="The sentence, in the language of Accept-Language.")
     decision_id: str = Field(description="The decision's id in the meeting's audit log.")
 
 
@@ -115,25 +123,13 @@ async def _json_body(request: Request) -> Any:
     except PolicyError as error:
         raise ProblemError(
             422,
-            "Invalid policy",
-            f"The request body is not valid JSON: {listed(error.issues)}.",
+            N_("Invalid policy"),
+            N_("The request body is not valid JSON: {problems}."),
+            params={"problems": listed(error.issues)},
             reason="policy_invalid",
             rule=error.issues[0].pointer,
             errors=[issue.to_json() for issue in error.issues],
         ) from None
-
-
-def _invalid(error: PolicyError, then: str = "") -> ProblemError:
-    """The 422 for a policy that is not valid: '1 error', 'N errors', the first few listed."""
-    issues = error.issues
-    return ProblemError(
-        422,
-        "Invalid policy",
-        f"The policy has {counted(len(issues), 'error')}: {listed(issues)}.{then}",
-        reason="policy_invalid",
-        rule=error.issues[0].pointer,
-        errors=[issue.to_json() for issue in error.issues],
-    )
 
 
 async def host_meeting(
@@ -152,8 +148,9 @@ async def host_meeting(
     if wait is not None:
         raise ProblemError(
             429,
-            "Too many requests",
-            f"Too many failed requests; try again in {max(1, round(wait))} seconds.",
+            N_("Too many requests"),
+            N_("Too many failed requests; try again in {seconds} seconds."),
+            params={"seconds": max(1, round(wait))},
             reason="too_many_attempts",
         )
     scheme, _, token = (authorization or "").partition(" ")
@@ -178,7 +175,9 @@ def _join_url(request: Request, meeting_id: str) -> str:
 async def _live(request: Request, record: MeetingRecord) -> Room:
     room = await _registry(request).room(record.id)
     if room is None:
-        raise ProblemError(409, "Meeting ended", "The meeting has ended.", reason="meeting_ended")
+        raise ProblemError(
+            409, N_("Meeting ended"), N_("The meeting has ended."), reason="meeting_ended"
+        )
     return room
 
 
@@ -194,7 +193,15 @@ async def _decide(
             if attempt:
                 raise
             continue
-        return DecisionOut(**decided.to_json())
+        language = from_accept_language(request.headers.get("accept-language"))
+        return DecisionOut(
+            allowed=decided.allowed,
+            reason=decided.reason,
+            rule=decided.rule,
+            params=decided.params,
+            message=decided.text(language),
+            decision_id=decided.decision_id,
+        )
     raise AssertionError("unreachable")
 
 
@@ -221,7 +228,7 @@ async def create_meeting(request: Request, creator: Creator) -> CreatedMeetingOu
             raise unsupported_problem(problems)
         created = await _registry(request).create_meeting(document, password)
     except PolicyError as error:
-        raise _invalid(error) from None
+        raise invalid_problem(error.issues) from None
     log.info("meeting %s created by %s", created.meeting_id, creator)
     return CreatedMeetingOut(
         meeting_id=created.meeting_id,
@@ -277,10 +284,10 @@ async def replace_policy(request: Request, record: HostMeeting) -> DecisionOut:
     try:
         policy = validate_policy(document)
     except PolicyError as error:
-        raise _invalid(error, " The old one stays in force.") from None
+        raise invalid_problem(error.issues, old_stays=True) from None
     problems = unsupported_here(request.app.state, policy)
     if problems:
-        raise unsupported_problem(problems, " The old one stays in force.")
+        raise unsupported_problem(problems, old_stays=True)
     return await _decide(
         request,
         record,

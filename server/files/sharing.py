@@ -44,6 +44,7 @@ from meetwarden.policies.decision import BUILTIN_RULE
 from meetwarden.policies.events import FileOffered, FileUploadRequested
 
 from ..config import Settings
+from ..i18n.markers import N_
 from ..runtime.decided import Decided
 from ..runtime.registry import Registry
 from ..store import FileRecord, StoreError
@@ -207,7 +208,8 @@ class FileSharing:
                 429,
                 "too_many_uploads",
                 BUILTIN_RULE,
-                f"At most {MAX_UPLOADS_PER_PARTICIPANT} uploads at a time; wait for one to end.",
+                N_("At most {count} uploads at a time; wait for one to end."),
+                params={"count": MAX_UPLOADS_PER_PARTICIPANT},
             )
         self._uploading[key] += 1
         try:
@@ -226,7 +228,8 @@ class FileSharing:
                 413,
                 error.code,
                 "/file_share/max_bytes",
-                f"The file is larger than {error.limit} bytes, the most this meeting accepts.",
+                N_("The file is larger than {max_bytes:size}, the most this meeting accepts."),
+                params={"max_bytes": error.limit},
                 decided=True,
                 stopped_reading=declared_size is None,  # a Content-Length body is drained
             )
@@ -236,9 +239,12 @@ class FileSharing:
                 507 if error.error.errno in _DISK_FULL else 503,
                 error.code,
                 BUILTIN_RULE,
-                f"The server could not store the file: {_strerror(error.error)}. Nothing was "
-                "shared and the meeting goes on. Try again later; if it keeps happening, "
-                "tell the server's operator.",
+                N_(
+                    "The server could not store the file: {error}. Nothing was shared and the "
+                    "meeting goes on. Try again later; if it keeps happening, tell the "
+                    "server's operator."
+                ),
+                params={"error": _strerror(error.error)},
                 retry_after=60,
                 stopped_reading=declared_size is None,
             )
@@ -248,7 +254,8 @@ class FileSharing:
                 status,
                 error.code,
                 BUILTIN_RULE,
-                f"The upload failed: {error}.",
+                N_("The upload failed: {error}."),
+                params={"error": str(error)},
                 stopped_reading=error.code == "upload_timed_out",
             )
         refusal.decision_id = record_audit(
@@ -297,9 +304,11 @@ class FileSharing:
                     503,
                     "file_not_stored",
                     BUILTIN_RULE,
-                    "The server could not record the file: its database refused the write. "
-                    "Nothing was shared and the meeting goes on. Try again later; if it keeps "
-                    "happening, tell the server's operator.",
+                    N_(
+                        "The server could not record the file: its database refused the "
+                        "write. Nothing was shared and the meeting goes on. Try again later; "
+                        "if it keeps happening, tell the server's operator."
+                    ),
                     retry_after=60,
                 ) from None
             row_written = True
@@ -387,7 +396,7 @@ class FileSharing:
             or record.state != "shared"
             or not path.is_file()
         ):
-            message = "No such file in this meeting."
+            message = N_("No such file in this meeting.")
             decision_id = self.access.record_download(
                 caller, file_id, allowed=False, reason="file_not_found", message=message
             )

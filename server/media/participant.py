@@ -4,7 +4,8 @@ A ``RoomParticipant`` exists from ``MediaRoom.admit`` until the participant
 leaves; ``closed`` is then set for good and a re-admission makes a new object.
 So a ``publish`` or ``subscribe`` that was suspended in an await when the
 participant left sees ``closed`` on the object it started with, however soon
-the participant came back (room.py re-checks it after every await).
+the participant came back (room_publishing.py and room_subscribing.py
+re-check it after every await).
 """
 
 from __future__ import annotations

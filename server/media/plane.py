@@ -24,7 +24,8 @@ from .camera_monitor import CameraCheck
 from .errors import MediaError
 from .events import Observation
 from .log_limits import route_library_logs
-from .room import MediaRoom, RoomSettings
+from .room import MediaRoom
+from .room_scope import RoomSettings
 from .subscriber import SubscriberOffer
 
 __all__ = ["MediaPlane"]

@@ -23,56 +23,30 @@ created and raises ``not_admitted``.
 A connection that fails (ICE, DTLS), is lost, or does not connect within the
 connect timeout is reported as ``ConnectionFailed`` (the runtime tells the
 participant) and released like one that is closed (``connection_watch``).
+
+The room is three parts over one scope: ``room_scope`` (the participants
+admitted, the gates, the background work), ``room_publishing`` (answering
+offers, the tracks they add and end) and ``room_subscribing`` (offering each
+subscriber the room's tracks). This module puts them together and holds what
+the runtime drives from outside: the gates, leaving and closing, the camera
+ticks, and the counters a test or a benchmark reads.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from aiortc import RTCPeerConnection
-
-from .aiortc_seam import release_peer_connection
-from .camera_monitor import CameraCheck, CameraMonitor
-from .errors import MediaError
-from .events import (
-    ConnectionFailed,
-    ConnectionFailedReason,
-    Observation,
-    Source,
-    TrackEnded,
-    TrackEndedReason,
-    TrackPublished,
-    source_of,
-)
-from .forwarder import Gate, PublishedTrack
-from .participant import RoomParticipant
-from .publisher import PublisherConnection
-from .subscriber import SubscriberConnection, SubscriberOffer
+from .camera_monitor import CameraMonitor
+from .events import Source, TrackEnded, source_of
+from .room_publishing import RoomPublishing
+from .room_scope import RoomSettings, logger
+from .room_subscribing import RoomSubscribing
 from .track_stats import TrackStats, track_stats_of
 
 __all__ = ["MediaRoom", "RoomSettings"]
 
-logger = logging.getLogger(__name__)
 
-_NOT_ADMITTED = "Media is only for participants admitted to this meeting."
-_ROOM_CLOSED = "This meeting's media has ended."
-
-
-@dataclass(frozen=True, slots=True)
-class RoomSettings:
-    """The process-wide settings a plane gives each of its rooms."""
-
-    camera_check: CameraCheck
-    keyframe_interval: float
-    replay_limit: int
-    connect_timeout: float
-
-
-class MediaRoom:
+class MediaRoom(RoomPublishing, RoomSubscribing):
     """One meeting's publishers, subscribers, gates and observations.
 
     Made by ``MediaPlane.room``; the plane passes what the process shares:
@@ -80,160 +54,7 @@ class MediaRoom:
     which calls ``tick_cameras``) and ``on_closed`` (it forgets the room).
     """
 
-    def __init__(
-        self,
-        room_id: str,
-        settings: RoomSettings,
-        *,
-        on_observation: Callable[[Observation], None],
-        on_subscriber_offer: Callable[[str, SubscriberOffer], None] | None,
-        spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]],
-        watch_cameras: Callable[[], None],
-        on_closed: Callable[[MediaRoom], None],
-    ) -> None:
-        self.id = room_id
-        self._settings = settings
-        self._on_observation = on_observation
-        self._on_subscriber_offer = on_subscriber_offer
-        self._spawn_in_plane = spawn
-        self._watch_cameras = watch_cameras
-        self._on_closed = on_closed
-        self._participants: dict[str, RoomParticipant] = {}
-        self._gates: dict[tuple[str, Source], Gate] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._closed = False
-
-    def __repr__(self) -> str:  # meeting ids are secrets: never log a whole one
-        return f"<MediaRoom {self.id[:8]}... of {len(self._participants)}>"
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    # ------------------------------------------------------------------ admission
-
-    def admit(self, participant_id: str) -> None:
-        """From now on this participant may publish and subscribe here (idempotent)."""
-        if self._closed:
-            raise MediaError("closed", _ROOM_CLOSED)
-        if participant_id not in self._participants:
-            self._participants[participant_id] = RoomParticipant(participant_id)
-
-    def is_admitted(self, participant_id: str) -> bool:
-        return participant_id in self._participants
-
-    def _admitted(self, participant_id: str) -> RoomParticipant:
-        if self._closed:
-            raise MediaError("closed", _ROOM_CLOSED)
-        participant = self._participants.get(participant_id)
-        if participant is None:
-            raise MediaError("not_admitted", _NOT_ADMITTED)
-        return participant
-
-    def _gone(self) -> MediaError:
-        """The refusal for an admission that ended while a request was under way."""
-        if self._closed:
-            return MediaError("closed", _ROOM_CLOSED)
-        return MediaError("not_admitted", _NOT_ADMITTED)
-
-    # ------------------------------------------------------------------ publishing
-
-    async def publish(
-        self, participant_id: str, offer_sdp: str, sources: Mapping[str, Source | str]
-    ) -> str:
-        """Answer an admitted participant's (re-)offer of its publishing connection.
-
-        ``sources`` maps each sending m-line's mid to its source, as the server
-        decided for this negotiation. Raises MediaError on a refused or bad offer;
-        a refusal leaves an existing connection as it was, any other failure
-        releases it (its tracks end).
-        """
-        participant = self._admitted(participant_id)
-        checked = {mid: source_of(source) for mid, source in sources.items()}
-        async with participant.lock:
-            if participant.closed:  # left while an earlier negotiation held the lock
-                raise self._gone()
-            publisher = participant.publisher
-            fresh = publisher is None
-            if publisher is None:
-                publisher = self._new_publisher(participant)
-            pc_state = publisher.pc.signalingState
-            try:
-                answer, added, ended = await publisher.negotiate(offer_sdp, checked)
-            except MediaError as error:
-                if participant.closed:  # close_participant took the connection and releases it
-                    publisher.end_all()
-                    raise self._gone() from error
-                if fresh or publisher.pc.signalingState != pc_state:
-                    self._drop_publisher(participant, publisher, "unpublished")
-                raise
-            if participant.closed:
-                # close_participant ran during the negotiation and took the connection; the
-                # tracks the negotiation added after that end here, never forwarded.
-                publisher.end_all()
-                raise self._gone()
-        for track in ended:
-            self._track_ended(participant, track, "unpublished")
-        for track in added:
-            if track.source == "camera":
-                self._watch_camera(participant, track)
-        if added or ended:
-            self._renegotiate_all(except_id=participant_id)
-        return answer
-
-    def _new_publisher(self, participant: RoomParticipant) -> PublisherConnection:
-        publisher = PublisherConnection(
-            participant.id,
-            gate_of=lambda source: self._gate_of(participant, source),
-            on_first_packet=self._on_first_packet,
-            keyframe_interval=self._settings.keyframe_interval,
-            replay_limit=self._settings.replay_limit,
-            connect_timeout=self._settings.connect_timeout,
-        )
-
-        def failed(reason: ConnectionFailedReason) -> None:
-            if participant.publisher is publisher:
-                self._emit(ConnectionFailed(participant.id, "publish", reason))
-                self._drop_publisher(participant, publisher, "connection_lost")
-
-        publisher.watch.on_failed = failed
-        participant.publisher = publisher
-        return publisher
-
-    def _drop_publisher(
-        self, participant: RoomParticipant, publisher: PublisherConnection, reason: TrackEndedReason
-    ) -> None:
-        if participant.publisher is not publisher:
-            return  # already dropped, closed or replaced
-        participant.publisher = None
-        ended = publisher.end_all()
-        for track in ended:
-            self._track_ended(participant, track, reason)
-        if ended:
-            self._renegotiate_all(except_id=participant.id)
-        self._release(publisher.pc)
-
-    def _on_first_packet(self, track: PublishedTrack) -> None:
-        self._emit(TrackPublished(track.participant_id, track.source))
-
-    def _track_ended(
-        self, participant: RoomParticipant, track: PublishedTrack, reason: TrackEndedReason
-    ) -> None:
-        participant.unwatch(track)
-        self._emit(TrackEnded(track.participant_id, track.source, reason))
-
     # ------------------------------------------------------------------ gates
-
-    def _gate(self, participant_id: str, source: Source) -> Gate:
-        gate = self._gates.get((participant_id, source))
-        if gate is None:
-            gate = self._gates[(participant_id, source)] = Gate()
-        return gate
-
-    def _gate_of(self, participant: RoomParticipant, source: Source) -> Gate:
-        if participant.closed:  # a track negotiated after the close: closed, and in no table
-            return Gate()
-        return self._gate(participant.id, source)
 
     def set_gate(self, participant_id: str, source: Source | str, open: bool) -> None:
         """Open or close one source of one participant; applies to the very next packet.
@@ -261,100 +82,7 @@ class MediaRoom:
         gate = self._gates.get((participant_id, source_of(source)))
         return gate is not None and gate.open
 
-    # ------------------------------------------------------------------ subscribing
-
-    async def subscribe(self, participant_id: str) -> SubscriberOffer:
-        """Create (or rebuild) the subscribing connection; returns the server's offer."""
-        participant = self._admitted(participant_id)
-        if participant.subscriber is not None:
-            self._drop_subscriber(participant, participant.subscriber)
-        subscriber = SubscriberConnection(participant_id, self._settings.connect_timeout)
-        participant.subscriber = subscriber
-
-        def failed(reason: ConnectionFailedReason) -> None:
-            if participant.subscriber is subscriber:
-                self._emit(ConnectionFailed(participant.id, "subscribe", reason))
-                self._drop_subscriber(participant, subscriber)
-
-        subscriber.watch.on_failed = failed
-
-        async with subscriber.lock:
-            try:
-                offer = await subscriber.make_offer(self._tracks_for(participant_id))
-            except Exception as error:  # closed meanwhile: say so, not what aiortc raised
-                self._still_subscribed(participant, subscriber, error)
-                raise
-        self._still_subscribed(participant, subscriber)
-        return offer
-
-    def _still_subscribed(
-        self,
-        participant: RoomParticipant,
-        subscriber: SubscriberConnection,
-        cause: BaseException | None = None,
-    ) -> None:
-        """Raise if the subscription ended during the last await (which raised ``cause``)."""
-        if participant.closed:
-            raise self._gone() from cause
-        if subscriber.closed:
-            replaced = "A newer subscription replaced this one."
-            raise MediaError("subscription_replaced", replaced) from cause
-
-    async def subscriber_answer(self, participant_id: str, answer_sdp: str) -> None:
-        """Apply the client's answer to the latest subscriber offer."""
-        participant = self._admitted(participant_id)
-        subscriber = participant.subscriber
-        if subscriber is None:
-            raise MediaError("not_subscribed", "Subscribe before answering.")
-        async with subscriber.lock:
-            self._still_subscribed(participant, subscriber)
-            try:
-                await subscriber.apply_answer(answer_sdp)
-            except MediaError as error:
-                self._still_subscribed(participant, subscriber, error)
-                raise
-            self._still_subscribed(participant, subscriber)
-        if subscriber.dirty:
-            self._spawn(self._renegotiate(subscriber))
-
-    def _tracks_for(self, participant_id: str) -> list[PublishedTrack]:
-        """Every track of this room's other publishers: the only tracks it may offer."""
-        tracks: list[PublishedTrack] = []
-        for other in self._participants.values():
-            if other.id != participant_id:
-                tracks.extend(other.published())
-        return tracks
-
-    def _renegotiate_all(self, except_id: str) -> None:
-        if self._closed:
-            return
-        for participant in self._participants.values():
-            if participant.id != except_id and participant.subscriber is not None:
-                participant.subscriber.dirty = True
-                self._spawn(self._renegotiate(participant.subscriber))
-
-    async def _renegotiate(self, subscriber: SubscriberConnection) -> None:
-        offer = await subscriber.renegotiate(lambda: self._tracks_for(subscriber.participant_id))
-        if offer is not None and self._on_subscriber_offer is not None:
-            try:
-                self._on_subscriber_offer(subscriber.participant_id, offer)
-            except Exception:
-                logger.exception("on_subscriber_offer of %r raised", self)
-
-    def _drop_subscriber(
-        self, participant: RoomParticipant, subscriber: SubscriberConnection
-    ) -> None:
-        if participant.subscriber is subscriber:
-            participant.subscriber = None
-        if not subscriber.closed:
-            subscriber.stop_forwarding()
-            self._release(subscriber.pc)
-
     # ------------------------------------------------------------------ camera
-
-    def _watch_camera(self, participant: RoomParticipant, track: PublishedTrack) -> None:
-        participant.watch_camera(track, self._settings.camera_check, self._emit)
-        self._watch_cameras()
 
     def tick_cameras(self) -> None:
         """One report interval passed (the plane's ticker): every camera monitor ticks."""
@@ -403,27 +131,7 @@ class MediaRoom:
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 
-    # ------------------------------------------------------------------ helpers
-
-    def _release(self, pc: RTCPeerConnection) -> None:
-        self._spawn(release_peer_connection(pc))
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = self._spawn_in_plane(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _emit(self, observation: Observation) -> None:
-        try:
-            self._on_observation(observation)
-        except Exception:
-            logger.exception("on_observation of %r raised for %r", self, observation)
-
-    def _track(self, participant_id: str, source: Source) -> PublishedTrack | None:
-        participant = self._participants.get(participant_id)
-        if participant is None or participant.publisher is None:
-            return None
-        return participant.publisher.track_of(source)
+    # ------------------------------------------------------------------ stats
 
     def track_stats(self, participant_id: str, source: Source | str) -> TrackStats | None:
         """Counters of a published track of this room, or None if it is not published."""

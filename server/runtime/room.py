@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from meetwarden import protocol as wire
 from meetwarden.policies.apply import apply
-from meetwarden.policies.effects import StartTimer
+from meetwarden.policies.effects import Params, StartTimer
 from meetwarden.policies.engine import decide
 from meetwarden.policies.events import (
     Disconnected,
@@ -38,6 +38,7 @@ from meetwarden.policies.model import Policy
 from meetwarden.policies.state import OWNER, MeetingState
 from meetwarden.policies.timers import timer_event
 
+from ..i18n import reason_text
 from ..media.events import ConnectionFailed, Observation
 from ..media.subscriber import SubscriberOffer
 from ..metrics import count_decision
@@ -47,7 +48,7 @@ from .audit import AuditWriter
 from .decided import Decided, new_decision_id
 from .interpreter import Interpreter, offer_message
 from .media_seam import NoMedia, RoomMedia
-from .observations import Observations, media_failure_message
+from .observations import Observations, media_failure_params
 from .session import Session
 from .timers import Timers
 from .writes import StoreWrites
@@ -258,8 +259,9 @@ class Room:
         )
         session = self.sessions.get(failed.participant_id)
         if session is not None:
-            message = media_failure_message(failed)
-            session.send(wire.Error(code="media_failed", message=message))
+            params = media_failure_params(failed)
+            message = reason_text("media_failed", params, session.language)
+            session.send(wire.Error(code="media_failed", message=message, params=params))
 
     def offer(self, participant_id: str, offer: SubscriberOffer) -> None:
         """From this Room's media scope: a new subscriber offer (tracks came or went)."""
@@ -267,8 +269,8 @@ class Room:
         if session is not None:
             session.send(offer_message(offer))
 
-    async def notify_hosts(self, topic: str, text: str) -> None:
-        await self._inside(lambda: telling.notify_hosts(self, topic, text))
+    async def notify_hosts(self, topic: str, params: Params | None = None) -> None:
+        await self._inside(lambda: telling.notify_hosts(self, topic, params))
 
     def resume_token_is_current(self, participant_id: str, token_id: str) -> bool:
         current = self.resume_tokens.get(participant_id)
@@ -331,12 +333,9 @@ class Room:
             "server",
             None,
         )
-        text = (
-            f"The new policy could not be stored ({type(error).__name__}: the disk may be full "
-            f"or read-only), so revision {revision} is in force again. Try again once the "
-            "server's storage is fixed."
+        telling.notify_hosts(
+            self, "policy_not_stored", {"error": type(error).__name__, "revision": revision}
         )
-        telling.notify_hosts(self, "policy_not_stored", text)
 
     # --- the places, saved and restored (``places.py``) ------------------------------
 
@@ -383,7 +382,7 @@ class Room:
                 allowed=decided.allowed,
                 reason=decided.reason,
                 rule=decided.rule,
-                message=decided.message,
+                message=decided.text("en"),
                 actor=who if isinstance(who, str) else None,
                 participant=getattr(event, "participant", None),
                 effects=decided.decision.to_json()["effects"],

@@ -4,8 +4,11 @@ SQLAlchemy 2 (async) over SQLite (the default, one file) or PostgreSQL (by
 URL); the schema is migrated with alembic when the store opens.
 
 - ``records``: the frozen values the store takes and returns;
-- ``store``: :class:`Store`, every operation one transaction; ``hosting``: its
-  operations on API keys, host accounts, sessions and set-up links;
+- ``store``: :class:`Store`, every operation one transaction; its operations,
+  one mixin per kind of record, over ``transactions``: ``meetings`` (meetings,
+  policy versions, bans, saved places), ``invites``, ``audit`` (the audit log),
+  ``shared_files`` (shared files' metadata) and ``hosting`` (API keys, host
+  accounts, sessions and set-up links);
 - ``errors``: :class:`StoreError` and its two subclasses;
 - ``database``: URLs, engines, SQLite's settings, readable connection errors;
 - ``tables``: the schema as metadata; ``rows``: records to rows and back, and queries;

@@ -8,8 +8,6 @@ checked is ``server/hosting/``'s business: this module sees only hashes.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -18,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .errors import RecordExistsError, RecordNotFoundError
 from .tables import api_keys, host_accounts, host_sessions, setup_links
+from .transactions import Transactions
 
 __all__ = [
     "AccountRecord",
@@ -67,14 +66,8 @@ class SetupLinkRecord:
     used_at: float | None = None
 
 
-class HostingRecords:
+class HostingRecords(Transactions):
     """The store's operations on keys, accounts, sessions and set-up links."""
-
-    @abstractmethod
-    def _writing(self, what: str) -> AbstractAsyncContextManager[AsyncConnection]: ...
-
-    @abstractmethod
-    def _reading(self, what: str) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
     # API keys.
 

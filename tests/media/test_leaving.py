@@ -302,14 +302,14 @@ async def test_a_peer_that_never_finishes_closing_stalls_nobody(
     meeting: Meeting, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Releasing a connection that hangs (a stuck peer) runs beside the meeting, not in it."""
-    from meetwarden.server.media import room as room_module
+    from meetwarden.server.media import room_scope
 
     stuck = asyncio.Event()  # never set: the release of alice's connections never ends
 
     async def hangs(pc: RTCPeerConnection, close_within: float = 5.0) -> None:
         await stuck.wait()
 
-    monkeypatch.setattr(room_module, "release_peer_connection", hangs)
+    monkeypatch.setattr(room_scope, "release_peer_connection", hangs)
     await _flowing(meeting, "alice")
     await _flowing(meeting, "bob")
     carol_sees = await meeting.subscriber("carol")

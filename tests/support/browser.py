@@ -122,10 +122,18 @@ class Person:
 
 
 async def open_person(
-    browser: Browser, server_url: str, name: str, *, width: int = 1280, height: int = 800
+    browser: Browser,
+    server_url: str,
+    name: str,
+    *,
+    width: int = 1280,
+    height: int = 800,
+    locale: str = "en-US",
 ) -> Person:
+    """A person in their own browser context; ``locale`` is their browser's language
+    (``navigator.languages`` and ``Accept-Language``)."""
     context = await browser.new_context(
-        viewport={"width": width, "height": height}, base_url=server_url
+        viewport={"width": width, "height": height}, base_url=server_url, locale=locale
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()

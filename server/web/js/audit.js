@@ -4,7 +4,7 @@
 // It needs the host token (REST, Authorization: Bearer); co-hosts have none.
 
 import { byId, download, formatTime, h } from './dom.js';
-import { t } from './i18n.js';
+import { languageHeaders, t } from './i18n.js';
 
 // One vocabulary for the Action column and its filter: each row is something asked of
 // the meeting (by a person, a timer or the camera check), said as that request, and the
@@ -125,10 +125,10 @@ export class AuditLog {
 
   async fetchAudit(path, params) {
     const url = `/api/meetings/${encodeURIComponent(this.app.meetingId)}/${path}?${params}`;
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${this.app.hostToken}` } });
+    const response = await fetch(url, { headers: languageHeaders({ Authorization: `Bearer ${this.app.hostToken}` }) });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
-      throw new Error(problem.detail ?? `the server answered ${response.status}`);
+      throw new Error(problem.detail ?? t('the server answered {status}', { status: response.status }));
     }
     return response;
   }
@@ -136,11 +136,11 @@ export class AuditLog {
   async load() {
     const status = byId('audit-status');
     if (!this.available) {
-      status.textContent = 'The audit log opens with the host link; co-hosts do not see it.';
+      status.textContent = t('The audit log opens with the host link; co-hosts do not see it.');
       return;
     }
     this.updatePeople();
-    status.textContent = 'Loading…';
+    status.textContent = t('Loading…');
     try {
       const params = this.query();
       params.set('limit', '2000');
@@ -153,7 +153,7 @@ export class AuditLog {
       this.updateChoices();
       this.render();
     } catch (error) {
-      status.textContent = `Could not load the audit log: ${error.message}`;
+      status.textContent = t('Could not load the audit log: {problem}', { problem: error.message });
     }
   }
 
@@ -168,7 +168,7 @@ export class AuditLog {
     const select = byId('audit-participant');
     const current = select.value;
     const options = [...this.app.names].sort((a, b) => a[1].localeCompare(b[1]));
-    select.replaceChildren(h('option', { value: '' }, 'Anyone'),
+    select.replaceChildren(h('option', { value: '' }, t('Anyone')),
       ...options.map(([id, name]) => h('option', { value: id }, name)));
     select.value = current;
   }
@@ -225,24 +225,24 @@ export class AuditLog {
       return haystack.includes(text);
     });
     byId('audit-rows').replaceChildren(...rows.map((entry) => this.row(entry)));
-    byId('audit-status').textContent = t('{shown} of {total} decisions shown, newest first.', {
-      shown: rows.length, total: this.entries.length,
+    byId('audit-status').textContent = t('{shown} of {count} decisions shown, newest first.', {
+      shown: rows.length, count: this.entries.length,
     });
   }
 
   async download() {
     const status = byId('audit-status');
     if (!this.available) {
-      status.textContent = 'The audit log opens with the host link; co-hosts do not see it.';
+      status.textContent = t('The audit log opens with the host link; co-hosts do not see it.');
       return;
     }
     try {
       const response = await this.fetchAudit('audit.jsonl', this.query());
       const blob = await response.blob();
       download(`meetwarden-audit-${this.app.meetingId.slice(0, 8)}.jsonl`, blob);
-      status.textContent = 'Downloaded the audit log (JSON Lines, with the filters above).';
+      status.textContent = t('Downloaded the audit log (JSON Lines, with the filters above).');
     } catch (error) {
-      status.textContent = `Could not download the audit log: ${error.message}`;
+      status.textContent = t('Could not download the audit log: {problem}', { problem: error.message });
     }
   }
 }

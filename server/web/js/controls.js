@@ -17,16 +17,16 @@ import { toast } from './results.js';
 import { SharePreview, capturedWords } from './sharepreview.js';
 
 const UNMUTE_HINTS = {
-  after_raised_hand: 'Raise your hand; the host will let you speak.',
-  host_only: 'Only the host can let you speak in this meeting.',
+  after_raised_hand: t('Raise your hand; the host will let you speak.'),
+  host_only: t('Only the host can let you speak in this meeting.'),
 };
 // SelfState.camera: what the server's camera check sees (when the policy requires one).
 const CAMERA_CHECK = {
-  pending: ['The host requires a working camera: the server is checking your video.', false],
-  missing: ['The server receives no working video from your camera.', true],
-  lost: ['Your video stopped, froze or went black: turn your camera back on.', true],
+  pending: [t('The host requires a working camera: the server is checking your video.'), false],
+  missing: [t('The server receives no working video from your camera.'), true],
+  lost: [t('Your video stopped, froze or went black: turn your camera back on.'), true],
 };
-const SURFACE_WORDS = { window: 'a window', browser: 'a browser tab', monitor: 'a whole screen' };
+const SURFACE_WORDS = { window: t('a window'), browser: t('a browser tab'), monitor: t('a whole screen') };
 
 function setWhy(element, text, refused = false) {
   element.textContent = text;
@@ -99,7 +99,7 @@ export class Controls {
     this.renderMic();
     this.renderCamera();
     const hand = byId('hand-button');
-    hand.textContent = this.you.hand_raised ? 'Lower hand' : 'Raise hand';
+    hand.textContent = this.you.hand_raised ? t('Lower hand') : t('Raise hand');
     hand.setAttribute('aria-pressed', this.you.hand_raised ? 'true' : 'false');
     this.renderShare();
   }
@@ -110,13 +110,13 @@ export class Controls {
     const microphone = this.app.local.microphone;
     if (microphone) microphone.enabled = !this.you.muted;
     if (!microphone) {
-      button.textContent = this.you.muted ? 'Unmute' : 'Mute';
-      setWhy(why, 'You joined without a microphone; others cannot hear you.');
+      button.textContent = this.you.muted ? t('Unmute') : t('Mute');
+      setWhy(why, t('You joined without a microphone; others cannot hear you.'));
     } else if (!this.you.muted) {
-      button.textContent = 'Mute';
+      button.textContent = t('Mute');
       setWhy(why, '');
     } else {
-      button.textContent = 'Unmute';
+      button.textContent = t('Unmute');
       if (this.you.may_unmute) setWhy(why, this.micNote ?? '');
       else {
         const mode = this.app.view?.audio?.unmute ?? 'after_raised_hand';
@@ -135,7 +135,7 @@ export class Controls {
       this.micNote = result.allowed ? null : result.message;
       if (!result.allowed) announce(result.message, { assertive: true });
     } catch (error) {
-      this.micNote = `Not done: ${error.message}`;
+      this.micNote = t('Not done: {problem}', { problem: error.message });
     }
     this.renderMic();
     byId('mic-why').classList.toggle('refused', Boolean(this.micNote));
@@ -143,7 +143,7 @@ export class Controls {
 
   /** The host asked you to unmute (you may now). */
   askedToUnmute() {
-    this.micNote = 'The host lets you speak: press Unmute when you are ready.';
+    this.micNote = t('The host lets you speak: press Unmute when you are ready.');
     this.renderMic();
   }
 
@@ -152,14 +152,14 @@ export class Controls {
     const why = byId('camera-why');
     const camera = this.app.local.camera;
     const on = Boolean(camera?.enabled);
-    button.textContent = on ? 'Turn camera off' : 'Turn camera on';
+    button.textContent = on ? t('Turn camera off') : t('Turn camera on');
     button.setAttribute('aria-pressed', on ? 'true' : 'false');
     const required = this.app.view?.camera?.required && this.you.role === 'participant';
     const check = CAMERA_CHECK[this.you.camera];
     if (this.cameraNote) setWhy(why, this.cameraNote, true);
     else if (!on && required) {
-      setWhy(why, 'The host requires your camera: without it you may be sent back to the waiting room.', true);
-    } else if (!camera) setWhy(why, 'Your camera is off.');
+      setWhy(why, t('The host requires your camera: without it you may be sent back to the waiting room.'), true);
+    } else if (!camera) setWhy(why, t('Your camera is off.'));
     else setWhy(why, on ? (check?.[0] ?? '') : '', check?.[1] ?? false);
   }
 
@@ -175,13 +175,13 @@ export class Controls {
       if (turnOn) await this.cameraOn();
       else await this.cameraOff();
     } catch (error) {
-      this.cameraNote = `Not done: ${error.message}`;
+      this.cameraNote = t('Not done: {problem}', { problem: error.message });
     } finally {
       button.disabled = false;
     }
     this.app.grid.localCameraChanged();
     this.renderCamera();
-    announce(this.cameraNote ?? (local.camera?.enabled ? 'Your camera is on.' : 'Your camera is off.'),
+    announce(this.cameraNote ?? (local.camera?.enabled ? t('Your camera is on.') : t('Your camera is off.')),
       { assertive: Boolean(this.cameraNote) });
   }
 
@@ -212,7 +212,7 @@ export class Controls {
       const result = await this.app.connection.request(message);
       announce(result.message, { assertive: !result.allowed });
     } catch (error) {
-      toast(`Not done: ${error.message}`, { refused: true });
+      toast(t('Not done: {problem}', { problem: error.message }), { refused: true });
     }
   }
 
@@ -231,16 +231,21 @@ export class Controls {
     const why = byId('share-why');
     if (!this.you) return;
     const surfaces = this.app.view?.screen_share?.surfaces ?? ['window'];
-    const noun = surfaces.length === 1 && surfaces[0] === 'window' ? 'a window' : 'your screen';
-    button.textContent = this.sharing ? 'Stop sharing' : `Share ${noun}`;
+    const onlyWindow = surfaces.length === 1 && surfaces[0] === 'window';
+    button.textContent = this.sharing ? t('Stop sharing') : (onlyWindow ? t('Share a window') : t('Share your screen'));
     button.setAttribute('aria-pressed', this.sharing ? 'true' : 'false');
     button.disabled = Boolean(this.previewing);
     const grant = this.screenGrant();
     const time = grant ? formatDuration(this.remaining(grant)) : '';
     if (this.previewing) setWhy(why, t('Check the preview: nothing is shared until you confirm it.'));
-    else if (this.sharing) setWhy(why, grant ? `You are sharing (${time} left on your permission).` : 'You are sharing.');
-    else if (this.shareNote?.refused) setWhy(why, this.shareNote.text + (grant ? ` You may share for ${time}.` : ''), true);
-    else if (grant) setWhy(why, `You may share for ${time}.`);
+    else if (this.sharing) {
+      setWhy(why, grant ? t('You are sharing ({time} left on your permission).', { time }) : t('You are sharing.'));
+    } else if (this.shareNote?.refused) {
+      const text = grant
+        ? t('{sentence} You may share for {time}.', { sentence: this.shareNote.text, time })
+        : this.shareNote.text;
+      setWhy(why, text, true);
+    } else if (grant) setWhy(why, t('You may share for {time}.', { time }));
     else setWhy(why, this.shareNote?.text ?? '');
   }
 
@@ -265,7 +270,7 @@ export class Controls {
     try {
       answer = await this.app.connection.request({ type: 'request_share', kind: 'screen' });
     } catch (error) {
-      this.note(`Could not ask to share: ${error.message}`, true);
+      this.note(t('Could not ask to share: {problem}', { problem: error.message }), true);
       return;
     }
     if (!answer.allowed) {
@@ -286,8 +291,8 @@ export class Controls {
       stream = await navigator.mediaDevices.getDisplayMedia(displayMediaOptions(screenShare));
     } catch (error) {
       const text = error.name === 'NotAllowedError'
-        ? 'Nothing is shared: no window was chosen.'
-        : `Nothing is shared: the browser could not capture (${error.message}).`;
+        ? t('Nothing is shared: no window was chosen.')
+        : t('Nothing is shared: the browser could not capture ({problem}).', { problem: error.message });
       this.note(text, true);
       return;
     }
@@ -296,14 +301,16 @@ export class Controls {
     const allowed = screenShare?.surfaces ?? ['window'];
     if (surface && !allowed.includes(surface)) {
       for (const each of stream.getTracks()) each.stop();
-      const words = allowed.map((each) => SURFACE_WORDS[each]).join(' or ');
-      this.note(`This meeting allows sharing ${words} only; you chose ${SURFACE_WORDS[surface] ?? surface}.`, true);
+      const words = allowed.map((each) => SURFACE_WORDS[each]).join(t(' or '));
+      this.note(t('This meeting allows sharing {allowed} only; you chose {chosen}.', {
+        allowed: words, chosen: SURFACE_WORDS[surface] ?? surface,
+      }), true);
       return;
     }
     if (!this.app.publisher) {
       for (const each of stream.getTracks()) each.stop();
       await this.giveUp();
-      this.note(this.app.mediaProblem ?? 'Audio and video are not connected, so nothing can be shared.', true);
+      this.note(this.app.mediaProblem ?? t('Audio and video are not connected, so nothing can be shared.'), true);
       return;
     }
     this.previewing = stream;
@@ -344,7 +351,7 @@ export class Controls {
         }
         result = await this.app.connection.request({ type: 'confirm_share' });
       } catch (error) {
-        await this.endRefused(stream, explained(t('Nothing is shared: {why}', { why: error.message }), { reason: error.code }, this.host));
+        await this.endRefused(stream, explained(t('Nothing is shared: {problem}', { problem: error.message }), { reason: error.code }, this.host));
         return;
       }
       if (result.allowed) {

@@ -14,7 +14,6 @@ import {
 import { announce, byId, h, show } from './dom.js';
 import { Files } from './files.js';
 import { Grid } from './grid.js';
-import { t } from './i18n.js';
 import { LocalMedia } from './media.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
@@ -26,6 +25,7 @@ import { WaitingPrompt } from './waiting.js';
 import {
   clearRefusal, joinBusy, meterLoop, openDevices, setTopbar, showEnded, showRefusal, showScreen,
 } from './screens.js';
+import { language, languageHeaders, mountLanguageSwitch, t } from './i18n.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
 const CLOSE_REPLACED = 4009; // meetwarden.protocol: the same person joined elsewhere; never fight it
@@ -79,7 +79,7 @@ const app = {
       if (!waits) left = true;
       return !(left && waits);
     };
-    return app.act({ type: 'admit', participant: entry.id }, `Admit ${entry.name}`, holds);
+    return app.act({ type: 'admit', participant: entry.id }, t('Admit {name}', { name: entry.name }), holds);
   },
 };
 
@@ -122,7 +122,9 @@ async function startJoin(event) {
   joinBusy(true);
   await app.devicesReady;
   clearRefusal();
-  const join = { name: byId('join-name').value.trim() };
+  const name = byId('join-name').value.trim();
+  // The server writes its sentences (refusals, notices) in the page's language.
+  const join = { name, language };
   const password = byId('join-password').value;
   if (app.hostToken) join.host_token = app.hostToken;
   else if (app.invite) join.invite = app.invite;
@@ -223,8 +225,10 @@ function receive(message) {
       // An answer to what was sent while still in the meeting (a subscribe answer, say)
       // says nothing true once out of it: never a red toast on the waiting or ended screen.
       else if (state.status === 'admitted' && !state.dismissal) {
-        const code = isHost(state.role) ? ` (${message.code})` : '';
-        toast(t('The server could not take a message: {message}', { message: message.message }) + code, { refused: true });
+        const problem = message.message;
+        toast(isHost(state.role)
+          ? t('The server could not take a message: {problem} ({code})', { problem, code: message.code })
+          : t('The server could not take a message: {problem}', { problem }), { refused: true });
       }
       break;
     default:
@@ -279,13 +283,14 @@ function enterWaiting(text) {
   app.state.attempt = 0;
   const why = app.state.sentBack ? `${app.state.sentBack} ` : '';
   app.state.sentBack = null;
-  byId('waiting-message').textContent = why + (text || 'The host will let you in soon.');
+  byId('waiting-message').textContent = why + (text || t('The host will let you in soon.'));
+  showLanguageSwitch(false);
   waitingCamera();
   byId('connection-state').textContent = '';
   joinBusy(false);
   topbar();
   showScreen('waiting');
-  announce('You are in the waiting room. The host will let you in.');
+  announce(t('You are in the waiting room. The host will let you in.'));
 }
 
 function setHostTabs() {
@@ -316,9 +321,10 @@ function enterMeeting(admitted) {
   app.chat.people(state.roster);
   app.controls.render();
   if (!resumed) showScreen('meeting');
+  showLanguageSwitch(false);
   fetchView();
   app.call.start();
-  announce(resumed ? 'You are back in the meeting.' : 'You are in the meeting.');
+  announce(resumed ? t('You are back in the meeting.') : t('You are in the meeting.'));
 }
 
 /** Out of the meeting view: nothing of the meeting stays on screen. */
@@ -352,13 +358,15 @@ function closed(connection, { code }) {
     showRefusal(state.refusal, { host: Boolean(app.hostToken) });
   } else if (state.userLeft) {
     leaveMeetingView();
-    ended({ why: 'left', message: 'You left the meeting.', reason: '', rule: '' });
+    ended({ why: 'left', message: t('You left the meeting.'), reason: '', rule: '' });
   } else if (code === CLOSE_REPLACED) {
     leaveMeetingView();
-    ended({ why: 'replaced', message: 'You joined this meeting from another window.', reason: '', rule: '' });
+    ended({ why: 'replaced', message: t('You joined this meeting from another window.'), reason: '', rule: '' });
   } else if (state.status === 'join') {
     joinBusy(false);
-    showRefusal({ reason: '', rule: '', message: `Could not reach the meeting (the connection closed, code ${code}).` });
+    showRefusal({
+      reason: '', rule: '', message: t('Could not reach the meeting (the connection closed, code {code}).', { code }),
+    });
   } else {
     reconnect();
   }
@@ -372,6 +380,14 @@ function ended(dismissal) {
   const host = Boolean(app.hostToken) || isHost(app.state.role);
   app.state.status = 'ended';
   showEnded(dismissal, { host });
+  showLanguageSwitch(true);
+}
+
+/** The language is chosen before joining: the server writes a person's sentences in the
+ * language their join named, so the switch (which reloads the page) is offered only
+ * outside the meeting. */
+function showLanguageSwitch(visible) {
+  if (languageControl) languageControl.hidden = !visible;
 }
 
 function reconnect() {
@@ -379,14 +395,14 @@ function reconnect() {
   app.call.stop();
   if (state.attempt >= RECONNECT_DELAYS_MS.length) {
     leaveMeetingView();
-    ended({ why: 'lost', message: 'The connection to the meeting was lost.', reason: '', rule: '' });
+    ended({ why: 'lost', message: t('The connection to the meeting was lost.'), reason: '', rule: '' });
     return;
   }
   state.status = 'reconnecting';
   const delay = RECONNECT_DELAYS_MS[state.attempt];
   state.attempt += 1;
-  byId('connection-state').textContent = 'Connection lost; reconnecting…';
-  announce('The connection was lost; reconnecting.', { assertive: true });
+  byId('connection-state').textContent = t('Connection lost; reconnecting…');
+  announce(t('The connection was lost; reconnecting.'), { assertive: true });
   setTimeout(() => openConnection(state.join), delay);
 }
 
@@ -398,7 +414,7 @@ async function fetchView() {
   const sent = Date.now() / 1000;
   try {
     const response = await fetch(`/api/meetings/${encodeURIComponent(meetingId)}/participant-view`, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: languageHeaders({ Authorization: `Bearer ${token}` }),
     });
     if (!response.ok) return;
     const view = await response.json();
@@ -454,6 +470,7 @@ byId('forget-name').addEventListener('click', () => {
   announce(t('Your name is forgotten in this browser.'));
 });
 
+const languageControl = mountLanguageSwitch();
 offerRememberedName();
 show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));

@@ -13,11 +13,13 @@ export function showScreen(name) {
   focusOn(byId(HEADINGS[name]));
 }
 
-let titleBase = 'Join a meeting · meetwarden';
+let titleBase = t('Join a meeting · meetwarden');
 let waitingCount = 0;
 
 function renderTitle() {
-  document.title = waitingCount ? `(${waitingCount}) waiting · ${titleBase}` : titleBase;
+  document.title = waitingCount
+    ? t('({count}) waiting · {title}', { count: waitingCount, title: titleBase })
+    : titleBase;
 }
 
 /** For hosts: how many wait, in the tab's title (seen from another tab too). */
@@ -28,12 +30,14 @@ export function setWaitingCount(count) {
 
 /** The meeting's name and lock, only once admitted (the waiting room learns nothing). */
 export function setTopbar(meeting) {
-  byId('meeting-name').textContent = meeting ? (meeting.name || 'Meeting') : '';
-  titleBase = meeting ? `${meeting.name || 'Meeting'} · meetwarden` : 'Join a meeting · meetwarden';
+  byId('meeting-name').textContent = meeting ? (meeting.name || t('Meeting')) : '';
+  titleBase = meeting
+    ? t('{meeting} · meetwarden', { meeting: meeting.name || t('Meeting') })
+    : t('Join a meeting · meetwarden');
   renderTitle();
   const lock = byId('lock-state');
   lock.hidden = !meeting;
-  lock.textContent = meeting?.locked ? 'Locked' : 'Unlocked';
+  lock.textContent = meeting?.locked ? t('Locked') : t('Unlocked');
 }
 
 /** The "Rule: /pointer (reason code)" line under a refusal: filled for hosts, else empty. */
@@ -46,7 +50,7 @@ function showCodes(prefix, { rule = '', reason = '' }) {
 export function joinBusy(busy) {
   const button = byId('join-button');
   button.disabled = busy;
-  button.textContent = busy ? 'Joining…' : 'Join';
+  button.textContent = busy ? t('Joining…') : t('Join');
 }
 
 /** A refused join: the server's sentence and what to do next; for a host (joining with
@@ -61,7 +65,7 @@ export function showRefusal(refusal, { host = false } = {}) {
     byId('join-name').setAttribute('aria-describedby', 'join-name-hint refusal-message refusal-next');
   }
   focusOn(byId('join-refusal'));
-  announce(`${refusal.message} ${nextStepFor(refusal)}`, { assertive: true });
+  announce(t('{sentence} {next}', { sentence: refusal.message, next: nextStepFor(refusal) }), { assertive: true });
 }
 
 export function clearRefusal() {
@@ -81,7 +85,7 @@ export function showEnded(dismissal, { host = false } = {}) {
   byId('rejoin-button').hidden = !rejoin;
   byId('connection-state').textContent = '';
   showScreen('ended');
-  announce(`${title}. ${dismissal.message}`, { assertive: true });
+  announce(t('{title}. {sentence}', { title, sentence: dismissal.message }), { assertive: true });
 }
 
 // --- the camera and microphone on the join page --------------------------------------
@@ -93,14 +97,17 @@ async function fillDevices(local) {
   } catch {
     return;
   }
-  for (const [select, list, word] of [
-    [byId('camera-select'), found.cameras, 'camera'],
-    [byId('mic-select'), found.microphones, 'microphone'],
+  for (const [select, list, words] of [
+    [byId('camera-select'), found.cameras,
+      { default: t('Default camera'), numbered: t('camera {number}'), none: t('No camera') }],
+    [byId('mic-select'), found.microphones,
+      { default: t('Default microphone'), numbered: t('microphone {number}'), none: t('No microphone') }],
   ]) {
     const current = select.value;
-    select.replaceChildren(h('option', { value: '' }, `Default ${word}`),
-      ...list.map((device, index) => h('option', { value: device.deviceId }, device.label || `${word} ${index + 1}`)),
-      h('option', { value: 'none' }, `No ${word}`));
+    select.replaceChildren(h('option', { value: '' }, words.default),
+      ...list.map((device, index) => h('option', { value: device.deviceId },
+        device.label || words.numbered.replace('{number}', String(index + 1)))),
+      h('option', { value: 'none' }, words.none));
     select.value = current;
   }
 }

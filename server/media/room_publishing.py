@@ -1,0 +1,123 @@
+"""A media room's publishing side: answering offers, and the tracks they add and end.
+
+A publisher's tracks are forwarded through the gates of the room's scope
+(``room_scope.py``); when a publisher's tracks change, every other subscriber
+of the room is offered them anew (``room_subscribing.py``), and a camera track
+gets a monitor. A ``publish`` suspended in an await when its participant
+leaves ends what the await created and raises (``room.py`` explains leaving).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .errors import MediaError
+from .events import (
+    ConnectionFailed,
+    ConnectionFailedReason,
+    Source,
+    TrackEnded,
+    TrackEndedReason,
+    TrackPublished,
+    source_of,
+)
+from .forwarder import PublishedTrack
+from .participant import RoomParticipant
+from .publisher import PublisherConnection
+from .room_scope import RoomScope
+
+__all__ = ["RoomPublishing"]
+
+
+class RoomPublishing(RoomScope):
+    """The room's publishing connections: one per admitted participant, at most."""
+
+    async def publish(
+        self, participant_id: str, offer_sdp: str, sources: Mapping[str, Source | str]
+    ) -> str:
+        """Answer an admitted participant's (re-)offer of its publishing connection.
+
+        ``sources`` maps each sending m-line's mid to its source, as the server
+        decided for this negotiation. Raises MediaError on a refused or bad offer;
+        a refusal leaves an existing connection as it was, any other failure
+        releases it (its tracks end).
+        """
+        participant = self._admitted(participant_id)
+        checked = {mid: source_of(source) for mid, source in sources.items()}
+        async with participant.lock:
+            if participant.closed:  # left while an earlier negotiation held the lock
+                raise self._gone()
+            publisher = participant.publisher
+            fresh = publisher is None
+            if publisher is None:
+                publisher = self._new_publisher(participant)
+            pc_state = publisher.pc.signalingState
+            try:
+                answer, added, ended = await publisher.negotiate(offer_sdp, checked)
+            except MediaError as error:
+                if participant.closed:  # close_participant took the connection and releases it
+                    publisher.end_all()
+                    raise self._gone() from error
+                if fresh or publisher.pc.signalingState != pc_state:
+                    self._drop_publisher(participant, publisher, "unpublished")
+                raise
+            if participant.closed:
+                # close_participant ran during the negotiation and took the connection; the
+                # tracks the negotiation added after that end here, never forwarded.
+                publisher.end_all()
+                raise self._gone()
+        for track in ended:
+            self._track_ended(participant, track, "unpublished")
+        for track in added:
+            if track.source == "camera":
+                self._watch_camera(participant, track)
+        if added or ended:
+            self._renegotiate_all(except_id=participant_id)
+        return answer
+
+    def _new_publisher(self, participant: RoomParticipant) -> PublisherConnection:
+        publisher = PublisherConnection(
+            participant.id,
+            gate_of=lambda source: self._gate_of(participant, source),
+            on_first_packet=self._on_first_packet,
+            keyframe_interval=self._settings.keyframe_interval,
+            replay_limit=self._settings.replay_limit,
+            connect_timeout=self._settings.connect_timeout,
+        )
+
+        def failed(reason: ConnectionFailedReason) -> None:
+            if participant.publisher is publisher:
+                self._emit(ConnectionFailed(participant.id, "publish", reason))
+                self._drop_publisher(participant, publisher, "connection_lost")
+
+        publisher.watch.on_failed = failed
+        participant.publisher = publisher
+        return publisher
+
+    def _drop_publisher(
+        self, participant: RoomParticipant, publisher: PublisherConnection, reason: TrackEndedReason
+    ) -> None:
+        if participant.publisher is not publisher:
+            return  # already dropped, closed or replaced
+        participant.publisher = None
+        ended = publisher.end_all()
+        for track in ended:
+            self._track_ended(participant, track, reason)
+        if ended:
+            self._renegotiate_all(except_id=participant.id)
+        self._release(publisher.pc)
+
+    def _on_first_packet(self, track: PublishedTrack) -> None:
+        self._emit(TrackPublished(track.participant_id, track.source))
+
+    def _track_ended(
+        self, participant: RoomParticipant, track: PublishedTrack, reason: TrackEndedReason
+    ) -> None:
+        participant.unwatch(track)
+        self._emit(TrackEnded(track.participant_id, track.source, reason))
+
+    # ------------------------------------------------------------------ camera
+
+    def _watch_camera(self, participant: RoomParticipant, track: PublishedTrack) -> None:
+        participant.watch_camera(track, self._settings.camera_check, self._emit)
+        self._watch_cameras()

@@ -1,0 +1,72 @@
+"""The store's operations on the append-only audit log: append entries, read them back.
+
+A mixin of :class:`~meetwarden.server.store.Store` (each operation one
+transaction, failures as :class:`StoreError`). Entries are never updated or
+deleted; the filters of a read are built in ``rows.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert
+
+from .records import AuditEntry
+from .rows import audit_entry_from_row, audit_query, audit_row
+from .tables import audit_entries
+from .transactions import Transactions, require_meetings
+
+__all__ = ["AuditLog"]
+
+
+class AuditLog(Transactions):
+    """The store's operations on the audit log."""
+
+    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries in one transaction; their ids increase in the order given.
+
+        All or nothing: if one entry names an unknown meeting, none is stored.
+        """
+        rows = [audit_row(entry) for entry in entries]
+        if not rows:
+            return
+        async with self._writing("append to the audit log") as connection:
+            await require_meetings(connection, {row["meeting_id"] for row in rows})
+            await connection.execute(insert(audit_entries), rows)
+
+    async def audit(
+        self,
+        meeting_id: str,
+        *,
+        participant: str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        event_type: str | None = None,
+        allowed: bool | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        after_id: int | None = None,
+        limit: int = 1000,
+    ) -> list[AuditEntry]:
+        """The meeting's audit entries matching every filter given, by id ascending.
+
+        ``participant`` matches entries where the participant or the actor is
+        that id; ``actor`` only the actor. ``since`` is inclusive and ``until``
+        exclusive (``since <= at < until``). ``after_id`` continues a previous
+        page: pass the last id seen. At most ``limit`` entries.
+        """
+        query = audit_query(
+            meeting_id,
+            participant=participant,
+            actor=actor,
+            reason=reason,
+            event_type=event_type,
+            allowed=allowed,
+            since=since,
+            until=until,
+            after_id=after_id,
+            limit=limit,
+        )
+        async with self._reading("read the audit log") as connection:
+            result = await connection.execute(query)
+            return [audit_entry_from_row(row) for row in result.mappings()]
