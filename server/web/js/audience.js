@@ -9,12 +9,12 @@ export function isHost(role) {
   return role === 'host' || role === 'cohost';
 }
 
-/** The sentence; for a host, followed by "(reason code, rule /pointer)". */
+/** The sentence; for a host, followed by "(reason code, rule /pointer)" (each language
+ * writes the brackets its own way, so the whole is one sentence of the catalog). */
 export function explained(sentence, { reason = '', rule = '' } = {}, host = false) {
   if (!host) return sentence;
-  const codes = [
-    reason ? t('reason {reason}', { reason }) : '',
-    rule ? t('rule {rule}', { rule }) : '',
-  ].filter(Boolean);
-  return codes.length ? `${sentence} (${codes.join(', ')})` : sentence;
+  if (reason && rule) return t('{sentence} (reason {reason}, rule {rule})', { sentence, reason, rule });
+  if (reason) return t('{sentence} (reason {reason})', { sentence, reason });
+  if (rule) return t('{sentence} (rule {rule})', { sentence, rule });
+  return sentence;
 }

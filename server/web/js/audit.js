@@ -210,8 +210,10 @@ export class AuditLog {
     h('td', {}, h('span', { class: 'audit-action' }, actionOf(entry.event, (id) => this.app.names.get(id)))),
     h('td', { class: 'decision' },
       h('strong', { class: 'verdict' }, decision.allowed ? t('Allowed') : t('Refused')), ' ',
-      h('span', { class: 'audit-sentence' }, decision.message),
-      codes.length ? h('span', { class: 'audit-codes' }, codes.flatMap((code, index) => (index ? [', ', code] : [code]))) : null));
+      // The log keeps each sentence as written when decided, in English (a record reads
+      // the same for every reader); the words around it are the page's language.
+      h('span', { class: 'audit-sentence', lang: 'en' }, decision.message),
+      codes.length ? h('span', { class: 'audit-codes' }, codes.flatMap((code, index) => (index ? [t(', '), code] : [code]))) : null));
   }
 
   render() {
