@@ -126,9 +126,14 @@ FUZZ_SECONDS ?= 60
 fuzz: venv
 	$(PY) bench/fuzz.py --seconds $(FUZZ_SECONDS)
 
-# The README's pictures: the browser tests, saving their screenshots into docs/.
+# The README's pictures. Every browser test run saves its screenshots under
+# build/screenshots (never into the working tree); this runs them afresh and replaces
+# docs/screenshots with the documented ones (name-{1280,390}-{light,dark}.png).
 screenshots: test-deps
-	MEETWARDEN_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
+	rm -rf build/screenshots
+	$(PY) -m pytest -q tests/browser
+	rm -f docs/screenshots/*.png
+	cp build/screenshots/*-light.png build/screenshots/*-dark.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -328,6 +328,9 @@ async def participant_view(
     body = {
         "server_time": time.time(),
         "policy_revision": room.revision,
+        # "anyone": the participants' link is worth passing on ("Copy link" in the meeting);
+        # "invited": only personal invites get in.
+        "entry": {"identity": policy.entry.identity},
         "audio": {"unmute": policy.audio.unmute},
         "camera": {"required": policy.entry.camera.required},
         "screen_share": {

@@ -130,6 +130,7 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         role=event.role,
         status="admitted" if bypass else "waiting",
         joined_at=event.at,
+        waiting_since=event.at,
         invited=event.invited,
         invite=event.invite,
         identities=person_keys(event),

@@ -291,7 +291,7 @@ class Room:
         before = (self.policy, self.state, self.revision)  # immutable: viewed after the effects
         self.policy_before_decision = self.policy
         decision = decide(self.policy, self.state, event)
-        self.policy, self.state = apply(self.policy, self.state, decision)
+        self.policy, self.state = apply(self.policy, self.state, decision, at=event.at)
         decided = Decided(decision, new_decision_id())
         if attach is not None and decision.allowed:
             self.sessions[attach.participant_id] = attach

@@ -62,7 +62,7 @@ def _decide(policy: Policy, state: MeetingState, events: Sequence[Event]) -> Non
         decision = decide(policy, state, event)
         if decision.reason is Reason.RULE_ERROR:
             raise CrashError(f"the engine's rule failed on {event.type}: {decision.params}")
-        policy, state = apply(policy, state, decision)
+        policy, state = apply(policy, state, decision, at=event.at)
 
 
 _HOST = JoinRequested(participant="h", name="Alice Host", role="host", identities=("device:h",))
@@ -85,7 +85,7 @@ def _use(raw: bytes, policy: Policy) -> None:
     running = Policy()
     state = MeetingState.initial(running)
     for join in (_HOST, _GUEST):
-        running, state = apply(running, state, decide(running, state, join))
+        running, state = apply(running, state, decide(running, state, join), at=join.at)
     _decide(running, state, [PolicyUpdateRequested(actor="h", policy=policy)])
 
 

@@ -1,6 +1,7 @@
 // The call: our publishing and subscribing connections while admitted, the
 // banner that says when media cannot run, and who is speaking.
 
+import { explained, isHost } from './audience.js';
 import { byId } from './dom.js';
 import { Publisher, SPEAKING_LEVEL, Subscriber } from './media.js';
 import { toast } from './results.js';
@@ -60,7 +61,7 @@ export class Call {
     try {
       const decisions = await publisher.start(app.local);
       for (const decision of decisions.filter((each) => !each.allowed)) {
-        toast(t('{sentence} (rule {rule})', { sentence: decision.message, rule: decision.rule }), { refused: true });
+        toast(explained(decision.message, decision, isHost(app.state.role)), { refused: true });
       }
     } catch (error) {
       if (app.publisher === publisher) {

@@ -9,6 +9,7 @@
 // server forwards nothing of a screen before). Cancel, "Stop sharing" or the
 // shared window closing end the share and its grant (stop_share).
 
+import { explained, isHost } from './audience.js';
 import { announce, byId, formatDuration } from './dom.js';
 import { t } from './i18n.js';
 import { displayMediaOptions } from './media.js';
@@ -52,15 +53,41 @@ export class Controls {
     // Out of the meeting view: a share being previewed is given up here (the server
     // ended what it had with the view).
     this.preview.close();
+    this.forgetNotes();
+  }
+
+  /** Refusals and answers shown under the buttons, once they may no longer be true
+   * (a share being previewed goes on). */
+  forgetNotes() {
     this.shareNote = null;
     this.micNote = null;
     this.cameraNote = null;
   }
 
-  /** Our own state changed: a note about unmuting holds only while it is still true. */
+  /** Our own state changed: a note holds only while it is still true. */
   youChanged(before, after) {
     if (!before) return;
-    if (before.muted !== after.muted || (before.may_unmute && !after.may_unmute)) this.micNote = null;
+    if (before.role !== after.role) {
+      this.forgetNotes(); // what a participant was refused, a co-host may do (and the reverse)
+      return;
+    }
+    // A refusal ("raise your hand") is over once the hand moves; "the host lets you
+    // speak" holds while you may.
+    const handMoved = before.hand_raised !== after.hand_raised && !after.may_unmute;
+    if (before.muted !== after.muted || handMoved || (before.may_unmute && !after.may_unmute)) {
+      this.micNote = null;
+    }
+  }
+
+  /** The policy in force changed (or first arrived): earlier refusals and answers were
+   * about the old one. The hints derived from the new one take their place. */
+  viewChanged() {
+    this.forgetNotes();
+    this.render();
+  }
+
+  get host() {
+    return isHost(this.you?.role);
   }
 
   get you() {
@@ -93,7 +120,10 @@ export class Controls {
       if (this.you.may_unmute) setWhy(why, this.micNote ?? '');
       else {
         const mode = this.app.view?.audio?.unmute ?? 'after_raised_hand';
-        setWhy(why, this.micNote ?? UNMUTE_HINTS[mode] ?? '', Boolean(this.micNote));
+        const hint = mode === 'after_raised_hand' && this.you.hand_raised
+          ? t('Your hand is raised; the host will let you speak.')
+          : UNMUTE_HINTS[mode] ?? '';
+        setWhy(why, this.micNote ?? hint, Boolean(this.micNote));
       }
     }
   }
@@ -165,7 +195,7 @@ export class Controls {
     app.local.camera.enabled = true;
     const decisions = await app.publisher?.setCamera(app.local.camera) ?? [];
     const refused = decisions.find((decision) => decision.source === 'camera' && !decision.allowed);
-    if (refused) this.cameraNote = t('{sentence} (rule {rule})', { sentence: refused.message, rule: refused.rule });
+    if (refused) this.cameraNote = explained(refused.message, refused, this.host);
   }
 
   async cameraOff() {
@@ -316,15 +346,12 @@ export class Controls {
       try {
         decisions ??= await this.app.publisher.startScreen(stream, surface);
         if (decisions.screen && !decisions.screen.allowed) {
-          const { message, rule } = decisions.screen;
-          await this.endRefused(stream, rule ? t('{sentence} (rule {rule})', { sentence: message, rule }) : message);
+          await this.endRefused(stream, explained(decisions.screen.message, decisions.screen, this.host));
           return;
         }
         result = await this.app.connection.request({ type: 'confirm_share' });
       } catch (error) {
-        await this.endRefused(stream, error.code
-          ? t('Nothing is shared: {problem} ({code})', { problem: error.message, code: error.code })
-          : t('Nothing is shared: {problem}', { problem: error.message }));
+        await this.endRefused(stream, explained(t('Nothing is shared: {problem}', { problem: error.message }), { reason: error.code }, this.host));
         return;
       }
       if (result.allowed) {
@@ -332,7 +359,7 @@ export class Controls {
         return;
       }
       if (result.reason !== 'share_limit_reached') {
-        await this.endRefused(stream, t('{sentence} (rule {rule})', { sentence: result.message, rule: result.rule }));
+        await this.endRefused(stream, explained(result.message, result, this.host));
         return;
       }
       this.preview.busy(false);

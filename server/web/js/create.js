@@ -20,8 +20,21 @@ const STARTER = `{
 `;
 
 let session = null;
-const editor = new PolicyEditor(byId('editor-mount'), { onChange: () => clearPasswordError() });
+// A failed creation's message is about what was sent: once the host changes the policy
+// or the password it no longer holds (the editor checks the new text as it is typed).
+const editor = new PolicyEditor(byId('editor-mount'), { onChange: () => edited() });
 const examples = new Map();
+
+function edited() {
+  clearPasswordError();
+  clearCreateError();
+}
+
+function clearCreateError() {
+  const box = byId('create-error');
+  box.hidden = true;
+  box.replaceChildren();
+}
 
 function clearPasswordError() {
   const box = byId('password-error');
@@ -99,7 +112,7 @@ function showProblem(problem, status) {
 
 async function create(event) {
   event.preventDefault();
-  byId('create-error').hidden = true;
+  clearCreateError();
   let policy;
   try {
     policy = editor.value();
@@ -153,6 +166,7 @@ mountLanguageSwitch();
 byId('use-example').addEventListener('click', useExample);
 byId('upload').addEventListener('change', useFile);
 byId('create-form').addEventListener('submit', create);
+byId('password').addEventListener('input', edited);
 byId('copy-join').addEventListener('click', (event) => copyFrom(byId('join-link'), event.target));
 byId('copy-host').addEventListener('click', (event) => copyFrom(byId('host-link'), event.target));
 editor.text = STARTER;

@@ -100,15 +100,21 @@ export function download(filename, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Copies an input's text, saying so next to the button. */
+const copyTimers = new WeakMap();
+
+/** Copies an input's text, saying so on the button; where the clipboard is not
+ * available (an insecure origin, a refused permission) the text is selected instead. */
 export async function copyFrom(input, button) {
-  const before = button.textContent;
+  button.dataset.label ??= button.textContent;
+  clearTimeout(copyTimers.get(button));
   try {
     await navigator.clipboard.writeText(input.value);
     button.textContent = t('Copied');
   } catch {
+    input.focus();
     input.select();
     button.textContent = t('Press Ctrl+C to copy');
   }
-  setTimeout(() => { button.textContent = before; }, 2500);
+  announce(button.textContent);
+  copyTimers.set(button, setTimeout(() => { button.textContent = button.dataset.label; }, 2500));
 }

@@ -8,11 +8,11 @@
 // senders are text, never HTML. Downloads go through fetch with the token in
 // a header and are saved from a Blob under the sanitised name.
 
+import { isHost } from './audience.js';
 import { announce, byId, download, fill, formatDuration, h } from './dom.js';
 import { FileRefusal, TransferError, fetchFile, fileToken, sendFile } from './filetransfer.js';
 import { t } from './i18n.js';
 
-const HOSTS = new Set(['host', 'cohost']);
 const MAX_LISTED = 200;
 
 /** The server's way of writing sizes (policies/rules/files.py), so limits read alike. */
@@ -22,10 +22,11 @@ export function formatSize(bytes) {
   return bytes === 1 ? t('1 byte') : t('{count} bytes', { count: bytes });
 }
 
-/** "sentence (reason, rule)": what a participant needs to understand a refusal. */
-function refusalParts(error) {
+/** The sentence of a refusal, and for a host its reason code and rule (a participant
+ * reads the sentence only). */
+function refusalParts(error, host) {
   // A transfer that got no answer has no reason code from the server: its sentence says it all.
-  const codes = error instanceof TransferError ? [] : [error.code, error.rule].filter(Boolean);
+  const codes = error instanceof TransferError || !host ? [] : [error.code, error.rule].filter(Boolean);
   let sentence = error.message;
   if (error instanceof FileRefusal && error.retryAfter) {
     sentence = t('{sentence} Try again in {seconds} seconds.', { sentence, seconds: error.retryAfter });
@@ -55,7 +56,10 @@ export class Files {
     });
     byId('file-ask').addEventListener('click', () => this.ask());
     byId('file-cancel').addEventListener('click', () => this.transfer?.abort());
-    byId('file-input').addEventListener('change', () => this.render());
+    byId('file-input').addEventListener('change', () => {
+      this.setResult(null); // the last file's answer is not about this one
+      this.render();
+    });
     setInterval(() => { if (this.app.state.status === 'admitted') this.render(); }, 1000);
   }
 
@@ -95,7 +99,7 @@ export class Files {
     const mode = this.app.view?.file_share?.allowed;
     if (mode === 'nobody') return { may: false, why: t('Nobody may share files in this meeting.') };
     // Before the view arrives the server alone decides: let people try.
-    if (mode === undefined || mode === 'anyone' || HOSTS.has(this.you.role)) return { may: true, why: '' };
+    if (mode === undefined || mode === 'anyone' || isHost(this.you.role)) return { may: true, why: '' };
     if (mode === 'host_only') return { may: false, why: t('Only the host may share files in this meeting.') };
     const grant = this.grant();
     if (!grant) return { may: false, why: t('Ask the host for permission to share files first.'), ask: true };
@@ -130,6 +134,13 @@ export class Files {
         limit: formatSize(rules.max_bytes), types: rules.types.join(', '),
       });
     }
+  }
+
+  /** The policy in force changed (or first arrived): an earlier answer about permission
+   * ("the host has been asked", "your permission ended") was about the old one. */
+  viewChanged() {
+    this.note = null;
+    this.render();
   }
 
   /** The host revoked our file grant, or it ran out. */
@@ -189,7 +200,7 @@ export class Files {
       this.setResult({ refused: false, lead: t('{file}:', { file: shared.name }), sentence });
     } catch (error) {
       if (generation !== this.generation) return;
-      const { sentence, codes } = refusalParts(error);
+      const { sentence, codes } = refusalParts(error, isHost(this.you?.role));
       this.setResult({ refused: true, lead: t('{file} was not shared:', { file: file.name }), sentence, codes });
     } finally {
       if (generation === this.generation) this.finishUpload();
@@ -268,7 +279,7 @@ export class Files {
     byId('file-empty').hidden = true;
     if (!mine) {
       announce(t('{name} shared a file: {file}.', { name: message.sender_name, file: message.name }));
-      if (byId('panel-files').hidden) {
+      if (byId('panel-files').hidden || !this.app.side.isShown) {
         this.unread += 1;
         byId('files-count').textContent = String(this.unread);
         byId('files-count').hidden = false;
@@ -291,7 +302,7 @@ export class Files {
       download(message.name, blob);
       status.textContent = t('Downloaded ({size}).', { size: formatSize(blob.size) });
     } catch (error) {
-      const { sentence, codes } = refusalParts(error);
+      const { sentence, codes } = refusalParts(error, isHost(this.you?.role));
       status.className = 'file-item-status refused';
       fill(status, t('Not downloaded: {sentence}', { sentence }), codeLine(codes));
       announce(status.textContent, { assertive: true });

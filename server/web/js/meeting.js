@@ -3,6 +3,7 @@
 // server says: waiting, admitted, join_refused, dismissed, back_to_waiting_room.
 
 import { AuditLog } from './audit.js';
+import { isHost } from './audience.js';
 import { Call } from './call.js';
 import { Chat } from './chat.js';
 import { Connection } from './connection.js';
@@ -17,6 +18,8 @@ import { LocalMedia } from './media.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
 import { Results, toast } from './results.js';
+import { ShareLink } from './sharelink.js';
+import { sidePanel } from './sidepanel.js';
 import { setUpTabs } from './tabs.js';
 import { WaitingPrompt } from './waiting.js';
 import {
@@ -90,15 +93,18 @@ function freshState() {
 
 app.results = new Results({ status: byId('console-status'), log: byId('result-log'), history: byId('result-history') });
 app.grid = new Grid({ grid: byId('grid'), screens: byId('screens'), audio: byId('audio-sinks') });
-const tabs = setUpTabs(byId('tabs'), (name) => {
-  byId('meeting-layout').classList.toggle('wide-side', name === 'policy' || name === 'audit');
+function tabShown(name) {
   if (name === 'chat') app.chat.seen();
   if (name === 'files') app.files.seen();
+}
+const tabs = setUpTabs(byId('tabs'), (name) => {
+  tabShown(name);
   if (name === 'audit') app.audit.load();
 });
+app.side = sidePanel(byId('tabs'), () => tabShown(tabs.current()));
 app.chat = new Chat(app, {
   log: byId('chat-log'), form: byId('chat-form'), input: byId('chat-input'), why: byId('chat-why'),
-  count: byId('chat-count'), isVisible: () => tabs.current() === 'chat',
+  count: byId('chat-count'), isVisible: () => tabs.current() === 'chat' && app.side.isShown,
 });
 app.people = new People(app);
 app.waitingPrompt = new WaitingPrompt(app);
@@ -106,6 +112,7 @@ app.policyTab = new PolicyTab(app);
 app.audit = new AuditLog(app);
 app.files = new Files(app);
 app.controls = new Controls(app);
+app.shareLink = new ShareLink(app);
 app.call = new Call(app);
 
 // --- joining -------------------------------------------------------------------
@@ -116,7 +123,6 @@ async function startJoin(event) {
   await app.devicesReady;
   clearRefusal();
   const name = byId('join-name').value.trim();
-  localStorage.setItem(keys.name, name);
   // The server writes its sentences (refusals, notices) in the page's language.
   const join = { name, language };
   const password = byId('join-password').value;
@@ -155,6 +161,8 @@ function receive(message) {
       // Single use: each welcome brings the one token that resumes this place next time.
       if (message.resume_token) state.resumeToken = message.resume_token;
       localStorage.setItem(keys.device, message.device_token);
+      // The name the server let in is the one to offer next time (a refused one is not).
+      if (state.join?.name) rememberName(state.join.name);
       break;
     case 'waiting':
       enterWaiting(message.message);
@@ -217,9 +225,10 @@ function receive(message) {
       // An answer to what was sent while still in the meeting (a subscribe answer, say)
       // says nothing true once out of it: never a red toast on the waiting or ended screen.
       else if (state.status === 'admitted' && !state.dismissal) {
-        toast(t('The server could not take a message: {problem} ({code})', {
-          problem: message.message, code: message.code,
-        }), { refused: true });
+        const problem = message.message;
+        toast(isHost(state.role)
+          ? t('The server could not take a message: {problem} ({code})', { problem, code: message.code })
+          : t('The server could not take a message: {problem}', { problem }), { refused: true });
       }
       break;
     default:
@@ -328,6 +337,8 @@ function leaveMeetingView() {
   app.files.clear();
   app.controls.reset();
   app.waitingPrompt.clear();
+  app.shareLink.clear();
+  app.side.clear();
   byId('toasts').replaceChildren();
   Object.assign(app.state, { roster: [], waiting: [], meeting: null });
   app.view = null;
@@ -344,7 +355,7 @@ function closed(connection, { code }) {
   } else if (state.refusal) {
     joinBusy(false);
     showScreen('join');
-    showRefusal(state.refusal);
+    showRefusal(state.refusal, { host: Boolean(app.hostToken) });
   } else if (state.userLeft) {
     leaveMeetingView();
     ended({ why: 'left', message: t('You left the meeting.'), reason: '', rule: '' });
@@ -366,8 +377,9 @@ function topbar() {
 }
 
 function ended(dismissal) {
+  const host = Boolean(app.hostToken) || isHost(app.state.role);
   app.state.status = 'ended';
-  showEnded(dismissal);
+  showEnded(dismissal, { host });
   showLanguageSwitch(true);
 }
 
@@ -412,8 +424,9 @@ async function fetchView() {
     byId('rules-list').replaceChildren(...view.rules.map((rule) => h('li', { dataset: { rule: rule.rule } },
       h('span', { class: 'sentence' }, rule.text))));
     app.chat.setRule(view.chat.allowed, app.state.role, view.chat.private);
-    app.controls.render();
-    app.files.render();
+    app.controls.viewChanged(view);
+    app.files.viewChanged(view);
+    app.shareLink.render();
   } catch {
     // The controls fall back to the private defaults (a window only, muted until allowed).
   }
@@ -431,15 +444,44 @@ async function leave() {
 
 // --- start -------------------------------------------------------------------------
 
+// --- the name used last time ------------------------------------------------------
+
+function rememberName(name) {
+  localStorage.setItem(keys.name, name);
+}
+
+/** "Remembered from your last meeting" holds while the field has that name. */
+function showRemembered() {
+  const remembered = localStorage.getItem(keys.name);
+  show(byId('join-name-remembered'), Boolean(remembered) && byId('join-name').value === remembered);
+}
+
+function offerRememberedName() {
+  const remembered = localStorage.getItem(keys.name);
+  if (remembered && !byId('join-name').value) byId('join-name').value = remembered;
+  showRemembered();
+}
+
+byId('forget-name').addEventListener('click', () => {
+  localStorage.removeItem(keys.name);
+  byId('join-name').value = '';
+  showRemembered();
+  byId('join-name').focus();
+  announce(t('Your name is forgotten in this browser.'));
+});
+
 const languageControl = mountLanguageSwitch();
-byId('join-name').value = localStorage.getItem(keys.name) ?? '';
+offerRememberedName();
 show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
-// A refusal about the name stops being true as the name is retyped.
+joinBusy(false); // the Join button starts disabled in the page, until this listens
+// A refusal about the name stops being true as the name is retyped, and so does
+// "remembered" once it is another name.
 byId('join-name').addEventListener('input', () => {
   if (byId('join-name').getAttribute('aria-invalid') === 'true') clearRefusal();
+  showRemembered();
 });
 const who = () => ({ host: Boolean(app.hostToken), invite: Boolean(app.invite) });
 function devicesChanged() {

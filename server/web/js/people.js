@@ -4,8 +4,8 @@
 // grant or revoke screen and file sharing with an expiry, remove, ban).
 // Every action's result is shown (results.js); the server decides them all.
 
-import { append, byId, copyFrom, formatDuration, h } from './dom.js';
-import { whyWaiting } from './waiting.js';
+import { append, byId, copyFrom, h } from './dom.js';
+import { waitedFor, whyWaiting } from './waiting.js';
 import { languageHeaders, t } from './i18n.js';
 
 const ROLE_NAMES = { host: t('Host'), cohost: t('Co-host'), participant: '' };
@@ -113,7 +113,6 @@ export class People {
     const badge = byId('people-count');
     badge.textContent = waiting.length ? t('{count} waiting', { count: waiting.length }) : '';
     badge.hidden = waiting.length === 0;
-    const now = Date.now() / 1000;
     // Rows are kept by person: the waiting time ticks (waiting.js) under a focused button.
     const rows = new Map([...list.children].map((row) => [row.dataset.participantId, row]));
     const wanted = waiting.map((entry) => {
@@ -122,8 +121,7 @@ export class People {
       if (kept?.dataset.key === key) return kept;
       return h('li', { class: 'waiting-entry', dataset: { participantId: entry.id, key } },
         h('span', { class: 'person-name' }, entry.name),
-        h('span', { class: 'hint waiting-time' },
-          t('waiting {time}', { time: formatDuration(now - entry.waiting_since) })),
+        h('span', { class: 'hint waiting-time' }, waitedFor(entry, this.app.clockOffset)),
         entry.connected === false ? h('span', { class: 'hint' }, t('reconnecting…')) : null,
         h('span', { class: 'hint waiting-why' }, whyWaiting(entry)),
         h('button', {

@@ -2,13 +2,14 @@
 // screen shows (devices, a refusal and what to do next) and the ended screen.
 
 import { announce, byId, focusOn, h, show } from './dom.js';
-import { ENDED, nextStepFor } from './words.js';
 import { t } from './i18n.js';
+import { ENDED, nextStepFor } from './words.js';
 
 const HEADINGS = { join: 'join-title', waiting: 'waiting-title', meeting: 'meeting-title', ended: 'ended-title' };
 
 export function showScreen(name) {
   for (const screen of Object.keys(HEADINGS)) show(byId(`screen-${screen}`), screen === name);
+  document.body.dataset.screen = name; // the meeting fills the window (app.css)
   focusOn(byId(HEADINGS[name]));
 }
 
@@ -39,18 +40,24 @@ export function setTopbar(meeting) {
   lock.textContent = meeting?.locked ? t('Locked') : t('Unlocked');
 }
 
+/** The "Rule: /pointer (reason code)" line under a refusal: filled for hosts, else empty. */
+function showCodes(prefix, { rule = '', reason = '' }) {
+  byId(`${prefix}-rule`).hidden = !rule;
+  byId(`${prefix}-rule-pointer`).textContent = rule;
+  byId(`${prefix}-reason`).textContent = rule ? reason : '';
+}
+
 export function joinBusy(busy) {
   const button = byId('join-button');
   button.disabled = busy;
   button.textContent = busy ? t('Joining…') : t('Join');
 }
 
-/** A refused join: the server's sentence, the rule and reason, and what to do next. */
-export function showRefusal(refusal) {
+/** A refused join: the server's sentence and what to do next; for a host (joining with
+ * the host link) also the rule and reason code. */
+export function showRefusal(refusal, { host = false } = {}) {
   byId('refusal-message').textContent = refusal.message || t('The server refused to let you in.');
-  byId('refusal-rule').hidden = !refusal.rule;
-  byId('refusal-rule-pointer').textContent = refusal.rule ?? '';
-  byId('refusal-reason').textContent = refusal.reason ?? '';
+  showCodes('refusal', host ? refusal : {});
   byId('refusal-next').textContent = nextStepFor(refusal);
   byId('join-refusal').hidden = false;
   if (refusal.reason?.startsWith('name_')) {
@@ -67,14 +74,13 @@ export function clearRefusal() {
   byId('join-name').setAttribute('aria-describedby', 'join-name-hint');
 }
 
-/** Out of the meeting: denied, removed, banned, ended, left, or the connection lost. */
-export function showEnded(dismissal) {
+/** Out of the meeting: denied, removed, banned, ended, left, or the connection lost
+ * (the rule and reason code for a host only). */
+export function showEnded(dismissal, { host = false } = {}) {
   const [title, next, rejoin] = ENDED[dismissal.why] ?? ENDED.removed;
   byId('ended-title').textContent = title;
   byId('ended-message').textContent = dismissal.message;
-  byId('ended-rule').hidden = !dismissal.rule;
-  byId('ended-rule-pointer').textContent = dismissal.rule ?? '';
-  byId('ended-reason').textContent = dismissal.reason ?? '';
+  showCodes('ended', host ? dismissal : {});
   byId('ended-next').textContent = next;
   byId('rejoin-button').hidden = !rejoin;
   byId('connection-state').textContent = '';

@@ -4,8 +4,8 @@
 // announcement for screen readers, and a waiting time that ticks.
 
 import { announce, byId, formatDuration, h } from './dom.js';
-import { setWaitingCount } from './screens.js';
 import { t } from './i18n.js';
+import { setWaitingCount } from './screens.js';
 
 // WaitingEntry.reason: why this person waits, in words (hosts also see the code and rule).
 const WHY = {
@@ -25,8 +25,11 @@ export function whyWaiting(entry) {
     : t('{sentence} (reason {reason})', { sentence, reason });
 }
 
-function waitedFor(entry) {
-  return t('waiting {time}', { time: formatDuration(Date.now() / 1000 - entry.waiting_since) });
+/** "waiting 0:42": since the person last went into the waiting room (their join, or the
+ * moment they were sent back), on the server's clock. */
+export function waitedFor(entry, clockOffset = 0) {
+  const now = Date.now() / 1000 + clockOffset;
+  return t('waiting {time}', { time: formatDuration(now - entry.waiting_since) });
 }
 
 export class WaitingPrompt {
@@ -59,7 +62,7 @@ export class WaitingPrompt {
     if (people.length === 1) {
       const [entry] = people;
       byId('waiting-prompt-text').textContent = t('{name} is waiting to join.', { name: entry.name });
-      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${waitedFor(entry)}`;
+      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${this.waited(entry)}`;
       actions.replaceChildren(
         h('button', {
           type: 'button', class: 'primary', 'aria-describedby': 'waiting-prompt-text',
@@ -89,7 +92,12 @@ export class WaitingPrompt {
     }
   }
 
+  waited(entry) {
+    return waitedFor(entry, this.app.clockOffset);
+  }
+
   showList() {
+    this.app.side.open();
     byId('tab-people').click();
     byId('waiting-list-title').scrollIntoView({ block: 'nearest' });
   }
@@ -99,11 +107,11 @@ export class WaitingPrompt {
     if (!this.waiting.length) return;
     if (this.waiting.length === 1) {
       const [entry] = this.waiting;
-      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${waitedFor(entry)}`;
+      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${this.waited(entry)}`;
     }
     for (const entry of this.waiting) {
       const time = document.querySelector(`#waiting-list [data-participant-id="${CSS.escape(entry.id)}"] .waiting-time`);
-      if (time) time.textContent = waitedFor(entry);
+      if (time) time.textContent = this.waited(entry);
     }
   }
 }
