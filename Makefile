@@ -15,7 +15,8 @@ RUN_PACKAGES ?= python3-venv python3-dev gcc libmagic1
 TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr coturn iptables iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
-TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
+TYPED_RUNTIME := interpreter telling timers places room inbox entrances audit_entries decided writes \
+  observations media_seam
 TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn problems \
   i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers
 PORT ?= 8000

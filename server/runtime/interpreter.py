@@ -114,7 +114,7 @@ class Interpreter:
                 case fx.DeliverChat(sender=sender, to=to):
                     telling.deliver_chat(room, sender, to, str(context.get("text", "")))
                 case fx.ShareFile(file_id=file_id):
-                    # server/files/sharing.py puts the announcement in context.
+                    # server/files/uploads.py puts the announcement in context.
                     shared = context.get("file_shared")
                     if isinstance(shared, wire.FileShared) and shared.file_id == file_id:
                         telling.broadcast(telling.admitted_sessions(room), shared)
