@@ -91,6 +91,7 @@ def unsupported(policy: Policy, capabilities: Capabilities) -> tuple[PolicyIssue
                 "upload_too_large",
                 f"This server takes uploads of at most {limit} bytes, so a larger file "
                 f"could never arrive: set file_share.max_bytes to {limit} or less",
+                params={"limit": limit},
             )
         )
     if policy.entry.camera.required and not capabilities.media:

@@ -40,7 +40,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from . import effects as fx
-from .errors import PolicyError, PolicyIssue, pointer_of
+from .errors import IssueValue, PolicyError, PolicyIssue, pointer_of
 from .events import Event
 from .loading import describe_error
 from .reasons import Reason
@@ -305,9 +305,14 @@ def _tag_of(model: Any) -> str | None:
     return None
 
 
-def _did_you_mean(word: str, valid: list[str]) -> str:
+def _did_you_mean(word: str, valid: list[str]) -> dict[str, IssueValue]:
+    """``{"suggestion": closest}`` when one of ``valid`` is close to ``word``, else {}."""
     close = difflib.get_close_matches(word, valid, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
+    return {"suggestion": close[0]} if close else {}
+
+
+def _hint(params: Mapping[str, IssueValue]) -> str:
+    return f"did you mean {params['suggestion']!r}? " if "suggestion" in params else ""
 
 
 def _issue(error: ErrorDetails) -> PolicyIssue:
@@ -323,34 +328,49 @@ def _issue(error: ErrorDetails) -> PolicyIssue:
             if isinstance(parent, type) and issubclass(parent, BaseModel)
             else []
         )
-        hint = _did_you_mean(str(loc[-1]), valid)
-        listed = f"valid fields here are: {', '.join(valid)}" if valid else ""
-        return PolicyIssue(pointer, "unknown_field", f"unknown field {loc[-1]!r}; {hint}{listed}")
+        field = str(loc[-1])
+        params: dict[str, IssueValue] = {"field": field, **_did_you_mean(field, valid)}
+        message = f"unknown field {field!r}"
+        if valid:
+            params["valid"] = tuple(valid)
+            message += f"; {_hint(params)}valid fields here are: {', '.join(valid)}"
+        return PolicyIssue(pointer, "unknown_field", message, kind, params)
     if kind == "union_tag_invalid":
         ctx = error.get("ctx") or {}
-        what, _ = _TAG_WORDS.get(str(ctx.get("discriminator")), ("value", ""))
+        discriminator = str(ctx.get("discriminator"))
+        what, _ = _TAG_WORDS.get(discriminator, ("value", ""))
         valid = [tag.strip(" '") for tag in str(ctx.get("expected_tags", "")).split(",")]
         tag = str(ctx.get("tag"))
-        hint = _did_you_mean(tag, valid)
+        params = {"what": discriminator.strip("'"), "tag": tag, **_did_you_mean(tag, valid)}
+        params["valid"] = tuple(valid)
         return PolicyIssue(
             pointer,
             "invalid_value",
-            f"unknown {what} {tag!r}; {hint}valid ones are: {', '.join(valid)}",
+            f"unknown {what} {tag!r}; {_hint(params)}valid ones are: {', '.join(valid)}",
+            kind,
+            params,
         )
     if kind == "union_tag_not_found":
         ctx = error.get("ctx") or {}
         key = str(ctx.get("discriminator", "")).strip("'")
-        return PolicyIssue(pointer, "missing", f"the {key!r} field is missing")
+        return PolicyIssue(
+            pointer, "missing", f"the {key!r} field is missing", "missing", {"field": key}
+        )
     if kind == "enum":
         value = str(error.get("input"))
-        hint = _did_you_mean(value, [reason.value for reason in Reason])
+        params = {"value": value, **_did_you_mean(value, [reason.value for reason in Reason])}
         return PolicyIssue(
             pointer,
             "invalid_value",
-            f"unknown reason code {value!r}; {hint}docs/policy.md lists every reason code",
+            f"unknown reason code {value!r}; {_hint(params)}docs/policy.md lists every reason code",
+            "unknown_reason_code",
+            params,
         )
     if kind == "missing":
-        return PolicyIssue(pointer, "missing", f"the field {path[-1]!r} is required")
+        name = str(path[-1])
+        return PolicyIssue(
+            pointer, "missing", f"the field {name!r} is required", kind, {"field": name}
+        )
     return describe_error(error, pointer)
 
 
@@ -386,6 +406,9 @@ def _tidy(issues: list[PolicyIssue]) -> list[PolicyIssue]:
         key = (issue.pointer, "branch" if branch else issue.message)
         if key in merged:
             first = merged[key]
-            issue = PolicyIssue(first.pointer, first.code, f"{first.message}; or {issue.message}")
+            # Two sentences in one: no single sentence of the catalogs says it (English stays).
+            issue = PolicyIssue(
+                first.pointer, first.code, f"{first.message}; or {issue.message}", "either"
+            )
         merged[key] = issue
     return list(merged.values())

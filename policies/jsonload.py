@@ -89,6 +89,7 @@ def _nesting_error(text: str, max_depth: int) -> PolicyIssue | None:
                     "too_deep",
                     f"the document nests more than {max_depth} levels deep (line {line}, "
                     f"column {column}); a policy needs far fewer",
+                    params={"max_depth": max_depth, "line": line, "column": column},
                 )
         elif char in "]}":
             depth -= 1
@@ -107,6 +108,7 @@ def _collect(value: Any, path: list[str | int], issues: list[PolicyIssue]) -> An
                     "duplicate_key",
                     f"the key {key!r} appears more than once in this object; "
                     "keep exactly one (duplicates are never resolved silently)",
+                    params={"key": key},
                 )
             )
         return {key: _collect(item, [*path, key], issues) for key, item in value.items()}
@@ -117,7 +119,9 @@ def _collect(value: Any, path: list[str | int], issues: list[PolicyIssue]) -> An
             message = f"{value.text} is not a number JSON allows; use a finite number"
         else:
             message = f"the number {value.text} is far too large; use a number in range"
-        issues.append(PolicyIssue(pointer_of(path), value.code, message))
+        issues.append(
+            PolicyIssue(pointer_of(path), value.code, message, params={"number": value.text})
+        )
         return None
     return value
 
@@ -137,6 +141,7 @@ def parse_json(
                         "",
                         "too_large",
                         f"the document is {len(data)} bytes; the limit is {max_bytes} bytes",
+                        params={"size": len(data), "limit": max_bytes},
                     )
                 ]
             )
@@ -150,6 +155,7 @@ def parse_json(
                         "not_utf8",
                         f"the file is not UTF-8 text (byte {error.start} is not valid UTF-8); "
                         "save it as UTF-8 JSON",
+                        params={"byte": error.start},
                     )
                 ]
             ) from None
@@ -157,7 +163,14 @@ def parse_json(
         text = data
         if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
             raise PolicyError(
-                [PolicyIssue("", "too_large", f"the document is over the {max_bytes}-byte limit")]
+                [
+                    PolicyIssue(
+                        "",
+                        "too_large",
+                        f"the document is over the {max_bytes}-byte limit",
+                        params={"limit": max_bytes},
+                    )
+                ]
             )
     text = text.removeprefix("\ufeff")
     deep = _nesting_error(text, max_depth)
@@ -178,6 +191,8 @@ def parse_json(
                     "",
                     "not_json",
                     f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}",
+                    # The parser's own words (``Expecting value``) are its phrase's code.
+                    params={"problem": error.msg, "line": error.lineno, "column": error.colno},
                 )
             ]
         ) from None

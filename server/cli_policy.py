@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -147,7 +148,7 @@ def _event_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
             value = parse_json(line)
         except PolicyError as error:
             raise PolicyError(
-                [PolicyIssue(f"line {number}", i.code, i.message) for i in error.issues]
+                [dataclasses.replace(issue, pointer=f"line {number}") for issue in error.issues]
             ) from None
         if not isinstance(value, dict):
             raise PolicyError(

@@ -18,7 +18,14 @@ def read_file(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise PolicyError(
-            [PolicyIssue("", "unreadable", f"cannot read {path}: {error.strerror}")]
+            [
+                PolicyIssue(
+                    "",
+                    "unreadable",
+                    f"cannot read {path}: {error.strerror}",
+                    params={"path": str(path), "problem": str(error.strerror)},
+                )
+            ]
         ) from None
 
 

@@ -36,7 +36,11 @@ def no_duplicates(values: tuple[str, ...], what: str) -> tuple[str, ...]:
         key = value.casefold()
         if key in seen:
             raise FieldError(
-                what, f"{value!r} is listed twice; list each one once", "invalid_value"
+                what,
+                f"{value!r} is listed twice; list each one once",
+                "invalid_value",
+                key="listed_twice",
+                value=value,
             )
         seen.add(key)
     return values

@@ -40,6 +40,8 @@ class Chat(Section):
                 "private",
                 f"private is {self.private!r} but chat.allowed is 'nobody', so nobody may "
                 "send any message; set private to 'off' or remove it",
+                key="private_chat_without_chat",
+                private=self.private,
             )
         if self.allowed == "host_only" and self.private == "everyone":
             raise FieldError(
@@ -47,5 +49,6 @@ class Chat(Section):
                 "private 'everyone' would let participants write to each other, but "
                 "chat.allowed 'host_only' lets only hosts and co-hosts send; "
                 "set private to 'hosts' (hosts write to anyone) or 'off'",
+                key="private_to_everyone_in_host_only_chat",
             )
         return self

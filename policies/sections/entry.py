@@ -64,6 +64,7 @@ class WaitingRoom(Section):
                 "bypass",
                 "bypass applies only when the waiting room is enabled; "
                 "remove bypass or set enabled to true",
+                key="bypass_needs_waiting_room",
             )
         return self
 
@@ -163,6 +164,7 @@ class Camera(Section):
                 "min_fps",
                 "a required camera needs min_fps of at least 1; "
                 "with 0 any silent track would pass the check",
+                key="required_camera_needs_min_fps",
             )
         return self
 

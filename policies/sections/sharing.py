@@ -29,6 +29,9 @@ def _check_grant_minutes(section: _ShareSection, path: str) -> None:
             "grant_minutes",
             f"grant_minutes applies only when {path}allowed is 'with_grant' "
             f"(it is {section.allowed!r}); remove grant_minutes or set allowed to 'with_grant'",
+            key="grant_minutes_needs_with_grant",
+            section=path,
+            allowed=section.allowed,
         )
 
 
@@ -125,6 +128,8 @@ class FileShare(_ShareSection):
                     f"{mime!r} is not a MIME type; write it as type/subtype, "
                     "for example 'application/pdf'",
                     "invalid_value",
+                    key="not_a_mime_type",
+                    value=mime,
                 )
             if mime.lower() in FORBIDDEN_TYPES:
                 raise FieldError(
@@ -132,6 +137,8 @@ class FileShare(_ShareSection):
                     f"{mime!r} can never be shared: executables and scripts are refused "
                     "whatever the policy lists; remove it",
                     "invalid_value",
+                    key="type_never_shared",
+                    value=mime,
                 )
         no_duplicates(self.types, "types")
         return self

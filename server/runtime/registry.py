@@ -95,6 +95,8 @@ class Registry:
                         "/entry/password",
                         "invalid_value",
                         f"a meeting password has {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+                        "password_length",
+                        {"min_length": MIN_PASSWORD, "max_length": MAX_PASSWORD},
                     )
                 ]
             )
@@ -105,6 +107,7 @@ class Registry:
                         "/entry/password",
                         "contradiction",
                         "this policy requires a password: give one when creating the meeting",
+                        "password_needed",
                     )
                 ]
             )
