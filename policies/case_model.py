@@ -354,7 +354,7 @@ def _issue(error: ErrorDetails) -> PolicyIssue:
         ctx = error.get("ctx") or {}
         key = str(ctx.get("discriminator", "")).strip("'")
         return PolicyIssue(
-            pointer, "missing", f"the {key!r} field is missing", "missing", {"field": key}
+            pointer, "missing", f"the {key!r} field is missing", kind, {"field": key}
         )
     if kind == "enum":
         value = str(error.get("input"))

@@ -10,6 +10,8 @@ imports it (an import-linter contract in ``pyproject.toml`` says so).
   codes, such as ``join_failed``, have sentences too)
 - ``notice_text(topic, audience, kind, params, language)``: a notice
 - ``explanation_text(explanation, language)``: one rule of a policy in plain words
+- ``issue_text(issue, language)``: what one issue of a refused policy says;
+  ``issue_json`` the issue as the wire carries it, ``issues_listed`` the first few
 - ``say(language, english, **params)``: a sentence whose message id is its English
 - ``client_catalog(language)``: the browser client's sentences, for ``/i18n/<tag>.json``
 """
@@ -22,6 +24,7 @@ from meetwarden.policies.reasons import REASONS, Reason
 
 from . import sentences
 from .catalogs import catalog
+from .issues import issue_json, issue_text, issues_listed
 from .languages import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
@@ -43,6 +46,9 @@ __all__ = [
     "english",
     "explanation_text",
     "from_accept_language",
+    "issue_json",
+    "issue_text",
+    "issues_listed",
     "notice_text",
     "pick_language",
     "reason_text",

@@ -12,6 +12,8 @@ comma). A format after a colon writes the value in the reader's language:
 - ``{bytes:size}``: a number of bytes, as ``1.5 MB``
 - ``{seconds:duration}``: seconds, as ``10 minutes`` or ``90 seconds``
 - ``{allowed:list}``, ``{words:quoted}``: a list, joined (each in quotes)
+- ``{field:repr}``: a name from a document as Python writes it (``'mute_on_entr'``), the
+  way a policy's errors quote what the host wrote
 - ``{cause:phrase.camera_cause}``: a code written as the catalog's
   ``phrase:camera_cause=<code>`` says (``stopped`` is "stopped sending video")
 - ``{allowed:or.surface}``, ``{bypass:and.bypass}``: a list of codes, each written
@@ -38,7 +40,9 @@ __all__ = [
     "fill",
     "has_sentence",
     "keyed",
+    "placeholders",
     "plain",
+    "template",
     "variants",
 ]
 
@@ -110,6 +114,26 @@ def _translated(key: str, language: Language) -> str:
     return catalog(language).keyed.get((key, english)) or english
 
 
+def template(
+    base: str,
+    params: AnyParams,
+    language: Language,
+    attributes: Mapping[str, str] | None = None,
+) -> str | None:
+    """The sentence ``base`` has for these parameters, not yet filled in; None if none."""
+    given = {name: _as_text(value) for name, value in params.items()}
+    given.update(attributes or {})
+    for conditions, key in variants(base):
+        if _holds(conditions, given):
+            return _translated(key, language)
+    return None
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the placeholders of a sentence: ``{"name", "seconds"}``."""
+    return {match.group(1) for match in _PLACEHOLDER.finditer(text)}
+
+
 def keyed(
     base: str,
     params: AnyParams,
@@ -117,12 +141,8 @@ def keyed(
     attributes: Mapping[str, str] | None = None,
 ) -> str | None:
     """The sentence for ``base`` and these parameters, written; None if it has none."""
-    given = {name: _as_text(value) for name, value in params.items()}
-    given.update(attributes or {})
-    for conditions, key in variants(base):
-        if _holds(conditions, given):
-            return fill(_translated(key, language), params, language)
-    return None
+    text = template(base, params, language, attributes)
+    return None if text is None else fill(text, params, language)
 
 
 def plain(english: str, language: Language, params: AnyParams) -> str:
@@ -167,6 +187,8 @@ def _formatted(value: AnyValue, form: str | None, language: Language) -> str:
         return style.comma.join(items)
     if form == "quoted":
         return style.comma.join(style.quote.format(item) for item in items)
+    if form == "repr":
+        return style.comma.join(repr(item) for item in items)
     if form in ("size", "duration") and isinstance(value, int):
         return _size(value, language) if form == "size" else _duration(value, language)
     how, _, kind = form.partition(".")

@@ -18,6 +18,7 @@ from typing import Any
 from meetwarden import protocol as wire
 from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.loading import validate_policy
+from meetwarden.policies.model import Policy
 from meetwarden.policies.state import MeetingState
 
 from ..addresses import NetworkSources
@@ -31,7 +32,7 @@ from .audit import AuditWriter
 from .room import Room
 from .writes import StoreWrites
 
-__all__ = ["CreatedMeeting", "Registry"]
+__all__ = ["CreatedMeeting", "Registry", "password_issue"]
 
 log = logging.getLogger("meetwarden.registry")
 HOST_TOKEN_SECONDS = 7 * 24 * 3600.0
@@ -41,6 +42,26 @@ RESUME_TOKEN_SECONDS = 12 * 3600.0
 """A resume token's signature outlives any reconnect window; the Room decides if it is current."""
 IDLE_SECONDS = 600.0
 IDLE_ENV = "MEETWARDEN_ROOM_IDLE_SECONDS"  # how long a Room nobody is in stays loaded
+
+
+def password_issue(policy: Policy, password: str | None) -> PolicyIssue | None:
+    """What is wrong with the password a meeting is created with, if anything."""
+    if password is not None and not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        return PolicyIssue(
+            "/entry/password",
+            "invalid_value",
+            f"a meeting password has {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+            "password_length",
+            {"min_length": MIN_PASSWORD, "max_length": MAX_PASSWORD},
+        )
+    if policy.entry.password and not password:
+        return PolicyIssue(
+            "/entry/password",
+            "contradiction",
+            "this policy requires a password: give one when creating the meeting",
+            "password_needed",
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,29 +109,9 @@ class Registry:
     ) -> CreatedMeeting:
         """Validates the policy (PolicyError with pointers if not valid) and stores the meeting."""
         policy = validate_policy(document)
-        if password is not None and not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-            raise PolicyError(
-                [
-                    PolicyIssue(
-                        "/entry/password",
-                        "invalid_value",
-                        f"a meeting password has {MIN_PASSWORD} to {MAX_PASSWORD} characters",
-                        "password_length",
-                        {"min_length": MIN_PASSWORD, "max_length": MAX_PASSWORD},
-                    )
-                ]
-            )
-        if policy.entry.password and not password:
-            raise PolicyError(
-                [
-                    PolicyIssue(
-                        "/entry/password",
-                        "contradiction",
-                        "this policy requires a password: give one when creating the meeting",
-                        "password_needed",
-                    )
-                ]
-            )
+        issue = password_issue(policy, password)
+        if issue is not None:
+            raise PolicyError([issue])
         meeting_id = secrets.token_urlsafe(16)  # 128 bits: not enumerable
         host_key = secrets.token_urlsafe(16)
         record = MeetingRecord(

@@ -1,6 +1,6 @@
 // The policy editor: JSON text with errors shown at the field they point to,
-// help for the field under the caret (from the policy's JSON Schema), and the
-// policy in plain words as the server explains it.
+// help for the field under the caret (from the policy's JSON Schema, in the page's
+// language), and the policy in plain words as the server explains it.
 //
 // Used to create a meeting and, in the host console, to change the policy of
 // a live meeting. The server is the judge: every error shown comes from it
@@ -50,7 +50,9 @@ function fieldSchema(schema, pointer) {
 function describeField(node) {
   if (!node) return '';
   const parts = [];
-  if (node.description) parts.push(node.description);
+  // The schema's descriptions are English; each is a sentence of the catalogs too
+  // (server/i18n/extract_schema.py), so t() reads it in the page's language.
+  if (node.description) parts.push(t(node.description));
   const choices = node.enum ?? node.items?.enum;
   if (choices) {
     parts.push(t('Choices: {choices}.', { choices: choices.map((c) => JSON.stringify(c)).join(', ') }));
