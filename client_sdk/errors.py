@@ -79,7 +79,7 @@ class PolicyRefusedError(MeetwardenError):
         reason: str,
         rule: str,
         message: str,
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
         *,
         decision_id: str | None = None,
         params: Mapping[str, Any] | None = None,
@@ -155,7 +155,7 @@ class ApiError(MeetwardenError):
         self.problem = problem
         self.rule = str(problem.get("rule", ""))
         self.detail = str(problem.get("detail", ""))
-        self.errors: list[dict[str, str]] = list(problem.get("errors", []))
+        self.errors: list[dict[str, Any]] = list(problem.get("errors", []))
         sentence = self.detail
         if self.errors:  # the server's detail only counts them; a bot author needs each one
             sentence = describe_errors(str(problem.get("title") or "Refused"), self.errors)

@@ -85,7 +85,7 @@ async def json_body(request: Request) -> Any:
             params={"problems": listed(error.issues)},
             reason="policy_invalid",
             rule=error.issues[0].pointer,
-            errors=[issue.to_json() for issue in error.issues],
+            issues=error.issues,
         ) from None
 
 

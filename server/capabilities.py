@@ -48,7 +48,8 @@ def unsupported_here(state: Any, policy: Policy) -> tuple[PolicyIssue, ...]:
 
 
 # The sentences of a refused policy, by how many issues and whether an old policy stays;
-# each issue's own sentence (in ``errors`` and listed in the detail) is English.
+# each issue's own sentence (in ``errors`` and listed in the detail) is written by
+# ``problem_response`` in the reader's language.
 _UNSUPPORTED = {
     (True, False): N_("This server cannot do what the policy asks (1 problem): {problems}."),
     (False, False): N_(
@@ -82,7 +83,7 @@ def unsupported_problem(
         reason="policy_unsupported",
         rule=problems[0].pointer,
         params={"count": len(problems), "problems": listed(problems)},
-        errors=[problem.to_json() for problem in problems],
+        issues=problems,
     )
 
 
@@ -95,7 +96,7 @@ def invalid_problem(issues: Sequence[PolicyIssue], *, old_stays: bool = False) -
         reason="policy_invalid",
         rule=issues[0].pointer,
         params={"count": len(issues), "problems": listed(issues)},
-        errors=[issue.to_json() for issue in issues],
+        issues=issues,
     )
 
 

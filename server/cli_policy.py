@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from meetwarden.policies.capabilities import Capabilities, unsupported
 from meetwarden.policies.effects import SetPolicy
-from meetwarden.policies.errors import PolicyError, PolicyIssue, counted
+from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.events import EVENT_ADAPTER, EVENT_TYPES
 from meetwarden.policies.explain import explain
 from meetwarden.policies.jsonload import parse_json
@@ -22,14 +22,27 @@ from meetwarden.policies.model import Policy
 from meetwarden.policies.simulation import Simulation
 
 from .cli_cases import case_schema_command, run_policy_tests
-from .cli_reading import policy_or_exit, read_file
-from .i18n import LANGUAGES, decision_text, explanation_text, supported
+from .cli_reading import issue_line, policy_or_exit, read_file
+from .i18n import LANGUAGES, Language, decision_text, explanation_text, issue_json, say, supported
 
 app = typer.Typer(help="Check, explain, replay and test meeting policies.", no_args_is_help=True)
 
 CAPABILITIES_TIMEOUT = 10.0
 """Seconds ``check --server`` waits for the server's answer."""
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+LangOption = Annotated[
+    str,
+    typer.Option("--lang", help=f"The language to write in: {', '.join(LANGUAGES)} (en default)."),
+]
+
+
+def _language(lang: str) -> Language:
+    """The language ``--lang`` names, or exit 2 saying which there are."""
+    language = supported(lang)
+    if language is None:
+        typer.echo(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}", err=True)
+        raise typer.Exit(2)
+    return language
 
 
 def _capabilities(server: str) -> Capabilities:
@@ -67,65 +80,78 @@ def check(
             "(its /api/capabilities: a malware scanner, media, the largest upload).",
         ),
     ] = None,
+    lang: LangOption = "en",
 ) -> None:
     """Validate policies: exit 0 when all are valid, 1 when any is not, listing every error.
 
     With --server, a valid policy that asks what that server cannot do (file_share.scan
     on a server without clamd, say) is reported with how to fix it, and the exit is 1.
+    With --lang zh-CN each error's sentence (and, with --json, its message) is in Chinese;
+    its pointer, code, key and params are the same in every language.
     """
+    language = _language(lang)
     capabilities = _capabilities(server) if server else None
-    report: list[dict[str, Any]] = []
+    report: list[tuple[dict[str, Any], tuple[PolicyIssue, ...]]] = []
     for path in files:
         try:
             policy = load_policy(read_file(path))
         except PolicyError as error:
-            errors = [issue.to_json() for issue in error.issues]
-            report.append({"file": str(path), "valid": False, "errors": errors})
+            errors = [issue_json(issue, language) for issue in error.issues]
+            report.append(({"file": str(path), "valid": False, "errors": errors}, error.issues))
             continue
         entry: dict[str, Any] = {"file": str(path), "valid": True, "errors": []}
+        problems: tuple[PolicyIssue, ...] = ()
         if capabilities is not None:
             problems = unsupported(policy, capabilities)
             entry["supported"] = not problems
-            entry["unsupported"] = [problem.to_json() for problem in problems]
-        report.append(entry)
+            entry["unsupported"] = [issue_json(problem, language) for problem in problems]
+        report.append((entry, problems))
     if as_json:
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps([entry for entry, _ in report], indent=2, ensure_ascii=False))
     else:
-        for entry in report:
-            if not entry["valid"]:
-                typer.echo(f"{entry['file']}: {counted(len(entry['errors']), 'error')}")
-                _echo_issues(entry["errors"])
-            elif entry.get("unsupported"):
-                count = counted(len(entry["unsupported"]), "problem")
-                typer.echo(f"{entry['file']}: valid, but {server} cannot do what it asks ({count})")
-                _echo_issues(entry["unsupported"])
-            else:
-                typer.echo(f"{entry['file']}: valid" + (f" for {server}" if server else ""))
-    if not all(entry["valid"] and entry.get("supported", True) for entry in report):
+        for entry, issues in report:
+            typer.echo(_verdict(entry, len(issues), server, language))
+            for issue in issues:
+                typer.echo(issue_line(issue, language, code=True))
+    if not all(entry["valid"] and entry.get("supported", True) for entry, _ in report):
         raise typer.Exit(1)
 
 
-def _echo_issues(issues: list[dict[str, str]]) -> None:
-    for issue in issues:
-        typer.echo(f"  {issue['pointer'] or '/'}: {issue['message']} [{issue['code']}]")
+def _verdict(entry: dict[str, Any], count: int, server: str | None, language: Language) -> str:
+    """A file's line of ``policy check``: invalid, valid but not here, or valid."""
+    file = entry["file"]
+    if not entry["valid"]:
+        if count == 1:
+            return say(language, "{file}: 1 error", file=file)
+        return say(language, "{file}: {count} errors", file=file, count=count)
+    if entry.get("unsupported"):
+        if count == 1:
+            return say(
+                language,
+                "{file}: valid, but {server} cannot do what it asks (1 problem)",
+                file=file,
+                server=str(server),
+            )
+        return say(
+            language,
+            "{file}: valid, but {server} cannot do what it asks ({count} problems)",
+            file=file,
+            server=str(server),
+            count=count,
+        )
+    if server:
+        return say(language, "{file}: valid for {server}", file=file, server=server)
+    return say(language, "{file}: valid", file=file)
 
 
 @app.command("explain")
 def explain_command(
     file: Annotated[Path, typer.Argument(help="A policy file.")],
-    lang: Annotated[
-        str,
-        typer.Option(
-            "--lang", help=f"The language to explain it in: {', '.join(LANGUAGES)} (en default)."
-        ),
-    ] = "en",
+    lang: LangOption = "en",
 ) -> None:
     """Say what a policy will do, in plain words, rule by rule."""
-    language = supported(lang)
-    if language is None:
-        typer.echo(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}", err=True)
-        raise typer.Exit(2)
-    policy = policy_or_exit(file)
+    language = _language(lang)
+    policy = policy_or_exit(file, language)
     if policy.name:
         typer.echo(f"{policy.name}\n")
     for line in explain(policy):

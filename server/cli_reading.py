@@ -10,7 +10,9 @@ from meetwarden.policies.errors import PolicyError, PolicyIssue
 from meetwarden.policies.loading import load_policy
 from meetwarden.policies.model import Policy
 
-__all__ = ["policy_or_exit", "read_file"]
+from .i18n import DEFAULT_LANGUAGE, Language, issue_text, say
+
+__all__ = ["issue_line", "policy_or_exit", "read_file"]
 
 
 def read_file(path: Path) -> bytes:
@@ -29,11 +31,17 @@ def read_file(path: Path) -> bytes:
         ) from None
 
 
-def policy_or_exit(path: Path) -> Policy:
+def issue_line(issue: PolicyIssue, language: Language, *, code: bool = False) -> str:
+    """One issue as the CLI prints it: '  pointer: sentence', its code in brackets."""
+    line = f"  {issue.pointer or '/'}{say(language, ': ')}{issue_text(issue, language)}"
+    return f"{line} [{issue.code}]" if code else line
+
+
+def policy_or_exit(path: Path, language: Language = DEFAULT_LANGUAGE) -> Policy:
     try:
         return load_policy(read_file(path))
     except PolicyError as error:
-        typer.echo(f"{path}: not a valid policy", err=True)
+        typer.echo(say(language, "{file}: not a valid policy", file=str(path)), err=True)
         for issue in error.issues:
-            typer.echo(f"  {issue.pointer or '/'}: {issue.message}", err=True)
+            typer.echo(issue_line(issue, language), err=True)
         raise typer.Exit(2) from None

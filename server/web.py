@@ -56,6 +56,7 @@ from .i18n import (
     client_catalog,
     explanation_text,
     from_accept_language,
+    issue_json,
     supported,
 )
 from .i18n.markers import N_
@@ -258,9 +259,10 @@ async def explain_policy(request: Request) -> dict[str, Any]:
     except PolicyError as error:
         raise invalid_problem(error.issues) from None
     language = from_accept_language(request.headers.get("accept-language"))
+    problems = unsupported_here(request.app.state, policy)
     return {
         "rules": explained(policy, language),
-        "unsupported": [issue.to_json() for issue in unsupported_here(request.app.state, policy)],
+        "unsupported": [issue_json(problem, language) for problem in problems],
     }
 
 

@@ -28,7 +28,7 @@ from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 
 from .files.access import FileAccess
-from .i18n import Language, from_accept_language, reason_text, say
+from .i18n import Language, from_accept_language, issue_json, issues_listed, reason_text, say
 from .ratelimit import TokenBucket
 from .runtime.decided import Decided
 from .runtime.joining import join
@@ -195,23 +195,25 @@ async def _handle(
                     rule=error.issues[0].pointer,
                     message=reason_text("policy_invalid", params, language),
                     params=params,
-                    errors=[issue.to_json() for issue in error.issues],
+                    errors=[issue_json(issue, language) for issue in error.issues],
                 )
             )
             return True
         problems = unsupported(policy, capabilities)
         if problems:
-            # Each problem's own sentence (how to fix it) is in ``errors``, in English.
+            # Each problem's own sentence (how to fix it) is in ``errors``; the message
+            # lists them in the reader's language, ``params`` in English as ever.
             params = {"problems": listed(problems)}
+            written = {"problems": issues_listed(problems, language)}
             session.send(
                 wire.Result(
                     ref=message.id,
                     allowed=False,
                     reason="policy_unsupported",
                     rule=problems[0].pointer,
-                    message=reason_text("policy_unsupported", params, language),
+                    message=reason_text("policy_unsupported", written, language),
                     params=params,
-                    errors=[problem.to_json() for problem in problems],
+                    errors=[issue_json(problem, language) for problem in problems],
                 )
             )
             return True

@@ -258,8 +258,9 @@ class Result(WireModel):
     message: str
     params: Params = {}
     """What the sentence needs besides the reason: the same in every language."""
-    errors: list[dict[str, str]] = []
-    """For a refused policy update: each error's pointer, code and message."""
+    errors: list[dict[str, Any]] = []
+    """For a refused policy update: each error's pointer, code and message (in the
+    reader's language), and the key and params of its sentence (the same in every one)."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 

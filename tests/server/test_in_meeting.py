@@ -153,6 +153,9 @@ async def test_a_bad_policy_over_rest_leaves_the_old_one_in_force(server: Runnin
             "pointer": "/entry/locked",
             "code": "wrong_type",
             "message": 'expected true or false, got the string "off"',
+            # Which sentence, and what it needs: for a client that writes its own.
+            "key": "bool_type",
+            "params": {"input_type": "string", "input": '"off"'},
         }
     ]
     assert (await meeting.api.policy())["policy"] == {"name": "Kept"}

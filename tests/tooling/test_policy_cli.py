@@ -35,6 +35,41 @@ def test_check_lists_every_error_with_its_pointer_and_exits_1(tmp_path: Path) ->
     assert [e["pointer"] for e in machine[0]["errors"]] == ["/entry/locked"]
 
 
+def test_check_speaks_chinese_when_asked_and_keeps_pointers_and_codes(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"entry": {"locked": "off", "max_participants": 0}, "audio": {"unmute": "x"}}')
+    english = run("check", bad)
+    chinese = run("check", "--lang", "zh-CN", bad)
+    assert chinese.returncode == english.returncode == 1
+    assert english.stdout.splitlines() == [
+        f"{bad}: 3 errors",
+        '  /entry/locked: expected true or false, got the string "off" [wrong_type]',
+        "  /entry/max_participants: must be greater than or equal to 2; got the number 0 "
+        "[out_of_range]",
+        "  /audio/unmute: must be 'self', 'after_raised_hand' or 'host_only'; got the string "
+        '"x" [invalid_value]',
+    ]
+    assert chinese.stdout.splitlines() == [
+        f"{bad}：3 个错误",
+        '  /entry/locked：应为 true 或 false，实际为 字符串 "off" [wrong_type]',
+        "  /entry/max_participants：必须大于或等于 2；实际为 数字 0 [out_of_range]",
+        "  /audio/unmute：必须是 'self'、'after_raised_hand'或'host_only'；实际为 字符串 "
+        '"x" [invalid_value]',
+    ]
+    machine = json.loads(run("check", "--json", "--lang", "zh-CN", bad).stdout)
+    english_machine = json.loads(run("check", "--json", bad).stdout)
+    for zh, en in zip(machine[0]["errors"], english_machine[0]["errors"], strict=True):
+        assert {**zh, "message": ""} == {**en, "message": ""}  # pointer, code, key, params
+        assert zh["message"] != en["message"]
+    assert english_machine[0]["errors"][1]["key"] == "greater_than_equal"
+    assert english_machine[0]["errors"][1]["params"] == {
+        "ge": 2,
+        "input_type": "number",
+        "input": "0",
+    }
+    assert run("check", "--lang", "fr", bad).returncode == 2
+
+
 def test_check_reports_a_missing_file_without_a_traceback(tmp_path: Path) -> None:
     result = run("check", tmp_path / "nope.json")
     assert result.returncode == 1
