@@ -4,6 +4,11 @@
     GET /api/meetings/{meeting_id}/audit.jsonl     (JSON Lines for ``policy simulate``)
 
 Both flush the background writers first, so they show everything decided so far.
+A read writes each decision's sentence in the language of ``Accept-Language``, from
+its reason and the ``params`` the entry keeps; an entry stored before the log kept
+them (or one the server recorded itself, a file download say) reads as it was stored,
+in English: its ``params`` are null. The export is the record as stored: each
+sentence in English, beside its reason and params.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from .api_host import HostMeeting, registry_of
+from .i18n import Language, from_accept_language, reason_text
 from .store import AuditEntry, MeetingRecord
 
 __all__ = ["AuditFilter", "router"]
@@ -24,7 +30,17 @@ __all__ = ["AuditFilter", "router"]
 router = APIRouter(prefix="/api", tags=["hosts"])
 
 
-def _entry_json(entry: AuditEntry) -> dict[str, Any]:
+def sentence(entry: AuditEntry, language: Language) -> str:
+    """What the entry's decision says, in ``language``: written from its reason and params;
+    an entry without params (stored before the log kept them, or recorded by the server
+    beside the engine's decisions, such as a file download) says its stored English."""
+    if entry.params is None:
+        return entry.message
+    return reason_text(entry.reason, entry.params, language)
+
+
+def _entry_json(entry: AuditEntry, language: Language | None = None) -> dict[str, Any]:
+    """An entry as the API gives it; its sentence in ``language``, or as stored if None."""
     return {
         "id": entry.id,
         "at": entry.at,
@@ -37,7 +53,8 @@ def _entry_json(entry: AuditEntry) -> dict[str, Any]:
             "allowed": entry.allowed,
             "reason": entry.reason,
             "rule": entry.rule,
-            "message": entry.message,
+            "message": entry.message if language is None else sentence(entry, language),
+            "params": entry.params,
             "effects": entry.effects,
         },
     }
@@ -66,8 +83,11 @@ async def _audit(request: Request, record: MeetingRecord, query: AuditFilter) ->
 async def read_audit(
     request: Request, record: HostMeeting, query: Annotated[AuditFilter, Query()]
 ) -> dict[str, Any]:
-    """Every decision (event, decision, reason code, rule pointer, who, when), filterable."""
-    return {"entries": [_entry_json(e) for e in await _audit(request, record, query)]}
+    """Every decision (event, decision, reason code, rule pointer, who, when), filterable;
+    each sentence in the language of ``Accept-Language``."""
+    language = from_accept_language(request.headers.get("accept-language"))
+    entries = await _audit(request, record, query)
+    return {"entries": [_entry_json(entry, language) for entry in entries]}
 
 
 @router.get("/meetings/{meeting_id}/audit.jsonl")

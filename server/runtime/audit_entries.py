@@ -34,6 +34,7 @@ def audit_entry(room: Room, event: Event, decided: Decided, actor: str | None) -
         reason=decided.reason,
         rule=decided.rule,
         message=decided.text("en"),
+        params=decided.params,
         actor=who if isinstance(who, str) else None,
         participant=getattr(event, "participant", None),
         effects=decided.decision.to_json()["effects"],

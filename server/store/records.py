@@ -73,8 +73,11 @@ class AuditEntry:
     """One decision of the engine as the meeting runtime applied it.
 
     ``event`` is the event as JSON (secrets already erased by the caller) and
-    ``effects`` the effects applied. ``id`` is ``None`` until the entry is
-    appended; the store assigns increasing ids.
+    ``effects`` the effects applied. ``message`` is the decision's sentence in English
+    and ``params`` the parameters it was written from, with which the log is read in
+    any language (``None`` in entries stored before the log kept them, and in those
+    the server recorded with a sentence of its own). ``id`` is ``None`` until the
+    entry is appended; the store assigns increasing ids.
     """
 
     meeting_id: str
@@ -90,6 +93,7 @@ class AuditEntry:
     actor: str | None
     participant: str | None
     effects: list[dict[str, Any]]
+    params: dict[str, Any] | None = None
     id: int | None = None
 
 

@@ -131,6 +131,7 @@ def audit_row(entry: AuditEntry) -> dict[str, Any]:
         "actor": entry.actor,
         "participant": entry.participant,
         "effects": _json(entry.effects),
+        "params": None if entry.params is None else _json(entry.params),
     }
 
 
@@ -151,6 +152,7 @@ def audit_entry_from_row(row: RowMapping) -> AuditEntry:
         actor=row["actor"],
         participant=row["participant"],
         effects=json.loads(row["effects"]),
+        params=None if row["params"] is None else json.loads(row["params"]),
     )
 
 

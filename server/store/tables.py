@@ -136,6 +136,10 @@ audit_entries = Table(
     Column("actor", Text, nullable=True),
     Column("participant", Text, nullable=True),
     Column("effects", Text, nullable=False),
+    # The parameters of the decision's sentence, as JSON (migration 0005), so that the
+    # log is read in the reader's language; NULL in rows stored before, which keep
+    # only ``message``, their English sentence.
+    Column("params", Text, nullable=True),
     # Every query names one meeting, so each filter's index leads with it.
     Index(None, "meeting_id", "id"),
     Index(None, "meeting_id", "participant"),

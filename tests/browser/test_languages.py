@@ -1,7 +1,9 @@
 """The client in the person's language, in real Chromium: a browser set to Chinese reads
 the join page, a refusal and the waiting room in Chinese; the switch changes to English
 and the choice stays; on a phone in the dark the switch fits the top bar and the look's
-own words (the drawer, Copy link, the audit log, the remembered name) read in Chinese."""
+own words (the drawer, Copy link, the audit log, the remembered name) read in Chinese;
+a Chinese host reads the audit log's sentences, the policy editor's errors and its
+field help in Chinese."""
 
 from __future__ import annotations
 
@@ -157,5 +159,57 @@ async def test_on_a_phone_in_the_dark_the_meetings_comforts_read_in_chinese(
     )
     await page.get_by_role("button", name="不再记住").click()
     await expect(page.locator("#join-name")).to_have_value("")
+    await guest.close()
+    await host.close()
+
+
+LIVE_POLICY = (
+    '{\n  "entry": {"waiting_room": {"enabled": false}},\n  "chat": {"allowed": "CHAT"}\n}\n'
+)
+PLACE_CARET = """(needle) => {
+  const text = document.querySelector('#panel-policy textarea.code-input');
+  const at = text.value.indexOf(needle) + 1;
+  text.focus();
+  text.setSelectionRange(at, at);
+  text.dispatchEvent(new Event('select'));
+}"""
+
+
+async def test_a_chinese_host_reads_the_audit_log_and_the_policy_editor_in_chinese(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen", locale="zh-CN")
+    guest = await open_person(browser, server.url, "Bob Smith")  # reads English
+    meeting = await create_meeting(host, NO_WAITING_ROOM)
+    await host_joins(host, meeting)
+    await join(guest, meeting.join_url)
+    await wait_for_screen(guest, "meeting")
+    page = host.page
+
+    # The audit log: each decision's sentence in the host's language, no longer marked English.
+    await open_tab(host, "audit")
+    joined = page.locator("#audit-rows tr", has_text="Bob Smith").last  # newest first
+    sentence = joined.locator(".audit-sentence")
+    await expect(sentence).to_have_text("你已进入会议。")
+    assert await sentence.get_attribute("lang") is None
+    await expect(joined.locator(".audit-codes")).to_contain_text("admitted")  # codes as they are
+
+    # The live policy editor: the server's error at its field, then a field's help.
+    await open_tab(host, "policy")
+    editor = page.locator("#panel-policy textarea.code-input")
+    await editor.fill(LIVE_POLICY.replace("CHAT", "sometimes"))
+    error = page.locator('#panel-policy .editor-error[data-pointer="/chat/allowed"]')
+    wanted = "必须是 'nobody'、'host_only'或'everyone'；实际为 字符串 \"sometimes\""
+    await expect(error.locator(".error-message")).to_have_text(wanted)  # the editor's explain
+    await page.click("#apply-policy")  # the socket refuses it in the same words
+    await expect(page.locator("#policy-result")).to_contain_text("策略有 1 处错误")
+    await expect(error.locator(".error-message")).to_have_text(wanted)
+    await screenshot(host, "zh-CN-policy-editor-error")
+    await editor.fill(LIVE_POLICY.replace("CHAT", "nobody"))
+    await expect(page.locator("#panel-policy .editor-errors")).to_be_hidden()
+    await page.evaluate(PLACE_CARET, '"nobody"')
+    help_line = page.locator("#panel-policy .field-help")
+    await expect(help_line).to_contain_text("/chat/allowed")
+    await expect(help_line).to_contain_text("谁可以发送聊天消息：`nobody`（没有人）")
     await guest.close()
     await host.close()

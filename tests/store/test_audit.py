@@ -88,6 +88,20 @@ async def test_json_event_and_effects_round_trip_with_unicode_and_nesting(
     assert stored.effects == []
 
 
+async def test_a_sentences_params_round_trip_and_an_entry_may_have_none(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    with_params = make_entry(
+        meeting_id, 0, params={"name": "Zoë 主持人", "seconds": 600, "allowed": ["window"]}
+    )
+    without = make_entry(meeting_id, 1)  # as the server records a file download
+    await store.append_audit([with_params, without])
+    first, second = await store.audit(meeting_id)
+    assert first.params == {"name": "Zoë 主持人", "seconds": 600, "allowed": ["window"]}
+    assert second.params is None
+    assert second.message == without.message
+
+
 async def test_later_batches_get_later_ids(
     store: Store, meeting_id: str, make_entry: MakeEntry
 ) -> None:

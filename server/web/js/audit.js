@@ -210,9 +210,10 @@ export class AuditLog {
     h('td', {}, h('span', { class: 'audit-action' }, actionOf(entry.event, (id) => this.app.names.get(id)))),
     h('td', { class: 'decision' },
       h('strong', { class: 'verdict' }, decision.allowed ? t('Allowed') : t('Refused')), ' ',
-      // The log keeps each sentence as written when decided, in English (a record reads
-      // the same for every reader); the words around it are the page's language.
-      h('span', { class: 'audit-sentence', lang: 'en' }, decision.message),
+      // The server writes each sentence in the page's language from the decision's
+      // reason and params; an entry without params (stored before the log kept them, or
+      // recorded by the server itself) has only its English, and says so.
+      h('span', { class: 'audit-sentence', lang: decision.params == null ? 'en' : null }, decision.message),
       codes.length ? h('span', { class: 'audit-codes' }, codes.flatMap((code, index) => (index ? [t(', '), code] : [code]))) : null));
   }
 
