@@ -34,7 +34,10 @@ be UTF-8 JSON. Contradictions are errors too: `grant_minutes` without
 `allowed: "with_grant"`, a required camera with `min_fps` 0, a waiting-room
 `bypass` with the waiting room off, an executable listed among file types, a
 `chat.private` that lets more people write than `chat.allowed` lets send.
-Each error names the JSON pointer of its field and says what would be valid.
+Each error names the JSON pointer of its field and says what would be valid, in
+the reader's language (`policy check --lang zh-CN`, an HTTP request's
+`Accept-Language`); its code, and the key and params of its sentence, are the
+same in every language.
 
 The meeting password itself never appears in a policy: `entry.password: true`
 says one is needed, and the host gives it when creating the meeting.
