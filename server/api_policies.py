@@ -50,7 +50,11 @@ async def read_policy(request: Request, record: HostMeeting) -> PolicyOut:
 
 @router.get("/meetings/{meeting_id}/policy/versions", response_model=list[PolicyVersionOut])
 async def policy_versions(request: Request, record: HostMeeting) -> list[PolicyVersionOut]:
-    versions = await registry_of(request).store.policy_versions(record.id)
+    registry = registry_of(request)
+    room = await registry.room(record.id)
+    if room is not None:
+        await room.writes.flush()  # a replacement the Room decided is stored before it is listed
+    versions = await registry.store.policy_versions(record.id)
     return [
         PolicyVersionOut(
             revision=v.revision,
