@@ -39,6 +39,11 @@ class KeyframeRequester:
         elif self._deferred is None:
             self._deferred = asyncio.get_running_loop().call_later(wait, self._fire)
 
+    @property
+    def pending(self) -> bool:
+        """A request waits for the end of the interval."""
+        return self._deferred is not None
+
     def _fire(self) -> None:
         self._deferred = None
         self._last = time.monotonic()

@@ -85,6 +85,7 @@ class RepairCounters(NamedTuple):
     packets_nacked: int
     packets_repaired: int
     gaps_given_up: int
+    keyframes_requested: int
     round_trip: float | None
 
 
@@ -133,6 +134,7 @@ class LossRepair:
         self.packets_nacked = 0
         self.packets_repaired = 0
         self.gaps_given_up = 0
+        self.keyframes_requested = 0
 
     # ------------------------------------------------------------------ packets
 
@@ -335,6 +337,7 @@ class LossRepair:
 
     def _ask_keyframe(self, now: float) -> None:
         self._next_keyframe_request = now + KEYFRAME_RETRY
+        self.keyframes_requested += 1
         self._request_keyframe()
 
     # ------------------------------------------------------------------ control
@@ -363,5 +366,6 @@ class LossRepair:
             self.packets_nacked,
             self.packets_repaired,
             self.gaps_given_up,
+            self.keyframes_requested,
             self._srtt,
         )

@@ -39,6 +39,10 @@ class TrackStats:
     """Retransmission packets (RTX) the publisher sent, whether taken or not."""
     gaps_given_up: int = 0
     """Gaps not repaired in time: skipped to a keyframe, or one asked for."""
+    repair_keyframe_requests: int = 0
+    """Keyframes the repair asked for (gaps given up with no keyframe behind them)."""
+    keyframe_request_pending: bool = False
+    """A keyframe request waits for the end of its interval (``keyframe_interval``)."""
 
 
 def track_stats_of(track: PublishedTrack) -> TrackStats:
@@ -61,4 +65,6 @@ def track_stats_of(track: PublishedTrack) -> TrackStats:
         repair.packets_repaired if repair else 0,
         track.retransmissions_received,
         repair.gaps_given_up if repair else 0,
+        repair.keyframes_requested if repair else 0,
+        track.keyframes.pending,
     )

@@ -14,8 +14,9 @@ burst (everything dropped both ways) comes a third into the window.
 
 Taps for tests that count at the wire: ``Publisher.sent`` (the payload of each
 RTP packet the publisher's camera sent first-hand, by sequence number, before
-SRTP) and ``Viewer.payloads`` (the payload of every RTP packet that reached a
-viewer, after SRTP, before aiortc's receiver).
+SRTP), ``Publisher.nacked`` and ``keyframe_requests`` (the feedback the server
+sent it) and ``Viewer.payloads`` (the payload of every RTP packet that reached
+a viewer, after SRTP, before aiortc's receiver).
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+)
 
 from meetwarden.client_sdk.synthetic import SyntheticVideoTrack, read_frame_number
 
@@ -126,11 +134,29 @@ class Publisher:
     sent: dict[int, bytes] = field(default_factory=dict)
     """Payload of each camera packet sent first-hand, by sequence number (``record``)."""
     record: bool = False
+    nacked: list[int] = field(default_factory=list)
+    """Every sequence number a NACK from the server asked for, in order."""
+    keyframe_requests: list[float] = field(default_factory=list)
+    """When each PLI or FIR from the server arrived."""
 
     def tap(self) -> None:
-        """Keep ``sent`` from now on (the transport exists once the answer is applied)."""
+        """Keep ``sent``, ``nacked`` and ``keyframe_requests`` from now on (the transport
+        exists once the answer is applied)."""
         sender = self.pc.getTransceivers()[0].sender
         self.ssrc, self.rtx_ssrc = sender._ssrc, sender._rtx_ssrc
+        handle = sender._handle_rtcp_packet
+
+        async def heard(packet: Any) -> None:
+            if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+                self.nacked.extend(packet.lost)
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (
+                RTCP_PSFB_PLI,
+                RTCP_PSFB_FIR,
+            ):
+                self.keyframe_requests.append(time.monotonic())
+            await handle(packet)
+
+        sender._handle_rtcp_packet = heard
         dtls = sender.transport
         original = dtls._send_rtp
 
