@@ -244,3 +244,27 @@ async def test_under_ten_percent_loss_both_ways_every_lost_packet_reaches_the_vi
     if meeting.stats().gaps_given_up == 0:
         assert arrived == [set(lost), set(lost)]
     assert [len(viewer.log.errors) for viewer in meeting.network.viewers] == [0, 0]
+
+
+async def test_a_viewer_that_asks_for_every_packet_asks_the_publisher_for_nothing(
+    meetings,
+) -> None:
+    """Only the server's own gaps go upstream: a viewer's NACKs are answered from the
+    cache or not at all, never passed on as NACKs or keyframe requests."""
+    meeting = await meetings(loss_repair=True)
+    publisher = meeting.publisher
+    keyframe_requests = len(publisher.keyframe_requests)
+    viewer = meeting.network.viewers[0]
+    receiver = next(t.receiver for t in viewer.pc.getTransceivers() if t.kind == "video")
+    ssrc = next(
+        int(stats.ssrc)
+        for stats in (await receiver.getStats()).values()
+        if stats.type == "inbound-rtp"
+    )
+    for first in range(0, 0x10000, 256):  # every sequence number there is, 256 at a time
+        await receiver._send_rtcp_nack(ssrc, list(range(first, first + 256)))
+    frames = len(viewer.log.times)
+    await until(lambda: len(viewer.log.times) >= frames + 30, what="video goes on")
+    assert publisher.nacked == []
+    assert len(publisher.keyframe_requests) == keyframe_requests
+    assert meeting.stats().nacks_sent == 0
