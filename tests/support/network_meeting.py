@@ -9,8 +9,8 @@ The publisher is an aiortc peer sending ``SyntheticVideoTrack`` (VP8); each
 viewer is an aiortc peer that decodes it and keeps a ``FrameLog``. The link of
 the publisher, or of the first viewer, goes through an ``ImpairedLink``
 (``impair.py``); the others are direct. The impairment starts with the
-measuring window (``run``), so that connecting is not what is measured, and a
-burst (everything dropped both ways) comes a third into the window.
+measuring window (``run``), so that connecting is not what is measured; a
+burst (everything dropped both ways) or a path change comes a third into it.
 
 Taps for tests that count at the wire: ``Publisher.sent`` (the payload of each
 RTP packet the publisher's camera sent first-hand, by sequence number, before
@@ -103,6 +103,9 @@ class Scenario:
     down: Impairment = CLEAR
     burst: float = 0.0
     """Seconds of a blackout (both ways) a third into the window; 0 for none."""
+    path_change: bool = False
+    """A third into the window the client's datagrams come from a new port, and the old
+    one is closed (``ImpairedLink.change_path``)."""
 
 
 def rtp_payload(data: bytes) -> tuple[int, int, bytes] | None:
@@ -310,10 +313,14 @@ class NetworkMeeting:
         if self.scenario.impaired != "none":
             self.link.set(self.scenario.up, self.scenario.down)
         burst_end = None
+        if self.scenario.burst or self.scenario.path_change:
+            await asyncio.sleep(seconds / 3)  # the event's place in the window
         if self.scenario.burst:
-            await asyncio.sleep(seconds / 3)  # the burst's place in the window
             _, burst_end = self.link.blackout(self.scenario.burst)
             self.burst = (burst_end - self.scenario.burst, burst_end)
+        if self.scenario.path_change:
+            await self.link.change_path(close_old=True)
+            burst_end = time.monotonic()  # recovery counts from the change
         await asyncio.sleep(start + seconds - time.monotonic())  # the window itself
         end = time.monotonic()
         if self.scenario.impaired != "none":
