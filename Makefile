@@ -15,11 +15,13 @@ RUN_PACKAGES ?= python3-venv python3-dev gcc libmagic1
 TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr coturn iptables iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
-TYPED_RUNTIME := interpreter telling timers places room decided writes observations media_seam
-TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn
+TYPED_RUNTIME := interpreter telling timers places room inbox entrances audit_entries decided writes \
+  observations media_seam
+TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn problems \
+  i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers
 PORT ?= 8000
 
-.PHONY: run test test-fast test-deps lint format docs system-deps venv bench fuzz screenshots clean
+.PHONY: run test test-fast test-deps lint format docs messages system-deps venv bench fuzz screenshots clean
 
 system-deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -101,15 +103,39 @@ docs: $(DEV_STAMP)
 	$(PY) -m meetwarden.policies.case_reference > docs/policy-testing.md
 	$(PY) -m meetwarden.policies.case_reference --schema > docs/cases.schema.json
 
+# The message catalogs (docs/web-client.md, "Languages"): every sentence of the server
+# (M_, N_, say) and of the browser client (t('...') and the pages' texts) into the template,
+# then each language's .po brought up to date. New sentences arrive untranslated, and
+# tests/server/test_i18n_catalogs.py fails until each has its translation. Tests never
+# rewrite these files.
+LOCALES := server/i18n/locales
+messages: $(DEV_STAMP)
+	$(VENV)/bin/pybabel extract -F server/i18n/babel.cfg --no-default-keywords \
+	  -k M_:1c,2 -k N_ -k say:2 -k t --no-location --sort-output --width 100 \
+	  --project meetwarden --version 0.1.0 --copyright-holder "the meetwarden authors" \
+	  -o $(LOCALES)/meetwarden.pot .
+	@for locale in en zh_CN; do \
+	  [ -f $(LOCALES)/$$locale/LC_MESSAGES/meetwarden.po ] || \
+	    $(VENV)/bin/pybabel init -i $(LOCALES)/meetwarden.pot -d $(LOCALES) -D meetwarden -l $$locale --width 100; \
+	done
+	$(VENV)/bin/pybabel update -i $(LOCALES)/meetwarden.pot -d $(LOCALES) -D meetwarden \
+	  --no-fuzzy-matching --width 100
+	$(PY) -m meetwarden.server.i18n.maintain
+
 # Every fuzz target for FUZZ_SECONDS each (docs/fuzzing.md); a crash found is saved
 # in tests/fuzz/corpus/<target>/ and replayed by the tests from then on.
 FUZZ_SECONDS ?= 60
 fuzz: venv
 	$(PY) bench/fuzz.py --seconds $(FUZZ_SECONDS)
 
-# The README's pictures: the browser tests, saving their screenshots into docs/.
+# The README's pictures. Every browser test run saves its screenshots under
+# build/screenshots (never into the working tree); this runs them afresh and replaces
+# docs/screenshots with the documented ones (name-{1280,390}-{light,dark}.png).
 screenshots: test-deps
-	MEETWARDEN_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
+	rm -rf build/screenshots
+	$(PY) -m pytest -q tests/browser
+	rm -f docs/screenshots/*.png
+	cp build/screenshots/*-light.png build/screenshots/*-dark.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -2,7 +2,10 @@
 
 Each carries a stable ``reason`` code and its ``params`` (a dict), so that a
 bot can write its own sentence (in its own language) instead of parsing
-``str(error)``. Where Python has a familiar exception for the same thing, the
+``str(error)``: for a refusal from the server, ``params`` holds the parameters the
+server wrote its sentence from (``{"kind": "screen"}``, ``{"max_bytes": 10485760}``),
+the same whatever language the bot asked for, beside the refusal's ``rule`` and
+``message``. Where Python has a familiar exception for the same thing, the
 SDK's is also one of those (``MeetwardenTimeoutError`` is a ``TimeoutError``,
 ``InvalidArgumentError`` a ``ValueError``, ``ServerUnreachableError`` and
 ``ConnectionClosedError`` are ``ConnectionError``), so ``except TimeoutError``
@@ -65,7 +68,11 @@ _ERRORS_TITLES = {"policy_unsupported": "This server cannot apply the policy"}
 
 
 class PolicyRefusedError(MeetwardenError):
-    """The meeting's policy refused a request (``reason``, ``rule``, ``message``)."""
+    """The meeting's policy refused a request (``reason``, ``rule``, ``message``).
+
+    ``params`` holds the server's parameters of the sentence (``message`` is that
+    sentence in the language the bot joined with), then ``rule``, ``message`` and
+    ``errors``."""
 
     def __init__(
         self,
@@ -75,6 +82,7 @@ class PolicyRefusedError(MeetwardenError):
         errors: list[dict[str, str]] | None = None,
         *,
         decision_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ):
         self.rule, self.message = rule, message
         self.errors = errors or []
@@ -87,7 +95,7 @@ class PolicyRefusedError(MeetwardenError):
         super().__init__(
             f"{sentence} [{reason} {rule}]".strip(),
             reason=reason,
-            params={"rule": rule, "message": message, "errors": self.errors},
+            params={**(params or {}), "rule": rule, "message": message, "errors": self.errors},
         )
 
 
@@ -102,8 +110,9 @@ class JoinRefusedError(PolicyRefusedError):
         retry_after: float | None = None,
         *,
         decision_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ):
-        super().__init__(reason, rule, message, decision_id=decision_id)
+        super().__init__(reason, rule, message, decision_id=decision_id, params=params)
         self.retry_after = retry_after
         if retry_after is not None:
             self.params["retry_after"] = retry_after
@@ -112,21 +121,30 @@ class JoinRefusedError(PolicyRefusedError):
 class DismissedError(MeetwardenError):
     """The participant is out of the meeting: denied, removed, banned, or the meeting ended."""
 
-    def __init__(self, why: str, reason: str, rule: str, message: str):
+    def __init__(
+        self,
+        why: str,
+        reason: str,
+        rule: str,
+        message: str,
+        params: Mapping[str, Any] | None = None,
+    ):
         self.why, self.rule, self.message = why, rule, message
         super().__init__(
             f"{why}: {message} [{reason}]",
             reason=reason,
-            params={"why": why, "rule": rule, "message": message},
+            params={**(params or {}), "why": why, "rule": rule, "message": message},
         )
 
 
 class ProtocolError(MeetwardenError):
     """The server could not take a message (it never reached the policy engine)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, params: Mapping[str, Any] | None = None):
         self.code, self.message = code, message
-        super().__init__(f"{code}: {message}", reason=code, params={"message": message})
+        super().__init__(
+            f"{code}: {message}", reason=code, params={**(params or {}), "message": message}
+        )
 
 
 class ApiError(MeetwardenError):

@@ -90,11 +90,13 @@ def _refusal(response: httpx.Response) -> Exception:
     decision = problem.get("decision")
     if isinstance(decision, dict):
         decision_id = decision.get("decision_id")
+        params = decision.get("params")
         return PolicyRefusedError(
             str(decision.get("reason", "")),
             str(decision.get("rule", "")),
             str(decision.get("message", "")),
             decision_id=decision_id if isinstance(decision_id, str) else None,
+            params=params if isinstance(params, dict) else None,
         )
     return ApiError(response.status_code, problem)
 
@@ -104,6 +106,7 @@ def _too_large(limit: int) -> PolicyRefusedError:
         "file_too_large",
         "/file_share/max_bytes",
         f"The file is larger than {limit} bytes, the most this meeting accepts.",
+        params={"max_bytes": limit},
     )
 
 
@@ -164,6 +167,11 @@ def _name_from(disposition: str) -> str:
     return ""
 
 
+def _language(language: str | None) -> dict[str, str]:
+    """The refusals' sentences in the client's language (the server reads Accept-Language)."""
+    return {"Accept-Language": language} if language else {}
+
+
 async def upload(
     server: str,
     token: wire.FileToken,
@@ -172,6 +180,7 @@ async def upload(
     name: str | None,
     content_type: str | None,
     timeout: float,
+    language: str | None = None,
 ) -> SharedFile:
     """POST a file to the meeting with a file token; see the module docstring."""
     content, headers, path_name = _body(source)
@@ -182,6 +191,7 @@ async def upload(
         **headers,
         "Authorization": f"Bearer {token.token}",
         "Content-Type": content_type or "application/octet-stream",
+        **_language(language),
     }
     params = {"name": name if name is not None else (path_name or "")}
     try:
@@ -217,10 +227,11 @@ async def download(
     *,
     path: str | os.PathLike[str] | None,
     timeout: float,
+    language: str | None = None,
 ) -> DownloadedFile:
     """GET a shared file, into memory or (streamed) to ``path``."""
     url = f"{server}{token.upload_path}/{quote(file_id, safe='')}"
-    headers = {"Authorization": f"Bearer {token.token}"}
+    headers = {"Authorization": f"Bearer {token.token}", **_language(language)}
     target = Path(path) if path is not None else None
     chunks: list[bytes] = []
     size = 0

@@ -23,10 +23,11 @@ def _update(state: MeetingState, participant_id: str, **changes: object) -> Meet
     return state.with_participant(replace(person, **changes))  # type: ignore[arg-type]
 
 
-def _back_to_waiting(person: Participant, decision: Decision) -> Participant:
+def _back_to_waiting(person: Participant, decision: Decision, at: float) -> Participant:
     return replace(
         person,
         status="waiting",
+        waiting_since=at,
         waiting_reason=str(decision.reason),
         waiting_rule=decision.rule,
         open_gates=frozenset(),
@@ -39,8 +40,13 @@ def _back_to_waiting(person: Participant, decision: Decision) -> Participant:
     )
 
 
-def apply(policy: Policy, state: MeetingState, decision: Decision) -> tuple[Policy, MeetingState]:
-    """Applies the state-changing effects in order; returns the (possibly new) policy and state."""
+def apply(
+    policy: Policy, state: MeetingState, decision: Decision, *, at: float
+) -> tuple[Policy, MeetingState]:
+    """Applies the state-changing effects in order; returns the (possibly new) policy and state.
+
+    ``at`` is the time of the event decided (the engine reads no clock): someone sent back
+    to the waiting room waits from then."""
     for effect in decision.effects:
         match effect:
             case fx.AddParticipant(participant=newcomer):
@@ -50,7 +56,7 @@ def apply(policy: Policy, state: MeetingState, decision: Decision) -> tuple[Poli
             case fx.SendToWaitingRoom(participant=pid):
                 person = state.get(pid)
                 if person is not None:
-                    state = state.with_participant(_back_to_waiting(person, decision))
+                    state = state.with_participant(_back_to_waiting(person, decision, at))
             case fx.Dismiss(participant=pid):
                 state = state.without_participant(pid)
             case fx.SetConnected(participant=pid, connected=connected):

@@ -154,7 +154,16 @@ else:
 
 CaseStep = Annotated[Event | Clock, Field(discriminator="type")]
 
-_CHECKS = ("allowed", "reason", "rule", "message_contains", "effects", "no_effects", "state")
+_CHECKS = (
+    "allowed",
+    "reason",
+    "rule",
+    "params",
+    "message_contains",
+    "effects",
+    "no_effects",
+    "state",
+)
 
 
 class Expect(BaseModel):
@@ -166,7 +175,11 @@ class Expect(BaseModel):
     """A reason code (docs/policy.md lists them)."""
     rule: Annotated[str, Field(pattern=r"^(/.*)?$")] | None = None
     """The JSON pointer of the rule that decided ("" for meetwarden's own rules)."""
+    params: dict[str, str | int | list[str]] | None = None
+    """Parameters of the decision's sentence that must be equal (others may be there too),
+    such as ``{kind: screen}`` or ``{seconds: 600}``."""
     message_contains: str | None = None
+    """Text the decision's sentence, in English, must contain."""
     effects: tuple[EffectPattern, ...] = ()
     """Each must match one effect of the decision: every key given is equal."""
     no_effects: tuple[EffectPattern, ...] = ()

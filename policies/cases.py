@@ -12,7 +12,9 @@ the decision on ``when`` against ``expect``. Case files are JSON or YAML::
 
 ``{type: clock, at: 901}`` moves the clock and fires due timers (grant
 expiry, camera checks); as ``when`` it checks the last decision a timer made.
-``expect`` may also hold ``message_contains``, ``effects`` (each a subset of
+``expect`` may also hold ``params`` (parameters of the decision's sentence that
+must be equal), ``message_contains`` (text of its English sentence; the sentence is
+written from the message catalogs, so the caller passes ``render``), ``effects`` (each a subset of
 an effect's JSON, such as ``{effect: open_gate, source: microphone}``),
 ``no_effects`` (likewise, none may match) and ``state`` (fields of
 participants afterwards, or ``absent`` for someone no longer there).
@@ -25,6 +27,7 @@ check that silently passes. docs/policy-testing.md lists the vocabulary.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +43,15 @@ from .jsonload import parse_json
 from .model import Policy
 from .simulation import Simulation, Step
 
-__all__ = ["Case", "CaseResult", "parse_cases", "parse_events", "run_case", "run_cases"]
+__all__ = [
+    "Case",
+    "CaseResult",
+    "Render",
+    "parse_cases",
+    "parse_events",
+    "run_case",
+    "run_cases",
+]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -130,17 +141,30 @@ def _shown(effects: list[dict[str, Any]]) -> str:
     return "\n".join(f"      {line}" for line in lines) if lines else "      (none)"
 
 
-def _compare(expect: Expect, decision: Decision, sim: Simulation) -> list[str]:
+Render = Callable[[Decision], str]
+"""Writes a decision's sentence in English (``meetwarden.server.i18n`` has one)."""
+
+
+def _compare(
+    expect: Expect, decision: Decision, sim: Simulation, render: Render | None
+) -> list[str]:
     actual = decision.to_json()
     wanted_checks = expect.model_dump(mode="json", exclude_unset=True)
     out: list[str] = []
     for key in ("allowed", "reason", "rule"):
         if key in wanted_checks and wanted_checks[key] != actual[key]:
             out.append(f"{key}: expected {wanted_checks[key]!r}, got {actual[key]!r}")
-    if expect.message_contains is not None and expect.message_contains not in decision.message:
-        out.append(
-            f"message: expected it to contain {expect.message_contains!r}, got {decision.message!r}"
-        )
+    for key, value in (expect.params or {}).items():
+        got = actual["params"].get(key)
+        if got != value:
+            out.append(f"params/{key}: expected {value!r}, got {got!r}")
+    if expect.message_contains is not None:
+        if render is None:
+            out.append("message_contains: no message catalog was given to write the sentence")
+        elif expect.message_contains not in (message := render(decision)):
+            out.append(
+                f"message: expected it to contain {expect.message_contains!r}, got {message!r}"
+            )
     effects_differ = False
     for pattern in expect.effects:
         wanted = pattern.model_dump(mode="json", exclude_unset=True)
@@ -171,8 +195,11 @@ def _compare(expect: Expect, decision: Decision, sim: Simulation) -> list[str]:
     return out
 
 
-def run_case(policy: Policy, case: Case, source: str = "") -> CaseResult:
-    """Replays ``given``, decides ``when`` and compares the last decision with ``expect``."""
+def run_case(
+    policy: Policy, case: Case, source: str = "", render: Render | None = None
+) -> CaseResult:
+    """Replays ``given``, decides ``when`` and compares the last decision with ``expect``
+    (``render`` writes a decision's English sentence, for ``message_contains``)."""
     sim = Simulation.start(policy)
     result = CaseResult(case.name, passed=False, source=source)
     for step in case.given:
@@ -183,10 +210,12 @@ def run_case(policy: Policy, case: Case, source: str = "") -> CaseResult:
         result.differences.append("when: no decision was made (no timer was due by then)")
         return result
     result.actual = steps[-1].decision
-    result.differences += _compare(case.expect, result.actual, sim)
+    result.differences += _compare(case.expect, result.actual, sim, render)
     result.passed = not result.differences
     return result
 
 
-def run_cases(policy: Policy, cases: list[Case], source: str = "") -> list[CaseResult]:
-    return [run_case(policy, case, source) for case in cases]
+def run_cases(
+    policy: Policy, cases: list[Case], source: str = "", render: Render | None = None
+) -> list[CaseResult]:
+    return [run_case(policy, case, source, render) for case in cases]

@@ -1,14 +1,21 @@
-"""A decision: allowed or refused, why, by which rule, and what follows."""
+"""A decision: allowed or refused, why, by which rule, and what follows.
+
+A decision carries no sentence: its reason code and a few parameters (a name, a
+number of seconds, the kind of sharing) say everything a sentence needs. Sentences
+are written at the edge, in the reader's language, from message catalogs
+(``meetwarden.server.i18n``); a bot renders its own from the same reason and
+parameters.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .effects import Effect, effect_to_json
+from .effects import Effect, Params, ParamValue, effect_to_json, json_value
 from .reasons import Reason
 
-__all__ = ["BUILTIN_RULE", "Decision", "allow", "refuse"]
+__all__ = ["BUILTIN_RULE", "Decision", "ParamValue", "Params", "allow", "refuse"]
 
 BUILTIN_RULE = ""
 """The rule pointer of decisions made by meetwarden's own rules (who may act on whom),
@@ -21,8 +28,9 @@ class Decision:
     reason: Reason
     rule: str
     """JSON pointer of the policy rule that decided, such as ``/audio/unmute``."""
-    message: str
-    """A sentence the participant can read."""
+    params: Params = field(default_factory=dict)
+    """What the sentence for ``reason`` needs: ``{"name": "Ada Lovelace"}``,
+    ``{"kind": "screen", "seconds": 600}``. Values are strings, integers or lists of codes."""
     effects: tuple[Effect, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -30,14 +38,14 @@ class Decision:
             "allowed": self.allowed,
             "reason": self.reason.value,
             "rule": self.rule,
-            "message": self.message,
+            "params": json_value(self.params),
             "effects": [effect_to_json(effect) for effect in self.effects],
         }
 
 
-def allow(reason: Reason, rule: str, message: str, *effects: Effect) -> Decision:
-    return Decision(True, reason, rule, message, effects)
+def allow(reason: Reason, rule: str, *effects: Effect, **params: ParamValue) -> Decision:
+    return Decision(True, reason, rule, params, effects)
 
 
-def refuse(reason: Reason, rule: str, message: str, *effects: Effect) -> Decision:
-    return Decision(False, reason, rule, message, effects)
+def refuse(reason: Reason, rule: str, *effects: Effect, **params: ParamValue) -> Decision:
+    return Decision(False, reason, rule, params, effects)

@@ -7,7 +7,8 @@ timers, messages) atomically, one event at a time per meeting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from .events import Role, ShareKind, Source
@@ -30,6 +31,8 @@ __all__ = [
     "MarkPublished",
     "Notify",
     "OpenGate",
+    "ParamValue",
+    "Params",
     "Reattach",
     "RequireWaitingRoom",
     "SendToWaitingRoom",
@@ -49,6 +52,11 @@ __all__ = [
     "effect_to_json",
     "json_value",
 ]
+
+ParamValue = str | int | tuple[str, ...]
+"""A parameter of a sentence: a name, a number, a code (``screen``), or a list of codes."""
+
+Params = Mapping[str, ParamValue]
 
 TimerKind = Literal["screen_grant", "file_grant", "camera_check", "camera_grace", "reconnect"]
 Audience = Literal["participant", "hosts", "everyone"]
@@ -215,15 +223,17 @@ class SetCamera:
 
 @dataclass(frozen=True, slots=True)
 class Notify:
-    """Tell someone what happened. ``topic`` is a stable code the clients switch on."""
+    """Tell someone what happened. ``topic`` is a stable code the clients switch on; the
+    sentence is written at the edge, in the reader's language, from the topic and
+    ``params`` (a notice whose topic is a reason code reads as that reason)."""
 
     audience: Audience
     topic: str
     participant: str | None = None
     """Who it is about; for audience 'participant', who receives it."""
-    text: str = ""
     kind: ShareKind | None = None
     """For notices about sharing and grants: screen or file."""
+    params: Params = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +299,8 @@ def json_value(value: Any) -> Any:
         return sorted(value)
     if isinstance(value, tuple):
         return [json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {key: json_value(v) for key, v in value.items()}
     if isinstance(value, Policy):
         return {"name": value.name}
     if hasattr(value, "__dataclass_fields__"):

@@ -71,18 +71,10 @@ def decide(policy: Policy, state: MeetingState, event: ev.Event) -> Decision:
     """Decides one event against the policy, given the meeting as it is now."""
     rule = RULES.get(type(event))
     if rule is None:
-        return refuse(
-            Reason.RULE_ERROR,
-            BUILTIN_RULE,
-            f"meetwarden has no rule for a {type(event).__name__} event, so it is refused.",
-        )
+        return refuse(Reason.RULE_ERROR, BUILTIN_RULE, event=type(event).__name__)
     if state.ended and not isinstance(event, _AFTER_END):
-        return refuse(Reason.MEETING_ENDED, BUILTIN_RULE, "This meeting has ended.")
+        return refuse(Reason.MEETING_ENDED, BUILTIN_RULE)
     try:
         return rule(policy, state, event)
     except Exception as error:  # a failing rule refuses; it never takes the meeting down
-        return refuse(
-            Reason.RULE_ERROR,
-            BUILTIN_RULE,
-            f"The rule for this event failed ({type(error).__name__}), so it is refused.",
-        )
+        return refuse(Reason.RULE_ERROR, BUILTIN_RULE, error=type(error).__name__)

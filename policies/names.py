@@ -121,9 +121,10 @@ class NameVerdict:
     """None when ok, else one of ``NAME_REASONS``."""
     rule: str
     """JSON pointer of the rule that decided; ``/entry/full_name`` when ok."""
-    message: str
-    """A sentence for the participant: what is wrong and what to do ("" when ok).
-    It never repeats the name."""
+    params: dict[str, int]
+    """What the refusal's sentence needs (``max_length``, ``min_words``); the sentence,
+    written at the edge from ``reason``, says what is wrong and what to do and never
+    repeats the name."""
     name: str
     """The normalised name that would be shown (meaningful only when ok)."""
 
@@ -166,39 +167,27 @@ def check_full_name(raw: str, rules: FullName, protected_names: Sequence[str] = 
     name = normalize_name(raw)
     refusal = _refusal(raw, name, rules, protected_names)
     if refusal is None:
-        return NameVerdict(ok=True, reason=None, rule=_RULE, message="", name=name)
-    reason, message = refusal
-    return NameVerdict(ok=False, reason=reason, rule=_RULES[reason], message=message, name=name)
+        return NameVerdict(ok=True, reason=None, rule=_RULE, params={}, name=name)
+    reason, params = refusal
+    return NameVerdict(ok=False, reason=reason, rule=_RULES[reason], params=params, name=name)
 
 
 def _refusal(
     raw: str, name: str, rules: FullName, protected_names: Sequence[str]
-) -> tuple[str, str] | None:
-    """The first rule the name breaks, as (reason, message), in the documented order."""
+) -> tuple[str, dict[str, int]] | None:
+    """The first rule the name breaks, as (reason, params), in the documented order."""
     if _has_invalid_characters(unicodedata.normalize("NFD", raw)):
-        return "name_invalid_characters", (
-            "Your name contains invisible, control or formatting characters. "
-            "Please type it again using ordinary letters."
-        )
+        return "name_invalid_characters", {}
     if len(name) > rules.max_length:
-        limit = rules.max_length
-        return "name_too_long", f"Your name is too long. Please use at most {limit} characters."
+        return "name_too_long", {"max_length": rules.max_length}
     if rules.reject_lookalikes_of and _looks_like(name, protected_names):
-        return "name_lookalike", (
-            "Your name looks like the name of a host of this meeting. Please use your own name."
-        )
+        return "name_lookalike", {}
     if rules.required and (missing := _required_refusal(name, rules.min_words)):
-        return missing
+        return missing, {"min_words": rules.min_words}
     if _has_blocked_word(name, rules.blocked_words):
-        return "name_blocked_word", (
-            "Your name contains a word that is not allowed in this meeting. "
-            "Please choose another name."
-        )
+        return "name_blocked_word", {}
     if rules.required and _has_symbols(name):
-        return "name_symbols", (
-            "A name is made of letters, with spaces, hyphens, apostrophes or periods between "
-            "them. Please type your name without digits or symbols."
-        )
+        return "name_symbols", {}
     return None
 
 
@@ -220,21 +209,15 @@ def _has_invalid_characters(text: str) -> bool:
     return False
 
 
-def _required_refusal(name: str, min_words: int) -> tuple[str, str] | None:
-    if min_words == 1:
-        wanted = "your name"
-    elif min_words == 2:
-        wanted = "your full name: first and last name"
-    else:
-        wanted = f"your full name, at least {min_words} words"
+def _required_refusal(name: str, min_words: int) -> str | None:
     if not name:
-        return "name_missing", f"Please enter {wanted}."
+        return "name_missing"
     words = _words(name, joiners=True)
     if not any(_letter_count(word) >= 2 or _has_cjk(word) for word in words):
-        return "name_not_a_name", f"That does not look like a name. Please enter {wanted}."
+        return "name_not_a_name"
     cjk_full_name = any(sum(map(_is_cjk, word)) >= 2 for word in words)
     if len(words) < min_words and not cjk_full_name:
-        return "name_too_short", f"The host requires {wanted}."
+        return "name_too_short"
     return None
 
 

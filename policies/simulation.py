@@ -41,7 +41,7 @@ class Simulation:
 
     def _decide(self, event: Event, by_timer: bool) -> Step:
         decision = decide(self.policy, self.state, event)
-        self.policy, self.state = apply(self.policy, self.state, decision)
+        self.policy, self.state = apply(self.policy, self.state, decision, at=event.at)
         for effect in decision.effects:
             if isinstance(effect, StartTimer):
                 self.timers[(effect.kind, effect.participant)] = effect

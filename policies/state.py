@@ -50,6 +50,9 @@ class Participant:
     role: Role
     status: Status
     joined_at: float = 0.0
+    waiting_since: float = 0.0
+    """When this person last went into the waiting room: when they joined, or when a
+    decision sent them back there (what the host's waiting time counts from)."""
     invited: bool = False
     invite: str | None = None
     """The invite the person joined with (its id), if any."""

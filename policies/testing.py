@@ -14,6 +14,10 @@
     # one pytest test per case, named after it (a folder is searched for case files)
     test_board = policy_cases("policies/board.json", "policies/cases/")
 
+Cases that check ``message_contains`` need the sentences, which the engine does not
+have: pass ``render=meetwarden.server.i18n.english`` (the decision's English sentence,
+from the message catalogs).
+
 This is test tooling: unlike the engine, it reads the files it is given.
 """
 
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .case_model import Case
-from .cases import parse_cases, run_case, run_cases
+from .cases import Render, parse_cases, run_case, run_cases
 from .decision import Decision
 from .events import EVENT_ADAPTER, Event
 from .loading import load_policy, validate_policy
@@ -112,7 +116,7 @@ def expect(
         differences.append(f"rule: expected {rule!r}, got {decision.rule!r}")
     if differences:
         raise AssertionError(
-            "decision differs:\n  " + "\n  ".join(differences) + f"\n  message: {decision.message}"
+            "decision differs:\n  " + "\n  ".join(differences) + f"\n  params: {decision.params}"
         )
 
 
@@ -132,7 +136,7 @@ def _read_cases(path: Path) -> list[Case]:
 
 
 def policy_cases(
-    policy: Policy | str | Path | dict[str, Any], *cases: str | Path
+    policy: Policy | str | Path | dict[str, Any], *cases: str | Path, render: Render | None = None
 ) -> Callable[..., None]:
     """A pytest test run once per case (ids are the case names); assign it to a ``test_`` name.
 
@@ -149,18 +153,20 @@ def policy_cases(
 
     @pytest.mark.parametrize(("case_file", "case"), params)
     def test_policy_case(case_file: Path, case: Case) -> None:
-        result = run_case(under_test, case, str(case_file))
+        result = run_case(under_test, case, str(case_file), render)
         if not result.passed:
             raise AssertionError(f"{case_file}: {case.name}\n  " + "\n  ".join(result.differences))
 
     return test_policy_case
 
 
-def assert_cases_pass(policy: Policy | str | Path, cases: str | Path) -> None:
+def assert_cases_pass(
+    policy: Policy | str | Path, cases: str | Path, render: Render | None = None
+) -> None:
     """Runs case files (or the case files in a folder) against a policy; fails listing every
-    failing case and its diff."""
+    failing case and its diff (``render`` writes sentences, for ``message_contains``)."""
     parsed = [case for path in case_files([cases]) for case in _read_cases(path)]
-    failures = [r for r in run_cases(_policy(policy), parsed) if not r.passed]
+    failures = [r for r in run_cases(_policy(policy), parsed, render=render) if not r.passed]
     if failures:
         lines = [f"{len(failures)} case(s) failed:"]
         for result in failures:

@@ -19,6 +19,7 @@ from .files.sharing import FileSharing
 from .hosting import routes as hosting_routes
 from .hosting.service import Hosting
 from .hosting.trusted_hosts import TrustedHosts, TrustedHostsMiddleware
+from .i18n import from_accept_language
 from .media import FORWARDED, MediaPlane
 from .metrics import Live, ServerMetrics
 from .problems import ProblemError, problem_response
@@ -99,9 +100,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.public_url = settings.public_url
     app.state.allowed_origins = set(settings.allowed_origins)
 
-    async def problem(_: Request, error: Exception) -> Any:
+    async def problem(request: Request, error: Exception) -> Any:
         assert isinstance(error, ProblemError)
-        return problem_response(error)
+        return problem_response(error, from_accept_language(request.headers.get("accept-language")))
 
     async def invalid(_: Request, error: Exception) -> Any:
         assert isinstance(error, RequestValidationError)

@@ -18,14 +18,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from meetwarden.policies.capabilities import Capabilities, Scanner, unsupported
-from meetwarden.policies.errors import PolicyIssue, counted, listed
+from meetwarden.policies.errors import PolicyIssue, listed
 from meetwarden.policies.model import Policy
 
 from .door import MAX_UPLOAD_BYTES
+from .i18n.markers import N_
 from .operations import scanner_state
 from .problems import ProblemError
 
-__all__ = ["router", "started_with", "unsupported_here", "unsupported_problem"]
+__all__ = ["invalid_problem", "router", "started_with", "unsupported_here", "unsupported_problem"]
 
 router = APIRouter(tags=["policies"])
 
@@ -46,16 +47,55 @@ def unsupported_here(state: Any, policy: Policy) -> tuple[PolicyIssue, ...]:
     return unsupported(policy, capabilities)
 
 
-def unsupported_problem(problems: Sequence[PolicyIssue], then: str = "") -> ProblemError:
+# The sentences of a refused policy, by how many issues and whether an old policy stays;
+# each issue's own sentence (in ``errors`` and listed in the detail) is English.
+_UNSUPPORTED = {
+    (True, False): N_("This server cannot do what the policy asks (1 problem): {problems}."),
+    (False, False): N_(
+        "This server cannot do what the policy asks ({count} problems): {problems}."
+    ),
+    (True, True): N_(
+        "This server cannot do what the policy asks (1 problem): {problems}. The old one "
+        "stays in force."
+    ),
+    (False, True): N_(
+        "This server cannot do what the policy asks ({count} problems): {problems}. The old "
+        "one stays in force."
+    ),
+}
+_INVALID = {
+    (True, False): N_("The policy has 1 error: {problems}."),
+    (False, False): N_("The policy has {count} errors: {problems}."),
+    (True, True): N_("The policy has 1 error: {problems}. The old one stays in force."),
+    (False, True): N_("The policy has {count} errors: {problems}. The old one stays in force."),
+}
+
+
+def unsupported_problem(
+    problems: Sequence[PolicyIssue], *, old_stays: bool = False
+) -> ProblemError:
     """The 422 for a policy this server cannot honour: every problem, at its pointer."""
     return ProblemError(
         422,
-        "Policy not supported by this server",
-        f"This server cannot do what the policy asks ({counted(len(problems), 'problem')}): "
-        f"{listed(problems)}.{then}",
+        N_("Policy not supported by this server"),
+        _UNSUPPORTED[(len(problems) == 1, old_stays)],
         reason="policy_unsupported",
         rule=problems[0].pointer,
+        params={"count": len(problems), "problems": listed(problems)},
         errors=[problem.to_json() for problem in problems],
+    )
+
+
+def invalid_problem(issues: Sequence[PolicyIssue], *, old_stays: bool = False) -> ProblemError:
+    """The 422 for a policy that is not valid: '1 error', 'N errors', the first few listed."""
+    return ProblemError(
+        422,
+        N_("Invalid policy"),
+        _INVALID[(len(issues) == 1, old_stays)],
+        reason="policy_invalid",
+        rule=issues[0].pointer,
+        params={"count": len(issues), "problems": listed(issues)},
+        errors=[issue.to_json() for issue in issues],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.testing import case_files
 
 from .cli_reading import policy_or_exit, read_file
+from .i18n import decision_text
 
 __all__ = ["case_schema_command", "run_policy_tests"]
 
@@ -54,6 +56,14 @@ def _print_result(result: CaseResult, verbose: bool) -> None:
             typer.echo(f"      -> {json.dumps(effect, ensure_ascii=False)}")
     for difference in result.differences:
         typer.echo(f"    {difference}")
+
+
+def _case_json(result: CaseResult, english: Any) -> dict[str, Any]:
+    """A case's result as JSON, the decision's sentence in English beside its reason."""
+    found = result.to_json()
+    if result.actual is not None:
+        found["actual"]["message"] = english(result.actual)
+    return found
 
 
 def _print_coverage(counts: dict[str, int]) -> None:
@@ -99,14 +109,15 @@ def run_policy_tests(
         what = f"matching --run {run!r}" if run is not None else "in " + ", ".join(map(str, cases))
         typer.echo(f"no cases {what}", err=True)
         raise typer.Exit(1)
-    results = [run_case(policy, case, str(path)) for path, case in chosen]
+    english = functools.partial(decision_text, language="en")
+    results = [run_case(policy, case, str(path), english) for path, case in chosen]
     failed = [r for r in results if not r.passed]
     counts = rule_coverage(r.rules for r in results)
     if as_json:
         report: dict[str, Any] = {
             "passed": len(results) - len(failed),
             "failed": len(failed),
-            "cases": [r.to_json() for r in results],
+            "cases": [_case_json(r, english) for r in results],
         }
         if coverage:
             report["coverage"] = counts

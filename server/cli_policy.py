@@ -22,6 +22,7 @@ from meetwarden.policies.simulation import Simulation
 
 from .cli_cases import case_schema_command, run_policy_tests
 from .cli_reading import policy_or_exit, read_file
+from .i18n import LANGUAGES, decision_text, explanation_text, supported
 
 app = typer.Typer(help="Check, explain, replay and test meeting policies.", no_args_is_help=True)
 
@@ -109,13 +110,25 @@ def _echo_issues(issues: list[dict[str, str]]) -> None:
 
 
 @app.command("explain")
-def explain_command(file: Annotated[Path, typer.Argument(help="A policy file.")]) -> None:
+def explain_command(
+    file: Annotated[Path, typer.Argument(help="A policy file.")],
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help=f"The language to explain it in: {', '.join(LANGUAGES)} (en default)."
+        ),
+    ] = "en",
+) -> None:
     """Say what a policy will do, in plain words, rule by rule."""
+    language = supported(lang)
+    if language is None:
+        typer.echo(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}", err=True)
+        raise typer.Exit(2)
     policy = policy_or_exit(file)
     if policy.name:
         typer.echo(f"{policy.name}\n")
-    for pointer, sentence in explain(policy):
-        typer.echo(f"- {sentence}  ({pointer})")
+    for line in explain(policy):
+        typer.echo(f"- {explanation_text(line, language)}  ({line.rule})")
 
 
 @app.command()
@@ -222,6 +235,7 @@ def simulate(
             raise typer.Exit(2) from None
         for step in steps:
             decision = step.decision.to_json()
+            decision["message"] = decision_text(step.decision, "en")
             differs = (
                 not step.by_timer
                 and recorded is not None

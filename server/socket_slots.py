@@ -20,6 +20,9 @@ from typing import Any, Final
 
 from meetwarden import protocol as wire
 
+from .i18n import DEFAULT_LANGUAGE, Language, say
+from .i18n.markers import N_
+
 __all__ = ["SLOT_KEY", "TOO_MANY_SOCKETS", "SocketSlot", "SocketSlots", "too_many_sockets"]
 
 Message = MutableMapping[str, Any]
@@ -30,11 +33,9 @@ SLOT_KEY: Final = "meetwarden.socket_slot"
 TOO_MANY_SOCKETS: Final = "too many connections from your address"
 
 
-def too_many_sockets() -> wire.Error:
-    return wire.Error(
-        code="too_many_connections",
-        message="Too many connections from your address. Close one and try again.",
-    )
+def too_many_sockets(language: Language = DEFAULT_LANGUAGE) -> wire.Error:
+    text = N_("Too many connections from your address. Close one and try again.")
+    return wire.Error(code="too_many_connections", message=say(language, text))
 
 
 class SocketSlot:

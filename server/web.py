@@ -18,6 +18,8 @@ Endpoints beside the pages:
   (a password, a full name, a camera, the waiting room), and nothing else of the
   meeting. An unknown or ended id answers with the same shape: a default policy's
   requirements with a password (docs/doors.md).
+- ``GET /i18n/{language}.json``: the client's sentences in one language (English if
+  the server has no catalog for it), built from the ``.po`` files at the first request.
 - ``GET /api/meetings/{id}/participant-view``: for an admitted participant
   (``Authorization: Bearer <resume token>``, the current one from ``welcome``), the parts of the
   policy that shape their controls (screen surfaces, chat, files) and the
@@ -39,14 +41,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from meetwarden.policies.errors import PolicyError, counted, listed
+from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.explain import explain
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.model import Policy
 
-from .capabilities import unsupported_here
+from .capabilities import invalid_problem, unsupported_here
 from .hosting.guard import signed_in
+from .i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Language,
+    client_catalog,
+    explanation_text,
+    from_accept_language,
+    supported,
+)
+from .i18n.markers import N_
 from .problems import ProblemError
 from .runtime.registry import Registry
 
@@ -100,7 +112,10 @@ _TYPES = {
 _ASSET = re.compile(r"[a-z0-9_-]+(?:/[a-z0-9_-]+)*\.(?:js|css|svg|png|ico)")
 _MEETING_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NOT_FOUND = ProblemError(
-    404, "Not found", "No such meeting, or this token does not open it.", reason="not_found"
+    404,
+    N_("Not found"),
+    N_("No such meeting, or this token does not open it."),
+    reason="not_found",
 )
 
 router = APIRouter()
@@ -159,6 +174,29 @@ async def asset(request: Request, path: str) -> Response:
     return _file_response(file, request, cache_control="no-cache")
 
 
+@cache
+def _catalog_body(language: Language) -> bytes:
+    document = {
+        "language": language,
+        "languages": [{"tag": tag, "name": LANGUAGE_NAMES[tag]} for tag in LANGUAGES],
+        "messages": client_catalog(language),
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+
+
+@router.get("/i18n/{name}", include_in_schema=False)
+async def catalog(request: Request, name: str) -> Response:
+    """The client's sentences: ``{"language", "languages": [{"tag", "name"}], "messages"}``,
+    ``messages`` mapping each English message id to its sentence (server/i18n)."""
+    tag = name.removesuffix(".json") if name.endswith(".json") else ""
+    body = _catalog_body(supported(tag) or "en")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**_SECURITY_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
 # --- policies: examples, schema, plain words ----------------------------------------
 
 
@@ -196,15 +234,11 @@ async def policy_schema() -> dict[str, Any]:
     return _schema()
 
 
-def _invalid(error: PolicyError) -> ProblemError:
-    return ProblemError(
-        422,
-        "Invalid policy",
-        f"The policy has {counted(len(error.issues), 'error')}: {listed(error.issues)}.",
-        reason="policy_invalid",
-        rule=error.issues[0].pointer,
-        errors=[issue.to_json() for issue in error.issues],
-    )
+def explained(policy: Policy, language: Language) -> list[dict[str, str]]:
+    """Each rule of the policy in plain words, in ``language``."""
+    return [
+        {"rule": line.rule, "text": explanation_text(line, language)} for line in explain(policy)
+    ]
 
 
 @router.post("/api/policies/explain", tags=["policies"])
@@ -222,9 +256,10 @@ async def explain_policy(request: Request) -> dict[str, Any]:
     try:
         policy = validate_policy(parse_json(body, max_bytes=MAX_POLICY_BYTES))
     except PolicyError as error:
-        raise _invalid(error) from None
+        raise invalid_problem(error.issues) from None
+    language = from_accept_language(request.headers.get("accept-language"))
     return {
-        "rules": [{"rule": rule, "text": text} for rule, text in explain(policy)],
+        "rules": explained(policy, language),
         "unsupported": [issue.to_json() for issue in unsupported_here(request.app.state, policy)],
     }
 
@@ -293,6 +328,9 @@ async def participant_view(
     body = {
         "server_time": time.time(),
         "policy_revision": room.revision,
+        # "anyone": the participants' link is worth passing on ("Copy link" in the meeting);
+        # "invited": only personal invites get in.
+        "entry": {"identity": policy.entry.identity},
         "audio": {"unmute": policy.audio.unmute},
         "camera": {"required": policy.entry.camera.required},
         "screen_share": {
@@ -308,9 +346,11 @@ async def participant_view(
         },
         "chat": {"allowed": policy.chat.allowed, "private": policy.chat.private},
         "rules": [
-            {"rule": rule, "text": text}
-            for rule, text in explain(policy)
-            if rule.startswith(_PARTICIPANT_RULES)
+            line
+            for line in explained(
+                policy, from_accept_language(request.headers.get("accept-language"))
+            )
+            if line["rule"].startswith(_PARTICIPANT_RULES)
         ],
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -28,6 +28,7 @@ from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 
 from .files.access import FileAccess
+from .i18n import Language, from_accept_language, reason_text, say
 from .ratelimit import TokenBucket
 from .runtime.decided import Decided
 from .runtime.joining import join
@@ -173,10 +174,10 @@ async def _handle(
     if isinstance(message, wire.RequestFileToken):  # file sharing: server/files/
         session.send(files.token_for(room, session, message.id))
         return True
+    language = session.language
     if isinstance(message, wire.Join):
-        session.send(
-            wire.Error(ref=message.id, code="already_joined", message="You already joined.")
-        )
+        text = say(language, "You already joined.")
+        session.send(wire.Error(ref=message.id, code="already_joined", message=text))
         return True
     if isinstance(message, wire.Publish | wire.Subscribe | wire.StopPublish | wire.SubscribeAnswer):
         await handle_media(room, session, message)
@@ -185,29 +186,31 @@ async def _handle(
         try:
             policy = validate_policy(message.policy)
         except PolicyError as error:
-            count = len(error.issues)
+            params: wire.Params = {"count": len(error.issues)}
             session.send(
                 wire.Result(
                     ref=message.id,
                     allowed=False,
                     reason="policy_invalid",
                     rule=error.issues[0].pointer,
-                    message=f"The policy has {count} error{'s' if count > 1 else ''}; "
-                    "the old one stays in force.",
+                    message=reason_text("policy_invalid", params, language),
+                    params=params,
                     errors=[issue.to_json() for issue in error.issues],
                 )
             )
             return True
         problems = unsupported(policy, capabilities)
         if problems:
+            # Each problem's own sentence (how to fix it) is in ``errors``, in English.
+            params = {"problems": listed(problems)}
             session.send(
                 wire.Result(
                     ref=message.id,
                     allowed=False,
                     reason="policy_unsupported",
                     rule=problems[0].pointer,
-                    message=f"This server cannot do what the policy asks: {listed(problems)}; "
-                    "the old one stays in force.",
+                    message=reason_text("policy_unsupported", params, language),
+                    params=params,
                     errors=[problem.to_json() for problem in problems],
                 )
             )
@@ -217,9 +220,8 @@ async def _handle(
     else:
         mapped = event_for(message, me)
         if mapped is None:
-            session.send(
-                wire.Error(ref=message.id, code="unsupported", message="Not supported here.")
-            )
+            text = say(language, "Not supported here.")
+            session.send(wire.Error(ref=message.id, code="unsupported", message=text))
             return True
         event, context = mapped
 
@@ -230,7 +232,8 @@ async def _handle(
                 allowed=decided.allowed,
                 reason=decided.reason,
                 rule=decided.rule,
-                message=decided.message,
+                message=decided.text(language),
+                params=decided.params,
                 decision_id=decided.decision_id,
             )
         )
@@ -252,18 +255,23 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
     room: Room | None = None
     writer: asyncio.Task[None] | None = None
     try:
-        first = await _first_message(websocket, reader, pending)
+        language = from_accept_language(websocket.headers.get("accept-language"))
+        first = await _first_message(websocket, reader, pending, language)
         if first is None:
             return
+        if first.language is None:  # a browser's own languages, unless the join names one
+            first = first.model_copy(update={"language": language})
         slot = websocket.scope.get(SLOT_KEY)
         if slot is not None and not slot.claim():  # gave way to a newer socket meanwhile
-            await websocket.send_text(wire.encode(too_many_sockets()))
+            await websocket.send_text(wire.encode(too_many_sockets(language)))
             await websocket.close(wire.CLOSE_TRY_AGAIN_LATER, TOO_MANY_SOCKETS)
             return
         client = websocket.client.host if websocket.client else "unknown"
         result = await join(registry, meeting_id, first, client)
         if result.refusal is not None or result.session is None or result.room is None:
-            refusal = result.refusal or wire.JoinRefused(reason="join_failed", rule="", message="")
+            refusal = result.refusal or wire.JoinRefused(
+                reason="join_failed", rule="", message=reason_text("join_failed", {}, language)
+            )
             await websocket.send_text(wire.encode(refusal))
             await websocket.close(wire.CLOSE_JOIN_REFUSED, refusal.reason)
             return
@@ -280,9 +288,8 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 break
             if not bucket.take():
                 refused += 1
-                session.send(
-                    wire.Error(code="rate_limited", message="Slow down: too many messages.")
-                )
+                text = say(session.language, "Slow down: too many messages.")
+                session.send(wire.Error(code="rate_limited", message=text))
                 if refused > FLOOD_LIMIT:
                     session.close(wire.CLOSE_POLICY, "message flood")
                 continue
@@ -307,7 +314,7 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
 
 
 async def _first_message(
-    websocket: WebSocket, reader: _Reader, pending: list[Any]
+    websocket: WebSocket, reader: _Reader, pending: list[Any], language: Language
 ) -> wire.Join | None:
     """The join, within JOIN_TIMEOUT; errors before it are sent straight away.
 
@@ -338,13 +345,9 @@ async def _first_message(
             return None
         if isinstance(message, wire.Join):
             return message
-        await websocket.send_text(
-            wire.encode(
-                wire.Error(
-                    ref=getattr(message, "id", None), code="not_joined", message="Send join first."
-                )
-            )
-        )
+        text = say(language, "Send join first.")
+        ref = getattr(message, "id", None)
+        await websocket.send_text(wire.encode(wire.Error(ref=ref, code="not_joined", message=text)))
 
 
 async def _finish(room: Room | None, session: Session | None, writer: Any) -> None:

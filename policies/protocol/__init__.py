@@ -7,8 +7,10 @@ every message is one JSON object with a ``type``.
 
 The first client message is ``join``. Requests may carry an ``id``; every
 request that reaches the policy engine gets a ``result`` with the same
-``ref``: allowed or refused, the reason code, the rule pointer and a
-sentence (see docs/policy.md for the codes). A message the server cannot
+``ref``: allowed or refused, the reason code, the rule pointer, the
+sentence's ``params`` and the sentence itself, in the language the join named
+(see docs/policy.md for the codes; ``reason`` and ``params`` are the same in every
+language, so a client may write its own sentence from them). A message the server cannot
 take gets an ``error`` with a stable ``code`` instead. Identity and role come
 from the server-side session only: no message carries who sent it.
 
@@ -122,7 +124,10 @@ from .vocabulary import (
     PROTOCOL_VERSION,
     SOURCES,
     Id,
+    LanguageTag,
     Name,
+    Params,
+    ParamValue,
     Role,
     ShareKind,
     Source,
@@ -168,6 +173,7 @@ __all__ = [
     "Id",
     "Join",
     "JoinRefused",
+    "LanguageTag",
     "Leave",
     "Lock",
     "LowerHand",
@@ -179,6 +185,8 @@ __all__ = [
     "Name",
     "Notice",
     "OfferedTrack",
+    "ParamValue",
+    "Params",
     "PolicyMessage",
     "Publish",
     "PublishAnswer",

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from .vocabulary import Id, Name, ShareKind, Source, Surface, Token, WireModel
+from .vocabulary import Id, LanguageTag, Name, ShareKind, Source, Surface, Token, WireModel
 
 __all__ = [
     "CLIENT_ADAPTER",
@@ -70,6 +70,10 @@ class Join(Request):
     """Returned in ``welcome``; presenting it again identifies this device (bans hold)."""
     resume_token: Token | None = Field(default=None, repr=False)
     """From ``admitted``: rejoin after a dropped connection without waiting again."""
+    language: LanguageTag | None = None
+    """The language this participant reads (a BCP 47 tag such as ``zh-CN``): every
+    ``message`` and ``text`` the server sends them is written in it. English when absent
+    or when the server has no catalog for it; ``reason`` and ``params`` never change."""
 
 
 class Leave(Request):

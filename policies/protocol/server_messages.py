@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from .vocabulary import PROTOCOL_VERSION, Role, ShareKind, Source, WireModel
+from .vocabulary import PROTOCOL_VERSION, Params, Role, ShareKind, Source, WireModel
 
 __all__ = [
     "SERVER_ADAPTER",
@@ -127,6 +127,8 @@ class IceServer(WireModel):
 class Waiting(WireModel):
     type: Literal["waiting"] = "waiting"
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     reason: str = "waiting_for_host"
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
@@ -141,6 +143,8 @@ class Admitted(WireModel):
     """The current resume token (the one the last ``welcome`` brought)."""
     reason: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
     ice_servers: list[IceServer] = []
@@ -156,6 +160,8 @@ class JoinRefused(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     retry_after: float | None = None
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
@@ -169,6 +175,8 @@ class Dismissed(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
@@ -178,6 +186,8 @@ class BackToWaitingRoom(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
@@ -203,6 +213,9 @@ class Notice(WireModel):
     type: Literal["notice"] = "notice"
     topic: str
     text: str = ""
+    """The notice in the reader's language ("" for topics the views already show)."""
+    params: Params = {}
+    """What the sentence needs besides the topic: the same in every language."""
     about: str | None = None
     """The participant it is about, if any."""
     kind: Literal["screen", "file"] | None = None
@@ -243,6 +256,8 @@ class Result(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     errors: list[dict[str, str]] = []
     """For a refused policy update: each error's pointer, code and message."""
     decision_id: str | None = None
@@ -256,6 +271,8 @@ class Error(WireModel):
     ref: int | None = None
     code: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
 
 
 class TrackDecision(WireModel):
@@ -266,6 +283,8 @@ class TrackDecision(WireModel):
     reason: str
     rule: str
     message: str
+    params: Params = {}
+    """What the sentence needs besides the reason: the same in every language."""
     decision_id: str | None = None
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 

@@ -23,7 +23,10 @@ __all__ = [
     "PROTOCOL_VERSION",
     "SOURCES",
     "Id",
+    "LanguageTag",
     "Name",
+    "ParamValue",
+    "Params",
     "Role",
     "ShareKind",
     "Source",
@@ -54,6 +57,13 @@ Role = Literal["host", "cohost", "participant"]
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Token = Annotated[str, Field(min_length=1, max_length=4096)]
 Name = Annotated[str, Field(max_length=1024)]
+LanguageTag = Annotated[str, Field(min_length=1, max_length=35, pattern=r"^[A-Za-z0-9_-]+$")]
+"""A BCP 47 language tag (``en``, ``zh-CN``); RFC 5646 section 4.4.1 fits any in 35."""
+ParamValue = str | int | list[str]
+Params = dict[str, ParamValue]
+"""What a sentence needs besides its reason code: ``{"name": "Ada Lovelace"}``,
+``{"kind": "screen", "seconds": 600}``. The same in every language, so a bot can write
+its own sentence from ``reason`` and ``params``."""
 
 SOURCES: tuple[Source, ...] = get_args(Source)
 _KINDS: dict[str, Literal["audio", "video"]] = {

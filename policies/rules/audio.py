@@ -52,27 +52,19 @@ def unmute(policy: Policy, state: MeetingState, event: UnmuteRequested) -> Decis
     if isinstance(person, Decision):
         return person
     if not person.muted:
-        return allow(Reason.ALREADY_UNMUTED, "/audio/unmute", "You are not muted.")
+        return allow(Reason.ALREADY_UNMUTED, "/audio/unmute")
     mode = policy.audio.unmute
     if not may_unmute_now(policy, person):
         if mode == "after_raised_hand":
-            return refuse(
-                Reason.UNMUTE_NEEDS_RAISED_HAND,
-                "/audio/unmute",
-                "Raise your hand; the host will let you speak.",
-            )
-        return refuse(
-            Reason.UNMUTE_HOST_ONLY,
-            "/audio/unmute",
-            "Only the host can let you speak in this meeting.",
-        )
+            return refuse(Reason.UNMUTE_NEEDS_RAISED_HAND, "/audio/unmute")
+        return refuse(Reason.UNMUTE_HOST_ONLY, "/audio/unmute")
     effects: list[Effect] = [SetMuted(person.id, False)]
     if "microphone" in person.published:
         effects.append(OpenGate(person.id, "microphone"))
     if person.hand_raised:
         effects.append(SetHand(person.id, False))
     effects.append(Notify("everyone", "audio_changed", person.id))
-    return allow(Reason.UNMUTED, "/audio/unmute", "You are unmuted.", *effects)
+    return allow(Reason.UNMUTED, "/audio/unmute", *effects)
 
 
 def self_muted(policy: Policy, state: MeetingState, event: SelfMuted) -> Decision:
@@ -82,9 +74,9 @@ def self_muted(policy: Policy, state: MeetingState, event: SelfMuted) -> Decisio
     return allow(
         Reason.MUTED,
         "/audio",
-        "You are muted.",
         *_mute_effects(person),
         Notify("everyone", "audio_changed", person.id),
+        who="you",
     )
 
 
@@ -95,11 +87,12 @@ def mute(policy: Policy, state: MeetingState, event: MuteRequested) -> Decision:
     return allow(
         Reason.MUTED,
         "/audio/unmute",
-        f"{target.name} is muted.",
         *_mute_effects(target),
         AllowUnmute(target.id, False),
-        Notify("participant", "muted_by_host", target.id, "The host muted you."),
+        Notify("participant", "muted_by_host", target.id),
         Notify("everyone", "audio_changed", target.id),
+        who="participant",
+        name=target.name,
     )
 
 
@@ -113,9 +106,9 @@ def mute_all(policy: Policy, state: MeetingState, event: MuteAllRequested) -> De
             continue
         effects += _mute_effects(person)
         effects.append(AllowUnmute(person.id, False))
-        effects.append(Notify("participant", "muted_by_host", person.id, "The host muted you."))
+        effects.append(Notify("participant", "muted_by_host", person.id))
     effects.append(Notify("everyone", "audio_changed", None))
-    return allow(Reason.MUTED_ALL, "/audio/unmute", "Everyone is muted.", *effects)
+    return allow(Reason.MUTED_ALL, "/audio/unmute", *effects)
 
 
 def ask_to_unmute(policy: Policy, state: MeetingState, event: AskToUnmuteRequested) -> Decision:
@@ -125,15 +118,8 @@ def ask_to_unmute(policy: Policy, state: MeetingState, event: AskToUnmuteRequest
     effects: list[Effect] = [AllowUnmute(target.id, True)]
     if target.hand_raised:
         effects.append(SetHand(target.id, False))
-    effects.append(
-        Notify("participant", "asked_to_unmute", target.id, "The host asks you to unmute.")
-    )
-    return allow(
-        Reason.ASKED_TO_UNMUTE,
-        "/audio/unmute",
-        f"{target.name} may unmute now.",
-        *effects,
-    )
+    effects.append(Notify("participant", "asked_to_unmute", target.id))
+    return allow(Reason.ASKED_TO_UNMUTE, "/audio/unmute", *effects, name=target.name)
 
 
 def hand_raised(policy: Policy, state: MeetingState, event: HandRaised) -> Decision:
@@ -143,9 +129,8 @@ def hand_raised(policy: Policy, state: MeetingState, event: HandRaised) -> Decis
     return allow(
         Reason.HAND_RAISED,
         "/audio/unmute",
-        "Your hand is raised; the host has been told.",
         SetHand(person.id, True),
-        Notify("hosts", "hand_raised", person.id, f"{person.name} raised a hand."),
+        Notify("hosts", "hand_raised", person.id, params={"name": person.name}),
         Notify("everyone", "hand_changed", person.id),
     )
 
@@ -164,7 +149,6 @@ def hand_lowered(policy: Policy, state: MeetingState, event: HandLowered) -> Dec
     return allow(
         Reason.HAND_LOWERED,
         "/audio/unmute",
-        "The hand is down.",
         SetHand(person.id, False),
         Notify("everyone", "hand_changed", person.id),
     )

@@ -39,43 +39,32 @@ __all__ = [
     "camera_restored",
 ]
 
-_CAUSES = {"stopped": "stopped sending video", "frozen": "froze", "black": "is sending black"}
 
-
-def _act(
-    person: Participant, action: CameraAction, topic: str, text: str, host_text: str
-) -> list[Effect]:
-    """What on_missing / on_lost say to do. ``text`` is addressed to the person,
-    ``host_text`` to the hosts (it names the person)."""
+def _act(person: Participant, action: CameraAction, topic: str, cause: str) -> list[Effect]:
+    """What on_missing / on_lost say to do. The notices carry the ``cause`` (``stopped``,
+    ``frozen``, ``black``, ``missing``, ``not_back``) and what followed (``then``); the
+    hosts' notice names the person."""
+    about = {"cause": cause, "name": person.name}
     if action == "warn":
         return [
-            Notify("participant", topic, person.id, text),
-            Notify("hosts", topic, person.id, host_text),
+            Notify("participant", topic, person.id, params={"cause": cause, "then": "warn"}),
+            Notify("hosts", topic, person.id, params={**about, "then": "warn"}),
         ]
     effects = teardown_effects(person)
     if action == "waiting_room":
         effects += [
             SendToWaitingRoom(person.id),
-            Notify("participant", topic, person.id, text + " You are back in the waiting room."),
-            Notify(
-                "hosts",
-                "waiting_room_changed",
-                person.id,
-                host_text + f" {person.name} is back in the waiting room.",
-            ),
+            Notify("participant", topic, person.id, params={"cause": cause, "then": action}),
+            Notify("hosts", "waiting_room_changed", person.id, params={**about, "then": action}),
             Notify("everyone", "roster_changed", person.id),
         ]
     else:
         effects += [
-            Notify("participant", topic, person.id, text + " You were removed from the meeting."),
+            Notify("participant", topic, person.id, params={"cause": cause, "then": action}),
             Dismiss(person.id, "camera"),
             Notify("everyone", "roster_changed", person.id),
         ]
     return effects
-
-
-def _host_lost(person: Participant, cause: str) -> str:
-    return f"{person.name}'s camera {_CAUSES[cause]}."
 
 
 def _required(policy: Policy, state: MeetingState, participant_id: str) -> Participant | Decision:
@@ -83,11 +72,7 @@ def _required(policy: Policy, state: MeetingState, participant_id: str) -> Parti
     if isinstance(person, Decision):
         return person
     if not camera_required_for(policy, person):
-        return allow(
-            Reason.CAMERA_NOT_REQUIRED,
-            "/entry/camera/required",
-            "No camera is required of you.",
-        )
+        return allow(Reason.CAMERA_NOT_REQUIRED, "/entry/camera/required")
     return person
 
 
@@ -96,20 +81,18 @@ def _restore(person: Participant) -> Decision:
         return allow(
             Reason.CAMERA_RESTORED,
             "/entry/camera/on_lost",
-            "Your camera is back.",
             SetCamera(person.id, "ok"),
             CancelTimer("camera_grace", person.id),
-            Notify("hosts", "camera_restored", person.id),
+            Notify("hosts", "camera_restored", person.id, params={"name": person.name}),
         )
     if person.camera in ("pending", "missing"):
         return allow(
             Reason.CAMERA_OK,
             "/entry/camera/min_fps",
-            "Your camera works.",
             SetCamera(person.id, "ok"),
             CancelTimer("camera_check", person.id),
         )
-    return allow(Reason.CAMERA_OK, "/entry/camera/min_fps", "Your camera works.")
+    return allow(Reason.CAMERA_OK, "/entry/camera/min_fps")
 
 
 def camera_frames(policy: Policy, state: MeetingState, event: CameraFramesSeen) -> Decision:
@@ -119,9 +102,7 @@ def camera_frames(policy: Policy, state: MeetingState, event: CameraFramesSeen) 
     need = policy.entry.camera.min_fps
     if event.fps < need:
         return refuse(
-            Reason.CAMERA_TOO_SLOW,
-            "/entry/camera/min_fps",
-            f"Your video arrives at {event.fps:.0f} frames a second; at least {need} are needed.",
+            Reason.CAMERA_TOO_SLOW, "/entry/camera/min_fps", fps=round(event.fps), min_fps=need
         )
     return _restore(person)
 
@@ -138,56 +119,46 @@ def camera_lost(policy: Policy, state: MeetingState, event: CameraLost) -> Decis
     if isinstance(person, Decision):
         return person
     if person.camera != "ok":
-        return refuse(
-            Reason.CAMERA_PENDING,
-            "/entry/camera/check_seconds",
-            "No working video yet; the camera check is still running.",
-        )
+        return refuse(Reason.CAMERA_PENDING, "/entry/camera/check_seconds")
     camera = policy.entry.camera
-    text = f"Your camera {_CAUSES[event.cause]}."
     if camera.lost_grace_seconds == 0:
         return refuse(
             Reason.CAMERA_STILL_LOST,
             "/entry/camera/on_lost",
-            text,
             SetCamera(person.id, "lost"),
-            *_act(person, camera.on_lost, "camera_lost", text, _host_lost(person, event.cause)),
+            *_act(person, camera.on_lost, "camera_lost", event.cause),
+            cause=event.cause,
         )
     grace = camera.lost_grace_seconds
     return refuse(
         Reason.CAMERA_LOST,
         "/entry/camera/lost_grace_seconds",
-        f"{text} Turn it back on within {grace} seconds.",
         SetCamera(person.id, "lost"),
         StartTimer("camera_grace", person.id, event.at + grace),
         Notify(
             "participant",
             "camera_lost",
             person.id,
-            f"{text} The host requires video: turn it back on within {grace} seconds.",
+            params={"cause": event.cause, "then": "grace", "seconds": grace},
         ),
-        Notify("hosts", "camera_lost", person.id, _host_lost(person, event.cause)),
+        Notify(
+            "hosts", "camera_lost", person.id, params={"cause": event.cause, "name": person.name}
+        ),
+        cause=event.cause,
+        seconds=grace,
     )
 
 
 def camera_check_due(policy: Policy, state: MeetingState, event: CameraCheckDue) -> Decision:
     person = state.get(event.participant)
     if person is None or not person.admitted or person.camera != "pending":
-        return refuse(Reason.STALE_TIMER, BUILTIN_RULE, "Nothing to check.")
+        return refuse(Reason.STALE_TIMER, BUILTIN_RULE)
     camera = policy.entry.camera
-    text = "The host requires working video and none arrived."
     return refuse(
         Reason.CAMERA_MISSING,
         "/entry/camera/on_missing",
-        text + " Turn on your camera.",
         SetCamera(person.id, "missing"),
-        *_act(
-            person,
-            camera.on_missing,
-            "camera_missing",
-            text,
-            f"No working video arrived from {person.name}'s camera.",
-        ),
+        *_act(person, camera.on_missing, "camera_missing", "missing"),
     )
 
 
@@ -196,17 +167,10 @@ def camera_grace_expired(
 ) -> Decision:
     person = state.get(event.participant)
     if person is None or not person.admitted or person.camera != "lost":
-        return refuse(Reason.STALE_TIMER, BUILTIN_RULE, "The camera came back in time.")
-    text = "Your camera did not come back in time."
+        return refuse(Reason.STALE_TIMER, BUILTIN_RULE)
     return refuse(
         Reason.CAMERA_STILL_LOST,
         "/entry/camera/on_lost",
-        text,
-        *_act(
-            person,
-            policy.entry.camera.on_lost,
-            "camera_lost",
-            text,
-            f"{person.name}'s camera did not come back in time.",
-        ),
+        *_act(person, policy.entry.camera.on_lost, "camera_lost", "not_back"),
+        cause="not_back",
     )

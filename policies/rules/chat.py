@@ -28,17 +28,9 @@ def _private_refusal(
 ) -> Decision | None:
     mode = policy.chat.private
     if mode == "off":
-        return refuse(
-            Reason.CHAT_PRIVATE_OFF,
-            "/chat/private",
-            "Private messages are off in this meeting; write to everyone instead.",
-        )
+        return refuse(Reason.CHAT_PRIVATE_OFF, "/chat/private")
     if mode == "hosts" and not (sender.is_host or recipient.is_host):
-        return refuse(
-            Reason.CHAT_PRIVATE_HOSTS_ONLY,
-            "/chat/private",
-            "In this meeting you can write privately to the host and co-hosts only.",
-        )
+        return refuse(Reason.CHAT_PRIVATE_HOSTS_ONLY, "/chat/private")
     return None
 
 
@@ -48,41 +40,26 @@ def chat(policy: Policy, state: MeetingState, event: ChatSent) -> Decision:
         return person
     mode = policy.chat.allowed
     if mode == "nobody":
-        return refuse(Reason.CHAT_NOT_ALLOWED, "/chat/allowed", "Chat is off in this meeting.")
+        return refuse(Reason.CHAT_NOT_ALLOWED, "/chat/allowed")
     if mode == "host_only" and not person.is_host:
-        return refuse(
-            Reason.CHAT_HOST_ONLY, "/chat/allowed", "Only the host can chat in this meeting."
-        )
+        return refuse(Reason.CHAT_HOST_ONLY, "/chat/allowed")
     if event.to is None:
-        return allow(Reason.CHAT_SENT, "/chat/allowed", "Sent.", DeliverChat(person.id, None))
+        return allow(Reason.CHAT_SENT, "/chat/allowed", DeliverChat(person.id, None))
     recipient = state.get(event.to)
     if recipient is None or not recipient.admitted:
         # Someone waiting and someone unknown (gone, or of another meeting) get the same
         # answer: the sender learns nothing about who waits.
-        return refuse(
-            Reason.UNKNOWN_PARTICIPANT,
-            BUILTIN_RULE,
-            "That person is not in the meeting, so the message was not sent.",
-        )
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, who="recipient")
     if recipient.id == person.id:
-        return refuse(
-            Reason.CHAT_TO_SELF,
-            BUILTIN_RULE,
-            "That is you: pick someone else, or Everyone.",
-        )
+        return refuse(Reason.CHAT_TO_SELF, BUILTIN_RULE)
     refusal = _private_refusal(policy, person, recipient)
     if refusal is not None:
         return refusal
     if not recipient.connected:
-        return refuse(
-            Reason.CHAT_RECIPIENT_AWAY,
-            "/entry/reconnect_seconds",
-            f"{recipient.name}'s connection dropped, so the message was not sent; "
-            "try again when they are back.",
-        )
+        return refuse(Reason.CHAT_RECIPIENT_AWAY, "/entry/reconnect_seconds", name=recipient.name)
     return allow(
         Reason.CHAT_SENT_PRIVATELY,
         "/chat/private",
-        f"Sent privately to {recipient.name}.",
         DeliverChat(person.id, recipient.id),
+        name=recipient.name,
     )

@@ -38,23 +38,11 @@ def in_meeting(state: MeetingState, participant_id: str) -> Participant | Decisi
     """The admitted participant, or the refusal that says why it cannot act."""
     person = state.get(participant_id)
     if person is None:
-        return refuse(
-            Reason.UNKNOWN_PARTICIPANT,
-            BUILTIN_RULE,
-            "You are not in this meeting; join it first.",
-        )
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, who="you")
     if not person.admitted:
-        return refuse(
-            Reason.NOT_ADMITTED,
-            "/entry/waiting_room/enabled",
-            "You are in the waiting room; the host will let you in.",
-        )
+        return refuse(Reason.NOT_ADMITTED, "/entry/waiting_room/enabled", who="you")
     if not person.connected:
-        return refuse(
-            Reason.DISCONNECTED,
-            "/entry/reconnect_seconds",
-            "Your connection dropped; resume it before acting.",
-        )
+        return refuse(Reason.DISCONNECTED, "/entry/reconnect_seconds", who="you")
     return person
 
 
@@ -68,9 +56,9 @@ def host_acting(
     if isinstance(actor, Decision):
         return actor
     if host_only and actor.role != "host":
-        return refuse(Reason.NOT_THE_HOST, BUILTIN_RULE, "Only the host can do this.")
+        return refuse(Reason.NOT_THE_HOST, BUILTIN_RULE)
     if not actor.is_host:
-        return refuse(Reason.NOT_A_HOST, BUILTIN_RULE, "Only a host or co-host can do this.")
+        return refuse(Reason.NOT_A_HOST, BUILTIN_RULE)
     return actor
 
 
@@ -90,23 +78,11 @@ def host_target(
         return actor
     target = state.get(target_id)
     if target is None:
-        return refuse(
-            Reason.UNKNOWN_PARTICIPANT,
-            BUILTIN_RULE,
-            "That participant is not in this meeting (they may have left).",
-        )
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, who="participant")
     if not waiting_ok and not target.admitted:
-        return refuse(
-            Reason.NOT_ADMITTED,
-            BUILTIN_RULE,
-            "That participant is in the waiting room; admit or deny them.",
-        )
+        return refuse(Reason.NOT_ADMITTED, BUILTIN_RULE, who="participant", name=target.name)
     if target.role == "host" or (target.role == "cohost" and actor.role != "host"):
-        return refuse(
-            Reason.CANNOT_TARGET_HOST,
-            BUILTIN_RULE,
-            "Hosts cannot be acted on this way; only the host can act on a co-host.",
-        )
+        return refuse(Reason.CANNOT_TARGET_HOST, BUILTIN_RULE)
     return target
 
 
@@ -131,7 +107,7 @@ def admission_effects(policy: Policy, person: Participant, at: float) -> list[Ef
         camera = policy.entry.camera
         effects.append(SetCamera(person.id, "pending"))
         effects.append(StartTimer("camera_check", person.id, at + camera.check_seconds))
-    effects.append(Notify("participant", "admitted", person.id, "You are in the meeting."))
+    effects.append(Notify("participant", "admitted", person.id))
     effects.append(Notify("everyone", "roster_changed", person.id))
     return effects
 

@@ -44,16 +44,12 @@ def name_refusal(
     if verdict.ok:
         return verdict.name, None
     reason = Reason(verdict.reason or Reason.NAME_INVALID_CHARACTERS)
-    return name, refuse(reason, verdict.rule, verdict.message)
+    return name, refuse(reason, verdict.rule, **verdict.params)
 
 
 def _capacity_refusal(policy: Policy, state: MeetingState) -> Decision | None:
     if state.admitted_count() >= policy.entry.max_participants:
-        return refuse(
-            Reason.MEETING_FULL,
-            "/entry/max_participants",
-            "The meeting is full. Try again when someone leaves.",
-        )
+        return refuse(Reason.MEETING_FULL, "/entry/max_participants")
     return None
 
 
@@ -61,16 +57,8 @@ def _password_refusal(policy: Policy, event: JoinRequested) -> Decision | None:
     if not policy.entry.password or event.invited or event.password_ok:
         return None
     if event.password_ok is None:
-        return refuse(
-            Reason.PASSWORD_REQUIRED,
-            "/entry/password",
-            "This meeting needs a password. Ask the host for it.",
-        )
-    return refuse(
-        Reason.WRONG_PASSWORD,
-        "/entry/password",
-        "That password is not right. Check it and try again.",
-    )
+        return refuse(Reason.PASSWORD_REQUIRED, "/entry/password")
+    return refuse(Reason.WRONG_PASSWORD, "/entry/password")
 
 
 def _bypasses_waiting_room(policy: Policy, state: MeetingState, event: JoinRequested) -> str | None:
@@ -103,27 +91,21 @@ def _counted_against_source(person: Participant | JoinRequested) -> bool:
 def _waiting_refusal(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision | None:
     waiting = list(state.waiting())
     if len(waiting) >= policy.entry.max_participants:
-        return refuse(
-            Reason.WAITING_ROOM_FULL,
-            "/entry/max_participants",
-            "The waiting room is full. Try again later.",
-        )
+        return refuse(Reason.WAITING_ROOM_FULL, "/entry/max_participants")
     if _counted_against_source(event):
         same = sum(1 for p in waiting if p.source == event.source and _counted_against_source(p))
         if same >= source_share(policy):
             return refuse(
-                Reason.WAITING_ROOM_SOURCE_FULL,
-                "/entry/waiting_room/max_share_per_source",
-                "Too many people from your network are waiting to join. Try again later.",
+                Reason.WAITING_ROOM_SOURCE_FULL, "/entry/waiting_room/max_share_per_source"
             )
     return None
 
 
 def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
     if state.ended:
-        return refuse(Reason.MEETING_ENDED, BUILTIN_RULE, "This meeting has ended.")
+        return refuse(Reason.MEETING_ENDED, BUILTIN_RULE)
     if event.participant in state.participants:
-        return refuse(Reason.ALREADY_IN_MEETING, BUILTIN_RULE, "You are already in this meeting.")
+        return refuse(Reason.ALREADY_IN_MEETING, BUILTIN_RULE)
     host = event.role == "host"
     if not host:
         # The password first: without it, nothing else about the meeting is told (a
@@ -132,20 +114,12 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         if refusal is not None:
             return refusal
         if state.bans.intersection(matched_keys(policy, event)):
-            return refuse(
-                Reason.BANNED,
-                "/removal/rejoin",
-                "You were removed from this meeting and cannot rejoin it.",
-            )
+            return refuse(Reason.BANNED, "/removal/rejoin")
         refusal = identity_refusal(policy, state, event)
         if refusal is not None:
             return refusal
         if state.locked:
-            return refuse(
-                Reason.MEETING_LOCKED,
-                "/entry/locked",
-                "The meeting is locked. Ask the host to unlock it.",
-            )
+            return refuse(Reason.MEETING_LOCKED, "/entry/locked", who="you")
     name, refusal = name_refusal(policy, state, event.participant, event.name, event.role)
     if refusal is not None:
         return refusal
@@ -156,6 +130,7 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         role=event.role,
         status="admitted" if bypass else "waiting",
         joined_at=event.at,
+        waiting_since=event.at,
         invited=event.invited,
         invite=event.invite,
         identities=person_keys(event),
@@ -169,9 +144,8 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
         return allow(
             Reason.WAITING_FOR_HOST,
             "/entry/waiting_room/enabled",
-            "Please wait: the host will let you in soon.",
             AddParticipant(person),
-            Notify("hosts", "waiting_room_changed", person.id, f"{name} is waiting."),
+            Notify("hosts", "waiting_room_changed", person.id, params={"name": name}),
         )
     if not host:
         refusal = _capacity_refusal(policy, state)
@@ -181,7 +155,6 @@ def join(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision:
     return allow(
         reason,
         bypass,
-        "You are in the meeting.",
         AddParticipant(person),
         *admission_effects(policy, person, event.at),
     )
@@ -197,25 +170,17 @@ def admit(policy: Policy, state: MeetingState, event: AdmitRequested) -> Decisio
         return actor
     target = state.get(event.participant)
     if target is None or target.admitted:
-        return refuse(
-            Reason.NOT_WAITING,
-            "/entry/waiting_room",
-            "That person is not in the waiting room (they may have left or been admitted).",
-        )
+        return refuse(Reason.NOT_WAITING, "/entry/waiting_room", action="admit")
     if state.locked:
-        return refuse(
-            Reason.MEETING_LOCKED,
-            "/entry/locked",
-            "The meeting is locked. Unlock it to admit people.",
-        )
+        return refuse(Reason.MEETING_LOCKED, "/entry/locked", who="host")
     refusal = _capacity_refusal(policy, state)
     if refusal is not None:
         return refusal
     return allow(
         Reason.ADMITTED_BY_HOST,
         "/entry/waiting_room/enabled",
-        f"{target.name} was admitted.",
         *_admission(policy, state, target, event.at),
+        name=target.name,
     )
 
 
@@ -224,22 +189,21 @@ def admit_all(policy: Policy, state: MeetingState, event: AdmitAllRequested) -> 
     if isinstance(actor, Decision):
         return actor
     if state.locked:
-        return refuse(
-            Reason.MEETING_LOCKED,
-            "/entry/locked",
-            "The meeting is locked. Unlock it to admit people.",
-        )
+        return refuse(Reason.MEETING_LOCKED, "/entry/locked", who="host")
     room = policy.entry.max_participants - state.admitted_count()
     waiting = list(state.waiting())
     admitted = waiting[: max(room, 0)]
     effects: list[Effect] = []
     for person in admitted:
         effects += _admission(policy, state, person, event.at)
-    left_waiting = len(waiting) - len(admitted)
-    message = f"{len(admitted)} admitted."
-    if left_waiting:
-        message += f" {left_waiting} still waiting: the meeting is full."
-    return allow(Reason.ADMITTED_BY_HOST, "/entry/waiting_room/enabled", message, *effects)
+    return allow(
+        Reason.ADMITTED_BY_HOST,
+        "/entry/waiting_room/enabled",
+        *effects,
+        who="all",
+        count=len(admitted),
+        still_waiting=len(waiting) - len(admitted),
+    )
 
 
 def deny(policy: Policy, state: MeetingState, event: DenyRequested) -> Decision:
@@ -248,24 +212,20 @@ def deny(policy: Policy, state: MeetingState, event: DenyRequested) -> Decision:
         return actor
     target = state.get(event.participant)
     if target is None or target.admitted:
-        return refuse(
-            Reason.NOT_WAITING,
-            "/entry/waiting_room",
-            "That person is not in the waiting room; to send someone out, remove them.",
-        )
+        return refuse(Reason.NOT_WAITING, "/entry/waiting_room", action="deny")
     return allow(
         Reason.DENIED,
         "/entry/waiting_room/enabled",
-        f"{target.name} was not let in.",
         Dismiss(target.id, "denied"),
         Notify("hosts", "waiting_room_changed", target.id),
+        name=target.name,
     )
 
 
 def leave(policy: Policy, state: MeetingState, event: Left) -> Decision:
     person = state.get(event.participant)
     if person is None:
-        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "You are not in this meeting.")
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, who="you")
     notice = (
         Notify("everyone", "roster_changed", person.id)
         if person.admitted
@@ -274,7 +234,6 @@ def leave(policy: Policy, state: MeetingState, event: Left) -> Decision:
     return allow(
         Reason.LEFT,
         BUILTIN_RULE,
-        "You left the meeting.",
         *teardown_effects(person),
         Dismiss(person.id, "left"),
         notice,
@@ -289,7 +248,7 @@ def lock(policy: Policy, state: MeetingState, event: LockRequested) -> Decision:
     return allow(
         Reason.LOCK_CHANGED,
         "/entry/locked",
-        f"The meeting is {word}.",
         SetLocked(event.locked),
-        Notify("everyone", "lock_changed", None, f"The meeting is {word}."),
+        Notify("everyone", "lock_changed", None, params={"state": word}),
+        state=word,
     )

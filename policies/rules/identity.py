@@ -47,18 +47,9 @@ def identity_refusal(policy: Policy, state: MeetingState, event: JoinRequested) 
     if policy.entry.identity != "invited" or event.role == "host":
         return None
     if event.invite is None:
-        return refuse(
-            Reason.INVITE_REQUIRED,
-            "/entry/identity",
-            "This meeting is for invited people: join with your personal invite link.",
-        )
+        return refuse(Reason.INVITE_REQUIRED, "/entry/identity")
     if any(person.invite == event.invite for person in state.participants.values()):
-        return refuse(
-            Reason.INVITE_IN_USE,
-            "/entry/identity",
-            "Someone is already in this meeting with this invite. Each invite is for one "
-            "person: ask the host for your own.",
-        )
+        return refuse(Reason.INVITE_IN_USE, "/entry/identity")
     return None
 
 

@@ -41,31 +41,20 @@ def _waiting_effects(new: Policy, state: MeetingState, locked: bool, at: float) 
         if new.entry.password and not person.password_ok and not person.invited:
             effects += [
                 Dismiss(person.id, "policy"),
-                Notify(
-                    "participant",
-                    "password_required",
-                    person.id,
-                    "The meeting now needs a password. Join again with it.",
-                ),
+                Notify("participant", "password_required", person.id),
             ]
             continue
         if new.entry.identity == "invited" and not holds_own_invite(state, person):
             effects += [
                 Dismiss(person.id, "policy"),
-                Notify(
-                    "participant",
-                    "invite_required",
-                    person.id,
-                    "The meeting is now for invited people. Join again with your own "
-                    "personal invite.",
-                ),
+                Notify("participant", "invite_required", person.id),
             ]
             continue
         _, refusal = name_refusal(new, state, person.id, person.name, person.role)
         if refusal is not None:
             effects += [
                 Dismiss(person.id, "policy"),
-                Notify("participant", refusal.reason.value, person.id, refusal.message),
+                Notify("participant", refusal.reason.value, person.id, params=refusal.params),
             ]
             continue
         still_waiting.append(person)
@@ -98,12 +87,7 @@ def _admitted_effects(new: Policy, state: MeetingState, at: float) -> list[Effec
             effects += [
                 SetCamera(person.id, "pending"),
                 StartTimer("camera_check", person.id, at + new.entry.camera.check_seconds),
-                Notify(
-                    "participant",
-                    "camera_required",
-                    person.id,
-                    "The host now requires your camera.",
-                ),
+                Notify("participant", "camera_required", person.id),
             ]
         elif not required and person.camera != "not_required":
             effects += [
@@ -129,9 +113,4 @@ def policy_update(policy: Policy, state: MeetingState, event: PolicyUpdateReques
     effects += _waiting_effects(new, state, locked, event.at)
     effects += _admitted_effects(new, state, event.at)
     effects.append(Notify("everyone", "policy_changed", None))
-    return allow(
-        Reason.POLICY_UPDATED,
-        "",
-        "The meeting's policy was updated and applies to everyone now.",
-        *effects,
-    )
+    return allow(Reason.POLICY_UPDATED, "", *effects)

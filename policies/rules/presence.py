@@ -44,7 +44,7 @@ def media_ends(person: Participant) -> list[Effect]:
     effects += [CloseGate(person.id, source) for source in sorted(person.open_gates)]
     effects += [MarkPublished(person.id, source, False) for source in sorted(person.published)]
     if "screen" in person.open_gates:
-        effects.append(Notify("everyone", "share_stopped", person.id))
+        effects.append(Notify("everyone", "share_stopped", person.id, params={"name": person.name}))
     return effects
 
 
@@ -57,38 +57,38 @@ def _seen_change(person: Participant) -> Notify:
 def disconnected(policy: Policy, state: MeetingState, event: Disconnected) -> Decision:
     person = state.get(event.participant)
     if person is None:
-        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "Not in this meeting.")
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE)
     if not person.connected:
-        return refuse(Reason.DISCONNECTED, RULE, "The connection had already dropped.")
+        return refuse(Reason.DISCONNECTED, RULE, already="yes")
     grace = policy.entry.reconnect_seconds
     if grace == 0:
         return allow(
             Reason.LEFT,
             RULE,
-            f"{person.name}'s connection dropped; this meeting keeps no place to resume.",
             *teardown_effects(person),
             Dismiss(person.id, "left"),
             _seen_change(person),
+            who="participant",
+            name=person.name,
+            seconds=0,
         )
     return allow(
         Reason.DISCONNECTED,
         RULE,
-        f"{person.name}'s connection dropped; their place is kept for {grace} seconds.",
         *media_ends(person),
         SetConnected(person.id, False),
         StartTimer("reconnect", person.id, event.at + grace),
         _seen_change(person),
+        who="participant",
+        name=person.name,
+        seconds=grace,
     )
 
 
 def resumed(policy: Policy, state: MeetingState, event: Resumed) -> Decision:
     person = state.get(event.participant)
     if person is None:
-        return refuse(
-            Reason.UNKNOWN_PARTICIPANT,
-            RULE,
-            "Your place in this meeting was given up; join again.",
-        )
+        return refuse(Reason.UNKNOWN_PARTICIPANT, RULE, who="you", place="given_up")
     effects: list[Effect] = []
     if person.connected:  # a new connection replaces one not yet noticed dead
         effects += media_ends(person)
@@ -102,19 +102,19 @@ def resumed(policy: Policy, state: MeetingState, event: Resumed) -> Decision:
         effects.append(SetCamera(person.id, "pending"))
         effects.append(StartTimer("camera_check", person.id, event.at + camera.check_seconds))
     effects.append(_seen_change(person))
-    where = "in the meeting" if person.admitted else "in the waiting room"
-    return allow(Reason.READMITTED, RULE, f"You are back {where}.", *effects)
+    where = "meeting" if person.admitted else "waiting_room"
+    return allow(Reason.READMITTED, RULE, *effects, place=where)
 
 
 def reconnect_expired(policy: Policy, state: MeetingState, event: ReconnectExpired) -> Decision:
     person = state.get(event.participant)
     if person is None or person.connected:
-        return refuse(Reason.STALE_TIMER, BUILTIN_RULE, "They came back in time.")
+        return refuse(Reason.STALE_TIMER, BUILTIN_RULE)
     return allow(
         Reason.RECONNECT_EXPIRED,
         RULE,
-        f"{person.name} did not come back in time; their place is given up.",
         *teardown_effects(person),
         Dismiss(person.id, "left"),
         _seen_change(person),
+        name=person.name,
     )

@@ -50,12 +50,7 @@ def remove(policy: Policy, state: MeetingState, event: RemoveRequested) -> Decis
     elif rejoin == "via_waiting_room" and target.identities:
         effects.append(RequireWaitingRoom(target.identities))
     effects.append(Notify("everyone", "roster_changed", target.id))
-    return allow(
-        Reason.REMOVED,
-        "/removal/rejoin",
-        f"{target.name} was removed.",
-        *effects,
-    )
+    return allow(Reason.REMOVED, "/removal/rejoin", *effects, name=target.name)
 
 
 def ban(policy: Policy, state: MeetingState, event: BanRequested) -> Decision:
@@ -65,11 +60,12 @@ def ban(policy: Policy, state: MeetingState, event: BanRequested) -> Decision:
     return allow(
         Reason.REMOVED,
         BUILTIN_RULE,
-        f"{target.name} was removed and cannot rejoin.",
         *teardown_effects(target),
         Dismiss(target.id, "banned"),
         BanIdentities(target.identities),
         Notify("everyone", "roster_changed", target.id),
+        name=target.name,
+        banned="yes",
     )
 
 
@@ -84,26 +80,25 @@ def set_role(policy: Policy, state: MeetingState, event: RoleChangeRequested) ->
         if "screen" in target.published and may_share(policy, demoted, "screen", event.at):
             effects += stop_share_effects(policy, target, end_grant=False)
     else:
-        effects.append(Notify("participant", "promoted", target.id, "The host made you a co-host."))
+        effects.append(Notify("participant", "promoted", target.id))
     effects.append(Notify("everyone", "roster_changed", target.id))
-    word = "a co-host" if event.role == "cohost" else "a participant"
-    return allow(Reason.ROLE_CHANGED, BUILTIN_RULE, f"{target.name} is now {word}.", *effects)
+    return allow(Reason.ROLE_CHANGED, BUILTIN_RULE, *effects, name=target.name, role=event.role)
 
 
 def rename(policy: Policy, state: MeetingState, event: RenameRequested) -> Decision:
     person = state.get(event.participant)
     if person is None:
-        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "You are not in this meeting.")
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, who="you")
     name, refusal = name_refusal(policy, state, person.id, event.name, person.role)
     if refusal is not None:
         return refusal
     return allow(
         Reason.RENAMED,
         "/entry/full_name",
-        "Your name is changed.",
         SetName(person.id, name),
-        Notify("hosts", "renamed", person.id, f"{person.name} is now called {name}."),
+        Notify("hosts", "renamed", person.id, params={"old_name": person.name, "name": name}),
         Notify("everyone", "roster_changed", person.id),
+        name=name,
     )
 
 
@@ -116,4 +111,4 @@ def end_meeting(policy: Policy, state: MeetingState, event: EndMeetingRequested)
         effects += [CloseGate(person.id, s) for s in sorted(person.open_gates)]
         effects.append(Dismiss(person.id, "ended"))
     effects.append(EndMeeting())
-    return allow(Reason.MEETING_ENDED, BUILTIN_RULE, "The host ended the meeting.", *effects)
+    return allow(Reason.MEETING_ENDED, BUILTIN_RULE, *effects, by="host")

@@ -53,8 +53,6 @@ __all__ = [
     "stop_share_effects",
 ]
 
-_WHAT = {"screen": "share your screen", "file": "share files"}
-
 
 def may_share(
     policy: Policy, person: Participant, kind: ShareKind, now: float
@@ -74,13 +72,7 @@ def may_share(
 
 
 def share_refusal(reason: Reason, rule: str, kind: ShareKind) -> Decision:
-    what = _WHAT[kind]
-    messages = {
-        Reason.SHARE_NOT_ALLOWED: f"Nobody may {what} in this meeting.",
-        Reason.SHARE_HOST_ONLY: f"Only the host may {what} in this meeting.",
-        Reason.SHARE_NEEDS_GRANT: f"Ask the host for permission to {what} first.",
-    }
-    return refuse(reason, rule, messages[reason])
+    return refuse(reason, rule, kind=kind)
 
 
 def stop_share_effects(policy: Policy, person: Participant, *, end_grant: bool) -> list[Effect]:
@@ -95,11 +87,8 @@ def stop_share_effects(policy: Policy, person: Participant, *, end_grant: bool) 
         effects.append(EndGrant(person.id, "screen"))
         effects.append(CancelTimer("screen_grant", person.id))
     if "screen" in person.open_gates:
-        effects.append(Notify("everyone", "share_stopped", person.id))
+        effects.append(Notify("everyone", "share_stopped", person.id, params={"name": person.name}))
     return effects
-
-
-_CONFIRM_FIRST = "Check what you share, then confirm it: nothing is shown to anyone until you do."
 
 
 def _others_sharing(state: MeetingState, person: Participant) -> int:
@@ -107,11 +96,9 @@ def _others_sharing(state: MeetingState, person: Participant) -> int:
     return sum(1 for p in state.sharing_screens() if p.id != person.id)
 
 
-def _share_limit() -> Decision:
+def _share_limit(max_concurrent: int) -> Decision:
     return refuse(
-        Reason.SHARE_LIMIT_REACHED,
-        "/screen_share/max_concurrent",
-        "Someone else is sharing; wait until they stop.",
+        Reason.SHARE_LIMIT_REACHED, "/screen_share/max_concurrent", max_concurrent=max_concurrent
     )
 
 
@@ -124,46 +111,38 @@ def _publish_screen(
     share = policy.screen_share
     if event.source == "screen_audio":
         if not share.audio:
-            return refuse(
-                Reason.SCREEN_AUDIO_NOT_ALLOWED,
-                "/screen_share/audio",
-                "Screen shares in this meeting cannot carry sound.",
-            )
+            return refuse(Reason.SCREEN_AUDIO_NOT_ALLOWED, "/screen_share/audio")
         if "screen" not in person.published:
             return share_refusal(Reason.SHARE_NEEDS_GRANT, "/screen_share/allowed", "screen")
         if "screen" not in person.open_gates:  # its sound goes out with the confirmed screen
             return allow(
                 Reason.SHARE_AWAITING_CONFIRMATION,
                 "/screen_share/audio",
-                _CONFIRM_FIRST,
                 MarkPublished(person.id, "screen_audio", True),
+                source="screen_audio",
             )
         return allow(
             Reason.PUBLISHED,
             "/screen_share/audio",
-            "Your screen's sound is shared.",
             MarkPublished(person.id, "screen_audio", True),
             OpenGate(person.id, "screen_audio"),
+            source="screen_audio",
         )
     surface = event.surface or "monitor"
     if surface not in share.surfaces:
-        allowed = " or ".join(
-            f"a {s}" if s != "browser" else "a browser tab" for s in share.surfaces
-        )
         return refuse(
             Reason.SURFACE_NOT_ALLOWED,
             "/screen_share/surfaces",
-            f"Share {allowed}, not a whole {surface}."
-            if surface == "monitor"
-            else f"Share {allowed}.",
+            surface=surface,
+            allowed=tuple(share.surfaces),
         )
     if _others_sharing(state, person) >= share.max_concurrent:
-        return _share_limit()
+        return _share_limit(share.max_concurrent)
     return allow(
         Reason.SHARE_AWAITING_CONFIRMATION,
         "/screen_share/allowed",
-        _CONFIRM_FIRST,
         MarkPublished(person.id, "screen", True),
+        source="screen",
     )
 
 
@@ -178,22 +157,16 @@ def confirm_share(policy: Policy, state: MeetingState, event: ShareConfirmed) ->
     if refusal is not None:
         return share_refusal(*refusal, "screen")
     if "screen" not in person.published:
-        return refuse(
-            Reason.SHARE_NOT_PUBLISHED,
-            BUILTIN_RULE,
-            "There is no screen to confirm: choose a window to share first.",
-        )
+        return refuse(Reason.SHARE_NOT_PUBLISHED, BUILTIN_RULE)
     if "screen" in person.open_gates:
-        return allow(Reason.SHARE_CONFIRMED, "/screen_share/allowed", "You are sharing already.")
+        return allow(Reason.SHARE_CONFIRMED, "/screen_share/allowed", already="yes")
     if _others_sharing(state, person) >= policy.screen_share.max_concurrent:
-        return _share_limit()
+        return _share_limit(policy.screen_share.max_concurrent)
     effects: list[Effect] = [OpenGate(person.id, "screen")]
     if "screen_audio" in person.published and policy.screen_share.audio:
         effects.append(OpenGate(person.id, "screen_audio"))
-    effects.append(Notify("everyone", "share_started", person.id))
-    return allow(
-        Reason.SHARE_CONFIRMED, "/screen_share/allowed", "You are sharing your screen.", *effects
-    )
+    effects.append(Notify("everyone", "share_started", person.id, params={"name": person.name}))
+    return allow(Reason.SHARE_CONFIRMED, "/screen_share/allowed", *effects)
 
 
 def publish(policy: Policy, state: MeetingState, event: PublishRequested) -> Decision:
@@ -205,56 +178,39 @@ def publish(policy: Policy, state: MeetingState, event: PublishRequested) -> Dec
     if event.source == "microphone":
         marked = MarkPublished(person.id, "microphone", True)
         if person.muted:
-            return allow(
-                Reason.PUBLISHED_MUTED,
-                "/audio/mute_on_entry",
-                "Your microphone is connected; you are muted.",
-                marked,
-            )
+            return allow(Reason.PUBLISHED_MUTED, "/audio/mute_on_entry", marked)
         return allow(
             Reason.PUBLISHED,
             "/audio",
-            "Your microphone is on.",
             marked,
             OpenGate(person.id, "microphone"),
+            source="microphone",
         )
     return allow(
         Reason.PUBLISHED,
         "/entry/camera",
-        "Your camera is on.",
         MarkPublished(person.id, "camera", True),
         OpenGate(person.id, "camera"),
+        source="camera",
     )
 
 
 def publish_stopped(policy: Policy, state: MeetingState, event: PublishStopped) -> Decision:
     person = state.get(event.participant)
     if person is None:
-        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, "You are not in this meeting.")
+        return refuse(Reason.UNKNOWN_PARTICIPANT, BUILTIN_RULE, who="you")
     if not person.admitted:
-        return refuse(
-            Reason.NOT_ADMITTED,
-            "/entry/waiting_room/enabled",
-            "You are in the waiting room: nothing of yours is published.",
-        )
+        return refuse(Reason.NOT_ADMITTED, "/entry/waiting_room/enabled", what="media")
     if event.source == "screen":
         end_grant = policy.screen_share.grant_ends_with_share
         effects = stop_share_effects(policy, person, end_grant=end_grant)
         if end_grant and person.grant("screen") is not None:
-            effects.append(
-                Notify(
-                    "participant",
-                    "grant_ended",
-                    person.id,
-                    "Your permission to share ended.",
-                    "screen",
-                )
-            )
+            effects.append(Notify("participant", "grant_ended", person.id, "screen"))
         return allow(
             Reason.PUBLISH_STOPPED,
             "/screen_share/grant_ends_with_share",
-            "You stopped sharing.",
             *effects,
+            source="screen",
         )
     stopped: list[Effect] = []
     if event.source in person.open_gates:
@@ -269,8 +225,8 @@ def publish_stopped(policy: Policy, state: MeetingState, event: PublishStopped) 
         )
         if not lost.allowed:
             with_loss = (*stopped, *lost.effects)
-            return Decision(False, lost.reason, lost.rule, lost.message, with_loss)
-    return allow(Reason.PUBLISH_STOPPED, BUILTIN_RULE, "The track stopped.", *stopped)
+            return Decision(False, lost.reason, lost.rule, lost.params, with_loss)
+    return allow(Reason.PUBLISH_STOPPED, BUILTIN_RULE, *stopped, source=event.source)
 
 
 def share_requested(policy: Policy, state: MeetingState, event: ShareRequested) -> Decision:
@@ -280,24 +236,14 @@ def share_requested(policy: Policy, state: MeetingState, event: ShareRequested) 
     _, section = share_section(policy, event.kind)
     refusal = may_share(policy, person, event.kind, event.at)
     if refusal is None:
-        return allow(
-            Reason.SHARE_NO_GRANT_NEEDED,
-            f"{section}/allowed",
-            f"You may {_WHAT[event.kind]}.",
-        )
+        return allow(Reason.SHARE_NO_GRANT_NEEDED, f"{section}/allowed", kind=event.kind)
     if refusal[0] != Reason.SHARE_NEEDS_GRANT:
         return share_refusal(*refusal, event.kind)
     return allow(
         Reason.SHARE_REQUEST_SENT,
         f"{section}/allowed",
-        "The host has been asked; you can share once they allow it.",
-        Notify(
-            "hosts",
-            "share_requested",
-            person.id,
-            f"{person.name} asks to {_WHAT[event.kind].replace('your', 'their')}.",
-            event.kind,
-        ),
+        Notify("hosts", "share_requested", person.id, event.kind, params={"name": person.name}),
+        kind=event.kind,
     )
 
 
@@ -307,38 +253,27 @@ def grant(policy: Policy, state: MeetingState, event: GrantRequested) -> Decisio
         return target
     mode, section = share_section(policy, event.kind)
     if mode != "with_grant":
-        return refuse(
-            Reason.GRANTS_NOT_USED,
-            f"{section}/allowed",
-            f"Sharing here is '{mode}', which uses no grants; change the policy to 'with_grant'.",
-        )
+        return refuse(Reason.GRANTS_NOT_USED, f"{section}/allowed", mode=mode)
     default = (
         policy.screen_share.grant_minutes
         if event.kind == "screen"
         else policy.file_share.grant_minutes
     )
     seconds = event.seconds or (event.minutes or default) * 60
-    span = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
     new = Grant(event.kind, state.next_grant_id, event.at + seconds)
     return allow(
         Reason.GRANTED,
         f"{section}/grant_minutes",
-        f"{target.name} may {_WHAT[event.kind].replace('your', 'their')} for {span}.",
         SetGrant(target.id, new),
         StartTimer(GRANT_TIMERS[event.kind], target.id, new.expires_at, new.grant_id),
-        Notify(
-            "participant",
-            "grant_received",
-            target.id,
-            f"You may {_WHAT[event.kind]} for the next {span}.",
-            event.kind,
-        ),
+        Notify("participant", "grant_received", target.id, event.kind, params={"seconds": seconds}),
+        name=target.name,
+        kind=event.kind,
+        seconds=seconds,
     )
 
 
-def _end_grant(
-    policy: Policy, person: Participant, kind: ShareKind, topic: str, text: str
-) -> list[Effect]:
+def _end_grant(policy: Policy, person: Participant, kind: ShareKind, topic: str) -> list[Effect]:
     if kind == "screen":
         # A grant that ends takes the share it allowed with it (unless the person is a host).
         effects = stop_share_effects(policy, person, end_grant=True) if not person.is_host else []
@@ -346,7 +281,7 @@ def _end_grant(
             effects += [EndGrant(person.id, kind), CancelTimer(GRANT_TIMERS[kind], person.id)]
     else:
         effects = [EndGrant(person.id, kind), CancelTimer(GRANT_TIMERS[kind], person.id)]
-    effects.append(Notify("participant", topic, person.id, text, kind))
+    effects.append(Notify("participant", topic, person.id, kind))
     return effects
 
 
@@ -356,17 +291,13 @@ def revoke(policy: Policy, state: MeetingState, event: RevokeRequested) -> Decis
         return target
     _, section = share_section(policy, event.kind)
     if target.grant(event.kind) is None:
-        return refuse(
-            Reason.NO_GRANT,
-            f"{section}/allowed",
-            f"{target.name} has no permission to revoke.",
-        )
-    text = f"The host ended your permission to {_WHAT[event.kind]}."
+        return refuse(Reason.NO_GRANT, f"{section}/allowed", name=target.name, kind=event.kind)
     return allow(
         Reason.REVOKED,
         f"{section}/allowed",
-        f"{target.name} can no longer {_WHAT[event.kind].replace('your', 'their')}.",
-        *_end_grant(policy, target, event.kind, "grant_revoked", text),
+        *_end_grant(policy, target, event.kind, "grant_revoked"),
+        name=target.name,
+        kind=event.kind,
     )
 
 
@@ -374,12 +305,11 @@ def grant_expired(policy: Policy, state: MeetingState, event: GrantExpired) -> D
     person = state.get(event.participant)
     current = person.grant(event.kind) if person else None
     if person is None or current is None or current.grant_id != event.grant_id:
-        return refuse(Reason.STALE_TIMER, BUILTIN_RULE, "Nothing to do: that grant already ended.")
+        return refuse(Reason.STALE_TIMER, BUILTIN_RULE)
     section = "/screen_share" if event.kind == "screen" else "/file_share"
-    text = f"Your time to {_WHAT[event.kind]} is up."
     return allow(
         Reason.GRANT_EXPIRED,
         f"{section}/grant_minutes",
-        text,
-        *_end_grant(policy, person, event.kind, "grant_expired", text),
+        *_end_grant(policy, person, event.kind, "grant_expired"),
+        kind=event.kind,
     )

@@ -7,7 +7,10 @@
 - ``scanner``: a ClamAV daemon asked over zINSTREAM; never "clean" when unsure;
 - ``tokens``: the short-lived file token, bound to one participant's live session;
 - ``access``: who is calling, checked live; download permission; audit entries;
-- ``sharing``: an upload through the engine (before and after the bytes), downloads;
+- ``sharing_state``: what the upload and download sides share;
+- ``uploads``: an upload through the engine (before and after the bytes);
+- ``downloads``: a shared file, for a participant admitted to its meeting now;
+- ``sharing``: the endpoints' work put together, and deleting what is no longer shared;
 - ``routes``: the HTTP endpoints, refusals as problem+json, safe download headers.
 
 The modules are imported one by one (``meetwarden.server.files.sniff``), so

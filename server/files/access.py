@@ -26,8 +26,11 @@ from typing import Any, Final
 
 from meetwarden import protocol as wire
 from meetwarden.policies.decision import BUILTIN_RULE
+from meetwarden.policies.effects import Params
 from meetwarden.policies.events import FileDownloadRequested
 
+from ..i18n import Language, reason_text, say
+from ..i18n.markers import N_
 from ..runtime.audit import AuditWriter
 from ..runtime.decided import Decided, new_decision_id
 from ..runtime.registry import Registry
@@ -56,6 +59,8 @@ class FileRefusedError(Exception):
 
     ``decided`` is true when the policy refused it (the engine, or the policy's
     size limit enforced while receiving); the body then carries the decision.
+    ``message`` is the English sentence (a message id, filled in from ``params``); the
+    reader's own language is ``text(language)``.
     ``stopped_reading`` is true when the server stopped reading a body whose end
     it cannot know (a chunked upload over the limit, a slow sender): the
     connection is then closed rather than drained.
@@ -72,13 +77,28 @@ class FileRefusedError(Exception):
         retry_after: int | None = None,
         stopped_reading: bool = False,
         decision_id: str | None = None,
+        params: Params | None = None,
+        by_engine: bool = False,
     ) -> None:
         super().__init__(message)
-        self.status, self.reason, self.rule, self.message = status, reason, rule, message
+        self.status, self.reason, self.rule = status, reason, rule
+        self.template, self.params = message, dict(params or {})
+        self.by_engine = by_engine
+        """The engine's decision: its sentence is the reason's, in the catalogs."""
         self.decided = decided
         self.retry_after = retry_after
         self.stopped_reading = stopped_reading
         self.decision_id = decision_id
+
+    def text(self, language: Language) -> str:
+        if self.by_engine:
+            return reason_text(self.reason, self.params, language)
+        return say(language, self.template, **self.params)
+
+    @property
+    def message(self) -> str:
+        """The sentence in English (the audit log's)."""
+        return self.text("en")
 
     @classmethod
     def from_decision(cls, decided: Decided) -> FileRefusedError:
@@ -88,10 +108,12 @@ class FileRefusedError(Exception):
             _STATUS.get(reason, 403),
             reason,
             decided.rule,
-            decided.message,
+            "",
             decided=True,
             retry_after=retry,
             decision_id=decided.decision_id,
+            params=decided.decision.params,
+            by_engine=True,
         )
 
 
@@ -106,14 +128,14 @@ _STATUS: Final = {
     "rule_error": 500,
 }
 NOT_FOUND: Final = FileRefusedError(
-    404, "not_found", BUILTIN_RULE, "No such meeting or file, or this token does not open it."
+    404, "not_found", BUILTIN_RULE, N_("No such meeting or file, or this token does not open it.")
 )
 
 SESSION_ENDED: Final = FileRefusedError(
     401,
     "session_ended",
     BUILTIN_RULE,
-    "Your connection to the meeting has ended; rejoin and ask for a new file token.",
+    N_("Your connection to the meeting has ended; rejoin and ask for a new file token."),
 )
 
 

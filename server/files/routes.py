@@ -27,7 +27,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from ..i18n import from_accept_language
 from ..problems import ProblemError, problem_response
+from ..runtime.decided import wire_params
 from ..store import FileRecord
 from .access import FileRefusedError
 from .sharing import FileSharing
@@ -50,7 +52,10 @@ def _files(request: Request) -> FileSharing:
     return files
 
 
-def _problem(refusal: FileRefusedError) -> JSONResponse:
+def _problem(refusal: FileRefusedError, request: Request) -> JSONResponse:
+    language = from_accept_language(request.headers.get("accept-language"))
+    text = refusal.text(language)
+    params = wire_params(refusal.params)
     extra: dict[str, Any] = {}
     if refusal.decision_id is not None:
         extra["decision_id"] = refusal.decision_id
@@ -59,18 +64,22 @@ def _problem(refusal: FileRefusedError) -> JSONResponse:
             "allowed": False,
             "reason": refusal.reason,
             "rule": refusal.rule,
-            "message": refusal.message,
+            "params": params,
+            "message": text,
             "decision_id": refusal.decision_id,
         }
     response = problem_response(
         ProblemError(
             refusal.status,
             "Refused" if refusal.decided else "Not possible",
-            refusal.message,
+            text,
             reason=refusal.reason,
             rule=refusal.rule,
+            params=params,
+            written=True,
             **extra,
-        )
+        ),
+        language,
     )
     if refusal.retry_after is not None:
         response.headers["Retry-After"] = str(refusal.retry_after)
@@ -135,7 +144,7 @@ async def upload_file(
             declared_size=_declared_size(content_length),
         )
     except FileRefusedError as refusal:
-        return _problem(refusal)
+        return _problem(refusal, request)
     decision = shared.decision
     body = {
         **_file_json(meeting_id, shared.record),
@@ -143,7 +152,8 @@ async def upload_file(
             "allowed": True,
             "reason": decision.reason,
             "rule": decision.rule,
-            "message": decision.message,
+            "params": decision.params,
+            "message": decision.text(from_accept_language(request.headers.get("accept-language"))),
             "decision_id": decision.decision_id,
         },
     }
@@ -162,7 +172,7 @@ async def download_file(
     try:
         record, path = await files.download(meeting_id, authorization, file_id)
     except FileRefusedError as refusal:
-        return _problem(refusal)
+        return _problem(refusal, request)
     return FileResponse(
         path,
         media_type=record.content_type,

@@ -5,7 +5,7 @@ the WebSocket session. A participant asks for a file token on its socket
 (``file_token``) and presents it as ``Authorization: Bearer`` to upload and
 download. The token says who is asking, never what they may do: every
 request also checks, live, that this participant is admitted in this meeting
-on that same session (``sharing.FileSharing.caller``).
+on that same session (``access.FileAccess.caller``).
 
 - A JWT signed with HS256, the algorithm pinned when verifying (Jitsi
   CVE-2021-39215 accepted whatever algorithm a token named; security bar

@@ -20,6 +20,8 @@ import time
 from collections import defaultdict, deque
 from typing import Final
 
+from ..i18n.markers import N_
+
 __all__ = [
     "MAX_PASSWORD",
     "MIN_PASSWORD",
@@ -35,23 +37,27 @@ _USERNAME: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 def username_problem(username: str) -> str | None:
-    """Why a username (already lower-cased by the caller) is refused, or None."""
+    """Why a username (already lower-cased by the caller) is refused (an English
+    message id), or None."""
     if _USERNAME.fullmatch(username) is None:
-        return (
+        return N_(
             "A username has 1 to 64 characters: lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter or a digit."
         )
     return None
 
 
-def password_problem(password: str, username: str) -> str | None:
-    """Why a new password is refused, or None."""
+def password_problem(password: str, username: str) -> tuple[str, dict[str, int]] | None:
+    """Why a new password is refused (an English message id and its parameters), or None."""
     if len(password) < MIN_PASSWORD:
-        return f"A password has at least {MIN_PASSWORD} characters; a few words make a good one."
+        return (
+            N_("A password has at least {count} characters; a few words make a good one."),
+            {"count": MIN_PASSWORD},
+        )
     if len(password) > MAX_PASSWORD:
-        return f"A password has at most {MAX_PASSWORD} characters."
+        return N_("A password has at most {count} characters."), {"count": MAX_PASSWORD}
     if password.strip().lower() == username:
-        return "The password cannot be the username."
+        return N_("The password cannot be the username."), {}
     return None
 
 

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
+from ..i18n.markers import N_
 from ..problems import ProblemError
 from ..store import AccountRecord, SessionRecord
 from .service import SESSION_SECONDS, Hosting
@@ -121,8 +122,8 @@ def check_same_origin(request: Request) -> None:
         log.info("refused a cross-site %s %s (Origin %r)", request.method, request.url.path, origin)
         raise ProblemError(
             403,
-            "Cross-site request",
-            "This request did not come from this server's own pages, so it was refused.",
+            N_("Cross-site request"),
+            N_("This request did not come from this server's own pages, so it was refused."),
             reason="cross_site_request",
         )
 
@@ -140,14 +141,17 @@ def check_csrf(request: Request, session: SessionRecord) -> None:
     if not hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
         raise ProblemError(
             403,
-            "Missing CSRF token",
-            f"A signed-in request that changes something carries the page's {CSRF_HEADER}; "
-            "reload the page and try again.",
+            N_("Missing CSRF token"),
+            N_(
+                "A signed-in request that changes something carries the page's {header}; "
+                "reload the page and try again."
+            ),
             reason="csrf_token_invalid",
+            params={"header": CSRF_HEADER},
         )
 
 
-NEEDS_CREDENTIAL: Final = (
+NEEDS_CREDENTIAL: Final = N_(
     "Creating a meeting needs a credential: an operator API key "
     "(Authorization: Bearer mwk_..., from `meetwarden keys create`) or a signed-in host "
     "account (the sign-in page at /sign-in)."
@@ -164,8 +168,8 @@ async def meeting_creator(request: Request) -> MeetingCreator:
         if key is None:
             raise ProblemError(
                 401,
-                "Invalid API key",
-                "This API key is not valid: it is malformed, unknown or revoked.",
+                N_("Invalid API key"),
+                N_("This API key is not valid: it is malformed, unknown or revoked."),
                 reason="invalid_credential",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
@@ -174,7 +178,7 @@ async def meeting_creator(request: Request) -> MeetingCreator:
     if found is None:
         raise ProblemError(
             401,
-            "Sign in first",
+            N_("Sign in first"),
             NEEDS_CREDENTIAL,
             reason="not_signed_in",
             headers={"WWW-Authenticate": 'Bearer realm="meetwarden"'},

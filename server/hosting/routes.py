@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.jsonload import parse_json
 
+from ..i18n.markers import N_
 from ..problems import ProblemError
 from ..web import page_response
 from .guard import (
@@ -93,7 +94,7 @@ async def read_session(request: Request) -> JSONResponse:
     """The signed-in host (username, ``csrf_token`` for ``X-CSRF-Token``, ``expires_at``)."""
     found = await signed_in(request)
     if found is None:
-        raise ProblemError(401, "Not signed in", "Sign in first.", reason="not_signed_in")
+        raise ProblemError(401, N_("Not signed in"), N_("Sign in first."), reason="not_signed_in")
     session, account = found
     body = {
         "username": account.username,
@@ -116,13 +117,17 @@ async def sign_in(request: Request) -> JSONResponse:
         seconds = max(1, round(result.retry_after))
         raise ProblemError(
             429,
-            "Too many attempts",
-            f"Too many sign-in attempts; try again in {seconds} seconds.",
+            N_("Too many attempts"),
+            N_("Too many sign-in attempts; try again in {seconds} seconds."),
             reason="too_many_attempts",
             headers={"Retry-After": str(seconds)},
+            params={"seconds": seconds},
         )
     raise ProblemError(
-        401, "Not signed in", "The username or the password is wrong.", reason="sign_in_failed"
+        401,
+        N_("Not signed in"),
+        N_("The username or the password is wrong."),
+        reason="sign_in_failed",
     )
 
 
@@ -160,5 +165,10 @@ def _refusal(refused: HostingRefusedError) -> ProblemError:
     elif refused.code == "password_invalid":
         extra["field"] = "password"
     return ProblemError(
-        _STATUS[refused.code], "Not set up", refused.message, reason=refused.code, **extra
+        _STATUS[refused.code],
+        N_("Not set up"),
+        refused.template,
+        reason=refused.code,
+        params=refused.params,
+        **extra,
     )

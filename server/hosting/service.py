@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from ..auth import Passwords
+from ..i18n import say
+from ..i18n.markers import N_
 from ..store import (
     AccountRecord,
     ApiKeyRecord,
@@ -53,11 +55,17 @@ ACCOUNT_ATTEMPTS: Final = (100, 3600.0)
 
 
 class HostingRefusedError(Exception):
-    """A request about accounts refused, with a stable code and a sentence for the person."""
+    """A request about accounts refused, with a stable code and a sentence for the person:
+    ``template`` is its English message id, filled in from ``params``."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+    def __init__(self, code: str, template: str, params: dict[str, int] | None = None) -> None:
+        self.code, self.template, self.params = code, template, params or {}
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The sentence in English (what the command line prints)."""
+        return say("en", self.template, **self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +129,9 @@ class Hosting:
         problem = username_problem(name)
         if problem is not None:
             raise HostingRefusedError("username_invalid", problem)
-        problem = password_problem(password, name)
-        if problem is not None:
-            raise HostingRefusedError("password_invalid", problem)
+        weak = password_problem(password, name)
+        if weak is not None:
+            raise HostingRefusedError("password_invalid", *weak)
         password_hash = await self.passwords.hash(password)
         return AccountRecord(secrets.token_hex(8), name, password_hash, time.time())
 
@@ -133,7 +141,7 @@ class Hosting:
         try:
             await self.store.add_account(account)
         except RecordExistsError:
-            raise HostingRefusedError("username_taken", "This username is taken.") from None
+            raise HostingRefusedError("username_taken", N_("This username is taken.")) from None
         return account
 
     async def create_account_with_link(
@@ -146,12 +154,14 @@ class Hosting:
                 account, digest("setup_link", token), at=time.time()
             )
         except RecordExistsError:
-            raise HostingRefusedError("username_taken", "This username is taken.") from None
+            raise HostingRefusedError("username_taken", N_("This username is taken.")) from None
         except RecordNotFoundError:
             raise HostingRefusedError(
                 "setup_link_invalid",
-                "This set-up link was used already or has expired. Ask the server's operator "
-                "for a new one (meetwarden accounts link).",
+                N_(
+                    "This set-up link was used already or has expired. Ask the server's "
+                    "operator for a new one (meetwarden accounts link)."
+                ),
             ) from None
         return account
 

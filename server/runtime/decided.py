@@ -12,13 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from meetwarden.policies.decision import Decision
-from meetwarden.policies.effects import Effect
+from meetwarden.policies.effects import Effect, Params
 
-__all__ = ["Decided", "new_decision_id"]
+from ..i18n import Language, decision_text
+
+__all__ = ["Decided", "new_decision_id", "wire_params"]
 
 
 def new_decision_id() -> str:
     return uuid.uuid4().hex
+
+
+def wire_params(params: Params) -> dict[str, str | int | list[str]]:
+    """A sentence's parameters as the wire carries them (lists, not tuples)."""
+    return {
+        key: list(value) if isinstance(value, tuple) else value for key, value in params.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +48,21 @@ class Decided:
         return self.decision.rule
 
     @property
-    def message(self) -> str:
-        return self.decision.message
+    def params(self) -> dict[str, str | int | list[str]]:
+        return wire_params(self.decision.params)
+
+    def text(self, language: Language) -> str:
+        """The decision's sentence in ``language`` (addressed to whoever acted)."""
+        return decision_text(self.decision, language)
 
     @property
     def effects(self) -> tuple[Effect, ...]:
         return self.decision.effects
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.decision.to_json(), "decision_id": self.decision_id}
+        """As JSON, with its sentence in English (REST answers, the audit log)."""
+        return {
+            **self.decision.to_json(),
+            "message": self.text("en"),
+            "decision_id": self.decision_id,
+        }

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, assert_never
 from meetwarden import protocol as wire
 from meetwarden.policies import effects as fx
 
+from ..i18n import reason_text, say
 from ..media.subscriber import SubscriberOffer
 from . import telling
 from .decided import Decided
@@ -32,13 +33,8 @@ __all__ = ["Interpreter", "offer_message"]
 log = logging.getLogger("meetwarden.room")
 
 # What the person sent away reads when a host's action did it (the decision's own
-# sentence is addressed to the host who acted).
-_DISMISSED_TEXT = {
-    "denied": "The host did not let you into this meeting.",
-    "removed": "The host removed you from the meeting.",
-    "banned": "The host removed you from the meeting; you cannot rejoin it.",
-    "ended": "The host ended the meeting.",
-}
+# sentence is addressed to the host who acted): the ``dismissed|why=...`` sentences.
+_DISMISSED_BY_HOST = frozenset({"denied", "removed", "banned", "ended"})
 
 
 def offer_message(offer: SubscriberOffer, ref: int | None = None) -> wire.SubscribeOffer:
@@ -81,11 +77,13 @@ class Interpreter:
                             wire.BackToWaitingRoom(
                                 reason=decided.reason,
                                 rule=decided.rule,
-                                message=decided.message,
+                                message=decided.text(session.language),
+                                params=decided.params,
                                 decision_id=decided.decision_id,
                             )
                         )
-                        session.send(wire.Waiting(message="Please wait: the host will let you in."))
+                        waiting = reason_text("waiting_for_host", {}, session.language)
+                        session.send(wire.Waiting(message=waiting))
                 case fx.Dismiss(participant=pid, why=why):
                     self._dismiss(pid, why, decided)
                 case fx.EndMedia(participant=pid):
@@ -116,7 +114,7 @@ class Interpreter:
                 case fx.DeliverChat(sender=sender, to=to):
                     telling.deliver_chat(room, sender, to, str(context.get("text", "")))
                 case fx.ShareFile(file_id=file_id):
-                    # server/files/sharing.py puts the announcement in context.
+                    # server/files/uploads.py puts the announcement in context.
                     shared = context.get("file_shared")
                     if isinstance(shared, wire.FileShared) and shared.file_id == file_id:
                         telling.broadcast(telling.admitted_sessions(room), shared)
@@ -164,7 +162,8 @@ class Interpreter:
         else:
             session.send(
                 wire.Waiting(
-                    message=decided.message,
+                    message=decided.text(session.language),
+                    params=decided.params,
                     reason=decided.reason,
                     decision_id=decided.decision_id,
                 )
@@ -185,7 +184,8 @@ class Interpreter:
                 roster=roster(room.state),
                 resume_token=token,
                 reason=decided.reason,
-                message="You are in the meeting.",
+                message=say(session.language, "You are in the meeting."),
+                params=decided.params,
                 decision_id=decided.decision_id,
                 ice_servers=room.ice_servers(pid),
             )
@@ -203,12 +203,19 @@ class Interpreter:
         if session is None:
             return
         if why != "left":
+            language = session.language
+            text = (
+                reason_text("dismissed", {"why": why}, language)
+                if why in _DISMISSED_BY_HOST
+                else decided.text(language)
+            )
             session.send(
                 wire.Dismissed(
                     why=why,  # type: ignore[arg-type]
                     reason=decided.reason,
                     rule=decided.rule,
-                    message=_DISMISSED_TEXT.get(why, decided.message),
+                    message=text,
+                    params=decided.params,
                     decision_id=decided.decision_id,
                 )
             )

@@ -34,6 +34,7 @@ from meetwarden.policies.names import name_skeleton, normalize_name
 from meetwarden.policies.reasons import Reason
 
 from ..addresses import address_key
+from ..i18n import Language, pick_language, reason_text
 from ..metrics import count_join_refusal
 from ..store import MeetingRecord
 from .decided import Decided, new_decision_id
@@ -41,17 +42,19 @@ from .registry import Registry
 from .room import Room, RoomClosedError
 from .session import Session
 
-__all__ = ["VAGUE_TEXT", "JoinResult", "join"]
+__all__ = ["JoinResult", "join"]
 
 DEVICE_TOKEN_SECONDS = 30 * 24 * 3600.0
-VAGUE_TEXT = "Could not join: check the meeting link and the password."
 
 
-def _vague(decision_id: str) -> wire.JoinRefused:
+def _vague(decision_id: str, language: Language) -> wire.JoinRefused:
     """The same answer as for no meeting at all; the id is the audit log's (a random id
     outside, so a prober learns nothing from it)."""
     return wire.JoinRefused(
-        reason="join_failed", rule="", message=VAGUE_TEXT, decision_id=decision_id
+        reason="join_failed",
+        rule="",
+        message=reason_text("join_failed", {}, language),
+        decision_id=decision_id,
     )
 
 
@@ -75,12 +78,13 @@ class _Credentials:
     valid: bool = True
 
 
-def _too_many(retry_after: float) -> wire.JoinRefused:
-    minutes = max(1, round(retry_after / 60))
+def _too_many(retry_after: float, language: Language) -> wire.JoinRefused:
+    params: dict[str, str | int | list[str]] = {"minutes": max(1, round(retry_after / 60))}
     return wire.JoinRefused(
         reason="too_many_attempts",
         rule="",
-        message=f"Too many attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+        message=reason_text("too_many_attempts", params, language),
+        params=params,
         retry_after=round(retry_after, 1),
     )
 
@@ -122,7 +126,12 @@ async def _resume(
     claims = registry.tokens.verify(message.resume_token or "", "resume", room.meeting_id)
     if claims is None:
         return None
-    session = Session(claims.subject, device_id=device_id, device_token=device_token)
+    session = Session(
+        claims.subject,
+        device_id=device_id,
+        device_token=device_token,
+        language=pick_language(message.language),
+    )
     decided = await room.resume(claims.subject, claims.token_id, session)
     if decided is None or not decided.allowed:
         return None
@@ -185,14 +194,15 @@ async def _join(registry: Registry, meeting_id: str, message: wire.Join, client:
     # Anything else is a guess (a password, a meeting id, a token): counted before it is
     # checked, and checked with the same argon2 work whether or not the meeting exists.
     attempt = registry.join_attempts.begin(address_key(client), meeting_id)
+    language = pick_language(message.language)
     if isinstance(attempt, float):
-        return JoinResult(None, None, _too_many(attempt))
+        return JoinResult(None, None, _too_many(attempt, language))
     with attempt:  # given back if the server fails before it is settled
         hashed = record.password_hash if record is not None and credentials.valid else None
         password_ok = await registry.passwords.verify(hashed, message.password or "")
         if room is None or not credentials.valid:
             attempt.failed()
-            return JoinResult(None, None, _vague(new_decision_id()))
+            return JoinResult(None, None, _vague(new_decision_id(), language))
         result, decided = await joining.decide(
             room, password_ok=None if message.password is None else password_ok
         )
@@ -201,11 +211,8 @@ async def _join(registry: Registry, meeting_id: str, message: wire.Join, client:
             return result
         spent = attempt.failed()
     if spent:
-        await room.notify_hosts(
-            "password_attempts",
-            "Many wrong passwords were tried; those who keep failing are paused for a while.",
-        )
-    return JoinResult(None, None, _vague(decided.decision_id))
+        await room.notify_hosts("password_attempts")
+    return JoinResult(None, None, _vague(decided.decision_id, language))
 
 
 @dataclass
@@ -224,14 +231,23 @@ class _Joining:
         it was read: that refusal is as vague as any other."""
         result, decided = await self.decide(room, password_ok=None)
         if decided.decision.reason in _PASSWORD_REASONS:
-            return JoinResult(None, None, _vague(decided.decision_id))
+            return JoinResult(None, None, _vague(decided.decision_id, self.language))
         return result
+
+    @property
+    def language(self) -> Language:
+        return pick_language(self.message.language)
 
     async def decide(self, room: Room, password_ok: bool | None) -> tuple[JoinResult, Decided]:
         """The Room's decision on this join, and what the client is answered."""
         message, credentials = self.message, self.credentials
         participant_id = f"p_{secrets.token_urlsafe(9)}"
-        session = Session(participant_id, device_id=self.device_id, device_token=self.device_token)
+        session = Session(
+            participant_id,
+            device_id=self.device_id,
+            device_token=self.device_token,
+            language=self.language,
+        )
         decided = await room.join(
             JoinRequested(
                 participant=participant_id,
@@ -250,7 +266,8 @@ class _Joining:
         refusal = wire.JoinRefused(
             reason=decided.reason,
             rule=decided.rule,
-            message=decided.message,
+            message=decided.text(self.language),
+            params=decided.params,
             decision_id=decided.decision_id,
         )
         return JoinResult(None, None, refusal), decided

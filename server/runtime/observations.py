@@ -22,7 +22,7 @@ from ..media.events import (
     TrackEnded,
 )
 
-__all__ = ["Observations", "media_failure_message"]
+__all__ = ["Observations", "media_failure_params"]
 
 _CAUSES: dict[str, str] = {
     "no_video": "stopped",
@@ -30,28 +30,13 @@ _CAUSES: dict[str, str] = {
     "frozen": "frozen",
     "black": "black",
 }
-_CONNECTION = {
-    "publish": "Your connection for sending your camera, microphone or screen",
-    "subscribe": "Your connection for receiving the others' media",
-}
-_WHAT_HAPPENED = {
-    "ice_failed": "could not be set up: no network path to the server worked (ICE failed)",
-    "dtls_failed": (
-        "failed its security handshake (DTLS): the a=fingerprint of your description "
-        "must be your certificate's"
-    ),
-    "timed_out": "did not connect in time",
-    "lost": "was lost or closed by your side",
-}
-_TRY_AGAIN = {"publish": "publish again", "subscribe": "subscribe again"}
 
 
-def media_failure_message(failed: ConnectionFailed) -> str:
-    """What a participant is told when one of their media connections failed."""
-    return (
-        f"{_CONNECTION[failed.direction]} {_WHAT_HAPPENED[failed.reason]}. "
-        f"The server closed it; {_TRY_AGAIN[failed.direction]} to get media back."
-    )
+def media_failure_params(failed: ConnectionFailed) -> dict[str, str | int | list[str]]:
+    """What a participant is told when one of their media connections failed: which
+    connection (``publish``, ``subscribe``) and what happened (``ice_failed``,
+    ``dtls_failed``, ``timed_out``, ``lost``); the sentence is the ``media_failed`` one."""
+    return {"direction": failed.direction, "failure": failed.reason}
 
 
 # Camera states in which the engine is waiting to hear about frames.

@@ -44,6 +44,7 @@ def snapshot(room: Room) -> str:
                 "role": person.role,
                 "status": person.status,
                 "joined_at": room.wall(person.joined_at),
+                "waiting_since": room.wall(person.waiting_since),
                 "invited": person.invited,
                 "identities": sorted(person.identities),
                 "password_ok": person.password_ok,
@@ -93,6 +94,8 @@ def restore(room: Room, document: str) -> list[str]:
             role=saved["role"],
             status=saved["status"],
             joined_at=at(saved["joined_at"]),
+            # Saved before waiting_since was kept: the join is the best guess.
+            waiting_since=at(saved.get("waiting_since", saved["joined_at"])),
             invited=saved["invited"],
             identities=frozenset(saved["identities"]),
             password_ok=saved["password_ok"],

@@ -11,6 +11,11 @@ synchronous by construction, so nothing slow can hold the Room: store writes
 go to ``StoreWrites``, audit entries to ``AuditWriter``, and peer connections
 are released in the media scope's background. One stuck peer or a slow disk
 cannot stall a meeting (Galène's group and LiveKit's room are the models).
+
+The Room is its parts: the inbox and its turn (``inbox.py``), the ways in
+(``entrances.py``), and what the audit log keeps of each decision
+(``audit_entries.py``). This module holds what a Room owns, its clock, one
+decision (``decide_now``), the places saved and restored, and closing.
 """
 
 from __future__ import annotations
@@ -21,33 +26,27 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from meetwarden import protocol as wire
 from meetwarden.policies.apply import apply
-from meetwarden.policies.effects import StartTimer
+from meetwarden.policies.effects import Params
 from meetwarden.policies.engine import decide
-from meetwarden.policies.events import (
-    Disconnected,
-    Event,
-    JoinRequested,
-    PolicyUpdateRequested,
-    Resumed,
-)
+from meetwarden.policies.events import Disconnected, Event, PolicyUpdateRequested
 from meetwarden.policies.model import Policy
 from meetwarden.policies.state import OWNER, MeetingState
-from meetwarden.policies.timers import timer_event
 
-from ..media.events import ConnectionFailed, Observation
-from ..media.subscriber import SubscriberOffer
 from ..metrics import count_decision
-from ..store import AuditEntry, Store
+from ..store import Store
 from . import places, telling
 from .audit import AuditWriter
+from .audit_entries import audit_entry
 from .decided import Decided, new_decision_id
-from .interpreter import Interpreter, offer_message
+from .entrances import RoomEntrances
+from .inbox import RoomClosedError
+from .interpreter import Interpreter
 from .media_seam import NoMedia, RoomMedia
-from .observations import Observations, media_failure_message
+from .observations import Observations
 from .session import Session
 from .timers import Timers
 from .writes import StoreWrites
@@ -55,18 +54,13 @@ from .writes import StoreWrites
 __all__ = ["Room", "RoomClosedError"]
 
 log = logging.getLogger("meetwarden.room")
-T = TypeVar("T")
 IssueResumeToken = Callable[[str, str], tuple[str, str]]
 """(meeting id, participant id) -> (token, token id)."""
 IssueIceServers = Callable[[str], list[wire.IceServer]]
 """participant id -> the TURN servers, with a credential made for them now (server/turn.py)."""
 
 
-class RoomClosedError(Exception):
-    """The Room was released (ended or idle) while a request was on its way in."""
-
-
-class Room:
+class Room(RoomEntrances):
     def __init__(
         self,
         *,
@@ -133,146 +127,21 @@ class Room:
         """The moment on the meeting's clock of a Unix time."""
         return wall - self._wall0
 
-    # --- the inbox ----------------------------------------------------------------
+    # --- told to the hosts, in turn (``telling.py``) --------------------------------
 
-    async def _run(self) -> None:
-        while True:
-            work, future = await self._inbox.get()
-            try:
-                result = work()
-            except Exception as error:
-                log.exception("meeting %s: work in the inbox failed", self.meeting_id[:8])
-                if future is not None and not future.done():
-                    future.set_exception(error)
-            else:
-                if future is not None and not future.done():
-                    future.set_result(result)
-            finally:
-                self._queued -= 1
+    async def notify_hosts(self, topic: str, params: Params | None = None) -> None:
+        await self._inside(lambda: telling.notify_hosts(self, topic, params))
 
-    async def _inside(self, work: Callable[[], T]) -> T:
-        """Runs ``work`` in the Room's turn, after everything that entered before it.
-
-        Work is synchronous, so when nothing is queued or in hand the turn is now:
-        it is taken at once, in the caller's task, with the same order and the same
-        one-at-a-time guarantee as the queue gives (and no extra trip through the
-        event loop between a host's mute arriving and the gate closing).
-        """
-        if self.closed:
-            raise RoomClosedError(self.meeting_id)
-        if self._queued == 0:
-            try:
-                return work()
-            except Exception:
-                log.exception("meeting %s: work in the inbox failed", self.meeting_id[:8])
-                raise
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued += 1
-        self._inbox.put_nowait((work, future))
-        return await future
-
-    def post(self, work: Callable[[], object]) -> None:
-        """Queues ``work`` without waiting for it (timers, media observations)."""
-        if not self.closed:
-            self._queued += 1
-            self._inbox.put_nowait((work, None))
-
-    # --- entering the inbox -------------------------------------------------------
-
-    async def submit(
-        self,
-        event: Event,
-        *,
-        context: dict[str, Any] | None = None,
-        actor: str | None = None,
-        reply: Callable[[Decided], None] | None = None,
-    ) -> Decided:
-        """Decides one event and applies every effect before the next one is taken.
-
-        ``reply`` hears the decision before its effects go out, so whoever asked
-        learns the answer before its consequences (even when they end the asker's
-        connection).
-        """
-        return await self._inside(lambda: self.decide_now(event, context, actor, reply))
-
-    async def join(self, event: JoinRequested, session: Session) -> Decided:
-        """Decides a join; the session becomes the person's connection if it is allowed."""
-        return await self._inside(lambda: self.decide_now(event, None, None, None, session))
-
-    async def resume(self, participant_id: str, token_id: str, session: Session) -> Decided | None:
-        """Resumes the person a current resume token names, on ``session``; None when the
-        token is not (or no longer) the person's current one. The token is used up."""
-
-        def resume_now() -> Decided | None:
-            current = self.resume_tokens.get(participant_id)
-            if current is None or current[1] != token_id:
-                return None
-            if self.state.get(participant_id) is None:
-                return None
-            del self.resume_tokens[participant_id]  # single use: a new one comes with welcome
-            old = self.sessions.get(participant_id)
-            if old is not None and old is not session:
-                old.close(wire.CLOSE_REPLACED, "resumed on another connection")
-            event = Resumed(participant=participant_id)
-            return self.decide_now(event, None, None, None, session)
-
-        return await self._inside(resume_now)
-
-    async def connection_lost(self, participant_id: str, session: Session) -> None:
-        """The socket of ``session`` ended without a goodbye: the person may resume."""
-
-        def lost() -> None:
-            if self.sessions.get(participant_id) is not session:
-                return  # replaced by a newer connection, or already gone
-            del self.sessions[participant_id]
-            person = self.state.get(participant_id)
-            if person is not None and person.connected:
-                self.decide_now(Disconnected(participant=participant_id), None, None, None)
-
-        await self._inside(lost)
-
-    def observe(self, observation: Observation) -> None:
-        """From this Room's media scope: decided in turn, if it changes anything."""
-        if isinstance(observation, ConnectionFailed):
-            self._media_failed(observation)
-            return
-        if not self.observations.worth_deciding(observation, self.state):
-            return
-
-        def observed() -> None:
-            event = self.observations.event_for(observation, self.state)
-            if event is not None:
-                self.decide_now(event, None, "media", None)
-
-        self.post(observed)
-
-    def _media_failed(self, failed: ConnectionFailed) -> None:
-        """A connection of this person failed and was released: they hear why (no decision:
-        the tracks it carried end with their own observations)."""
-        log.info(
-            "meeting %s: the %s connection of %s failed (%s)",
-            self.meeting_id[:8],
-            failed.direction,
-            failed.participant_id,
-            failed.reason,
-        )
-        session = self.sessions.get(failed.participant_id)
-        if session is not None:
-            message = media_failure_message(failed)
-            session.send(wire.Error(code="media_failed", message=message))
-
-    def offer(self, participant_id: str, offer: SubscriberOffer) -> None:
-        """From this Room's media scope: a new subscriber offer (tracks came or went)."""
-        session = self.sessions.get(participant_id)
-        if session is not None:
-            session.send(offer_message(offer))
-
-    async def notify_hosts(self, topic: str, text: str) -> None:
-        await self._inside(lambda: telling.notify_hosts(self, topic, text))
+    # --- resume tokens: one current token per person, single use --------------------
 
     def resume_token_is_current(self, participant_id: str, token_id: str) -> bool:
         current = self.resume_tokens.get(participant_id)
         return current is not None and current[1] == token_id
+
+    def issue_resume_token(self, participant_id: str) -> str:
+        token, token_id = self._issue_resume_token(self.meeting_id, participant_id)
+        self.resume_tokens[participant_id] = (token, token_id)
+        return token
 
     # --- one decision ---------------------------------------------------------------
 
@@ -289,7 +158,7 @@ class Room:
         before = (self.policy, self.state, self.revision)  # immutable: viewed after the effects
         self.policy_before_decision = self.policy
         decision = decide(self.policy, self.state, event)
-        self.policy, self.state = apply(self.policy, self.state, decision)
+        self.policy, self.state = apply(self.policy, self.state, decision, at=event.at)
         decided = Decided(decision, new_decision_id())
         if attach is not None and decision.allowed:
             self.sessions[attach.participant_id] = attach
@@ -313,6 +182,9 @@ class Room:
             self._save_due = loop.call_later(places.SAVE_DELAY, self._save_places)
         return decided
 
+    def _record(self, event: Event, decided: Decided, actor: str | None) -> None:
+        self.audit.append(audit_entry(self, event, decided, actor))
+
     def policy_not_stored(
         self,
         policy: Policy,
@@ -331,12 +203,9 @@ class Room:
             "server",
             None,
         )
-        text = (
-            f"The new policy could not be stored ({type(error).__name__}: the disk may be full "
-            f"or read-only), so revision {revision} is in force again. Try again once the "
-            "server's storage is fixed."
+        telling.notify_hosts(
+            self, "policy_not_stored", {"error": type(error).__name__, "revision": revision}
         )
-        telling.notify_hosts(self, "policy_not_stored", text)
 
     # --- the places, saved and restored (``places.py``) ------------------------------
 
@@ -361,34 +230,6 @@ class Room:
         back, and whoever was connected when the server stopped is away now."""
         for pid in places.restore(self, document):
             self.decide_now(Disconnected(participant=pid), None, "server restart", None)
-
-    def _timer_fired(self, plan: StartTimer) -> None:
-        self.post(lambda: self.decide_now(timer_event(plan), None, "timer", None))
-
-    def issue_resume_token(self, participant_id: str) -> str:
-        token, token_id = self._issue_resume_token(self.meeting_id, participant_id)
-        self.resume_tokens[participant_id] = (token, token_id)
-        return token
-
-    def _record(self, event: Event, decided: Decided, actor: str | None) -> None:
-        who = getattr(event, "actor", None) or actor
-        self.audit.append(
-            AuditEntry(
-                meeting_id=self.meeting_id,
-                at=self.wall(event.at),
-                decision_id=decided.decision_id,
-                policy_revision=self.revision,
-                event_type=event.type,
-                event=_recorded(event),
-                allowed=decided.allowed,
-                reason=decided.reason,
-                rule=decided.rule,
-                message=decided.message,
-                actor=who if isinstance(who, str) else None,
-                participant=getattr(event, "participant", None),
-                effects=decided.decision.to_json()["effects"],
-            )
-        )
 
     # --- closing ----------------------------------------------------------------------
 
@@ -415,13 +256,3 @@ class Room:
         self.close_nowait(reason)
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-
-
-def _recorded(event: Event) -> dict[str, Any]:
-    """The event as the audit log keeps it. A policy is kept as the host wrote it (its
-    unset fields left out), so ``policy simulate`` reads it back as the same policy: the
-    defaults filled in would be read as choices (``grant_minutes`` with ``host_only``)."""
-    recorded = event.model_dump(mode="json")
-    if isinstance(event, PolicyUpdateRequested):
-        recorded["policy"] = event.policy.model_dump(mode="json", exclude_unset=True)
-    return recorded

@@ -13,16 +13,27 @@ from pydantic import BaseModel
 
 from meetwarden.protocol import CLOSE_POLICY, encode
 
+from ..i18n import DEFAULT_LANGUAGE, Language
+
 __all__ = ["Session"]
 
 OUTBOX_LIMIT = 1000
 
 
 class Session:
-    def __init__(self, participant_id: str, *, device_id: str, device_token: str) -> None:
+    def __init__(
+        self,
+        participant_id: str,
+        *,
+        device_id: str,
+        device_token: str,
+        language: Language = DEFAULT_LANGUAGE,
+    ) -> None:
         self.participant_id = participant_id
         self.device_id = device_id
         self.device_token = device_token
+        self.language: Language = language
+        """What this participant reads: every sentence sent to them is written in it."""
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
         self.close_code: int | None = None
         self.close_reason = ""

@@ -15,6 +15,8 @@ from typing import Any
 from meetwarden import protocol as wire
 from meetwarden.policies.events import PublishRequested, PublishStopped
 
+from ..i18n import say
+from ..i18n.markers import N_
 from ..media import MediaRoom
 from ..media.errors import MediaError
 from .interpreter import offer_message
@@ -23,18 +25,18 @@ from .session import Session
 
 __all__ = ["handle_media"]
 
-_WAITING = "You are in the waiting room; media starts once the host lets you in."
+_WAITING = N_("You are in the waiting room; media starts once the host lets you in.")
+# What a person reads of a media error; the others (a malformed description, say) are for
+# the client's developer and stay as the media plane wrote them, in English.
+_SAID = {"not_admitted": _WAITING, "closed": N_("This meeting's media has ended.")}
 
 
 async def handle_media(room: Room, session: Session, message: Any) -> None:
     me = session.participant_id
     media = room.media
     if not isinstance(media, MediaRoom):
-        session.send(
-            wire.Error(
-                ref=message.id, code="media_unavailable", message="This server runs without media."
-            )
-        )
+        text = say(session.language, "This server runs without media.")
+        session.send(wire.Error(ref=message.id, code="media_unavailable", message=text))
         return
     try:
         match message:
@@ -55,12 +57,14 @@ async def handle_media(room: Room, session: Session, message: Any) -> None:
                         allowed=decided.allowed,
                         reason=decided.reason,
                         rule=decided.rule,
-                        message=decided.message,
+                        message=decided.text(session.language),
+                        params=decided.params,
                         decision_id=decided.decision_id,
                     )
                 )
     except MediaError as error:
-        text = _WAITING if error.code == "not_admitted" else error.message
+        said = _SAID.get(error.code)
+        text = say(session.language, said) if said is not None else error.message
         session.send(wire.Error(ref=message.id, code=error.code, message=text))
 
 
@@ -82,7 +86,8 @@ async def _publish(room: Room, media: MediaRoom, session: Session, message: wire
                 allowed=decided.allowed,
                 reason=decided.reason,
                 rule=decided.rule,
-                message=decided.message,
+                message=decided.text(session.language),
+                params=decided.params,
                 decision_id=decided.decision_id,
             )
         )

@@ -8,6 +8,7 @@ and policy to its hosts. A broadcast is encoded once for all its readers.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from meetwarden import protocol as wire
@@ -15,7 +16,8 @@ from meetwarden.policies import effects as fx
 from meetwarden.policies.model import Policy
 from meetwarden.policies.state import MeetingState
 
-from .decided import Decided
+from ..i18n import Language, notice_text
+from .decided import Decided, wire_params
 from .session import Session
 from .views import meeting_info, roster, self_state, waiting_list
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "admitted_sessions",
     "broadcast",
+    "broadcast_written",
     "deliver_chat",
     "host_sessions",
     "notify",
@@ -54,6 +57,15 @@ def broadcast(sessions: list[Session], message: Any) -> None:
             session.send_text(text)
 
 
+def broadcast_written(sessions: list[Session], message: Callable[[Language], Any]) -> None:
+    """A message with sentences in it: written and encoded once per language read."""
+    by_language: dict[Language, list[Session]] = {}
+    for session in sessions:
+        by_language.setdefault(session.language, []).append(session)
+    for language, readers in by_language.items():
+        broadcast(readers, message(language))
+
+
 def admitted_sessions(room: Room) -> list[Session]:
     state = room.state
     return [
@@ -72,27 +84,38 @@ def host_sessions(room: Room) -> list[Session]:
     ]
 
 
-def notify_hosts(room: Room, topic: str, text: str) -> None:
-    broadcast(host_sessions(room), wire.Notice(topic=topic, text=text))
+def notify_hosts(room: Room, topic: str, params: fx.Params | None = None) -> None:
+    """A notice of the server's own (not a decision's) to the hosts and co-hosts."""
+    given = params or {}
+
+    def written(language: Language) -> wire.Notice:
+        text = notice_text(topic, "hosts", None, given, language)
+        return wire.Notice(topic=topic, text=text, params=wire_params(given))
+
+    broadcast_written(host_sessions(room), written)
 
 
 def notify(room: Room, notice: fx.Notify, decided: Decided) -> None:
     if notice.topic in _VIEW_TOPICS:
         return
-    message = wire.Notice(
-        topic=notice.topic,
-        text=notice.text,
-        about=notice.participant,
-        kind=notice.kind,
-        decision_id=decided.decision_id,
-    )
+
+    def written(language: Language) -> wire.Notice:
+        return wire.Notice(
+            topic=notice.topic,
+            text=notice_text(notice.topic, notice.audience, notice.kind, notice.params, language),
+            params=wire_params(notice.params),
+            about=notice.participant,
+            kind=notice.kind,
+            decision_id=decided.decision_id,
+        )
+
     if notice.audience == "participant":
         session = room.sessions.get(notice.participant or "")
         if session is not None:
-            session.send(message)
+            session.send(written(session.language))
         return
     hosts = notice.audience == "hosts"
-    broadcast(host_sessions(room) if hosts else admitted_sessions(room), message)
+    broadcast_written(host_sessions(room) if hosts else admitted_sessions(room), written)
 
 
 def deliver_chat(room: Room, sender: str, to: str | None, text: str) -> None:

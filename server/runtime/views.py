@@ -44,7 +44,7 @@ def waiting_list(state: MeetingState, wall: Callable[[float], float]) -> list[Wa
         WaitingEntry(
             id=p.id,
             name=p.name,
-            waiting_since=wall(p.joined_at),
+            waiting_since=wall(p.waiting_since),
             connected=p.connected,
             reason=p.waiting_reason,
             rule=p.waiting_rule,

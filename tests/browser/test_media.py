@@ -128,14 +128,14 @@ async def test_everyone_sees_the_others_cameras_and_who_is_speaking(
     speaking = f'#grid .tile.speaking[data-participant-id="{ids["Alice Chen"]}"]'
     await expect(bob.page.locator(speaking)).to_be_visible(timeout=MEDIA_TIMEOUT_MS)
     await expect(bob.page.locator(speaking).locator(".state-speaking")).to_be_visible()
-    await screenshot(bob, "meeting-grid")
+    await screenshot(bob, "meeting-grid", docs=True)
     # The server's receiver reports and REMB let the host's browser raise its send rate
     # past the 300 kbit/s it starts from (without feedback it stays there all meeting).
     rate = await host.page.evaluate(SEND_RATE_PASSES, [600_000, MEDIA_TIMEOUT_MS])
     assert rate > 600_000, f"the host's browser may send only {rate} bit/s"
     row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
     await row.locator("summary").click()
-    await screenshot(host, "host-console")
+    await screenshot(host, "host-console", docs=True, panel=True)
     print(f"\ntime to first remote frame in the browser: {first_frame:.2f} s")
     for person in (carol, bob, host):
         await person.close()
@@ -181,7 +181,7 @@ async def test_a_screen_is_shared_after_a_grant_and_a_preview_seen_by_the_others
         "You are about to share a window, shown here as the others will see it."
     )
     assert await frames(bob, '#share-preview video[data-source="share-preview"]') >= 3
-    await screenshot(bob, "share-preview")
+    await screenshot(bob, "share-preview", docs=True)
     for viewer in (host, carol):
         await expect(viewer.page.locator(shared)).to_have_count(0)
     await preview.get_by_role("button", name="Share this").click()
@@ -193,7 +193,7 @@ async def test_a_screen_is_shared_after_a_grant_and_a_preview_seen_by_the_others
     await expect(
         host.page.locator("#roster li.person").filter(has_text="Bob Smith")
     ).to_contain_text("sharing a screen")
-    await screenshot(carol, "screen-share")
+    await screenshot(carol, "screen-share", docs=True)
 
     # The host revokes: Bob's share stops and the window is gone for everyone.
     row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")

@@ -8,10 +8,12 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 from support.browser import (
+    COVERED_CONTROLS,
     create_meeting,
     host_and_guest,
     open_person,
     open_tab,
+    sign_in,
     wait_for_screen,
 )
 from support.server import RunningServer
@@ -28,17 +30,6 @@ CAMERA_WARNS = {
         "lost_grace_seconds": 2,
     },
 }
-
-OVERLAPS = """() => {
-  const boxes = (selector) => [...document.querySelectorAll(selector)]
-    .filter((element) => element.offsetParent !== null)
-    .map((element) => element.getBoundingClientRect());
-  const meet = (a, b) => a.left < b.right && b.left < a.right
-    && a.top < b.bottom && b.top < a.bottom;
-  const toasts = boxes('#toasts .toast');
-  const controls = boxes('button, select, input, textarea, summary, [role="tab"]');
-  return toasts.length === 0 ? null : toasts.filter((t) => controls.some((c) => meet(t, c))).length;
-}"""
 
 
 async def test_turning_the_camera_off_shows_off_and_the_host_reads_the_persons_name(
@@ -106,7 +97,7 @@ async def test_actions_offer_only_what_would_do_something_and_toasts_cover_no_co
     await expect(row.get_by_role("button", name="Revoke files")).to_be_visible()
     # The result's toast is over the video, not over a button.
     await expect(host.page.locator("#toasts .toast").first).to_be_visible()
-    assert await host.page.evaluate(OVERLAPS) == 0, "a toast covers a control"
+    assert await host.page.evaluate(COVERED_CONTROLS) == [], "a toast covers a control"
     await row.get_by_role("button", name="Lower hand").click()
     await expect(row.get_by_role("button", name="Lower hand")).to_be_hidden()
     await row.get_by_role("button", name="Revoke files").click()
@@ -135,4 +126,80 @@ async def test_a_refusal_about_the_name_goes_once_the_name_is_fixed(
     await expect(page.locator("#join-refusal")).to_be_hidden()
     await expect(page.locator("#join-name")).not_to_have_attribute("aria-invalid", "true")
     for person in (guest, host):
+        await person.close()
+
+
+async def test_a_failed_creation_goes_once_the_host_edits_or_creates(
+    browser: Browser, server: RunningServer
+) -> None:
+    host = await open_person(browser, server.url, "Alice Chen")
+    await sign_in(host)
+    page = host.page
+    editor = page.locator("textarea.code-input")
+    error = page.locator("#create-error")
+    # A password the policy asks for and the host left out: refused, said at the field.
+    await editor.fill('{"entry": {"password": true}}')
+    await expect(page.locator(".editor-errors")).to_be_hidden()
+    await page.click("#create")
+    await expect(error).to_be_visible()
+    await expect(page.locator("#password-error")).to_be_visible()
+    # Typing a password: the refusal was about the form as sent; it goes.
+    await page.fill("#password", "tulip-42-x")
+    await expect(error).to_be_hidden()
+    await expect(page.locator("#password-error")).to_be_hidden()
+    await page.fill("#password", "")
+    await page.click("#create")
+    await expect(error).to_be_visible()
+    # Editing the policy: the same.
+    await editor.fill("{}")
+    await expect(error).to_be_hidden()
+    await page.fill("#password", "tulip-42-x")
+    await editor.fill('{"entry": {"password": true}}')
+    await page.click("#create")
+    await expect(page.locator("#created")).to_be_visible()
+    await expect(error).to_be_hidden()
+    await host.close()
+
+
+async def test_hints_about_permission_go_when_the_policy_or_the_hand_changes_them(
+    browser: Browser, server: RunningServer
+) -> None:
+    strict = {"screen_share": {"allowed": "host_only"}, "file_share": {"allowed": "with_grant"}}
+    host, bob, _ = await host_and_guest(browser, server.url, strict)
+    page = bob.page
+    # Refused: the screen (hosts only), the microphone (a hand first); files need asking.
+    await page.click("#share-button")
+    share_why = page.locator("#share-why")
+    await expect(share_why).to_have_text("Only the host may share your screen in this meeting.")
+    await page.click("#mic-button")
+    mic_why = page.locator("#mic-why.refused")
+    await expect(mic_why).to_have_text("Raise your hand; the host will let you speak.")
+    await open_tab(bob, "files")
+    await page.get_by_role("button", name="Ask the host to let me share files").click()
+    file_why = page.locator("#file-why")
+    await expect(file_why).not_to_have_text("Ask the host for permission to share files first.")
+    asked = await file_why.inner_text()
+    assert asked
+    # The hand goes up: "raise your hand" is no longer what to do.
+    await page.click("#hand-button")
+    await expect(page.locator("#mic-why")).to_have_text(
+        "Your hand is raised; the host will let you speak."
+    )
+    await expect(page.locator("#mic-why")).not_to_have_class("why refused")
+    # The host lets everyone share: the refusal and "the host has been asked" go.
+    await open_tab(host, "policy")
+    policy_editor = host.page.locator("#panel-policy textarea.code-input")
+    relaxed = (
+        '{"entry": {"waiting_room": {"enabled": false}}, '
+        '"screen_share": {"allowed": "anyone"}, "file_share": {"allowed": "anyone"}}'
+    )
+    await policy_editor.fill(relaxed)
+    await host.page.click("#apply-policy")
+    await expect(host.page.locator("#policy-result")).to_contain_text(
+        "The meeting's policy was updated"
+    )
+    await expect(share_why).to_have_text("")
+    await expect(file_why).to_have_text("")
+    await expect(page.locator("#file-input")).to_be_enabled()
+    for person in (bob, host):
         await person.close()

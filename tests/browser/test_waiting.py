@@ -5,6 +5,7 @@ miss someone waiting (a prompt, the tab's title, an announcement) nor why they w
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,10 @@ async def test_a_guest_without_a_camera_is_told_and_can_turn_one_on_from_the_wai
     reason = "Sent back: no working video arrived from their camera."
     await expect(prompt).to_contain_text(reason)
     await expect(prompt).to_contain_text("camera_missing")
+    # He waits from the moment he was sent back (more than check_seconds after his join),
+    # and the time ticks on.
+    await expect(prompt).to_contain_text("waiting 0:0")
+    await expect(prompt).to_contain_text(re.compile(r"waiting 0:0[1-9]"))
     entry = host.page.locator("#waiting-list li").filter(has_text="Bob Smith")
     await expect(entry).to_contain_text(reason)
     await expect(entry).to_contain_text("rule /entry/camera/on_missing")
@@ -115,7 +120,7 @@ async def test_a_host_cannot_miss_someone_waiting(browser: Browser, server: Runn
     why = prompt.locator("#waiting-prompt-why")
     await expect(why).to_contain_text("waiting 0:0")
     await expect(why).not_to_contain_text("waiting 0:00")
-    await screenshot(host, "host-waiting-prompt")
+    await screenshot(host, "host-waiting-prompt", docs=True)
     await join(carol, meeting.join_url)
     await wait_for_screen(carol, "waiting")
     await expect(prompt.locator("#waiting-prompt-text")).to_have_text(

@@ -36,6 +36,7 @@ from meetwarden.policies.loading import load_policy, validate_policy
 from meetwarden.policies.model import Policy
 from meetwarden.policies.reasons import Reason
 from meetwarden.policies.state import MeetingState
+from meetwarden.server.i18n import LANGUAGES, explanation_text
 
 from .harness import CrashError, Harness, Target, mutated_text
 from .json_mutations import json_documents, mutated_json
@@ -60,8 +61,8 @@ def _decide(policy: Policy, state: MeetingState, events: Sequence[Event]) -> Non
     for event in events:
         decision = decide(policy, state, event)
         if decision.reason is Reason.RULE_ERROR:
-            raise CrashError(f"the engine's rule failed on {event.type}: {decision.message}")
-        policy, state = apply(policy, state, decision)
+            raise CrashError(f"the engine's rule failed on {event.type}: {decision.params}")
+        policy, state = apply(policy, state, decision, at=event.at)
 
 
 _HOST = JoinRequested(participant="h", name="Alice Host", role="host", identities=("device:h",))
@@ -75,14 +76,16 @@ def _use(raw: bytes, policy: Policy) -> None:
     stored = json.dumps(parse_json(raw))  # the registry keeps the document as JSON text
     if validate_policy(json.loads(stored)) != policy:
         raise CrashError("the stored policy reads back as a different policy")
-    for pointer, sentence in explain(policy):
-        if not pointer.startswith("/") or not sentence:
-            raise CrashError(f"explain gave {pointer!r}: {sentence!r}")
+    for line in explain(policy):
+        for language in LANGUAGES:  # every rule reads in every language the server has
+            sentence = explanation_text(line, language)
+            if not line.rule.startswith("/") or not sentence or "{" in sentence:
+                raise CrashError(f"explain gave {line.rule!r}: {sentence!r} ({language})")
     _decide(policy, MeetingState.initial(policy), [_HOST, _GUEST])
     running = Policy()
     state = MeetingState.initial(running)
     for join in (_HOST, _GUEST):
-        running, state = apply(running, state, decide(running, state, join))
+        running, state = apply(running, state, decide(running, state, join), at=join.at)
     _decide(running, state, [PolicyUpdateRequested(actor="h", policy=policy)])
 
 

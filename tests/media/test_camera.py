@@ -75,8 +75,6 @@ async def test_black_camera_that_starts_moving_is_restored(make_meeting) -> None
         assert isinstance(track, SyntheticVideoTrack)
         track.pattern = "moving"
         await until(lambda: bool(_seen(meeting, CameraRestored)()), within=5, what="restored")
-        monitor = meeting.room.camera_monitor("alice")
-        assert monitor is not None
-        assert monitor.probe_seconds / monitor.probes < 0.05
+        # what a probe costs is measured by bench/media_camera_check.py, not asserted here
     finally:
         await asyncio.wait_for(meeting.close(), 20)

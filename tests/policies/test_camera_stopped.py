@@ -34,3 +34,22 @@ def test_a_newcomer_waits_for_the_host() -> None:
     meeting = Meeting({})
     meeting.join("bob", "Bob Smith")
     assert meeting.state.participants["bob"].waiting_reason == "waiting_for_host"
+
+
+def test_someone_sent_back_waits_from_the_moment_they_were_sent_back() -> None:
+    meeting = _bob_with_working_camera()
+    joined = meeting.state.participants["bob"].joined_at
+    meeting.clock(4)
+    meeting.event({"type": "publish_stopped", "participant": "bob", "source": "camera"})
+    meeting.clock(10)  # the grace (3 seconds from 4) has run out: Bob waits again
+    bob = meeting.state.participants["bob"]
+    assert not bob.admitted
+    assert bob.joined_at == joined
+    assert bob.waiting_since == 7
+
+
+def test_a_newcomer_waits_from_the_join() -> None:
+    meeting = Meeting({})
+    meeting.clock(2)
+    meeting.join("bob", "Bob Smith")
+    assert meeting.state.participants["bob"].waiting_since == 2

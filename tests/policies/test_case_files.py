@@ -16,6 +16,7 @@ from meetwarden.policies.coverage import RULE_PATHS, rule_coverage
 from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.testing import policy_cases
+from meetwarden.server.i18n import english
 
 ROOT = Path(__file__).parents[2]
 HOST = "{type: join_requested, participant: h, name: Ann Host, role: host}"
@@ -32,7 +33,7 @@ def test_a_misspelt_expectation_is_refused_with_the_right_spelling() -> None:
     issues = _issues(f"cases:\n  - name: typo\n    when: {BOB}\n    expect: {{alowed: true}}\n")
     assert issues == [
         "/cases/0/expect/alowed: unknown field 'alowed'; did you mean 'allowed'? valid fields "
-        "here are: allowed, reason, rule, message_contains, effects, no_effects, state"
+        "here are: allowed, reason, rule, params, message_contains, effects, no_effects, state"
     ]
 
 
@@ -156,6 +157,7 @@ def test_committed_case_schema_and_reference_are_generated_from_the_models() -> 
 test_example_board_meeting = policy_cases(
     ROOT / "policies" / "examples" / "board_meeting.json",
     ROOT / "policies" / "examples" / "board_meeting.cases.yaml",
+    render=english,
 )
 
 

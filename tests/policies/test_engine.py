@@ -10,6 +10,7 @@ from meetwarden.policies.events import HandRaised, JoinRequested
 from meetwarden.policies.model import Policy
 from meetwarden.policies.reasons import Reason
 from meetwarden.policies.state import MeetingState
+from meetwarden.server.i18n import decision_text
 
 
 def test_the_same_inputs_give_the_same_decision() -> None:
@@ -32,7 +33,8 @@ def test_a_rule_that_fails_becomes_a_refusal_that_says_so(monkeypatch: pytest.Mo
     decision = decide(Policy(), MeetingState(), HandRaised(participant="p"))
     assert not decision.allowed
     assert decision.reason == Reason.RULE_ERROR
-    assert "failed (KeyError)" in decision.message
+    assert decision.params == {"error": "KeyError"}
+    assert "failed (KeyError)" in decision_text(decision, "en")
     assert decision.effects == ()
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from meetwarden.policies.testing import Meeting, assert_cases_pass, expect
+from meetwarden.server.i18n import english
 
 EXAMPLES = Path(__file__).parents[2] / "policies" / "examples"
 POLICIES = sorted(EXAMPLES.glob("*.json"))
@@ -20,7 +21,7 @@ def test_there_are_the_four_promised_examples() -> None:
 def test_every_example_case_passes(policy: Path) -> None:
     cases = policy.with_name(f"{policy.stem}.cases.yaml")
     assert cases.exists(), f"{policy.name} has no case file"
-    assert_cases_pass(policy, cases)
+    assert_cases_pass(policy, cases, render=english)
 
 
 def test_a_failing_case_reports_what_differed(tmp_path: Path) -> None:

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from meetwarden.policies.explain import explain
 from meetwarden.policies.loading import validate_policy
+from meetwarden.policies.model import Policy
 from meetwarden.policies.testing import Meeting, expect
+from meetwarden.server.i18n import explanation_text
 
 INVITED = {"entry": {"identity": "invited", "waiting_room": {"enabled": False}}}
 OPEN = {"entry": {"waiting_room": {"enabled": False}}}
@@ -106,11 +108,15 @@ def test_turning_invited_on_sends_out_those_waiting_without_their_own_invite() -
     assert {p.id for p in meeting.state.waiting()} == {"b"}
 
 
+def _explained(policy: Policy) -> dict[str, str]:
+    return {line.rule: explanation_text(line, "en") for line in explain(policy)}
+
+
 def test_explain_says_what_a_ban_holds_against_in_each_mode() -> None:
-    anyone = dict(explain(validate_policy({})))
+    anyone = _explained(validate_policy({}))
     assert "their device and their name only" in anyone["/removal/rejoin"]
     assert "another name from another device" in anyone["/removal/rejoin"]
-    invited = dict(explain(validate_policy({"entry": {"identity": "invited"}})))
+    invited = _explained(validate_policy({"entry": {"identity": "invited"}}))
     assert "personal invite, whatever name or device" in invited["/removal/rejoin"]
     assert invited["/entry/identity"].startswith("Only people with a personal invite")
 

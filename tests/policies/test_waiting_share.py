@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from meetwarden.policies.rules.entry import source_share
 from meetwarden.policies.testing import Meeting, expect
+from meetwarden.server.i18n import decision_text
 
 TEN = {"entry": {"max_participants": 10}}  # a quarter of 10: two places per network
 NAMES = [f"{first} {last}" for first in ("Ann", "Ben", "Cai", "Dee") for last in ("Lee", "Moe")]
@@ -36,8 +37,8 @@ def test_a_source_holding_its_share_is_refused_and_another_source_still_waits() 
     )
     refused = meeting.join("bot-x", "Zed Bot", source="net:bots")
     expect(refused, allowed=False, rule="/entry/waiting_room/max_share_per_source")
-    assert (
-        refused.message == "Too many people from your network are waiting to join. Try again later."
+    assert decision_text(refused, "en") == (
+        "Too many people from your network are waiting to join. Try again later."
     )
     guest = meeting.join("guest", "Gina Guest", source="net:home")
     expect(guest, allowed=True, reason="waiting_for_host")

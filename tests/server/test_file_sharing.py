@@ -195,6 +195,7 @@ async def test_a_refusal_is_problem_json_with_reason_rule_sentence_and_decision(
         "allowed": False,
         "reason": "share_host_only",
         "rule": "/file_share/allowed",
+        "params": {"kind": "file"},
         "message": "Only the host may share files in this meeting.",
         "decision_id": decision_id,
     }

@@ -76,6 +76,7 @@ async def test_an_admitted_participant_reads_what_the_policy_lets_them_do(
         assert view["screen_share"]["allowed"] == "with_grant"
         assert view["screen_share"]["surfaces"] == ["window", "browser"]
         assert view["audio"]["unmute"] == "after_raised_hand"
+        assert view["entry"] == {"identity": "anyone"}  # the link is worth passing on
         assert view["chat"] == {"allowed": "everyone", "private": "hosts"}
         assert "/chat/private" in {rule["rule"] for rule in view["rules"]}
         assert view["policy_revision"] == 1

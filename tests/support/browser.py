@@ -27,9 +27,12 @@ except ImportError as missing:  # a failure that says what to do, never a skip
     raise ImportError(f"Playwright is not installed; {SETUP_HINT}") from missing
 
 __all__ = [
+    "COLOR_SCHEMES",
     "COUNT_FRAMES",
+    "COVERED_CONTROLS",
     "NO_WAITING_ROOM",
     "SCREENSHOTS",
+    "SCREEN_SIZES",
     "SETUP_HINT",
     "Meeting",
     "Person",
@@ -39,6 +42,7 @@ __all__ = [
     "host_joins",
     "join",
     "open_person",
+    "open_side_panel",
     "open_tab",
     "screenshot",
     "sign_in",
@@ -58,13 +62,37 @@ COUNT_FRAMES = """([selector, wanted, within]) => new Promise((resolve) => {
   };
   video.requestVideoFrameCallback(tick);
 })"""
-# Screenshots go to a folder git ignores; `make screenshots` copies them into
-# docs/screenshots when the README's pictures should change (tests never rewrite
-# committed files).
+# The controls a toast lies on top of (none, ever): for each visible control, a few points
+# inside it are asked which element a person sees there. Toasts let clicks through
+# (pointer-events: none), so for the question they are made to answer it.
+COVERED_CONTROLS = """() => {
+  const toasts = [...document.querySelectorAll('#toasts .toast')];
+  const controls = [...document.querySelectorAll(
+    'button, select, input, textarea, summary, a[href], [role="tab"]')]
+    .filter((element) => element.checkVisibility() && !element.closest('#toasts'));
+  for (const toast of toasts) toast.style.pointerEvents = 'auto';
+  try {
+    return controls.filter((control) => {
+      const box = control.getBoundingClientRect();
+      const points = [[0.5, 0.5], [0.1, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.9]];
+      return points.some(([x, y]) => {
+        const seen = document.elementFromPoint(box.left + x * box.width, box.top + y * box.height);
+        return Boolean(seen?.closest('#toasts'));
+      });
+    }).map((control) => control.id || control.textContent.trim().slice(0, 40));
+  } finally {
+    for (const toast of toasts) toast.style.pointerEvents = '';
+  }
+}"""
+# Screenshots go under build/ (git ignores it): a test run never rewrites a file of the
+# working tree. `make screenshots` copies the documented ones (docs=True) into
+# docs/screenshots when the README's pictures should change.
 SCREENSHOTS = Path(
-    os.environ.get("MEETWARDEN_SCREENSHOTS")
-    or Path(__file__).parents[2] / "bench" / "results" / "screenshots"
+    os.environ.get("MEETWARDEN_SCREENSHOTS") or Path(__file__).parents[2] / "build" / "screenshots"
 )
+# The documented pictures: a laptop and a phone (an iPhone's 390 x 844), light and dark.
+SCREEN_SIZES = {1280: 800, 390: 844}
+COLOR_SCHEMES = ("light", "dark")
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -94,10 +122,18 @@ class Person:
 
 
 async def open_person(
-    browser: Browser, server_url: str, name: str, *, width: int = 1280, height: int = 800
+    browser: Browser,
+    server_url: str,
+    name: str,
+    *,
+    width: int = 1280,
+    height: int = 800,
+    locale: str = "en-US",
 ) -> Person:
+    """A person in their own browser context; ``locale`` is their browser's language
+    (``navigator.languages`` and ``Accept-Language``)."""
     context = await browser.new_context(
-        viewport={"width": width, "height": height}, base_url=server_url
+        viewport={"width": width, "height": height}, base_url=server_url, locale=locale
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
@@ -181,7 +217,19 @@ async def host_and_guest(
     return host, bob, meeting
 
 
+async def open_side_panel(person: Person) -> bool:
+    """On a narrow screen the side panel is a drawer: opens it (beside the video it is
+    always open). True when it was closed and this opened it."""
+    toggle = person.page.locator("#side-toggle")
+    if await toggle.is_visible() and await toggle.get_attribute("aria-expanded") != "true":
+        await toggle.click()
+        await expect(toggle).to_have_attribute("aria-expanded", "true")
+        return True
+    return False
+
+
 async def open_tab(person: Person, tab: str) -> None:
+    await open_side_panel(person)
     await person.page.click(f"#tab-{tab}")
     await expect(person.page.locator(f"#panel-{tab}")).to_be_visible()
 
@@ -191,6 +239,29 @@ async def admit(host: Person, name: str) -> None:
     await host.page.click(f'button[aria-label="Admit {name}"]')
 
 
-async def screenshot(person: Person, name: str) -> None:
-    # Playwright creates the folder.
-    await person.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+async def screenshot(person: Person, name: str, *, docs: bool = False, panel: bool = False) -> None:
+    """Saves the page as ``name.png``; with ``docs``, as ``name-{width}-{scheme}.png`` at each
+    documented width and colour scheme instead (``make screenshots`` copies those into
+    docs/). ``panel``: on a phone, open the side panel (chat, files, people) for the picture.
+    The page gets its size and colour scheme back afterwards."""
+    page = person.page
+    if not docs:
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        return
+    size = page.viewport_size
+    dark = await page.evaluate("() => matchMedia('(prefers-color-scheme: dark)').matches")
+    try:
+        for width, height in SCREEN_SIZES.items():
+            await page.set_viewport_size({"width": width, "height": height})
+            opened = panel and await open_side_panel(person)
+            for scheme in COLOR_SCHEMES:
+                await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+                await page.screenshot(
+                    path=str(SCREENSHOTS / f"{name}-{width}-{scheme}.png"), full_page=True
+                )
+            if opened:
+                await page.click("#side-toggle")
+    finally:
+        await page.emulate_media(color_scheme="dark" if dark else "light")
+        if size is not None:
+            await page.set_viewport_size(size)

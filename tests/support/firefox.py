@@ -273,7 +273,14 @@ class Firefox:
         )
 
     async def click(self, selector: str) -> None:
-        """A real pointer click in the middle of the element (a user gesture, as a person's)."""
+        """A real pointer click in the middle of the element (a user gesture, as a person's),
+        once it can take one: shown and enabled (as Playwright's actionability checks; a
+        page's buttons stay disabled until its script runs)."""
+        where = json.dumps(selector)
+        await self.wait_for(
+            f"document.querySelector({where})?.checkVisibility()"
+            f" && !document.querySelector({where}).disabled"
+        )
         found = await self.send(
             "script.evaluate",
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -17,6 +18,17 @@ def test_policy_reference_is_generated_from_the_models() -> None:
     assert written == render(), (
         "regenerate: python -m meetwarden.policies.reference > docs/policy.md"
     )
+
+
+def test_every_screenshot_shown_is_kept_and_every_one_kept_is_shown() -> None:
+    pictures = re.compile(r"!\[[^\]]*\]\(([^)\s]+\.png)\)")
+    shown = set()
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in pictures.findall(page.read_text()):
+            shown.add((page.parent / target).resolve())
+    kept = {path.resolve() for path in (ROOT / "docs" / "screenshots").glob("*.png")}
+    assert shown - kept == set(), "shown but missing (make screenshots)"
+    assert kept - shown == set(), "kept but shown nowhere: remove them"
 
 
 def test_every_code_package_is_listed_for_the_wheel() -> None:

@@ -50,6 +50,21 @@ def test_explain_says_the_policy_in_plain_words() -> None:
     assert "(/screen_share)" in result.stdout
 
 
+def test_explain_speaks_chinese_when_asked() -> None:
+    result = run("explain", "--lang", "zh-CN", EXAMPLES / "board_meeting.json")
+    assert result.returncode == 0
+    assert "加入会议需要密码（持邀请者无需密码）。" in result.stdout
+    assert "想发言时，参会者须先举手" in result.stdout
+    assert "(/screen_share)" in result.stdout  # the rules' pointers stay as written
+    assert "A password is needed" not in result.stdout
+
+
+def test_explain_refuses_a_language_it_does_not_have() -> None:
+    result = run("explain", "--lang", "tlh", EXAMPLES / "board_meeting.json")
+    assert result.returncode == 2
+    assert "--lang: 'tlh' is not one of en, zh-CN" in result.stderr
+
+
 def test_schema_is_json_schema_an_editor_can_use() -> None:
     schema = json.loads(run("schema").stdout)
     assert schema["title"] == "meetwarden policy"

@@ -1,9 +1,11 @@
 // The call: our publishing and subscribing connections while admitted, the
 // banner that says when media cannot run, and who is speaking.
 
+import { explained, isHost } from './audience.js';
 import { byId } from './dom.js';
 import { Publisher, SPEAKING_LEVEL, Subscriber } from './media.js';
 import { toast } from './results.js';
+import { t } from './i18n.js';
 
 const SPEAKING_HOLD_MS = 700;
 const SPEAKING_POLL_MS = 200;
@@ -24,8 +26,8 @@ export class Call {
 
   failed(error) {
     this.app.mediaProblem = error.code === 'media_unavailable'
-      ? 'This server runs without audio and video: chat, hands and the host tools work, video does not.'
-      : `Audio and video could not start: ${error.message}`;
+      ? t('This server runs without audio and video: chat, hands and the host tools work, video does not.')
+      : t('Audio and video could not start: {problem}', { problem: error.message });
     this.banner(this.app.mediaProblem);
   }
 
@@ -36,7 +38,7 @@ export class Call {
     app.mediaProblem = null;
     this.banner(null);
     if (!window.RTCPeerConnection) {
-      this.failed(new Error('this browser has no WebRTC'));
+      this.failed(new Error(t('this browser has no WebRTC')));
       return;
     }
     // The TURN servers of our admission (admitted.ice_servers), for a network without UDP.
@@ -59,7 +61,7 @@ export class Call {
     try {
       const decisions = await publisher.start(app.local);
       for (const decision of decisions.filter((each) => !each.allowed)) {
-        toast(`${decision.message} (rule ${decision.rule})`, { refused: true });
+        toast(explained(decision.message, decision, isHost(app.state.role)), { refused: true });
       }
     } catch (error) {
       if (app.publisher === publisher) {

@@ -55,8 +55,8 @@ export class Chat {
     const host = role === 'host' || role === 'cohost';
     this.rule = { allowed, private: privately };
     this.role = role;
-    if (allowed === 'nobody') this.why.textContent = 'Chat is off in this meeting.';
-    else if (allowed === 'host_only' && !host) this.why.textContent = 'Only the host can chat in this meeting.';
+    if (allowed === 'nobody') this.why.textContent = t('Chat is off in this meeting.');
+    else if (allowed === 'host_only' && !host) this.why.textContent = t('Only the host can chat in this meeting.');
     else if (!this.why.classList.contains('refused')) this.why.textContent = '';
     this.people(this.app.state.roster ?? []);
   }
@@ -120,7 +120,7 @@ export class Chat {
         this.why.classList.add('refused');
       }
     } catch (error) {
-      this.why.textContent = `Not sent: ${error.message}`;
+      this.why.textContent = t('Not sent: {problem}', { problem: error.message });
       this.why.classList.add('refused');
     }
   }
@@ -138,7 +138,7 @@ export class Chat {
     const mine = message.sender === this.app.state.participantId;
     const classes = [mine ? 'chat-mine' : 'chat-other', message.to ? 'chat-private' : ''];
     const item = h('li', { class: classes.join(' ').trim(), dataset: { private: message.to ? 'true' : 'false' } },
-      h('span', { class: 'chat-sender' }, mine ? 'You' : message.sender_name),
+      h('span', { class: 'chat-sender' }, mine ? t('You') : message.sender_name),
       this.privately(message, mine),
       h('time', { class: 'chat-time', datetime: new Date(message.at * 1000).toISOString() }, formatTime(message.at)),
       h('div', { class: 'chat-text' }, message.text));

@@ -4,6 +4,8 @@
 // a `publish_answer` / `subscribe_offer`, for files a `file_token`. Everything
 // else is an event.
 
+import { t } from './i18n.js';
+
 const REQUEST_TIMEOUT_MS = 15_000;
 const ANSWERS = new Set(['result', 'error', 'publish_answer', 'subscribe_offer', 'file_token']);
 
@@ -38,7 +40,7 @@ export class Connection extends EventTarget {
       if (this.socket !== socket) return;
       for (const { reject, timer } of this.pending.values()) {
         clearTimeout(timer);
-        reject(new RequestError('closed', 'The connection to the meeting closed.'));
+        reject(new RequestError('closed', t('The connection to the meeting closed.')));
       }
       this.pending.clear();
       this.dispatchEvent(new CustomEvent('close', { detail: { code: event.code, reason: event.reason } }));
@@ -68,13 +70,13 @@ export class Connection extends EventTarget {
   /** Sends a request; resolves with its answer (a refused `result` resolves too: read `allowed`). */
   request(message, timeoutMs = REQUEST_TIMEOUT_MS) {
     if (!this.open) {
-      return Promise.reject(new RequestError('closed', 'You are not connected to the meeting.'));
+      return Promise.reject(new RequestError('closed', t('You are not connected to the meeting.')));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new RequestError('timeout', 'The server did not answer in time.'));
+        reject(new RequestError('timeout', t('The server did not answer in time.')));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.socket.send(JSON.stringify({ ...message, id }));

@@ -9,6 +9,7 @@
 // server forwards nothing of a screen before). Cancel, "Stop sharing" or the
 // shared window closing end the share and its grant (stop_share).
 
+import { explained, isHost } from './audience.js';
 import { announce, byId, formatDuration } from './dom.js';
 import { t } from './i18n.js';
 import { displayMediaOptions } from './media.js';
@@ -16,16 +17,16 @@ import { toast } from './results.js';
 import { SharePreview, capturedWords } from './sharepreview.js';
 
 const UNMUTE_HINTS = {
-  after_raised_hand: 'Raise your hand; the host will let you speak.',
-  host_only: 'Only the host can let you speak in this meeting.',
+  after_raised_hand: t('Raise your hand; the host will let you speak.'),
+  host_only: t('Only the host can let you speak in this meeting.'),
 };
 // SelfState.camera: what the server's camera check sees (when the policy requires one).
 const CAMERA_CHECK = {
-  pending: ['The host requires a working camera: the server is checking your video.', false],
-  missing: ['The server receives no working video from your camera.', true],
-  lost: ['Your video stopped, froze or went black: turn your camera back on.', true],
+  pending: [t('The host requires a working camera: the server is checking your video.'), false],
+  missing: [t('The server receives no working video from your camera.'), true],
+  lost: [t('Your video stopped, froze or went black: turn your camera back on.'), true],
 };
-const SURFACE_WORDS = { window: 'a window', browser: 'a browser tab', monitor: 'a whole screen' };
+const SURFACE_WORDS = { window: t('a window'), browser: t('a browser tab'), monitor: t('a whole screen') };
 
 function setWhy(element, text, refused = false) {
   element.textContent = text;
@@ -52,15 +53,41 @@ export class Controls {
     // Out of the meeting view: a share being previewed is given up here (the server
     // ended what it had with the view).
     this.preview.close();
+    this.forgetNotes();
+  }
+
+  /** Refusals and answers shown under the buttons, once they may no longer be true
+   * (a share being previewed goes on). */
+  forgetNotes() {
     this.shareNote = null;
     this.micNote = null;
     this.cameraNote = null;
   }
 
-  /** Our own state changed: a note about unmuting holds only while it is still true. */
+  /** Our own state changed: a note holds only while it is still true. */
   youChanged(before, after) {
     if (!before) return;
-    if (before.muted !== after.muted || (before.may_unmute && !after.may_unmute)) this.micNote = null;
+    if (before.role !== after.role) {
+      this.forgetNotes(); // what a participant was refused, a co-host may do (and the reverse)
+      return;
+    }
+    // A refusal ("raise your hand") is over once the hand moves; "the host lets you
+    // speak" holds while you may.
+    const handMoved = before.hand_raised !== after.hand_raised && !after.may_unmute;
+    if (before.muted !== after.muted || handMoved || (before.may_unmute && !after.may_unmute)) {
+      this.micNote = null;
+    }
+  }
+
+  /** The policy in force changed (or first arrived): earlier refusals and answers were
+   * about the old one. The hints derived from the new one take their place. */
+  viewChanged() {
+    this.forgetNotes();
+    this.render();
+  }
+
+  get host() {
+    return isHost(this.you?.role);
   }
 
   get you() {
@@ -72,7 +99,7 @@ export class Controls {
     this.renderMic();
     this.renderCamera();
     const hand = byId('hand-button');
-    hand.textContent = this.you.hand_raised ? 'Lower hand' : 'Raise hand';
+    hand.textContent = this.you.hand_raised ? t('Lower hand') : t('Raise hand');
     hand.setAttribute('aria-pressed', this.you.hand_raised ? 'true' : 'false');
     this.renderShare();
   }
@@ -83,17 +110,20 @@ export class Controls {
     const microphone = this.app.local.microphone;
     if (microphone) microphone.enabled = !this.you.muted;
     if (!microphone) {
-      button.textContent = this.you.muted ? 'Unmute' : 'Mute';
-      setWhy(why, 'You joined without a microphone; others cannot hear you.');
+      button.textContent = this.you.muted ? t('Unmute') : t('Mute');
+      setWhy(why, t('You joined without a microphone; others cannot hear you.'));
     } else if (!this.you.muted) {
-      button.textContent = 'Mute';
+      button.textContent = t('Mute');
       setWhy(why, '');
     } else {
-      button.textContent = 'Unmute';
+      button.textContent = t('Unmute');
       if (this.you.may_unmute) setWhy(why, this.micNote ?? '');
       else {
         const mode = this.app.view?.audio?.unmute ?? 'after_raised_hand';
-        setWhy(why, this.micNote ?? UNMUTE_HINTS[mode] ?? '', Boolean(this.micNote));
+        const hint = mode === 'after_raised_hand' && this.you.hand_raised
+          ? t('Your hand is raised; the host will let you speak.')
+          : UNMUTE_HINTS[mode] ?? '';
+        setWhy(why, this.micNote ?? hint, Boolean(this.micNote));
       }
     }
   }
@@ -105,7 +135,7 @@ export class Controls {
       this.micNote = result.allowed ? null : result.message;
       if (!result.allowed) announce(result.message, { assertive: true });
     } catch (error) {
-      this.micNote = `Not done: ${error.message}`;
+      this.micNote = t('Not done: {problem}', { problem: error.message });
     }
     this.renderMic();
     byId('mic-why').classList.toggle('refused', Boolean(this.micNote));
@@ -113,7 +143,7 @@ export class Controls {
 
   /** The host asked you to unmute (you may now). */
   askedToUnmute() {
-    this.micNote = 'The host lets you speak: press Unmute when you are ready.';
+    this.micNote = t('The host lets you speak: press Unmute when you are ready.');
     this.renderMic();
   }
 
@@ -122,14 +152,14 @@ export class Controls {
     const why = byId('camera-why');
     const camera = this.app.local.camera;
     const on = Boolean(camera?.enabled);
-    button.textContent = on ? 'Turn camera off' : 'Turn camera on';
+    button.textContent = on ? t('Turn camera off') : t('Turn camera on');
     button.setAttribute('aria-pressed', on ? 'true' : 'false');
     const required = this.app.view?.camera?.required && this.you.role === 'participant';
     const check = CAMERA_CHECK[this.you.camera];
     if (this.cameraNote) setWhy(why, this.cameraNote, true);
     else if (!on && required) {
-      setWhy(why, 'The host requires your camera: without it you may be sent back to the waiting room.', true);
-    } else if (!camera) setWhy(why, 'Your camera is off.');
+      setWhy(why, t('The host requires your camera: without it you may be sent back to the waiting room.'), true);
+    } else if (!camera) setWhy(why, t('Your camera is off.'));
     else setWhy(why, on ? (check?.[0] ?? '') : '', check?.[1] ?? false);
   }
 
@@ -145,13 +175,13 @@ export class Controls {
       if (turnOn) await this.cameraOn();
       else await this.cameraOff();
     } catch (error) {
-      this.cameraNote = `Not done: ${error.message}`;
+      this.cameraNote = t('Not done: {problem}', { problem: error.message });
     } finally {
       button.disabled = false;
     }
     this.app.grid.localCameraChanged();
     this.renderCamera();
-    announce(this.cameraNote ?? (local.camera?.enabled ? 'Your camera is on.' : 'Your camera is off.'),
+    announce(this.cameraNote ?? (local.camera?.enabled ? t('Your camera is on.') : t('Your camera is off.')),
       { assertive: Boolean(this.cameraNote) });
   }
 
@@ -165,7 +195,7 @@ export class Controls {
     app.local.camera.enabled = true;
     const decisions = await app.publisher?.setCamera(app.local.camera) ?? [];
     const refused = decisions.find((decision) => decision.source === 'camera' && !decision.allowed);
-    if (refused) this.cameraNote = `${refused.message} (rule ${refused.rule})`;
+    if (refused) this.cameraNote = explained(refused.message, refused, this.host);
   }
 
   async cameraOff() {
@@ -182,7 +212,7 @@ export class Controls {
       const result = await this.app.connection.request(message);
       announce(result.message, { assertive: !result.allowed });
     } catch (error) {
-      toast(`Not done: ${error.message}`, { refused: true });
+      toast(t('Not done: {problem}', { problem: error.message }), { refused: true });
     }
   }
 
@@ -201,16 +231,21 @@ export class Controls {
     const why = byId('share-why');
     if (!this.you) return;
     const surfaces = this.app.view?.screen_share?.surfaces ?? ['window'];
-    const noun = surfaces.length === 1 && surfaces[0] === 'window' ? 'a window' : 'your screen';
-    button.textContent = this.sharing ? 'Stop sharing' : `Share ${noun}`;
+    const onlyWindow = surfaces.length === 1 && surfaces[0] === 'window';
+    button.textContent = this.sharing ? t('Stop sharing') : (onlyWindow ? t('Share a window') : t('Share your screen'));
     button.setAttribute('aria-pressed', this.sharing ? 'true' : 'false');
     button.disabled = Boolean(this.previewing);
     const grant = this.screenGrant();
     const time = grant ? formatDuration(this.remaining(grant)) : '';
     if (this.previewing) setWhy(why, t('Check the preview: nothing is shared until you confirm it.'));
-    else if (this.sharing) setWhy(why, grant ? `You are sharing (${time} left on your permission).` : 'You are sharing.');
-    else if (this.shareNote?.refused) setWhy(why, this.shareNote.text + (grant ? ` You may share for ${time}.` : ''), true);
-    else if (grant) setWhy(why, `You may share for ${time}.`);
+    else if (this.sharing) {
+      setWhy(why, grant ? t('You are sharing ({time} left on your permission).', { time }) : t('You are sharing.'));
+    } else if (this.shareNote?.refused) {
+      const text = grant
+        ? t('{sentence} You may share for {time}.', { sentence: this.shareNote.text, time })
+        : this.shareNote.text;
+      setWhy(why, text, true);
+    } else if (grant) setWhy(why, t('You may share for {time}.', { time }));
     else setWhy(why, this.shareNote?.text ?? '');
   }
 
@@ -235,7 +270,7 @@ export class Controls {
     try {
       answer = await this.app.connection.request({ type: 'request_share', kind: 'screen' });
     } catch (error) {
-      this.note(`Could not ask to share: ${error.message}`, true);
+      this.note(t('Could not ask to share: {problem}', { problem: error.message }), true);
       return;
     }
     if (!answer.allowed) {
@@ -256,8 +291,8 @@ export class Controls {
       stream = await navigator.mediaDevices.getDisplayMedia(displayMediaOptions(screenShare));
     } catch (error) {
       const text = error.name === 'NotAllowedError'
-        ? 'Nothing is shared: no window was chosen.'
-        : `Nothing is shared: the browser could not capture (${error.message}).`;
+        ? t('Nothing is shared: no window was chosen.')
+        : t('Nothing is shared: the browser could not capture ({problem}).', { problem: error.message });
       this.note(text, true);
       return;
     }
@@ -266,14 +301,16 @@ export class Controls {
     const allowed = screenShare?.surfaces ?? ['window'];
     if (surface && !allowed.includes(surface)) {
       for (const each of stream.getTracks()) each.stop();
-      const words = allowed.map((each) => SURFACE_WORDS[each]).join(' or ');
-      this.note(`This meeting allows sharing ${words} only; you chose ${SURFACE_WORDS[surface] ?? surface}.`, true);
+      const words = allowed.map((each) => SURFACE_WORDS[each]).join(t(' or '));
+      this.note(t('This meeting allows sharing {allowed} only; you chose {chosen}.', {
+        allowed: words, chosen: SURFACE_WORDS[surface] ?? surface,
+      }), true);
       return;
     }
     if (!this.app.publisher) {
       for (const each of stream.getTracks()) each.stop();
       await this.giveUp();
-      this.note(this.app.mediaProblem ?? 'Audio and video are not connected, so nothing can be shared.', true);
+      this.note(this.app.mediaProblem ?? t('Audio and video are not connected, so nothing can be shared.'), true);
       return;
     }
     this.previewing = stream;
@@ -309,13 +346,12 @@ export class Controls {
       try {
         decisions ??= await this.app.publisher.startScreen(stream, surface);
         if (decisions.screen && !decisions.screen.allowed) {
-          const rule = decisions.screen.rule ? ` (rule ${decisions.screen.rule})` : '';
-          await this.endRefused(stream, `${decisions.screen.message}${rule}`);
+          await this.endRefused(stream, explained(decisions.screen.message, decisions.screen, this.host));
           return;
         }
         result = await this.app.connection.request({ type: 'confirm_share' });
       } catch (error) {
-        await this.endRefused(stream, t('Nothing is shared: {why}', { why: error.message + (error.code ? ` (${error.code})` : '') }));
+        await this.endRefused(stream, explained(t('Nothing is shared: {problem}', { problem: error.message }), { reason: error.code }, this.host));
         return;
       }
       if (result.allowed) {
@@ -323,7 +359,7 @@ export class Controls {
         return;
       }
       if (result.reason !== 'share_limit_reached') {
-        await this.endRefused(stream, t('{message} (rule {rule})', { message: result.message, rule: result.rule }));
+        await this.endRefused(stream, explained(result.message, result, this.host));
         return;
       }
       this.preview.busy(false);

@@ -4,10 +4,11 @@ import { announce, byId, copyFrom, focusOn, h } from './dom.js';
 import { PolicyEditor } from './editor.js';
 import { JsonSyntaxError } from './jsonlocate.js';
 import { csrfHeaders, currentSession, signOut } from './session.js';
+import { languageHeaders, mountLanguageSwitch, t } from './i18n.js';
 
 const STARTER = `{
   "version": 1,
-  "name": "My meeting",
+  "name": ${JSON.stringify(t('My meeting'))},
   "entry": {
     "password": false,
     "waiting_room": {"enabled": true}
@@ -19,8 +20,21 @@ const STARTER = `{
 `;
 
 let session = null;
-const editor = new PolicyEditor(byId('editor-mount'), { onChange: () => clearPasswordError() });
+// A failed creation's message is about what was sent: once the host changes the policy
+// or the password it no longer holds (the editor checks the new text as it is typed).
+const editor = new PolicyEditor(byId('editor-mount'), { onChange: () => edited() });
 const examples = new Map();
+
+function edited() {
+  clearPasswordError();
+  clearCreateError();
+}
+
+function clearCreateError() {
+  const box = byId('create-error');
+  box.hidden = true;
+  box.replaceChildren();
+}
 
 function clearPasswordError() {
   const box = byId('password-error');
@@ -32,27 +46,27 @@ function clearPasswordError() {
 async function loadExamples() {
   const select = byId('example');
   try {
-    const response = await fetch('/api/policies/examples');
-    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    const response = await fetch('/api/policies/examples', { headers: languageHeaders() });
+    if (!response.ok) throw new Error(t('the server answered {status}', { status: response.status }));
     const { examples: list } = await response.json();
     for (const example of list) {
       examples.set(example.id, example);
       select.append(h('option', { value: example.id }, example.name));
     }
   } catch (error) {
-    byId('start-status').textContent = `Could not load the examples: ${error.message}.`;
+    byId('start-status').textContent = t('Could not load the examples: {problem}.', { problem: error.message });
   }
 }
 
 function useExample() {
   const example = examples.get(byId('example').value);
   if (!example) {
-    byId('start-status').textContent = 'Choose an example first.';
+    byId('start-status').textContent = t('Choose an example first.');
     byId('example').focus();
     return;
   }
   editor.text = `${JSON.stringify(example.policy, null, 2)}\n`;
-  byId('start-status').textContent = `Loaded the example "${example.name}". Change it as you need.`;
+  byId('start-status').textContent = t('Loaded the example "{name}". Change it as you need.', { name: example.name });
   editor.focus();
 }
 
@@ -60,11 +74,11 @@ async function useFile(event) {
   const [file] = event.target.files;
   if (!file) return;
   if (file.size > 256 * 1024) {
-    byId('start-status').textContent = `${file.name} is larger than a policy can be (256 KiB).`;
+    byId('start-status').textContent = t('{file} is larger than a policy can be (256 KiB).', { file: file.name });
     return;
   }
   editor.text = await file.text();
-  byId('start-status').textContent = `Loaded ${file.name}.`;
+  byId('start-status').textContent = t('Loaded {file}.', { file: file.name });
   editor.focus();
 }
 
@@ -74,11 +88,11 @@ function showProblem(problem, status) {
   // Valid, but asking what this server cannot do (a scan without clamd).
   const unsupported = problem.reason === 'policy_unsupported';
   box.replaceChildren(
-    h('p', {}, h('strong', {}, problem.title ?? `The server answered ${status}`), ': ', problem.detail ?? ''),
+    h('p', {}, h('strong', {}, problem.title ?? t('The server answered {status}', { status })), t(': '), problem.detail ?? ''),
     errors.length ? h('p', {}, unsupported
-      ? 'Each is marked at its field in the policy above, with how to fix it.'
-      : 'Each error is marked at its field in the policy above.') : null,
-    problem.reason ? h('p', { class: 'hint' }, 'Reason: ', h('code', {}, problem.reason)) : null,
+      ? t('Each is marked at its field in the policy above, with how to fix it.')
+      : t('Each error is marked at its field in the policy above.')) : null,
+    problem.reason ? h('p', { class: 'hint' }, t('Reason: '), h('code', {}, problem.reason)) : null,
   );
   box.hidden = false;
   if (errors.length) editor.showErrors(errors, { unsupported });
@@ -86,26 +100,29 @@ function showProblem(problem, status) {
     && (error.code === 'contradiction' || error.code === 'invalid_value'));
   if (passwordErrors.length) {
     const field = byId('password-error');
-    field.textContent = passwordErrors.map((error) => error.message).join('; ');
+    field.textContent = passwordErrors.map((error) => error.message).join(t('; '));
     field.hidden = false;
     byId('password').setAttribute('aria-invalid', 'true');
     byId('password').focus();
   } else if (errors.length) {
     editor.focusPointer(errors[0].pointer);
   }
-  announce(`The meeting was not created: ${problem.detail ?? status}`, { assertive: true });
+  announce(t('The meeting was not created: {problem}', { problem: problem.detail ?? status }), { assertive: true });
 }
 
 async function create(event) {
   event.preventDefault();
-  byId('create-error').hidden = true;
+  clearCreateError();
   let policy;
   try {
     policy = editor.value();
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error;
     editor.render();
-    showProblem({ title: 'Not valid JSON', detail: `${error.message}; it is marked in the policy.` }, 0);
+    showProblem({
+      title: t('Not valid JSON'),
+      detail: t('{problem}; it is marked in the policy.', { problem: error.message }),
+    }, 0);
     editor.focus();
     return;
   }
@@ -129,7 +146,7 @@ async function create(event) {
     }
     showCreated(answer, policy);
   } catch (error) {
-    showProblem({ title: 'Could not reach the server', detail: error.message }, 0);
+    showProblem({ title: t('Could not reach the server'), detail: error.message }, 0);
   } finally {
     button.disabled = false;
   }
@@ -142,12 +159,14 @@ function showCreated(created) {
   byId('open-host').href = hostLink;
   byId('created').hidden = false;
   focusOn(byId('created-title'));
-  announce('The meeting is ready. Copy the link for participants, then open the meeting as host.');
+  announce(t('The meeting is ready. Copy the link for participants, then open the meeting as host.'));
 }
 
+mountLanguageSwitch();
 byId('use-example').addEventListener('click', useExample);
 byId('upload').addEventListener('change', useFile);
 byId('create-form').addEventListener('submit', create);
+byId('password').addEventListener('input', edited);
 byId('copy-join').addEventListener('click', (event) => copyFrom(byId('join-link'), event.target));
 byId('copy-host').addEventListener('click', (event) => copyFrom(byId('host-link'), event.target));
 editor.text = STARTER;

@@ -5,6 +5,8 @@
 // Content-Security-Policy requires Trusted Types, so an innerHTML assignment
 // with a string would throw in Chromium rather than render.
 
+import { t } from './i18n.js';
+
 /** An element with properties, attributes and children (strings become text nodes). */
 export function h(tag, props = {}, ...children) {
   const element = document.createElement(tag);
@@ -98,15 +100,21 @@ export function download(filename, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Copies an input's text, saying so next to the button. */
+const copyTimers = new WeakMap();
+
+/** Copies an input's text, saying so on the button; where the clipboard is not
+ * available (an insecure origin, a refused permission) the text is selected instead. */
 export async function copyFrom(input, button) {
-  const before = button.textContent;
+  button.dataset.label ??= button.textContent;
+  clearTimeout(copyTimers.get(button));
   try {
     await navigator.clipboard.writeText(input.value);
-    button.textContent = 'Copied';
+    button.textContent = t('Copied');
   } catch {
+    input.focus();
     input.select();
-    button.textContent = 'Press Ctrl+C to copy';
+    button.textContent = t('Press Ctrl+C to copy');
   }
-  setTimeout(() => { button.textContent = before; }, 2500);
+  announce(button.textContent);
+  copyTimers.set(button, setTimeout(() => { button.textContent = button.dataset.label; }, 2500));
 }

@@ -12,6 +12,7 @@
 
 import { fill, h } from './dom.js';
 import { JsonSyntaxError, lineColumn, parseLocated, pointerAt, spanOf } from './jsonlocate.js';
+import { languageHeaders, t } from './i18n.js';
 
 let schemaPromise = null;
 
@@ -51,12 +52,14 @@ function describeField(node) {
   const parts = [];
   if (node.description) parts.push(node.description);
   const choices = node.enum ?? node.items?.enum;
-  if (choices) parts.push(`Choices: ${choices.map((c) => JSON.stringify(c)).join(', ')}.`);
+  if (choices) {
+    parts.push(t('Choices: {choices}.', { choices: choices.map((c) => JSON.stringify(c)).join(', ') }));
+  }
   if (node.minimum !== undefined || node.maximum !== undefined) {
-    parts.push(`From ${node.minimum ?? '…'} to ${node.maximum ?? '…'}.`);
+    parts.push(t('From {minimum} to {maximum}.', { minimum: node.minimum ?? '…', maximum: node.maximum ?? '…' }));
   }
   if (node.default !== undefined && typeof node.default !== 'object') {
-    parts.push(`Default: ${JSON.stringify(node.default)}.`);
+    parts.push(t('Default: {value}.', { value: JSON.stringify(node.default) }));
   }
   return parts.join(' ');
 }
@@ -68,7 +71,7 @@ export class PolicyEditor {
    * @param {HTMLElement} mount where the editor goes
    * @param {{label?: string, hint?: string, onChange?: Function}} options
    */
-  constructor(mount, { label = 'Policy (JSON)', hint = '', onChange = null, live = false } = {}) {
+  constructor(mount, { label = t('Policy (JSON)'), hint = '', onChange = null, live = false } = {}) {
     editorCount += 1;
     const id = `policy-editor-${editorCount}`;
     this.id = id;
@@ -101,15 +104,14 @@ export class PolicyEditor {
       h('div', { class: 'editor-column' },
         h('label', { for: this.textarea.id, class: 'field-label' }, label),
         h('p', { id: `${id}-hint`, class: 'hint' },
-          hint || 'JSON. Every field has a private default, so {} is a valid, strict policy. '
-            + 'Errors are marked at their field; the line under the text names the field at the cursor.'),
+          hint || t('JSON. Every field has a private default, so {empty} is a valid, strict policy. Errors are marked at their field; the line under the text names the field at the cursor.', { empty: '{}' })),
         h('div', { class: 'code-wrap' },
           this.gutter,
           h('div', { class: 'code-area' }, this.backdrop, this.textarea)),
         this.help,
         this.errorBox),
       h('section', { class: 'plain-words', 'aria-labelledby': `${id}-plain-title` },
-        h('h3', { id: `${id}-plain-title` }, 'What this policy will do'),
+        h('h3', { id: `${id}-plain-title` }, t('What this policy will do')),
         this.plainStatus,
         this.plainList));
     fill(mount, this.root);
@@ -154,7 +156,7 @@ export class PolicyEditor {
       this.errors = this.parsed.duplicates.map((duplicate) => ({
         pointer: duplicate.pointer,
         code: 'duplicate_key',
-        message: 'this key appears twice; keep one',
+        message: t('this key appears twice; keep one'),
       }));
     } catch (error) {
       if (!(error instanceof JsonSyntaxError)) throw error;
@@ -175,7 +177,9 @@ export class PolicyEditor {
     this.render();
     if (errors.length && !unsupported) {
       fill(this.plainList);
-      this.plainStatus.textContent = `Fix the ${errors.length === 1 ? 'error' : `${errors.length} errors`} to see what this policy will do.`;
+      this.plainStatus.textContent = errors.length === 1
+        ? t('Fix the error to see what this policy will do.')
+        : t('Fix the {count} errors to see what this policy will do.', { count: errors.length });
     }
   }
 
@@ -187,7 +191,7 @@ export class PolicyEditor {
       const { line } = lineColumn(text, start);
       return [{
         start, end: Math.min(text.length, start + 1), pointer: '', line, exact: true,
-        code: 'not_json', message: `not valid JSON: ${this.syntaxError.message}`,
+        code: 'not_json', message: t('not valid JSON: {problem}', { problem: this.syntaxError.message }),
       }];
     }
     return this.errors.map((error) => {
@@ -248,24 +252,24 @@ export class PolicyEditor {
     }
     const items = marks.map((mark) => {
       const lineText = text.slice(lineStarts[mark.line - 1] ?? 0, (lineStarts[mark.line] ?? text.length + 1) - 1);
-      const where = mark.pointer ? mark.pointer : 'the document';
+      const where = mark.pointer ? mark.pointer : t('the document');
       return h('li', { class: 'editor-error', dataset: { pointer: mark.pointer, line: String(mark.line) } },
         h('button', {
           type: 'button',
           class: 'link-button',
           onclick: () => this.select(mark),
-        }, `Line ${mark.line}`, ', ', h('code', {}, where)),
-        ': ',
+        }, t('Line {line}', { line: mark.line }), t(', '), h('code', {}, where)),
+        t(': '),
         h('span', { class: 'error-message' }, mark.message),
-        mark.exact ? null : h('span', { class: 'hint' }, ' (not written in the policy: its default applies; add it here)'),
+        mark.exact ? null : h('span', { class: 'hint' }, ' ', t('(not written in the policy: its default applies; add it here)')),
         h('pre', { class: 'error-excerpt', 'aria-hidden': 'true' }, lineText.trimEnd() || ' '));
     });
-    const count = marks.length === 1 ? '1 problem' : `${marks.length} problems`;
+    const count = marks.length === 1 ? t('1 problem') : t('{count} problems', { count: marks.length });
     let title = this.live
-      ? `${count} in the policy (the one in force stays until this is fixed):`
-      : `${count} in the policy:`;
+      ? t('{count} in the policy (the one in force stays until this is fixed):', { count })
+      : t('{count} in the policy:', { count });
     if (marks.every((mark) => mark.unsupported)) {
-      title = `This server cannot do what the policy asks (${count}); fix it here or on the server:`;
+      title = t('This server cannot do what the policy asks ({count}); fix it here or on the server:', { count });
     }
     fill(this.errorBox,
       h('p', { class: 'error-title' }, title),
@@ -298,7 +302,9 @@ export class PolicyEditor {
   updateHelp() {
     if (!this.parsed) {
       this.help.textContent = this.syntaxError
-        ? `Not valid JSON yet (line ${lineColumn(this.text, this.syntaxError.offset).line}): ${this.syntaxError.message}.`
+        ? t('Not valid JSON yet (line {line}): {problem}.', {
+          line: lineColumn(this.text, this.syntaxError.offset).line, problem: this.syntaxError.message,
+        })
         : '';
       return;
     }
@@ -306,14 +312,14 @@ export class PolicyEditor {
     const here = (this.marks ?? []).find((mark) => mark.pointer === pointer);
     fill(this.help);
     if (!pointer) {
-      this.help.textContent = 'Put the cursor on a field to read what it does.';
+      this.help.textContent = t('Put the cursor on a field to read what it does.');
       return;
     }
-    this.help.append(h('code', {}, pointer), ': ');
+    this.help.append(h('code', {}, pointer), t(': '));
     if (here) {
-      this.help.append(h('strong', { class: 'error-message' }, `Error: ${here.message}`));
+      this.help.append(h('strong', { class: 'error-message' }, t('Error: {problem}', { problem: here.message })));
     } else {
-      this.help.append(describeField(fieldSchema(this.schema, pointer)) || 'A field of the policy.');
+      this.help.append(describeField(fieldSchema(this.schema, pointer)) || t('A field of the policy.'));
     }
   }
 
@@ -321,7 +327,7 @@ export class PolicyEditor {
     clearTimeout(this.explainTimer);
     if (!this.parsed) {
       fill(this.plainList);
-      this.plainStatus.textContent = 'Fix the JSON to see what this policy will do.';
+      this.plainStatus.textContent = t('Fix the JSON to see what this policy will do.');
       return;
     }
     this.explainTimer = setTimeout(() => this.explain(), 350);
@@ -335,12 +341,12 @@ export class PolicyEditor {
     let answer;
     try {
       response = await fetch('/api/policies/explain', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+        method: 'POST', headers: languageHeaders({ 'Content-Type': 'application/json' }), body,
       });
       answer = await response.json();
     } catch (error) {
       if (sequence === this.explainSequence) {
-        this.plainStatus.textContent = `Could not check the policy: ${error.message}`;
+        this.plainStatus.textContent = t('Could not check the policy: {problem}', { problem: error.message });
       }
       return;
     }
@@ -356,7 +362,7 @@ export class PolicyEditor {
     } else if (Array.isArray(answer.errors)) {
       this.showErrors(answer.errors);
     } else {
-      this.plainStatus.textContent = answer.detail ?? `The server answered ${response.status}.`;
+      this.plainStatus.textContent = answer.detail ?? t('The server answered {status}.', { status: response.status });
     }
   }
 }

@@ -3,6 +3,7 @@
 // meeting), and in the waiting room a way to turn on a camera the host requires.
 
 import { byId, h, show } from './dom.js';
+import { t } from './i18n.js';
 
 const CAMERA_REASONS = new Set(['camera_missing', 'camera_still_lost', 'camera_lost']);
 
@@ -21,14 +22,16 @@ export async function fetchEntryRules(meetingId) {
 export function showEntryRules(rules, { host, invite }) {
   if (!rules) return;
   const items = [];
-  if (rules.password && !host && !invite) items.push('The meeting password, from the host.');
+  if (rules.password && !host && !invite) items.push(t('The meeting password, from the host.'));
   if (rules.full_name?.required) {
-    items.push(`Your full name: at least ${rules.full_name.min_words} words, as the host will see it.`);
+    items.push(t('Your full name: at least {count} words, as the host will see it.', {
+      count: rules.full_name.min_words,
+    }));
   }
   if (rules.camera?.required && !host) {
-    items.push('A working camera: the host requires video from everyone.');
+    items.push(t('A working camera: the host requires video from everyone.'));
   }
-  if (rules.waiting_room && !host) items.push('A moment in the waiting room, until the host lets you in.');
+  if (rules.waiting_room && !host) items.push(t('A moment in the waiting room, until the host lets you in.'));
   byId('join-rules-list').replaceChildren(...items.map((text) => h('li', {}, text)));
   show(byId('join-rules'), items.length > 0);
   if (!rules.password) show(byId('password-field'), false);
@@ -44,7 +47,7 @@ export function showCameraRequirement(rules, local, who) {
   const note = byId('camera-required');
   const missing = cameraMissing(rules, local, who);
   note.textContent = missing
-    ? 'This meeting requires a camera. Without one you will be sent back to the waiting room: pick a camera.'
+    ? t('This meeting requires a camera. Without one you will be sent back to the waiting room: pick a camera.')
     : '';
   show(note, missing);
 }
@@ -57,6 +60,6 @@ export function showWaitingCamera(rules, local, sentBackReason, who) {
   show(byId('waiting-camera-ok'), needed && !off);
   show(byId('waiting-preview-off'), off);
   byId('waiting-camera-why').textContent = CAMERA_REASONS.has(sentBackReason)
-    ? 'The host requires a working camera. Turn yours on; the host can then let you in again.'
-    : 'This meeting requires a camera. Turn yours on before the host lets you in.';
+    ? t('The host requires a working camera. Turn yours on; the host can then let you in again.')
+    : t('This meeting requires a camera. Turn yours on before the host lets you in.');
 }

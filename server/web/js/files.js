@@ -8,32 +8,36 @@
 // senders are text, never HTML. Downloads go through fetch with the token in
 // a header and are saved from a Blob under the sanitised name.
 
+import { isHost } from './audience.js';
 import { announce, byId, download, fill, formatDuration, h } from './dom.js';
 import { FileRefusal, TransferError, fetchFile, fileToken, sendFile } from './filetransfer.js';
+import { t } from './i18n.js';
 
-const HOSTS = new Set(['host', 'cohost']);
 const MAX_LISTED = 200;
 
 /** The server's way of writing sizes (policies/rules/files.py), so limits read alike. */
 export function formatSize(bytes) {
   if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
   if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} bytes`;
+  return bytes === 1 ? t('1 byte') : t('{count} bytes', { count: bytes });
 }
 
-/** "sentence (reason, rule)": what a participant needs to understand a refusal. */
-function refusalParts(error) {
+/** The sentence of a refusal, and for a host its reason code and rule (a participant
+ * reads the sentence only). */
+function refusalParts(error, host) {
   // A transfer that got no answer has no reason code from the server: its sentence says it all.
-  const codes = error instanceof TransferError ? [] : [error.code, error.rule].filter(Boolean);
+  const codes = error instanceof TransferError || !host ? [] : [error.code, error.rule].filter(Boolean);
   let sentence = error.message;
-  if (error instanceof FileRefusal && error.retryAfter) sentence += ` Try again in ${error.retryAfter} seconds.`;
+  if (error instanceof FileRefusal && error.retryAfter) {
+    sentence = t('{sentence} Try again in {seconds} seconds.', { sentence, seconds: error.retryAfter });
+  }
   return { sentence, codes };
 }
 
 function codeLine(codes) {
   if (!codes.length) return null;
-  const parts = codes.flatMap((code, index) => [index ? ', ' : '', h('code', {}, code)]);
-  return h('span', { class: 'file-codes' }, ' (', parts, ')');
+  const parts = codes.flatMap((code, index) => [index ? t(', ') : '', h('code', {}, code)]);
+  return h('span', { class: 'file-codes' }, ' ', t('('), parts, t(')'));
 }
 
 export class Files {
@@ -52,7 +56,10 @@ export class Files {
     });
     byId('file-ask').addEventListener('click', () => this.ask());
     byId('file-cancel').addEventListener('click', () => this.transfer?.abort());
-    byId('file-input').addEventListener('change', () => this.render());
+    byId('file-input').addEventListener('change', () => {
+      this.setResult(null); // the last file's answer is not about this one
+      this.render();
+    });
     setInterval(() => { if (this.app.state.status === 'admitted') this.render(); }, 1000);
   }
 
@@ -90,13 +97,13 @@ export class Files {
   permission() {
     if (!this.you) return { may: false, why: '' };
     const mode = this.app.view?.file_share?.allowed;
-    if (mode === 'nobody') return { may: false, why: 'Nobody may share files in this meeting.' };
+    if (mode === 'nobody') return { may: false, why: t('Nobody may share files in this meeting.') };
     // Before the view arrives the server alone decides: let people try.
-    if (mode === undefined || mode === 'anyone' || HOSTS.has(this.you.role)) return { may: true, why: '' };
-    if (mode === 'host_only') return { may: false, why: 'Only the host may share files in this meeting.' };
+    if (mode === undefined || mode === 'anyone' || isHost(this.you.role)) return { may: true, why: '' };
+    if (mode === 'host_only') return { may: false, why: t('Only the host may share files in this meeting.') };
     const grant = this.grant();
-    if (!grant) return { may: false, why: 'Ask the host for permission to share files first.', ask: true };
-    return { may: true, why: `You may share files for ${formatDuration(this.remaining(grant))}.` };
+    if (!grant) return { may: false, why: t('Ask the host for permission to share files first.'), ask: true };
+    return { may: true, why: t('You may share files for {time}.', { time: formatDuration(this.remaining(grant)) }) };
   }
 
   render() {
@@ -114,16 +121,26 @@ export class Files {
     const chosen = input.files?.[0];
     // Said before sending, since the whole file would go for nothing; the server decides anyway.
     const tooLarge = permission.may && rules && chosen && chosen.size > rules.max_bytes
-      ? `${chosen.name} is ${formatSize(chosen.size)}; files here can be at most ${formatSize(rules.max_bytes)}, so the server will refuse it.`
+      ? t('{file} is {size}; files here can be at most {limit}, so the server will refuse it.', {
+        file: chosen.name, size: formatSize(chosen.size), limit: formatSize(rules.max_bytes),
+      })
       : '';
     const why = byId('file-why');
     why.textContent = this.note?.text ?? ([permission.why, tooLarge].filter(Boolean).join(' '));
     why.classList.toggle('refused', Boolean(this.note?.refused || tooLarge));
     if (rules) {
       input.accept = rules.types.join(',');
-      byId('file-limits').textContent = `Up to ${formatSize(rules.max_bytes)}; accepted: ${rules.types.join(', ')}. `
-        + 'The server checks what each file really is; programs and scripts are never accepted.';
+      byId('file-limits').textContent = t('Up to {limit}; accepted: {types}. The server checks what each file really is; programs and scripts are never accepted.', {
+        limit: formatSize(rules.max_bytes), types: rules.types.join(', '),
+      });
     }
+  }
+
+  /** The policy in force changed (or first arrived): an earlier answer about permission
+   * ("the host has been asked", "your permission ended") was about the old one. */
+  viewChanged() {
+    this.note = null;
+    this.render();
   }
 
   /** The host revoked our file grant, or it ran out. */
@@ -140,7 +157,7 @@ export class Files {
       text = answer.message;
       refused = !answer.allowed;
     } catch (error) {
-      text = `Could not ask the host: ${error.message}`;
+      text = t('Could not ask the host: {problem}', { problem: error.message });
       refused = true;
     }
     this.note = { text, refused };
@@ -154,7 +171,7 @@ export class Files {
     const input = byId('file-input');
     const file = input.files?.[0];
     if (!file) {
-      this.setResult({ refused: true, lead: 'No file was chosen.', sentence: 'Choose a file to share first.' });
+      this.setResult({ refused: true, lead: t('No file was chosen.'), sentence: t('Choose a file to share first.') });
       input.focus();
       return;
     }
@@ -179,12 +196,12 @@ export class Files {
       if (generation !== this.generation) return;
       input.value = '';
       this.add({ ...shared, sender: this.app.state.participantId, sender_name: this.you?.name ?? '' });
-      const sentence = shared.decision?.message || 'Your file is shared.';
-      this.setResult({ refused: false, lead: `${shared.name}:`, sentence });
+      const sentence = shared.decision?.message || t('Your file is shared.');
+      this.setResult({ refused: false, lead: t('{file}:', { file: shared.name }), sentence });
     } catch (error) {
       if (generation !== this.generation) return;
-      const { sentence, codes } = refusalParts(error);
-      this.setResult({ refused: true, lead: `${file.name} was not shared:`, sentence, codes });
+      const { sentence, codes } = refusalParts(error, isHost(this.you?.role));
+      this.setResult({ refused: true, lead: t('{file} was not shared:', { file: file.name }), sentence, codes });
     } finally {
       if (generation === this.generation) this.finishUpload();
     }
@@ -208,13 +225,15 @@ export class Files {
       bar.max = state.total;
       bar.value = state.sent;
       const percent = Math.floor((100 * state.sent) / state.total);
-      label.textContent = `Sending ${state.name}: ${percent} % (${formatSize(state.sent)} of ${formatSize(state.total)})`;
+      label.textContent = t('Sending {file}: {percent} % ({sent} of {total})', {
+        file: state.name, percent, sent: formatSize(state.sent), total: formatSize(state.total),
+      });
       return;
     }
     bar.removeAttribute('value'); // indeterminate: the server is working, the amount is unknown
     label.textContent = state.stage === 'checking'
-      ? `The server is checking ${state.name}…`
-      : `Getting ready to send ${state.name}…`;
+      ? t('The server is checking {file}…', { file: state.name })
+      : t('Getting ready to send {file}…', { file: state.name });
     if (state.stage !== 'sending') announce(label.textContent);
   }
 
@@ -243,8 +262,8 @@ export class Files {
     const mine = message.sender === this.app.state.participantId;
     const status = h('p', { class: 'file-item-status' });
     const button = h('button', {
-      type: 'button', class: 'small', 'aria-label': `Download ${message.name}`,
-    }, 'Download');
+      type: 'button', class: 'small', 'aria-label': t('Download {file}', { file: message.name }),
+    }, t('Download'));
     button.addEventListener('click', () => this.downloadFile(message, button, status));
     const list = byId('file-list');
     list.prepend(h('li', { class: 'file-item', dataset: { fileId: message.file_id } },
@@ -252,15 +271,15 @@ export class Files {
         h('span', { class: 'file-name' }, message.name),
         button),
       h('p', { class: 'file-meta hint' },
-        h('span', { class: 'file-size' }, formatSize(message.size)), ', ',
-        h('span', { class: 'file-type' }, message.content_type), ', from ',
-        h('span', { class: 'file-sender' }, mine ? 'you' : message.sender_name)),
+        h('span', { class: 'file-size' }, formatSize(message.size)), t(', '),
+        h('span', { class: 'file-type' }, message.content_type), t(', from '),
+        h('span', { class: 'file-sender' }, mine ? t('you') : message.sender_name)),
       status));
     while (list.childElementCount > MAX_LISTED) list.lastElementChild.remove();
     byId('file-empty').hidden = true;
     if (!mine) {
-      announce(`${message.sender_name} shared a file: ${message.name}.`);
-      if (byId('panel-files').hidden) {
+      announce(t('{name} shared a file: {file}.', { name: message.sender_name, file: message.name }));
+      if (byId('panel-files').hidden || !this.app.side.isShown) {
         this.unread += 1;
         byId('files-count').textContent = String(this.unread);
         byId('files-count').hidden = false;
@@ -276,16 +295,16 @@ export class Files {
   async downloadFile(message, button, status) {
     button.disabled = true;
     status.className = 'file-item-status';
-    status.textContent = 'Downloading…';
+    status.textContent = t('Downloading…');
     try {
       const { token } = await fileToken(this.app.connection);
       const blob = await fetchFile({ meetingId: this.app.meetingId, fileId: message.file_id, token });
       download(message.name, blob);
-      status.textContent = `Downloaded (${formatSize(blob.size)}).`;
+      status.textContent = t('Downloaded ({size}).', { size: formatSize(blob.size) });
     } catch (error) {
-      const { sentence, codes } = refusalParts(error);
+      const { sentence, codes } = refusalParts(error, isHost(this.you?.role));
       status.className = 'file-item-status refused';
-      fill(status, `Not downloaded: ${sentence}`, codeLine(codes));
+      fill(status, t('Not downloaded: {sentence}', { sentence }), codeLine(codes));
       announce(status.textContent, { assertive: true });
     } finally {
       button.disabled = false;

@@ -11,10 +11,12 @@
 // from disk; its type, guessed by the browser from the name, is what we claim,
 // and the server judges the content anyway.
 
+import { language, languageHeaders, t } from './i18n.js';
+
 /** A refusal from the file endpoints: problem+json with a sentence, reason code and rule. */
 export class FileRefusal extends Error {
   constructor({ status, reason = '', rule = '', detail = '', retryAfter = null }) {
-    super(detail || `The server answered ${status}.`);
+    super(detail || t('The server answered {status}.', { status }));
     this.status = status;
     this.code = reason;
     this.rule = rule;
@@ -43,7 +45,7 @@ function refusalFrom(status, statusText, contentType, text, retryAfter) {
     // Not ours (a proxy's page, say): say what came back rather than nothing.
     return new FileRefusal({
       status,
-      detail: `The server answered ${status}${statusText ? ` ${statusText}` : ''} without saying why.`,
+      detail: t('The server answered {status} without saying why.', { status: `${status}${statusText ? ` ${statusText}` : ''}` }),
     });
   }
   const seconds = Number.parseInt(retryAfter ?? '', 10);
@@ -58,7 +60,7 @@ function refusalFrom(status, statusText, contentType, text, retryAfter) {
 
 /** Asks the meeting's socket for a file token: `{ token, expiresAt, uploadPath }`. */
 export async function fileToken(connection) {
-  if (!connection) throw new TransferError('closed', 'You are not connected to the meeting.');
+  if (!connection) throw new TransferError('closed', t('You are not connected to the meeting.'));
   const answer = await connection.request({ type: 'file_token' });
   if (answer.type !== 'file_token') {
     // A refused request is a `result`; show its sentence and rule like any refusal.
@@ -67,7 +69,7 @@ export async function fileToken(connection) {
   const path = String(answer.upload_path ?? '');
   if (!path.startsWith('/') || path.startsWith('//')) {
     // Only ever this server: the token must not be sent anywhere else.
-    throw new TransferError('bad_answer', 'The server gave an upload address that is not on this server.');
+    throw new TransferError('bad_answer', t('The server gave an upload address that is not on this server.'));
   }
   return { token: answer.token, expiresAt: answer.expires_at, uploadPath: path };
 }
@@ -92,7 +94,7 @@ export function sendFile({ path, token, file, onProgress, onSent }) {
         try {
           resolve(JSON.parse(request.responseText));
         } catch {
-          reject(new TransferError('bad_answer', 'The server accepted the file but its answer could not be read.'));
+          reject(new TransferError('bad_answer', t('The server accepted the file but its answer could not be read.')));
         }
         return;
       }
@@ -100,14 +102,15 @@ export function sendFile({ path, token, file, onProgress, onSent }) {
         request.getResponseHeader('Retry-After')));
     });
     request.addEventListener('error', () => reject(new TransferError(
-      'network', 'The connection to the server failed during the upload; nothing was shared.')));
+      'network', t('The connection to the server failed during the upload; nothing was shared.'))));
     request.addEventListener('abort', () => reject(new TransferError(
-      'cancelled', 'You cancelled the upload; nothing was shared.')));
+      'cancelled', t('You cancelled the upload; nothing was shared.'))));
   });
   // `?name=` is the declared name (the server sanitises it for display); the
   // Content-Type is the File's own type when the browser knows one.
   request.open('POST', `${path}?name=${encodeURIComponent(file.name)}`);
   request.setRequestHeader('Authorization', `Bearer ${token}`);
+  request.setRequestHeader('Accept-Language', language);
   request.send(file);
   return { done, abort: () => request.abort() };
 }
@@ -118,10 +121,10 @@ export async function fetchFile({ meetingId, fileId, token }) {
   try {
     response = await fetch(
       `/api/meetings/${encodeURIComponent(meetingId)}/files/${encodeURIComponent(fileId)}`,
-      { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' },
+      { headers: languageHeaders({ Authorization: `Bearer ${token}` }), cache: 'no-store' },
     );
   } catch (error) {
-    throw new TransferError('network', `The download failed: ${error.message}`);
+    throw new TransferError('network', t('The download failed: {problem}', { problem: error.message }));
   }
   if (!response.ok) {
     const text = await response.text().catch(() => '');
@@ -131,6 +134,6 @@ export async function fetchFile({ meetingId, fileId, token }) {
   try {
     return await response.blob();
   } catch (error) {
-    throw new TransferError('network', `The download stopped before the end: ${error.message}`);
+    throw new TransferError('network', t('The download stopped before the end: {problem}', { problem: error.message }));
   }
 }

@@ -4,8 +4,9 @@
 // changes.
 
 import { h, initials } from './dom.js';
+import { t } from './i18n.js';
 
-const ROLE_NAMES = { host: 'Host', cohost: 'Co-host' };
+const ROLE_NAMES = { host: t('Host'), cohost: t('Co-host') };
 
 export class Grid {
   constructor({ grid, screens, audio }) {
@@ -72,9 +73,9 @@ export class Grid {
       avatar: h('div', { class: 'avatar', 'aria-hidden': 'true' }),
       name: h('span', { class: 'name' }),
       role: h('span', { class: 'badge' }),
-      muted: h('span', { class: 'state-muted' }, 'Muted'),
-      hand: h('span', { class: 'state-hand' }, 'Hand raised'),
-      speaking: h('span', { class: 'state-speaking' }, 'Speaking'),
+      muted: h('span', { class: 'state-muted' }, t('Muted')),
+      hand: h('span', { class: 'state-hand' }, t('Hand raised')),
+      speaking: h('span', { class: 'state-speaking' }, t('Speaking')),
     };
     tile.element = h('li', { class: self ? 'tile self' : 'tile', dataset: { participantId: id } },
       video, tile.avatar,
@@ -89,16 +90,18 @@ export class Grid {
 
   renderTile(tile, entry) {
     const self = entry.id === this.selfId;
-    tile.name.textContent = self ? `${entry.name} (you)` : entry.name;
+    tile.name.textContent = self ? t('{name} (you)', { name: entry.name }) : entry.name;
     tile.avatar.textContent = initials(entry.name);
     tile.role.textContent = ROLE_NAMES[entry.role] ?? '';
     tile.role.hidden = !ROLE_NAMES[entry.role];
     tile.muted.hidden = !entry.muted;
     tile.hand.hidden = !entry.hand_raised;
     tile.speaking.hidden = !tile.element.classList.contains('speaking');
-    const states = [ROLE_NAMES[entry.role], entry.muted ? 'muted' : 'not muted',
-      entry.hand_raised ? 'hand raised' : null].filter(Boolean);
-    tile.element.setAttribute('aria-label', `${entry.name}${self ? ' (you)' : ''}: ${states.join(', ')}`);
+    const states = [ROLE_NAMES[entry.role], entry.muted ? t('muted') : t('not muted'),
+      entry.hand_raised ? t('hand raised') : null].filter(Boolean);
+    tile.element.setAttribute('aria-label', t('{who}: {states}', {
+      who: self ? t('{name} (you)', { name: entry.name }) : entry.name, states: states.join(t(', ')),
+    }));
     this.refreshVideo(entry.id);
   }
 
@@ -181,7 +184,7 @@ export class Grid {
       screen.element = h('li', { class: 'tile screen has-video', dataset: { participantId: id, source: 'screen' } },
         video, h('div', { class: 'label' }, h('span', { class: 'name' })));
     }
-    const label = `${person.name}'s shared window`;
+    const label = t("{name}'s shared window", { name: person.name });
     screen.element.querySelector('.name').textContent = label;
     screen.element.setAttribute('aria-label', label);
     if (!screen.element.isConnected) this.screensElement.append(screen.element);
@@ -192,8 +195,8 @@ export class Grid {
     this.hideLocalScreen();
     const video = h('video', { autoplay: true, playsInline: true, muted: true, dataset: { source: 'local-screen' } });
     video.srcObject = new MediaStream([track]);
-    this.localScreen = h('li', { class: 'tile screen has-video', dataset: { source: 'local-screen' }, 'aria-label': 'Your shared window' },
-      video, h('div', { class: 'label' }, h('span', { class: 'name' }, `You are sharing (${name})`)));
+    this.localScreen = h('li', { class: 'tile screen has-video', dataset: { source: 'local-screen' }, 'aria-label': t('Your shared window') },
+      video, h('div', { class: 'label' }, h('span', { class: 'name' }, t('You are sharing ({surface})', { surface: name }))));
     this.screensElement.prepend(this.localScreen);
   }
 

@@ -6,6 +6,8 @@
 // error (Jitsi JSA-2023-0001 was a duplicate key read differently by two
 // parsers). The server stays the judge of what is valid; this only locates.
 
+import { t } from './i18n.js';
+
 export class JsonSyntaxError extends Error {
   constructor(message, offset) {
     super(message);
@@ -46,7 +48,7 @@ class Parser {
     this.skip();
     const value = this.value('', undefined);
     this.skip();
-    if (this.at < this.text.length) this.fail('unexpected text after the end of the document');
+    if (this.at < this.text.length) this.fail(t('unexpected text after the end of the document'));
     return value;
   }
 
@@ -62,8 +64,8 @@ class Parser {
     else if (this.text.startsWith('true', this.at)) { this.at += 4; value = true; }
     else if (this.text.startsWith('false', this.at)) { this.at += 5; value = false; }
     else if (this.text.startsWith('null', this.at)) { this.at += 4; value = null; }
-    else if (char === undefined) this.fail('the document ends where a value was expected');
-    else this.fail(`unexpected ${JSON.stringify(char)} where a value was expected`);
+    else if (char === undefined) this.fail(t('the document ends where a value was expected'));
+    else this.fail(t('unexpected {char} where a value was expected', { char: JSON.stringify(char) }));
     this.spans.set(pointer, { start, end: this.at, keyStart: keyStart ?? start });
     return value;
   }
@@ -76,7 +78,7 @@ class Parser {
     if (this.text[this.at] === '}') { this.at += 1; return result; }
     for (;;) {
       this.skip();
-      if (this.text[this.at] !== '"') this.fail('expected a key in double quotes');
+      if (this.text[this.at] !== '"') this.fail(t('expected a key in double quotes'));
       const keyStart = this.at;
       const key = this.string();
       const child = `${pointer}/${escapePointerPart(key)}`;
@@ -85,7 +87,7 @@ class Parser {
       }
       seen.add(key);
       this.skip();
-      if (this.text[this.at] !== ':') this.fail('expected ":" after the key');
+      if (this.text[this.at] !== ':') this.fail(t('expected ":" after the key'));
       this.at += 1;
       const value = this.value(child, keyStart);
       Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
@@ -93,7 +95,7 @@ class Parser {
       const next = this.text[this.at];
       if (next === ',') { this.at += 1; continue; }
       if (next === '}') { this.at += 1; return result; }
-      this.fail('expected "," or "}" after a value in an object');
+      this.fail(t('expected "," or "}" after a value in an object'));
     }
   }
 
@@ -108,7 +110,7 @@ class Parser {
       const next = this.text[this.at];
       if (next === ',') { this.at += 1; continue; }
       if (next === ']') { this.at += 1; return result; }
-      this.fail('expected "," or "]" after a value in a list');
+      this.fail(t('expected "," or "]" after a value in a list'));
     }
   }
 
@@ -117,21 +119,21 @@ class Parser {
     let out = '';
     for (;;) {
       const char = this.text[this.at];
-      if (char === undefined) this.fail('a string is not closed');
+      if (char === undefined) this.fail(t('a string is not closed'));
       if (char === '"') { this.at += 1; return out; }
-      if (char < ' ') this.fail('a control character inside a string must be escaped');
+      if (char < ' ') this.fail(t('a control character inside a string must be escaped'));
       if (char === '\\') {
         const code = this.text[this.at + 1];
         if (code === 'u') {
           const hex = this.text.slice(this.at + 2, this.at + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('\\u needs four hexadecimal digits');
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(t('{escape} needs four hexadecimal digits', { escape: '\\u' }));
           out += String.fromCharCode(parseInt(hex, 16));
           this.at += 6;
         } else if (code in ESCAPES) {
           out += ESCAPES[code];
           this.at += 2;
         } else {
-          this.fail(`unknown escape \\${code ?? ''}`);
+          this.fail(t('unknown escape {escape}', { escape: `\\${code ?? ''}` }));
         }
         continue;
       }
@@ -143,7 +145,7 @@ class Parser {
   number() {
     NUMBER.lastIndex = this.at;
     const match = NUMBER.exec(this.text);
-    if (!match || match[0] === '-') this.fail('not a valid number');
+    if (!match || match[0] === '-') this.fail(t('not a valid number'));
     this.at += match[0].length;
     return Number(match[0]);
   }

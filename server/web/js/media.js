@@ -7,6 +7,8 @@
 // credential made for us; none unless the operator configured them): no public
 // STUN server, so the browser contacts nobody but this server and its relays.
 
+import { t } from './i18n.js';
+
 function rtcConfig(iceServers) {
   return { iceServers: iceServers ?? [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
 }
@@ -33,15 +35,14 @@ function gathered(pc) {
 function deviceSentence(error) {
   switch (error?.name) {
     case 'NotAllowedError':
-      return 'The browser blocks the camera and microphone for this page. Allow them in the '
-        + "site's settings, or join without them.";
+      return t("The browser blocks the camera and microphone for this page. Allow them in the site's settings, or join without them.");
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return 'That camera or microphone was not found. Pick another one, or join without it.';
+      return t('That camera or microphone was not found. Pick another one, or join without it.');
     case 'NotReadableError':
-      return 'The camera or microphone is in use by another program. Close it, or join without it.';
+      return t('The camera or microphone is in use by another program. Close it, or join without it.');
     default:
-      return `The camera and microphone could not start (${error?.message ?? error}).`;
+      return t('The camera and microphone could not start ({problem}).', { problem: error?.message ?? error });
   }
 }
 
@@ -63,7 +64,7 @@ export class LocalMedia {
       : { deviceId: microphoneId ? { exact: microphoneId } : undefined, echoCancellation: true, noiseSuppression: true };
     if (!video && !audio) return;
     if (!navigator.mediaDevices?.getUserMedia) {
-      throw new DeviceError('This page cannot use a camera here (it needs HTTPS or localhost).');
+      throw new DeviceError(t('This page cannot use a camera here (it needs HTTPS or localhost).'));
     }
     let stream;
     try {
@@ -88,7 +89,7 @@ export class LocalMedia {
   /** Opens a camera alone (the microphone stays as it is): to turn one on after joining. */
   async openCamera(cameraId = '') {
     if (!navigator.mediaDevices?.getUserMedia) {
-      throw new DeviceError('This page cannot use a camera here (it needs HTTPS or localhost).');
+      throw new DeviceError(t('This page cannot use a camera here (it needs HTTPS or localhost).'));
     }
     const video = { deviceId: cameraId ? { exact: cameraId } : undefined, width: { ideal: 640 }, height: { ideal: 480 } };
     let stream;

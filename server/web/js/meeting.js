@@ -3,6 +3,7 @@
 // server says: waiting, admitted, join_refused, dismissed, back_to_waiting_room.
 
 import { AuditLog } from './audit.js';
+import { isHost } from './audience.js';
 import { Call } from './call.js';
 import { Chat } from './chat.js';
 import { Connection } from './connection.js';
@@ -17,11 +18,14 @@ import { LocalMedia } from './media.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
 import { Results, toast } from './results.js';
+import { ShareLink } from './sharelink.js';
+import { sidePanel } from './sidepanel.js';
 import { setUpTabs } from './tabs.js';
 import { WaitingPrompt } from './waiting.js';
 import {
   clearRefusal, joinBusy, meterLoop, openDevices, setTopbar, showEnded, showRefusal, showScreen,
 } from './screens.js';
+import { language, languageHeaders, mountLanguageSwitch, t } from './i18n.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
 const CLOSE_REPLACED = 4009; // meetwarden.protocol: the same person joined elsewhere; never fight it
@@ -75,7 +79,7 @@ const app = {
       if (!waits) left = true;
       return !(left && waits);
     };
-    return app.act({ type: 'admit', participant: entry.id }, `Admit ${entry.name}`, holds);
+    return app.act({ type: 'admit', participant: entry.id }, t('Admit {name}', { name: entry.name }), holds);
   },
 };
 
@@ -89,15 +93,18 @@ function freshState() {
 
 app.results = new Results({ status: byId('console-status'), log: byId('result-log'), history: byId('result-history') });
 app.grid = new Grid({ grid: byId('grid'), screens: byId('screens'), audio: byId('audio-sinks') });
-const tabs = setUpTabs(byId('tabs'), (name) => {
-  byId('meeting-layout').classList.toggle('wide-side', name === 'policy' || name === 'audit');
+function tabShown(name) {
   if (name === 'chat') app.chat.seen();
   if (name === 'files') app.files.seen();
+}
+const tabs = setUpTabs(byId('tabs'), (name) => {
+  tabShown(name);
   if (name === 'audit') app.audit.load();
 });
+app.side = sidePanel(byId('tabs'), () => tabShown(tabs.current()));
 app.chat = new Chat(app, {
   log: byId('chat-log'), form: byId('chat-form'), input: byId('chat-input'), why: byId('chat-why'),
-  count: byId('chat-count'), isVisible: () => tabs.current() === 'chat',
+  count: byId('chat-count'), isVisible: () => tabs.current() === 'chat' && app.side.isShown,
 });
 app.people = new People(app);
 app.waitingPrompt = new WaitingPrompt(app);
@@ -105,6 +112,7 @@ app.policyTab = new PolicyTab(app);
 app.audit = new AuditLog(app);
 app.files = new Files(app);
 app.controls = new Controls(app);
+app.shareLink = new ShareLink(app);
 app.call = new Call(app);
 
 // --- joining -------------------------------------------------------------------
@@ -115,8 +123,8 @@ async function startJoin(event) {
   await app.devicesReady;
   clearRefusal();
   const name = byId('join-name').value.trim();
-  localStorage.setItem(keys.name, name);
-  const join = { name };
+  // The server writes its sentences (refusals, notices) in the page's language.
+  const join = { name, language };
   const password = byId('join-password').value;
   if (app.hostToken) join.host_token = app.hostToken;
   else if (app.invite) join.invite = app.invite;
@@ -153,6 +161,8 @@ function receive(message) {
       // Single use: each welcome brings the one token that resumes this place next time.
       if (message.resume_token) state.resumeToken = message.resume_token;
       localStorage.setItem(keys.device, message.device_token);
+      // The name the server let in is the one to offer next time (a refused one is not).
+      if (state.join?.name) rememberName(state.join.name);
       break;
     case 'waiting':
       enterWaiting(message.message);
@@ -214,7 +224,12 @@ function receive(message) {
       if (state.status === 'join') state.refusal = { reason: message.code, rule: '', message: message.message };
       // An answer to what was sent while still in the meeting (a subscribe answer, say)
       // says nothing true once out of it: never a red toast on the waiting or ended screen.
-      else if (state.status === 'admitted' && !state.dismissal) toast(`The server could not take a message: ${message.message} (${message.code})`, { refused: true });
+      else if (state.status === 'admitted' && !state.dismissal) {
+        const problem = message.message;
+        toast(isHost(state.role)
+          ? t('The server could not take a message: {problem} ({code})', { problem, code: message.code })
+          : t('The server could not take a message: {problem}', { problem }), { refused: true });
+      }
       break;
     default:
       break;
@@ -268,13 +283,14 @@ function enterWaiting(text) {
   app.state.attempt = 0;
   const why = app.state.sentBack ? `${app.state.sentBack} ` : '';
   app.state.sentBack = null;
-  byId('waiting-message').textContent = why + (text || 'The host will let you in soon.');
+  byId('waiting-message').textContent = why + (text || t('The host will let you in soon.'));
+  showLanguageSwitch(false);
   waitingCamera();
   byId('connection-state').textContent = '';
   joinBusy(false);
   topbar();
   showScreen('waiting');
-  announce('You are in the waiting room. The host will let you in.');
+  announce(t('You are in the waiting room. The host will let you in.'));
 }
 
 function setHostTabs() {
@@ -305,9 +321,10 @@ function enterMeeting(admitted) {
   app.chat.people(state.roster);
   app.controls.render();
   if (!resumed) showScreen('meeting');
+  showLanguageSwitch(false);
   fetchView();
   app.call.start();
-  announce(resumed ? 'You are back in the meeting.' : 'You are in the meeting.');
+  announce(resumed ? t('You are back in the meeting.') : t('You are in the meeting.'));
 }
 
 /** Out of the meeting view: nothing of the meeting stays on screen. */
@@ -320,6 +337,8 @@ function leaveMeetingView() {
   app.files.clear();
   app.controls.reset();
   app.waitingPrompt.clear();
+  app.shareLink.clear();
+  app.side.clear();
   byId('toasts').replaceChildren();
   Object.assign(app.state, { roster: [], waiting: [], meeting: null });
   app.view = null;
@@ -336,16 +355,18 @@ function closed(connection, { code }) {
   } else if (state.refusal) {
     joinBusy(false);
     showScreen('join');
-    showRefusal(state.refusal);
+    showRefusal(state.refusal, { host: Boolean(app.hostToken) });
   } else if (state.userLeft) {
     leaveMeetingView();
-    ended({ why: 'left', message: 'You left the meeting.', reason: '', rule: '' });
+    ended({ why: 'left', message: t('You left the meeting.'), reason: '', rule: '' });
   } else if (code === CLOSE_REPLACED) {
     leaveMeetingView();
-    ended({ why: 'replaced', message: 'You joined this meeting from another window.', reason: '', rule: '' });
+    ended({ why: 'replaced', message: t('You joined this meeting from another window.'), reason: '', rule: '' });
   } else if (state.status === 'join') {
     joinBusy(false);
-    showRefusal({ reason: '', rule: '', message: `Could not reach the meeting (the connection closed, code ${code}).` });
+    showRefusal({
+      reason: '', rule: '', message: t('Could not reach the meeting (the connection closed, code {code}).', { code }),
+    });
   } else {
     reconnect();
   }
@@ -356,8 +377,17 @@ function topbar() {
 }
 
 function ended(dismissal) {
+  const host = Boolean(app.hostToken) || isHost(app.state.role);
   app.state.status = 'ended';
-  showEnded(dismissal);
+  showEnded(dismissal, { host });
+  showLanguageSwitch(true);
+}
+
+/** The language is chosen before joining: the server writes a person's sentences in the
+ * language their join named, so the switch (which reloads the page) is offered only
+ * outside the meeting. */
+function showLanguageSwitch(visible) {
+  if (languageControl) languageControl.hidden = !visible;
 }
 
 function reconnect() {
@@ -365,14 +395,14 @@ function reconnect() {
   app.call.stop();
   if (state.attempt >= RECONNECT_DELAYS_MS.length) {
     leaveMeetingView();
-    ended({ why: 'lost', message: 'The connection to the meeting was lost.', reason: '', rule: '' });
+    ended({ why: 'lost', message: t('The connection to the meeting was lost.'), reason: '', rule: '' });
     return;
   }
   state.status = 'reconnecting';
   const delay = RECONNECT_DELAYS_MS[state.attempt];
   state.attempt += 1;
-  byId('connection-state').textContent = 'Connection lost; reconnecting…';
-  announce('The connection was lost; reconnecting.', { assertive: true });
+  byId('connection-state').textContent = t('Connection lost; reconnecting…');
+  announce(t('The connection was lost; reconnecting.'), { assertive: true });
   setTimeout(() => openConnection(state.join), delay);
 }
 
@@ -384,7 +414,7 @@ async function fetchView() {
   const sent = Date.now() / 1000;
   try {
     const response = await fetch(`/api/meetings/${encodeURIComponent(meetingId)}/participant-view`, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: languageHeaders({ Authorization: `Bearer ${token}` }),
     });
     if (!response.ok) return;
     const view = await response.json();
@@ -394,8 +424,9 @@ async function fetchView() {
     byId('rules-list').replaceChildren(...view.rules.map((rule) => h('li', { dataset: { rule: rule.rule } },
       h('span', { class: 'sentence' }, rule.text))));
     app.chat.setRule(view.chat.allowed, app.state.role, view.chat.private);
-    app.controls.render();
-    app.files.render();
+    app.controls.viewChanged(view);
+    app.files.viewChanged(view);
+    app.shareLink.render();
   } catch {
     // The controls fall back to the private defaults (a window only, muted until allowed).
   }
@@ -413,14 +444,44 @@ async function leave() {
 
 // --- start -------------------------------------------------------------------------
 
-byId('join-name').value = localStorage.getItem(keys.name) ?? '';
+// --- the name used last time ------------------------------------------------------
+
+function rememberName(name) {
+  localStorage.setItem(keys.name, name);
+}
+
+/** "Remembered from your last meeting" holds while the field has that name. */
+function showRemembered() {
+  const remembered = localStorage.getItem(keys.name);
+  show(byId('join-name-remembered'), Boolean(remembered) && byId('join-name').value === remembered);
+}
+
+function offerRememberedName() {
+  const remembered = localStorage.getItem(keys.name);
+  if (remembered && !byId('join-name').value) byId('join-name').value = remembered;
+  showRemembered();
+}
+
+byId('forget-name').addEventListener('click', () => {
+  localStorage.removeItem(keys.name);
+  byId('join-name').value = '';
+  showRemembered();
+  byId('join-name').focus();
+  announce(t('Your name is forgotten in this browser.'));
+});
+
+const languageControl = mountLanguageSwitch();
+offerRememberedName();
 show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
-// A refusal about the name stops being true as the name is retyped.
+joinBusy(false); // the Join button starts disabled in the page, until this listens
+// A refusal about the name stops being true as the name is retyped, and so does
+// "remembered" once it is another name.
 byId('join-name').addEventListener('input', () => {
   if (byId('join-name').getAttribute('aria-invalid') === 'true') clearRefusal();
+  showRemembered();
 });
 const who = () => ({ host: Boolean(app.hostToken), invite: Boolean(app.invite) });
 function devicesChanged() {
@@ -447,7 +508,7 @@ byId('rejoin-button').addEventListener('click', () => {
   showScreen('join');
 });
 setInterval(() => { if (app.state.status === 'admitted') app.people.render(); }, 15000);
-if (!meetingId) showRefusal({ reason: '', rule: '', message: 'This link has no meeting in it.' });
+if (!meetingId) showRefusal({ reason: '', rule: '', message: t('This link has no meeting in it.') });
 app.entryRules = null;
 devicesChanged();
 fetchEntryRules(meetingId).then((rules) => {

@@ -4,17 +4,18 @@
 // grant or revoke screen and file sharing with an expiry, remove, ban).
 // Every action's result is shown (results.js); the server decides them all.
 
-import { append, byId, copyFrom, formatDuration, h } from './dom.js';
-import { whyWaiting } from './waiting.js';
+import { append, byId, copyFrom, h } from './dom.js';
+import { waitedFor, whyWaiting } from './waiting.js';
+import { languageHeaders, t } from './i18n.js';
 
-const ROLE_NAMES = { host: 'Host', cohost: 'Co-host', participant: '' };
+const ROLE_NAMES = { host: t('Host'), cohost: t('Co-host'), participant: '' };
 const GRANT_LENGTHS = [
-  ['', "The policy's default"],
-  ['60', '1 minute'],
-  ['300', '5 minutes'],
-  ['900', '15 minutes'],
-  ['1800', '30 minutes'],
-  ['3600', '1 hour'],
+  ['', t("The policy's default")],
+  ['60', t('1 minute')],
+  ['300', t('{count} minutes', { count: 5 })],
+  ['900', t('{count} minutes', { count: 15 })],
+  ['1800', t('{count} minutes', { count: 30 })],
+  ['3600', t('1 hour')],
 ];
 const CONFIRM_MS = 6000;
 
@@ -55,14 +56,14 @@ export class People {
     this.rows = new Map();
     this.requests = new Map();
     this.grantLength = null;
-    byId('admit-all-button').addEventListener('click', () => this.app.act({ type: 'admit_all' }, 'Admit everyone'));
-    byId('mute-all-button').addEventListener('click', () => this.app.act({ type: 'mute_all' }, 'Mute everyone'));
+    byId('admit-all-button').addEventListener('click', () => this.app.act({ type: 'admit_all' }, t('Admit everyone')));
+    byId('mute-all-button').addEventListener('click', () => this.app.act({ type: 'mute_all' }, t('Mute everyone')));
     byId('lock-button').addEventListener('click', () => {
       const locked = Boolean(this.app.state.meeting?.locked);
-      this.app.act({ type: 'lock', locked: !locked }, locked ? 'Unlock' : 'Lock');
+      this.app.act({ type: 'lock', locked: !locked }, locked ? t('Unlock') : t('Lock'));
     });
-    const end = confirmButton('End the meeting', 'Press again to end it for everyone',
-      () => this.app.act({ type: 'end_meeting' }, 'End the meeting'), 'danger');
+    const end = confirmButton(t('End the meeting'), t('Press again to end it for everyone'),
+      () => this.app.act({ type: 'end_meeting' }, t('End the meeting')), 'danger');
     end.id = 'end-button';
     byId('end-button').replaceWith(end);
     byId('invite-button').addEventListener('click', () => this.createInvite());
@@ -84,14 +85,14 @@ export class People {
   render() {
     const { roster, waiting, meeting } = this.app.state;
     byId('host-tools').hidden = !this.isHost;
-    byId('roster-count').textContent = `(${roster.length})`;
+    byId('roster-count').textContent = t('({count})', { count: roster.length });
     this.renderRoster(roster);
     this.app.waitingPrompt.render(waiting, this.isHost);
     this.app.results.recheck();
     if (!this.isHost) return;
     const lock = byId('lock-button');
     lock.setAttribute('aria-pressed', meeting?.locked ? 'true' : 'false');
-    lock.textContent = meeting?.locked ? 'Unlock the meeting' : 'Lock the meeting';
+    lock.textContent = meeting?.locked ? t('Unlock the meeting') : t('Lock the meeting');
     byId('invite-button').hidden = !this.app.hostToken;
     this.renderWaiting(waiting);
     for (const [key, request] of this.requests) {
@@ -106,13 +107,12 @@ export class People {
 
   renderWaiting(waiting) {
     const list = byId('waiting-list');
-    byId('waiting-count').textContent = `(${waiting.length})`;
+    byId('waiting-count').textContent = t('({count})', { count: waiting.length });
     byId('waiting-empty').hidden = waiting.length > 0;
     byId('admit-all-button').hidden = waiting.length === 0;
     const badge = byId('people-count');
-    badge.textContent = waiting.length ? `${waiting.length} waiting` : '';
+    badge.textContent = waiting.length ? t('{count} waiting', { count: waiting.length }) : '';
     badge.hidden = waiting.length === 0;
-    const now = Date.now() / 1000;
     // Rows are kept by person: the waiting time ticks (waiting.js) under a focused button.
     const rows = new Map([...list.children].map((row) => [row.dataset.participantId, row]));
     const wanted = waiting.map((entry) => {
@@ -121,17 +121,17 @@ export class People {
       if (kept?.dataset.key === key) return kept;
       return h('li', { class: 'waiting-entry', dataset: { participantId: entry.id, key } },
         h('span', { class: 'person-name' }, entry.name),
-        h('span', { class: 'hint waiting-time' }, `waiting ${formatDuration(now - entry.waiting_since)}`),
-        entry.connected === false ? h('span', { class: 'hint' }, 'reconnecting…') : null,
+        h('span', { class: 'hint waiting-time' }, waitedFor(entry, this.app.clockOffset)),
+        entry.connected === false ? h('span', { class: 'hint' }, t('reconnecting…')) : null,
         h('span', { class: 'hint waiting-why' }, whyWaiting(entry)),
         h('button', {
-          type: 'button', class: 'small primary', 'aria-label': `Admit ${entry.name}`,
+          type: 'button', class: 'small primary', 'aria-label': t('Admit {name}', { name: entry.name }),
           onclick: () => this.app.admit(entry),
-        }, 'Admit'),
+        }, t('Admit')),
         h('button', {
-          type: 'button', class: 'small danger', 'aria-label': `Deny ${entry.name}`,
-          onclick: () => this.app.act({ type: 'deny', participant: entry.id }, `Deny ${entry.name}`),
-        }, 'Deny'));
+          type: 'button', class: 'small danger', 'aria-label': t('Deny {name}', { name: entry.name }),
+          onclick: () => this.app.act({ type: 'deny', participant: entry.id }, t('Deny {name}', { name: entry.name })),
+        }, t('Deny')));
     });
     wanted.forEach((row, index) => {
       if (list.children[index] !== row) list.insertBefore(row, list.children[index] ?? null);
@@ -169,14 +169,14 @@ export class People {
 
   updateRow(row, entry) {
     const self = entry.id === this.app.state.participantId;
-    row.name.textContent = self ? `${entry.name} (you)` : entry.name;
+    row.name.textContent = self ? t('{name} (you)', { name: entry.name }) : entry.name;
     row.role.textContent = ROLE_NAMES[entry.role];
     row.role.hidden = !ROLE_NAMES[entry.role];
-    const states = [entry.muted ? 'muted' : 'unmuted'];
-    if (entry.connected === false) states.unshift('reconnecting…');
-    if (entry.hand_raised) states.push('hand raised');
-    if (entry.publishing?.includes('screen')) states.push('sharing a screen');
-    if (entry.publishing?.includes('camera')) states.push('camera on');
+    const states = [entry.muted ? t('muted') : t('unmuted')];
+    if (entry.connected === false) states.unshift(t('reconnecting…'));
+    if (entry.hand_raised) states.push(t('hand raised'));
+    if (entry.publishing?.includes('screen')) states.push(t('sharing a screen'));
+    if (entry.publishing?.includes('camera')) states.push(t('camera on'));
     row.states.textContent = states.join(' · ');
     const wantActions = this.isHost && !self && entry.role !== 'host';
     if (wantActions && !row.actions) {
@@ -187,10 +187,10 @@ export class People {
       row.actions = null;
     }
     if (row.actions) {
-      row.actions.summary.textContent = `Actions for ${entry.name}`;
+      row.actions.summary.textContent = t('Actions for {name}', { name: entry.name });
       // The buttons are plain verbs; their group says whom they act on.
-      row.actions.group.setAttribute('aria-label', `Actions for ${entry.name}`);
-      row.actions.role.textContent = entry.role === 'cohost' ? 'Make participant' : 'Make co-host';
+      row.actions.group.setAttribute('aria-label', t('Actions for {name}', { name: entry.name }));
+      row.actions.role.textContent = entry.role === 'cohost' ? t('Make participant') : t('Make co-host');
       row.actions.entry = entry;
       // Offer only what would do something: a raised hand to lower, a grant to revoke.
       row.actions.lowerHand.hidden = !entry.hand_raised;
@@ -204,7 +204,8 @@ export class People {
     const id = entry.id;
     const actions = { entry };
     const name = () => actions.entry.name;
-    const act = (message, label) => this.app.act(message, `${label} ${name()}`);
+    // Each label is a sentence with {name} in it, the person acted on.
+    const act = (message, label) => this.app.act(message, label.replace('{name}', name()));
     const length = h('select', { id: `grant-length-${id}` },
       GRANT_LENGTHS.map(([value, text]) => h('option', { value }, text)));
     actions.summary = h('summary', {});
@@ -212,31 +213,31 @@ export class People {
       type: 'button', class: 'small',
       onclick: () => act({
         type: 'set_role', participant: id, role: actions.entry.role === 'cohost' ? 'participant' : 'cohost',
-      }, actions.entry.role === 'cohost' ? 'Make participant:' : 'Make co-host:'),
+      }, actions.entry.role === 'cohost' ? t('Make participant: {name}') : t('Make co-host: {name}')),
     });
     actions.group = h('div', { role: 'group' });
-    actions.lowerHand = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'lower_hand', participant: id }, 'Lower the hand of') }, 'Lower hand');
-    actions.revokeScreen = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'screen' }, 'Stop screen sharing:') }, 'Revoke screen sharing');
-    actions.revokeFiles = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'file' }, 'Stop files:') }, 'Revoke files');
+    actions.lowerHand = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'lower_hand', participant: id }, t('Lower the hand of {name}')) }, t('Lower hand'));
+    actions.revokeScreen = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'screen' }, t('Stop screen sharing: {name}')) }, t('Revoke screen sharing'));
+    actions.revokeFiles = h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'revoke', participant: id, kind: 'file' }, t('Stop files: {name}')) }, t('Revoke files'));
     actions.element = h('details', {},
       actions.summary,
       actions.group);
     append(actions.group, [
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'mute', participant: id }, 'Mute') }, 'Mute'),
-        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'ask_to_unmute', participant: id }, 'Let speak:') }, 'Let them speak'),
+        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'mute', participant: id }, t('Mute {name}')) }, t('Mute')),
+        h('button', { type: 'button', class: 'small', onclick: () => act({ type: 'ask_to_unmute', participant: id }, t('Let speak: {name}')) }, t('Let them speak')),
         actions.lowerHand,
         actions.role),
       h('div', { class: 'grant-row' },
-        h('label', { for: length.id }, 'Sharing allowed for'),
+        h('label', { for: length.id }, t('Sharing allowed for')),
         length,
-        h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'screen', length), 'Allow screen sharing:') }, 'Allow screen sharing'),
+        h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'screen', length), t('Allow screen sharing: {name}')) }, t('Allow screen sharing')),
         actions.revokeScreen,
-        h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'file', length), 'Allow files:') }, 'Allow files'),
+        h('button', { type: 'button', class: 'small', onclick: () => act(grantMessage(id, 'file', length), t('Allow files: {name}')) }, t('Allow files')),
         actions.revokeFiles),
       h('div', { class: 'actions' },
-        confirmButton('Remove', 'Press again to remove', () => act({ type: 'remove', participant: id }, 'Remove')),
-        confirmButton('Ban', 'Press again to ban', () => act({ type: 'ban', participant: id }, 'Ban'))),
+        confirmButton(t('Remove'), t('Press again to remove'), () => act({ type: 'remove', participant: id }, t('Remove {name}'))),
+        confirmButton(t('Ban'), t('Press again to ban'), () => act({ type: 'ban', participant: id }, t('Ban {name}')))),
     ]);
     actions.length = length;
     return actions;
@@ -257,29 +258,35 @@ export class People {
       buttons.push(h('button', {
         type: 'button', class: 'small primary',
         onclick: async () => {
-          const result = await this.app.act({ type: 'ask_to_unmute', participant: about }, 'Let speak:');
+          const label = t('Let speak: {name}', { name: this.app.names.get(about) ?? '' });
+          const result = await this.app.act({ type: 'ask_to_unmute', participant: about }, label);
           if (result?.allowed) done();
         },
-      }, 'Let them speak'));
+      }, t('Let them speak')));
       buttons.push(h('button', {
         type: 'button', class: 'small',
         onclick: async () => {
-          const result = await this.app.act({ type: 'lower_hand', participant: about }, 'Lower hand:');
+          const label = t('Lower hand: {name}', { name: this.app.names.get(about) ?? '' });
+          const result = await this.app.act({ type: 'lower_hand', participant: about }, label);
           if (result?.allowed) done();
         },
-      }, 'Lower their hand'));
+      }, t('Lower their hand')));
     } else {
-      const kind = /file/i.test(notice.text) ? 'file' : 'screen';
+      const kind = notice.kind === 'file' ? 'file' : 'screen';
       const length = this.rows.get(about)?.actions?.length;
       buttons.push(h('button', {
         type: 'button', class: 'small primary',
         onclick: async () => {
           const message = length ? grantMessage(about, kind, length) : { type: 'grant', participant: about, kind };
-          const result = await this.app.act(message, kind === 'file' ? 'Allow files:' : 'Allow screen sharing:');
+          const name = this.app.names.get(about) ?? '';
+          const label = kind === 'file'
+            ? t('Allow files: {name}', { name })
+            : t('Allow screen sharing: {name}', { name });
+          const result = await this.app.act(message, label);
           if (result?.allowed) done();
         },
-      }, kind === 'file' ? 'Allow files' : 'Allow screen sharing'));
-      buttons.push(h('button', { type: 'button', class: 'small', onclick: done }, 'Dismiss'));
+      }, kind === 'file' ? t('Allow files') : t('Allow screen sharing')));
+      buttons.push(h('button', { type: 'button', class: 'small', onclick: done }, t('Dismiss')));
     }
     const element = h('li', { dataset: { topic: notice.topic, participantId: about } },
       h('span', {}, notice.text), ...buttons);
@@ -292,16 +299,16 @@ export class People {
     try {
       const response = await fetch(`/api/meetings/${encodeURIComponent(this.app.meetingId)}/invites`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${this.app.hostToken}`, 'Content-Type': 'application/json' },
+        headers: languageHeaders({ Authorization: `Bearer ${this.app.hostToken}`, 'Content-Type': 'application/json' }),
         body: JSON.stringify({ role }),
       });
       const answer = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(answer.detail ?? `the server answered ${response.status}`);
+      if (!response.ok) throw new Error(answer.detail ?? t('the server answered {status}', { status: response.status }));
       byId('invite-link').value = answer.join_url;
       byId('invite-box').hidden = false;
-      this.app.results.show('Invite', { allowed: true, message: 'An invite link was created; it is valid for a day.' });
+      this.app.results.show(t('Invite'), { allowed: true, message: t('An invite link was created; it is valid for a day.') });
     } catch (error) {
-      this.app.results.show('Invite', error);
+      this.app.results.show(t('Invite'), error);
     }
   }
 }

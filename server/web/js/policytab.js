@@ -7,6 +7,7 @@
 import { announce, byId, h } from './dom.js';
 import { PolicyEditor } from './editor.js';
 import { JsonSyntaxError } from './jsonlocate.js';
+import { t } from './i18n.js';
 
 function pretty(policy) {
   return `${JSON.stringify(policy, null, 2)}\n`;
@@ -25,9 +26,9 @@ export class PolicyTab {
 
   ensureEditor() {
     this.editor ??= new PolicyEditor(byId('live-policy-mount'), {
-      label: 'The policy in force (JSON)',
+      label: t('The policy in force (JSON)'),
       live: true,
-      hint: 'Change it and apply: the server checks it first. Errors are marked at their field.',
+      hint: t('Change it and apply: the server checks it first. Errors are marked at their field.'),
     });
     this.editor.root.addEventListener('explained', (event) => this.explained(event.detail));
     return this.editor;
@@ -46,12 +47,13 @@ export class PolicyTab {
       && JSON.stringify(editor.parsed.value) === JSON.stringify(message.policy);
     this.inForce = message.policy;
     this.revision = message.revision;
-    byId('policy-revision').textContent = `(revision ${message.revision})`;
+    byId('policy-revision').textContent = t('(revision {revision})', { revision: message.revision });
     if (!wasDirty || ours) {
       editor.text = pretty(message.policy);
     } else {
-      this.say(`The policy in force changed (revision ${message.revision}) while you were editing. `
-        + '"Undo my changes" loads it.', false);
+      this.say(t('The policy in force changed (revision {revision}) while you were editing. "Undo my changes" loads it.', {
+        revision: message.revision,
+      }), false);
     }
   }
 
@@ -62,10 +64,10 @@ export class PolicyTab {
     const warned = this.result.dataset.unsupported === 'true';
     this.markTab(problems.length > 0);
     if (problems.length) {
-      const list = problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; ');
-      this.say(`The policy in force asks what this server cannot do: ${list}.`, true);
+      const list = problems.map((problem) => `${problem.pointer}${t(': ')}${problem.message}`).join(t('; '));
+      this.say(t('The policy in force asks what this server cannot do: {problems}.', { problems: list }), true);
       this.result.dataset.unsupported = 'true';
-      if (!warned) announce('The policy in force asks for something this server cannot do; see the Policy tab.');
+      if (!warned) announce(t('The policy in force asks for something this server cannot do; see the Policy tab.'));
     } else if (warned) {
       this.say('', null);
       delete this.result.dataset.unsupported;
@@ -76,7 +78,7 @@ export class PolicyTab {
     const tab = byId('tab-policy');
     let mark = tab.querySelector('.policy-unsupported');
     if (on && !mark) {
-      mark = h('span', { class: 'tab-count policy-unsupported', title: 'This server cannot do all the policy asks' }, '!');
+      mark = h('span', { class: 'tab-count policy-unsupported', title: t('This server cannot do all the policy asks') }, '!');
       tab.append(mark);
     } else if (!on && mark) {
       mark.remove();
@@ -86,7 +88,7 @@ export class PolicyTab {
   reset() {
     if (this.inForce === null) return;
     this.ensureEditor().text = pretty(this.inForce);
-    this.say('Your changes were undone: the editor shows the policy in force.', false);
+    this.say(t('Your changes were undone: the editor shows the policy in force.'), false);
   }
 
   say(text, refused) {
@@ -102,25 +104,26 @@ export class PolicyTab {
     } catch (error) {
       if (!(error instanceof JsonSyntaxError)) throw error;
       editor.render();
-      this.say(`Not applied: the text is not valid JSON (${error.message}).`, true);
+      this.say(t('Not applied: the text is not valid JSON ({problem}).', { problem: error.message }), true);
       editor.focus();
       return;
     }
     if (editor.errors.some((error) => error.code === 'duplicate_key')) {
-      this.say('Not applied: a key appears twice; keep one.', true);
+      this.say(t('Not applied: a key appears twice; keep one.'), true);
       return;
     }
-    const result = await this.app.act({ type: 'update_policy', policy }, 'Change the policy');
+    const result = await this.app.act({ type: 'update_policy', policy }, t('Change the policy'));
     if (!result) {
-      this.say('Not applied: the server did not take the request.', true);
+      this.say(t('Not applied: the server did not take the request.'), true);
       return;
     }
     if (result.allowed) {
       editor.showErrors([]);
-      this.say(`${result.message} Everyone in the meeting is now under the new policy.`, false);
+      this.say(t('{sentence} Everyone in the meeting is now under the new policy.', { sentence: result.message }), false);
     } else {
-      const rule = result.rule ? ` (rule ${result.rule})` : '';
-      this.say(`Not applied: ${result.message}${rule}`, true);
+      this.say(result.rule
+        ? t('Not applied: {sentence} (rule {rule})', { sentence: result.message, rule: result.rule })
+        : t('Not applied: {sentence}', { sentence: result.message }), true);
       if (result.errors?.length) {
         editor.showErrors(result.errors, { unsupported: result.reason === 'policy_unsupported' });
         editor.focusPointer(result.errors[0].pointer);

@@ -2,6 +2,7 @@
 // refused the reason code and the rule. Errors are shown too, never swallowed.
 
 import { announce, formatTime, h } from './dom.js';
+import { t } from './i18n.js';
 
 const TOAST_MS = 6000;
 
@@ -48,16 +49,21 @@ export class Results {
     let refused;
     if (answer instanceof Error) {
       refused = true;
-      text = `${label}: not done. ${answer.message}${answer.code ? ` (${answer.code})` : ''}`;
+      text = answer.code
+        ? t('{action}: not done. {sentence} ({code})', { action: label, sentence: answer.message, code: answer.code })
+        : t('{action}: not done. {sentence}', { action: label, sentence: answer.message });
     } else if (answer.allowed) {
       refused = false;
-      text = answer.message || `${label}: done.`;
+      text = answer.message || t('{action}: done.', { action: label });
     } else {
       refused = true;
-      const rule = answer.rule ? `, rule ${answer.rule}` : '';
+      const details = [t('reason {reason}', { reason: answer.reason })];
+      if (answer.rule) details.push(t('rule {rule}', { rule: answer.rule }));
       // The audit log holds the same decision: its id finds it there (audit search).
-      const id = answer.decision_id ? `, decision ${answer.decision_id.slice(0, 8)}` : '';
-      text = `${label}: refused. ${answer.message} (reason ${answer.reason}${rule}${id})`;
+      if (answer.decision_id) details.push(t('decision {id}', { id: answer.decision_id.slice(0, 8) }));
+      text = t('{action}: refused. {sentence} ({details})', {
+        action: label, sentence: answer.message, details: details.join(t(', ')),
+      });
     }
     this.holds = refused ? null : holds;
     this.status.textContent = text;

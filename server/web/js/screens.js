@@ -2,20 +2,24 @@
 // screen shows (devices, a refusal and what to do next) and the ended screen.
 
 import { announce, byId, focusOn, h, show } from './dom.js';
+import { t } from './i18n.js';
 import { ENDED, nextStepFor } from './words.js';
 
 const HEADINGS = { join: 'join-title', waiting: 'waiting-title', meeting: 'meeting-title', ended: 'ended-title' };
 
 export function showScreen(name) {
   for (const screen of Object.keys(HEADINGS)) show(byId(`screen-${screen}`), screen === name);
+  document.body.dataset.screen = name; // the meeting fills the window (app.css)
   focusOn(byId(HEADINGS[name]));
 }
 
-let titleBase = 'Join a meeting · meetwarden';
+let titleBase = t('Join a meeting · meetwarden');
 let waitingCount = 0;
 
 function renderTitle() {
-  document.title = waitingCount ? `(${waitingCount}) waiting · ${titleBase}` : titleBase;
+  document.title = waitingCount
+    ? t('({count}) waiting · {title}', { count: waitingCount, title: titleBase })
+    : titleBase;
 }
 
 /** For hosts: how many wait, in the tab's title (seen from another tab too). */
@@ -26,26 +30,34 @@ export function setWaitingCount(count) {
 
 /** The meeting's name and lock, only once admitted (the waiting room learns nothing). */
 export function setTopbar(meeting) {
-  byId('meeting-name').textContent = meeting ? (meeting.name || 'Meeting') : '';
-  titleBase = meeting ? `${meeting.name || 'Meeting'} · meetwarden` : 'Join a meeting · meetwarden';
+  byId('meeting-name').textContent = meeting ? (meeting.name || t('Meeting')) : '';
+  titleBase = meeting
+    ? t('{meeting} · meetwarden', { meeting: meeting.name || t('Meeting') })
+    : t('Join a meeting · meetwarden');
   renderTitle();
   const lock = byId('lock-state');
   lock.hidden = !meeting;
-  lock.textContent = meeting?.locked ? 'Locked' : 'Unlocked';
+  lock.textContent = meeting?.locked ? t('Locked') : t('Unlocked');
+}
+
+/** The "Rule: /pointer (reason code)" line under a refusal: filled for hosts, else empty. */
+function showCodes(prefix, { rule = '', reason = '' }) {
+  byId(`${prefix}-rule`).hidden = !rule;
+  byId(`${prefix}-rule-pointer`).textContent = rule;
+  byId(`${prefix}-reason`).textContent = rule ? reason : '';
 }
 
 export function joinBusy(busy) {
   const button = byId('join-button');
   button.disabled = busy;
-  button.textContent = busy ? 'Joining…' : 'Join';
+  button.textContent = busy ? t('Joining…') : t('Join');
 }
 
-/** A refused join: the server's sentence, the rule and reason, and what to do next. */
-export function showRefusal(refusal) {
-  byId('refusal-message').textContent = refusal.message || 'The server refused to let you in.';
-  byId('refusal-rule').hidden = !refusal.rule;
-  byId('refusal-rule-pointer').textContent = refusal.rule ?? '';
-  byId('refusal-reason').textContent = refusal.reason ?? '';
+/** A refused join: the server's sentence and what to do next; for a host (joining with
+ * the host link) also the rule and reason code. */
+export function showRefusal(refusal, { host = false } = {}) {
+  byId('refusal-message').textContent = refusal.message || t('The server refused to let you in.');
+  showCodes('refusal', host ? refusal : {});
   byId('refusal-next').textContent = nextStepFor(refusal);
   byId('join-refusal').hidden = false;
   if (refusal.reason?.startsWith('name_')) {
@@ -53,7 +65,7 @@ export function showRefusal(refusal) {
     byId('join-name').setAttribute('aria-describedby', 'join-name-hint refusal-message refusal-next');
   }
   focusOn(byId('join-refusal'));
-  announce(`${refusal.message} ${nextStepFor(refusal)}`, { assertive: true });
+  announce(t('{sentence} {next}', { sentence: refusal.message, next: nextStepFor(refusal) }), { assertive: true });
 }
 
 export function clearRefusal() {
@@ -62,19 +74,18 @@ export function clearRefusal() {
   byId('join-name').setAttribute('aria-describedby', 'join-name-hint');
 }
 
-/** Out of the meeting: denied, removed, banned, ended, left, or the connection lost. */
-export function showEnded(dismissal) {
+/** Out of the meeting: denied, removed, banned, ended, left, or the connection lost
+ * (the rule and reason code for a host only). */
+export function showEnded(dismissal, { host = false } = {}) {
   const [title, next, rejoin] = ENDED[dismissal.why] ?? ENDED.removed;
   byId('ended-title').textContent = title;
   byId('ended-message').textContent = dismissal.message;
-  byId('ended-rule').hidden = !dismissal.rule;
-  byId('ended-rule-pointer').textContent = dismissal.rule ?? '';
-  byId('ended-reason').textContent = dismissal.reason ?? '';
+  showCodes('ended', host ? dismissal : {});
   byId('ended-next').textContent = next;
   byId('rejoin-button').hidden = !rejoin;
   byId('connection-state').textContent = '';
   showScreen('ended');
-  announce(`${title}. ${dismissal.message}`, { assertive: true });
+  announce(t('{title}. {sentence}', { title, sentence: dismissal.message }), { assertive: true });
 }
 
 // --- the camera and microphone on the join page --------------------------------------
@@ -86,14 +97,17 @@ async function fillDevices(local) {
   } catch {
     return;
   }
-  for (const [select, list, word] of [
-    [byId('camera-select'), found.cameras, 'camera'],
-    [byId('mic-select'), found.microphones, 'microphone'],
+  for (const [select, list, words] of [
+    [byId('camera-select'), found.cameras,
+      { default: t('Default camera'), numbered: t('camera {number}'), none: t('No camera') }],
+    [byId('mic-select'), found.microphones,
+      { default: t('Default microphone'), numbered: t('microphone {number}'), none: t('No microphone') }],
   ]) {
     const current = select.value;
-    select.replaceChildren(h('option', { value: '' }, `Default ${word}`),
-      ...list.map((device, index) => h('option', { value: device.deviceId }, device.label || `${word} ${index + 1}`)),
-      h('option', { value: 'none' }, `No ${word}`));
+    select.replaceChildren(h('option', { value: '' }, words.default),
+      ...list.map((device, index) => h('option', { value: device.deviceId },
+        device.label || words.numbered.replace('{number}', String(index + 1)))),
+      h('option', { value: 'none' }, words.none));
     select.value = current;
   }
 }

@@ -5,19 +5,21 @@
 // origin's pages (GET /api/session) and checks, with the Origin header, on
 // every request that changes something.
 
+import { language, t } from './i18n.js';
+
 const CSRF_HEADER = 'X-CSRF-Token';
 
 /** The session ({username, csrf_token, expires_at}), or null when not signed in. */
 export async function currentSession() {
   const response = await fetch('/api/session', { cache: 'no-store' });
   if (response.status === 401) return null;
-  if (!response.ok) throw new Error(`the server answered ${response.status}`);
+  if (!response.ok) throw new Error(t('the server answered {status}', { status: response.status }));
   return response.json();
 }
 
 /** Headers for a request that changes something, as the signed-in host. */
 export function csrfHeaders(session, headers = {}) {
-  return { ...headers, [CSRF_HEADER]: session?.csrf_token ?? '' };
+  return { ...headers, [CSRF_HEADER]: session?.csrf_token ?? '', 'Accept-Language': language };
 }
 
 /** Ends the session on the server, then shows the sign-in page. */
@@ -32,6 +34,6 @@ export async function problemOf(response) {
   return {
     reason: problem.reason ?? '',
     field: problem.field ?? '',
-    detail: problem.detail ?? `The server answered ${response.status}.`,
+    detail: problem.detail ?? t('The server answered {status}.', { status: response.status }),
   };
 }

@@ -6,6 +6,7 @@
 
 import { announce, byId } from './dom.js';
 import { problemOf } from './session.js';
+import { languageHeaders, mountLanguageSwitch, t } from './i18n.js';
 
 const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
 if (location.hash) history.replaceState(null, '', location.pathname);
@@ -33,7 +34,7 @@ async function setUp(event) {
   const username = byId('username').value.trim().toLowerCase();
   const password = byId('password').value;
   if (password !== byId('password-again').value) {
-    fieldError('password-again', 'The two passwords differ.');
+    fieldError('password-again', t('The two passwords differ.'));
     byId('password-again').focus();
     return;
   }
@@ -42,7 +43,7 @@ async function setUp(event) {
   try {
     const response = await fetch('/api/accounts', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: languageHeaders({ 'Content-Type': 'application/json' }),
       body: JSON.stringify({ token, username, password }),
     });
     if (!response.ok) {
@@ -58,12 +59,13 @@ async function setUp(event) {
     }
     location.assign('/');
   } catch (error) {
-    showError(`Could not reach the server: ${error.message}.`);
+    showError(t('Could not reach the server: {problem}.', { problem: error.message }));
   } finally {
     button.disabled = false;
   }
 }
 
+mountLanguageSwitch();
 byId('setup-form').addEventListener('submit', setUp);
 if (!token) {
   byId('no-token').hidden = false;

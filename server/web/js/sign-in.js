@@ -2,6 +2,7 @@
 
 import { announce, byId, focusOn } from './dom.js';
 import { currentSession, problemOf } from './session.js';
+import { languageHeaders, mountLanguageSwitch, t } from './i18n.js';
 
 function showError(text) {
   const box = byId('sign-in-error');
@@ -16,7 +17,7 @@ async function signIn(event) {
   const username = byId('username').value.trim();
   const password = byId('password').value;
   if (!username || !password) {
-    showError('Enter your username and your password.');
+    showError(t('Enter your username and your password.'));
     byId(username ? 'password' : 'username').focus();
     return;
   }
@@ -25,7 +26,7 @@ async function signIn(event) {
   try {
     const response = await fetch('/api/session', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: languageHeaders({ 'Content-Type': 'application/json' }),
       body: JSON.stringify({ username, password }),
     });
     if (!response.ok) {
@@ -37,13 +38,14 @@ async function signIn(event) {
     }
     location.assign('/');
   } catch (error) {
-    showError(`Could not reach the server: ${error.message}.`);
+    showError(t('Could not reach the server: {problem}.', { problem: error.message }));
   } finally {
     button.disabled = false;
   }
 }
 
 async function start() {
+  mountLanguageSwitch();
   byId('sign-in-form').addEventListener('submit', signIn);
   const session = await currentSession().catch(() => null);
   if (session) {

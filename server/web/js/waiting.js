@@ -4,26 +4,32 @@
 // announcement for screen readers, and a waiting time that ticks.
 
 import { announce, byId, formatDuration, h } from './dom.js';
+import { t } from './i18n.js';
 import { setWaitingCount } from './screens.js';
 
 // WaitingEntry.reason: why this person waits, in words (hosts also see the code and rule).
 const WHY = {
-  waiting_for_host: 'Asks to join.',
-  camera_missing: 'Sent back: no working video arrived from their camera.',
-  camera_still_lost: 'Sent back: their camera did not come back in time.',
-  camera_lost: 'Sent back: their camera stopped.',
+  waiting_for_host: t('Asks to join.'),
+  camera_missing: t('Sent back: no working video arrived from their camera.'),
+  camera_still_lost: t('Sent back: their camera did not come back in time.'),
+  camera_lost: t('Sent back: their camera stopped.'),
 };
 
 /** Why a person waits, for hosts: the sentence, then the reason code and rule. */
 export function whyWaiting(entry) {
   const reason = entry.reason ?? 'waiting_for_host';
-  const sentence = WHY[reason] ?? 'Sent back to the waiting room.';
+  const sentence = WHY[reason] ?? t('Sent back to the waiting room.');
   if (reason === 'waiting_for_host') return sentence;
-  return `${sentence} (reason ${reason}${entry.rule ? `, rule ${entry.rule}` : ''})`;
+  return entry.rule
+    ? t('{sentence} (reason {reason}, rule {rule})', { sentence, reason, rule: entry.rule })
+    : t('{sentence} (reason {reason})', { sentence, reason });
 }
 
-function waitedFor(entry) {
-  return `waiting ${formatDuration(Date.now() / 1000 - entry.waiting_since)}`;
+/** "waiting 0:42": since the person last went into the waiting room (their join, or the
+ * moment they were sent back), on the server's clock. */
+export function waitedFor(entry, clockOffset = 0) {
+  const now = Date.now() / 1000 + clockOffset;
+  return t('waiting {time}', { time: formatDuration(now - entry.waiting_since) });
 }
 
 export class WaitingPrompt {
@@ -55,38 +61,43 @@ export class WaitingPrompt {
     const actions = byId('waiting-prompt-actions');
     if (people.length === 1) {
       const [entry] = people;
-      byId('waiting-prompt-text').textContent = `${entry.name} is waiting to join.`;
-      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${waitedFor(entry)}`;
+      byId('waiting-prompt-text').textContent = t('{name} is waiting to join.', { name: entry.name });
+      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${this.waited(entry)}`;
       actions.replaceChildren(
         h('button', {
           type: 'button', class: 'primary', 'aria-describedby': 'waiting-prompt-text',
           onclick: () => this.app.admit(entry),
-        }, 'Admit'),
+        }, t('Admit')),
         h('button', {
           type: 'button', class: 'danger', 'aria-describedby': 'waiting-prompt-text',
-          onclick: () => act({ type: 'deny', participant: entry.id }, `Deny ${entry.name}`),
-        }, 'Deny'),
-        h('button', { type: 'button', onclick: () => this.showList() }, 'See the waiting list'),
+          onclick: () => act({ type: 'deny', participant: entry.id }, t('Deny {name}', { name: entry.name })),
+        }, t('Deny')),
+        h('button', { type: 'button', onclick: () => this.showList() }, t('See the waiting list')),
       );
     } else {
-      byId('waiting-prompt-text').textContent = `${people.length} people are waiting to join.`;
-      byId('waiting-prompt-why').textContent = people.map((entry) => entry.name).join(', ');
+      byId('waiting-prompt-text').textContent = t('{count} people are waiting to join.', { count: people.length });
+      byId('waiting-prompt-why').textContent = people.map((entry) => entry.name).join(t(', '));
       actions.replaceChildren(
         h('button', {
           type: 'button', class: 'primary',
-          onclick: () => act({ type: 'admit_all' }, 'Admit everyone'),
-        }, 'Admit all'),
-        h('button', { type: 'button', onclick: () => this.showList() }, 'See who'),
+          onclick: () => act({ type: 'admit_all' }, t('Admit everyone')),
+        }, t('Admit all')),
+        h('button', { type: 'button', onclick: () => this.showList() }, t('See who')),
       );
     }
     if (fresh.length === 1) {
-      announce(`${fresh[0].name} is waiting to join. ${whyWaiting(fresh[0])}`, { assertive: true });
+      announce(t('{name} is waiting to join. {why}', { name: fresh[0].name, why: whyWaiting(fresh[0]) }), { assertive: true });
     } else if (fresh.length > 1) {
-      announce(`${fresh.length} more people are waiting to join.`, { assertive: true });
+      announce(t('{count} more people are waiting to join.', { count: fresh.length }), { assertive: true });
     }
   }
 
+  waited(entry) {
+    return waitedFor(entry, this.app.clockOffset);
+  }
+
   showList() {
+    this.app.side.open();
     byId('tab-people').click();
     byId('waiting-list-title').scrollIntoView({ block: 'nearest' });
   }
@@ -96,11 +107,11 @@ export class WaitingPrompt {
     if (!this.waiting.length) return;
     if (this.waiting.length === 1) {
       const [entry] = this.waiting;
-      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${waitedFor(entry)}`;
+      byId('waiting-prompt-why').textContent = `${whyWaiting(entry)} · ${this.waited(entry)}`;
     }
     for (const entry of this.waiting) {
       const time = document.querySelector(`#waiting-list [data-participant-id="${CSS.escape(entry.id)}"] .waiting-time`);
-      if (time) time.textContent = waitedFor(entry);
+      if (time) time.textContent = this.waited(entry);
     }
   }
 }
