@@ -300,15 +300,10 @@ class PublishedTrack:
             return
         body = fields.body
         start = vp8_frame_start(body) if body[0] & 0x17 == 0x10 else None
+        keyframe = start is not None and start.keyframe
+        seq, timestamp = fields.sequence_number, fields.timestamp
         repair.retransmitted(
-            CachedPacket(
-                fields.sequence_number,
-                fields.timestamp,
-                fields.marker,
-                fields.padding,
-                body,
-                start is not None and start.keyframe,
-            )
+            CachedPacket(seq, timestamp, fields.marker, fields.padding, body, keyframe)
         )
 
     def _release(self, packet: CachedPacket) -> None:
@@ -320,11 +315,8 @@ class PublishedTrack:
             down.send(packet)
 
     def _resume_after_loss(self) -> None:
-        """The repair gave up a gap: every subscriber resumes on a keyframe, numbering on.
-
-        The cache is emptied too: a run replayed to a new subscriber must not end
-        in the gap (its receiver would wait for the packets never sent).
-        """
+        """The repair gave up a gap: every subscriber resumes on a keyframe, numbering on;
+        the cache is emptied, so that no run replayed to a new subscriber ends in the gap."""
         self.cache.clear()
         for down in self.downs:
             down.resume()
