@@ -88,6 +88,7 @@ bench: test-deps
 	$(PY) bench/join_timing.py --rounds 30
 	$(PY) bench/media_forwarding.py --quick
 	$(PY) bench/media_meeting.py --quick
+	$(PY) bench/media_network.py --quick
 	$(PY) bench/room_memory.py --quick
 	$(PY) bench/room_lifecycle.py --meetings 300
 	$(PY) bench/file_upload.py

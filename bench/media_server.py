@@ -2,7 +2,9 @@
 
 Runs alone in its process so that its CPU time (os.times, all threads) is the
 server's and nothing else. Controlled by JSON lines over a Unix socket:
-publish, subscribe, answer, cpu_start, cpu_stop, quit.
+publish, subscribe, answer, cpu_start, cpu_stop, quit, and stats (a published
+track's counters, meetwarden only). ``--no-loss-repair`` is the server before it
+repaired publishers' losses, for bench/media_network.py.
 
     python bench/media_server.py --mode meetwarden --socket /tmp/mw.sock --loop uvloop
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import time
@@ -31,11 +34,18 @@ BITRATE = 500_000
 
 
 class MeetwardenServer:
-    """One meeting (a MediaRoom) on the process's MediaPlane; everyone is admitted."""
+    """One meeting (a MediaRoom) on the process's MediaPlane; everyone is admitted.
 
-    def __init__(self) -> None:
-        self.plane = MediaPlane()
+    ``loss_repair`` False is the server before it repaired publishers' losses
+    (bench/media_network.py runs both side by side)."""
+
+    def __init__(self, loss_repair: bool = True) -> None:
+        self.plane = MediaPlane(loss_repair=loss_repair)
         self.room = self.plane.room("bench", on_observation=lambda observation: None)
+
+    def stats(self, participant: str, source: str) -> dict[str, Any]:
+        stats = self.room.track_stats(participant, source)
+        return {} if stats is None else dataclasses.asdict(stats)
 
     async def publish(self, participant: str, sdp: str, sources: dict[str, str]) -> str:
         self.room.admit(participant)
@@ -84,14 +94,17 @@ class RelayServer:
     async def answer(self, participant: str, sdp: str) -> None:
         await self.pcs[participant].setRemoteDescription(RTCSessionDescription(sdp, "answer"))
 
+    def stats(self, participant: str, source: str) -> dict[str, Any]:
+        return {}
+
     async def close(self) -> None:
         for pc in self.pcs.values():
             await pc.close()
 
 
-async def serve(mode: str, path: str) -> None:
+async def serve(mode: str, path: str, loss_repair: bool = True) -> None:
     pin_vp8_bitrate(BITRATE)  # the relay's encoders send what the publisher sends
-    server: Any = MeetwardenServer() if mode == "meetwarden" else RelayServer()
+    server: Any = MeetwardenServer(loss_repair) if mode == "meetwarden" else RelayServer()
     done = asyncio.Event()
     cpu_start: list[float] = []
 
@@ -108,6 +121,8 @@ async def serve(mode: str, path: str) -> None:
                 reply["sdp"] = await server.subscribe(request["participant"])
             elif op == "answer":
                 await server.answer(request["participant"], request["sdp"])
+            elif op == "stats":
+                reply["stats"] = server.stats(request["participant"], request["source"])
             elif op == "cpu_start":
                 times = os.times()
                 cpu_start[:] = [times.user + times.system, time.monotonic()]
@@ -135,13 +150,19 @@ def main() -> None:
     parser.add_argument("--mode", choices=["meetwarden", "relay"], required=True)
     parser.add_argument("--socket", required=True)
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop")
+    parser.add_argument(
+        "--no-loss-repair",
+        action="store_true",
+        help="meetwarden as it was before it repaired publishers' losses",
+    )
     args = parser.parse_args()
+    serving = serve(args.mode, args.socket, not args.no_loss_repair)
     if args.loop == "uvloop":
         import uvloop
 
-        uvloop.run(serve(args.mode, args.socket))
+        uvloop.run(serving)
     else:
-        asyncio.run(serve(args.mode, args.socket))
+        asyncio.run(serving)
 
 
 if __name__ == "__main__":

@@ -20,19 +20,24 @@ Rules that live here, each with the reason:
   A new subscriber gets the cached run since the last keyframe at once, or waits
   for a requested keyframe when that run is too long or incomplete.
 - Keyframe requests from subscribers reach the publisher at most once per
-  ``min_interval`` (a late one is deferred, never lost).
+  ``min_interval`` (a late one is deferred, never lost; ``keyframes``).
+- A video track whose publisher answers NACKs has a ``LossRepair``: packets
+  after a gap wait there until the gap is repaired or given up on, so
+  subscribers get the stream in order; retransmissions enter through
+  ``on_retransmission``, past the same gate. Held packets are released only
+  while the gate is open, and every gate change forgets them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
 from collections import deque
 from collections.abc import Callable
 
 from .aiortc_seam import ForwardedSender, RtpSink, ntp_now
 from .events import Source
+from .keyframes import KeyframeRequester
+from .loss_repair import LossRepair
 from .packet_cache import CachedPacket, PacketCache
 from .rtp_packets import RTP_HEADER, RtpFields, vp8_frame_start
 
@@ -77,40 +82,6 @@ class Gate:
 
     def __init__(self, open: bool = False) -> None:
         self.open = open
-
-
-class KeyframeRequester:
-    """Sends a publisher's PLI at most once per ``min_interval`` seconds."""
-
-    def __init__(self, send: Callable[[], bool], min_interval: float) -> None:
-        self._send = send
-        self._min_interval = min_interval
-        self._last = -float("inf")
-        self._deferred: asyncio.TimerHandle | None = None
-        self.requested = 0
-        self.sent = 0
-
-    def request(self, urgent: bool = False) -> None:
-        """Ask for a keyframe; ``urgent`` (a server decision, not a subscriber) skips the limit."""
-        self.requested += 1
-        now = time.monotonic()
-        wait = self._last + self._min_interval - now
-        if wait <= 0 or urgent:
-            self.cancel()
-            self._fire()
-        elif self._deferred is None:
-            self._deferred = asyncio.get_running_loop().call_later(wait, self._fire)
-
-    def _fire(self) -> None:
-        self._deferred = None
-        self._last = time.monotonic()
-        if self._send():
-            self.sent += 1
-
-    def cancel(self) -> None:
-        if self._deferred is not None:
-            self._deferred.cancel()
-            self._deferred = None
 
 
 class DownTrack:
@@ -248,7 +219,10 @@ class PublishedTrack:
         keyframes: KeyframeRequester,
         replay_limit: int,
         on_first_packet: Callable[[PublishedTrack], None],
+        *,
+        send_nack: Callable[[list[int]], bool] | None = None,
     ) -> None:
+        """``send_nack`` (video only) turns on loss repair: it sends a NACK to the publisher."""
         self.participant_id = participant_id
         self.source = source
         self.kind = kind
@@ -272,6 +246,15 @@ class PublishedTrack:
         self._capture_timestamp = 0
         self.on_keyframe_captured: Callable[[list[bytes]], None] | None = None
         self.ended = False
+        self.retransmissions_received = 0
+        self.repair: LossRepair | None = None
+        if self.video and send_nack is not None:
+            self.repair = LossRepair(
+                send_nack=send_nack,
+                release=self._release,
+                request_keyframe=keyframes.request,
+                resume_subscribers=self._resume_after_loss,
+            )
 
     # ------------------------------------------------------------------ hot path
 
@@ -302,9 +285,41 @@ class PublishedTrack:
         packet = CachedPacket(
             fields.sequence_number, fields.timestamp, fields.marker, fields.padding, body, keyframe
         )
+        repair = self.repair
+        if repair is not None and not repair.passes(packet):
+            return  # after a gap: the repair releases it in order, or drops it
         self.cache.add(packet)
         for down in self.downs:
             down.send(packet)
+
+    def on_retransmission(self, fields: RtpFields) -> None:
+        """A retransmitted packet (RTX unwrapped, RFC 4588 4): it may fill a gap, nothing more."""
+        self.retransmissions_received += 1
+        repair = self.repair
+        if repair is None or not self.gate.open or fields.payload_type != self.payload_type:
+            return
+        body = fields.body
+        start = vp8_frame_start(body) if body[0] & 0x17 == 0x10 else None
+        keyframe = start is not None and start.keyframe
+        seq, timestamp = fields.sequence_number, fields.timestamp
+        repair.retransmitted(
+            CachedPacket(seq, timestamp, fields.marker, fields.padding, body, keyframe)
+        )
+
+    def _release(self, packet: CachedPacket) -> None:
+        """A packet the repair held, now in order: forwarded as on_rtp would have."""
+        if not self.gate.open or self.ended:
+            return  # never: a gate change resets the repair; kept as the last word
+        self.cache.add(packet)
+        for down in self.downs:
+            down.send(packet)
+
+    def _resume_after_loss(self) -> None:
+        """The repair gave up a gap: every subscriber resumes on a keyframe, numbering on;
+        the cache is emptied, so that no run replayed to a new subscriber ends in the gap."""
+        self.cache.clear()
+        for down in self.downs:
+            down.resume()
 
     def _capture_packet(self, fields: RtpFields, keyframe: bool) -> None:
         body = fields.body
@@ -334,6 +349,8 @@ class PublishedTrack:
     def gate_opened(self) -> None:
         """The gate just opened: start every subscriber afresh, on a new keyframe."""
         self.cache.clear()
+        if self.repair is not None:
+            self.repair.reset()
         for down in self.downs:
             down.resume()
         if self.video:
@@ -341,8 +358,10 @@ class PublishedTrack:
             self.keyframes.request(urgent=True)
 
     def gate_closed(self) -> None:
-        """The gate just closed: forget what was cached so it can never be replayed."""
+        """The gate just closed: forget what was cached or held so it can never be sent."""
         self.cache.clear()
+        if self.repair is not None:
+            self.repair.reset()
 
     def add_down(self, down: DownTrack) -> None:
         """Start forwarding to a new subscriber: replay from the last keyframe, or ask for one."""
@@ -374,5 +393,7 @@ class PublishedTrack:
         self.ended = True
         self.downs = ()
         self.cache.clear()
+        if self.repair is not None:
+            self.repair.reset()
         self.keyframes.cancel()
         self.on_keyframe_captured = None

@@ -56,6 +56,8 @@ class OfferedTrack:
     kind: str
     source: Source
     ssrc: int | None
+    rtx_ssrc: int | None = None
+    """The retransmission stream's SSRC (``a=ssrc-group:FID``, RFC 5576 4.2; RFC 4588 5)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,13 @@ def _primary_ssrc(media: sdp.MediaDescription) -> int | None:
     return int(media.ssrc[0].ssrc) if media.ssrc else None
 
 
+def _rtx_ssrc(media: sdp.MediaDescription) -> int | None:
+    for group in media.ssrc_group:
+        if group.semantic == "FID" and len(group.items) >= 2 and group.items[1] != group.items[0]:
+            return int(group.items[1])
+    return None
+
+
 def _bundle_only_mids(offer_sdp: str) -> set[str]:
     """Mids of m-lines marked ``a=bundle-only`` (RFC 8843 6): aiortc's parser drops the mark.
 
@@ -217,7 +226,7 @@ def read_offer(
                 "kind_mismatch",
                 f"{source} must be {kind_of(source)}, m-line {mid!r} is {media.kind}.",
             )
-        tracks.append(OfferedTrack(mid, media.kind, source, _primary_ssrc(media)))
+        tracks.append(OfferedTrack(mid, media.kind, source, _primary_ssrc(media), _rtx_ssrc(media)))
 
     published = [track.source for track in tracks]
     for source in set(published):

@@ -42,15 +42,22 @@ class MediaPlane:
         keyframe_interval: float = 0.5,
         replay_limit: int = 300,
         connect_timeout: float = 15.0,
+        loss_repair: bool = True,
     ) -> None:
         """``host_addresses`` None gathers on every interface; anything else restricts
-        ICE host candidates process-wide (aioice has no per-connection setting)."""
+        ICE host candidates process-wide (aioice has no per-connection setting).
+        ``loss_repair`` False makes the server as it was before it repaired publishers'
+        losses (no NACKs, retransmissions dropped): for side-by-side benchmarks only."""
         install_transport_guards()
         route_library_logs()
         if host_addresses is not None:
             restrict_host_addresses(host_addresses)
         self._settings = RoomSettings(
-            camera_check or CameraCheck(), keyframe_interval, replay_limit, connect_timeout
+            camera_check or CameraCheck(),
+            keyframe_interval,
+            replay_limit,
+            connect_timeout,
+            loss_repair,
         )
         self._rooms: dict[str, MediaRoom] = {}
         self._tasks: set[asyncio.Task[None]] = set()

@@ -10,7 +10,11 @@ negotiated codec's is dropped by the track.
 The server is each publisher's receiver, so it gives the feedback a receiver
 gives: every second an RTCP receiver report (loss, jitter, round trip; see
 ``receive_stats``) and a REMB with the most the publisher should send
-(``MAX_BITRATE`` per source). Browsers set their send rate from these.
+(``MAX_BITRATE`` per source). Browsers set their send rate from these. And it
+asks for what it lost (``loss_repair``): a NACK for a video track whose answer
+negotiated ``nack``, answered on the retransmission stream the offer paired
+with the track (``a=ssrc-group:FID``), whose packets are unwrapped here and
+handed to the track as retransmissions, never counted as the track's own.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from .aiortc_seam import (
     intercept_publisher_media,
     keep_codec,
     primary_transport,
+    retransmission_of,
     rtcp_ssrc,
 )
 from .connection_watch import ConnectionWatch
@@ -35,7 +40,15 @@ from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
 from .negotiation import OfferedTrack, PublisherOffer, read_offer
 from .receive_stats import ReceiveStats
-from .rtp_packets import build_pli, build_receiver_report, build_remb, parse_rtp
+from .rtp_packets import (
+    RtpFields,
+    build_nack,
+    build_pli,
+    build_receiver_report,
+    build_remb,
+    parse_rtp,
+    unwrap_rtx,
+)
 
 __all__ = ["CODEC_OF_KIND", "FEEDBACK_SECONDS", "MAX_BITRATE", "PublisherConnection"]
 
@@ -68,7 +81,10 @@ class PublisherConnection:
         keyframe_interval: float,
         replay_limit: int,
         connect_timeout: float,
+        loss_repair: bool = True,
     ) -> None:
+        """``loss_repair`` False: no NACKs to the publisher, retransmissions dropped (the
+        server before loss repair, for the benchmark's side-by-side runs)."""
         self.participant_id = participant_id
         # Host candidates only: the server is the end with a known address, reached
         # directly or through the client's TURN relay (docs/operating.md, "TURN").
@@ -77,6 +93,9 @@ class PublisherConnection:
         self.offer: PublisherOffer | None = None
         self.tracks: dict[str, PublishedTrack] = {}  # by mid
         self._by_ssrc: dict[int, PublishedTrack] = {}
+        self._by_rtx_ssrc: dict[int, tuple[PublishedTrack, int]] = {}  # (track, RTX type)
+        self._retransmission: dict[str, tuple[int | None, bool]] = {}  # by mid
+        self._loss_repair = loss_repair
         self._stats: dict[int, ReceiveStats] = {}
         self._feedback: asyncio.Task[None] | None = None
         self._sink: RtpSink | None = None
@@ -145,6 +164,7 @@ class PublisherConnection:
                 )
             payload_types[track.mid] = payload_type
             self._rtcp_ssrc[track.mid] = rtcp_ssrc(transceiver)
+            self._retransmission[track.mid] = retransmission_of(transceiver, payload_type)
         return payload_types
 
     def _apply(
@@ -164,9 +184,12 @@ class PublisherConnection:
             else:
                 track = existing
                 track.payload_type = payload_types[mid]
-            self._by_ssrc = {ssrc: t for ssrc, t in self._by_ssrc.items() if t is not track}
+            self._forget(track)
             assert wanted.ssrc is not None
             self._by_ssrc[wanted.ssrc] = track
+            rtx_payload_type, _ = self._retransmission.get(mid, (None, False))
+            if track.repair is not None and wanted.rtx_ssrc and rtx_payload_type is not None:
+                self._by_rtx_ssrc[wanted.rtx_ssrc] = (track, rtx_payload_type)
         self._stats = {
             ssrc: self._stats.get(ssrc) or ReceiveStats(CLOCK_RATE[track.kind])
             for ssrc, track in self._by_ssrc.items()
@@ -181,6 +204,11 @@ class PublisherConnection:
             sink = self._sink
             return sink is not None and sink.send_rtcp(build_pli(sender_ssrc, media_ssrc))
 
+        def send_nack(lost: list[int]) -> bool:
+            sink = self._sink
+            return sink is not None and sink.send_rtcp(build_nack(sender_ssrc, media_ssrc, lost))
+
+        _, nack = self._retransmission.get(wanted.mid, (None, False))
         return PublishedTrack(
             self.participant_id,
             wanted.source,
@@ -190,12 +218,20 @@ class PublisherConnection:
             KeyframeRequester(send_pli, self._keyframe_interval),
             self._replay_limit,
             self._on_first_packet,
+            send_nack=send_nack if self._loss_repair and nack else None,
         )
+
+    def _forget(self, track: PublishedTrack) -> None:
+        """Route none of the track's SSRCs (before new ones are routed, or at its end)."""
+        self._by_ssrc = {ssrc: t for ssrc, t in self._by_ssrc.items() if t is not track}
+        self._by_rtx_ssrc = {
+            ssrc: route for ssrc, route in self._by_rtx_ssrc.items() if route[0] is not track
+        }
 
     def _end(self, track: PublishedTrack) -> None:
         track.end()
         self.tracks = {mid: t for mid, t in self.tracks.items() if t is not track}
-        self._by_ssrc = {ssrc: t for ssrc, t in self._by_ssrc.items() if t is not track}
+        self._forget(track)
 
     def _check_open(self) -> None:
         if self.ended:
@@ -207,6 +243,7 @@ class PublisherConnection:
         self.watch.stop()
         ended = list(self.tracks.values())
         self._by_ssrc = {}
+        self._by_rtx_ssrc = {}
         self._stats = {}
         if self._feedback is not None:
             self._feedback.cancel()
@@ -224,12 +261,22 @@ class PublisherConnection:
             return
         track = self._by_ssrc.get(fields.ssrc)
         if track is None:
-            self.unknown_packets += 1  # RTX, probes, or an SSRC never declared
+            self._on_other(fields)
             return
         self._stats[fields.ssrc].on_packet(
             fields.sequence_number, fields.timestamp, time.monotonic()
         )
         track.on_rtp(fields)
+
+    def _on_other(self, fields: RtpFields) -> None:
+        """A packet on an SSRC that is no track's own: a retransmission, or dropped."""
+        route = self._by_rtx_ssrc.get(fields.ssrc)
+        if route is None or fields.payload_type != route[1]:
+            self.unknown_packets += 1  # probes, RTX nobody asked for, an SSRC never declared
+            return
+        original = unwrap_rtx(fields, route[0].payload_type)
+        if original is not None:
+            route[0].on_retransmission(original)
 
     def _on_sender_report(self, ssrc: int, ntp_timestamp: int, rtp_timestamp: int) -> None:
         track = self._by_ssrc.get(ssrc)

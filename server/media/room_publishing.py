@@ -83,6 +83,7 @@ class RoomPublishing(RoomScope):
             keyframe_interval=self._settings.keyframe_interval,
             replay_limit=self._settings.replay_limit,
             connect_timeout=self._settings.connect_timeout,
+            loss_repair=self._settings.loss_repair,
         )
 
         def failed(reason: ConnectionFailedReason) -> None:

@@ -49,6 +49,7 @@ class RoomSettings:
     keyframe_interval: float
     replay_limit: int
     connect_timeout: float
+    loss_repair: bool = True
 
 
 class RoomScope:

@@ -16,10 +16,12 @@ __all__ = [
     "RTP_HEADER",
     "RtpFields",
     "Vp8Start",
+    "build_nack",
     "build_pli",
     "build_receiver_report",
     "build_remb",
     "parse_rtp",
+    "unwrap_rtx",
     "vp8_depayload",
     "vp8_frame_start",
 ]
@@ -34,6 +36,12 @@ RTCP_PSFB = 206
 PSFB_PLI = 1
 PSFB_APPLICATION = 15
 RTCP_RR = 201
+# RFC 4585 6.1-6.2: RTPFB is RTCP packet type 205; FMT 1 is the generic NACK.
+RTCP_RTPFB = 205
+RTPFB_NACK = 1
+_NACK_ITEM = struct.Struct("!HH")
+MAX_NACK_ITEMS = 64
+"""PID/BLP pairs per NACK packet (up to 1,088 packets asked for in 268 bytes)."""
 _RTCP_HEADER = struct.Struct("!BBHI")
 _REMB = struct.Struct("!BBHII4sI")
 
@@ -176,3 +184,50 @@ def build_remb(sender_ssrc: int, bitrate: int, ssrcs: list[int]) -> bytes:
         (len(ssrcs) << 24) | (exponent << 18) | mantissa,
     )
     return head + b"".join(struct.pack("!I", ssrc) for ssrc in ssrcs)
+
+
+def unwrap_rtx(fields: RtpFields, payload_type: int) -> RtpFields | None:
+    """The original packet inside an RTX packet (RFC 4588 4): the first two bytes of the
+    payload are its sequence number (OSN); None if nothing follows them. The SSRC stays
+    the retransmission stream's: the caller knows which track it repairs."""
+    body = fields.body
+    end = len(body) - (body[-1] if fields.padding else 0)
+    if end <= 2:
+        return None  # an empty retransmission (or padding alone, a bandwidth probe)
+    return RtpFields(
+        fields.ssrc,
+        payload_type,
+        (body[0] << 8) | body[1],
+        fields.timestamp,
+        fields.marker,
+        fields.padding,
+        body[2:],
+    )
+
+
+def build_nack(sender_ssrc: int, media_ssrc: int, sequence_numbers: list[int]) -> bytes:
+    """A generic NACK (RFC 4585 6.2.1) asking media_ssrc for these packets again.
+
+    Each FCI names a packet (PID) and, in a bitmask (BLP), which of the 16 after
+    it are lost too; at most ``MAX_NACK_ITEMS`` FCIs, the earliest packets first.
+    A bitmask never reaches past 65535: aiortc 1.16 reads PID + d + 1 without
+    wrapping it (rtp.py ``RtcpRtpfbPacket.parse``), so its sender would look for
+    packet 65536 and resend nothing.
+    """
+    items: list[bytes] = []
+    pending = sorted(set(sequence_numbers), key=lambda s: (s - sequence_numbers[0]) & 0xFFFF)
+    index = 0
+    while index < len(pending) and len(items) < MAX_NACK_ITEMS:
+        first = pending[index]
+        mask = 0
+        index += 1
+        while index < len(pending):
+            distance = (pending[index] - first) & 0xFFFF
+            if not 0 < distance <= 16 or first + distance > 0xFFFF:
+                break
+            mask |= 1 << (distance - 1)
+            index += 1
+        items.append(_NACK_ITEM.pack(first, mask))
+    length = 2 + len(items)  # in 32-bit words, minus one
+    header = _RTCP_HEADER.pack(0x80 | RTPFB_NACK, RTCP_RTPFB, length, sender_ssrc)
+    return header + struct.pack("!I", media_ssrc) + b"".join(items)

@@ -28,10 +28,26 @@ class TrackStats:
     subscribers: int
     packets_forwarded: int
     packets_retransmitted: int
+    """Packets resent to subscribers from the cache (their NACKs)."""
+    nacks_sent: int = 0
+    """NACK packets sent to the publisher (each asks for one or more packets)."""
+    packets_nacked: int = 0
+    """Packets of the publisher's asked for at least once."""
+    packets_repaired: int = 0
+    """Packets asked for that arrived (retransmitted, or merely late)."""
+    retransmissions_received: int = 0
+    """Retransmission packets (RTX) the publisher sent, whether taken or not."""
+    gaps_given_up: int = 0
+    """Gaps not repaired in time: skipped to a keyframe, or one asked for."""
+    repair_keyframe_requests: int = 0
+    """Keyframes the repair asked for (gaps given up with no keyframe behind them)."""
+    keyframe_request_pending: bool = False
+    """A keyframe request waits for the end of its interval (``keyframe_interval``)."""
 
 
 def track_stats_of(track: PublishedTrack) -> TrackStats:
     """A snapshot of ``track``'s counters; ``subscribers`` counts the streams forwarded now."""
+    repair = track.repair
     return TrackStats(
         track.packets_received,
         track.packets_dropped,
@@ -44,4 +60,11 @@ def track_stats_of(track: PublishedTrack) -> TrackStats:
         len(track.downs),
         sum(down.packets for down in track.downs),
         sum(down.retransmitted for down in track.downs),
+        repair.nacks_sent if repair else 0,
+        repair.packets_nacked if repair else 0,
+        repair.packets_repaired if repair else 0,
+        track.retransmissions_received,
+        repair.gaps_given_up if repair else 0,
+        repair.keyframes_requested if repair else 0,
+        track.keyframes.pending,
     )

@@ -80,6 +80,8 @@ class WireCounter:
         """Packets whose payload carries the adversary's marker."""
         self.offered: list[list[tuple[str, str, str]]] = []
         """Each offer's tracks: (mid, participant, source)."""
+        self.payloads: dict[Key, set[bytes]] | None = None
+        """Every payload received per key, once set to a dict (off by default)."""
         self._by_ssrc: dict[int, Key] = {}
         self._hooked: set[int] = set()
 
@@ -128,7 +130,10 @@ class WireCounter:
         if header is None:
             return
         ssrc, _, payload = header
-        self.packets[self._by_ssrc.get(ssrc, ("?", f"ssrc:{ssrc}"))] += 1
+        key = self._by_ssrc.get(ssrc, ("?", f"ssrc:{ssrc}"))
+        self.packets[key] += 1
+        if self.payloads is not None:
+            self.payloads.setdefault(key, set()).add(payload)
         if MARKER in payload:
             self.marked += 1
 

@@ -26,7 +26,8 @@ What is reached into, and why:
   answer them (its history is empty, and a PLI only sets an encoder flag).
 - Negotiation: ``RTCRtpTransceiver._codecs`` is trimmed after an offer is set,
   because ``setCodecPreferences`` cannot change an answer (the codecs are
-  chosen in ``setRemoteDescription``, rtcpeerconnection.py:919-931).
+  chosen in ``setRemoteDescription``, rtcpeerconnection.py:919-931); the RTX
+  payload type and the NACK feedback both sides agreed on are read there too.
 - Guards (security-bar section 0): V1, an empty datagram kills the DTLS
   transport (``first_byte = data[0]``, rtcdtlstransport.py:653); V2,
   ``stun.parse_message`` raises ``struct.error`` where aioice only catches
@@ -52,6 +53,7 @@ from .forwarding import (
     pin_vp8_bitrate,
     primary_transport,
     restrict_host_addresses,
+    retransmission_of,
     rtcp_ssrc,
 )
 from .guards import (
@@ -77,5 +79,6 @@ __all__ = [
     "primary_transport",
     "release_peer_connection",
     "restrict_host_addresses",
+    "retransmission_of",
     "rtcp_ssrc",
 ]

@@ -40,6 +40,7 @@ __all__ = [
     "pin_vp8_bitrate",
     "primary_transport",
     "restrict_host_addresses",
+    "retransmission_of",
     "rtcp_ssrc",
 ]
 
@@ -312,6 +313,24 @@ def keep_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> int | None:
     ]
     transceiver._codecs = primary[:1] + rtx[:1]
     return payload_type
+
+
+def retransmission_of(transceiver: RTCRtpTransceiver, payload_type: int) -> tuple[int | None, bool]:
+    """(RTX payload type or None, whether generic NACK was negotiated) for a kept codec.
+
+    aiortc keeps in ``_codecs`` the feedback both sides offered
+    (rtcpeerconnection.py ``find_common_codecs``); NACKs may be sent only if it
+    includes ``nack`` without a parameter (RFC 4585 4.2).
+    """
+    rtx = None
+    nack = False
+    for codec in transceiver._codecs:
+        if codec.mimeType.lower().endswith("/rtx"):
+            if codec.parameters.get("apt") == payload_type:
+                rtx = codec.payloadType
+        elif codec.payloadType == payload_type:
+            nack = any(f.type == "nack" and not f.parameter for f in codec.rtcpFeedback)
+    return rtx, nack
 
 
 def pin_vp8_bitrate(bits_per_second: int) -> None:
