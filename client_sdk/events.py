@@ -11,11 +11,14 @@ from typing import Any
 
 from meetwarden import protocol as wire
 
+from .errors import ProtocolError
+
 __all__ = [
     "Admitted",
     "BackToWaitingRoom",
     "ChatReceived",
     "Denied",
+    "ErrorReceived",
     "Event",
     "FileShared",
     "GrantReceived",
@@ -132,6 +135,18 @@ class FileShared(Event):
     """Someone shared a file the policy let through; ``message.file_id`` downloads it."""
 
 
+@dataclass(frozen=True)
+class ErrorReceived(Event):
+    """An error the server sent unasked: ``media_failed`` when a media connection gave up
+    (``error.params["direction"]``: ``publish`` or ``subscribe``; ``["failure"]``: why).
+    Publishing again, or reconnecting, starts a new connection."""
+
+    @property
+    def error(self) -> ProtocolError:
+        """The error as the SDK raises it: ``.reason``, ``.params``, and its sentence."""
+        return ProtocolError(self.message.code, self.message.message, self.message.params)
+
+
 def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]:
     """The typed events one server message means."""
     match message:
@@ -170,5 +185,7 @@ def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]
             return [PolicyChanged(message)]
         case wire.FileShared():
             return [FileShared(message)]
+        case wire.Error():
+            return [ErrorReceived(message)]
         case _:
             return []
