@@ -6,7 +6,7 @@ server said is lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from meetwarden import protocol as wire
@@ -77,12 +77,18 @@ class BackToWaitingRoom(Event):
 
 @dataclass(frozen=True)
 class RosterChanged(Event):
-    """Who is in the meeting changed (``message.participants``); ``client.roster`` too."""
+    """Who is in the meeting changed: ``message.entries`` (each new or changed person's
+    whole entry) and ``message.removed`` (ids); ``roster`` is everyone after it."""
+
+    roster: list[wire.RosterEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class WaitingListChanged(Event):
-    """For hosts: who is waiting."""
+    """For hosts: who is waiting changed; ``waiting`` is everyone waiting after it
+    (``message`` is the whole list once, then each change: entries and removed ids)."""
+
+    waiting: list[wire.WaitingEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -147,8 +153,14 @@ class ErrorReceived(Event):
         return ProtocolError(self.message.code, self.message.message, self.message.params)
 
 
-def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]:
-    """The typed events one server message means."""
+def event_for(
+    message: Any,
+    previous_self: wire.SelfState | None,
+    roster: list[wire.RosterEntry],
+    waiting: list[wire.WaitingEntry],
+) -> list[Event]:
+    """The typed events one server message means (``roster`` and ``waiting``: the lists
+    after it)."""
     match message:
         case wire.Waiting():
             return [Waiting(message)]
@@ -162,10 +174,10 @@ def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]
             return [Removed(message)]
         case wire.BackToWaitingRoom():
             return [BackToWaitingRoom(message)]
-        case wire.Roster():
-            return [RosterChanged(message)]
-        case wire.WaitingList():
-            return [WaitingListChanged(message)]
+        case wire.RosterUpdate():
+            return [RosterChanged(message, roster)]
+        case wire.WaitingList() | wire.WaitingUpdate():
+            return [WaitingListChanged(message, waiting)]
         case wire.You(you=you):
             events: list[Event] = [SelfChanged(message)]
             if previous_self is not None and you.muted != previous_self.muted:

@@ -503,7 +503,7 @@ async def test_a_waiting_a_removed_and_another_meetings_participant_cannot_downl
         try:
             await meeting.host.wait_for(
                 WaitingListChanged,
-                lambda e: any(w.id == waiting.participant_id for w in e.message.waiting),
+                lambda e: any(w.id == waiting.participant_id for w in e.waiting),
             )
             with pytest.raises(PolicyRefusedError) as caught:
                 await waiting.download_file(shared.file_id)
