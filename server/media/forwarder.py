@@ -44,6 +44,7 @@ from .keyframes import KeyframeRequester
 from .loss_repair import LossRepair
 from .packet_cache import CachedPacket, PacketCache
 from .rtp_packets import RTP_HEADER, RtpFields, vp8_frame_start
+from .speaking import LevelMeter
 
 __all__ = [
     "FORWARDED",
@@ -241,6 +242,7 @@ class PublishedTrack:
         self.on_keyframe_captured: Callable[[list[bytes]], None] | None = None
         self.ended = False
         self.retransmissions_received = 0
+        self.level: LevelMeter | None = None  # a microphone's audio levels (``speaking``)
         self.repair: LossRepair | None = None
         if self.video and send_nack is not None:
             self.repair = LossRepair(
