@@ -42,6 +42,8 @@ class RoomEntrances(RoomInbox):
     sessions: dict[str, Session]
     resume_tokens: dict[str, tuple[str, str]]
     observations: Observations
+    speakers: tuple[str, ...] = ()
+    """Who the media scope last said is speaking (told to each person admitted later)."""
 
     @abstractmethod
     def decide_now(
@@ -128,9 +130,13 @@ class RoomEntrances(RoomInbox):
         """Who speaks, to everyone admitted: nothing to decide (the media scope counted
         only microphones whose gate the policy opened, and reports only changes, at
         most once per window). Someone no longer admitted is left out all the same."""
+        self.speakers = changed.speakers
         readers = [session for pid, session in self.sessions.items() if self._admitted(pid)]
-        speakers = [pid for pid in changed.speakers if self._admitted(pid)]
-        broadcast(readers, wire.Speaking(participants=speakers))
+        broadcast(readers, self.speaking_message())
+
+    def speaking_message(self) -> wire.Speaking:
+        """Who is speaking, as the wire says it: only people admitted now."""
+        return wire.Speaking(participants=[p for p in self.speakers if self._admitted(p)])
 
     def _admitted(self, participant_id: str) -> bool:
         person = self.state.get(participant_id)

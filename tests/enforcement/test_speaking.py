@@ -37,6 +37,10 @@ async def test_the_loud_participant_is_speaking_and_the_silent_one_is_not(scene:
     )
     assert quiet.participant_id not in event.participants
     assert loud.participant_id in carol.speaking  # the SDK keeps the latest list too
+    # Someone admitted while the loud one speaks on is told at once, not at the next change.
+    late = await honest(meeting, "Erin Late")
+    told = await late.wait_for(SpeakingChanged, timeout=5)
+    assert told.participants == [loud.participant_id]
     # The silent microphone's packets reach carol all along; it is never said to speak.
     await carol.media.subscribe()
     await carol.wire.flows(quiet.participant_id, "microphone")
