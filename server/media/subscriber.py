@@ -238,6 +238,13 @@ class SubscriberConnection:
         self.remb_bitrate = sum(self._remb.values())
         self.remb_at = time.monotonic()
 
+    def _forget_remb(self, ssrc: int) -> None:
+        """A stream no longer sent: its own estimate no longer counts (a browser's,
+        naming other streams too, stands until its next REMB)."""
+        self._remb = {key: rate for key, rate in self._remb.items() if key != (ssrc,)}
+        if self.remb_bitrate is not None:
+            self.remb_bitrate = sum(self._remb.values()) if self._remb else None
+
     async def _attach_when_connected(self) -> None:
         try:
             await asyncio.wait_for(self.connected.wait(), self._connect_timeout)
@@ -260,6 +267,7 @@ class SubscriberConnection:
     def _detach(self, slot: _Slot) -> None:
         if slot.down is not None:
             slot.track.remove_down(slot.down)
+            self._forget_remb(slot.down.ssrc)
 
     def stop_forwarding(self) -> None:
         """Stop every stream to this subscriber at once (no await between them)."""

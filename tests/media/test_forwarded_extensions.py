@@ -24,6 +24,7 @@ from meetwarden.server.media.header_extensions import (
     extension_ids,
     find_element,
 )
+from meetwarden.server.media.subscriber import SubscriberConnection
 
 from .conftest import Meeting, Subscriber, until
 
@@ -124,3 +125,20 @@ async def test_subscriber_answers_forwarded_video_with_remb(make_meeting) -> Non
         assert subscriber.remb_at is not None
     finally:
         await asyncio.wait_for(meeting.close(), 20)
+
+
+async def test_remb_estimates_add_up_per_stream_and_a_newer_one_replaces_those_it_names() -> None:
+    subscriber = SubscriberConnection("bob", 5.0)
+    try:
+        subscriber._on_remb(300_000, (1,))  # aiortc: one REMB per video receiver
+        subscriber._on_remb(200_000, (2,))
+        assert subscriber.remb_bitrate == 500_000
+        subscriber._on_remb(250_000, (1,))
+        assert subscriber.remb_bitrate == 450_000
+        subscriber._on_remb(800_000, (1, 2))  # a browser: one REMB for every stream
+        assert subscriber.remb_bitrate == 800_000
+        subscriber._on_remb(100_000, (3,))
+        subscriber._forget_remb(3)  # that stream ended
+        assert subscriber.remb_bitrate == 800_000
+    finally:
+        await subscriber.pc.close()
