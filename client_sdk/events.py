@@ -31,6 +31,7 @@ __all__ = [
     "Removed",
     "RosterChanged",
     "SelfChanged",
+    "SpeakingChanged",
     "Unmuted",
     "Waiting",
     "WaitingListChanged",
@@ -153,6 +154,19 @@ class ErrorReceived(Event):
         return ProtocolError(self.message.code, self.message.message, self.message.params)
 
 
+@dataclass(frozen=True)
+class SpeakingChanged(Event):
+    """Who is speaking changed: ``message.participants`` (ids; empty when nobody is).
+
+    The server decides it from the audio levels microphones send, and never counts a
+    muted microphone; ``client.speaking`` holds the latest list too.
+    """
+
+    @property
+    def participants(self) -> list[str]:
+        return list(self.message.participants)
+
+
 def event_for(
     message: Any,
     previous_self: wire.SelfState | None,
@@ -199,5 +213,7 @@ def event_for(
             return [FileShared(message)]
         case wire.Error():
             return [ErrorReceived(message)]
+        case wire.Speaking():
+            return [SpeakingChanged(message)]
         case _:
             return []

@@ -84,6 +84,8 @@ class Receiving(ClientState):
                 self.meeting = message.meeting
             case wire.PolicyMessage():
                 self.policy = message.policy
+            case wire.Speaking():
+                self.speaking = list(message.participants)
         for event in ev.event_for(message, previous, self.roster, self.waiting):
             self._buffer.append(event)
         del self._buffer[:-BUFFER_LIMIT]

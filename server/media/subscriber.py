@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from .connection_watch import ConnectionWatch
 from .errors import MediaError
 from .events import Source
 from .forwarder import DownTrack, PublishedTrack
+from .header_extensions import ABS_SEND_TIME, MID, OutgoingExtensions, extension_ids
 from .negotiation import check_answer
 from .publisher import CODEC_OF_KIND
 
@@ -91,6 +93,13 @@ class SubscriberConnection:
         self._sink: RtpSink | None = None
         self._connect_timeout = connect_timeout
         self._attach_tasks: set[asyncio.Task[None]] = set()
+        self._extension_ids: dict[str, dict[str, int]] = {}  # by mid, from the answer
+        self._remb: dict[tuple[int, ...], int] = {}  # the latest REMB, by the SSRCs it names
+        self.remb_bitrate: int | None = None
+        """What this subscriber's receivers last estimated they can take (REMB, bits
+        per second), all its video streams together; None until its first REMB."""
+        self.remb_at: float | None = None
+        """When that REMB arrived (``time.monotonic``)."""
 
         @self.pc.on("connectionstatechange")
         def on_state() -> None:
@@ -171,6 +180,8 @@ class SubscriberConnection:
         if self.pc.signalingState != "have-local-offer":
             raise MediaError("unexpected_answer", "There is no offer waiting for an answer.")
         check_answer(answer_sdp)
+        # RFC 8285 5: ids are the answer's; the forwarder writes them, never the publisher's.
+        self._extension_ids = extension_ids(answer_sdp, sending=True)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
         except Exception as exc:  # V4: aiortc raises many types on a bad answer
@@ -199,15 +210,40 @@ class SubscriberConnection:
         if payload_type is None or self._sink is None:
             return
         sender = ForwardedSender(slot.transceiver.sender)
+        mid = slot.transceiver.mid
+        ids = self._extension_ids.get(mid or "", {})
+        extensions = OutgoingExtensions(mid, ids.get(MID), ids.get(ABS_SEND_TIME))
         down = DownTrack(
-            self.participant_id, self._sink, sender, payload_type, slot.track.kind == "video"
+            self.participant_id,
+            self._sink,
+            sender,
+            payload_type,
+            slot.track.kind == "video",
+            extensions,
         )
         track = slot.track
         sender.intercept_feedback(
             lambda lost: track.on_nack(down, lost),
             track.keyframes.request,
+            self._on_remb,
         )
         slot.down = down
+
+    def _on_remb(self, bitrate: int, ssrcs: tuple[int, ...]) -> None:
+        """A REMB from this subscriber: aiortc sends one per video receiver, naming its
+        SSRC; a browser one for all of them. A newer one replaces those it overlaps."""
+        named = set(ssrcs)
+        self._remb = {key: rate for key, rate in self._remb.items() if named.isdisjoint(key)}
+        self._remb[ssrcs] = bitrate
+        self.remb_bitrate = sum(self._remb.values())
+        self.remb_at = time.monotonic()
+
+    def _forget_remb(self, ssrc: int) -> None:
+        """A stream no longer sent: its own estimate no longer counts (a browser's,
+        naming other streams too, stands until its next REMB)."""
+        self._remb = {key: rate for key, rate in self._remb.items() if key != (ssrc,)}
+        if self.remb_bitrate is not None:
+            self.remb_bitrate = sum(self._remb.values()) if self._remb else None
 
     async def _attach_when_connected(self) -> None:
         try:
@@ -231,6 +267,7 @@ class SubscriberConnection:
     def _detach(self, slot: _Slot) -> None:
         if slot.down is not None:
             slot.track.remove_down(slot.down)
+            self._forget_remb(slot.down.ssrc)
 
     def stop_forwarding(self) -> None:
         """Stop every stream to this subscriber at once (no await between them)."""

@@ -21,13 +21,14 @@ from meetwarden.policies.state import MeetingState
 from meetwarden.policies.timers import timer_event
 
 from ..i18n import reason_text
-from ..media.events import ConnectionFailed, Observation
+from ..media.events import ConnectionFailed, Observation, SpeakersChanged
 from ..media.subscriber import SubscriberOffer
 from .decided import Decided
 from .inbox import RoomInbox
 from .interpreter import offer_message
 from .observations import Observations, media_failure_params
 from .session import Session
+from .telling import broadcast
 
 __all__ = ["RoomEntrances"]
 
@@ -41,6 +42,8 @@ class RoomEntrances(RoomInbox):
     sessions: dict[str, Session]
     resume_tokens: dict[str, tuple[str, str]]
     observations: Observations
+    speakers: tuple[str, ...] = ()
+    """Who the media scope last said is speaking (told to each person admitted later)."""
 
     @abstractmethod
     def decide_now(
@@ -107,6 +110,9 @@ class RoomEntrances(RoomInbox):
 
     def observe(self, observation: Observation) -> None:
         """From this Room's media scope: decided in turn, if it changes anything."""
+        if isinstance(observation, SpeakersChanged):
+            self._relay_speakers(observation)
+            return
         if isinstance(observation, ConnectionFailed):
             self._media_failed(observation)
             return
@@ -119,6 +125,22 @@ class RoomEntrances(RoomInbox):
                 self.decide_now(event, None, "media", None)
 
         self.post(observed)
+
+    def _relay_speakers(self, changed: SpeakersChanged) -> None:
+        """Who speaks, to everyone admitted: nothing to decide (the media scope counted
+        only microphones whose gate the policy opened, and reports only changes, at
+        most once per window). Someone no longer admitted is left out all the same."""
+        self.speakers = changed.speakers
+        readers = [session for pid, session in self.sessions.items() if self._admitted(pid)]
+        broadcast(readers, self.speaking_message())
+
+    def speaking_message(self) -> wire.Speaking:
+        """Who is speaking, as the wire says it: only people admitted now."""
+        return wire.Speaking(participants=[p for p in self.speakers if self._admitted(p)])
+
+    def _admitted(self, participant_id: str) -> bool:
+        person = self.state.get(participant_id)
+        return person is not None and person.admitted
 
     def _media_failed(self, failed: ConnectionFailed) -> None:
         """A connection of this person failed and was released: they hear why (no decision:

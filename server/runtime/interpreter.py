@@ -193,6 +193,8 @@ class Interpreter:
         if person.is_host:
             session.send(wire.WaitingList(waiting=waiting_list(room.state, room.wall)))
             session.send(wire.PolicyMessage(revision=room.revision, policy=room.policy_document))
+        if room.speakers:  # someone speaking now: the next change may be long in coming
+            session.send(room.speaking_message())
 
     def _dismiss(self, pid: str, why: str, decided: Decided) -> None:
         room = self.room

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTran
 from aiortc.clock import current_ntp_time
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
@@ -24,6 +26,7 @@ from aiortc.rtp import (
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
+    unpack_remb_fci,
 )
 
 from ..log_limits import LogLimiter
@@ -263,8 +266,15 @@ class ForwardedSender:
         self,
         on_nack: Callable[[list[int]], None],
         on_keyframe_request: Callable[[], None],
+        on_remb: Callable[[int, tuple[int, ...]], None] | None = None,
     ) -> None:
-        """Take NACKs and PLI/FIR addressed to this sender; other RTCP goes on to aiortc."""
+        """Take NACKs, PLI/FIR and REMB addressed to this sender; other RTCP goes on to aiortc.
+
+        ``on_remb(bitrate, ssrcs)``: a receiver's estimate (draft-alvestrand-rmcat-remb),
+        routed by aiortc to every sender it names (rtcdtlstransport.py ``route_rtcp``), so
+        one REMB naming two SSRCs is heard twice. aiortc's sender would hand it to an
+        encoder this sender does not have.
+        """
         original = self._sender._handle_rtcp_packet
 
         async def handle_rtcp_packet(packet: Any) -> None:
@@ -275,6 +285,13 @@ class ForwardedSender:
                 RTCP_PSFB_FIR,
             ):
                 on_keyframe_request()
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                except (ValueError, struct.error):
+                    return  # application feedback that is not a REMB, or a cut one
+                if on_remb is not None:
+                    on_remb(bitrate, tuple(ssrcs))
             else:
                 await original(packet)
 
