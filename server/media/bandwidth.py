@@ -81,10 +81,10 @@ class BandwidthEstimate:
         "_last_update",
         "_limit",
         "_lost",
+        "_now",
         "_remb",
         "_remb_at",
         "_sent_at_update",
-        "_now",
         "_streams",
         "decreases",
         "last_loss",
@@ -113,7 +113,9 @@ class BandwidthEstimate:
     def on_report_block(self, ssrc: int, highest: int, cumulative_lost: int) -> None:
         """One report block about a stream forwarded to this subscriber (RFC 3550 6.4.1):
         the extended highest sequence number received and the cumulative number lost
-        (24-bit signed: duplicates and retransmissions can make it negative)."""
+        (24-bit signed: duplicates and retransmissions can make it negative), as read
+        or as the raw 24 bits."""
+        cumulative_lost &= 0xFFFFFF
         if cumulative_lost & 0x800000:
             cumulative_lost -= 0x1000000
         previous = self._streams.get(ssrc)

@@ -27,7 +27,9 @@ class RoomSubscribing(RoomScope):
         participant = self._admitted(participant_id)
         if participant.subscriber is not None:
             self._drop_subscriber(participant, participant.subscriber)
-        subscriber = SubscriberConnection(participant_id, self._settings.connect_timeout)
+        subscriber = SubscriberConnection(
+            participant_id, self._settings.connect_timeout, self._settings.bandwidth_control
+        )
         participant.subscriber = subscriber
 
         def failed(reason: ConnectionFailedReason) -> None:

@@ -34,7 +34,7 @@ class Link:
         self.highest += packets
         self.lost += lost
         self.sent += int(bitrate * seconds / 8)
-        self.estimate.on_report_block(SSRC, self.highest, self.lost & 0xFFFFFF)
+        self.estimate.on_report_block(SSRC, self.highest, self.lost)
         return self.estimate.update(self.now, self.sent)
 
 
@@ -100,8 +100,21 @@ def test_repaired_losses_count_as_received() -> None:
     link = Link()
     assert not link.interval(100, 12, 1_000_000, seconds=0.5)  # 12 % lost at one report
     assert link.interval(100, -10, 1_000_000, seconds=0.5)  # most repaired by the next one
+    assert link.lost == 2
     assert link.estimate.available_bitrate() is None
     assert link.estimate.decreases == 0
+
+
+def test_a_negative_number_lost_is_read_signed_or_raw() -> None:
+    for lost in (-3, -3 & 0xFFFFFF):
+        estimate = BandwidthEstimate()
+        estimate.on_report_block(1, 100, 0)
+        estimate.on_report_block(1, 200, lost)
+        estimate.update(0.0, 0)
+        assert not estimate.update(0.5, 0)
+        estimate.on_report_block(1, 300, 30)
+        assert estimate.update(1.0, 0)
+        assert estimate.last_loss == 0.15
 
 
 def test_several_streams_are_summed() -> None:

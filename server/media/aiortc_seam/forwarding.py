@@ -17,13 +17,16 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTran
 from aiortc.clock import current_ntp_time
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPacket,
     RtcpPsfbPacket,
+    RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
+    unpack_remb_fci,
 )
 
 from ..log_limits import LogLimiter
@@ -253,6 +256,11 @@ class ForwardedSender:
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
         sender._RTCRtpSender__octet_count += octets  # type: ignore[attr-defined]
 
+    @property
+    def octets(self) -> int:
+        """Payload octets sent so far (what ``count`` added up)."""
+        return int(self._sender._RTCRtpSender__octet_count)  # type: ignore[attr-defined]
+
     def set_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
         """The NTP/RTP timestamp pair the next sender reports carry (lip sync)."""
         sender = self._sender
@@ -263,12 +271,35 @@ class ForwardedSender:
         self,
         on_nack: Callable[[list[int]], None],
         on_keyframe_request: Callable[[], None],
+        on_report: Callable[[int, int], None] | None = None,
+        on_remb: Callable[[int], None] | None = None,
     ) -> None:
-        """Take NACKs and PLI/FIR addressed to this sender; other RTCP goes on to aiortc."""
+        """Take NACKs and PLI/FIR addressed to this sender; other RTCP goes on to aiortc.
+
+        ``on_report(extended highest sequence number, cumulative number lost)`` is
+        called for this sender's block of every receiver report (which aiortc still
+        reads, for the round-trip time), ``on_remb(bits per second)`` for every REMB
+        that names this sender's SSRC (aiortc's sender would hand it to an encoder it
+        does not have; draft-alvestrand-rmcat-remb-03).
+        """
         original = self._sender._handle_rtcp_packet
+        ssrc = self.ssrc
 
         async def handle_rtcp_packet(packet: Any) -> None:
-            if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+                if on_report is not None:
+                    for report in packet.reports:
+                        if report.ssrc == ssrc:
+                            on_report(report.highest_sequence, report.packets_lost)
+                await original(packet)
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                except ValueError:
+                    return
+                if on_remb is not None and ssrc in ssrcs:
+                    on_remb(bitrate)
+            elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
                 on_nack(list(packet.lost))
             elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (
                 RTCP_PSFB_PLI,
