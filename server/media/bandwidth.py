@@ -32,6 +32,10 @@ Two points where this differs from GCC, each for a reason:
   sent to the subscriber in that interval, not from a configured start rate:
   the server does not pace its sending, it forwards what publishers send.
 - A limit that grows past ``CEILING`` is dropped again (back to ``None``).
+- The interval right after a decrease does not decrease again: its reports are
+  about packets sent before anyone acted on the decrease (a queue in front of a
+  slow link holds a second or more of them). libwebrtc waits a round trip and
+  300 ms between decreases (``kBweDecreaseInterval``) for the same reason.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ class BandwidthEstimate:
         "_remb_at",
         "_sent_at_update",
         "_streams",
+        "_settling",
         "decreases",
         "last_loss",
     )
@@ -100,6 +105,7 @@ class BandwidthEstimate:
         self._remb: int | None = None
         self._remb_at = 0.0
         self._now = 0.0
+        self._settling = False
         self.decreases = 0
         self.last_loss: float | None = None
 
@@ -153,9 +159,13 @@ class BandwidthEstimate:
         self._last_update, self._sent_at_update = now, sent_octets
         self.last_loss = loss
         limit = self._limit
+        settling, self._settling = self._settling, False
         if loss > HIGH_LOSS:
-            start = sent_rate if limit is None else min(limit, max(sent_rate, FLOOR))
+            if settling:
+                return True  # the loss of packets sent before the last decrease took effect
+            start = sent_rate if limit is None else limit
             self._limit = max(start * (1 - 0.5 * loss), FLOOR)
+            self._settling = True
             self.decreases += 1
         elif loss < LOW_LOSS and limit is not None:
             grown = limit * INCREASE + 1_000  # libwebrtc adds 1 kbit/s, so low rates grow too
