@@ -89,8 +89,8 @@ class BandwidthEstimate:
         "_remb",
         "_remb_at",
         "_sent_at_update",
-        "_streams",
         "_settling",
+        "_streams",
         "decreases",
         "last_loss",
     )
