@@ -42,6 +42,8 @@ class ClientState:
         self.meeting: wire.MeetingInfo | None = None
         self.roster: list[wire.RosterEntry] = []
         self.waiting: list[wire.WaitingEntry] = []
+        self.speaking: list[str] = []
+        """Who the server last said is speaking (participant ids, ``SpeakingChanged``)."""
         self.policy: dict[str, Any] | None = None
         self.dismissal: wire.Dismissed | None = None
         self.ice_servers: list[wire.IceServer] = []

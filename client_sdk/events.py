@@ -28,6 +28,7 @@ __all__ = [
     "Removed",
     "RosterChanged",
     "SelfChanged",
+    "SpeakingChanged",
     "Unmuted",
     "Waiting",
     "WaitingListChanged",
@@ -132,6 +133,19 @@ class FileShared(Event):
     """Someone shared a file the policy let through; ``message.file_id`` downloads it."""
 
 
+@dataclass(frozen=True)
+class SpeakingChanged(Event):
+    """Who is speaking changed: ``message.participants`` (ids; empty when nobody is).
+
+    The server decides it from the audio levels microphones send, and never counts a
+    muted microphone; ``client.speaking`` holds the latest list too.
+    """
+
+    @property
+    def participants(self) -> list[str]:
+        return list(self.message.participants)
+
+
 def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]:
     """The typed events one server message means."""
     match message:
@@ -170,5 +184,7 @@ def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]
             return [PolicyChanged(message)]
         case wire.FileShared():
             return [FileShared(message)]
+        case wire.Speaking():
+            return [SpeakingChanged(message)]
         case _:
             return []

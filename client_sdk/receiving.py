@@ -70,6 +70,8 @@ class Receiving(ClientState):
                 self.meeting = message.meeting
             case wire.PolicyMessage():
                 self.policy = message.policy
+            case wire.Speaking():
+                self.speaking = list(message.participants)
         for event in ev.event_for(message, previous):
             self._buffer.append(event)
         del self._buffer[:-BUFFER_LIMIT]

@@ -35,6 +35,7 @@ __all__ = [
     "RosterEntry",
     "SelfState",
     "ServerMessage",
+    "Speaking",
     "SubscribeOffer",
     "TrackDecision",
     "Waiting",
@@ -350,6 +351,16 @@ class FileShared(WireModel):
     sender_name: str
 
 
+class Speaking(WireModel):
+    """Who is speaking now (participant ids), decided by the server from the audio
+    levels their microphones send (RFC 6464). Sent to everyone admitted when it
+    changes, at most every 0.4 s; an empty list when nobody speaks. A participant
+    whose microphone is muted is never in it, whatever their client sends."""
+
+    type: Literal["speaking"] = "speaking"
+    participants: list[str] = []
+
+
 ServerMessage = Annotated[
     Welcome
     | Waiting
@@ -369,7 +380,8 @@ ServerMessage = Annotated[
     | PublishAnswer
     | SubscribeOffer
     | FileToken
-    | FileShared,
+    | FileShared
+    | Speaking,
     Field(discriminator="type"),
 ]
 SERVER_ADAPTER: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

@@ -174,6 +174,18 @@ class BandwidthEstimate:
 
     # ------------------------------------------------------------------ output
 
+    @property
+    def loss_limit(self) -> int | None:
+        """The loss-based limit alone (bits per second), None while there is none."""
+        return None if self._limit is None else int(self._limit)
+
+    @property
+    def remb(self) -> int | None:
+        """The subscriber's REMB if fresh, None otherwise."""
+        if self._remb is None or self._now - self._remb_at > REMB_FRESH_SECONDS:
+            return None
+        return self._remb
+
     def available_bitrate(self) -> int | None:
         """The most this subscriber can take, in bits per second, as of the latest time
         given (``update``, ``on_remb``); None if nothing says there is a limit (no

@@ -2,7 +2,8 @@
 
 The media plane asks nothing of the policy: it reports these observations and
 the meeting runtime turns them into engine events (TrackPublished, CameraLost,
-...). Every observation is frozen and names the participant it is about.
+...). Every observation is frozen and names the participant it is about, but
+``SpeakersChanged``, which is about the room (relayed, never decided).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ __all__ = [
     "ConnectionFailedReason",
     "Direction",
     "Observation",
+    "ParticipantObservation",
     "Source",
+    "SpeakersChanged",
     "TrackEnded",
     "TrackEndedReason",
     "TrackPublished",
@@ -102,6 +105,20 @@ class ConnectionFailed:
     reason: ConnectionFailedReason
 
 
-Observation = (
+@dataclass(frozen=True, slots=True)
+class SpeakersChanged:
+    """Who is speaking in the room changed (``speaking``); the only room-wide observation.
+
+    Decided from the audio levels of microphones whose gate is open (``speaking``),
+    reported only on a change, at most once per window.
+    """
+
+    speakers: tuple[str, ...]
+
+
+ParticipantObservation = (
     TrackPublished | TrackEnded | CameraFrames | CameraLost | CameraRestored | ConnectionFailed
 )
+"""The observations about one participant: each names it (``participant_id``)."""
+
+Observation = ParticipantObservation | SpeakersChanged

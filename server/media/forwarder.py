@@ -4,8 +4,10 @@ The hot path (``PublishedTrack.on_rtp`` -> ``DownTrack.send``) decodes nothing
 and decides nothing: it checks the gate's ``open`` flag, caches the packet and
 writes it to each subscriber with that subscriber's SSRC, payload type,
 sequence number and timestamp, as Galène (``rtpconn.Write``), LiveKit
-(``rtpmunger``) and Janus (``janus_rtp_header_update``) do. Everything policy
-is decided elsewhere and arrives as ``Gate.open``.
+(``rtpmunger``) and Janus (``janus_rtp_header_update``) do, and with that
+subscriber's own header extensions (its mid, and abs-send-time stamped as the
+packet leaves; ``header_extensions``). Everything policy is decided elsewhere
+and arrives as ``Gate.open``.
 
 Rules that live here, each with the reason:
 
@@ -36,10 +38,13 @@ from collections.abc import Callable
 
 from .aiortc_seam import ForwardedSender, RtpSink, ntp_now
 from .events import Source
+from .forwarded_totals import FORWARDED, ForwardedTotals
+from .header_extensions import OutgoingExtensions
 from .keyframes import KeyframeRequester
 from .loss_repair import LossRepair
 from .packet_cache import CachedPacket, PacketCache
 from .rtp_packets import RTP_HEADER, RtpFields, vp8_frame_start
+from .speaking import LevelMeter
 
 __all__ = [
     "FORWARDED",
@@ -58,23 +63,6 @@ _AUDIO_CACHE_PACKETS = 128
 MAX_CAPTURE_PACKETS = 1024
 
 
-class ForwardedTotals:
-    """What this process forwarded to subscribers: RTP packets and their bytes (for /metrics).
-
-    Process-wide, as the transport is: one integer addition on the hot path, read
-    when Prometheus scrapes (no lock: the event loop is the only writer).
-    """
-
-    __slots__ = ("octets", "packets")
-
-    def __init__(self) -> None:
-        self.packets = 0
-        self.octets = 0
-
-
-FORWARDED = ForwardedTotals()
-
-
 class Gate:
     """Whether one (participant, source) may be forwarded. Closed until told otherwise."""
 
@@ -88,6 +76,7 @@ class DownTrack:
     """One published track as one subscriber receives it: the header rewrite and its state."""
 
     __slots__ = (
+        "_header",
         "_last_out",
         "_need_keyframe",
         "_resync",
@@ -113,8 +102,14 @@ class DownTrack:
         sender: ForwardedSender,
         payload_type: int,
         video: bool,
+        extensions: OutgoingExtensions | None = None,
     ) -> None:
+        """``extensions``: the subscriber's own header extensions for this m-line (mid,
+        abs-send-time stamped as each packet leaves); none, a bare 12-byte header."""
         self.subscriber_id = subscriber_id
+        self._header: Callable[[int, int, int, int, int], bytes] = RTP_HEADER.pack
+        if extensions is not None and not extensions.empty:
+            self._header = extensions.header
         self._sink = sink
         self.sender = sender
         self.ssrc = sender.ssrc
@@ -152,7 +147,7 @@ class DownTrack:
             return  # older than the point we resumed at: its number is taken
         out_seq = (seq + self._seq_offset) & 0xFFFF
         out_ts = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
-        header = RTP_HEADER.pack(
+        header = self._header(
             0xA0 if packet.padding else 0x80,
             (0x80 | self.payload_type) if packet.marker else self.payload_type,
             out_seq,
@@ -193,7 +188,7 @@ class DownTrack:
             packet = cache.get((out_seq - offset) & 0xFFFF)
             if packet is None:
                 continue
-            header = RTP_HEADER.pack(
+            header = self._header(  # abs-send-time: the time of this retransmission
                 0xA0 if packet.padding else 0x80,
                 (0x80 | self.payload_type) if packet.marker else self.payload_type,
                 out_seq,
@@ -247,6 +242,7 @@ class PublishedTrack:
         self.on_keyframe_captured: Callable[[list[bytes]], None] | None = None
         self.ended = False
         self.retransmissions_received = 0
+        self.level: LevelMeter | None = None  # a microphone's audio levels (``speaking``)
         self.repair: LossRepair | None = None
         if self.video and send_nack is not None:
             self.repair = LossRepair(

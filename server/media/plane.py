@@ -5,10 +5,11 @@ above it can offer, forward or name a track outside its Room. So the plane holds
 only what is process-wide by nature: aiortc's guards, where aiortc's and aioice's
 log lines go, and aioice's host addresses (aioice has no per-connection
 setting), the settings every room uses, one ticker that drives the camera
-monitors of every room, the background tasks, and the rooms it created so that
-``close`` can close them. Participants, gates, tracks
-and forwarding tables live in a ``MediaRoom``, one per meeting; the plane holds
-none of them and never looks inside a room except to tick its cameras.
+monitors of every room and one that closes every room's speaking window, the
+background tasks, and the rooms it created so that ``close`` can close them.
+Participants, gates, tracks and forwarding tables live in a ``MediaRoom``, one
+per meeting; the plane holds none of them and never looks inside a room except
+to tick its cameras and its speaking window.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .events import Observation
 from .log_limits import route_library_logs
 from .room import MediaRoom
 from .room_scope import RoomSettings
+from .speaking import WINDOW_SECONDS
 from .subscriber import SubscriberOffer
 
 __all__ = ["MediaPlane"]
@@ -66,6 +68,7 @@ class MediaPlane:
         self._rooms: dict[str, MediaRoom] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self._speaking_ticker: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
@@ -105,6 +108,11 @@ class MediaPlane:
             on_closed=self._forget,
         )
         self._rooms[room_id] = room
+        if self._speaking_ticker is None:
+            # An empty context, as the camera ticker: its lines are no meeting's.
+            self._speaking_ticker = asyncio.create_task(
+                self._tick_speaking(), context=contextvars.Context()
+            )
         return room
 
     def _forget(self, room: MediaRoom) -> None:
@@ -123,6 +131,16 @@ class MediaPlane:
             for room in list(self._rooms.values()):
                 room.tick_cameras()
 
+    async def _tick_speaking(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(WINDOW_SECONDS)  # the window, not a wait on an event
+            now = loop.time()
+            window_ms, last = 1000.0 * (now - last), now
+            for room in list(self._rooms.values()):
+                room.tick_speaking(window_ms)
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
@@ -138,9 +156,10 @@ class MediaPlane:
         for room in rooms:
             await room.settled()
         tasks = list(self._tasks)
-        if self._ticker is not None:
-            tasks.append(self._ticker)
-            self._ticker = None
+        for ticker in (self._ticker, self._speaking_ticker):
+            if ticker is not None:
+                tasks.append(ticker)
+        self._ticker = self._speaking_ticker = None
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -39,6 +39,7 @@ from .connection_watch import ConnectionWatch
 from .errors import MediaError
 from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
+from .header_extensions import AUDIO_LEVEL, extension_ids
 from .negotiation import OfferedTrack, PublisherOffer, read_offer
 from .publisher_remb import RembTrack, ViewerRemb
 from .receive_stats import ReceiveStats
@@ -51,6 +52,7 @@ from .rtp_packets import (
     parse_rtp,
     unwrap_rtx,
 )
+from .speaking import LevelMeter
 
 __all__ = ["CODEC_OF_KIND", "FEEDBACK_SECONDS", "MAX_BITRATE", "PublisherConnection"]
 
@@ -152,6 +154,7 @@ class PublisherConnection:
             self._feedback = asyncio.create_task(self._give_feedback())
             self.watch.start_clock()  # the client has the answer: it connects, or times out
         added, ended = self._apply(offer, payload_types)
+        self._meter_levels(self.pc.localDescription.sdp)
         self.offer = offer
         return self.pc.localDescription.sdp, added, ended
 
@@ -201,6 +204,19 @@ class PublisherConnection:
             for ssrc, track in self._by_ssrc.items()
         }
         return added, ended
+
+    def _meter_levels(self, answer_sdp: str) -> None:
+        """Microphones whose answer kept ``ssrc-audio-level`` (aiortc keeps the extensions
+        it knows, rtcpeerconnection.py ``find_common_header_extensions``) get a meter,
+        under the id of the publisher's offer (RFC 8285 5); a meter is kept across a
+        re-offer that keeps the id."""
+        ids = extension_ids(answer_sdp, sending=False)
+        for mid, track in self.tracks.items():
+            ext_id = ids.get(mid, {}).get(AUDIO_LEVEL) if track.source == "microphone" else None
+            if ext_id is None:
+                track.level = None
+            elif track.level is None or track.level.ext_id != ext_id:
+                track.level = LevelMeter(ext_id)
 
     def _new_track(self, wanted: OfferedTrack, payload_type: int) -> PublishedTrack:
         assert wanted.ssrc is not None
@@ -272,6 +288,9 @@ class PublisherConnection:
         self._stats[fields.ssrc].on_packet(
             fields.sequence_number, fields.timestamp, time.monotonic()
         )
+        level = track.level
+        if level is not None and track.gate.open:
+            level.observe(data)  # what a closed gate stops is never even read
         track.on_rtp(fields)
 
     def _on_other(self, fields: RtpFields) -> None:

@@ -37,10 +37,11 @@ from __future__ import annotations
 import asyncio
 
 from .camera_monitor import CameraMonitor
-from .events import Source, TrackEnded, source_of
+from .events import Source, SpeakersChanged, TrackEnded, source_of
 from .room_publishing import RoomPublishing
 from .room_scope import RoomSettings, logger
 from .room_subscribing import RoomSubscribing
+from .speaking import speakers
 from .subscriber_bandwidth import SubscriberBandwidth
 from .track_stats import TrackStats, track_stats_of
 
@@ -89,6 +90,24 @@ class MediaRoom(RoomPublishing, RoomSubscribing):
         """One report interval passed (the plane's ticker): every camera monitor ticks."""
         for participant in list(self._participants.values()):
             participant.tick_cameras()
+
+    # ------------------------------------------------------------------ speaking
+
+    def tick_speaking(self, window_ms: float) -> None:
+        """A speaking window ended (the plane's ticker): report who speaks, if it changed.
+
+        Only admitted participants' microphones are read, each with its gate: a closed
+        gate is silence (``speaking.speakers``)."""
+        meters = []
+        for participant_id, participant in self._participants.items():
+            publisher = participant.publisher
+            track = publisher.track_of("microphone") if publisher is not None else None
+            if track is not None and track.level is not None and not track.ended:
+                meters.append((participant_id, track.gate.open, track.level))
+        now = speakers(meters, window_ms)
+        if now != self._speakers:
+            self._speakers = now
+            self._emit(SpeakersChanged(now))
 
     # ------------------------------------------------------------------ leaving
 

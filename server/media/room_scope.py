@@ -78,6 +78,7 @@ class RoomScope:
         self._gates: dict[tuple[str, Source], Gate] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._speakers: tuple[str, ...] = ()  # as last reported (``tick_speaking``)
 
     def __repr__(self) -> str:  # meeting ids are secrets: never log a whole one
         return f"<MediaRoom {self.id[:8]}... of {len(self._participants)}>"

@@ -39,6 +39,7 @@ from .connection_watch import ConnectionWatch
 from .errors import MediaError
 from .events import Source
 from .forwarder import DownTrack, PublishedTrack
+from .header_extensions import ABS_SEND_TIME, MID, OutgoingExtensions, extension_ids
 from .negotiation import check_answer
 from .publisher import CODEC_OF_KIND
 from .subscriber_bandwidth import SubscriberBandwidth
@@ -99,6 +100,13 @@ class SubscriberConnection:
         self._sink: RtpSink | None = None
         self._connect_timeout = connect_timeout
         self._attach_tasks: set[asyncio.Task[None]] = set()
+        self._extension_ids: dict[str, dict[str, int]] = {}  # by mid, from the answer
+        self._remb: dict[tuple[int, ...], int] = {}  # the latest REMB, by the SSRCs it names
+        self.remb_bitrate: int | None = None
+        """What this subscriber's receivers last estimated they can take (REMB, bits
+        per second), all its video streams together; None until its first REMB."""
+        self.remb_at: float | None = None
+        """When that REMB arrived (``time.monotonic``)."""
 
         @self.pc.on("connectionstatechange")
         def on_state() -> None:
@@ -179,6 +187,8 @@ class SubscriberConnection:
         if self.pc.signalingState != "have-local-offer":
             raise MediaError("unexpected_answer", "There is no offer waiting for an answer.")
         check_answer(answer_sdp)
+        # RFC 8285 5: ids are the answer's; the forwarder writes them, never the publisher's.
+        self._extension_ids = extension_ids(answer_sdp, sending=True)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
         except Exception as exc:  # V4: aiortc raises many types on a bad answer
@@ -207,8 +217,16 @@ class SubscriberConnection:
         if payload_type is None or self._sink is None:
             return
         sender = ForwardedSender(slot.transceiver.sender)
+        mid = slot.transceiver.mid
+        ids = self._extension_ids.get(mid or "", {})
+        extensions = OutgoingExtensions(mid, ids.get(MID), ids.get(ABS_SEND_TIME))
         down = DownTrack(
-            self.participant_id, self._sink, sender, payload_type, slot.track.kind == "video"
+            self.participant_id,
+            self._sink,
+            sender,
+            payload_type,
+            slot.track.kind == "video",
+            extensions,
         )
         track = slot.track
         bandwidth = self.bandwidth
@@ -218,9 +236,19 @@ class SubscriberConnection:
             lambda highest, lost: bandwidth.on_report(
                 down, highest, lost, time.monotonic(), self.forwarded()
             ),
-            lambda bitrate: bandwidth.on_remb(bitrate, time.monotonic()),
+            self._on_remb,
         )
         slot.down = down
+
+    def _on_remb(self, bitrate: int, ssrcs: tuple[int, ...]) -> None:
+        """A REMB from this subscriber: aiortc sends one per video receiver, naming its
+        SSRC; a browser one for all of them. A newer one replaces those it overlaps."""
+        named = set(ssrcs)
+        self._remb = {key: rate for key, rate in self._remb.items() if named.isdisjoint(key)}
+        self._remb[ssrcs] = bitrate
+        self.remb_bitrate = sum(self._remb.values())
+        self.remb_at = time.monotonic()
+        self.bandwidth.on_remb(self.remb_bitrate, self.remb_at)
 
     async def _attach_when_connected(self) -> None:
         try:

@@ -12,13 +12,18 @@ with a single layer:
   in what is left; a stream that does not fit is paused for this subscriber
   alone (removed from the track's subscribers: nothing else changes for the
   others, the publisher or the cache);
-- a paused stream resumes when the estimate has room for what it took when it
-  was last sent, with a margin (``RESUME_MARGIN``), through the forwarder's
+- a paused stream resumes when the loss-based estimate has room for what it took
+  when it was last sent, with a margin (``RESUME_MARGIN``), or has no limit
+  (a REMB cannot say: a receiver's delay-based estimate is bounded by 1.5 times
+  what it receives, and it receives no video while paused), through the forwarder's
   resume path: numbering continues gap-free and forwarding restarts on a
   keyframe (the cached run since the last one, or a requested one). With
   nothing to probe the link (LiveKit sends padding probes), a resume is the
   probe; one that the link cannot carry pauses again, and the wait before the
   next attempt doubles (``FIRST_HOLD`` to ``MAX_HOLD``).
+
+Loss pauses a stream as soon as it does not fit; a REMB only when clearly below
+what the stream takes (``REMB_SLACK``), and not in the ``GRACE`` after a resume.
 
 Rates are measured from what was sent to this subscriber: payload octets plus
 ``HEADER_OCTETS`` per packet for the RTP, SRTP, UDP and IP headers. Time is
@@ -52,6 +57,16 @@ MAX_HOLD = 60.0
 """The longest wait between resumes that the link could not carry."""
 FAILED_WITHIN = 10.0
 """A pause this soon after a resume means the resume failed: the next wait doubles."""
+REMB_SLACK = 0.8
+"""A stream is paused on REMB when the REMB left for it is under this share of what it
+takes: a receiver's delay-based estimate of a link that is not congested sits at or
+above what arrives, and drops to 0.85 of it on overuse (draft-ietf-rmcat-gcc-02 5.5)."""
+GRACE = 5.0
+"""Seconds after a resume in which REMB cannot pause the stream again: the receiver's
+estimate (per video stream in aiortc) restarts from where it stopped and takes time
+to follow (it grows by at most 8 % a second, aiortc rate.py). Loss still can."""
+SMOOTHING = 0.3
+"""Weight of the latest second in a stream's measured rate (an exponential average)."""
 _PRIORITY = {"screen": 0, "camera": 1}
 
 Forwarded = Sequence[tuple[PublishedTrack, DownTrack]]
@@ -74,6 +89,7 @@ class _Stream:
     hold: float = FIRST_HOLD
     resume_after: float = 0.0
     resumed_at: float | None = None
+    grace_until: float = 0.0
 
 
 class SubscriberBandwidth:
@@ -134,7 +150,10 @@ class SubscriberBandwidth:
                 continue
             elapsed = now - stream.at
             if not stream.paused and elapsed > 0:
-                stream.rate = (octets - stream.octets) * 8 / elapsed
+                rate = (octets - stream.octets) * 8 / elapsed
+                # smoothed: a keyframe makes one second's rate a multiple of the stream's
+                previous = stream.rate
+                stream.rate = rate if previous is None else previous + SMOOTHING * (rate - previous)
             stream.octets, stream.at = octets, now
             if not down.video and stream.rate is not None:
                 audio += stream.rate
@@ -145,24 +164,38 @@ class SubscriberBandwidth:
         audio = self._measure(now, forwarded)
         if not self.enabled:
             return
-        available = self.estimate.available_bitrate()
-        left = None if available is None else available - audio
+        loss_limit, remb = self.estimate.loss_limit, self.estimate.remb
+        loss_left = None if loss_limit is None else loss_limit - audio
+        # aiortc's REMB is per video stream, of its packets alone (rate.py, one estimator
+        # per receiver): the audio is not taken from it.
+        remb_left = remb
         videos = sorted(
             ((track, down) for track, down in forwarded if down.video and not track.ended),
             key=lambda pair: _PRIORITY.get(pair[0].source, 2),
         )
         for track, down in videos:
             stream = self._streams[down]
-            need = stream.rate or 0.0
+            if stream.rate is None:
+                continue  # not measured yet: nothing to decide on
+            need = stream.rate
             if not stream.paused:
-                if left is not None and stream.rate is not None and need > left:
+                over_loss = loss_left is not None and need > loss_left
+                over_remb = (
+                    remb_left is not None
+                    and now >= stream.grace_until
+                    and need * REMB_SLACK > remb_left
+                )
+                if over_loss or over_remb:
                     self._pause(track, down, stream, now)
-                elif left is not None:
-                    left -= need
-            elif left is None or (now >= stream.resume_after and need * RESUME_MARGIN <= left):
+                    continue
+            elif now >= stream.resume_after and (
+                loss_left is None or need * RESUME_MARGIN <= loss_left
+            ):
                 self._resume(track, down, stream, now)
-                if left is not None:
-                    left -= need
+            else:
+                continue
+            loss_left = None if loss_left is None else loss_left - need
+            remb_left = None if remb_left is None else remb_left - need
 
     def _pause(self, track: PublishedTrack, down: DownTrack, stream: _Stream, now: float) -> None:
         failed = stream.resumed_at is not None and now - stream.resumed_at < FAILED_WITHIN
@@ -177,6 +210,7 @@ class SubscriberBandwidth:
     def _resume(self, track: PublishedTrack, down: DownTrack, stream: _Stream, now: float) -> None:
         stream.paused = False
         stream.resumed_at = now
+        stream.grace_until = now + GRACE
         self.resumes += 1
         # numbering on at last + 1, from the next keyframe (forwarder.DownTrack.resume);
         # add_down sends the cached run since the last keyframe or asks for one.

@@ -21,13 +21,14 @@ from meetwarden.policies.state import MeetingState
 from meetwarden.policies.timers import timer_event
 
 from ..i18n import reason_text
-from ..media.events import ConnectionFailed, Observation
+from ..media.events import ConnectionFailed, Observation, SpeakersChanged
 from ..media.subscriber import SubscriberOffer
 from .decided import Decided
 from .inbox import RoomInbox
 from .interpreter import offer_message
 from .observations import Observations, media_failure_params
 from .session import Session
+from .telling import broadcast
 
 __all__ = ["RoomEntrances"]
 
@@ -107,6 +108,9 @@ class RoomEntrances(RoomInbox):
 
     def observe(self, observation: Observation) -> None:
         """From this Room's media scope: decided in turn, if it changes anything."""
+        if isinstance(observation, SpeakersChanged):
+            self._relay_speakers(observation)
+            return
         if isinstance(observation, ConnectionFailed):
             self._media_failed(observation)
             return
@@ -119,6 +123,18 @@ class RoomEntrances(RoomInbox):
                 self.decide_now(event, None, "media", None)
 
         self.post(observed)
+
+    def _relay_speakers(self, changed: SpeakersChanged) -> None:
+        """Who speaks, to everyone admitted: nothing to decide (the media scope counted
+        only microphones whose gate the policy opened, and reports only changes, at
+        most once per window). Someone no longer admitted is left out all the same."""
+        readers = [session for pid, session in self.sessions.items() if self._admitted(pid)]
+        speakers = [pid for pid in changed.speakers if self._admitted(pid)]
+        broadcast(readers, wire.Speaking(participants=speakers))
+
+    def _admitted(self, participant_id: str) -> bool:
+        person = self.state.get(participant_id)
+        return person is not None and person.admitted
 
     def _media_failed(self, failed: ConnectionFailed) -> None:
         """A connection of this person failed and was released: they hear why (no decision:

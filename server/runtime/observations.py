@@ -18,7 +18,7 @@ from ..media.events import (
     CameraLost,
     CameraRestored,
     ConnectionFailed,
-    Observation,
+    ParticipantObservation,
     TrackEnded,
 )
 
@@ -54,7 +54,7 @@ class Observations:
         self._unusable.discard(participant_id)
 
     @staticmethod
-    def worth_deciding(observation: Observation, state: MeetingState) -> bool:
+    def worth_deciding(observation: ParticipantObservation, state: MeetingState) -> bool:
         """False for the reports that cannot lead to an event whatever comes first: frames
         of a camera already working (the steady state, once a second per camera) and the
         ends of tracks that closed with their owner. Those never enter the inbox."""
@@ -65,7 +65,9 @@ class Observations:
             return observation.reason != "participant_closed"
         return True  # camera lost or back: rare, and they keep the unusable set right
 
-    def event_for(self, observation: Observation, state: MeetingState) -> ev.Event | None:
+    def event_for(
+        self, observation: ParticipantObservation, state: MeetingState
+    ) -> ev.Event | None:
         pid = observation.participant_id
         person = state.get(pid)
         if person is None or not person.admitted or not person.connected:

@@ -190,3 +190,25 @@ async def test_the_video_share_sets_aside_the_audio() -> None:
     share = bob.bandwidth.video_share(bob.forwarded)
     audio = 50 * (100 + HEADER_OCTETS) * 8
     assert share == 448_000 - audio
+
+
+async def test_a_remb_pauses_only_when_clearly_below_and_not_right_after_a_resume() -> None:
+    bob = Subscriber()
+    bob.second(0.0)
+    bob.bandwidth.on_remb(480_000, bob.now)  # a receiver's estimate near what arrives
+    bob.second(0.0)
+    bob.bandwidth.on_remb(480_000, bob.now)
+    bob.second(0.0)
+    assert bob.changes == []
+    bob.bandwidth.on_remb(300_000, bob.now)  # congested: well below the 500 kbit/s camera
+    bob.second(0.0)
+    assert bob.changes == [("camera", True)]
+    while bob.changes[-1] != ("camera", False):  # no loss-based limit: resumed after the hold
+        bob.second(0.0)
+    bob.bandwidth.on_remb(100_000, bob.now)  # the receiver's estimate from before the pause
+    bob.second(0.0, keyframe=True)
+    assert bob.changes[-1] == ("camera", False), "the estimate gets time to follow"
+    for _ in range(5):
+        bob.bandwidth.on_remb(100_000, bob.now)
+        bob.second(0.0)
+    assert bob.changes[-1] == ("camera", True)

@@ -225,6 +225,8 @@ class HonestCounter(MeetingClient):
             self.seen_names.add(value.name)
         if isinstance(value, wire.OfferedTrack):
             self.seen_ids.add(value.participant)
+        if isinstance(value, wire.Speaking):
+            self.seen_ids.update(value.participants)
         if isinstance(value, wire.ChatMessage):
             self.seen_ids.update(i for i in (value.sender, value.to) if i)
             self.seen_names.add(value.sender_name)
@@ -239,6 +241,14 @@ class HonestCounter(MeetingClient):
         elif isinstance(value, list | tuple):
             for item in value:
                 self._collect(item)
+
+    def speaking_messages(self) -> list[list[str]]:
+        """Every ``speaking`` message this participant was sent, in order."""
+        return [
+            message.participants
+            for text in self.texts
+            if isinstance(message := wire.SERVER_ADAPTER.validate_json(text), wire.Speaking)
+        ]
 
     def mentions(self, needles: Iterable[str]) -> set[str]:
         """Which of these strings appear anywhere in what this participant was sent."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -272,15 +273,17 @@ class ForwardedSender:
         on_nack: Callable[[list[int]], None],
         on_keyframe_request: Callable[[], None],
         on_report: Callable[[int, int], None] | None = None,
-        on_remb: Callable[[int], None] | None = None,
+        on_remb: Callable[[int, tuple[int, ...]], None] | None = None,
     ) -> None:
-        """Take NACKs and PLI/FIR addressed to this sender; other RTCP goes on to aiortc.
+        """Take NACKs, PLI/FIR and REMB addressed to this sender; other RTCP goes on to aiortc.
 
         ``on_report(extended highest sequence number, cumulative number lost)`` is
         called for this sender's block of every receiver report (which aiortc still
-        reads, for the round-trip time), ``on_remb(bits per second)`` for every REMB
-        that names this sender's SSRC (aiortc's sender would hand it to an encoder it
-        does not have; draft-alvestrand-rmcat-remb-03).
+        reads, for the round-trip time).
+        ``on_remb(bitrate, ssrcs)``: a receiver's estimate (draft-alvestrand-rmcat-remb),
+        routed by aiortc to every sender it names (rtcdtlstransport.py ``route_rtcp``), so
+        one REMB naming two SSRCs is heard twice. aiortc's sender would hand it to an
+        encoder this sender does not have.
         """
         original = self._sender._handle_rtcp_packet
         ssrc = self.ssrc
@@ -292,13 +295,6 @@ class ForwardedSender:
                         if report.ssrc == ssrc:
                             on_report(report.highest_sequence, report.packets_lost)
                 await original(packet)
-            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
-                try:
-                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
-                except ValueError:
-                    return
-                if on_remb is not None and ssrc in ssrcs:
-                    on_remb(bitrate)
             elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
                 on_nack(list(packet.lost))
             elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (
@@ -306,6 +302,13 @@ class ForwardedSender:
                 RTCP_PSFB_FIR,
             ):
                 on_keyframe_request()
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                except (ValueError, struct.error):
+                    return  # application feedback that is not a REMB, or a cut one
+                if on_remb is not None:
+                    on_remb(bitrate, tuple(ssrcs))
             else:
                 await original(packet)
 
