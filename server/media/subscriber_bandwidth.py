@@ -221,11 +221,11 @@ class SubscriberBandwidth:
             self._on_change(track, False)
 
     def video_share(self, forwarded: Forwarded) -> int | None:
-        """What this subscriber can take of each video stream forwarded to it: its
-        estimate less its audio, split evenly among its video streams (paused ones
-        included); None if no limit is known."""
-        available = self.estimate.available_bitrate()
-        if available is None:
+        """What this subscriber can take of each video stream forwarded to it, split
+        evenly among them (paused ones included): the loss-based limit less its audio,
+        or its REMB (of video alone in aiortc), the smaller; None if no limit is known."""
+        loss_limit, remb = self.estimate.loss_limit, self.estimate.remb
+        if loss_limit is None and remb is None:
             return None
         audio = 0.0
         videos = 0
@@ -236,4 +236,7 @@ class SubscriberBandwidth:
             stream = self._streams.get(down)
             if stream is not None and stream.rate is not None:
                 audio += stream.rate
-        return max(int((available - audio) / max(videos, 1)), FLOOR)
+        limits = [float(remb)] if remb is not None else []
+        if loss_limit is not None:
+            limits.append(loss_limit - audio)
+        return max(int(min(limits) / max(videos, 1)), FLOOR)

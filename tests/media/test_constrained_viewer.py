@@ -46,11 +46,11 @@ def camera_at_500_kbits() -> Iterator[None]:
 
 
 class Meeting:
-    def __init__(self, bandwidth_control: bool) -> None:
+    def __init__(self, bandwidth_control: bool, viewers: int = 3) -> None:
         self.plane = MediaPlane(camera_check=QUIET, bandwidth_control=bandwidth_control)
         self.room = self.plane.room("meeting", on_observation=lambda observation: None)
         self.network = NetworkMeeting(
-            RoomEndpoint(self.room), CONSTRAINED, viewers=3, size=SIZE, audio=True
+            RoomEndpoint(self.room), CONSTRAINED, viewers=viewers, size=SIZE, audio=True
         )
 
     async def run(self) -> list[ViewerFigures]:
@@ -75,8 +75,8 @@ class Meeting:
 async def meetings() -> AsyncIterator[Callable[..., Any]]:
     opened: list[Meeting] = []
 
-    async def meeting(bandwidth_control: bool) -> Meeting:
-        made = Meeting(bandwidth_control)
+    async def meeting(bandwidth_control: bool, viewers: int = 3) -> Meeting:
+        made = Meeting(bandwidth_control, viewers)
         opened.append(made)
         return made
 
@@ -147,6 +147,11 @@ async def test_a_constrained_viewer_costs_the_others_nothing_and_keeps_its_audio
     heard, control = _heard(meeting)
     assert control > 0
     assert heard >= 0.9 * control, (heard, control)
+    # The publisher is asked for what the others can take, not what the slow one can.
+    publisher = network.publisher
+    assert publisher is not None
+    assert publisher.remb
+    assert publisher.remb[-1] >= 500_000, publisher.remb
 
 
 async def test_without_bandwidth_control_the_constrained_viewer_loses_its_audio_too(
@@ -162,3 +167,15 @@ async def test_without_bandwidth_control_the_constrained_viewer_loses_its_audio_
     heard, control = _heard(meeting)
     assert control > 0
     assert heard < 0.9 * control, (heard, control)
+
+
+async def test_a_publisher_whose_only_viewer_is_constrained_is_asked_for_less(meetings) -> None:
+    meeting = await meetings(bandwidth_control=True, viewers=1)
+    await meeting.run()
+    publisher = meeting.network.publisher
+    assert publisher is not None
+    bandwidth = meeting.room.subscriber_bandwidth("viewer-0")
+    assert bandwidth is not None
+    assert bandwidth.pauses >= 1
+    assert publisher.remb[0] >= 500_000, "before the link was limited"
+    assert publisher.remb[-1] < 500_000, publisher.remb

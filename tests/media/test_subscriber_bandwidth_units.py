@@ -190,6 +190,8 @@ async def test_the_video_share_sets_aside_the_audio() -> None:
     share = bob.bandwidth.video_share(bob.forwarded)
     audio = 50 * (100 + HEADER_OCTETS) * 8
     assert share == 448_000 - audio
+    bob.bandwidth.on_remb(300_000, bob.now)  # of the video alone
+    assert bob.bandwidth.video_share(bob.forwarded) == 300_000
 
 
 async def test_a_remb_pauses_only_when_clearly_below_and_not_right_after_a_resume() -> None:

@@ -16,8 +16,8 @@ burst (everything dropped both ways) or a path change comes a third into it.
 
 Taps for tests that count at the wire: ``Publisher.sent`` (the payload of each
 RTP packet the publisher's camera sent first-hand, by sequence number, before
-SRTP), ``Publisher.nacked`` and ``keyframe_requests`` (the feedback the server
-sent it) and ``Viewer.payloads`` (the payload of every RTP packet that reached
+SRTP), ``Publisher.nacked``, ``keyframe_requests`` and ``remb`` (the feedback
+the server sent it) and ``Viewer.payloads`` (the payload of every RTP packet that reached
 a viewer, after SRTP, before aiortc's receiver).
 """
 
@@ -38,11 +38,13 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
+    unpack_remb_fci,
 )
 
 from meetwarden.client_sdk.synthetic import (
@@ -148,6 +150,8 @@ class Publisher:
     """Every sequence number a NACK from the server asked for, in order."""
     keyframe_requests: list[float] = field(default_factory=list)
     """When each PLI or FIR from the server arrived."""
+    remb: list[int] = field(default_factory=list)
+    """Every REMB bitrate the server sent it, in order."""
 
     def tap(self) -> None:
         """Keep ``sent``, ``nacked`` and ``keyframe_requests`` from now on (the transport
@@ -164,6 +168,8 @@ class Publisher:
                 RTCP_PSFB_FIR,
             ):
                 self.keyframe_requests.append(time.monotonic())
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                self.remb.append(unpack_remb_fci(packet.fci)[0])
             await handle(packet)
 
         sender._handle_rtcp_packet = heard
