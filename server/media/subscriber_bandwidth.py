@@ -57,10 +57,14 @@ MAX_HOLD = 60.0
 """The longest wait between resumes that the link could not carry."""
 FAILED_WITHIN = 10.0
 """A pause this soon after a resume means the resume failed: the next wait doubles."""
-REMB_SLACK = 0.8
+REMB_SLACK = 0.6
 """A stream is paused on REMB when the REMB left for it is under this share of what it
-takes: a receiver's delay-based estimate of a link that is not congested sits at or
-above what arrives, and drops to 0.85 of it on overuse (draft-ietf-rmcat-gcc-02 5.5)."""
+takes. A receiver's delay-based estimate of a link that is not congested sits at or
+above what arrives; on overuse it drops to 0.85 of what arrives
+(draft-ietf-rmcat-gcc-02 5.5). A receiver that is only slow to read (a loaded
+machine: its arrival times lag) reports 0.85 of the full stream; a link that carries
+less than 0.7 of it reports under 0.6. Links in between are left to the loss-based
+controller, which sees the queue overflow."""
 GRACE = 5.0
 """Seconds after a resume in which REMB cannot pause the stream again: the receiver's
 estimate (per video stream in aiortc) restarts from where it stopped and takes time
@@ -105,7 +109,7 @@ class SubscriberBandwidth:
         self.enabled = enabled
         self.estimate = BandwidthEstimate()
         self._streams: dict[DownTrack, _Stream] = {}
-        self._on_change = on_change
+        self.on_change = on_change
         self.pauses = 0
         self.resumes = 0
 
@@ -204,8 +208,8 @@ class SubscriberBandwidth:
         stream.paused = True
         self.pauses += 1
         track.remove_down(down)
-        if self._on_change is not None:
-            self._on_change(track, True)
+        if self.on_change is not None:
+            self.on_change(track, True)
 
     def _resume(self, track: PublishedTrack, down: DownTrack, stream: _Stream, now: float) -> None:
         stream.paused = False
@@ -217,8 +221,8 @@ class SubscriberBandwidth:
         down.resume()
         if not track.ended and down not in track.downs:
             track.add_down(down)
-        if self._on_change is not None:
-            self._on_change(track, False)
+        if self.on_change is not None:
+            self.on_change(track, False)
 
     def video_share(self, forwarded: Forwarded) -> int | None:
         """What this subscriber can take of each video stream forwarded to it, split

@@ -22,8 +22,9 @@ from support.frame_log import ViewerFigures
 from support.impair import CLEAR, Impairment
 from support.network_meeting import NetworkMeeting, RoomEndpoint, Scenario, Viewer
 
-from meetwarden.server.media import CameraCheck, MediaPlane
+from meetwarden.server.media import CameraCheck, MediaPlane, Observation
 from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
+from meetwarden.server.media.events import VideoPaused
 
 from .conftest import until
 
@@ -48,7 +49,8 @@ def camera_at_500_kbits() -> Iterator[None]:
 class Meeting:
     def __init__(self, bandwidth_control: bool, viewers: int = 3) -> None:
         self.plane = MediaPlane(camera_check=QUIET, bandwidth_control=bandwidth_control)
-        self.room = self.plane.room("meeting", on_observation=lambda observation: None)
+        self.observations: list[Observation] = []
+        self.room = self.plane.room("meeting", on_observation=self.observations.append)
         self.network = NetworkMeeting(
             RoomEndpoint(self.room), CONSTRAINED, viewers=viewers, size=SIZE, audio=True
         )
@@ -144,6 +146,11 @@ async def test_a_constrained_viewer_costs_the_others_nothing_and_keeps_its_audio
     assert bandwidth is not None
     assert bandwidth.pauses >= 1
     assert bandwidth.available_bitrate() is not None
+    # ... and told so (the runtime turns it into a notice for that subscriber alone).
+    told = [o for o in meeting.observations if isinstance(o, VideoPaused)]
+    assert told
+    assert told[0] == VideoPaused("viewer-0", "publisher", "camera", paused=True)
+    assert {o.participant_id for o in told} == {"viewer-0"}
     heard, control = _heard(meeting)
     assert control > 0
     assert heard >= 0.9 * control, (heard, control)

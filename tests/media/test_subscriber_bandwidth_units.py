@@ -202,7 +202,7 @@ async def test_a_remb_pauses_only_when_clearly_below_and_not_right_after_a_resum
     bob.bandwidth.on_remb(480_000, bob.now)
     bob.second(0.0)
     assert bob.changes == []
-    bob.bandwidth.on_remb(300_000, bob.now)  # congested: well below the 500 kbit/s camera
+    bob.bandwidth.on_remb(250_000, bob.now)  # congested: well below the 500 kbit/s camera
     bob.second(0.0)
     assert bob.changes == [("camera", True)]
     while bob.changes[-1] != ("camera", False):  # no loss-based limit: resumed after the hold
