@@ -202,15 +202,18 @@ async def test_a_remb_pauses_only_when_clearly_below_and_not_right_after_a_resum
     bob.bandwidth.on_remb(480_000, bob.now)
     bob.second(0.0)
     assert bob.changes == []
-    bob.bandwidth.on_remb(250_000, bob.now)  # congested: well below the 500 kbit/s camera
+    bob.bandwidth.on_remb(250_000, bob.now)  # well below the 500 kbit/s camera...
     bob.second(0.0)
+    assert bob.changes == [], "but nothing lost: a receiver slow to read, not a slow link"
+    bob.bandwidth.on_remb(250_000, bob.now)
+    bob.second(0.05)  # congested: 5 % lost
     assert bob.changes == [("camera", True)]
     while bob.changes[-1] != ("camera", False):  # no loss-based limit: resumed after the hold
         bob.second(0.0)
     bob.bandwidth.on_remb(100_000, bob.now)  # the receiver's estimate from before the pause
-    bob.second(0.0, keyframe=True)
+    bob.second(0.05, keyframe=True)
     assert bob.changes[-1] == ("camera", False), "the estimate gets time to follow"
     for _ in range(5):
         bob.bandwidth.on_remb(100_000, bob.now)
-        bob.second(0.0)
+        bob.second(0.05)
     assert bob.changes[-1] == ("camera", True)
