@@ -16,6 +16,7 @@ from .events import (
     ConnectionFailed,
     Observation,
     Source,
+    SpeakersChanged,
     TrackEnded,
     TrackPublished,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "MediaRoom",
     "Observation",
     "Source",
+    "SpeakersChanged",
     "SubscribedTrack",
     "SubscriberOffer",
     "TrackEnded",

@@ -41,6 +41,7 @@ _ONE_BYTE = 0xBEDE
 _RTP_HEADER = struct.Struct("!BBHII")
 # RTP header, then the block's profile/length word and the abs-send-time element.
 _HEADER_ABS = struct.Struct("!BBHIIII")
+_now = time.time
 
 
 def find_element(data: bytes, ext_id: int) -> bytes | None:
@@ -140,7 +141,7 @@ class OutgoingExtensions:
     ``first`` without the X bit (it is set here).
     """
 
-    __slots__ = ("_abs_word", "_profile_word", "_static", "_tail", "has_abs_send_time")
+    __slots__ = ("_abs_word", "_pack", "_profile_word", "_static", "_tail", "has_abs_send_time")
 
     def __init__(self, mid: str | None, mid_id: int | None, abs_id: int | None) -> None:
         """``mid_id``/``abs_id``: the ids the subscriber negotiated (None: not negotiated).
@@ -154,6 +155,7 @@ class OutgoingExtensions:
         self.has_abs_send_time = abs_id is not None and 1 <= abs_id <= 14 and one_byte
         self._abs_word = self._profile_word = 0
         self._tail = self._static = b""
+        self._pack = _HEADER_ABS.pack
         if self.has_abs_send_time:
             assert abs_id is not None
             # The abs-send-time element first: its header byte and 3 value bytes make
@@ -161,6 +163,8 @@ class OutgoingExtensions:
             self._tail = build_block(elements)[4:]
             self._abs_word = ((abs_id << 4) | 2) << 24
             self._profile_word = (_ONE_BYTE << 16) | (1 + len(self._tail) // 4)
+            # The rest of the block (the mid) in the same struct call: no concatenation.
+            self._pack = struct.Struct(f"!BBHIIII{len(self._tail)}s").pack
         else:
             self._static = build_block(elements)
 
@@ -172,18 +176,15 @@ class OutgoingExtensions:
     def header(self, first: int, second: int, seq: int, timestamp: int, ssrc: int) -> bytes:
         """The 12-byte RTP header with the X bit set, then this block, stamped now."""
         if self.has_abs_send_time:
-            stamp = int(time.time() * 262144.0) & 0xFFFFFF
-            return (
-                _HEADER_ABS.pack(
-                    first | 0x10,
-                    second,
-                    seq,
-                    timestamp,
-                    ssrc,
-                    self._profile_word,
-                    self._abs_word | stamp,
-                )
-                + self._tail
+            return self._pack(
+                first | 0x10,
+                second,
+                seq,
+                timestamp,
+                ssrc,
+                self._profile_word,
+                self._abs_word | (int(_now() * 262144.0) & 0xFFFFFF),
+                self._tail,
             )
         return _RTP_HEADER.pack(first | 0x10, second, seq, timestamp, ssrc) + self._static
 

@@ -30,6 +30,7 @@ from .participant_socket import client_message_seeds
 from .policy import policy_seeds
 from .transport import LOCAL_PASSWORD, LOCAL_UFRAG, stun_message
 from .wiring import (
+    AUDIO_LEVEL_ID,
     AUDIO_PT,
     AUDIO_SSRC,
     FORWARDED_AUDIO_SSRC,
@@ -259,6 +260,18 @@ def _rtcp_seeds() -> dict[str, bytes]:
     }
 
 
+def _audio_level_seeds(opus: bytes) -> dict[str, bytes]:
+    """Microphone packets with audio levels (RFC 6464) in both RFC 8285 forms, and cut."""
+    head = struct.pack("!BBHII", 0x90, AUDIO_PT, 7, 21_000, AUDIO_SSRC)
+    one_byte = struct.pack("!HH", 0xBEDE, 1) + bytes([0x40, 0x31, AUDIO_LEVEL_ID << 4, 0x8A])
+    two_byte = struct.pack("!HH", 0x1000, 2) + bytes([0, AUDIO_LEVEL_ID, 1, 0x8A, 4, 1, 0x31, 0])
+    return {
+        "opus-audio-level": head + one_byte + opus,
+        "opus-audio-level-two-byte": head + two_byte + opus,
+        "opus-audio-level-past-the-packet": head + struct.pack("!HH", 0xBEDE, 0x40) + b"\x20",
+    }
+
+
 def _media_seeds() -> None:
     keyframe = _vp8_payloads(64, 48, keyframe=True)
     delta = _vp8_payloads(64, 48, keyframe=False)
@@ -274,6 +287,7 @@ def _media_seeds() -> None:
         "padding-only": struct.pack("!BBHII", 0xA0, VIDEO_PT, 5, 0, VIDEO_SSRC)
         + b"\x00\x00\x00\x04",
         "full-size": _rtp(False, VIDEO_PT, 6, VIDEO_SSRC, b"\x00" + bytes(1187)),  # 1,200 bytes
+        **_audio_level_seeds(opus),
     }
     start = (FROM_PUBLISHER_RTP, rtp["vp8-keyframe"])
     for name, packet in rtp.items():

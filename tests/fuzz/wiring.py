@@ -31,8 +31,10 @@ from meetwarden.server.media.aiortc_seam.guards import _guarded_setup_srtp
 from meetwarden.server.media.forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
 from meetwarden.server.media.publisher import PublisherConnection
 from meetwarden.server.media.receive_stats import ReceiveStats
+from meetwarden.server.media.speaking import LevelMeter
 
 __all__ = [
+    "AUDIO_LEVEL_ID",
     "AUDIO_PT",
     "AUDIO_SSRC",
     "FORWARDED_AUDIO_SSRC",
@@ -45,6 +47,8 @@ __all__ = [
 ]
 
 AUDIO_SSRC, AUDIO_PT = 0x11111111, 111
+AUDIO_LEVEL_ID = 2
+"""The microphone's ``ssrc-audio-level`` id (aiortc's): its levels are read on the hot path."""
 VIDEO_SSRC, VIDEO_PT = 0x22222222, 96
 # The subscriber's senders, which its NACKs and PLIs name as their media source.
 FORWARDED_AUDIO_SSRC, FORWARDED_VIDEO_SSRC = 0x33333333, 0x44444444
@@ -176,6 +180,8 @@ class Pipeline:
             out._rtp_router.register_sender(sender, ssrc=sender._ssrc)
             track.add_down(down)
             track.on_keyframe_captured = self.captured.append
+            if kind == "audio":
+                track.level = LevelMeter(AUDIO_LEVEL_ID)
             self.publisher._by_ssrc[ssrc] = track
             self.publisher._stats[ssrc] = ReceiveStats(48_000 if kind == "audio" else 90_000)
             self.tracks.append(track)

@@ -20,6 +20,7 @@ from meetwarden.server.media import (
     TrackEnded,
     TrackPublished,
 )
+from meetwarden.server.media.events import SpeakersChanged
 
 from .conftest import MediaServer, Meeting, Publisher, Subscriber, settled_packets, until
 
@@ -100,7 +101,12 @@ async def test_every_subscriber_gets_only_its_own_meetings_media(
         everyone_else = {p for other, ids in own.items() if other != name for p in ids}
         for participant_id in everyone_else:
             assert meeting.room.track_stats(participant_id, "camera") is None
-        assert {o.participant_id for o in meeting.observations} <= set(own[name])
+        named = {
+            person
+            for o in meeting.observations
+            for person in (o.speakers if isinstance(o, SpeakersChanged) else (o.participant_id,))
+        }
+        assert named <= set(own[name])
 
 
 async def test_the_same_participant_id_in_two_meetings_never_crosses(

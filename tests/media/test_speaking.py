@@ -38,8 +38,8 @@ def test_loud_speech_starts_and_silence_stops_it() -> None:
 
 def test_a_click_is_not_speech() -> None:
     meter = LevelMeter(1)
-    for _ in range(5):
-        meter.observe(_packet(0))  # 100 ms of the loudest: under 40 % of a window
+    for _ in range(3):
+        meter.observe(_packet(0))  # 60 ms of the loudest: under a fifth of a window
         assert not meter.close_window(400.0)
 
 

@@ -1,5 +1,7 @@
 // The call: our publishing and subscribing connections while admitted, the
-// banner that says when media cannot run, and who is speaking.
+// banner that says when media cannot run, and who is speaking: the others as the
+// server decides it (its `speaking` message, from their microphones' audio levels),
+// ourselves from our own microphone's level, measured here.
 
 import { explained, isHost } from './audience.js';
 import { byId } from './dom.js';
@@ -8,14 +10,20 @@ import { toast } from './results.js';
 import { t } from './i18n.js';
 
 const SPEAKING_HOLD_MS = 700;
-const SPEAKING_POLL_MS = 200;
+const OWN_LEVEL_MS = 200;
 
 export class Call {
   constructor(app) {
     this.app = app;
-    this.heard = new Map();
-    this.measuring = false;
-    setInterval(() => this.speaking(), SPEAKING_POLL_MS);
+    this.ownHeard = -Infinity;
+    this.others = new Set();
+    setInterval(() => this.speaking(), OWN_LEVEL_MS);
+  }
+
+  /** The server's `speaking` message: who among the others speaks now. */
+  heardFromServer(participants) {
+    this.others = new Set(participants);
+    this.speaking();
   }
 
   banner(text) {
@@ -74,6 +82,7 @@ export class Call {
 
   stop() {
     const { app } = this;
+    this.others = new Set();
     app.controls.stopShare({ tellServer: false });
     app.publisher?.close();
     app.subscriber?.close();
@@ -81,25 +90,20 @@ export class Call {
     app.subscriber = null;
   }
 
-  /** Marks who is speaking: received audio's energy, and our own microphone's level. */
-  async speaking() {
+  /** Marks who is speaking: the others as the server said, ourselves from our microphone. */
+  speaking() {
     const { app } = this;
-    if (app.state.status !== 'admitted' || this.measuring) return;
-    this.measuring = true;
-    let levels;
-    try {
-      levels = await (app.subscriber?.levels() ?? new Map());
-    } finally {
-      this.measuring = false;
-    }
+    if (app.state.status !== 'admitted') return;
     const now = performance.now();
-    if (app.state.participantId && app.state.you && !app.state.you.muted) {
-      levels.set(app.state.participantId, app.local.level());
+    const self = app.state.participantId;
+    if (self && app.state.you && !app.state.you.muted && app.local.level() > SPEAKING_LEVEL) {
+      this.ownHeard = now;
     }
-    for (const [id, level] of levels) if (level > SPEAKING_LEVEL) this.heard.set(id, now);
     for (const entry of app.state.roster) {
-      const recent = now - (this.heard.get(entry.id) ?? -Infinity) < SPEAKING_HOLD_MS;
-      app.grid.setSpeaking(entry.id, !entry.muted && recent);
+      const speaking = entry.id === self
+        ? now - this.ownHeard < SPEAKING_HOLD_MS
+        : this.others.has(entry.id);
+      app.grid.setSpeaking(entry.id, !entry.muted && speaking);
     }
   }
 }

@@ -324,37 +324,6 @@ export class Subscriber extends EventTarget {
     }
   }
 
-  /**
-   * Audio level (0 to 1) of each participant's microphone over the last interval, from the
-   * receiver's statistics (energy of the decoded audio). The RTP audio-level header is not
-   * used: it is the sender's claim and may not survive forwarding.
-   */
-  async levels() {
-    const levels = new Map();
-    for (const entry of this.bound.values()) {
-      if (entry.source !== 'microphone') continue;
-      let stats;
-      try {
-        stats = await entry.receiver.getStats();
-      } catch {
-        continue;
-      }
-      stats.forEach((report) => {
-        if (report.type !== 'inbound-rtp') return;
-        const energy = report.totalAudioEnergy;
-        const duration = report.totalSamplesDuration;
-        let level = report.audioLevel ?? 0;
-        if (energy !== undefined && duration !== undefined && entry.energy) {
-          const spent = duration - entry.energy.duration;
-          if (spent > 0) level = Math.sqrt(Math.max(0, energy - entry.energy.energy) / spent);
-        }
-        if (energy !== undefined) entry.energy = { energy, duration };
-        levels.set(entry.participant, Math.max(levels.get(entry.participant) ?? 0, level));
-      });
-    }
-    return levels;
-  }
-
   close() {
     for (const entry of this.bound.values()) {
       this.dispatchEvent(new CustomEvent('trackended', { detail: entry }));

@@ -220,6 +220,9 @@ function receive(message) {
     case 'file_shared':
       app.files.add(message);
       break;
+    case 'speaking':
+      app.call.heardFromServer(message.participants);
+      break;
     case 'error':
       if (state.status === 'join') state.refusal = { reason: message.code, rule: '', message: message.message };
       // An answer to what was sent while still in the meeting (a subscribe answer, say)
