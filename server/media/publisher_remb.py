@@ -10,8 +10,9 @@ Audio tracks count at their ceiling. Chromium and aiortc read one REMB for all
 the SSRCs it names (draft-alvestrand-rmcat-remb-03 2.2), so the total goes in one.
 
 A viewer's estimate moves every second; the value sent moves only when the
-target leaves a band of ``BAND`` around it, and at most once per ``HOLD``
-seconds, so that a publisher's encoder is not retuned every report. Pure:
+target leaves a band of ``BAND`` around it, down at most once per ``HOLD``
+seconds and up once per ``HOLD_UP``, so that a publisher's encoder is not
+retuned every report. Pure:
 time is passed in.
 """
 
@@ -20,12 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
-__all__ = ["BAND", "HOLD", "RembTrack", "ViewerRemb"]
+__all__ = ["BAND", "HOLD", "HOLD_UP", "RembTrack", "ViewerRemb"]
 
 BAND = 0.10
 """A target within this share of the value sent leaves it as it is."""
 HOLD = 2.0
-"""Seconds between two changes of one track's value."""
+"""Seconds after a change of one track's value before it may go down again."""
+HOLD_UP = 5.0
+"""Seconds after a change before it may go up: aiortc rebuilds a publisher's encoder
+(and sends a keyframe) on each REMB that moves it by 10 % (codecs/vpx.py)."""
 
 
 class RembTrack(Protocol):
@@ -68,7 +72,8 @@ class ViewerRemb:
             target = self.target(track)
             value, changed_at = self._sent.get(track, (target, now))
             outside = abs(target - value) > BAND * value
-            if outside and now - changed_at >= HOLD:
+            hold = HOLD if target < value else HOLD_UP
+            if outside and now - changed_at >= hold:
                 value, changed_at = target, now
             sent[track] = (value, changed_at)
             total += value

@@ -22,13 +22,9 @@ with a single layer:
   probe; one that the link cannot carry pauses again, and the wait before the
   next attempt doubles (``FIRST_HOLD`` to ``MAX_HOLD``).
 
-Loss pauses a stream as soon as it does not fit; a REMB only when clearly below
-what the stream takes (``REMB_SLACK``), while the subscriber also loses packets (at
-least ``bandwidth.LOW_LOSS``), and not in the ``GRACE`` after a resume. An aiortc
-receiver on a loaded machine reads its packets late and reports a REMB of a
-fraction of what reaches it without losing any (measured: 110 kbit/s of a 500
-kbit/s stream, bench/media_network.py); a congested link loses packets once its
-queue is full.
+Loss pauses a stream as soon as it does not fit; a REMB (which counts only while
+the subscriber loses packets, ``bandwidth``) only when clearly below what the
+stream takes (``REMB_SLACK``), and not in the ``GRACE`` after a resume.
 
 Rates are measured from what was sent to this subscriber: payload octets plus
 ``HEADER_OCTETS`` per packet for the RTP, SRTP, UDP and IP headers. Time is
@@ -40,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .bandwidth import FLOOR, LOW_LOSS, BandwidthEstimate
+from .bandwidth import FLOOR, BandwidthEstimate
 from .forwarder import DownTrack, PublishedTrack
 
 __all__ = [
@@ -174,7 +170,6 @@ class SubscriberBandwidth:
         if not self.enabled:
             return
         loss_limit, remb = self.estimate.loss_limit, self.estimate.remb
-        lossy = (self.estimate.last_loss or 0.0) >= LOW_LOSS
         loss_left = None if loss_limit is None else loss_limit - audio
         # aiortc's REMB is per video stream, of its packets alone (rate.py, one estimator
         # per receiver): the audio is not taken from it.
@@ -192,7 +187,6 @@ class SubscriberBandwidth:
                 over_loss = loss_left is not None and need > loss_left
                 over_remb = (
                     remb_left is not None
-                    and lossy
                     and now >= stream.grace_until
                     and need * REMB_SLACK > remb_left
                 )

@@ -143,24 +143,28 @@ def test_an_old_report_is_ignored() -> None:
     assert not estimate.update(1.0, 0)
 
 
-def test_remb_is_the_limit_while_fresh_and_the_smaller_one_wins() -> None:
+def test_remb_counts_while_fresh_and_packets_are_lost_and_the_smaller_one_wins() -> None:
     link = Link()
+    link.estimate.on_remb(300_000, link.now)
+    assert link.estimate.available_bitrate() is None, "nothing lost: a slow reader, not a link"
+    link.interval(100, 5, 1_000_000)  # 5 % lost: no loss-based limit yet, the REMB counts
+    assert link.estimate.available_bitrate() == 300_000
     link.estimate.on_remb(2_000_000, link.now)
-    assert link.estimate.available_bitrate() == 2_000_000
     link.interval(100, 40, 1_000_000)
     assert link.estimate.available_bitrate() == 800_000
     link.estimate.on_remb(400_000, link.now)
     assert link.estimate.available_bitrate() == 400_000
-    link.interval(100, 0, 300_000, seconds=REMB_FRESH_SECONDS + 0.5)
-    assert link.estimate.available_bitrate() == 800_000 * 105 // 100 + 1_000
+    link.interval(100, 5, 300_000, seconds=REMB_FRESH_SECONDS + 0.5)
+    assert link.estimate.available_bitrate() == 800_000, "stale"
 
 
 def test_estimates_are_clamped() -> None:
-    estimate = BandwidthEstimate()
-    estimate.on_remb(10, 0.0)
-    assert estimate.available_bitrate() == FLOOR
-    estimate.on_remb(10**12, 0.0)
-    assert estimate.available_bitrate() == CEILING
+    link = Link()
+    link.interval(100, 5, 1_000_000)
+    link.estimate.on_remb(10, link.now)
+    assert link.estimate.available_bitrate() == FLOOR
+    link.estimate.on_remb(10**12, link.now)
+    assert link.estimate.available_bitrate() == CEILING
     link = Link()
     link.interval(100, 100, 10_000)
     assert link.estimate.available_bitrate() == FLOOR

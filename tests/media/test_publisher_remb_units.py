@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from meetwarden.server.media.publisher import MAX_BITRATE
-from meetwarden.server.media.publisher_remb import HOLD, RembTrack, ViewerRemb
+from meetwarden.server.media.publisher_remb import HOLD, HOLD_UP, RembTrack, ViewerRemb
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def test_the_viewers_estimate_capped_by_the_ceiling() -> None:
     remb = ViewerRemb(MAX_BITRATE, viewers)
     assert remb.bitrate([CAMERA, MICROPHONE], 0.0) == 400_000 + MAX_BITRATE["microphone"]
     viewers.most = 10_000_000
-    assert remb.bitrate([CAMERA, MICROPHONE], HOLD) == CEILING
+    assert remb.bitrate([CAMERA, MICROPHONE], HOLD_UP) == CEILING
 
 
 def test_the_value_moves_only_out_of_its_band_and_at_most_once_per_hold() -> None:
@@ -58,6 +58,9 @@ def test_the_value_moves_only_out_of_its_band_and_at_most_once_per_hold() -> Non
     assert remb.bitrate([CAMERA], 5.0) == 1_000_000
     viewers.most = 600_000
     assert remb.bitrate([CAMERA], 5.5) == 600_000
-    viewers.most = 900_000  # too soon after the last change
-    assert remb.bitrate([CAMERA], 6.0) == 600_000
-    assert remb.bitrate([CAMERA], 5.5 + HOLD) == 900_000
+    viewers.most = 900_000  # up: too soon after the last change
+    assert remb.bitrate([CAMERA], 5.5 + HOLD) == 600_000
+    assert remb.bitrate([CAMERA], 5.5 + HOLD_UP) == 900_000
+    viewers.most = 300_000  # down: sooner
+    assert remb.bitrate([CAMERA], 5.5 + HOLD_UP + 1.0) == 900_000
+    assert remb.bitrate([CAMERA], 5.5 + HOLD_UP + HOLD) == 300_000
