@@ -21,8 +21,18 @@ Then the ratios now / before (freeze time, frames) and the targets: under 2 %
 loss a freeze time at most a fifth of the server before; under 10 % no freeze
 longer than 2 s; recovery from a 1 s burst within 1 s.
 
+The constrained viewer: the first viewer's link carries 300 kbit/s (the relay's
+token bucket, towards the viewer), the others are direct, and the publisher
+sends a microphone too. The server before is also without bandwidth control
+(``--no-bandwidth-control``: it forwards everything to every link). Reported per
+viewer: frames, freeze time, audio frames decoded, frame sizes; for the
+unconstrained viewers their frames now / before and now / the same meeting with
+no limit on any link (the reference scenario, run beside it); for the constrained
+one its audio frames against an unconstrained viewer's.
+
     python bench/media_network.py              # about 6 minutes
     python bench/media_network.py --quick      # 10 s windows, about 3 minutes
+    python bench/media_network.py --only "300 kbit" --rounds 3   # the constrained viewer
 """
 
 from __future__ import annotations
@@ -69,7 +79,11 @@ SCENARIOS = [
     Scenario("1 s burst, publisher", "publisher", burst=1.0),
     Scenario("path change, one viewer", "subscriber", path_change=True),
 ]
-SIDES = {"now": [], "before": ["--no-loss-repair"]}
+CONSTRAINED = Scenario("300 kbit/s, one viewer", "subscriber", down=Impairment(rate=300_000))
+REFERENCE = Scenario("300 kbit/s reference: no limit", "none")
+SCENARIOS += [REFERENCE, CONSTRAINED]
+WITH_AUDIO = {CONSTRAINED.name, REFERENCE.name}
+SIDES = {"now": [], "before": ["--no-loss-repair", "--no-bandwidth-control"]}
 
 
 class ControlEndpoint:
@@ -98,6 +112,12 @@ class Run:
     viewers: list[ViewerFigures]
     server_cpu: float
     stats: dict[str, Any]
+    audio: list[int]
+    """Audio frames each viewer decoded in the window."""
+    sizes: list[dict[str, int]]
+    """Frames each viewer decoded, by size ("640x480")."""
+    bandwidth: list[dict[str, Any]]
+    """Each viewer's estimate and pauses at the end (bench/media_server.py bandwidth)."""
 
 
 async def run_once(scenario: Scenario, side: str, args: argparse.Namespace) -> Run:
@@ -124,6 +144,7 @@ async def run_once(scenario: Scenario, side: str, args: argparse.Namespace) -> R
             viewers=args.viewers,
             size=(640, 480),
             seed=args.seed,
+            audio=scenario.name in WITH_AUDIO,
         )
         try:
             await meeting.start()
@@ -133,11 +154,24 @@ async def run_once(scenario: Scenario, side: str, args: argparse.Namespace) -> R
             figures = await meeting.run(args.seconds)
             cpu = (task_cpu_seconds(server.pid) - cpu) / (time.monotonic() - started)
             stats = (await control.call("stats", participant="publisher", source="camera"))["stats"]
+            bandwidth = [
+                (await control.call("bandwidth", participant=viewer.name))["bandwidth"]
+                for viewer in meeting.viewers
+            ]
+            assert meeting.window is not None
+            start, end = meeting.window
+            audio = [
+                sum(1 for t in viewer.audio_times if start <= t <= end)
+                for viewer in meeting.viewers
+            ]
+            sizes = [
+                {f"{w}x{h}": n for (w, h), n in viewer.sizes.items()} for viewer in meeting.viewers
+            ]
         finally:
             await meeting.close()
         await control.call("quit")
         await asyncio.wait_for(server.wait(), 30)
-        return Run(scenario.name, side, figures, cpu, stats)
+        return Run(scenario.name, side, figures, cpu, stats, audio, sizes, bandwidth)
     finally:
         if server.returncode is None:
             server.kill()
@@ -213,6 +247,46 @@ def summarise(runs: list[Run], burst: bool, impaired_viewer: bool) -> list[str]:
     return lines
 
 
+def summarise_constrained(runs: list[Run], reference: list[Run]) -> list[str]:
+    """The constrained viewer (viewer 0) and the others, now and before (medians)."""
+    lines = []
+    for side in SIDES:
+        mine = [r for r in runs if r.side == side]
+        if not mine:
+            continue
+        cells = []
+        for index, name in enumerate(v.name for v in mine[0].viewers):
+            frames = statistics.median(r.viewers[index].frames for r in mine)
+            freeze = statistics.median(r.viewers[index].freeze_time for r in mine)
+            audio = statistics.median(r.audio[index] for r in mine)
+            sizes = sorted({size for r in mine for size in r.sizes[index]})
+            cells.append(
+                f"{name} {frames:.0f} frames, {freeze:.2f} s frozen, {audio:.0f} audio,"
+                f" {'/'.join(sizes) or '-'}"
+            )
+        pauses = [r.bandwidth[0].get("pauses", 0) for r in mine]
+        lines.append(f"    {side}: " + "; ".join(cells) + f" (viewer-0 paused {pauses} times)")
+
+    def others(side: str, among: list[Run]) -> float:
+        chosen = [r for r in among if r.side == side]
+        return statistics.median(_mean([v.frames for v in r.viewers[1:]]) for r in chosen)
+
+    def heard(side: str) -> float:
+        chosen = [r for r in runs if r.side == side]
+        return statistics.median(r.audio[0] / max(_mean(r.audio[1:]), 1) for r in chosen)
+
+    now, before = others("now", runs), others("before", runs)
+    line = f"    unconstrained viewers: frames now / before {_ratio(now, before)}"
+    if any(r.side == "now" for r in reference):
+        line += f", now / with no limit on any link {_ratio(now, others('now', reference))}"
+    lines.append(line)
+    lines.append(
+        f"    constrained viewer's audio frames / an unconstrained viewer's:"
+        f" now {heard('now'):.3f}, before {heard('before'):.3f}"
+    )
+    return lines
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     restrict_host_addresses(["127.0.0.1"])
     pin_vp8_bitrate(BITRATE)
@@ -239,6 +313,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     for scenario in chosen:
         print(f"  {scenario.name}")
         mine = [r for r in runs if r.scenario == scenario.name]
+        if scenario is CONSTRAINED:
+            reference = [r for r in runs if r.scenario == REFERENCE.name]
+            for line in summarise_constrained(mine, reference):
+                print(line)
+            continue
         recovers = bool(scenario.burst or scenario.path_change)
         for line in summarise(mine, recovers, scenario.impaired == "subscriber"):
             print(line)

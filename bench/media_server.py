@@ -3,8 +3,10 @@
 Runs alone in its process so that its CPU time (os.times, all threads) is the
 server's and nothing else. Controlled by JSON lines over a Unix socket:
 publish, subscribe, answer, cpu_start, cpu_stop, quit, and stats (a published
-track's counters, meetwarden only). ``--no-loss-repair`` is the server before it
-repaired publishers' losses, for bench/media_network.py.
+track's counters, meetwarden only), bandwidth (a subscriber's estimate and pauses).
+``--no-loss-repair`` is the server before it repaired publishers' losses,
+``--no-bandwidth-control`` before it paused the video a subscriber's link cannot
+take and derived publishers' REMB from their viewers, for bench/media_network.py.
 
     python bench/media_server.py --mode meetwarden --socket /tmp/mw.sock --loop uvloop
 """
@@ -36,16 +38,28 @@ BITRATE = 500_000
 class MeetwardenServer:
     """One meeting (a MediaRoom) on the process's MediaPlane; everyone is admitted.
 
-    ``loss_repair`` False is the server before it repaired publishers' losses
-    (bench/media_network.py runs both side by side)."""
+    ``loss_repair`` False is the server before it repaired publishers' losses,
+    ``bandwidth_control`` False before it controlled each subscriber's bandwidth
+    (bench/media_network.py runs them side by side)."""
 
-    def __init__(self, loss_repair: bool = True) -> None:
-        self.plane = MediaPlane(loss_repair=loss_repair)
+    def __init__(self, loss_repair: bool = True, bandwidth_control: bool = True) -> None:
+        self.plane = MediaPlane(loss_repair=loss_repair, bandwidth_control=bandwidth_control)
         self.room = self.plane.room("bench", on_observation=lambda observation: None)
 
     def stats(self, participant: str, source: str) -> dict[str, Any]:
         stats = self.room.track_stats(participant, source)
         return {} if stats is None else dataclasses.asdict(stats)
+
+    def bandwidth(self, participant: str) -> dict[str, Any]:
+        found = self.room.subscriber_bandwidth(participant)
+        if found is None:
+            return {}
+        return {
+            "pauses": found.pauses,
+            "resumes": found.resumes,
+            "available": found.available_bitrate(),
+            "decreases": found.estimate.decreases,
+        }
 
     async def publish(self, participant: str, sdp: str, sources: dict[str, str]) -> str:
         self.room.admit(participant)
@@ -102,9 +116,13 @@ class RelayServer:
             await pc.close()
 
 
-async def serve(mode: str, path: str, loss_repair: bool = True) -> None:
+async def serve(
+    mode: str, path: str, loss_repair: bool = True, bandwidth_control: bool = True
+) -> None:
     pin_vp8_bitrate(BITRATE)  # the relay's encoders send what the publisher sends
-    server: Any = MeetwardenServer(loss_repair) if mode == "meetwarden" else RelayServer()
+    server: Any = (
+        MeetwardenServer(loss_repair, bandwidth_control) if mode == "meetwarden" else RelayServer()
+    )
     done = asyncio.Event()
     cpu_start: list[float] = []
 
@@ -123,6 +141,8 @@ async def serve(mode: str, path: str, loss_repair: bool = True) -> None:
                 await server.answer(request["participant"], request["sdp"])
             elif op == "stats":
                 reply["stats"] = server.stats(request["participant"], request["source"])
+            elif op == "bandwidth":
+                reply["bandwidth"] = server.bandwidth(request["participant"])
             elif op == "cpu_start":
                 times = os.times()
                 cpu_start[:] = [times.user + times.system, time.monotonic()]
@@ -155,8 +175,13 @@ def main() -> None:
         action="store_true",
         help="meetwarden as it was before it repaired publishers' losses",
     )
+    parser.add_argument(
+        "--no-bandwidth-control",
+        action="store_true",
+        help="meetwarden as it was before it controlled each subscriber's bandwidth",
+    )
     args = parser.parse_args()
-    serving = serve(args.mode, args.socket, not args.no_loss_repair)
+    serving = serve(args.mode, args.socket, not args.no_loss_repair, not args.no_bandwidth_control)
     if args.loop == "uvloop":
         import uvloop
 

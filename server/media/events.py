@@ -3,7 +3,8 @@
 The media plane asks nothing of the policy: it reports these observations and
 the meeting runtime turns them into engine events (TrackPublished, CameraLost,
 ...). Every observation is frozen and names the participant it is about, but
-``SpeakersChanged``, which is about the room (relayed, never decided).
+``SpeakersChanged``, which is about the room (relayed, never decided), and
+``VideoPaused``, told to the subscriber it is about and never decided either.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "TrackEnded",
     "TrackEndedReason",
     "TrackPublished",
+    "VideoPaused",
     "kind_of",
     "source_of",
 ]
@@ -116,9 +118,23 @@ class SpeakersChanged:
     speakers: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class VideoPaused:
+    """A subscriber's link cannot take a video stream forwarded to it: the stream is
+    paused for that subscriber alone (``paused``), or resumed once it can
+    (``subscriber_bandwidth``). Told to the subscriber, never decided."""
+
+    participant_id: str
+    """The subscriber."""
+    about: str
+    """Whose video."""
+    source: Source
+    paused: bool
+
+
 ParticipantObservation = (
     TrackPublished | TrackEnded | CameraFrames | CameraLost | CameraRestored | ConnectionFailed
 )
 """The observations about one participant: each names it (``participant_id``)."""
 
-Observation = ParticipantObservation | SpeakersChanged
+Observation = ParticipantObservation | SpeakersChanged | VideoPaused

@@ -45,11 +45,14 @@ class MediaPlane:
         replay_limit: int = 300,
         connect_timeout: float = 15.0,
         loss_repair: bool = True,
+        bandwidth_control: bool = True,
     ) -> None:
         """``host_addresses`` None gathers on every interface; anything else restricts
         ICE host candidates process-wide (aioice has no per-connection setting).
         ``loss_repair`` False makes the server as it was before it repaired publishers'
-        losses (no NACKs, retransmissions dropped): for side-by-side benchmarks only."""
+        losses (no NACKs, retransmissions dropped), ``bandwidth_control`` False as it was
+        before it paused video a subscriber's link cannot take and told publishers what
+        their viewers can take (a fixed REMB): for side-by-side benchmarks only."""
         install_transport_guards()
         route_library_logs()
         if host_addresses is not None:
@@ -60,6 +63,7 @@ class MediaPlane:
             replay_limit,
             connect_timeout,
             loss_repair,
+            bandwidth_control,
         )
         self._rooms: dict[str, MediaRoom] = {}
         self._tasks: set[asyncio.Task[None]] = set()

@@ -9,12 +9,13 @@ negotiated codec's is dropped by the track.
 
 The server is each publisher's receiver, so it gives the feedback a receiver
 gives: every second an RTCP receiver report (loss, jitter, round trip; see
-``receive_stats``) and a REMB with the most the publisher should send
-(``MAX_BITRATE`` per source). Browsers set their send rate from these. And it
-asks for what it lost (``loss_repair``): a NACK for a video track whose answer
-negotiated ``nack``, answered on the retransmission stream the offer paired
-with the track (``a=ssrc-group:FID``), whose packets are unwrapped here and
-handed to the track as retransmissions, never counted as the track's own.
+``receive_stats``) and a REMB with the most the publisher should send: what its
+viewers can take, at most ``MAX_BITRATE`` per source (``publisher_remb``).
+Browsers set their send rate from these. And it asks for what it lost
+(``loss_repair``): a NACK for a video track whose answer negotiated ``nack``,
+answered on the retransmission stream the offer paired with the track
+(``a=ssrc-group:FID``), whose packets are unwrapped here and handed to the
+track as retransmissions, never counted as the track's own.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
 from .header_extensions import AUDIO_LEVEL, extension_ids
 from .negotiation import OfferedTrack, PublisherOffer, read_offer
+from .publisher_remb import RembTrack, ViewerRemb
 from .receive_stats import ReceiveStats
 from .rtp_packets import (
     RtpFields,
@@ -84,9 +86,12 @@ class PublisherConnection:
         replay_limit: int,
         connect_timeout: float,
         loss_repair: bool = True,
+        viewer_bitrate: Callable[[RembTrack], int | None] | None = None,
     ) -> None:
         """``loss_repair`` False: no NACKs to the publisher, retransmissions dropped (the
-        server before loss repair, for the benchmark's side-by-side runs)."""
+        server before loss repair, for the benchmark's side-by-side runs).
+        ``viewer_bitrate`` (see ``publisher_remb``) sets the REMB from what the viewers
+        can take; None sends the fixed ceiling."""
         self.participant_id = participant_id
         # Host candidates only: the server is the end with a known address, reached
         # directly or through the client's TURN relay (docs/operating.md, "TURN").
@@ -98,6 +103,7 @@ class PublisherConnection:
         self._by_rtx_ssrc: dict[int, tuple[PublishedTrack, int]] = {}  # (track, RTX type)
         self._retransmission: dict[str, tuple[int | None, bool]] = {}  # by mid
         self._loss_repair = loss_repair
+        self._remb = ViewerRemb(MAX_BITRATE, viewer_bitrate)
         self._stats: dict[int, ReceiveStats] = {}
         self._feedback: asyncio.Task[None] | None = None
         self._sink: RtpSink | None = None
@@ -317,7 +323,7 @@ class PublisherConnection:
         packet = build_receiver_report(sender, blocks)
         video = [ssrc for ssrc, track in self._by_ssrc.items() if track.video]
         if video:
-            bitrate = sum(MAX_BITRATE[track.source] for track in self._by_ssrc.values())
+            bitrate = self._remb.bitrate(self._by_ssrc.values(), now)
             packet += build_remb(sender, bitrate, video)
         return packet
 

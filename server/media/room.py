@@ -42,6 +42,7 @@ from .room_publishing import RoomPublishing
 from .room_scope import RoomSettings, logger
 from .room_subscribing import RoomSubscribing
 from .speaking import speakers
+from .subscriber_bandwidth import SubscriberBandwidth
 from .track_stats import TrackStats, track_stats_of
 
 __all__ = ["MediaRoom", "RoomSettings"]
@@ -160,3 +161,9 @@ class MediaRoom(RoomPublishing, RoomSubscribing):
     def camera_monitor(self, participant_id: str) -> CameraMonitor | None:
         participant = self._participants.get(participant_id)
         return participant.camera_monitor() if participant is not None else None
+
+    def subscriber_bandwidth(self, participant_id: str) -> SubscriberBandwidth | None:
+        """A subscriber's bandwidth estimate and paused streams, or None if not subscribed."""
+        participant = self._participants.get(participant_id)
+        subscriber = participant.subscriber if participant is not None else None
+        return subscriber.bandwidth if subscriber is not None else None

@@ -24,6 +24,7 @@ from .events import (
 from .forwarder import PublishedTrack
 from .participant import RoomParticipant
 from .publisher import PublisherConnection
+from .publisher_remb import RembTrack
 from .room_scope import RoomScope
 
 __all__ = ["RoomPublishing"]
@@ -84,6 +85,7 @@ class RoomPublishing(RoomScope):
             replay_limit=self._settings.replay_limit,
             connect_timeout=self._settings.connect_timeout,
             loss_repair=self._settings.loss_repair,
+            viewer_bitrate=self._viewer_bitrate if self._settings.bandwidth_control else None,
         )
 
         def failed(reason: ConnectionFailedReason) -> None:
@@ -107,6 +109,23 @@ class RoomPublishing(RoomScope):
         if ended:
             self._renegotiate_all(except_id=participant.id)
         self._release(publisher.pc)
+
+    def _viewer_bitrate(self, track: RembTrack) -> int | None:
+        """The most any subscriber of ``track`` can take of it (``publisher_remb``); None if
+        one has no limit known, or nobody subscribes."""
+        most = None
+        for participant in self._participants.values():
+            subscriber = participant.subscriber
+            if subscriber is None:
+                continue
+            forwarded = subscriber.forwarded()
+            if not any(forwarded_track is track for forwarded_track, _ in forwarded):
+                continue
+            share = subscriber.bandwidth.video_share(forwarded)
+            if share is None:
+                return None
+            most = share if most is None else max(most, share)
+        return most
 
     def _on_first_packet(self, track: PublishedTrack) -> None:
         self._emit(TrackPublished(track.participant_id, track.source))

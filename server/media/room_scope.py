@@ -50,6 +50,7 @@ class RoomSettings:
     replay_limit: int
     connect_timeout: float
     loss_repair: bool = True
+    bandwidth_control: bool = True
 
 
 class RoomScope:

@@ -10,7 +10,7 @@ newer subscription replaces it, says so rather than what aiortc raised
 from __future__ import annotations
 
 from .errors import MediaError
-from .events import ConnectionFailed, ConnectionFailedReason
+from .events import ConnectionFailed, ConnectionFailedReason, VideoPaused
 from .forwarder import PublishedTrack
 from .participant import RoomParticipant
 from .room_scope import RoomScope, logger
@@ -27,7 +27,9 @@ class RoomSubscribing(RoomScope):
         participant = self._admitted(participant_id)
         if participant.subscriber is not None:
             self._drop_subscriber(participant, participant.subscriber)
-        subscriber = SubscriberConnection(participant_id, self._settings.connect_timeout)
+        subscriber = SubscriberConnection(
+            participant_id, self._settings.connect_timeout, self._settings.bandwidth_control
+        )
         participant.subscriber = subscriber
 
         def failed(reason: ConnectionFailedReason) -> None:
@@ -36,6 +38,14 @@ class RoomSubscribing(RoomScope):
                 self._drop_subscriber(participant, subscriber)
 
         subscriber.watch.on_failed = failed
+
+        def paused(track: PublishedTrack, now_paused: bool) -> None:
+            if participant.subscriber is subscriber:
+                self._emit(
+                    VideoPaused(participant.id, track.participant_id, track.source, now_paused)
+                )
+
+        subscriber.bandwidth.on_change = paused
 
         async with subscriber.lock:
             try:

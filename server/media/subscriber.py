@@ -42,6 +42,7 @@ from .forwarder import DownTrack, PublishedTrack
 from .header_extensions import ABS_SEND_TIME, MID, OutgoingExtensions, extension_ids
 from .negotiation import check_answer
 from .publisher import CODEC_OF_KIND
+from .subscriber_bandwidth import SubscriberBandwidth
 
 __all__ = ["SubscribedTrack", "SubscriberConnection", "SubscriberOffer"]
 
@@ -78,8 +79,14 @@ class _Slot:
 class SubscriberConnection:
     """One participant's subscribing RTCPeerConnection and the tracks forwarded on it."""
 
-    def __init__(self, participant_id: str, connect_timeout: float) -> None:
+    def __init__(
+        self, participant_id: str, connect_timeout: float, bandwidth_control: bool = True
+    ) -> None:
+        """``bandwidth_control`` False never pauses a stream for this subscriber's link
+        (the server before it did, for the benchmark's side-by-side runs)."""
         self.participant_id = participant_id
+        # What this subscriber's link can take (its RTCP), and the video paused meanwhile.
+        self.bandwidth = SubscriberBandwidth(bandwidth_control)
         # Host candidates only: the server is the end with a known address, reached
         # directly or through the client's TURN relay (docs/operating.md, "TURN").
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -222,9 +229,13 @@ class SubscriberConnection:
             extensions,
         )
         track = slot.track
+        bandwidth = self.bandwidth
         sender.intercept_feedback(
             lambda lost: track.on_nack(down, lost),
             track.keyframes.request,
+            lambda highest, lost: bandwidth.on_report(
+                down, highest, lost, time.monotonic(), self.forwarded()
+            ),
             self._on_remb,
         )
         slot.down = down
@@ -237,6 +248,7 @@ class SubscriberConnection:
         self._remb[ssrcs] = bitrate
         self.remb_bitrate = sum(self._remb.values())
         self.remb_at = time.monotonic()
+        self.bandwidth.on_remb(self.remb_bitrate, self.remb_at)
 
     def _forget_remb(self, ssrc: int) -> None:
         """A stream no longer sent: its own estimate no longer counts (a browser's,
@@ -255,7 +267,12 @@ class SubscriberConnection:
             return
         for slot in self._slots:
             down = slot.down
-            if down is not None and not slot.track.ended and down not in slot.track.downs:
+            if (
+                down is not None
+                and not slot.track.ended
+                and down not in slot.track.downs
+                and not self.bandwidth.is_paused(down)
+            ):
                 slot.track.add_down(down)
 
     # ------------------------------------------------------------------ teardown
@@ -268,6 +285,7 @@ class SubscriberConnection:
         if slot.down is not None:
             slot.track.remove_down(slot.down)
             self._forget_remb(slot.down.ssrc)
+            self.bandwidth.forget(slot.down)
 
     def stop_forwarding(self) -> None:
         """Stop every stream to this subscriber at once (no await between them)."""
@@ -277,6 +295,16 @@ class SubscriberConnection:
             self._detach(slot)
         for task in self._attach_tasks:
             task.cancel()
+
+    def forwarded(self) -> list[tuple[PublishedTrack, DownTrack]]:
+        """Every stream this subscriber is sent now, paused ones included."""
+        return [
+            (slot.track, slot.down)
+            for slot in self._slots
+            if slot.down is not None
+            and not slot.track.ended
+            and slot.transceiver.direction == "sendonly"
+        ]
 
     def downs(self) -> list[tuple[PublishedTrack, DownTrack]]:
         return [(slot.track, slot.down) for slot in self._slots if slot.down is not None]

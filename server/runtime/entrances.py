@@ -20,10 +20,10 @@ from meetwarden.policies.events import Disconnected, Event, JoinRequested, Resum
 from meetwarden.policies.state import MeetingState
 from meetwarden.policies.timers import timer_event
 
-from ..i18n import reason_text
-from ..media.events import ConnectionFailed, Observation, SpeakersChanged
+from ..i18n import notice_text, reason_text
+from ..media.events import ConnectionFailed, Observation, SpeakersChanged, VideoPaused
 from ..media.subscriber import SubscriberOffer
-from .decided import Decided
+from .decided import Decided, wire_params
 from .inbox import RoomInbox
 from .interpreter import offer_message
 from .observations import Observations, media_failure_params
@@ -116,6 +116,9 @@ class RoomEntrances(RoomInbox):
         if isinstance(observation, ConnectionFailed):
             self._media_failed(observation)
             return
+        if isinstance(observation, VideoPaused):
+            self._tell_video_paused(observation)
+            return
         if not self.observations.worth_deciding(observation, self.state):
             return
 
@@ -137,6 +140,20 @@ class RoomEntrances(RoomInbox):
     def speaking_message(self) -> wire.Speaking:
         """Who is speaking, as the wire says it: only people admitted now."""
         return wire.Speaking(participants=[p for p in self.speakers if self._admitted(p)])
+
+    def _tell_video_paused(self, changed: VideoPaused) -> None:
+        """A subscriber hears why a video stopped (its link is too slow for it) and when it
+        is back: nothing to decide, the media scope paused it for that subscriber alone."""
+        session = self.sessions.get(changed.participant_id)
+        about = self.state.get(changed.about)
+        if session is None or about is None:
+            return
+        topic = "video_paused" if changed.paused else "video_resumed"
+        params = {"name": about.name, "source": changed.source}
+        text = notice_text(topic, "participant", None, params, session.language)
+        session.send(
+            wire.Notice(topic=topic, text=text, params=wire_params(params), about=changed.about)
+        )
 
     def _admitted(self, participant_id: str) -> bool:
         person = self.state.get(participant_id)

@@ -5,8 +5,10 @@ Used by the media tests (the server's ``MediaRoom`` in the test's process,
 of its own, driven over bench/media_server.py's control socket): anything
 with ``publish``, ``subscribe`` and ``answer`` (``MediaEndpoint``) will do.
 
-The publisher is an aiortc peer sending ``SyntheticVideoTrack`` (VP8); each
-viewer is an aiortc peer that decodes it and keeps a ``FrameLog``. The link of
+The publisher is an aiortc peer sending ``SyntheticVideoTrack`` (VP8), and with
+``audio`` a ``SyntheticAudioTrack`` (Opus) too; each viewer is an aiortc peer
+that decodes them and keeps a ``FrameLog`` (and the size of each frame, and when
+each audio frame was decoded). The link of
 the publisher, or of the first viewer, goes through an ``ImpairedLink``
 (``impair.py``); the others are direct. The impairment starts with the
 measuring window (``run``), so that connecting is not what is measured; a
@@ -14,8 +16,8 @@ burst (everything dropped both ways) or a path change comes a third into it.
 
 Taps for tests that count at the wire: ``Publisher.sent`` (the payload of each
 RTP packet the publisher's camera sent first-hand, by sequence number, before
-SRTP), ``Publisher.nacked`` and ``keyframe_requests`` (the feedback the server
-sent it) and ``Viewer.payloads`` (the payload of every RTP packet that reached
+SRTP), ``Publisher.nacked``, ``keyframe_requests`` and ``remb`` (the feedback
+the server sent it) and ``Viewer.payloads`` (the payload of every RTP packet that reached
 a viewer, after SRTP, before aiortc's receiver).
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -35,14 +38,20 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
+    unpack_remb_fci,
 )
 
-from meetwarden.client_sdk.synthetic import SyntheticVideoTrack, read_frame_number
+from meetwarden.client_sdk.synthetic import (
+    SyntheticAudioTrack,
+    SyntheticVideoTrack,
+    read_frame_number,
+)
 
 from .frame_log import DecodeErrors, FrameLog, ViewerFigures, figures
 from .impair import CLEAR, ImpairedLink, Impairment, is_rtcp
@@ -141,6 +150,8 @@ class Publisher:
     """Every sequence number a NACK from the server asked for, in order."""
     keyframe_requests: list[float] = field(default_factory=list)
     """When each PLI or FIR from the server arrived."""
+    remb: list[int] = field(default_factory=list)
+    """Every REMB bitrate the server sent it, in order."""
 
     def tap(self) -> None:
         """Keep ``sent``, ``nacked`` and ``keyframe_requests`` from now on (the transport
@@ -157,6 +168,8 @@ class Publisher:
                 RTCP_PSFB_FIR,
             ):
                 self.keyframe_requests.append(time.monotonic())
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                self.remb.append(unpack_remb_fci(packet.fci)[0])
             await handle(packet)
 
         sender._handle_rtcp_packet = heard
@@ -185,6 +198,13 @@ class Viewer:
     """Payload of every RTP packet that reached it (``record``)."""
     record: bool = False
     task: asyncio.Task[None] | None = None
+    sizes: Counter[tuple[int, int]] = field(default_factory=Counter)
+    """(width, height) of every frame decoded, counted."""
+    audio_times: list[float] = field(default_factory=list)
+    """When each audio frame was decoded (monotonic)."""
+    audio_task: asyncio.Task[None] | None = None
+    arrivals: list[tuple[float, int]] = field(default_factory=list)
+    """(when, SSRC) of every RTP packet that reached it (``record``)."""
 
     def decoder_thread(self) -> int | None:
         for transceiver in self.pc.getTransceivers():
@@ -202,6 +222,7 @@ class Viewer:
                 found = rtp_payload(data)
                 if found is not None:
                     self.payloads.add(found[2])
+                    self.arrivals.append((time.monotonic(), found[0]))
             await original(data, arrival_time_ms)
 
         dtls._handle_rtp_data = recorded
@@ -210,7 +231,11 @@ class Viewer:
         try:
             while True:
                 frame = await track.recv()
+                if track.kind == "audio":
+                    self.audio_times.append(time.monotonic())
+                    continue
                 self.log.decoded(read_frame_number(frame))
+                self.sizes[(frame.width, frame.height)] += 1
         except MediaStreamError:
             pass
 
@@ -227,8 +252,10 @@ class NetworkMeeting:
         size: tuple[int, int] = (320, 240),
         fps: int = 30,
         seed: int = 1,
+        audio: bool = False,
     ) -> None:
         self.endpoint = endpoint
+        self.audio = audio
         self.scenario = scenario
         self.seed = seed
         self.size, self.fps = size, fps
@@ -263,15 +290,19 @@ class NetworkMeeting:
         camera = SyntheticVideoTrack(*self.size, self.fps)
         pc = RTCPeerConnection(_configuration())
         transceiver = pc.addTransceiver(camera, direction="sendonly")
+        if self.audio:
+            microphone = pc.addTransceiver(SyntheticAudioTrack(), direction="sendonly")
         link = await self._relay(self.scenario.impaired == "publisher")
         self.publisher = Publisher(pc, camera, link)
         await pc.setLocalDescription(await pc.createOffer())
         offer = pc.localDescription.sdp
         assert transceiver.mid is not None
+        sources = {transceiver.mid: "camera"}
+        if self.audio:
+            assert microphone.mid is not None
+            sources[microphone.mid] = "microphone"
         answer = await self.endpoint.publish(
-            "publisher",
-            link.through_server(offer) if link else offer,
-            {transceiver.mid: "camera"},
+            "publisher", link.through_server(offer) if link else offer, sources
         )
         await pc.setRemoteDescription(
             RTCSessionDescription(link.through_client(answer) if link else answer, "answer")
@@ -296,6 +327,8 @@ class NetworkMeeting:
         def on_track(track: Any) -> None:
             if track.kind == "video":
                 viewer.task = asyncio.create_task(viewer.consume(track))
+            else:
+                viewer.audio_task = asyncio.create_task(viewer.consume(track))
 
         offer = await self.endpoint.subscribe(name)
         await pc.setRemoteDescription(
@@ -330,8 +363,9 @@ class NetworkMeeting:
 
     async def close(self) -> None:
         for viewer in self.viewers:
-            if viewer.task is not None:
-                viewer.task.cancel()
+            for task in (viewer.task, viewer.audio_task):
+                if task is not None:
+                    task.cancel()
             await viewer.pc.close()
             if viewer.link is not None:
                 viewer.link.close()

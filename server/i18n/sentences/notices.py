@@ -41,6 +41,10 @@ M_(
 M_("notice:camera_missing|audience=hosts", "No working video arrived from {name}'s camera.")
 M_("notice:camera_restored", "{name}'s camera is back.")
 
+# A subscriber's link too slow for a video (server/media/subscriber_bandwidth.py).
+M_("notice:video_paused", "{name}'s video is paused: your connection is too slow for it.")
+M_("notice:video_resumed", "{name}'s video is back.")
+
 # A policy replaced under someone waiting.
 M_("notice:password_required", "The meeting now needs a password. Join again with it.")
 M_(

@@ -24,6 +24,7 @@ from aiortc.rtp import (
     RTCP_RTPFB_NACK,
     RtcpPacket,
     RtcpPsfbPacket,
+    RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
     unpack_remb_fci,
@@ -256,6 +257,11 @@ class ForwardedSender:
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
         sender._RTCRtpSender__octet_count += octets  # type: ignore[attr-defined]
 
+    @property
+    def octets(self) -> int:
+        """Payload octets sent so far (what ``count`` added up)."""
+        return int(self._sender._RTCRtpSender__octet_count)  # type: ignore[attr-defined]
+
     def set_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
         """The NTP/RTP timestamp pair the next sender reports carry (lip sync)."""
         sender = self._sender
@@ -266,19 +272,30 @@ class ForwardedSender:
         self,
         on_nack: Callable[[list[int]], None],
         on_keyframe_request: Callable[[], None],
+        on_report: Callable[[int, int], None] | None = None,
         on_remb: Callable[[int, tuple[int, ...]], None] | None = None,
     ) -> None:
         """Take NACKs, PLI/FIR and REMB addressed to this sender; other RTCP goes on to aiortc.
 
+        ``on_report(extended highest sequence number, cumulative number lost)`` is
+        called for this sender's block of every receiver report (which aiortc still
+        reads, for the round-trip time).
         ``on_remb(bitrate, ssrcs)``: a receiver's estimate (draft-alvestrand-rmcat-remb),
         routed by aiortc to every sender it names (rtcdtlstransport.py ``route_rtcp``), so
         one REMB naming two SSRCs is heard twice. aiortc's sender would hand it to an
         encoder this sender does not have.
         """
         original = self._sender._handle_rtcp_packet
+        ssrc = self.ssrc
 
         async def handle_rtcp_packet(packet: Any) -> None:
-            if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+                if on_report is not None:
+                    for report in packet.reports:
+                        if report.ssrc == ssrc:
+                            on_report(report.highest_sequence, report.packets_lost)
+                await original(packet)
+            elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
                 on_nack(list(packet.lost))
             elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (
                 RTCP_PSFB_PLI,
