@@ -38,7 +38,8 @@ from .connection_watch import ConnectionWatch
 from .errors import MediaError
 from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
-from .negotiation import OfferedTrack, PublisherOffer, read_offer
+from .negotiation import PublisherOffer, read_offer
+from .publisher_layers import PublisherLayers
 from .receive_stats import ReceiveStats
 from .rtp_packets import (
     RtpFields,
@@ -49,6 +50,7 @@ from .rtp_packets import (
     parse_rtp,
     unwrap_rtx,
 )
+from .simulcast import Bandwidth
 
 __all__ = ["CODEC_OF_KIND", "FEEDBACK_SECONDS", "MAX_BITRATE", "PublisherConnection"]
 
@@ -69,7 +71,7 @@ FEEDBACK_SECONDS = 1.0
 """How often each publisher gets a receiver report and a REMB (RFC 3550's usual interval)."""
 
 
-class PublisherConnection:
+class PublisherConnection(PublisherLayers):
     """One participant's publishing RTCPeerConnection and the tracks it carries."""
 
     def __init__(
@@ -82,9 +84,12 @@ class PublisherConnection:
         replay_limit: int,
         connect_timeout: float,
         loss_repair: bool = True,
+        bandwidth: Bandwidth | None = None,
     ) -> None:
         """``loss_repair`` False: no NACKs to the publisher, retransmissions dropped (the
-        server before loss repair, for the benchmark's side-by-side runs)."""
+        server before loss repair, for the benchmark's side-by-side runs). ``bandwidth``:
+        each subscriber's available bits per second, for choosing simulcast layers."""
+        super().__init__(bandwidth)
         self.participant_id = participant_id
         # Host candidates only: the server is the end with a known address, reached
         # directly or through the client's TURN relay (docs/operating.md, "TURN").
@@ -122,8 +127,9 @@ class PublisherConnection:
         self._check_open()
         offer = read_offer(offer_sdp, sources, self.offer)
         for track in offer.tracks:
-            if track.ssrc is None:
+            if track.ssrc is None and not track.rids:
                 raise MediaError("bad_offer", f"m-line {track.mid!r} must declare its a=ssrc.")
+        self._check_extension_ids(offer)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             self._check_open()
@@ -147,7 +153,7 @@ class PublisherConnection:
             self.watch.start_clock()  # the client has the answer: it connects, or times out
         added, ended = self._apply(offer, payload_types)
         self.offer = offer
-        return self.pc.localDescription.sdp, added, ended
+        return self._accept_layers(self.pc.localDescription.sdp, offer), added, ended
 
     def _keep_codecs(self, offer: PublisherOffer) -> dict[str, int]:
         wanted = offer.by_mid()
@@ -175,15 +181,18 @@ class PublisherConnection:
         for track in ended:
             self._end(track)
         added: list[PublishedTrack] = []
+        self._declare_layers(offer)
         for mid, wanted in offered.items():
             existing = self.tracks.get(mid)
             if existing is None:
-                track = self._new_track(wanted, payload_types[mid])
+                track = self._new_source(wanted, payload_types[mid])
                 self.tracks[mid] = track
                 added.append(track)
             else:
                 track = existing
-                track.payload_type = payload_types[mid]
+                self._set_payload_type(track, payload_types[mid])
+            if wanted.rids:
+                continue  # its layers' SSRCs are bound from their packets (publisher_layers)
             self._forget(track)
             assert wanted.ssrc is not None
             self._by_ssrc[wanted.ssrc] = track
@@ -196,9 +205,16 @@ class PublisherConnection:
         }
         return added, ended
 
-    def _new_track(self, wanted: OfferedTrack, payload_type: int) -> PublishedTrack:
-        assert wanted.ssrc is not None
-        media_ssrc, sender_ssrc = wanted.ssrc, self._rtcp_ssrc[wanted.mid]
+    def _new_track(
+        self,
+        mid: str,
+        source: Source,
+        kind: str,
+        media_ssrc: int,
+        payload_type: int,
+        on_first_packet: Callable[[PublishedTrack], None],
+    ) -> PublishedTrack:
+        sender_ssrc = self._rtcp_ssrc[mid]
 
         def send_pli() -> bool:
             sink = self._sink
@@ -208,16 +224,16 @@ class PublisherConnection:
             sink = self._sink
             return sink is not None and sink.send_rtcp(build_nack(sender_ssrc, media_ssrc, lost))
 
-        _, nack = self._retransmission.get(wanted.mid, (None, False))
+        _, nack = self._retransmission.get(mid, (None, False))
         return PublishedTrack(
             self.participant_id,
-            wanted.source,
-            wanted.kind,
-            self._gate_of(wanted.source),
+            source,
+            kind,
+            self._gate_of(source),
             payload_type,
             KeyframeRequester(send_pli, self._keyframe_interval),
             self._replay_limit,
-            self._on_first_packet,
+            on_first_packet,
             send_nack=send_nack if self._loss_repair and nack else None,
         )
 
@@ -230,6 +246,8 @@ class PublisherConnection:
 
     def _end(self, track: PublishedTrack) -> None:
         track.end()
+        for mid in [mid for mid, t in self.tracks.items() if t is track]:
+            self._forget_layers(mid)
         self.tracks = {mid: t for mid, t in self.tracks.items() if t is not track}
         self._forget(track)
 
@@ -261,16 +279,19 @@ class PublisherConnection:
             return
         track = self._by_ssrc.get(fields.ssrc)
         if track is None:
-            self._on_other(fields)
+            self._on_other(fields, data)
             return
         self._stats[fields.ssrc].on_packet(
             fields.sequence_number, fields.timestamp, time.monotonic()
         )
         track.on_rtp(fields)
 
-    def _on_other(self, fields: RtpFields) -> None:
-        """A packet on an SSRC that is no track's own: a retransmission, or dropped."""
+    def _on_other(self, fields: RtpFields, data: bytes) -> None:
+        """A packet on an SSRC that is no track's own: a retransmission, a simulcast layer's
+        first (``publisher_layers``), or dropped."""
         route = self._by_rtx_ssrc.get(fields.ssrc)
+        if route is None and self._binding is not None and self._bind(fields, data):
+            return
         if route is None or fields.payload_type != route[1]:
             self.unknown_packets += 1  # probes, RTX nobody asked for, an SSRC never declared
             return
@@ -306,6 +327,7 @@ class PublisherConnection:
         while True:
             await asyncio.sleep(FEEDBACK_SECONDS)  # the report interval, not a wait on an event
             packet = self.feedback()
+            self._reselect_layers()  # bandwidths and layers change: choose again
             sink = self._sink
             if packet is None or sink is None:
                 continue
