@@ -77,6 +77,7 @@ from .client_messages import (
     StopShare,
     Subscribe,
     SubscribeAnswer,
+    TileSize,
     TrackInfo,
     UpdatePolicy,
 )
@@ -213,6 +214,7 @@ __all__ = [
     "SubscribeAnswer",
     "SubscribeOffer",
     "Surface",
+    "TileSize",
     "Token",
     "TrackDecision",
     "TrackInfo",

@@ -84,6 +84,7 @@ class RoomPublishing(RoomScope):
             replay_limit=self._settings.replay_limit,
             connect_timeout=self._settings.connect_timeout,
             loss_repair=self._settings.loss_repair,
+            bandwidth=self._subscriber_bandwidth,
         )
 
         def failed(reason: ConnectionFailedReason) -> None:
@@ -107,6 +108,12 @@ class RoomPublishing(RoomScope):
         if ended:
             self._renegotiate_all(except_id=participant.id)
         self._release(publisher.pc)
+
+    def _subscriber_bandwidth(self, participant_id: str) -> int | None:
+        """A subscriber's available bits per second, or None when unknown: it caps the
+        simulcast layer each of its tiles gets (``layer_choice``). The per-subscriber
+        bandwidth estimate plugs in here; until then, None (tile sizes alone choose)."""
+        return None
 
     def _on_first_packet(self, track: PublishedTrack) -> None:
         self._emit(TrackPublished(track.participant_id, track.source))

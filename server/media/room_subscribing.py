@@ -14,6 +14,7 @@ from .events import ConnectionFailed, ConnectionFailedReason
 from .forwarder import PublishedTrack
 from .participant import RoomParticipant
 from .room_scope import RoomScope, logger
+from .simulcast import SimulcastTrack
 from .subscriber import SubscriberConnection, SubscriberOffer
 
 __all__ = ["RoomSubscribing"]
@@ -75,6 +76,29 @@ class RoomSubscribing(RoomScope):
             self._still_subscribed(participant, subscriber)
         if subscriber.dirty:
             self._spawn(self._renegotiate(subscriber))
+
+    def set_tile_size(
+        self, participant_id: str, publisher_id: str, source: str, width: int, height: int
+    ) -> None:
+        """The size a subscriber shows a forwarded video at: it chooses the simulcast layer."""
+        participant = self._admitted(participant_id)
+        subscriber = participant.subscriber
+        if subscriber is None:
+            raise MediaError("not_subscribed", "Subscribe before sending tile sizes.")
+        track = next(
+            (
+                t
+                for t in subscriber.forwarded_tracks()
+                if t.participant_id == publisher_id and t.source == source
+            ),
+            None,
+        )
+        if track is None:
+            raise MediaError(
+                "unknown_track", f"No {source} of {publisher_id!r} is forwarded to you."
+            )
+        if isinstance(track, SimulcastTrack):  # one layer only: nothing to choose
+            track.set_tile(participant_id, width, height)
 
     def _tracks_for(self, participant_id: str) -> list[PublishedTrack]:
         """Every track of this room's other publishers: the only tracks it may offer."""
