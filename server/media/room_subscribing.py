@@ -93,11 +93,9 @@ class RoomSubscribing(RoomScope):
             ),
             None,
         )
-        if track is None:
-            raise MediaError(
-                "unknown_track", f"No {source} of {publisher_id!r} is forwarded to you."
-            )
-        if isinstance(track, SimulcastTrack):  # one layer only: nothing to choose
+        # A track not forwarded (it ended as the tile resized, say) or sent in one layer only
+        # has nothing to choose: the size is ignored, never an error to show.
+        if isinstance(track, SimulcastTrack):
             track.set_tile(participant_id, width, height)
 
     def _tracks_for(self, participant_id: str) -> list[PublishedTrack]:
