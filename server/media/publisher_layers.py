@@ -121,11 +121,9 @@ class PublisherLayers:
         track = self.tracks.get(mid)
         if isinstance(track, SimulcastTrack):
             for layer in track.layers.values():
-                self._forget(layer)
                 for ssrc in [s for s, t in self._by_ssrc.items() if t is layer]:
                     self._stats.pop(ssrc, None)
-        if self._binding is not None:
-            self._binding.forget_mid(mid)
+                self._forget(layer)
 
     # ------------------------------------------------------------------ media
 
@@ -133,24 +131,26 @@ class PublisherLayers:
         """Bind an unknown SSRC from its packet; True when the packet was handled here."""
         binding_table = self._binding
         assert binding_table is not None
-        binding = binding_table.bind(fields.ssrc, data)
+        # Bound before and its source published again: the layer is made anew.
+        binding = binding_table.bound(fields.ssrc) or binding_table.bind(fields.ssrc, data)
         if binding is None:
             return False
         track = self.tracks.get(binding.mid)
         if not isinstance(track, SimulcastTrack):
-            binding_table.forget(fields.ssrc)
-            return False
+            return False  # its mid is not sending now
         rtx_payload_type, _ = self._retransmission.get(binding.mid, (None, False))
         if binding.repair:
             if fields.payload_type != rtx_payload_type:
                 binding_table.forget(fields.ssrc)  # not a retransmission: not this layer's
                 return False
             layer = track.layers.get(binding.rid)
-            if layer is not None and layer.repair is not None:
+            if layer is not None and layer.repair is not None and rtx_payload_type is not None:
                 self._by_rtx_ssrc[fields.ssrc] = (layer, rtx_payload_type)
             return False  # routed now (or dropped): the caller handles it as RTX
         if fields.payload_type != track.payload_type:
             binding_table.forget(fields.ssrc)  # the codec was not negotiated: dropped
+            return False
+        if binding.rid in track.layers:
             return False
         layer = self._new_track(
             binding.mid,
@@ -172,4 +172,4 @@ class PublisherLayers:
     def _reselect_layers(self) -> None:
         for track in self.tracks.values():
             if isinstance(track, SimulcastTrack):
-                track.reselect()
+                track.tick()

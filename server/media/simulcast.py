@@ -106,13 +106,17 @@ class SimulcastTrack(PublishedTrack):
         active = [(rid, t) for rid, t in self.layers.items() if t not in self._idle]
         return [LayerInfo(rid, t.width, t.height) for rid, t in active or self.layers.items()]
 
+    def tick(self) -> None:
+        """Every second or so: note the layers that sent nothing since, and choose again."""
+        counted = {layer: layer.packets_received for layer in self.layers.values()}
+        self._idle = {t for t, n in counted.items() if n == self._counted.get(t, -1)}
+        self._counted = counted
+        self.reselect()
+
     def reselect(self) -> None:
         """Choose each subscriber's layer again (a tile, a bandwidth or a layer changed)."""
         if self.ended:
             return
-        counted = {layer: layer.packets_received for layer in self.layers.values()}
-        self._idle = {t for t, n in counted.items() if n == self._counted.get(t, -1)}
-        self._counted = counted
         infos = self._infos()
         for down in list(self.current):
             self._select(down, infos)

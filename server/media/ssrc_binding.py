@@ -63,15 +63,15 @@ class SsrcBinding:
         self._ssrc_of: dict[Binding, int] = {}
 
     def declare(self, layers: Mapping[str, tuple[str, ...]]) -> None:
-        """The simulcast mids and their rids, as the latest offer declares them."""
-        self._layers = dict(layers)
+        """The simulcast mids and their rids, as the latest offer declares them.
+
+        A mid the offer no longer sends (a camera turned off) keeps its bindings:
+        turned on again, the browser sends on the same SSRCs, without the mid and
+        rid it stops writing once the SSRC was acknowledged by a receiver report.
+        """
+        self._layers.update(layers)
         for ssrc, binding in list(self._bound.items()):
             if binding.rid not in self._layers.get(binding.mid, ()):
-                self.forget(ssrc)
-
-    def forget_mid(self, mid: str) -> None:
-        for ssrc, binding in list(self._bound.items()):
-            if binding.mid == mid:
                 self.forget(ssrc)
 
     def forget(self, ssrc: int) -> None:
