@@ -30,6 +30,7 @@ from meetwarden.server.media.simulcast_sdp import (
     read_simulcast,
 )
 from meetwarden.server.media.ssrc_binding import Binding, SsrcBinding
+from meetwarden.server.media.track_stats import track_stats_of
 
 pytestmark = pytest.mark.anyio
 
@@ -291,6 +292,9 @@ async def test_a_switch_waits_for_the_keyframe_and_numbering_and_clock_go_on() -
     after = _headers(sink)[sent + 1 :]
     assert [tag for _, _, tag in after] == [b"\x07"]
     assert after[0][0] == (numbers[-1] + 1) & 0xFFFF, "numbering goes on after the gate"
+    stats = track_stats_of(source)  # the layers' counters, together
+    assert stats.packets_received == sum(t.track.packets_received for t in layers.values())
+    assert (stats.width, stats.height, stats.subscribers) == (1280, 720, 1)
 
 
 async def test_down_a_layer_without_sender_reports_keeps_the_clock_moving_forward() -> None:
