@@ -194,8 +194,7 @@ export class Publisher extends EventTarget {
     }
     const init = { direction: 'sendonly' };
     // Three layers, a quarter, half and full size (RFC 8853 simulcast, rids q/h/f): the
-    // server forwards each viewer the one its tile needs. The browser sends fewer for a
-    // small camera (libwebrtc: three from 960x540 up).
+    // server forwards each viewer the one its tile needs.
     if (source === 'camera' && this.simulcast) init.sendEncodings = SIMULCAST_LAYERS;
     this.transceivers[source] = this.pc.addTransceiver(track, init);
     return Promise.resolve();
