@@ -10,6 +10,8 @@ no decode error. Last, the host's page (modified: it keeps its camera sending)
 tells the server it stopped its camera: the gate closes and neither viewer
 gets a packet of any layer, measured beside the microphone that goes on
 flowing, while the browser's statistics show it still sending every layer.
+Finally the web client's own tile-size report: the host's page tells the
+server the size it shows a viewer's camera at, in device pixels.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from support.frame_log import DecodeErrors, FrameLog
 from support.server import RunningServer
 
 from meetwarden.client_sdk.media import loopback_only
+from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
@@ -46,8 +49,14 @@ HD_CAMERA_AND_HANDLES = """(() => {
   };
   const Socket = window.WebSocket;
   window.sockets = [];
+  window.sentMessages = [];
   window.WebSocket = function (...args) {
     const socket = new Socket(...args);
+    const send = socket.send.bind(socket);
+    socket.send = (data) => {
+      try { window.sentMessages.push(JSON.parse(data)); } catch { /* not JSON */ }
+      return send(data);
+    };
     window.sockets.push(socket);
     return socket;
   };
@@ -73,6 +82,18 @@ SENT_PER_LAYER = """async () => {
     });
   }
   return sent;
+}"""
+# The last tile_size the page sent for a participant's camera equals its video's size.
+REPORTED_AS_SHOWN = """(id) => {
+  const said = window.sentMessages.filter(
+    (m) => m.type === 'tile_size' && m.participant === id && m.source === 'camera').at(-1);
+  const video = document.querySelector(
+    `#grid video[data-participant-id="${id}"][data-source="camera"]`);
+  if (!said || !video) return false;
+  const box = video.getBoundingClientRect();
+  const ratio = window.devicePixelRatio;
+  return said.width === Math.round(box.width * ratio)
+    && said.height === Math.round(box.height * ratio);
 }"""
 STOP_CAMERA = """() => window.sockets.filter((s) => s.readyState === 1).at(-1).send(
   JSON.stringify({ type: 'stop_publish', id: 900001, source: 'camera' }))"""
@@ -224,6 +245,13 @@ async def test_each_viewer_gets_its_layer_switches_cleanly_and_a_closed_gate_sto
         measured = viewer.wire.since(snapshot)
         assert measured[camera] == 0, f"{viewer.label} got {measured[camera]} camera packets"
         assert measured[microphone] > 0, f"{viewer.label}: the microphone stopped too"
+
+    # The web client says the size it shows each forwarded video at: the host's page
+    # reports the tile of a camera the SDK viewer publishes (in device pixels).
+    await large.media.publish(camera=SyntheticVideoTrack(320, 240, fps=10))
+    assert large.participant_id is not None
+    # The last size it sent for that tile is the size the tile has (debounced, so: soon).
+    await host.page.wait_for_function(REPORTED_AS_SHOWN, arg=large.participant_id, timeout=30_000)
     for viewer in viewers:
         if viewer.reader is not None:
             viewer.reader.cancel()
