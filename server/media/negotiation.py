@@ -72,6 +72,9 @@ class PublisherOffer:
     ice_pwd: str
     extension_ids: ExtensionIds | None = None
     """The header extension ids naming each packet's mid and rid, when simulcast is offered."""
+    layers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(mid, rids) of every m-line offering simulcast, sending now or not: the answer
+    accepts them all (a browser refuses an answer that drops an inactive m-line's)."""
 
     def by_mid(self) -> dict[str, OfferedTrack]:
         return {track.mid: track for track in self.tracks}
@@ -244,4 +247,4 @@ def read_offer(
     for source in set(published):
         if published.count(source) > 1:
             raise MediaError("duplicate_source", f"Only one {source} track may be published.")
-    return PublisherOffer(tuple(tracks), ufrag, pwd, extension_ids)
+    return PublisherOffer(tuple(tracks), ufrag, pwd, extension_ids, tuple(layers.items()))

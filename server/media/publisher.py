@@ -39,7 +39,7 @@ from .errors import MediaError
 from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
 from .negotiation import PublisherOffer, read_offer
-from .publisher_layers import PublisherLayers
+from .publisher_layers import PublisherLayers, TileLookup
 from .receive_stats import ReceiveStats
 from .rtp_packets import (
     RtpFields,
@@ -85,11 +85,13 @@ class PublisherConnection(PublisherLayers):
         connect_timeout: float,
         loss_repair: bool = True,
         bandwidth: Bandwidth | None = None,
+        tiles: TileLookup | None = None,
     ) -> None:
         """``loss_repair`` False: no NACKs to the publisher, retransmissions dropped (the
         server before loss repair, for the benchmark's side-by-side runs). ``bandwidth``:
-        each subscriber's available bits per second, for choosing simulcast layers."""
-        super().__init__(bandwidth)
+        each subscriber's available bits per second, and ``tiles`` the size each shows a
+        source at, for choosing simulcast layers."""
+        super().__init__(bandwidth, tiles)
         self.participant_id = participant_id
         # Host candidates only: the server is the end with a known address, reached
         # directly or through the client's TURN relay (docs/operating.md, "TURN").

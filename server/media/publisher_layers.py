@@ -14,6 +14,7 @@ gets here: its tracks work exactly as before.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from .errors import MediaError
 from .events import Source
@@ -25,9 +26,16 @@ from .simulcast import Bandwidth, SimulcastTrack
 from .simulcast_sdp import accept_simulcast
 from .ssrc_binding import SsrcBinding
 
-__all__ = ["PublisherLayers"]
+__all__ = ["PublisherLayers", "TileLookup"]
+
+TileLookup = Callable[[str, Source], "tuple[int, int] | None"]
+"""The size a subscriber (participant id) shows this publisher's source at, or None."""
 
 _VIDEO_CLOCK = 90_000
+
+
+def _tile_of(tiles: TileLookup, source: Source, subscriber_id: str) -> tuple[int, int] | None:
+    return tiles(subscriber_id, source)
 
 
 class PublisherLayers:
@@ -46,8 +54,9 @@ class PublisherLayers:
     _replay_limit: int
     unknown_packets: int
 
-    def __init__(self, bandwidth: Bandwidth | None) -> None:
+    def __init__(self, bandwidth: Bandwidth | None, tiles: TileLookup | None) -> None:
         self._bandwidth = bandwidth
+        self._tiles = tiles
         self._binding: SsrcBinding | None = None
 
     def _new_track(
@@ -77,15 +86,14 @@ class PublisherLayers:
             raise MediaError("bad_offer", "A re-offer cannot change the simulcast extmap ids.")
 
     def _declare_layers(self, offer: PublisherOffer) -> None:
-        layers = {track.mid: track.rids for track in offer.tracks if track.rids}
+        layers = dict(offer.layers)
         if self._binding is None and offer.extension_ids is not None and layers:
             self._binding = SsrcBinding(offer.extension_ids)
         if self._binding is not None:
             self._binding.declare(layers)
 
     def _accept_layers(self, answer_sdp: str, offer: PublisherOffer) -> str:
-        layers = {track.mid: track.rids for track in offer.tracks if track.rids}
-        return accept_simulcast(answer_sdp, layers, offer.extension_ids)
+        return accept_simulcast(answer_sdp, dict(offer.layers), offer.extension_ids)
 
     def _new_source(self, wanted: OfferedTrack, payload_type: int) -> PublishedTrack:
         if not wanted.rids:
@@ -108,6 +116,7 @@ class PublisherLayers:
             self._on_first_packet,
             wanted.rids,
             self._bandwidth,
+            None if self._tiles is None else partial(_tile_of, self._tiles, wanted.source),
         )
 
     @staticmethod

@@ -85,6 +85,9 @@ class RoomPublishing(RoomScope):
             connect_timeout=self._settings.connect_timeout,
             loss_repair=self._settings.loss_repair,
             bandwidth=self._subscriber_bandwidth,
+            tiles=lambda subscriber_id, source: self._tile_size(
+                subscriber_id, participant.id, source
+            ),
         )
 
         def failed(reason: ConnectionFailedReason) -> None:
@@ -114,6 +117,12 @@ class RoomPublishing(RoomScope):
         simulcast layer each of its tiles gets (``layer_choice``). The per-subscriber
         bandwidth estimate plugs in here; until then, None (tile sizes alone choose)."""
         return None
+
+    def _tile_size(
+        self, subscriber_id: str, publisher_id: str, source: Source
+    ) -> tuple[int, int] | None:
+        subscriber = self._participants.get(subscriber_id)
+        return None if subscriber is None else subscriber.tiles.get((publisher_id, source))
 
     def _on_first_packet(self, track: PublishedTrack) -> None:
         self._emit(TrackPublished(track.participant_id, track.source))

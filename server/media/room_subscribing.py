@@ -19,6 +19,8 @@ from .subscriber import SubscriberConnection, SubscriberOffer
 
 __all__ = ["RoomSubscribing"]
 
+_MAX_TILES = 256  # (publisher, source) pairs one subscriber may give a size for
+
 
 class RoomSubscribing(RoomScope):
     """The room's subscribing connections: one per admitted participant, at most."""
@@ -85,6 +87,9 @@ class RoomSubscribing(RoomScope):
         subscriber = participant.subscriber
         if subscriber is None:
             raise MediaError("not_subscribed", "Subscribe before sending tile sizes.")
+        key = (publisher_id, source)
+        if key in participant.tiles or len(participant.tiles) < _MAX_TILES:
+            participant.tiles[key] = (width, height)
         track = next(
             (
                 t
@@ -96,7 +101,7 @@ class RoomSubscribing(RoomScope):
         # A track not forwarded (it ended as the tile resized, say) or sent in one layer only
         # has nothing to choose: the size is ignored, never an error to show.
         if isinstance(track, SimulcastTrack):
-            track.set_tile(participant_id, width, height)
+            track.retile(participant_id)
 
     def _tracks_for(self, participant_id: str) -> list[PublishedTrack]:
         """Every track of this room's other publishers: the only tracks it may offer."""

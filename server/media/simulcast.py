@@ -36,6 +36,8 @@ __all__ = ["Bandwidth", "SimulcastTrack"]
 
 Bandwidth = Callable[[str], int | None]
 """A subscriber's available bits per second, by participant id, or None when unknown."""
+TileOf = Callable[[str], tuple[int, int] | None]
+"""The size a subscriber (by participant id) shows this source at, or None if unsaid."""
 
 _CLOCK_RATE = 90_000
 _MAX_TILES = 1024
@@ -55,7 +57,9 @@ class SimulcastTrack(PublishedTrack):
         on_first_packet: Callable[[PublishedTrack], None],
         rids: tuple[str, ...],
         bandwidth: Bandwidth | None = None,
+        tile_of: TileOf | None = None,
     ) -> None:
+        """``tile_of`` None: the sizes given to ``set_tile`` (kept here) are used."""
         self.layers: dict[str, PublishedTrack] = {}
         self._check_layer: PublishedTrack | None = None
         self._capture_callback: Callable[[list[bytes]], None] | None = None
@@ -72,7 +76,8 @@ class SimulcastTrack(PublishedTrack):
         )
         self.rids = rids
         self.bandwidth: Bandwidth = bandwidth or (lambda _: None)
-        self.tiles: dict[str, tuple[int, int]] = {}  # by subscriber id
+        self.tiles: dict[str, tuple[int, int]] = {}  # by subscriber id, without tile_of
+        self.tile_of: TileOf = tile_of or self.tiles.get
         self.current: dict[DownTrack, PublishedTrack | None] = {}
         self.target: dict[DownTrack, PublishedTrack] = {}
         self._last_keyframe: dict[PublishedTrack, tuple[int, float]] = {}  # (timestamp, time)
@@ -122,7 +127,7 @@ class SimulcastTrack(PublishedTrack):
             self._select(down, infos)
 
     def _select(self, down: DownTrack, infos: list[LayerInfo]) -> None:
-        tile = self.tiles.get(down.subscriber_id)
+        tile = self.tile_of(down.subscriber_id)
         rid = choose_layer(infos, tile, self.bandwidth(down.subscriber_id))
         if rid is None:
             if not self.layers:
@@ -179,10 +184,13 @@ class SimulcastTrack(PublishedTrack):
         return next((rid for rid, t in self.layers.items() if t is layer), None)
 
     def set_tile(self, subscriber_id: str, width: int, height: int) -> None:
-        """The size (device pixels) a subscriber shows this source at."""
-        if subscriber_id not in self.tiles and len(self.tiles) >= _MAX_TILES:
-            return
-        self.tiles[subscriber_id] = (width, height)
+        """The size (device pixels) a subscriber shows this source at (without ``tile_of``)."""
+        if subscriber_id in self.tiles or len(self.tiles) < _MAX_TILES:
+            self.tiles[subscriber_id] = (width, height)
+        self.retile(subscriber_id)
+
+    def retile(self, subscriber_id: str) -> None:
+        """A subscriber's tile size changed: choose its layer again."""
         infos = self._infos()
         for down in list(self.current):
             if down.subscriber_id == subscriber_id:

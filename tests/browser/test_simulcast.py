@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 from support.browser import NO_WAITING_ROOM, create_meeting, host_joins, open_person
 from support.counting import HonestCounter, Key, WireCounter, settle, until
 from support.frame_log import DecodeErrors, FrameLog
@@ -223,6 +223,32 @@ async def test_each_viewer_gets_its_layer_switches_cleanly_and_a_closed_gate_sto
         f"\nlayers decoded: small tile {small_size}, large tile {large_size}; after the swap "
         f"{small.sizes[up][1:]} and {large.sizes[down][1:]}; decode errors "
         f"{[len(log.errors) for log, _ in logs]}"
+    )
+
+    # Off and on again with the web client's button: the camera comes back in layers,
+    # and each viewer gets the layer its tile (said once, before) needs.
+    button = host.page.locator("#camera-button")
+    old = {id(viewer.media.received[camera]) for viewer in viewers}
+    await button.click()
+    await expect(button).to_have_text("Turn camera on")
+    await button.click()
+    await expect(button).to_have_text("Turn camera off")
+    await until(
+        lambda: all(id(v.media.received.get(camera)) not in old for v in viewers),
+        30,
+        "the camera offered again",
+    )
+    for viewer in viewers:
+        if viewer.reader is not None:
+            viewer.reader.cancel()
+        viewer.watch(camera)
+    again = (
+        await small.size_becomes(lambda w, h: w >= 1280),
+        await large.size_becomes(lambda w, h: w <= 320),
+    )
+    print(
+        f"after the camera was turned off and on: {small.sizes[again[0]][1:]} and "
+        f"{large.sizes[again[1]][1:]}"
     )
 
     # The gate: the control shows both sources flowing to both viewers ...

@@ -19,9 +19,13 @@ export class TileSizes {
 
   observe(video, participant, source) {
     if (!this.observer || this.watched.has(video)) return;
-    this.watched.set(video, { participant, source, timer: null, sent: '' });
+    const watch = { participant, source, timer: null, sent: '' };
+    this.watched.set(video, watch);
     this.observer.observe(video);
-    video.addEventListener('loadeddata', () => this.later(video));
+    video.addEventListener('loadeddata', () => {
+      watch.sent = ''; // a new track in the tile: say its size again
+      this.later(video);
+    });
   }
 
   unobserve(video) {
