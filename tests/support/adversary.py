@@ -247,8 +247,7 @@ class Adversary:
         offer = self.publisher.localDescription.sdp
         if hide_undeclared:
             offer = forging.inactive(offer, hidden)
-        if munge is not None:
-            offer = munge(offer)
+        offer = munge(offer) if munge is not None else offer
         reply = await self.request({"type": "publish", "sdp": offer, "tracks": described})
         if reply["type"] == "publish_answer":
             answer = RTCSessionDescription(reply["sdp"], "answer")
