@@ -140,7 +140,7 @@ class SimulcastTrack(PublishedTrack):
             layer.add_down(down)  # the cached run since a keyframe, or a requested keyframe
         elif layer is current:
             self.target.pop(down, None)
-        elif self.target.get(down) is not layer:
+        else:  # asked again at each choice until it comes (the requester spaces them)
             self.target[down] = layer
             if self.gate.open:
                 layer.keyframes.request()

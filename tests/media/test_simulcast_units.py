@@ -315,3 +315,20 @@ async def test_down_a_layer_without_sender_reports_keeps_the_clock_moving_forwar
     (s1, t1, _), (s2, t2, _) = _headers(sink)[-2:]  # the last of f, the first of q
     assert s2 == (s1 + 1) & 0xFFFF
     assert 0 < (t2 - t1) & 0xFFFFFFFF < 90_000, "forward, and by less than a second"
+
+
+async def test_a_slow_subscriber_gets_a_small_layer_and_lowers_nobody_else() -> None:
+    source, layers, _ = _source()
+    source.bandwidth = {"slow": 300_000, "fast": 5_000_000}.get
+    for layer in layers.values():
+        layer.feed(0, keyframe=True)
+    downs = {name: DownTrack(name, Sink(), Sender(), 100, True) for name in ("slow", "fast")}
+    for name, down in downs.items():
+        source.set_tile(name, 1280, 720)
+        source.add_down(down)  # type: ignore[arg-type]
+    assert source.layer_of(downs["slow"]) == "q", "1280x720 does not fit 300 kbit/s"
+    assert source.layer_of(downs["fast"]) == "f"
+    source.bandwidth = {"slow": 3_000_000, "fast": 5_000_000}.get  # the estimate rose
+    source.tick()
+    layers["f"].feed(3000, keyframe=True)
+    assert source.layer_of(downs["slow"]) == "f"
