@@ -216,11 +216,20 @@ class Host:
     async def admit_loop(self) -> None:
         wake = asyncio.Event()
 
+        seen: set[str] = set()  # who is waiting, from the updates
+
         async def reader() -> None:
             async for text in self.socket:
                 message = json.loads(text)
                 if message["type"] == "waiting_list":
-                    self.waiting = len(message["waiting"])
+                    seen.clear()
+                    seen.update(e["id"] for e in message["waiting"])
+                    self.waiting = len(seen)
+                    wake.set()
+                elif message["type"] == "waiting_update":
+                    seen.update(e["id"] for e in message["entries"])
+                    seen.difference_update(message["removed"])
+                    self.waiting = len(seen)
                     wake.set()
                 elif message["type"] == "result":
                     self.in_flight = False

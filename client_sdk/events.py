@@ -6,16 +6,19 @@ server said is lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from meetwarden import protocol as wire
+
+from .errors import ProtocolError
 
 __all__ = [
     "Admitted",
     "BackToWaitingRoom",
     "ChatReceived",
     "Denied",
+    "ErrorReceived",
     "Event",
     "FileShared",
     "GrantReceived",
@@ -74,12 +77,18 @@ class BackToWaitingRoom(Event):
 
 @dataclass(frozen=True)
 class RosterChanged(Event):
-    """Who is in the meeting changed (``message.participants``); ``client.roster`` too."""
+    """Who is in the meeting changed: ``message.entries`` (each new or changed person's
+    whole entry) and ``message.removed`` (ids); ``roster`` is everyone after it."""
+
+    roster: list[wire.RosterEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class WaitingListChanged(Event):
-    """For hosts: who is waiting."""
+    """For hosts: who is waiting changed; ``waiting`` is everyone waiting after it
+    (``message`` is the whole list once, then each change: entries and removed ids)."""
+
+    waiting: list[wire.WaitingEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -132,8 +141,26 @@ class FileShared(Event):
     """Someone shared a file the policy let through; ``message.file_id`` downloads it."""
 
 
-def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]:
-    """The typed events one server message means."""
+@dataclass(frozen=True)
+class ErrorReceived(Event):
+    """An error the server sent unasked: ``media_failed`` when a media connection gave up
+    (``error.params["direction"]``: ``publish`` or ``subscribe``; ``["failure"]``: why).
+    Publishing again, or reconnecting, starts a new connection."""
+
+    @property
+    def error(self) -> ProtocolError:
+        """The error as the SDK raises it: ``.reason``, ``.params``, and its sentence."""
+        return ProtocolError(self.message.code, self.message.message, self.message.params)
+
+
+def event_for(
+    message: Any,
+    previous_self: wire.SelfState | None,
+    roster: list[wire.RosterEntry],
+    waiting: list[wire.WaitingEntry],
+) -> list[Event]:
+    """The typed events one server message means (``roster`` and ``waiting``: the lists
+    after it)."""
     match message:
         case wire.Waiting():
             return [Waiting(message)]
@@ -147,10 +174,10 @@ def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]
             return [Removed(message)]
         case wire.BackToWaitingRoom():
             return [BackToWaitingRoom(message)]
-        case wire.Roster():
-            return [RosterChanged(message)]
-        case wire.WaitingList():
-            return [WaitingListChanged(message)]
+        case wire.RosterUpdate():
+            return [RosterChanged(message, roster)]
+        case wire.WaitingList() | wire.WaitingUpdate():
+            return [WaitingListChanged(message, waiting)]
         case wire.You(you=you):
             events: list[Event] = [SelfChanged(message)]
             if previous_self is not None and you.muted != previous_self.muted:
@@ -170,5 +197,7 @@ def event_for(message: Any, previous_self: wire.SelfState | None) -> list[Event]
             return [PolicyChanged(message)]
         case wire.FileShared():
             return [FileShared(message)]
+        case wire.Error():
+            return [ErrorReceived(message)]
         case _:
             return []

@@ -35,6 +35,18 @@ E = TypeVar("E", bound=ev.Event)
 BUFFER_LIMIT = 10_000
 
 
+Entry = TypeVar("Entry", wire.RosterEntry, wire.WaitingEntry)
+
+
+def updated(people: list[Entry], entries: list[Entry], removed: list[str]) -> list[Entry]:
+    """A list after an update: each entry in place of the one with its id, or at the end;
+    the removed ids gone."""
+    by_id = {entry.id: entry for entry in entries}
+    gone = set(removed)
+    kept = [by_id.pop(p.id, p) for p in people if p.id not in gone]
+    return kept + [entry for entry in entries if entry.id in by_id]
+
+
 class Receiving(ClientState):
     """The reader of the socket, and the waits on what it received."""
 
@@ -60,17 +72,19 @@ class Receiving(ClientState):
             case wire.BackToWaitingRoom():
                 self.status = "waiting"
                 self.roster = []
-            case wire.Roster():
-                self.roster = message.participants
+            case wire.RosterUpdate():
+                self.roster = updated(self.roster, message.entries, message.removed)
             case wire.WaitingList():
                 self.waiting = message.waiting
+            case wire.WaitingUpdate():
+                self.waiting = updated(self.waiting, message.entries, message.removed)
             case wire.You():
                 self.you, self.role = message.you, message.you.role
             case wire.Meeting():
                 self.meeting = message.meeting
             case wire.PolicyMessage():
                 self.policy = message.policy
-        for event in ev.event_for(message, previous):
+        for event in ev.event_for(message, previous, self.roster, self.waiting):
             self._buffer.append(event)
         del self._buffer[:-BUFFER_LIMIT]
 

@@ -22,7 +22,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from .api_host import HostMeeting, registry_of
-from .i18n import Language, from_accept_language, reason_text
+from .files.access import SERVER_RECORDED_EVENTS
+from .i18n import Language, from_accept_language, reason_text, say
 from .store import AuditEntry, MeetingRecord
 
 __all__ = ["AuditFilter", "router"]
@@ -32,10 +33,13 @@ router = APIRouter(prefix="/api", tags=["hosts"])
 
 def sentence(entry: AuditEntry, language: Language) -> str:
     """What the entry's decision says, in ``language``: written from its reason and params;
-    an entry without params (stored before the log kept them, or recorded by the server
-    beside the engine's decisions, such as a file download) says its stored English."""
+    an entry the server recorded beside the engine's decisions (a file download, a stopped
+    upload) has its English sentence as the message id; an entry without params (stored
+    before the log kept them) says its stored English."""
     if entry.params is None:
         return entry.message
+    if entry.event.get("type") in SERVER_RECORDED_EVENTS:
+        return say(language, entry.message)
     return reason_text(entry.reason, entry.params, language)
 
 

@@ -61,8 +61,8 @@ async def take_notes(
             match event:
                 case ChatReceived(message=chat) if chat.sender != client.participant_id:
                     notes.append(f"{chat.sender_name}: {chat.text}")
-                case RosterChanged(message=roster):
-                    print(f"{len(roster.participants)} people in the meeting.", flush=True)
+                case RosterChanged(roster=roster):
+                    print(f"{len(roster)} people in the meeting.", flush=True)
                 case NoticeReceived(message=notice):
                     print(f"Notice ({notice.topic}): {notice.text}", flush=True)
                 case MeetingEnded(message=ended):

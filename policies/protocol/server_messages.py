@@ -10,7 +10,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from .vocabulary import PROTOCOL_VERSION, Params, Role, ShareKind, Source, WireModel
+from .views import (
+    GrantInfo,
+    Meeting,
+    MeetingInfo,
+    RosterEntry,
+    RosterUpdate,
+    SelfState,
+    WaitingEntry,
+    WaitingList,
+    WaitingUpdate,
+    You,
+)
+from .vocabulary import PROTOCOL_VERSION, Params, Role, Source, WireModel
 
 __all__ = [
     "SERVER_ADAPTER",
@@ -31,8 +43,8 @@ __all__ = [
     "PolicyMessage",
     "PublishAnswer",
     "Result",
-    "Roster",
     "RosterEntry",
+    "RosterUpdate",
     "SelfState",
     "ServerMessage",
     "SubscribeOffer",
@@ -40,63 +52,10 @@ __all__ = [
     "Waiting",
     "WaitingEntry",
     "WaitingList",
+    "WaitingUpdate",
     "Welcome",
     "You",
 ]
-
-
-class GrantInfo(WireModel):
-    kind: ShareKind
-    expires_at: float
-    """Unix time (seconds) when the grant ends."""
-
-
-class SelfState(WireModel):
-    participant_id: str
-    name: str
-    role: Role
-    muted: bool
-    may_unmute: bool
-    """The unmute rule lets this participant unmute now."""
-    hand_raised: bool
-    grants: list[GrantInfo] = []
-    publishing: list[Source] = []
-    """Sources whose media is forwarded right now."""
-    camera: str = "not_required"
-
-
-class RosterEntry(WireModel):
-    id: str
-    name: str
-    role: Role
-    muted: bool
-    hand_raised: bool
-    publishing: list[Source] = []
-    connected: bool = True
-    """False while this person's connection is gone and their place is kept."""
-    grants: list[ShareKind] = []
-    """What a host let this person share (screen, file) right now: a host's console
-    offers to revoke only what was granted."""
-
-
-class WaitingEntry(WireModel):
-    id: str
-    name: str
-    waiting_since: float
-    """Unix time."""
-    connected: bool = True
-    reason: str = "waiting_for_host"
-    """Why this person waits: ``waiting_for_host`` for a newcomer, else the reason code of
-    the decision that sent them back (``camera_missing``, ``camera_still_lost``...)."""
-    rule: str = ""
-    """The rule (JSON pointer) of that decision; empty for a newcomer."""
-
-
-class MeetingInfo(WireModel):
-    meeting_id: str
-    name: str
-    locked: bool
-    policy_revision: int
 
 
 class Welcome(WireModel):
@@ -195,23 +154,6 @@ class BackToWaitingRoom(WireModel):
     """The id of the decision in the meeting's audit log (the host's log shows the same)."""
 
 
-class Roster(WireModel):
-    type: Literal["roster"] = "roster"
-    participants: list[RosterEntry]
-
-
-class WaitingList(WireModel):
-    """For hosts and co-hosts only."""
-
-    type: Literal["waiting_list"] = "waiting_list"
-    waiting: list[WaitingEntry]
-
-
-class You(WireModel):
-    type: Literal["you"] = "you"
-    you: SelfState
-
-
 class Notice(WireModel):
     type: Literal["notice"] = "notice"
     topic: str
@@ -235,11 +177,6 @@ class ChatMessage(WireModel):
     text: str
     to: str | None = None
     at: float
-
-
-class Meeting(WireModel):
-    type: Literal["meeting"] = "meeting"
-    meeting: MeetingInfo
 
 
 class PolicyMessage(WireModel):
@@ -360,8 +297,9 @@ ServerMessage = Annotated[
     | JoinRefused
     | Dismissed
     | BackToWaitingRoom
-    | Roster
+    | RosterUpdate
     | WaitingList
+    | WaitingUpdate
     | You
     | Notice
     | ChatMessage

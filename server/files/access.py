@@ -32,7 +32,7 @@ from meetwarden.policies.events import FileDownloadRequested
 from ..i18n import Language, reason_text, say
 from ..i18n.markers import N_
 from ..runtime.audit import AuditWriter
-from ..runtime.decided import Decided, new_decision_id
+from ..runtime.decided import Decided, new_decision_id, wire_params
 from ..runtime.registry import Registry
 from ..runtime.room import Room
 from ..runtime.session import Session
@@ -157,9 +157,11 @@ def record_audit(
     reason: str,
     rule: str,
     message: str,
+    params: Params | None = None,
 ) -> str:
     """Append an entry for something the server decided itself (not an engine event);
-    returns its decision id, for the answer the client gets."""
+    returns its decision id, for the answer the client gets. ``message`` is the English
+    message id and ``params`` fill it in, so the log can be read in the host's language."""
     decision_id = new_decision_id()
     audit.append(
         AuditEntry(
@@ -176,6 +178,7 @@ def record_audit(
             actor=None,
             participant=participant_id,
             effects=[],
+            params=wire_params(params or {}),
         )
     )
     return decision_id

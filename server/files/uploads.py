@@ -190,6 +190,7 @@ class FileUploads(SharingState):
             reason=refusal.reason,
             rule=refusal.rule,
             message=refusal.message,
+            params=refusal.params,
         )
         return refusal
 

@@ -19,7 +19,8 @@ from meetwarden.policies.state import MeetingState
 from ..i18n import Language, notice_text
 from .decided import Decided, wire_params
 from .session import Session
-from .views import meeting_info, roster, self_state, waiting_list
+from .view_changes import view_changes
+from .views import meeting_info, waiting_list
 
 if TYPE_CHECKING:
     from .room import Room
@@ -33,7 +34,6 @@ __all__ = [
     "notify",
     "notify_hosts",
     "send_view_changes",
-    "views",
 ]
 
 # Notices the views already convey (roster, waiting list, meeting info, own state).
@@ -134,38 +134,34 @@ def deliver_chat(room: Room, sender: str, to: str | None, text: str) -> None:
             session.send(message)
 
 
-def views(room: Room, policy: Policy, state: MeetingState, revision: int) -> dict[str, Any]:
-    """What the people of ``room`` see of a meeting in this state."""
-    return {
-        "roster": roster(state),
-        "waiting": waiting_list(state, room.wall),
-        "meeting": meeting_info(room.meeting_id, policy, state, revision),
-        "selves": {
-            pid: self_state(policy, person, room.wall) for pid, person in state.participants.items()
-        },
-    }
-
-
 def send_view_changes(
     room: Room, before: tuple[Policy, MeetingState, int], decided: Decided
 ) -> None:
-    """Sends each view that ``decided`` changed. The views of the state before are made
+    """Sends what ``decided`` changed in each view, to the people who see it. Worked out
     here, after the effects went out: nothing is computed ahead of a gate closing, and
     nothing at all when the decision changed no state (most refusals)."""
     policy, state, revision = before
     if policy is room.policy and state is room.state and revision == room.revision:
         return  # ``apply`` hands back the very same state when nothing changed
-    old = views(room, *before)
-    after = views(room, room.policy, room.state, room.revision)
+    changes = view_changes((policy, state), (room.policy, room.state), room.wall)
     admitted = admitted_sessions(room)
-    if after["roster"] != old["roster"]:
-        broadcast(admitted, wire.Roster(participants=after["roster"]))
-    if after["waiting"] != old["waiting"]:
-        broadcast(host_sessions(room), wire.WaitingList(waiting=after["waiting"]))
-    if after["meeting"] != old["meeting"]:
-        broadcast(admitted, wire.Meeting(meeting=after["meeting"]))
-    for pid, mine in after["selves"].items():
-        if old["selves"].get(pid) not in (None, mine):
+    if changes.roster is not None:
+        broadcast(admitted, changes.roster)
+    hosts = host_sessions(room)
+    if changes.new_hosts:
+        whole = wire.WaitingList(waiting=waiting_list(room.state, room.wall))
+        for pid in changes.new_hosts:
             session = room.sessions.get(pid)
             if session is not None:
-                session.send(wire.You(you=mine))
+                session.send(whole)
+    if changes.waiting is not None:
+        new = set(changes.new_hosts)
+        broadcast([s for s in hosts if s.participant_id not in new], changes.waiting)
+    old_meeting = meeting_info(room.meeting_id, policy, state, revision)
+    meeting = meeting_info(room.meeting_id, room.policy, room.state, room.revision)
+    if meeting != old_meeting:
+        broadcast(admitted, wire.Meeting(meeting=meeting))
+    for pid, mine in changes.selves.items():
+        session = room.sessions.get(pid)
+        if session is not None:
+            session.send(wire.You(you=mine))

@@ -19,39 +19,46 @@ from meetwarden.protocol import (
     WaitingEntry,
 )
 
-__all__ = ["meeting_info", "roster", "self_state", "waiting_list"]
+__all__ = [
+    "meeting_info",
+    "roster",
+    "roster_entry",
+    "self_state",
+    "waiting_entry",
+    "waiting_list",
+]
+
+
+def roster_entry(p: Participant) -> RosterEntry:
+    return RosterEntry(
+        id=p.id,
+        name=p.name,
+        role=p.role,
+        muted=p.muted,
+        hand_raised=p.hand_raised,
+        publishing=sorted(p.open_gates),
+        connected=p.connected,
+        grants=sorted(g.kind for g in p.grants),
+    )
 
 
 def roster(state: MeetingState) -> list[RosterEntry]:
-    return [
-        RosterEntry(
-            id=p.id,
-            name=p.name,
-            role=p.role,
-            muted=p.muted,
-            hand_raised=p.hand_raised,
-            publishing=sorted(p.open_gates),
-            connected=p.connected,
-            grants=sorted(g.kind for g in p.grants),
-        )
-        for p in state.participants.values()
-        if p.admitted
-    ]
+    return [roster_entry(p) for p in state.participants.values() if p.admitted]
+
+
+def waiting_entry(p: Participant, wall: Callable[[float], float]) -> WaitingEntry:
+    return WaitingEntry(
+        id=p.id,
+        name=p.name,
+        waiting_since=wall(p.waiting_since),
+        connected=p.connected,
+        reason=p.waiting_reason,
+        rule=p.waiting_rule,
+    )
 
 
 def waiting_list(state: MeetingState, wall: Callable[[float], float]) -> list[WaitingEntry]:
-    return [
-        WaitingEntry(
-            id=p.id,
-            name=p.name,
-            waiting_since=wall(p.waiting_since),
-            connected=p.connected,
-            reason=p.waiting_reason,
-            rule=p.waiting_rule,
-        )
-        for p in state.participants.values()
-        if not p.admitted
-    ]
+    return [waiting_entry(p, wall) for p in state.participants.values() if not p.admitted]
 
 
 def self_state(policy: Policy, person: Participant, wall: Callable[[float], float]) -> SelfState:

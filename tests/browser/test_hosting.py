@@ -96,3 +96,33 @@ async def test_the_api_reference_renders_from_this_server_alone(
     await expect(reader.page.locator("#docs-error")).to_be_hidden()
     assert await reader.page.locator("#docs-operations section").count() > 10
     await reader.close()  # no page errors (Trusted Types), no request to another origin
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "button"),
+    [("/sign-in", "#password", "#sign-in"), ("/setup", "#password", "#set-up")],
+)
+async def test_before_the_pages_script_runs_enter_never_sends_a_password_in_a_url(
+    browser: Browser, server: RunningServer, path: str, field: str, button: str
+) -> None:
+    """A form pressed before its script ran (slow network, scripts blocked) does not
+    submit natively: a GET would put the password in the address bar, the history and
+    the server's access log."""
+    context = await browser.new_context(base_url=server.url, java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        await page.goto(path)
+        await expect(page.locator(button)).to_be_disabled()
+        await page.fill(field, "a secret passphrase")
+        await page.press(field, "Enter")
+        await page.locator(button).click(force=True)
+        await page.goto(path)  # anything the presses sent is requested before this
+        assert not any("passphrase" in url for url in requested), requested
+        assert [url for url in requested if url.split("?")[0].endswith(path)] == [
+            f"{server.url}{path}",
+            f"{server.url}{path}",
+        ]
+    finally:
+        await context.close()

@@ -44,7 +44,18 @@ from support.server import RunningServer
 
 from meetwarden import protocol as wire
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [
+    pytest.mark.timeout(900),
+    # Hypothesis compares the global ``random`` state before and after each draw
+    # (hypothesis/control.py ``deprecate_random_in_strategy``); the bots' aiortc peers run
+    # on a background thread meanwhile and draw from it (rtcrtpsender.py
+    # ``random_sequence_number``), which that check takes for a strategy's use. The
+    # strategies here use none; the check cannot tell threads apart.
+    pytest.mark.filterwarnings(
+        "ignore:Do not use the `random` module inside strategies"
+        ":hypothesis.errors.HypothesisDeprecationWarning"
+    ),
+]
 PER_MEETING = 2
 SETTLE, WINDOW = 0.8, 0.7
 """Seconds for in-flight packets to land after a step, then the window that is measured."""

@@ -16,7 +16,14 @@ from support.enforced import Scene, admit_adversary, honest, window
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 POLICY = {"audio": {"mute_on_entry": False}}
-_SEEN_BY_THOSE_ADMITTED = {"roster", "chat", "subscribe_offer", "waiting_list", "file_shared"}
+_SEEN_BY_THOSE_ADMITTED = {
+    "roster_update",
+    "chat",
+    "subscribe_offer",
+    "waiting_list",
+    "waiting_update",
+    "file_shared",
+}
 
 
 async def _knock_on_every_media_door(eve: Adversary) -> None:

@@ -234,7 +234,7 @@ async def test_a_message_over_64_kib_closes_the_socket_with_1009(
     await before_join.send({"type": "join", "name": "B" * (wire.MAX_MESSAGE_BYTES + 1)})
     assert await before_join.closed() == wire.CLOSE_TOO_BIG
     await meeting.host.wait_for(
-        RosterChanged, lambda e: raw.participant_id not in {p.id for p in e.message.participants}
+        RosterChanged, lambda e: raw.participant_id not in {p.id for p in e.roster}
     )
     await still_fine(bystanders)
 
@@ -402,7 +402,7 @@ async def test_a_second_join_is_refused_with_already_joined(
 async def test_nothing_sent_after_leave_is_acted_on(server: RunningServer, meeting: Hosted) -> None:
     raw = await raw_join(server, meeting.meeting_id)
     await meeting.host.wait_for(
-        RosterChanged, lambda e: raw.participant_id in {p.id for p in e.message.participants}
+        RosterChanged, lambda e: raw.participant_id in {p.id for p in e.roster}
     )
     # Sent back to back, so the chat is on the wire before the server closes.
     await raw.send({"type": "leave", "id": 1})
@@ -411,7 +411,7 @@ async def test_nothing_sent_after_leave_is_acted_on(server: RunningServer, meeti
     assert [m["reason"] for m in raw.of_type("result")] == ["left"]
     assert not [m for m in raw.received if m.get("ref") == 2]
     await meeting.host.wait_for(
-        RosterChanged, lambda e: raw.participant_id not in {p.id for p in e.message.participants}
+        RosterChanged, lambda e: raw.participant_id not in {p.id for p in e.roster}
     )
     late = await MeetingClient.connect(meeting.join_url, name="Carol Jones")
     await marker(meeting.host, late)
@@ -543,9 +543,9 @@ async def test_the_password_and_its_hash_never_reach_a_client(server: RunningSer
     guest = await raw_socket(server, meeting_id)
     await guest.send({"type": "join", "name": "Bob Smith", "password": password})
     guest_id = (await guest.expect("welcome"))["participant_id"]
-    waiting = await host.expect("waiting_list", waiting=[])  # first the empty list...
-    waiting = await host.expect("waiting_list")  # ...then Bob
-    assert [entry["id"] for entry in waiting["waiting"]] == [guest_id]
+    await host.expect("waiting_list", waiting=[])  # first the empty list...
+    waiting = await host.expect("waiting_update")  # ...then Bob
+    assert [entry["id"] for entry in waiting["entries"]] == [guest_id]
     await host.send({"type": "admit", "participant": guest_id, "id": 1})
     await host.expect("result", ref=1)
     await guest.expect("admitted")

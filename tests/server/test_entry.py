@@ -41,7 +41,7 @@ async def test_a_guest_waits_until_the_host_admits_them(server: RunningServer) -
 async def test_a_denied_guest_is_told_and_disconnected(server: RunningServer) -> None:
     meeting = await hosted_meeting(server.url, {})
     guest = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
-    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.message.waiting) == 1)
+    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.waiting) == 1)
     assert guest.participant_id is not None
     await meeting.host.deny(guest.participant_id)
     with pytest.raises(DismissedError) as caught:
@@ -58,7 +58,7 @@ async def test_admit_all_lets_everyone_waiting_in(server: RunningServer) -> None
         await MeetingClient.connect(meeting.join_url, name=name)
         for name in ("Bob Smith", "Carol Jones", "Dan Brown")
     ]
-    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.message.waiting) == 3)
+    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.waiting) == 3)
     await meeting.host.admit_all()
     for guest in guests:
         await guest.wait_admitted()
@@ -149,7 +149,7 @@ async def test_a_locked_meeting_keeps_new_people_and_those_waiting_out(
 ) -> None:
     meeting = await hosted_meeting(server.url, {})
     waiting = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
-    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.message.waiting) == 1)
+    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.waiting) == 1)
     await meeting.host.lock(True)
     with pytest.raises(JoinRefusedError) as caught:
         await MeetingClient.connect(meeting.join_url, name="Carol Jones")

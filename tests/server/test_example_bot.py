@@ -32,7 +32,7 @@ async def bot_waiting(meeting: Hosted, bot: asyncio.subprocess.Process, name: st
     first. Generous time: on a busy machine starting Python with aiortc takes a while."""
     seen = asyncio.ensure_future(
         meeting.host.wait_for(
-            WaitingListChanged, lambda e: any(w.name == name for w in e.message.waiting), 120
+            WaitingListChanged, lambda e: any(w.name == name for w in e.waiting), 120
         )
     )
     exited = asyncio.ensure_future(bot.wait())
@@ -42,7 +42,7 @@ async def bot_waiting(meeting: Hosted, bot: asyncio.subprocess.Process, name: st
         output = await bot.stdout.read() if bot.stdout else b""
         raise AssertionError(f"the bot exited before it was seen waiting:\n{output.decode()}")
     exited.cancel()
-    return next(w.id for w in seen.result().message.waiting if w.name == name)
+    return next(w.id for w in seen.result().waiting if w.name == name)
 
 
 async def test_the_note_taker_waits_raises_its_hand_chats_and_leaves_when_the_meeting_ends(

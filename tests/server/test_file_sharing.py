@@ -34,6 +34,7 @@ from meetwarden.client_sdk import (
     Removed,
     WaitingListChanged,
 )
+from meetwarden.server.i18n import say
 from meetwarden.server.store import Store
 
 pytestmark = pytest.mark.anyio
@@ -138,6 +139,24 @@ async def raw_download(
             f"{server.url}/api/meetings/{meeting_id}/files/{file_id}",
             headers={"Authorization": f"Bearer {token}"},
         )
+
+
+async def audit_in_chinese(
+    server: RunningServer, hosted: Hosted, event_type: str
+) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient() as http:
+        response = await http.get(
+            f"{server.url}/api/meetings/{hosted.meeting_id}/audit",
+            params={"event_type": event_type},
+            headers={"Authorization": f"Bearer {hosted.host_token}", "Accept-Language": "zh-CN"},
+        )
+    assert response.status_code == 200
+    entries: list[dict[str, Any]] = response.json()["entries"]
+    return entries
+
+
+def chinese(english: str) -> str:
+    return say("zh-CN", english)
 
 
 # --- who may share --------------------------------------------------------------------
@@ -484,7 +503,7 @@ async def test_a_waiting_a_removed_and_another_meetings_participant_cannot_downl
         try:
             await meeting.host.wait_for(
                 WaitingListChanged,
-                lambda e: any(w.id == waiting.participant_id for w in e.message.waiting),
+                lambda e: any(w.id == waiting.participant_id for w in e.waiting),
             )
             with pytest.raises(PolicyRefusedError) as caught:
                 await waiting.download_file(shared.file_id)
@@ -518,6 +537,17 @@ async def test_a_waiting_a_removed_and_another_meetings_participant_cannot_downl
             ]
             theirs = await other.api.audit(event_type="file_downloaded")
             assert [e["decision"]["reason"] for e in theirs] == ["file_not_found"]
+            # What the server recorded itself reads in the host's language too.
+            read = {
+                e["decision"]["reason"]: e["decision"]["message"]
+                for hosted in (meeting, other)
+                for e in await audit_in_chinese(server, hosted, "file_downloaded")
+            }
+            assert read["file_not_found"] == "这个会议中没有这个文件。"
+            assert read["session_ended"] == chinese(
+                "Your connection to the meeting has ended; rejoin and ask for a new file token."
+            )
+            assert read["session_ended"] != refused[0]["decision"]["message"]
         finally:
             await waiting.close()
             await other.close()

@@ -32,7 +32,7 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 async def remove(host: MeetingClient, guest: MeetingClient) -> None:
     assert guest.participant_id is not None
     await host.wait_for(
-        RosterChanged, lambda e: any(p.id == guest.participant_id for p in e.message.participants)
+        RosterChanged, lambda e: any(p.id == guest.participant_id for p in e.roster)
     )
     await host.remove(guest.participant_id)
     await guest.wait_for(Removed)

@@ -128,7 +128,7 @@ async def test_a_grant_expires_on_time_and_the_participant_is_told(server: Runni
 async def test_a_password_added_mid_meeting_holds_for_those_waiting(server: RunningServer) -> None:
     meeting = await hosted_meeting(server.url, {})
     waiting = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
-    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.message.waiting) == 1)
+    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.waiting) == 1)
     with pytest.raises(PolicyRefusedError) as caught:
         await meeting.host.update_policy({"entry": {"password": True, "max_participants": 1}})
     assert caught.value.reason == "policy_invalid"
@@ -312,14 +312,14 @@ async def test_after_a_long_absence_the_place_is_given_up_and_the_policy_applies
     await guest.close()
 
     def away(event: RosterChanged) -> bool:
-        return any(p.id == gone and not p.connected for p in event.message.participants)
+        return any(p.id == gone and not p.connected for p in event.roster)
 
     async def next_roster() -> RosterChanged:  # the host's rosters, in the order received
         return await meeting.host.wait_for(RosterChanged, timeout=20)
 
     while not away(await next_roster()):  # the place is kept...
         pass
-    while any(p.id == gone for p in (await next_roster()).message.participants):
+    while any(p.id == gone for p in (await next_roster()).roster):
         pass  # ...for a second, then given up
     await guest.reconnect()
     assert guest.status == "waiting", "after reconnect_seconds the token resumes nothing"

@@ -42,7 +42,7 @@ async def test_a_hundred_bots_from_one_network_leave_room_for_a_real_guest(
         invite=invite.invite_token,
     )
     assert invited.type == "welcome", invited.message
-    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.message.waiting) == 27)
+    await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.waiting) == 27)
     for answer in (*waiting, guest, invited):
         await answer.leave()
     await meeting.close()

@@ -63,7 +63,7 @@ async def host_meeting(
 async def _admit(meeting: Meeting, participant_id: str) -> None:
     await meeting.host.wait_for(
         WaitingListChanged,
-        lambda e: any(w.id == participant_id for w in e.message.waiting),
+        lambda e: any(w.id == participant_id for w in e.waiting),
         timeout=20,
     )
     await meeting.host.admit(participant_id)

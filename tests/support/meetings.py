@@ -44,7 +44,7 @@ async def hosted_meeting(
 async def admit(host: MeetingClient, guest: MeetingClient) -> None:
     """The host admits a guest it sees waiting; returns once the guest is in."""
     await host.wait_for(
-        WaitingListChanged, lambda e: any(w.id == guest.participant_id for w in e.message.waiting)
+        WaitingListChanged, lambda e: any(w.id == guest.participant_id for w in e.waiting)
     )
     assert guest.participant_id is not None
     await host.admit(guest.participant_id)

@@ -22,8 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from meetwarden import protocol as wire
-from meetwarden.client_sdk import IceOptions, MeetingClient
+from meetwarden.client_sdk import ErrorReceived, IceOptions, MeetingClient
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 
@@ -31,13 +30,11 @@ def say(event: str, **fields: Any) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-class ReportingClient(MeetingClient):
+async def report_errors(client: MeetingClient) -> None:
     """Says the errors the server sends unasked (``media_failed``: a connection gave up)."""
-
-    def _take(self, message: Any) -> None:
-        if isinstance(message, wire.Error) and message.ref is None:
-            say("error", code=message.code, message=message.message)
-        super()._take(message)
+    while True:
+        received = await client.wait_for(ErrorReceived, timeout=24 * 3600)
+        say("error", code=received.error.reason, message=received.message.message)
 
 
 def local_candidate_type(pc: Any) -> str | None:
@@ -76,7 +73,7 @@ async def main() -> None:
     parser.add_argument("--turn", default="first")
     parser.add_argument("--relay-only", action="store_true")
     options = parser.parse_args()
-    client = await ReportingClient.connect(options.link, name=options.name)
+    client = await MeetingClient.connect(options.link, name=options.name)
     client.ice = IceOptions(turn=options.turn, relay_only=options.relay_only)
     await client.wait_admitted()
     say(
@@ -89,6 +86,7 @@ async def main() -> None:
     say("published", decisions=[[d.source, d.allowed, d.reason] for d in decisions])
     publisher = media._publisher
     watching = asyncio.ensure_future(watch(publisher))
+    reporting = asyncio.ensure_future(report_errors(client))
     loop = asyncio.get_running_loop()
     try:
         while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
@@ -101,6 +99,7 @@ async def main() -> None:
                 break
     finally:
         watching.cancel()
+        reporting.cancel()
         await client.close()
 
 

@@ -166,6 +166,7 @@ mountLanguageSwitch();
 byId('use-example').addEventListener('click', useExample);
 byId('upload').addEventListener('change', useFile);
 byId('create-form').addEventListener('submit', create);
+byId('create').disabled = false; // disabled in the page until now: no native submit
 byId('password').addEventListener('input', edited);
 byId('copy-join').addEventListener('click', (event) => copyFrom(byId('join-link'), event.target));
 byId('copy-host').addEventListener('click', (event) => copyFrom(byId('host-link'), event.target));

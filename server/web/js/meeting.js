@@ -154,6 +154,19 @@ function remember(entries) {
   for (const entry of entries) app.names.set(entry.id, entry.name);
 }
 
+/** A list after a roster_update or waiting_update: each entry in place of the one with its
+ * id, or at the end; the removed ids gone. */
+function updated(list, { entries, removed }) {
+  const fresh = new Map(entries.map((entry) => [entry.id, entry]));
+  const gone = new Set(removed);
+  const kept = list.filter((entry) => !gone.has(entry.id)).map((entry) => {
+    const next = fresh.get(entry.id) ?? entry;
+    fresh.delete(entry.id);
+    return next;
+  });
+  return [...kept, ...fresh.values()];
+}
+
 function receive(message) {
   const { state } = app;
   switch (message.type) {
@@ -184,9 +197,9 @@ function receive(message) {
       state.sentBackReason = message.reason;
       leaveMeetingView();
       break;
-    case 'roster':
-      state.roster = message.participants;
-      remember(message.participants);
+    case 'roster_update':
+      state.roster = updated(state.roster, message);
+      remember(message.entries);
       app.grid.update(state.roster);
       app.people.render();
       app.chat.people(state.roster);
@@ -194,6 +207,11 @@ function receive(message) {
     case 'waiting_list':
       state.waiting = message.waiting;
       remember(message.waiting);
+      app.people.render();
+      break;
+    case 'waiting_update':
+      state.waiting = updated(state.waiting, message);
+      remember(message.entries);
       app.people.render();
       break;
     case 'you':

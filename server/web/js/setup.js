@@ -67,9 +67,10 @@ async function setUp(event) {
 
 mountLanguageSwitch();
 byId('setup-form').addEventListener('submit', setUp);
+// Disabled in the page until now, so that the form never submits natively (a password in a URL).
 if (!token) {
   byId('no-token').hidden = false;
-  byId('set-up').disabled = true;
 } else {
+  byId('set-up').disabled = false;
   byId('username').focus();
 }

@@ -47,6 +47,7 @@ async function signIn(event) {
 async function start() {
   mountLanguageSwitch();
   byId('sign-in-form').addEventListener('submit', signIn);
+  byId('sign-in').disabled = false; // disabled in the page until now: no native submit
   const session = await currentSession().catch(() => null);
   if (session) {
     byId('signed-in-name').textContent = session.username;
