@@ -332,3 +332,19 @@ async def test_a_slow_subscriber_gets_a_small_layer_and_lowers_nobody_else() -> 
     source.tick()
     layers["f"].feed(3000, keyframe=True)
     assert source.layer_of(downs["slow"]) == "f"
+
+
+async def test_the_camera_check_decodes_a_keyframe_of_one_layer_and_counts_frames() -> None:
+    source, layers, _ = _source()
+    captured: list[list[bytes]] = []
+    source.on_keyframe_captured = captured.append
+    source.capture_wanted = True
+    assert source.capture_wanted
+    layers["f"].feed(0, tag=1)  # not a keyframe: nothing captured
+    layers["q"].feed(0, keyframe=True, tag=2)  # the check layer is the first bound
+    assert len(captured) == 1
+    assert captured[0][0][-1] == 2
+    assert not source.capture_wanted, "one keyframe per request"
+    for n in range(1, 5):
+        layers["f"].feed(3000 * n)
+    assert source.frames == 5, "the layer with the most frames"
