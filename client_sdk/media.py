@@ -265,6 +265,15 @@ class MediaSession:
 
     # --- subscribing ------------------------------------------------------------------
 
+    async def tile_size(self, participant: str, source: str, width: int, height: int) -> None:
+        """Says the size (device pixels) you show a participant's camera or screen at: the
+        server forwards the smallest simulcast layer that covers it (a browser publisher's
+        layers; this SDK publishes one). No answer unless refused; call again on resize."""
+        message = build(
+            wire.TileSize, participant=participant, source=source, width=width, height=height
+        )
+        await self._client.send(message)
+
     async def subscribe(self) -> None:
         """Starts receiving the others' media; new offers are answered as tracks come and go."""
         offer = await self._client.exchange(wire.Subscribe(), wire.SubscribeOffer)

@@ -179,7 +179,8 @@ async def _handle(
         text = say(language, "You already joined.")
         session.send(wire.Error(ref=message.id, code="already_joined", message=text))
         return True
-    if isinstance(message, wire.Publish | wire.Subscribe | wire.StopPublish | wire.SubscribeAnswer):
+    media_messages = wire.Publish | wire.Subscribe | wire.StopPublish | wire.SubscribeAnswer
+    if isinstance(message, media_messages | wire.TileSize):
         await handle_media(room, session, message)
         return True
     if isinstance(message, wire.UpdatePolicy):

@@ -77,6 +77,7 @@ from .client_messages import (
     StopShare,
     Subscribe,
     SubscribeAnswer,
+    TileSize,
     TrackInfo,
     UpdatePolicy,
 )
@@ -216,6 +217,7 @@ __all__ = [
     "SubscribeAnswer",
     "SubscribeOffer",
     "Surface",
+    "TileSize",
     "Token",
     "TrackDecision",
     "TrackInfo",

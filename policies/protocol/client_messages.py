@@ -45,6 +45,7 @@ __all__ = [
     "StopShare",
     "Subscribe",
     "SubscribeAnswer",
+    "TileSize",
     "TrackInfo",
     "UpdatePolicy",
 ]
@@ -247,6 +248,18 @@ class SubscribeAnswer(Request):
     sdp: Annotated[str, Field(min_length=1, max_length=60_000)]
 
 
+class TileSize(Request):
+    """The size, in device pixels, you show one participant's video at (a camera or screen
+    tile): the server forwards the smallest simulcast layer that covers it. Send it when
+    the tile appears and again when it resizes; no answer unless it is refused."""
+
+    type: Literal["tile_size"] = "tile_size"
+    participant: Id
+    source: Literal["camera", "screen"]
+    width: Annotated[int, Field(ge=1, le=16_384)]
+    height: Annotated[int, Field(ge=1, le=16_384)]
+
+
 ClientMessage = Annotated[
     Join
     | Leave
@@ -277,7 +290,8 @@ ClientMessage = Annotated[
     | Publish
     | Subscribe
     | StopPublish
-    | SubscribeAnswer,
+    | SubscribeAnswer
+    | TileSize,
     Field(discriminator="type"),
 ]
 CLIENT_ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

@@ -111,6 +111,9 @@ class Admitted(WireModel):
     """TURN servers for the media connections you open from now on, with credentials made
     for you at this admission (each ``admitted`` brings fresh ones); empty when the server
     has none. Nobody waiting or refused gets any."""
+    simulcast: bool = False
+    """The server takes a camera published in simulcast layers (``a=rid``/``a=simulcast``,
+    at most three) and forwards each viewer the layer its ``tile_size`` needs."""
 
 
 class JoinRefused(WireModel):

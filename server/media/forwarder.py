@@ -134,6 +134,12 @@ class DownTrack:
         self._resync = True
         self._need_keyframe = self.video
 
+    def switch(self, ts_delta: int) -> None:
+        """Go on with another simulcast layer at its next keyframe (``simulcast.py``)."""
+        self.resume()
+        self._ts_offset = (self._ts_offset + ts_delta) & 0xFFFFFFFF
+        self._segments.clear()
+
     def send(self, packet: CachedPacket) -> None:
         seq = packet.sequence_number
         if self._resync:
@@ -231,15 +237,14 @@ class PublishedTrack:
         self._on_first_packet: Callable[[PublishedTrack], None] | None = on_first_packet
         self.sender_report: tuple[int, int] | None = None
         self.width = self.height = 0
-        self.packets_received = 0
-        self.packets_dropped = 0
-        self.frames = 0
-        self.keyframes_seen = 0
+        self.packets_received = self.packets_dropped = 0
+        self.frames = self.keyframes_seen = 0
         # One keyframe captured for the camera check, when asked for.
         self.capture_wanted = False
         self._capture: list[bytes] | None = None
         self._capture_timestamp = 0
         self.on_keyframe_captured: Callable[[list[bytes]], None] | None = None
+        self.on_forward_keyframe: Callable[[PublishedTrack, CachedPacket], None] | None = None
         self.ended = False
         self.retransmissions_received = 0
         self.level: LevelMeter | None = None  # a microphone's audio levels (``speaking``)
@@ -284,6 +289,8 @@ class PublishedTrack:
         repair = self.repair
         if repair is not None and not repair.passes(packet):
             return  # after a gap: the repair releases it in order, or drops it
+        if keyframe and self.on_forward_keyframe is not None:
+            self.on_forward_keyframe(self, packet)  # a simulcast switch to this layer
         self.cache.add(packet)
         for down in self.downs:
             down.send(packet)
@@ -297,15 +304,15 @@ class PublishedTrack:
         body = fields.body
         start = vp8_frame_start(body) if body[0] & 0x17 == 0x10 else None
         keyframe = start is not None and start.keyframe
-        seq, timestamp = fields.sequence_number, fields.timestamp
-        repair.retransmitted(
-            CachedPacket(seq, timestamp, fields.marker, fields.padding, body, keyframe)
-        )
+        seq, ts, marker = fields.sequence_number, fields.timestamp, fields.marker
+        repair.retransmitted(CachedPacket(seq, ts, marker, fields.padding, body, keyframe))
 
     def _release(self, packet: CachedPacket) -> None:
         """A packet the repair held, now in order: forwarded as on_rtp would have."""
         if not self.gate.open or self.ended:
             return  # never: a gate change resets the repair; kept as the last word
+        if packet.keyframe and self.on_forward_keyframe is not None:
+            self.on_forward_keyframe(self, packet)
         self.cache.add(packet)
         for down in self.downs:
             down.send(packet)
@@ -326,12 +333,9 @@ class PublishedTrack:
             self._capture = [body]
             self._capture_timestamp = fields.timestamp
         elif self._capture is not None:
-            if fields.timestamp != self._capture_timestamp:
-                self._capture = None  # lost the end of the frame: wait for the next one
-                self.capture_wanted = True
-                return
-            if len(self._capture) >= MAX_CAPTURE_PACKETS:
-                self._capture = None  # not a keyframe anyone sends: wait for the next one
+            late = fields.timestamp != self._capture_timestamp  # lost the end of the frame
+            if late or len(self._capture) >= MAX_CAPTURE_PACKETS:  # or no keyframe's size
+                self._capture = None  # wait for the next one
                 self.capture_wanted = True
                 return
             self._capture.append(body)

@@ -31,6 +31,7 @@ from aiortc import sdp
 
 from .errors import MediaError
 from .events import Source, kind_of, source_of
+from .simulcast_sdp import ExtensionIds, read_simulcast
 
 __all__ = [
     "MAX_MEDIA_SECTIONS",
@@ -58,6 +59,8 @@ class OfferedTrack:
     ssrc: int | None
     rtx_ssrc: int | None = None
     """The retransmission stream's SSRC (``a=ssrc-group:FID``, RFC 5576 4.2; RFC 4588 5)."""
+    rids: tuple[str, ...] = ()
+    """Simulcast layers (``simulcast_sdp``): their SSRCs are learnt from the packets."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,11 @@ class PublisherOffer:
     tracks: tuple[OfferedTrack, ...]
     ice_ufrag: str
     ice_pwd: str
+    extension_ids: ExtensionIds | None = None
+    """The header extension ids naming each packet's mid and rid, when simulcast is offered."""
+    layers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(mid, rids) of every m-line offering simulcast, sending now or not: the answer
+    accepts them all (a browser refuses an answer that drops an inactive m-line's)."""
 
     def by_mid(self) -> dict[str, OfferedTrack]:
         return {track.mid: track for track in self.tracks}
@@ -200,6 +208,7 @@ def read_offer(
         raise MediaError("bad_offer", "All m-lines must be in one BUNDLE group.")
 
     bundle_only = _bundle_only_mids(offer_sdp)
+    layers, extension_ids = read_simulcast(offer_sdp)
     earlier = previous.by_mid() if previous is not None else {}
     tracks: list[OfferedTrack] = []
     for media in description.media:
@@ -226,10 +235,16 @@ def read_offer(
                 "kind_mismatch",
                 f"{source} must be {kind_of(source)}, m-line {mid!r} is {media.kind}.",
             )
+        rids = layers.get(mid, ())
+        if before is not None and before.rids != rids:
+            raise MediaError("bad_offer", f"m-line {mid!r} cannot change its simulcast layers.")
+        if rids:  # the layers' SSRCs are bound from their packets, never from a=ssrc
+            tracks.append(OfferedTrack(mid, media.kind, source, None, None, rids))
+            continue
         tracks.append(OfferedTrack(mid, media.kind, source, _primary_ssrc(media), _rtx_ssrc(media)))
 
     published = [track.source for track in tracks]
     for source in set(published):
         if published.count(source) > 1:
             raise MediaError("duplicate_source", f"Only one {source} track may be published.")
-    return PublisherOffer(tuple(tracks), ufrag, pwd)
+    return PublisherOffer(tuple(tracks), ufrag, pwd, extension_ids, tuple(layers.items()))

@@ -34,6 +34,9 @@ class RoomParticipant:
         self.lock = asyncio.Lock()  # one publishing negotiation at a time
         self.closed = False
         self._monitors: dict[PublishedTrack, CameraMonitor] = {}
+        # The size this participant shows each (publisher, source) at (``tile_size``): it
+        # outlives the tracks, so a camera turned off and on keeps the layer it needs.
+        self.tiles: dict[tuple[str, str], tuple[int, int]] = {}
 
     def published(self) -> list[PublishedTrack]:
         """The tracks this participant publishes now."""

@@ -40,7 +40,8 @@ from .errors import MediaError
 from .events import Source
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
 from .header_extensions import AUDIO_LEVEL, extension_ids
-from .negotiation import OfferedTrack, PublisherOffer, read_offer
+from .negotiation import PublisherOffer, read_offer
+from .publisher_layers import PublisherLayers, TileLookup
 from .publisher_remb import RembTrack, ViewerRemb
 from .receive_stats import ReceiveStats
 from .rtp_packets import (
@@ -52,6 +53,7 @@ from .rtp_packets import (
     parse_rtp,
     unwrap_rtx,
 )
+from .simulcast import Bandwidth
 from .speaking import LevelMeter
 
 __all__ = ["CODEC_OF_KIND", "FEEDBACK_SECONDS", "MAX_BITRATE", "PublisherConnection"]
@@ -73,7 +75,7 @@ FEEDBACK_SECONDS = 1.0
 """How often each publisher gets a receiver report and a REMB (RFC 3550's usual interval)."""
 
 
-class PublisherConnection:
+class PublisherConnection(PublisherLayers):
     """One participant's publishing RTCPeerConnection and the tracks it carries."""
 
     def __init__(
@@ -87,11 +89,16 @@ class PublisherConnection:
         connect_timeout: float,
         loss_repair: bool = True,
         viewer_bitrate: Callable[[RembTrack], int | None] | None = None,
+        bandwidth: Bandwidth | None = None,
+        tiles: TileLookup | None = None,
     ) -> None:
         """``loss_repair`` False: no NACKs to the publisher, retransmissions dropped (the
         server before loss repair, for the benchmark's side-by-side runs).
         ``viewer_bitrate`` (see ``publisher_remb``) sets the REMB from what the viewers
-        can take; None sends the fixed ceiling."""
+        can take; None sends the fixed ceiling. ``bandwidth``: each subscriber's available
+        bits per second, and ``tiles`` the size each shows a source at, for choosing
+        simulcast layers."""
+        super().__init__(bandwidth, tiles)
         self.participant_id = participant_id
         # Host candidates only: the server is the end with a known address, reached
         # directly or through the client's TURN relay (docs/operating.md, "TURN").
@@ -130,8 +137,9 @@ class PublisherConnection:
         self._check_open()
         offer = read_offer(offer_sdp, sources, self.offer)
         for track in offer.tracks:
-            if track.ssrc is None:
+            if track.ssrc is None and not track.rids:
                 raise MediaError("bad_offer", f"m-line {track.mid!r} must declare its a=ssrc.")
+        self._check_extension_ids(offer)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             self._check_open()
@@ -156,7 +164,7 @@ class PublisherConnection:
         added, ended = self._apply(offer, payload_types)
         self._meter_levels(self.pc.localDescription.sdp)
         self.offer = offer
-        return self.pc.localDescription.sdp, added, ended
+        return self._accept_layers(self.pc.localDescription.sdp, offer), added, ended
 
     def _keep_codecs(self, offer: PublisherOffer) -> dict[str, int]:
         wanted = offer.by_mid()
@@ -184,15 +192,18 @@ class PublisherConnection:
         for track in ended:
             self._end(track)
         added: list[PublishedTrack] = []
+        self._declare_layers(offer)
         for mid, wanted in offered.items():
             existing = self.tracks.get(mid)
             if existing is None:
-                track = self._new_track(wanted, payload_types[mid])
+                track = self._new_source(wanted, payload_types[mid])
                 self.tracks[mid] = track
                 added.append(track)
             else:
                 track = existing
-                track.payload_type = payload_types[mid]
+                self._set_payload_type(track, payload_types[mid])
+            if wanted.rids:
+                continue  # its layers' SSRCs are bound from their packets (publisher_layers)
             self._forget(track)
             assert wanted.ssrc is not None
             self._by_ssrc[wanted.ssrc] = track
@@ -218,9 +229,16 @@ class PublisherConnection:
             elif track.level is None or track.level.ext_id != ext_id:
                 track.level = LevelMeter(ext_id)
 
-    def _new_track(self, wanted: OfferedTrack, payload_type: int) -> PublishedTrack:
-        assert wanted.ssrc is not None
-        media_ssrc, sender_ssrc = wanted.ssrc, self._rtcp_ssrc[wanted.mid]
+    def _new_track(
+        self,
+        mid: str,
+        source: Source,
+        kind: str,
+        media_ssrc: int,
+        payload_type: int,
+        on_first_packet: Callable[[PublishedTrack], None],
+    ) -> PublishedTrack:
+        sender_ssrc = self._rtcp_ssrc[mid]
 
         def send_pli() -> bool:
             sink = self._sink
@@ -230,16 +248,16 @@ class PublisherConnection:
             sink = self._sink
             return sink is not None and sink.send_rtcp(build_nack(sender_ssrc, media_ssrc, lost))
 
-        _, nack = self._retransmission.get(wanted.mid, (None, False))
+        _, nack = self._retransmission.get(mid, (None, False))
         return PublishedTrack(
             self.participant_id,
-            wanted.source,
-            wanted.kind,
-            self._gate_of(wanted.source),
+            source,
+            kind,
+            self._gate_of(source),
             payload_type,
             KeyframeRequester(send_pli, self._keyframe_interval),
             self._replay_limit,
-            self._on_first_packet,
+            on_first_packet,
             send_nack=send_nack if self._loss_repair and nack else None,
         )
 
@@ -252,6 +270,8 @@ class PublisherConnection:
 
     def _end(self, track: PublishedTrack) -> None:
         track.end()
+        for mid in [mid for mid, t in self.tracks.items() if t is track]:
+            self._forget_layers(mid)
         self.tracks = {mid: t for mid, t in self.tracks.items() if t is not track}
         self._forget(track)
 
@@ -283,7 +303,7 @@ class PublisherConnection:
             return
         track = self._by_ssrc.get(fields.ssrc)
         if track is None:
-            self._on_other(fields)
+            self._on_other(fields, data)
             return
         self._stats[fields.ssrc].on_packet(
             fields.sequence_number, fields.timestamp, time.monotonic()
@@ -293,9 +313,12 @@ class PublisherConnection:
             level.observe(data)  # what a closed gate stops is never even read
         track.on_rtp(fields)
 
-    def _on_other(self, fields: RtpFields) -> None:
-        """A packet on an SSRC that is no track's own: a retransmission, or dropped."""
+    def _on_other(self, fields: RtpFields, data: bytes) -> None:
+        """A packet on an SSRC that is no track's own: a retransmission, a simulcast layer's
+        first (``publisher_layers``), or dropped."""
         route = self._by_rtx_ssrc.get(fields.ssrc)
+        if route is None and self._binding is not None and self._bind(fields, data):
+            return
         if route is None or fields.payload_type != route[1]:
             self.unknown_packets += 1  # probes, RTX nobody asked for, an SSRC never declared
             return
@@ -331,6 +354,7 @@ class PublisherConnection:
         while True:
             await asyncio.sleep(FEEDBACK_SECONDS)  # the report interval, not a wait on an event
             packet = self.feedback()
+            self._reselect_layers()  # bandwidths and layers change: choose again
             sink = self._sink
             if packet is None or sink is None:
                 continue

@@ -86,6 +86,10 @@ class RoomPublishing(RoomScope):
             connect_timeout=self._settings.connect_timeout,
             loss_repair=self._settings.loss_repair,
             viewer_bitrate=self._viewer_bitrate if self._settings.bandwidth_control else None,
+            bandwidth=self._subscriber_bandwidth,
+            tiles=lambda subscriber_id, source: self._tile_size(
+                subscriber_id, participant.id, source
+            ),
         )
 
         def failed(reason: ConnectionFailedReason) -> None:
@@ -126,6 +130,22 @@ class RoomPublishing(RoomScope):
                 return None
             most = share if most is None else max(most, share)
         return most
+
+    def _subscriber_bandwidth(self, participant_id: str) -> int | None:
+        """What a subscriber can take of each of its video streams, or None when unknown
+        (``subscriber_bandwidth.video_share``): it caps the simulcast layer each of its
+        tiles gets (``layer_choice``)."""
+        participant = self._participants.get(participant_id)
+        subscriber = None if participant is None else participant.subscriber
+        if subscriber is None or not self._settings.bandwidth_control:
+            return None
+        return subscriber.bandwidth.video_share(subscriber.forwarded())
+
+    def _tile_size(
+        self, subscriber_id: str, publisher_id: str, source: Source
+    ) -> tuple[int, int] | None:
+        subscriber = self._participants.get(subscriber_id)
+        return None if subscriber is None else subscriber.tiles.get((publisher_id, source))
 
     def _on_first_packet(self, track: PublishedTrack) -> None:
         self._emit(TrackPublished(track.participant_id, track.source))

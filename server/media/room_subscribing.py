@@ -14,9 +14,12 @@ from .events import ConnectionFailed, ConnectionFailedReason, VideoPaused
 from .forwarder import PublishedTrack
 from .participant import RoomParticipant
 from .room_scope import RoomScope, logger
+from .simulcast import SimulcastTrack
 from .subscriber import SubscriberConnection, SubscriberOffer
 
 __all__ = ["RoomSubscribing"]
+
+_MAX_TILES = 256  # (publisher, source) pairs one subscriber may give a size for
 
 
 class RoomSubscribing(RoomScope):
@@ -85,6 +88,30 @@ class RoomSubscribing(RoomScope):
             self._still_subscribed(participant, subscriber)
         if subscriber.dirty:
             self._spawn(self._renegotiate(subscriber))
+
+    def set_tile_size(
+        self, participant_id: str, publisher_id: str, source: str, width: int, height: int
+    ) -> None:
+        """The size a subscriber shows a forwarded video at: it chooses the simulcast layer."""
+        participant = self._admitted(participant_id)
+        subscriber = participant.subscriber
+        if subscriber is None:
+            raise MediaError("not_subscribed", "Subscribe before sending tile sizes.")
+        key = (publisher_id, source)
+        if key in participant.tiles or len(participant.tiles) < _MAX_TILES:
+            participant.tiles[key] = (width, height)
+        track = next(
+            (
+                t
+                for t in subscriber.forwarded_tracks()
+                if t.participant_id == publisher_id and t.source == source
+            ),
+            None,
+        )
+        # A track not forwarded (it ended as the tile resized, say) or sent in one layer only
+        # has nothing to choose: the size is ignored, never an error to show.
+        if isinstance(track, SimulcastTrack):
+            track.retile(participant_id)
 
     def _tracks_for(self, participant_id: str) -> list[PublishedTrack]:
         """Every track of this room's other publishers: the only tracks it may offer."""

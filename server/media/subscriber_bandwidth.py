@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from .bandwidth import FLOOR, BandwidthEstimate
 from .forwarder import DownTrack, PublishedTrack
+from .simulcast import SimulcastTrack
 
 __all__ = [
     "FIRST_HOLD",
@@ -190,7 +191,9 @@ class SubscriberBandwidth:
                     and now >= stream.grace_until
                     and need * REMB_SLACK > remb_left
                 )
-                if over_loss or over_remb:
+                if (over_loss or over_remb) and not (
+                    isinstance(track, SimulcastTrack) and track.can_lower(down)
+                ):  # a smaller layer first (its choice reads ``video_share``), then a pause
                     self._pause(track, down, stream, now)
                     continue
             elif now >= stream.resume_after and (

@@ -6,7 +6,7 @@ hot path already increments (``forwarder.PublishedTrack``, ``DownTrack``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .forwarder import PublishedTrack
 
@@ -46,7 +46,26 @@ class TrackStats:
 
 
 def track_stats_of(track: PublishedTrack) -> TrackStats:
-    """A snapshot of ``track``'s counters; ``subscribers`` counts the streams forwarded now."""
+    """A snapshot of ``track``'s counters; ``subscribers`` counts the streams forwarded now.
+
+    A source in simulcast layers (``simulcast.SimulcastTrack``) counts its layers'
+    packets together; its size is the largest layer's."""
+    layers: dict[str, PublishedTrack] = getattr(track, "layers", {})
+    if layers:
+        each = [track_stats_of(layer) for layer in layers.values()]
+        summed = {
+            name: sum(getattr(stats, name) for stats in each)
+            for name in TrackStats.__dataclass_fields__
+            if name not in ("width", "height", "frames", "subscribers", "keyframe_request_pending")
+        }
+        largest = max(each, key=lambda stats: stats.width * stats.height)
+        return replace(
+            largest,
+            **summed,
+            frames=track.frames,
+            subscribers=len(track.downs),
+            keyframe_request_pending=any(stats.keyframe_request_pending for stats in each),
+        )
     repair = track.repair
     return TrackStats(
         track.packets_received,

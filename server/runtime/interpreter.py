@@ -23,6 +23,7 @@ from ..i18n import reason_text, say
 from ..media.subscriber import SubscriberOffer
 from . import telling
 from .decided import Decided
+from .media_seam import NoMedia
 from .views import meeting_info, roster, self_state, waiting_list
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ class Interpreter:
                 params=decided.params,
                 decision_id=decided.decision_id,
                 ice_servers=room.ice_servers(pid),
+                simulcast=not isinstance(room.media, NoMedia),
             )
         )
         if person.is_host:

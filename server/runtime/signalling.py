@@ -47,6 +47,8 @@ async def handle_media(room: Room, session: Session, message: Any) -> None:
                 session.send(offer_message(offer, ref=message.id))
             case wire.SubscribeAnswer(sdp=sdp):
                 await media.subscriber_answer(me, sdp)
+            case wire.TileSize(participant=publisher, source=source):
+                media.set_tile_size(me, publisher, source, message.width, message.height)
             case wire.StopPublish(source=source):
                 if not media.is_admitted(me):  # nothing of theirs is published here
                     raise MediaError("not_admitted", _WAITING)

@@ -338,6 +338,17 @@ def client_message_seeds() -> dict[str, bytes]:
         "subscribe": (p, {"type": "subscribe", "id": 26}),
         "stop_publish": (p, {"type": "stop_publish", "id": 27, "source": "camera"}),
         "subscribe_answer": (p, {"type": "subscribe_answer", "id": 28, "sdp": _SDP}),
+        "tile_size": (
+            p,
+            {
+                "type": "tile_size",
+                "id": 41,
+                "participant": HOST,
+                "source": "camera",
+                "width": 640,
+                "height": 360,
+            },
+        ),
         "guest-chat": (w, {"type": "chat", "id": 29, "text": "let me in"}),
         "participant-admits": (p, {"type": "admit", "id": 30, "participant": w}),
         "invalid-policy-update": (

@@ -215,12 +215,13 @@ class Adversary:
         surface: str = "window",
         fresh: bool = False,
         hide_undeclared: bool = True,
+        munge: Callable[[str], str] | None = None,
     ) -> dict[str, Any]:
         """Offers its tracks (added to what it sends) and tells the server each m-line's
         source: the real one, or what ``declare`` says (``Undeclared``: no source at all;
         such an m-line is offered ``inactive`` so that the server takes the offer, unless
-        ``hide_undeclared`` is False). The answer is applied if there is one; the media
-        goes on whatever the reply."""
+        ``hide_undeclared`` is False). ``munge`` rewrites the offer last. The answer is
+        applied if there is one; the media goes on whatever the reply."""
         if self.publisher is not None and self.publisher.connectionState == "closed":
             fresh = True  # the server released its end: offer the same media on a new one
         if fresh or self.publisher is None:
@@ -246,6 +247,7 @@ class Adversary:
         offer = self.publisher.localDescription.sdp
         if hide_undeclared:
             offer = forging.inactive(offer, hidden)
+        offer = munge(offer) if munge is not None else offer
         reply = await self.request({"type": "publish", "sdp": offer, "tracks": described})
         if reply["type"] == "publish_answer":
             answer = RTCSessionDescription(reply["sdp"], "answer")

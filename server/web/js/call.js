@@ -54,7 +54,7 @@ export class Call {
     subscriber.addEventListener('track', (event) => app.grid.attach(event.detail));
     subscriber.addEventListener('trackended', (event) => app.grid.detach(event.detail));
     subscriber.addEventListener('failed', (event) => this.failed(event.detail));
-    const publisher = new Publisher(app.connection, app.state.iceServers);
+    const publisher = new Publisher(app.connection, app.state.iceServers, app.state.simulcast);
     app.subscriber = subscriber;
     app.publisher = publisher;
     try {

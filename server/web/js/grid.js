@@ -20,6 +20,7 @@ export class Grid {
     this.roster = new Map();
     this.cameraTracks = new Map();
     this.localScreen = null;
+    this.tileSizes = null; // a TileSizes: tells the server the size of each forwarded video
   }
 
   clear() {
@@ -43,6 +44,7 @@ export class Grid {
     this.roster = new Map(roster.map((entry) => [entry.id, entry]));
     for (const [id, tile] of this.tiles) {
       if (!this.roster.has(id)) {
+        this.tileSizes?.unobserve(tile.video);
         tile.element.remove();
         this.tiles.delete(id);
       }
@@ -82,6 +84,7 @@ export class Grid {
       h('div', { class: 'label' }, tile.name, tile.role, tile.muted, tile.hand, tile.speaking));
     video.addEventListener('resize', () => this.refreshVideo(id));
     video.addEventListener('loadeddata', () => this.refreshVideo(id));
+    if (!self) this.tileSizes?.observe(video, id, 'camera');
     this.tiles.set(id, tile);
     const track = this.cameraTracks.get(id);
     if (track) video.srcObject = new MediaStream([track]);
@@ -181,6 +184,7 @@ export class Grid {
         dataset: { participantId: id, source: 'screen' },
       });
       video.srcObject = new MediaStream([screen.track]);
+      this.tileSizes?.observe(video, id, 'screen');
       screen.element = h('li', { class: 'tile screen has-video', dataset: { participantId: id, source: 'screen' } },
         video, h('div', { class: 'label' }, h('span', { class: 'name' })));
     }

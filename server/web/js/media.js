@@ -156,12 +156,19 @@ export function displayMediaOptions(screenShare) {
   return options;
 }
 
+const SIMULCAST_LAYERS = [
+  { rid: 'q', scaleResolutionDownBy: 4 },
+  { rid: 'h', scaleResolutionDownBy: 2 },
+  { rid: 'f', scaleResolutionDownBy: 1 },
+];
+
 /** Our publishing connection: microphone, camera and, while sharing, a screen. */
 export class Publisher extends EventTarget {
-  constructor(connection, iceServers = []) {
+  constructor(connection, iceServers = [], simulcast = false) {
     super();
     this.connection = connection;
     this.iceServers = iceServers;
+    this.simulcast = simulcast; // the server takes the camera in layers (admitted.simulcast)
     this.pc = null;
     this.transceivers = {};
     this.surface = null;
@@ -185,7 +192,11 @@ export class Publisher extends EventTarget {
       existing.direction = 'sendonly';
       return existing.sender.replaceTrack(track);
     }
-    this.transceivers[source] = this.pc.addTransceiver(track, { direction: 'sendonly' });
+    const init = { direction: 'sendonly' };
+    // Three layers, a quarter, half and full size (RFC 8853 simulcast, rids q/h/f): the
+    // server forwards each viewer the one its tile needs.
+    if (source === 'camera' && this.simulcast) init.sendEncodings = SIMULCAST_LAYERS;
+    this.transceivers[source] = this.pc.addTransceiver(track, init);
     return Promise.resolve();
   }
 

@@ -14,6 +14,7 @@ import {
 import { announce, byId, h, show } from './dom.js';
 import { Files } from './files.js';
 import { Grid } from './grid.js';
+import { TileSizes } from './tilesizes.js';
 import { LocalMedia } from './media.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
@@ -93,6 +94,7 @@ function freshState() {
 
 app.results = new Results({ status: byId('console-status'), log: byId('result-log'), history: byId('result-history') });
 app.grid = new Grid({ grid: byId('grid'), screens: byId('screens'), audio: byId('audio-sinks') });
+app.grid.tileSizes = new TileSizes((message) => app.connection?.send(message));
 function tabShown(name) {
   if (name === 'chat') app.chat.seen();
   if (name === 'files') app.files.seen();
@@ -330,6 +332,7 @@ function enterMeeting(admitted) {
   state.roster = admitted.roster;
   state.resumeToken = admitted.resume_token;
   state.iceServers = admitted.ice_servers ?? [];
+  state.simulcast = admitted.simulcast === true;
   remember(admitted.roster);
   byId('connection-state').textContent = '';
   joinBusy(false);
