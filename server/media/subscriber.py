@@ -40,6 +40,7 @@ from .errors import MediaError
 from .events import Source
 from .forwarder import DownTrack, PublishedTrack
 from .header_extensions import ABS_SEND_TIME, MID, OutgoingExtensions, extension_ids
+from .nack_budget import NackBudget
 from .negotiation import check_answer
 from .publisher import CODEC_OF_KIND
 from .subscriber_bandwidth import SubscriberBandwidth
@@ -230,8 +231,15 @@ class SubscriberConnection:
         )
         track = slot.track
         bandwidth = self.bandwidth
+        budget = NackBudget()  # one NACK may name thousands of packets (nack_budget)
+
+        def on_nack(lost: list[int]) -> None:
+            allowed = budget.allow(lost, time.monotonic())
+            if allowed:
+                track.on_nack(down, allowed)
+
         sender.intercept_feedback(
-            lambda lost: track.on_nack(down, lost),
+            on_nack,
             track.keyframes.request,
             lambda highest, lost: bandwidth.on_report(
                 down, highest, lost, time.monotonic(), self.forwarded()

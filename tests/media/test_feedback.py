@@ -12,6 +12,7 @@ from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtcpRrPacket, unpack_remb_
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media import CameraCheck
+from meetwarden.server.media.nack_budget import BURST, RATE
 from meetwarden.server.media.publisher import MAX_BITRATE
 
 from .conftest import Meeting, Subscriber, until
@@ -184,5 +185,58 @@ async def test_the_publisher_hears_its_loss_its_round_trip_and_how_much_it_may_s
         # At least the ten dropped here: a loaded machine may lose more on loopback.
         assert report.packetsLost >= 10
         assert report.roundTripTime > 0
+    finally:
+        await asyncio.wait_for(meeting.close(), 20)
+
+
+async def test_a_nack_storm_is_answered_within_the_budget_not_packet_for_packet(
+    make_meeting,
+) -> None:
+    """A modified subscriber names every packet it saw, ten times over: the server
+    resends a burst and then what its budget grows back by, not ten times the stream.
+    The control is the first NACK of the storm, answered in full."""
+    meeting: Meeting = make_meeting(camera_check=QUIET)
+    try:
+        _, bob = await _video_meeting(meeting)
+        ssrc = await _inbound_ssrc(bob)
+        receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.kind == "video")
+        ice = receiver.transport.transport
+        original = ice._recv
+        seen: list[int] = []
+
+        async def sniff() -> bytes:
+            data = await original()
+            is_rtp = len(data) > 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223
+            if is_rtp and int.from_bytes(data[8:12], "big") == ssrc:
+                seen.append(int.from_bytes(data[2:4], "big"))
+            return data
+
+        ice._recv = sniff
+        await until(lambda: len(set(seen)) >= 120, within=30, what="packets to name")
+        named = sorted(set(seen))[-120:]
+
+        def stats() -> Any:
+            current = meeting.room.track_stats("alice", "camera")
+            assert current is not None
+            return current
+
+        before = stats()
+        started = time.monotonic()
+        await receiver._send_rtcp_nack(ssrc, named)
+        await receiver._send_rtcp_pli(ssrc)  # handled after the NACK: marks it done
+        await until(
+            lambda: stats().keyframe_requests > before.keyframe_requests, what="the first NACK"
+        )
+        first = stats().packets_retransmitted - before.packets_retransmitted
+        assert first == len(named)  # the control: an ordinary NACK, answered in full
+        for _ in range(9):
+            await receiver._send_rtcp_nack(ssrc, named)
+        marked = stats().keyframe_requests
+        await receiver._send_rtcp_pli(ssrc)
+        await until(lambda: stats().keyframe_requests > marked, what="the storm handled")
+        elapsed = time.monotonic() - started
+        resent = stats().packets_retransmitted - before.packets_retransmitted
+        assert resent <= BURST + RATE * elapsed + 1, (resent, elapsed)
+        assert resent < 10 * len(named)
     finally:
         await asyncio.wait_for(meeting.close(), 20)
