@@ -13,6 +13,7 @@ gets here: its tracks work exactly as before.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import partial
 
@@ -38,7 +39,7 @@ def _tile_of(tiles: TileLookup, source: Source, subscriber_id: str) -> tuple[int
     return tiles(subscriber_id, source)
 
 
-class PublisherLayers:
+class PublisherLayers(ABC):
     """Mixed into ``PublisherConnection``: what it needs for simulcast sources."""
 
     participant_id: str
@@ -59,6 +60,7 @@ class PublisherLayers:
         self._tiles = tiles
         self._binding: SsrcBinding | None = None
 
+    @abstractmethod
     def _new_track(
         self,
         mid: str,
@@ -68,13 +70,15 @@ class PublisherLayers:
         payload_type: int,
         on_first_packet: Callable[[PublishedTrack], None],
     ) -> PublishedTrack:
-        raise NotImplementedError  # PublisherConnection's
+        """A track on one SSRC, with its PLI and NACK (``PublisherConnection``'s)."""
 
+    @abstractmethod
     def _forget(self, track: PublishedTrack) -> None:
-        raise NotImplementedError  # PublisherConnection's
+        """Route none of the track's SSRCs (``PublisherConnection``'s)."""
 
+    @abstractmethod
     def on_rtp(self, data: bytes) -> None:
-        raise NotImplementedError  # PublisherConnection's
+        """A decrypted RTP packet of this connection (``PublisherConnection``'s)."""
 
     # ------------------------------------------------------------------ negotiation
 
