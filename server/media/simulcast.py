@@ -243,6 +243,12 @@ class SimulcastTrack(PublishedTrack):
             return False
         return any(0 < other.width < layer.width for other in self.layers.values())
 
+    def lowering(self, down: DownTrack) -> bool:
+        """Whether ``down`` waits for a keyframe of a smaller layer than the one it gets:
+        until then what it is sent is the larger layer's rate, which the switch ends."""
+        target, current = self.target.get(down), self.current.get(down)
+        return target is not None and current is not None and target.width < current.width
+
     def set_tile(self, subscriber_id: str, width: int, height: int) -> None:
         """The size (device pixels) a subscriber shows this source at (without ``tile_of``)."""
         if subscriber_id in self.tiles or len(self.tiles) < _MAX_TILES:

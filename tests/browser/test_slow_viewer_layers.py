@@ -77,7 +77,9 @@ async def test_a_slow_viewer_gets_the_smallest_layer_and_costs_the_others_nothin
                 await viewer.media.tile_size(host_id, "camera", *FULL)
             for viewer in fast:
                 await viewer.size_becomes(lambda w, h: (w, h) == FULL, within=60)
-            # The estimate settles: the slow viewer is brought down to the smallest layer.
+            # The estimate settles: the slow viewer, first sent a larger layer (no limit
+            # known), is brought down to the smallest.
+            await slow.size_becomes(lambda w, h: w > SMALLEST[0], within=60)
             await slow.size_becomes(lambda w, h: (w, h) == SMALLEST, within=90)
             sent_before = await host.page.evaluate(FRAMES_SENT_PER_LAYER)
             wire_before = [viewer.wire.snapshot() for viewer in viewers]
@@ -102,7 +104,7 @@ async def test_a_slow_viewer_gets_the_smallest_layer_and_costs_the_others_nothin
             )
         )
         # The direct viewers: the full layer only, every frame the page sent on it, no freeze.
-        for viewer, measured in zip(fast, found, strict=True):
+        for viewer, measured in zip(fast, found[:2], strict=True):
             assert _sizes(viewer, start, end) == {FULL}, viewer.label
             assert measured.frames >= 0.9 * sent["f"], (viewer.label, measured, sent)
             assert measured.freezes == 0, (viewer.label, measured)
