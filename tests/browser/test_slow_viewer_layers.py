@@ -8,7 +8,8 @@ direct, the third's connection goes through the impairment relay
 server's estimate of the slow link has settled (the slow viewer decodes the
 smallest layer), a window: the direct viewers decode the full layer only, as
 many frames as the page sent on it, with no freeze; the slow viewer decodes the
-smallest layer only, goes on decoding through the window's second half with no
+smallest layer (all but a short probe of the next one, once a hold
+after the lowering has passed), goes on decoding through the window's second half with no
 long freeze, and hears the microphone as the others do; it is never told its
 video was paused. Counted at the decoder, at the wire and in the browser's
 statistics; no timing is asserted (a window is only how long the test lets
@@ -27,7 +28,13 @@ from support.browser import NO_WAITING_ROOM, create_meeting, host_joins, open_pe
 from support.counting import until
 from support.frame_log import DecodeErrors, figures
 from support.impair import ImpairedLink, Impairment
-from support.layered import FRAMES_SENT_PER_LAYER, HD_CAMERA_AND_HANDLES, RelayedViewer, Viewer
+from support.layered import (
+    FRAMES_SENT_PER_LAYER,
+    HD_CAMERA_AND_HANDLES,
+    SENT_PER_LAYER,
+    RelayedViewer,
+    Viewer,
+)
 from support.server import RunningServer
 
 from meetwarden.client_sdk.media import loopback_only
@@ -82,11 +89,13 @@ async def test_a_slow_viewer_gets_the_smallest_layer_and_costs_the_others_nothin
             await slow.size_becomes(lambda w, h: w > SMALLEST[0], within=60)
             await slow.size_becomes(lambda w, h: (w, h) == SMALLEST, within=90)
             sent_before = await host.page.evaluate(FRAMES_SENT_PER_LAYER)
+            packets_before = await host.page.evaluate(SENT_PER_LAYER)
             wire_before = [viewer.wire.snapshot() for viewer in viewers]
             start = time.monotonic()
             await asyncio.sleep(WINDOW)  # the window is the measurement
             end = time.monotonic()
             sent_after = await host.page.evaluate(FRAMES_SENT_PER_LAYER)
+            packets_after = await host.page.evaluate(SENT_PER_LAYER)
             wire_window = [
                 viewer.wire.since(b) for viewer, b in zip(viewers, wire_before, strict=True)
             ]
@@ -103,14 +112,34 @@ async def test_a_slow_viewer_gets_the_smallest_layer_and_costs_the_others_nothin
                 for v, f, w in zip(viewers, found, wire_window, strict=True)
             )
         )
+        runs: list[list[object]] = []
+        for at, w, h in slow.sizes:
+            if runs and runs[-1][0] == (w, h):
+                runs[-1][1] = int(runs[-1][1]) + 1  # type: ignore[call-overload]
+            else:
+                runs.append([(w, h), 1, round(at - start, 2)])
+        print(
+            "packets sent per layer:",
+            {rid: packets_after[rid] - packets_before.get(rid, 0) for rid in packets_after},
+            "camera packets received:",
+            [w[camera] for w in wire_window],
+            "distinct timestamps of the slow viewer's frames in the window:",
+            len({p for (at, _, _), p in zip(slow.sizes, slow.stamps, strict=True) if at >= start}),
+            "notices:",
+            slow.mentions(["video_paused", "video_resumed"]),
+        )
+        print(f"slow viewer's sizes (size, frames, from): {runs}")
         # The direct viewers: the full layer only, every frame the page sent on it, no freeze.
         for viewer, measured in zip(fast, found[:2], strict=True):
             assert _sizes(viewer, start, end) == {FULL}, viewer.label
             assert measured.frames >= 0.9 * sent["f"], (viewer.label, measured, sent)
             assert measured.freezes == 0, (viewer.label, measured)
             assert measured.decode_errors == 0, (viewer.label, measured)
-        # The slow viewer: the smallest layer, watchable, its audio flowing, never paused.
-        assert _sizes(slow, start, end) == {SMALLEST}
+        # The slow viewer: the smallest layer (a raise the hold lets through is a probe,
+        # never to the full layer), watchable, its audio flowing, never paused.
+        sizes = [(w, h) for at, w, h in slow.sizes if start <= at <= end]
+        assert sizes.count(SMALLEST) >= 0.8 * len(sizes), runs
+        assert FULL not in sizes, runs
         assert second.frames >= 0.5 * sent["q"] / 2, (second, sent)
         assert second.max_freeze < 2.0, second
         assert found[2].decode_errors == 0, found[2]

@@ -120,6 +120,7 @@ class Viewer(HonestCounter):
         self.log = FrameLog("viewer")
         self.label = "viewer"
         self.sizes: list[tuple[float, int, int]] = []
+        self.stamps: list[int] = []  # each decoded frame's RTP timestamp
         self.reader: asyncio.Task[None] | None = None
 
     def watch(self, key: Key) -> None:
@@ -130,6 +131,7 @@ class Viewer(HonestCounter):
                 frame = await received.recv()
                 self.log.decoded(len(self.sizes))
                 self.sizes.append((time.monotonic(), frame.width, frame.height))
+                self.stamps.append(frame.pts)
 
         self.reader = asyncio.ensure_future(read())
 
