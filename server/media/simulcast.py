@@ -20,12 +20,24 @@ at random offsets (RFC 3550 5.1), which the layers' sender reports relate
 (same NTP clock, RFC 3550 6.4.1); before both have one, the offset is
 estimated from the old layer's last keyframe and the wall clock, as LiveKit's
 ``rtpmunger`` does when it has no reference.
+
+A layer lowered for bandwidth is not raised again for a while (``RAISE_HOLD``):
+the loss-based limit grows by 5 % a second whenever the link loses nothing
+(``bandwidth``), whatever the subscriber is actually sent, so after a few
+seconds on a small layer it exceeds what the next layer takes although that
+layer never crossed the link. With nothing to probe the link (LiveKit sends
+padding probes before it raises a layer, ``pkg/sfu/streamallocator``), a raise
+is the probe, as a resume is for a paused stream: one that the link cannot
+carry is lowered again, and the wait before the next raise doubles, up to
+``MAX_RAISE_HOLD``. A raise with no limit known (none yet, or the limit grew
+past its ceiling and was dropped) is not held.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .events import Source
 from .forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
@@ -41,6 +53,14 @@ TileOf = Callable[[str], tuple[int, int] | None]
 
 _CLOCK_RATE = 90_000
 _MAX_TILES = 1024
+RAISE_HOLD = 30.0
+"""Seconds after a layer was lowered for bandwidth before it may be raised while a limit
+is known (a 300 kbit/s link that lost the 640x360 layer loses it again: a raise costs
+the viewer seconds of frozen video)."""
+MAX_RAISE_HOLD = 240.0
+"""The longest wait between raises that the link could not carry."""
+FAILED_WITHIN = 10.0
+"""A lowering this soon after a raise means the raise failed: the next wait doubles."""
 
 
 class SimulcastTrack(PublishedTrack):
@@ -83,6 +103,8 @@ class SimulcastTrack(PublishedTrack):
         self._last_keyframe: dict[PublishedTrack, tuple[int, float]] = {}  # (timestamp, time)
         self._counted: dict[PublishedTrack, int] = {}  # packets at the last reselect
         self._idle: set[PublishedTrack] = set()
+        self._holds: dict[DownTrack, _RaiseHold] = {}
+        self.clock: Callable[[], float] = time.monotonic
         self.switches = 0
 
     # ------------------------------------------------------------------ layers
@@ -128,13 +150,18 @@ class SimulcastTrack(PublishedTrack):
 
     def _select(self, down: DownTrack, infos: list[LayerInfo]) -> None:
         tile = self.tile_of(down.subscriber_id)
-        rid = choose_layer(infos, tile, self.bandwidth(down.subscriber_id))
+        bandwidth = self.bandwidth(down.subscriber_id)
+        rid = choose_layer(infos, tile, bandwidth)
         if rid is None:
             if not self.layers:
                 return
             rid = next(iter(self.layers))  # no size known yet: the first layer bound
         layer = self.layers[rid]
         current = self.current.get(down)
+        held = self.target.get(down) or current
+        if bandwidth is not None and held is not None and held.width > 0:
+            capped = rid != choose_layer(infos, tile, None)  # the bandwidth lowered the choice
+            layer = self._held(down, held, layer, capped, {info.rid for info in infos})
         if current is None:
             self.current[down] = layer
             layer.add_down(down)  # the cached run since a keyframe, or a requested keyframe
@@ -144,6 +171,31 @@ class SimulcastTrack(PublishedTrack):
             self.target[down] = layer
             if self.gate.open:
                 layer.keyframes.request()
+
+    def _held(
+        self,
+        down: DownTrack,
+        held: PublishedTrack,
+        chosen: PublishedTrack,
+        capped: bool,
+        usable: set[str],
+    ) -> PublishedTrack:
+        """The layer to aim for while a limit is known: ``chosen``, unless it raises
+        ``held`` (the layer forwarded or awaited) within the hold after a lowering for
+        bandwidth (``capped``: the limit, not the tile, made ``chosen`` smaller)."""
+        now = self.clock()
+        hold = self._holds.setdefault(down, _RaiseHold())
+        if chosen.width < held.width and capped:  # lowered for bandwidth: hold the next raise
+            failed = hold.raised_at is not None and now - hold.raised_at < FAILED_WITHIN
+            hold.wait = min(hold.wait * 2, MAX_RAISE_HOLD) if failed else RAISE_HOLD
+            hold.raise_after, hold.raised_at = now + hold.wait, None
+            return chosen
+        if chosen.width > held.width:
+            held_usable = any(t is held for rid, t in self.layers.items() if rid in usable)
+            if now < hold.raise_after and held_usable:
+                return held
+            hold.raised_at = now
+        return chosen
 
     def _on_layer_keyframe(self, layer: PublishedTrack, packet: CachedPacket) -> None:
         """A keyframe of ``layer`` is about to be forwarded: switch whoever waits for it."""
@@ -191,6 +243,12 @@ class SimulcastTrack(PublishedTrack):
             return False
         return any(0 < other.width < layer.width for other in self.layers.values())
 
+    def lowering(self, down: DownTrack) -> bool:
+        """Whether ``down`` waits for a keyframe of a smaller layer than the one it gets:
+        until then what it is sent is the larger layer's rate, which the switch ends."""
+        target, current = self.target.get(down), self.current.get(down)
+        return target is not None and current is not None and target.width < current.width
+
     def set_tile(self, subscriber_id: str, width: int, height: int) -> None:
         """The size (device pixels) a subscriber shows this source at (without ``tile_of``)."""
         if subscriber_id in self.tiles or len(self.tiles) < _MAX_TILES:
@@ -214,6 +272,7 @@ class SimulcastTrack(PublishedTrack):
     def remove_down(self, down: DownTrack) -> None:
         layer = self.current.pop(down, None)
         self.target.pop(down, None)
+        self._holds.pop(down, None)
         if layer is not None:
             layer.remove_down(down)
         self.downs = tuple(d for d in self.downs if d is not down)
@@ -278,3 +337,13 @@ class SimulcastTrack(PublishedTrack):
         self._capture_callback = callback
         for layer in self.layers.values():
             layer.on_keyframe_captured = callback
+
+
+@dataclass(slots=True)
+class _RaiseHold:
+    """When a subscriber's layer may next be raised while a limit is known."""
+
+    raise_after: float = 0.0
+    wait: float = RAISE_HOLD
+    raised_at: float | None = None
+    """When it was last raised, until the next lowering."""

@@ -22,6 +22,10 @@ with a single layer:
   probe; one that the link cannot carry pauses again, and the wait before the
   next attempt doubles (``FIRST_HOLD`` to ``MAX_HOLD``).
 
+A simulcast stream is lowered a layer before it is paused, and is not paused while
+it waits for the smaller layer's keyframe; its rate is measured afresh after each
+switch (the smoothed rate of the layer it left would pause the one it is on).
+
 Loss pauses a stream as soon as it does not fit; a REMB (which counts only while
 the subscriber loses packets, ``bandwidth``) only when clearly below what the
 stream takes (``REMB_SLACK``), and not in the ``GRACE`` after a resume.
@@ -96,6 +100,8 @@ class _Stream:
     resume_after: float = 0.0
     resumed_at: float | None = None
     grace_until: float = 0.0
+    layer: str | None = None
+    """The simulcast layer it was sent at the last measure (None: not simulcast)."""
 
 
 class SubscriberBandwidth:
@@ -148,14 +154,17 @@ class SubscriberBandwidth:
     def _measure(self, now: float, forwarded: Forwarded) -> float:
         """Update every stream's rate; returns what the audio streams take."""
         audio = 0.0
-        for _, down in forwarded:
+        for track, down in forwarded:
             octets = sent_octets(down)
+            layer = track.layer_of(down) if isinstance(track, SimulcastTrack) else None
             stream = self._streams.get(down)
             if stream is None:
-                self._streams[down] = _Stream(octets, now)
+                self._streams[down] = _Stream(octets, now, layer=layer)
                 continue
             elapsed = now - stream.at
-            if not stream.paused and elapsed > 0:
+            if layer != stream.layer:  # another layer: what the last one took is no guide
+                stream.layer, stream.rate = layer, None
+            elif not stream.paused and elapsed > 0:
                 rate = (octets - stream.octets) * 8 / elapsed
                 # smoothed: a keyframe makes one second's rate a multiple of the stream's
                 previous = stream.rate
@@ -192,7 +201,8 @@ class SubscriberBandwidth:
                     and need * REMB_SLACK > remb_left
                 )
                 if (over_loss or over_remb) and not (
-                    isinstance(track, SimulcastTrack) and track.can_lower(down)
+                    isinstance(track, SimulcastTrack)
+                    and (track.can_lower(down) or track.lowering(down))
                 ):  # a smaller layer first (its choice reads ``video_share``), then a pause
                     self._pause(track, down, stream, now)
                     continue

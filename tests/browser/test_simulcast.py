@@ -19,14 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
 from support.browser import NO_WAITING_ROOM, create_meeting, host_joins, open_person
-from support.counting import HonestCounter, Key, WireCounter, settle, until
-from support.frame_log import DecodeErrors, FrameLog
+from support.counting import settle, until
+from support.frame_log import DecodeErrors
+from support.layered import HD_CAMERA_AND_HANDLES, SENT_PER_LAYER, Viewer
 from support.server import RunningServer
 
 from meetwarden.client_sdk.media import loopback_only
@@ -34,55 +33,6 @@ from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
-# The camera at 720p (Chrome sends three simulcast layers from 960x540 up), and every
-# socket and peer connection of the page kept where the test can reach them.
-HD_CAMERA_AND_HANDLES = """(() => {
-  const devices = navigator.mediaDevices;
-  const original = devices.getUserMedia.bind(devices);
-  devices.getUserMedia = (constraints) => {
-    if (constraints && constraints.video) {
-      const video = typeof constraints.video === 'object' ? constraints.video : {};
-      const hd = { width: { exact: 1280 }, height: { exact: 720 } };
-      constraints = { ...constraints, video: { ...video, ...hd } };
-    }
-    return original(constraints);
-  };
-  const Socket = window.WebSocket;
-  window.sockets = [];
-  window.sentMessages = [];
-  window.WebSocket = function (...args) {
-    const socket = new Socket(...args);
-    const send = socket.send.bind(socket);
-    socket.send = (data) => {
-      try { window.sentMessages.push(JSON.parse(data)); } catch { /* not JSON */ }
-      return send(data);
-    };
-    window.sockets.push(socket);
-    return socket;
-  };
-  window.WebSocket.prototype = Socket.prototype;
-  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-  const Connection = window.RTCPeerConnection;
-  window.peerConnections = [];
-  window.RTCPeerConnection = function (...args) {
-    const pc = new Connection(...args);
-    window.peerConnections.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Connection.prototype;
-})()"""
-# Packets sent per simulcast layer (outbound-rtp by rid) of the page's video.
-SENT_PER_LAYER = """async () => {
-  const sent = {};
-  for (const pc of window.peerConnections) {
-    (await pc.getStats()).forEach((stats) => {
-      if (stats.type === 'outbound-rtp' && stats.kind === 'video' && stats.rid) {
-        sent[stats.rid] = (sent[stats.rid] ?? 0) + stats.packetsSent;
-      }
-    });
-  }
-  return sent;
-}"""
 # The last tile_size the page sent for a participant's camera equals its video's size.
 REPORTED_AS_SHOWN = """(id) => {
   const said = window.sentMessages.filter(
@@ -97,64 +47,6 @@ REPORTED_AS_SHOWN = """(id) => {
 }"""
 STOP_CAMERA = """() => window.sockets.filter((s) => s.readyState === 1).at(-1).send(
   JSON.stringify({ type: 'stop_publish', id: 900001, source: 'camera' }))"""
-
-
-class SequenceCounter(WireCounter):
-    """A WireCounter that also keeps each key's RTP sequence numbers, in arrival order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sequences: dict[Key, list[int]] = {}
-
-    def count(self, data: bytes) -> None:
-        super().count(data)
-        if len(data) >= 12 and not 192 <= data[1] <= 223:
-            key = self._by_ssrc.get(int.from_bytes(data[8:12], "big"))
-            if key is not None:
-                self.sequences.setdefault(key, []).append(int.from_bytes(data[2:4], "big"))
-
-
-class Viewer(HonestCounter):
-    """An SDK viewer that counts sequence numbers and logs every decoded frame's size."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.wire = SequenceCounter()
-        self.log = FrameLog("viewer")
-        self.label = "viewer"
-        self.sizes: list[tuple[float, int, int]] = []
-        self.reader: asyncio.Task[None] | None = None
-
-    def watch(self, key: Key) -> None:
-        received = self.media.received[key]
-
-        async def read() -> None:
-            while True:
-                frame = await received.recv()
-                self.log.decoded(len(self.sizes))
-                self.sizes.append((time.monotonic(), frame.width, frame.height))
-
-        self.reader = asyncio.ensure_future(read())
-
-    def decoder_thread(self, key: Key) -> int | None:
-        thread = getattr(
-            self.media.received[key].transceiver.receiver, "_RTCRtpReceiver__decoder_thread", None
-        )
-        return None if thread is None else thread.ident
-
-    async def size_becomes(self, wanted: Callable[[int, int], bool], within: float = 45.0) -> int:
-        """Waits for a decoded frame of a wanted size; returns its index in ``sizes``."""
-        start = len(self.sizes)
-
-        def found() -> int | None:
-            return next(
-                (n for n in range(start, len(self.sizes)) if wanted(*self.sizes[n][1:])), None
-            )
-
-        await until(lambda: found() is not None, within, "a frame of the wanted size")
-        index = found()
-        assert index is not None
-        return index
 
 
 def _gap_free(numbers: list[int]) -> bool:

@@ -20,7 +20,7 @@ from meetwarden.server.media.errors import MediaError
 from meetwarden.server.media.forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
 from meetwarden.server.media.layer_choice import LayerInfo, choose_layer
 from meetwarden.server.media.rtp_packets import RtpFields
-from meetwarden.server.media.simulcast import SimulcastTrack
+from meetwarden.server.media.simulcast import RAISE_HOLD, SimulcastTrack
 from meetwarden.server.media.simulcast_sdp import (
     MID_URI,
     RID_URI,
@@ -348,3 +348,47 @@ async def test_the_camera_check_decodes_a_keyframe_of_one_layer_and_counts_frame
     for n in range(1, 5):
         layers["f"].feed(3000 * n)
     assert source.frames == 5, "the layer with the most frames"
+
+
+async def test_a_layer_lowered_for_bandwidth_is_raised_again_only_after_a_hold() -> None:
+    """The loss-based limit grows while the small layer crosses the link unharmed; that is
+    no sign the large one would: a raise waits, and a raise the link loses waits longer."""
+    source, layers, _ = _source()
+    now = [100.0]
+    source.clock = lambda: now[0]
+    bandwidth = {"slow": None, "fast": None}
+    source.bandwidth = bandwidth.get
+    for layer in layers.values():
+        layer.feed(0, keyframe=True)
+    downs = {name: DownTrack(name, Sink(), Sender(), 100, True) for name in ("slow", "fast")}
+    for name, down in downs.items():
+        source.set_tile(name, 1280, 720)
+        source.add_down(down)  # type: ignore[arg-type]
+    assert source.layer_of(downs["slow"]) == "f", "no limit known: the full picture"
+
+    def tick(seconds: float, slow: int | None, keyframes: tuple[str, ...] = ("q", "f")) -> None:
+        now[0] += seconds
+        bandwidth["slow"] = slow
+        source.tick()
+        for rid in keyframes:
+            layers[rid].feed(int(now[0] * 90_000), keyframe=True)
+
+    tick(1, 300_000)
+    assert source.layer_of(downs["slow"]) == "q", "lowered: 1280x720 does not fit"
+    tick(10, 3_000_000)  # the limit grew while the small layer crossed the link
+    assert source.layer_of(downs["slow"]) == "q", "held"
+    tick(RAISE_HOLD, 3_000_000)
+    assert source.layer_of(downs["slow"]) == "f", "raised after the hold"
+    tick(2, 300_000)  # the link lost it: lowered again
+    assert source.layer_of(downs["slow"]) == "q"
+    tick(RAISE_HOLD + 1, 3_000_000)
+    assert source.layer_of(downs["slow"]) == "q", "a raise that failed: the wait doubled"
+    tick(RAISE_HOLD, 3_000_000)
+    assert source.layer_of(downs["slow"]) == "f"
+    tick(1, None)  # a raise with no limit known is not held; the other viewer never was
+    assert source.layer_of(downs["fast"]) == "f"
+    source.set_tile("slow", 320, 180)  # a smaller tile is no lowering for bandwidth
+    tick(1, 3_000_000)
+    source.set_tile("slow", 1280, 720)
+    tick(1, 3_000_000)
+    assert source.layer_of(downs["slow"]) == "f"
