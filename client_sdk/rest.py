@@ -128,8 +128,12 @@ class HostAPI:
         self.server = _checked_server(server)
         self.meeting_id = meeting_id
         self._base = f"{self.server}/api/meetings/{meeting_id}"
+        # follow_redirects: a server of several workers sends a request that reached the
+        # wrong one to the same URL again (307, on a new connection).
         self._http = httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {host_token}"}, timeout=timeout
+            headers={"Authorization": f"Bearer {host_token}"},
+            timeout=timeout,
+            follow_redirects=True,
         )
 
     @staticmethod

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 
 from . import api, api_docs, capabilities, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
@@ -22,16 +23,25 @@ from .hosting.trusted_hosts import TrustedHosts, TrustedHostsMiddleware
 from .i18n import from_accept_language
 from .media import FORWARDED, MediaPlane
 from .metrics import Live, ServerMetrics
+from .placement import WorkerPlace
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
-from .runtime.registry import Registry
+from .runtime.registry import MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
 from .store import Store
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool = True) -> FastAPI:
+    """The application of one server process.
+
+    ``place``: this process's place among the workers of ``serve --workers N``
+    (None: the only one, holding every meeting). ``first``: the first process to
+    start on this data: it makes the first-account link and deletes what a stopped
+    server left half done (a restarted worker must not: the others are running).
+    """
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret = load_or_create_secret(settings.data_dir)
@@ -45,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         passwords = Passwords()
         app.state.hosting = Hosting(store, passwords)
         # Printed by `meetwarden serve` once it listens (server/cli_serve.py).
-        app.state.setup_token = await app.state.hosting.first_start_link()
+        app.state.setup_token = await app.state.hosting.first_start_link() if first else None
         registry = Registry(
             store=store,
             tokens=Tokens(secret),
@@ -54,11 +64,12 @@ def create_app(settings: Settings) -> FastAPI:
             writes=writes,
             media=media,
             turn=settings.turn,
+            holds=place.holds if place is not None else None,
         )
         app.state.registry = registry
         app.state.metrics = ServerMetrics(lambda: _live(registry))
         app.state.files = FileSharing.from_settings(settings, registry, secret)
-        await app.state.files.start()
+        await app.state.files.start(sweep=first)
         # What a policy may ask of this server: checked when a meeting is created or its
         # policy replaced, described at /api/capabilities.
         app.state.capabilities = capabilities.started_with(
@@ -114,9 +125,15 @@ def create_app(settings: Settings) -> FastAPI:
             )
         )
 
+    async def elsewhere(request: Request, _: Exception) -> Any:
+        # Another worker holds this meeting: the same request again, on a new connection,
+        # which the front process routes by its path (server/workers/front.py).
+        return RedirectResponse(str(request.url), 307, headers={"Connection": "close"})
+
     app.add_middleware(Door)  # bodies and sockets counted before anything reads them
     app.add_exception_handler(ProblemError, problem)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(MeetingElsewhereError, elsewhere)
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(file_routes.router)

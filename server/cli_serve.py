@@ -9,8 +9,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from meetwarden.protocol import MAX_MESSAGE_BYTES
-
 from .config import Settings, env_name
 
 __all__ = ["HELP", "OPTIONS", "run", "serve"]
@@ -28,6 +26,7 @@ HELP = (
 OPTIONS = {
     "host": "host",
     "port": "port",
+    "workers": "workers",
     "data_dir": "data_dir",
     "database_url": "database_url",
     "public_url": "public_url",
@@ -60,6 +59,14 @@ def serve(
     context: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = _default("host"),
     port: Annotated[int, typer.Option(help="Port to listen on.")] = _default("port"),
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Server processes behind the one port; each meeting lives on one of them. "
+            "Default: one per core.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: Annotated[
         Path, typer.Option(help="Where the SQLite database, the signing key and files live.")
     ] = _DATA_DIR,
@@ -174,11 +181,10 @@ def _origin(field: str) -> str:
 
 def run(settings: Settings) -> None:
     """Claims the data directory, then serves until stopped."""
-    import uvicorn
-
     from .app import create_app
     from .data_dir import DataDirError, claim_data_dir
-    from .logs import configure_logging, uvicorn_log_level
+    from .logs import configure_logging
+    from .serving import uvicorn_config
 
     configure_logging(settings.log_level, settings.log_format)
     if settings.turn_secret is not None and not settings.turn_urls:
@@ -191,30 +197,18 @@ def run(settings: Settings) -> None:
     except DataDirError as error:
         typer.echo(f"meetwarden: {error}", err=True)
         raise typer.Exit(1) from None
-    try:
-        import uvloop  # noqa: F401
+    if settings.worker_count > 1:
+        from .workers.supervisor import run_workers
 
-        loop = "uvloop"
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        loop = "asyncio"
+        try:
+            code = run_workers(settings, settings.worker_count)
+        finally:
+            lock.release()
+        if code:
+            raise typer.Exit(code)
+        return
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop=loop,
-        ws_max_size=MAX_MESSAGE_BYTES,
-        ws_max_queue=16,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
-        log_config=None,  # configure_logging's handler and format, for uvicorn's lines too
-        log_level=uvicorn_log_level(settings.log_level),
-        # uvicorn's ProxyHeadersMiddleware: X-Forwarded-For and -Proto believed only from
-        # these addresses, the client taken as the last hop that is not one of them.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=list(settings.trusted_proxies) or None,
-        server_header=False,
-    )
+    config = uvicorn_config(app, settings)
     server = _server(config, app, settings)
     try:
         server.run()

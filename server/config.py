@@ -10,6 +10,7 @@ environment, which wins over the default: pydantic-settings' own order.
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -50,6 +51,8 @@ class Settings(BaseSettings):
     """None: a SQLite file in data_dir."""
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int | None = Field(None, ge=1, le=256)
+    """Server processes behind the one port (server/workers/); None: one per core."""
     public_url: str | None = None
     """The address people use to reach the server (for join links); None: as requested."""
     allowed_origins: tuple[str, ...] = ()
@@ -123,6 +126,12 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
     @property
     def resolved_files_dir(self) -> Path:

@@ -32,7 +32,7 @@ from .i18n import Language, from_accept_language, issue_json, issues_listed, rea
 from .ratelimit import TokenBucket
 from .runtime.decided import Decided
 from .runtime.joining import join
-from .runtime.registry import Registry
+from .runtime.registry import MeetingElsewhereError, Registry
 from .runtime.requests import event_for
 from .runtime.room import Room, RoomClosedError
 from .runtime.session import Session
@@ -307,6 +307,9 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 await websocket.close(closed.code, closed.reason)
     except WebSocketDisconnect:
         pass  # the client went away while we were answering it
+    except MeetingElsewhereError:  # reached the wrong worker: reconnecting goes to the right one
+        with contextlib.suppress(Exception):
+            await websocket.close(wire.CLOSE_SERVICE_RESTART, "reconnect: the meeting moved")
     except RoomClosedError:  # the meeting ended or was released under us
         if session is not None:
             session.close(wire.CLOSE_NORMAL, "the meeting is over")

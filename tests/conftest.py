@@ -13,9 +13,14 @@ tools, is the fast group.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# A test server is one process unless its test asks for workers (``--workers N`` on its
+# command line wins over this): `serve` otherwise starts one worker per core.
+os.environ.setdefault("MEETWARDEN_WORKERS", "1")
 
 _HERE = Path(__file__).parent
 _MEDIA_PLACES = ("media", "enforcement", "server/test_media.py", "server/test_example_bot.py")

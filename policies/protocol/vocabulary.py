@@ -46,6 +46,7 @@ CLOSE_UNSUPPORTED = 1003  # a binary frame on this text protocol
 CLOSE_INVALID_DATA = 1007  # too many malformed messages
 CLOSE_POLICY = 1008  # flood, no join in time, too slow to read
 CLOSE_TOO_BIG = 1009
+CLOSE_SERVICE_RESTART = 1012  # restarting, or the meeting is on another worker: reconnect
 CLOSE_TRY_AGAIN_LATER = 1013  # too many sockets from one address; close one and retry
 CLOSE_JOIN_REFUSED = 4003  # after join_refused
 CLOSE_REPLACED = 4009  # the same host signed in elsewhere

@@ -53,9 +53,16 @@ class FileSharing(FileUploads, FileDownloads):
             idle_timeout=settings.upload_idle_timeout,
         )
 
-    async def start(self) -> None:
+    async def start(self, sweep: bool = True) -> None:
         """Delete what a stopped server left half done: partial uploads, undecided offers,
-        files of meetings that ended; from now on a meeting's files go when it ends."""
+        files of meetings that ended; from now on a meeting's files go when it ends.
+
+        ``sweep=False`` (a worker restarted beside running ones) deletes nothing now: the
+        half-done uploads may be the other workers' own.
+        """
+        self.registry.when_ended(self._meeting_ended)
+        if not sweep:
+            return
         partials = self.files.sweep_partials()
         undecided = await self.registry.store.pending_files()
         for record in undecided:
@@ -68,7 +75,6 @@ class FileSharing(FileUploads, FileDownloads):
                 len(undecided),
                 ended,
             )
-        self.registry.when_ended(self._meeting_ended)
 
     async def _meeting_ended(self, meeting_id: str) -> None:
         deleted = await self._delete_files_of_ended_meetings()

@@ -32,7 +32,7 @@ from .audit import AuditWriter
 from .room import Room
 from .writes import StoreWrites
 
-__all__ = ["CreatedMeeting", "Registry", "password_issue"]
+__all__ = ["CreatedMeeting", "MeetingElsewhereError", "Registry", "password_issue"]
 
 log = logging.getLogger("meetwarden.registry")
 HOST_TOKEN_SECONDS = 7 * 24 * 3600.0
@@ -64,6 +64,15 @@ def password_issue(policy: Policy, password: str | None) -> PolicyIssue | None:
     return None
 
 
+class MeetingElsewhereError(Exception):
+    """The meeting is held by another worker of this machine (server/placement.py): the
+    caller sends the client there (a redirect, or close code 1012 on a socket)."""
+
+    def __init__(self, meeting_id: str) -> None:
+        super().__init__(f"meeting {meeting_id[:8]} is held by another worker")
+        self.meeting_id = meeting_id
+
+
 @dataclass(frozen=True, slots=True)
 class CreatedMeeting:
     meeting_id: str
@@ -83,6 +92,7 @@ class Registry:
         media: MediaPlane | None = None,
         turn: TurnCredentials | None = None,
         idle_seconds: float | None = None,
+        holds: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.tokens = tokens
@@ -91,6 +101,8 @@ class Registry:
         self.writes = writes
         self.media = media
         self.turn = turn
+        self.holds = holds
+        """Whether this process holds a meeting (server/placement.py); None: all of them."""
         self.idle_seconds = idle_seconds or float(os.environ.get(IDLE_ENV) or IDLE_SECONDS)
         self.join_attempts = JoinAttempts()
         self.sources = NetworkSources()  # a join's network, as the engine sees it
@@ -145,6 +157,8 @@ class Registry:
     async def room(self, meeting_id: str) -> Room | None:
         """The live meeting, loaded on first use; None if unknown or ended.
 
+        Raises MeetingElsewhereError if another worker of this machine holds it.
+
         The caller's task handles this meeting from now on: its log lines, and those
         of the tasks it starts (the Room's own, when loaded here), carry the id.
         """
@@ -153,6 +167,8 @@ class Registry:
             return self._handling(room)
         if len(meeting_id) > 64:
             return None
+        if self.holds is not None and not self.holds(meeting_id):
+            raise MeetingElsewhereError(meeting_id)
         async with self._loading:
             room = self._rooms.get(meeting_id)
             if room is not None:

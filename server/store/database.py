@@ -138,4 +138,6 @@ def _set_up_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A write transaction asks for BEGIN IMMEDIATE (Store._transaction).
+    mode = connection.get_execution_options().get("sqlite_begin")
+    connection.exec_driver_sql(f"BEGIN {mode}" if mode == "IMMEDIATE" else "BEGIN")

@@ -128,6 +128,13 @@ class Store(MeetingRecords, InviteRecords, AuditLog, SharedFileRecords, HostingR
                     f"could not {what}: cannot connect to the database at {self._where}: "
                     f"{describe(error)}"
                 ) from error
+            if write and self._write_turn is not None:
+                # SQLite: take the write lock at BEGIN, where the busy timeout waits for
+                # it. A transaction that read first and then writes gets SQLITE_BUSY at
+                # once, without waiting, if another process wrote meanwhile
+                # (sqlite.org/lang_transaction.html, sqlite.org/wal.html section 2.2):
+                # workers of one machine share the file (server/workers/).
+                connection = await connection.execution_options(sqlite_begin="IMMEDIATE")
             try:
                 async with connection.begin():
                     yield connection

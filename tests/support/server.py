@@ -26,7 +26,7 @@ from pathlib import Path
 __all__ = ["RunningServer", "account_for", "api_key_for"]
 
 CLI = str(Path(sys.executable).with_name("meetwarden"))
-_LISTENING = re.compile(r"Uvicorn running on http://\S+:(\d+)")
+_LISTENING = re.compile(r"(?:Uvicorn|meetwarden) running on http://\S+:(\d+)")
 _API_KEYS: dict[str, str] = {}
 _ACCOUNTS: dict[str, tuple[str, str]] = {}
 
@@ -110,7 +110,8 @@ class RunningServer:
         args += ["--rtc-address", "127.0.0.1"]  # media stays on loopback in tests
         if self.database_url:
             args += ["--database-url", self.database_url]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        # One process unless the test asks for workers (``--workers`` in extra_args wins).
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "MEETWARDEN_WORKERS": "1", **self.env}
         self.process = subprocess.Popen(
             args + self.extra_args,
             stdout=subprocess.PIPE,

@@ -1,0 +1,192 @@
+"""`meetwarden serve --workers 2`: two processes behind one port, each meeting on one.
+
+What a person notices: everyone of a meeting meets in it (they are all sent to the
+process that holds it), whichever connection they came in on; a request that reached
+the wrong process is sent to the right one; a worker that dies is started again,
+and its people come back, under the same host decisions, without rejoining.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from support.meetings import Hosted, admit, hosted_meeting
+from support.server import RunningServer
+
+from meetwarden.client_sdk import (
+    Admitted,
+    JoinRefusedError,
+    MeetingClient,
+    PolicyRefusedError,
+    RosterChanged,
+)
+from meetwarden.server.placement import worker_for
+
+pytestmark = pytest.mark.anyio
+
+POLICY = {
+    "audio": {"unmute": "after_raised_hand"},
+    "entry": {"reconnect_seconds": 300},
+    "file_share": {"allowed": "with_grant"},
+}
+
+
+def _workers(server: RunningServer) -> list[int]:
+    """The worker processes' ids (the children of the front process)."""
+    assert server.process is not None
+    found = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True, check=False
+    )
+    pids = [int(pid) for pid in found.stdout.split()]
+    # multiprocessing also starts its resource tracker: the workers are the spawned ones.
+    return sorted(pid for pid in pids if b"spawn_main" in _command_line(pid))
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as line:
+            return line.read()
+    except FileNotFoundError:  # it ended meanwhile
+        return b""
+
+
+async def _meetings_on_both(server: RunningServer) -> list[Hosted]:
+    """Meetings until each of the two workers holds at least one."""
+    meetings: list[Hosted] = []
+    while {worker_for(m.meeting_id, 2) for m in meetings} != {0, 1}:
+        assert len(meetings) < 30, "thirty meetings, all on one worker: placement is not spread"
+        meetings.append(await hosted_meeting(server.url, POLICY))
+    return meetings
+
+
+async def _stored(data_dir: Path, meeting_id: str, guest_id: str) -> None:
+    """Until the guest's place is stored with its grant (places are saved within 0.2 s of a
+    decision, server/runtime/places.py: a kill loses at most that)."""
+    for _ in range(200):
+        with sqlite3.connect(data_dir / "meetwarden.db") as database:
+            row = database.execute(
+                "SELECT document FROM room_states WHERE meeting_id = ?", (meeting_id,)
+            ).fetchone()
+        people = {p["id"]: p for p in json.loads(row[0])["people"]} if row else {}
+        if guest_id in people and people[guest_id]["grants"]:
+            return
+        await asyncio.sleep(0.05)  # polled: the store has no event to wait on
+    raise AssertionError("the guest's place was not stored within 10 s")
+
+
+@pytest.fixture
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
+    server = RunningServer(tmp_path_factory.mktemp("workers"), extra_args=["--workers", "2"])
+    server.start(timeout=60)
+    yield server
+    server.stop()
+    print("".join(server.log[-120:]))  # shown when a test fails
+
+
+async def test_everyone_of_a_meeting_meets_whichever_connection_they_came_in_on(
+    two_workers: RunningServer,
+) -> None:
+    assert len(_workers(two_workers)) == 2
+    meetings = await _meetings_on_both(two_workers)
+    guests: list[MeetingClient] = []
+    try:
+        for meeting in meetings:
+            guest = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
+            guests.append(guest)
+            await admit(meeting.host, guest)  # the host sees them wait: the same process
+            await meeting.host.wait_for(RosterChanged, lambda e: len(e.roster) == 2)
+            assert {entry.name for entry in guest.roster} == {"Alice Chen", "Bob Smith"}
+            assert guest.participant_id is not None
+            await meeting.host.mute(guest.participant_id)
+            status = await meeting.api.meeting()  # REST, on a connection of its own
+            assert status.participants == 2
+    finally:
+        for guest in guests:
+            await guest.close()
+        for meeting in meetings:
+            await meeting.close()
+
+
+async def test_a_request_that_reached_the_other_worker_is_sent_to_the_right_one(
+    two_workers: RunningServer,
+) -> None:
+    meetings = await _meetings_on_both(two_workers)
+    first = next(m for m in meetings if worker_for(m.meeting_id, 2) == 0)
+    second = next(m for m in meetings if worker_for(m.meeting_id, 2) == 1)
+    try:
+        # One keep-alive connection, routed by its first request to the first meeting's
+        # worker, then asked about the second meeting.
+        async with httpx.AsyncClient(base_url=two_workers.url) as http:
+            here = await http.get(
+                f"/api/meetings/{first.meeting_id}",
+                headers={"Authorization": f"Bearer {first.host_token}"},
+            )
+            assert here.status_code == 200
+            there = await http.get(
+                f"/api/meetings/{second.meeting_id}",
+                headers={"Authorization": f"Bearer {second.host_token}"},
+            )
+            assert there.status_code == 307
+            assert there.headers["location"].endswith(f"/api/meetings/{second.meeting_id}")
+            assert there.headers["connection"] == "close"
+            followed = await http.get(
+                there.headers["location"],
+                headers={"Authorization": f"Bearer {second.host_token}"},
+            )
+            assert followed.status_code == 200
+            assert followed.json()["participants"] == 1  # its host, connected to its worker
+    finally:
+        for meeting in meetings:
+            await meeting.close()
+
+
+async def test_a_killed_worker_comes_back_and_its_people_resume_under_the_same_decisions(
+    two_workers: RunningServer,
+) -> None:
+    meetings = await _meetings_on_both(two_workers)
+    meeting = next(m for m in meetings if worker_for(m.meeting_id, 2) == 1)
+    guest = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
+    late: MeetingClient | None = None
+    try:
+        await admit(meeting.host, guest)
+        guest_id = guest.participant_id
+        assert guest_id is not None
+        await meeting.host.ask_to_unmute(guest_id)  # the host lets them unmute...
+        await meeting.host.mute(guest_id)  # ...and takes it back
+        await meeting.host.grant(guest_id, "file", minutes=30)
+        await meeting.host.lock()
+        await _stored(two_workers.data_dir, meeting.meeting_id, guest_id)
+        before = _workers(two_workers)
+
+        victim = before[1]  # started second: worker 1 holds this meeting
+        os.kill(victim, signal.SIGKILL)
+
+        await guest.wait_for(Admitted, timeout=60)  # resumed by the SDK, no host action
+        await meeting.host.wait_for(Admitted, timeout=60)
+        after = _workers(two_workers)
+        assert len(after) == 2
+        assert victim not in after
+        assert before[0] in after  # the other worker, and its meetings, went on
+        assert (guest.status, guest.participant_id) == ("admitted", guest_id)
+        assert guest.you is not None
+        assert (guest.you.muted, guest.you.may_unmute) == (True, False)
+        assert [grant.kind for grant in guest.you.grants] == ["file"]
+        with pytest.raises(PolicyRefusedError):
+            await guest.request_unmute()
+        with pytest.raises(JoinRefusedError) as refused:  # still locked
+            late = await MeetingClient.connect(meeting.join_url, name="Carol Jones")
+        assert refused.value.reason == "meeting_locked"
+    finally:
+        for client in (guest, late):
+            if client is not None:
+                await client.close()
+        for m in meetings:
+            await m.close()
