@@ -30,7 +30,10 @@ from .runtime.registry import MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
 from .store import Store
 
-__all__ = ["create_app"]
+__all__ = ["TOKEN_KEY", "create_app"]
+
+TOKEN_KEY = "token_signing"
+"""The name of the token signing key in a shared database (server/store/server_keys.py)."""
 
 
 def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool = True) -> FastAPI:
@@ -46,6 +49,9 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret = load_or_create_secret(settings.data_dir)
         store = await Store.open(settings.resolved_database_url)
+        if store.shareable:
+            # Nodes may share this database: tokens one signs, every other verifies.
+            secret = bytes.fromhex(await store.shared_key(TOKEN_KEY, secret.hex()))
         audit = AuditWriter(store)
         audit.start()
         writes = StoreWrites()
