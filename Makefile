@@ -18,7 +18,9 @@ HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room inbox entrances audit_entries decided writes \
   observations media_seam
 TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn problems \
-  i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers i18n.issues i18n.extract_schema
+  i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers i18n.issues i18n.extract_schema \
+  cluster cluster.connection cluster.cpu cluster.keys cluster.nodes cluster.registry \
+  cluster.placement cluster.placement_scripts cluster.envelope cluster.bus
 PORT ?= 8000
 
 .PHONY: run test test-fast test-deps lint format docs messages system-deps venv bench fuzz screenshots clean
