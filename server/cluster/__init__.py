@@ -27,10 +27,11 @@ from .cpu import CpuMeter
 from .keys import DEFAULT_NAMESPACE, Keys
 from .nodes import NodeInfo, NodeLoad, check_node_id, new_node_id
 from .placement import Claim, NoNodeAvailableError, Placement
-from .registry import NodeRegistry
+from .registry import HEARTBEATS_PER_TTL, NodeRegistry
 
 __all__ = [
     "DEFAULT_NAMESPACE",
+    "HEARTBEATS_PER_TTL",
     "Claim",
     "CpuMeter",
     "Keys",
