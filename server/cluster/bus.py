@@ -70,6 +70,7 @@ class MessageBus:
         self._handler = handler
         self._send_lock = asyncio.Lock()
         self._pubsub: PubSub | None = None
+        self._raw_pool: aioredis.ConnectionPool | None = None
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -77,15 +78,25 @@ class MessageBus:
         in place: any message published from then on is received."""
         if self._listener is not None:
             return
-        pubsub = self.client.pubsub()
+        # Payloads are read as bytes, on connections of their own: the client's decoding
+        # would raise on a payload that is not UTF-8 before the bus could refuse it.
+        pool = self.client.connection_pool
+        self._raw_pool = aioredis.ConnectionPool(
+            connection_class=pool.connection_class,
+            **{**pool.connection_kwargs, "decode_responses": False},
+        )
+        self._pubsub = pubsub = aioredis.Redis(connection_pool=self._raw_pool).pubsub()
         channels = {self.keys.inbox(self.node_id), self.keys.broadcast}
-        await pubsub.subscribe(*channels)
-        confirmed: set[str] = set()
-        while confirmed != channels:  # Redis confirms each SUBSCRIBE with a message
-            reply = await pubsub.get_message(timeout=_POLL)
-            if reply is not None and reply["type"] == "subscribe":
-                confirmed.add(str(reply["channel"]))
-        self._pubsub = pubsub
+        try:
+            await pubsub.subscribe(*channels)
+            confirmed: set[str] = set()
+            while confirmed != channels:  # Redis confirms each SUBSCRIBE with a message
+                reply = await pubsub.get_message(timeout=_POLL)
+                if reply is not None and reply["type"] == "subscribe":
+                    confirmed.add(_text(reply["channel"]))
+        except BaseException:
+            await self.stop()
+            raise
         self._listener = asyncio.create_task(self._listen(pubsub), name=f"bus {self.node_id}")
 
     async def stop(self) -> None:
@@ -99,6 +110,9 @@ class MessageBus:
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.unsubscribe()
             await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+        pool, self._raw_pool = self._raw_pool, None
+        if pool is not None:
+            await pool.disconnect()
 
     async def send_to_node(
         self, node_id: str, body: dict[str, Any], meeting_id: str | None = None
@@ -129,18 +143,23 @@ class MessageBus:
         while True:
             try:
                 reply = await pubsub.get_message(timeout=_POLL)
-            except (RedisError, OSError) as error:
+            except Exception as error:
+                # Redis away (RedisError, OSError) or a reply redis-py could not read: the
+                # listener never ends but by stop().
                 pause = _RETRY[min(failures, len(_RETRY) - 1)]
                 failures += 1
                 logger.warning(
-                    "cluster bus of %s lost Redis (%s); again in %s s", self.node_id, error, pause
+                    "cluster bus of %s could not read from Redis (%r); again in %s s",
+                    self.node_id,
+                    error,
+                    pause,
                 )
                 await asyncio.sleep(pause)  # back off before reconnecting (and resubscribing)
                 continue
             failures = 0
             if reply is None or reply["type"] != "message":
                 continue
-            await self._deliver(str(reply["channel"]), reply["data"])
+            await self._deliver(_text(reply["channel"]), reply["data"])
 
     async def _deliver(self, channel: str, payload: str | bytes) -> None:
         try:
@@ -158,3 +177,7 @@ class MessageBus:
                 self.node_id,
                 message.sender,
             )
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
