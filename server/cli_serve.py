@@ -45,6 +45,9 @@ OPTIONS = {
     "log_level": "log_level",
     "log_format": "log_format",
     "metrics_token": "metrics_token",
+    "redis_url": "redis_url",
+    "node_id": "node_id",
+    "node_address": "node_address",
 }
 
 
@@ -142,6 +145,30 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="redis://host:6379/0 shared by several nodes (multi-node mode, in progress). "
+            "Default: none, one node on its own.",
+            show_default=False,
+        ),
+    ] = None,
+    node_id: Annotated[
+        str | None,
+        typer.Option(
+            help="This node's name among the others (letters, digits, '.', '_', '-'). "
+            "Default: a random one.",
+            show_default=False,
+        ),
+    ] = None,
+    node_address: Annotated[
+        str | None,
+        typer.Option(
+            help="The URL the other nodes reach this one at, e.g. http://10.0.0.5:8000; "
+            "needed with --redis-url.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the meeting server (the command line help is HELP, above)."""
     # Only what was given on the command line goes to Settings, which reads the rest
@@ -163,6 +190,11 @@ def serve(
         typer.echo(
             f"meetwarden: turn_secret: {problem} (check {_origin('turn_secret')}).", err=True
         )
+        raise typer.Exit(2)
+    cluster = settings.cluster_problem()
+    if cluster is not None:
+        field, why = cluster
+        typer.echo(f"meetwarden: {field}: {why} (check {_origin(field)}).", err=True)
         raise typer.Exit(2)
     run(settings)
 
@@ -191,6 +223,12 @@ def run(settings: Settings) -> None:
         logging.getLogger("meetwarden.server").warning(
             "a TURN secret is set but no --turn-url (MEETWARDEN_TURN_URL): clients get no "
             "TURN servers"
+        )
+    if settings.redis_url:
+        logging.getLogger("meetwarden.server").warning(
+            "--redis-url is set, but multi-node mode is in progress: node %s serves its "
+            "meetings on its own",
+            settings.node_id,
         )
     try:
         lock = claim_data_dir(settings.data_dir)
