@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room inbox entrances audit_entries decided writes \
   observations media_seam
-TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn problems \
+TYPED_OPERATIONS := config cli_serve draining data_dir logs metrics operations capabilities turn problems \
   placement serving workers.handoff workers.front workers.worker workers.supervisor \
   i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers i18n.issues i18n.extract_schema \
   cluster cluster.connection cluster.cpu cluster.keys cluster.nodes cluster.registry \

@@ -91,7 +91,11 @@ class Settings(BaseSettings):
     node_id: str = Field(default_factory=new_node_id)
     """This node's name among the others; by default a random one, new at each start."""
     node_address: str | None = None
-    """The URL the other nodes reach this one at (http://10.0.0.5:8000); needed with redis_url."""
+    """The URL other nodes and clients reach this node at directly (http://10.0.0.5:8000):
+    a meeting's people are sent there; needed with redis_url."""
+    drain_timeout: float = Field(3600.0, ge=0)
+    """With redis_url: seconds a draining node (the first SIGTERM) waits for its
+    meetings to empty before it stops and their people move to other nodes."""
     # Operations (docs/operating.md).
     log_level: LogLevel = "info"
     log_format: LogFormat = "text"
@@ -173,6 +177,8 @@ class Settings(BaseSettings):
     def worker_count(self) -> int:
         if self.workers is not None:
             return self.workers
+        if self.redis_url:
+            return 1  # a node of several machines is one process (docs/operating.md)
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
     @property
@@ -203,6 +209,12 @@ class Settings(BaseSettings):
             return (
                 "node_address",
                 "--redis-url needs --node-address, the URL the other nodes reach this one at",
+            )
+        if self.redis_url and self.workers is not None and self.workers > 1:
+            return (
+                "workers",
+                "a node of several machines is one process for now: run one node per core, "
+                "each with its own --port and --node-address",
             )
         if self.node_address and not self.redis_url:
             return (

@@ -1,0 +1,221 @@
+"""Several nodes (`serve --redis-url ... --node-address ...`) sharing PostgreSQL and Redis.
+
+Real PostgreSQL, a real redis-server and two `meetwarden serve` processes. What a
+person notices: a meeting's people meet whichever node their link names (they are
+sent to the node that holds it); a host's REST call on another node reaches it; a
+node killed mid-meeting costs nobody their place or the host's decisions; a node
+drained for maintenance keeps its meeting going and takes no new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support.meetings import admit
+from support.postgres import PostgresServer
+from support.postgres import postgres_server as postgres_server  # the fixture, shared
+from support.redis import RedisServer, start_redis, stop_redis
+from support.server import RunningServer
+
+from meetwarden.client_sdk import (
+    Admitted,
+    ChatReceived,
+    HostAPI,
+    JoinRefusedError,
+    MeetingClient,
+    PolicyRefusedError,
+)
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+POLICY = {
+    "audio": {"unmute": "after_raised_hand"},
+    "entry": {"reconnect_seconds": 300},
+    "file_share": {"allowed": "with_grant"},
+}
+
+
+def _free_port() -> int:
+    # The node's address is given before it starts, so its port is chosen here.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    nodes: list[RunningServer]
+    database_url: str
+    redis: RedisServer
+
+    def node(self, url: str) -> RunningServer:
+        return next(node for node in self.nodes if node.url == url.rstrip("/"))
+
+    def other(self, url: str) -> RunningServer:
+        return next(node for node in self.nodes if node.url != url.rstrip("/"))
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Cluster]:
+    redis = start_redis()
+    database_url = postgres_server.new_database()
+    nodes: list[RunningServer] = []
+    try:
+        for name in ("north", "south"):
+            port = _free_port()
+            node = RunningServer(
+                tmp_path / name,
+                database_url=database_url,
+                port=port,
+                extra_args=[
+                    *("--redis-url", redis.url),
+                    *("--node-id", name),
+                    *("--node-address", f"http://127.0.0.1:{port}"),
+                    *("--drain-timeout", "120"),
+                ],
+            )
+            nodes.append(node.start(timeout=60))
+        yield Cluster(nodes, database_url, redis)
+    finally:
+        for node in nodes:
+            node.stop()
+            print(f"--- {node.url}\n" + "".join(node.log[-60:]))  # shown when a test fails
+        stop_redis(redis)
+
+
+async def _meeting(cluster: Cluster, entry: RunningServer) -> tuple[str, str, MeetingClient]:
+    """A meeting created through ``entry``, its host joined through ``entry``'s link."""
+    created = await HostAPI.create_meeting(entry.url, POLICY, api_key=entry.api_key)
+    host = await MeetingClient.connect(
+        created.join_url, name="Alice Chen", host_token=created.host_token
+    )
+    return created.meeting_id, created.host_token, host
+
+
+async def test_a_meetings_people_meet_on_its_node_whichever_node_their_link_names(
+    cluster: Cluster,
+) -> None:
+    first, second = cluster.nodes
+    meeting_id, host_token, host = await _meeting(cluster, first)
+    holder = host.server  # where the meeting was placed (the host followed it there)
+    entry = cluster.other(holder)
+    guest = await MeetingClient.connect(f"{entry.url}/m/{meeting_id}", name="Bob Smith")
+    api = HostAPI(entry.url, meeting_id, host_token)  # REST through the node that holds none
+    try:
+        assert guest.server == holder  # sent to the meeting's node
+        assert guest.entry_server == entry.url
+        await admit(host, guest)
+        status = await api.meeting()  # 307 to the holder, followed
+        assert status.participants == 2
+        assert guest.participant_id is not None
+        await api.end_meeting()  # a host action that crosses nodes
+        await guest.wait_closed()
+        assert guest.status == "dismissed"
+    finally:
+        await api.close()
+        for client in (host, guest):
+            await client.close()
+    assert {first.url, second.url} >= {holder.rstrip("/")}
+
+
+async def _stored(database_url: str, meeting_id: str, guest_id: str) -> None:
+    """Until the guest's place is stored with its grant (within 0.2 s of a decision)."""
+    import asyncpg
+
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn)
+    try:
+        for _ in range(200):
+            document = await connection.fetchval(
+                "SELECT document FROM room_states WHERE meeting_id = $1", meeting_id
+            )
+            people = {p["id"]: p for p in json.loads(document)["people"]} if document else {}
+            if guest_id in people and people[guest_id]["grants"]:
+                return
+            await asyncio.sleep(0.05)  # polled: the store has no event to wait on
+    finally:
+        await connection.close()
+    raise AssertionError("the guest's place was not stored within 10 s")
+
+
+async def test_a_node_killed_mid_meeting_its_people_resume_on_another_under_the_same_decisions(
+    cluster: Cluster,
+) -> None:
+    first, _ = cluster.nodes
+    meeting_id, _, host = await _meeting(cluster, first)
+    holder = cluster.node(host.server)
+    entry = cluster.other(holder.url)
+    link = f"{entry.url}/m/{meeting_id}"
+    guest = await MeetingClient.connect(link, name="Bob Smith")
+    late: MeetingClient | None = None
+    try:
+        await admit(host, guest)
+        guest_id = guest.participant_id
+        assert guest_id is not None
+        await host.ask_to_unmute(guest_id)
+        await host.mute(guest_id)  # permission to unmute taken back
+        await host.grant(guest_id, "file", minutes=30)
+        await host.lock()
+        await _stored(cluster.database_url, meeting_id, guest_id)
+        assert holder.process is not None
+        os.kill(holder.process.pid, signal.SIGKILL)
+
+        # The guest's SDK finds the node gone, asks the link's node, which takes the
+        # meeting over once the dead node's heartbeat has expired, and resumes there.
+        await guest.wait_for(Admitted, timeout=60)
+        assert guest.server == entry.url
+        assert (guest.status, guest.participant_id) == ("admitted", guest_id)
+        assert guest.you is not None
+        assert (guest.you.muted, guest.you.may_unmute) == (True, False)
+        assert [grant.kind for grant in guest.you.grants] == ["file"]
+        with pytest.raises(PolicyRefusedError):
+            await guest.request_unmute()
+        with pytest.raises(JoinRefusedError) as refused:
+            late = await MeetingClient.connect(link, name="Carol Jones")
+        assert refused.value.reason == "meeting_locked"
+    finally:
+        for client in (guest, host, late):
+            if client is not None:
+                await client.close()
+
+
+async def test_a_draining_node_keeps_its_meeting_takes_no_new_one_and_stops_when_it_empties(
+    cluster: Cluster,
+) -> None:
+    first, _ = cluster.nodes
+    meeting_id, _, host = await _meeting(cluster, first)
+    holder = cluster.node(host.server)
+    guest = await MeetingClient.connect(f"{holder.url}/m/{meeting_id}", name="Bob Smith")
+    await admit(host, guest)
+    assert holder.process is not None
+    holder.process.send_signal(signal.SIGTERM)  # maintenance: drain
+    newcomer: MeetingClient | None = None
+    try:
+        await guest.chat("still here?")  # the meeting goes on
+        heard = await host.wait_for(
+            ChatReceived, lambda e: e.message.sender == guest.participant_id
+        )
+        assert heard.message.text == "still here?"
+        # A meeting that starts now, through the draining node's own link, goes elsewhere.
+        created = await HostAPI.create_meeting(holder.url, POLICY, api_key=holder.api_key)
+        newcomer = await MeetingClient.connect(
+            created.join_url, name="Dana Park", host_token=created.host_token
+        )
+        assert newcomer.server == cluster.other(holder.url).url
+        assert holder.process.poll() is None  # still serving its meeting
+    finally:
+        for client in (guest, host):
+            await client.close()  # the meeting empties...
+    await asyncio.get_running_loop().run_in_executor(None, holder.process.wait, 30)
+    assert holder.process.returncode is not None  # ...and the node stops by itself
+    if newcomer is not None:
+        await newcomer.chat("the other node is fine")
+        await newcomer.close()
