@@ -10,19 +10,16 @@ drained for maintenance keeps its meeting going and takes no new one.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.cluster import Cluster, running_cluster
 from support.meetings import admit
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
-from support.redis import RedisServer, start_redis, stop_redis
 from support.server import RunningServer
 
 from meetwarden.client_sdk import (
@@ -43,52 +40,10 @@ POLICY = {
 }
 
 
-def _free_port() -> int:
-    # The node's address is given before it starts, so its port is chosen here.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Cluster:
-    nodes: list[RunningServer]
-    database_url: str
-    redis: RedisServer
-
-    def node(self, url: str) -> RunningServer:
-        return next(node for node in self.nodes if node.url == url.rstrip("/"))
-
-    def other(self, url: str) -> RunningServer:
-        return next(node for node in self.nodes if node.url != url.rstrip("/"))
-
-
 @pytest.fixture
 def cluster(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Cluster]:
-    redis = start_redis()
-    database_url = postgres_server.new_database()
-    nodes: list[RunningServer] = []
-    try:
-        for name in ("north", "south"):
-            port = _free_port()
-            node = RunningServer(
-                tmp_path / name,
-                database_url=database_url,
-                port=port,
-                extra_args=[
-                    *("--redis-url", redis.url),
-                    *("--node-id", name),
-                    *("--node-address", f"http://127.0.0.1:{port}"),
-                    *("--drain-timeout", "120"),
-                ],
-            )
-            nodes.append(node.start(timeout=60))
-        yield Cluster(nodes, database_url, redis)
-    finally:
-        for node in nodes:
-            node.stop()
-            print(f"--- {node.url}\n" + "".join(node.log[-60:]))  # shown when a test fails
-        stop_redis(redis)
+    with running_cluster(tmp_path, postgres_server) as running:
+        yield running
 
 
 async def _meeting(cluster: Cluster, entry: RunningServer) -> tuple[str, str, MeetingClient]:
@@ -126,26 +81,6 @@ async def test_a_meetings_people_meet_on_its_node_whichever_node_their_link_name
     assert {first.url, second.url} >= {holder.rstrip("/")}
 
 
-async def _stored(database_url: str, meeting_id: str, guest_id: str) -> None:
-    """Until the guest's place is stored with its grant (within 0.2 s of a decision)."""
-    import asyncpg
-
-    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
-    connection = await asyncpg.connect(dsn)
-    try:
-        for _ in range(200):
-            document = await connection.fetchval(
-                "SELECT document FROM room_states WHERE meeting_id = $1", meeting_id
-            )
-            people = {p["id"]: p for p in json.loads(document)["people"]} if document else {}
-            if guest_id in people and people[guest_id]["grants"]:
-                return
-            await asyncio.sleep(0.05)  # polled: the store has no event to wait on
-    finally:
-        await connection.close()
-    raise AssertionError("the guest's place was not stored within 10 s")
-
-
 async def test_a_node_killed_mid_meeting_its_people_resume_on_another_under_the_same_decisions(
     cluster: Cluster,
 ) -> None:
@@ -164,7 +99,9 @@ async def test_a_node_killed_mid_meeting_its_people_resume_on_another_under_the_
         await host.mute(guest_id)  # permission to unmute taken back
         await host.grant(guest_id, "file", minutes=30)
         await host.lock()
-        await _stored(cluster.database_url, meeting_id, guest_id)
+        await cluster.stored(
+            meeting_id, lambda people: bool(people.get(guest_id, {}).get("grants"))
+        )
         assert holder.process is not None
         os.kill(holder.process.pid, signal.SIGKILL)
 

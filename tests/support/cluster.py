@@ -1,108 +1,103 @@
-"""Cluster nodes for tests: each with its own Redis connections, registry, placement and bus.
+"""Two meetwarden nodes on one real PostgreSQL and one real Redis, for the multi-node tests.
 
-Nodes here are in-process (one event loop) but share nothing but the real
-redis-server, as separate processes would: each has its own client (its own
-connections), so what one node knows, the others learn through Redis only.
+Each node is `meetwarden serve --redis-url ... --node-id ... --node-address ...`
+in its own process, with its own data directory. A node's address is given
+before it starts, so its port is chosen here (bound and released: the kernel
+does not hand it out again at once).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import json
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import redis.asyncio as aioredis
+from .postgres import PostgresServer
+from .redis import RedisServer, start_redis, stop_redis
+from .server import RunningServer
 
-from meetwarden.server.cluster import (
-    Keys,
-    Message,
-    MessageBus,
-    NodeLoad,
-    NodeRegistry,
-    Placement,
-    connect,
-)
-
-__all__ = ["HEARTBEAT", "Node", "Nodes", "eventually"]
-
-HEARTBEAT = 0.1
-"""Seconds between two heartbeats in the tests: an entry then lives 0.3 s past the last."""
+__all__ = ["Cluster", "running_cluster"]
 
 
-async def eventually(
-    condition: Callable[[], Awaitable[bool]], within: float = 10.0, what: str = ""
-) -> None:
-    """Waits until ``await condition()`` holds; fails after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what or condition}")
-        await asyncio.sleep(0.01)  # polling Redis: an expiry raises no event here
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
-class Node:
-    node_id: str
-    client: aioredis.Redis
-    registry: NodeRegistry
-    placement: Placement
-    bus: MessageBus
-    load: NodeLoad = field(default_factory=NodeLoad)
-    received: list[Message] = field(default_factory=list)
+class Cluster:
+    nodes: list[RunningServer]
+    database_url: str
+    redis: RedisServer
 
-    async def received_count(self, count: int) -> bool:
-        return len(self.received) >= count
+    def node(self, url: str) -> RunningServer:
+        """The node at ``url`` (a client's ``server``, say)."""
+        return next(node for node in self.nodes if node.url == url.rstrip("/"))
+
+    def other(self, url: str) -> RunningServer:
+        return next(node for node in self.nodes if node.url != url.rstrip("/"))
+
+    async def stored(
+        self, meeting_id: str, holds: Callable[[dict[str, dict[str, Any]]], bool]
+    ) -> None:
+        """Until the meeting's stored places (person id -> place) satisfy ``holds``.
+
+        A node stores them within 0.2 s of a decision (server/runtime/places.py): a
+        node killed sooner loses that much, which the tests that kill one wait out.
+        """
+        import asyncpg
+
+        dsn = self.database_url.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(dsn)
+        try:
+            for _ in range(200):
+                document = await connection.fetchval(
+                    "SELECT document FROM room_states WHERE meeting_id = $1", meeting_id
+                )
+                people = json.loads(document)["people"] if document else []
+                if holds({person["id"]: person for person in people}):
+                    return
+                await asyncio.sleep(0.05)  # polled: the store has no event to wait on
+        finally:
+            await connection.close()
+        raise AssertionError("the meeting's places were not stored as expected within 10 s")
 
 
-class Nodes:
-    """The nodes of one test, on one namespace; ``close()`` stops them all."""
-
-    def __init__(self, url: str, namespace: str) -> None:
-        self.url = url
-        self.keys = Keys(namespace)
-        self.started: list[Node] = []
-
-    def client(self) -> aioredis.Redis:
-        return connect(self.url)
-
-    async def add(
-        self,
-        node_id: str,
-        load: NodeLoad | None = None,
-        *,
-        heartbeat: bool = True,
-        listen: bool = False,
-    ) -> Node:
-        """A registered node (heartbeating unless told not to), listening on the bus if asked."""
-        client = self.client()
-
-        async def handler(message: Message) -> None:
-            node.received.append(message)
-
-        registry = NodeRegistry(
-            client,
-            node_id,
-            public_url=f"https://{node_id}.example.org",
-            address=f"http://{node_id}.internal:8000",
-            keys=self.keys,
-            interval=HEARTBEAT,
-            load=lambda: node.load,  # read at each heartbeat: a test changes node.load
-        )
-        placement = Placement(client, self.keys)
-        bus = MessageBus(client, node_id, handler, keys=self.keys, placement=placement)
-        node = Node(node_id, client, registry, placement, bus, load or NodeLoad())
-        self.started.append(node)
-        if heartbeat:
-            await registry.start()
-        else:
-            await registry.register()
-        if listen:
-            await node.bus.start()
-        return node
-
-    async def close(self) -> None:
-        for node in self.started:
-            await node.bus.stop()
-            await node.registry.stop(deregister=False)
-            await node.client.aclose()
+@contextmanager
+def running_cluster(
+    directory: Path, postgres: PostgresServer, *, account: tuple[str, str] | None = None
+) -> Iterator[Cluster]:
+    """Two started nodes, north and south; their last log lines are printed at the end
+    (pytest shows them when a test fails)."""
+    redis = start_redis()
+    database_url = postgres.new_database()
+    nodes: list[RunningServer] = []
+    try:
+        for name in ("north", "south"):
+            port = _free_port()
+            node = RunningServer(
+                directory / name,
+                database_url=database_url,
+                port=port,
+                extra_args=[
+                    *("--redis-url", redis.url),
+                    *("--node-id", name),
+                    *("--node-address", f"http://127.0.0.1:{port}"),
+                    *("--drain-timeout", "120"),
+                ],
+            )
+            if account is not None and not nodes:  # one database: made once
+                node.create_account(*account)
+            nodes.append(node.start(timeout=60))
+        yield Cluster(nodes, database_url, redis)
+    finally:
+        for node in nodes:
+            node.stop()
+            print(f"--- {node.url}\n" + "".join(node.log[-60:]))
+        stop_redis(redis)
