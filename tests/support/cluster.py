@@ -35,6 +35,20 @@ class Cluster:
     nodes: list[RunningServer]
     database_url: str
     redis: RedisServer
+    names: list[str]
+    """Each node's --node-id, in the order of ``nodes``."""
+
+    async def holder_of(self, meeting_id: str) -> RunningServer:
+        """The node Redis says holds the meeting (it must be placed)."""
+        from meetwarden.server.cluster import Placement, connect
+
+        client = connect(self.redis.url)
+        try:
+            claim = await Placement(client).lookup(meeting_id)
+        finally:
+            await client.aclose()
+        assert claim is not None, f"meeting {meeting_id} is not placed"
+        return self.nodes[self.names.index(claim.node_id)]
 
     def node(self, url: str) -> RunningServer:
         """The node at ``url`` (a client's ``server``, say)."""
@@ -95,7 +109,7 @@ def running_cluster(
             if account is not None and not nodes:  # one database: made once
                 node.create_account(*account)
             nodes.append(node.start(timeout=60))
-        yield Cluster(nodes, database_url, redis)
+        yield Cluster(nodes, database_url, redis, ["north", "south"])
     finally:
         for node in nodes:
             node.stop()
