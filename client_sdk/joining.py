@@ -175,9 +175,9 @@ class Joining(ClientState):
             try:
                 await self._resume(timeout=min(15.0, max(1.0, deadline - loop.time())))
             except (ServerUnreachableError, ConnectionClosedError, MeetwardenTimeoutError) as error:
-                if isinstance(error, ServerUnreachableError) and self.server != self.entry_server:
-                    # The node that held the meeting is gone: the link's server knows
-                    # which node holds it now.
+                if self.server != self.entry_server:
+                    # The node that held the meeting is gone or gave it up: the link's
+                    # server knows which node holds it now.
                     self.server = self.entry_server
                 if loop.time() + pause >= deadline:
                     log.warning(

@@ -193,7 +193,14 @@ async def _join_cluster(settings: Settings, app: FastAPI) -> ClusterMember:
         people = sum(len(room.sessions) for room in rooms)
         return NodeLoad(rooms=len(rooms), participants=people, cpu=meter.read())
 
-    member = ClusterMember(settings.redis_url, settings.node_id, settings.node_address, load)
+    def cut_off() -> None:
+        registry: Registry | None = getattr(app.state, "registry", None)
+        if registry is not None:
+            registry.give_up_all("this server lost the cluster: reconnect")
+
+    member = ClusterMember(
+        settings.redis_url, settings.node_id, settings.node_address, load, on_cut_off=cut_off
+    )
     await member.start()
     return member
 

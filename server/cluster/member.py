@@ -11,11 +11,20 @@ released, so the next person is placed by load again.
 
 Draining (``drain``, the first SIGTERM of ``serve``): the node takes no new
 meetings and keeps those it holds until they empty, as LiveKit's nodes drain.
+
+Cut off: a node whose heartbeat has not reached Redis for all but one beat of its
+entry's lifetime gives up every meeting it holds (``on_cut_off``) before its entry
+expires and another node may take them over, so that two nodes never decide for
+one meeting (a lease, as in Chubby or etcd: the holder stops before the lease can
+pass on). Its people reconnect and are sent to the meeting's new node.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from redis.exceptions import RedisError
@@ -38,9 +47,17 @@ class ClusterUnavailableError(Exception):
 
 class ClusterMember:
     def __init__(
-        self, redis_url: str, node_id: str, address: str, load: Callable[[], NodeLoad]
+        self,
+        redis_url: str,
+        node_id: str,
+        address: str,
+        load: Callable[[], NodeLoad],
+        on_cut_off: Callable[[], None] = lambda: None,
     ) -> None:
         self.node_id = node_id
+        self.on_cut_off = on_cut_off
+        self.cut_off = False
+        self._watchdog: asyncio.Task[None] | None = None
         self.address = address
         self.client = connect(redis_url)
         self.nodes = NodeRegistry(
@@ -50,11 +67,32 @@ class ClusterMember:
 
     async def start(self) -> None:
         await self.nodes.start()
+        self._watchdog = asyncio.create_task(self._watch(), name="cluster watchdog")
         log.info("node %s joined the cluster at %s", self.node_id, self.address)
+
+    async def _watch(self) -> None:
+        nodes = self.nodes
+        while True:
+            await asyncio.sleep(nodes.interval / 2)  # the watchdog's period
+            silent = time.monotonic() - nodes.registered_at
+            if silent < nodes.ttl - nodes.interval:
+                if self.cut_off:
+                    log.warning("node %s reaches the cluster again", self.node_id)
+                self.cut_off = False
+            elif not self.cut_off:
+                self.cut_off = True
+                log.error(
+                    "node %s has not reached Redis for %.1f s: giving up its meetings",
+                    self.node_id,
+                    silent,
+                )
+                self.on_cut_off()
 
     async def locate(self, meeting_id: str) -> str | None:
         """None if this node holds ``meeting_id`` (placing it here if it is nobody's),
         else the base URL of the node that does."""
+        if self.cut_off:
+            raise ClusterUnavailableError("this node is cut off from the cluster's Redis")
         try:
             for _ in range(_PLACE_TRIES):
                 claim = await self.placement.place(meeting_id)
@@ -84,6 +122,10 @@ class ClusterMember:
         log.info("node %s is draining: no new meetings here", self.node_id)
 
     async def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
         try:
             await self.nodes.stop(deregister=True)
         except (RedisError, OSError) as error:

@@ -83,6 +83,8 @@ class NodeRegistry:
         self._load = load or (lambda: NodeLoad(cpu=self._meter.read()))
         self._list_live = client.register_script(_LIST_LIVE)
         self._heartbeat: asyncio.Task[None] | None = None
+        self.registered_at = 0.0
+        """time.monotonic() of the last entry written (0: never)."""
 
     @property
     def ttl(self) -> float:
@@ -107,6 +109,7 @@ class NodeRegistry:
             pipe.set(self.keys.node(self.node_id), entry.to_json(), px=int(self.ttl * 1000))
             pipe.sadd(self.keys.nodes, self.node_id)
             await pipe.execute()
+        self.registered_at = time.monotonic()
         return entry
 
     async def start(self) -> None:

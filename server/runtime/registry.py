@@ -294,6 +294,15 @@ class Registry:
             self._released(room.meeting_id)
         return len(idle)
 
+    def give_up_all(self, reason: str) -> int:
+        """Closes every Room storing nothing more, its people told to reconnect (1012):
+        this node may no longer hold them (server/cluster/member.py). How many."""
+        rooms = list(self._rooms.values())
+        self._rooms.clear()
+        for room in rooms:
+            room.close_nowait(reason, code=wire.CLOSE_SERVICE_RESTART, keep_places=False)
+        return len(rooms)
+
     def _released(self, meeting_id: str) -> None:
         if self.on_released is None:
             return

@@ -233,17 +233,28 @@ class Room(RoomEntrances):
 
     # --- closing ----------------------------------------------------------------------
 
-    def close_nowait(self, reason: str = "server stopping") -> None:
-        """Releases the Room: timers, sessions, media; the inbox takes nothing more."""
+    def close_nowait(
+        self,
+        reason: str = "server stopping",
+        *,
+        code: int = wire.CLOSE_NORMAL,
+        keep_places: bool = True,
+    ) -> None:
+        """Releases the Room: timers, sessions, media; the inbox takes nothing more.
+
+        ``keep_places=False`` stores nothing more: another node may hold the meeting
+        already (a node cut off from the cluster gives its meetings up this way).
+        """
         if self.closed:
             return
         self.closed = True
         if self._save_due is not None:
             self._save_due.cancel()
-        self._save_places()  # the last word: a graceful stop keeps everyone's place
+        if keep_places:
+            self._save_places()  # the last word: a graceful stop keeps everyone's place
         self.timers.cancel_all()
         for session in list(self.sessions.values()):
-            session.close(wire.CLOSE_NORMAL, reason)
+            session.close(code, reason)
         self.sessions.clear()
         self.media.close_nowait()
         self._task.cancel()

@@ -46,6 +46,7 @@ async def test_a_guest_is_taken_to_the_meetings_node_and_back_through_the_link_w
             f"{entry.url}/m/{created.meeting_id}", name="Alice Chen", host_token=created.host_token
         )
         assert host.server == holder.url
+    await host.wait_admitted()  # taken now: the Admitted awaited below is the resume's
     bob = await open_person(browser, entry.url, "Bob Smith")
     try:
         page = bob.page

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 from support.cluster import Cluster, running_cluster
+from support.cutting_proxy import CuttingProxy
 from support.meetings import admit
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
+from support.redis import RedisServer
 from support.server import RunningServer
 
 from meetwarden.client_sdk import (
@@ -90,6 +92,7 @@ async def test_a_node_killed_mid_meeting_its_people_resume_on_another_under_the_
     entry = cluster.other(holder.url)
     link = f"{entry.url}/m/{meeting_id}"
     guest = await MeetingClient.connect(link, name="Bob Smith")
+    await host.wait_admitted()  # taken now: the Admitted awaited below is the resume's
     late: MeetingClient | None = None
     try:
         await admit(host, guest)
@@ -156,3 +159,58 @@ async def test_a_draining_node_keeps_its_meeting_takes_no_new_one_and_stops_when
     if newcomer is not None:
         await newcomer.chat("the other node is fine")
         await newcomer.close()
+
+
+async def test_a_node_cut_off_from_redis_gives_its_meeting_up_to_a_node_that_is_not(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    proxies: dict[str, CuttingProxy] = {}
+
+    def through_proxies(redis: RedisServer) -> dict[str, str]:
+        for name in ("north", "south"):
+            proxies[name] = CuttingProxy(tmp_path / f"{name}-redis.sock", redis.socket).start()
+        return {name: proxy.url for name, proxy in proxies.items()}
+
+    with running_cluster(tmp_path, postgres_server, redis_urls=through_proxies) as cluster:
+        first = cluster.nodes[0]
+        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
+        api = HostAPI(first.url, created.meeting_id, created.host_token)
+        await api.meeting()  # places it
+        holder = await cluster.holder_of(created.meeting_id)
+        entry = cluster.other(holder.url)
+        link = f"{entry.url}/m/{created.meeting_id}"
+        host = await MeetingClient.connect(link, name="Alice Chen", host_token=created.host_token)
+        await host.wait_admitted()  # taken now: the Admitted awaited below is the resume's
+        guest: MeetingClient | None = None
+        try:
+            guest = await MeetingClient.connect(link, name="Bob Smith")
+            await admit(host, guest)
+            guest_id = guest.participant_id
+            assert guest_id is not None
+            await host.mute(guest_id)
+            await cluster.stored(
+                created.meeting_id, lambda people: people.get(guest_id, {}).get("muted") is True
+            )
+            # The holder still runs, but no longer reaches Redis.
+            proxies[cluster.names[cluster.nodes.index(holder)]].cut()
+
+            # It gives the meeting up before its entry expires; the other node takes it
+            # over, and everyone resumes there.
+            await guest.wait_for(Admitted, timeout=60)
+            await host.wait_for(Admitted, timeout=60)
+            assert (guest.server, host.server) == (entry.url, entry.url)
+            assert guest.you is not None
+            assert guest.you.muted
+            await guest.chat("on the other node now")
+            heard = await host.wait_for(ChatReceived, lambda e: e.message.sender == guest_id)
+            assert heard.message.text == "on the other node now"
+            assert "giving up its meetings" in "".join(holder.log)
+            assert holder.process is not None
+            assert holder.process.poll() is None  # it did not die: it stood down
+        finally:
+            await api.close()
+            for client in (guest, host):
+                if client is not None:
+                    await client.close()
+            for proxy in proxies.values():
+                proxy.stop()

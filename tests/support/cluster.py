@@ -85,13 +85,19 @@ class Cluster:
 
 @contextmanager
 def running_cluster(
-    directory: Path, postgres: PostgresServer, *, account: tuple[str, str] | None = None
+    directory: Path,
+    postgres: PostgresServer,
+    *,
+    account: tuple[str, str] | None = None,
+    redis_urls: Callable[[RedisServer], dict[str, str]] | None = None,
 ) -> Iterator[Cluster]:
     """Two started nodes, north and south; their last log lines are printed at the end
-    (pytest shows them when a test fails)."""
+    (pytest shows them when a test fails). ``redis_urls`` gives nodes another way to
+    the Redis (a proxy that can cut one off): node name -> URL, made once Redis runs."""
     redis = start_redis()
     database_url = postgres.new_database()
     nodes: list[RunningServer] = []
+    ways = redis_urls(redis) if redis_urls is not None else {}
     try:
         for name in ("north", "south"):
             port = _free_port()
@@ -100,7 +106,7 @@ def running_cluster(
                 database_url=database_url,
                 port=port,
                 extra_args=[
-                    *("--redis-url", redis.url),
+                    *("--redis-url", ways.get(name, redis.url)),
                     *("--node-id", name),
                     *("--node-address", f"http://127.0.0.1:{port}"),
                     *("--drain-timeout", "120"),
@@ -113,5 +119,5 @@ def running_cluster(
     finally:
         for node in nodes:
             node.stop()
-            print(f"--- {node.url}\n" + "".join(node.log[-60:]))
+            print(f"--- {node.url}\n" + "".join(node.log[-200:]))
         stop_redis(redis)
