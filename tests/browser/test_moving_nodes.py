@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 from support.browser import open_person, wait_for_screen
-from support.cluster import Cluster, running_cluster
+from support.cluster import Cluster
+from support.cluster import cluster as cluster  # the fixture
 from support.meetings import admit_named
-from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 
 from meetwarden.client_sdk import Admitted, HostAPI, MeetingClient
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, postgres_server) as running:
-        yield running
 
 
 async def test_a_guest_is_taken_to_the_meetings_node_and_back_through_the_link_when_it_dies(

@@ -11,26 +11,18 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from support.adversary import Adversary, camera, decisions, microphone
-from support.cluster import Cluster, running_cluster
+from support.cluster import Cluster
+from support.cluster import cluster as cluster  # the fixture
 from support.counting import HonestCounter, settle
 from support.enforced import Meeting, admit_adversary, honest, window
-from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 
 from meetwarden.client_sdk import Admitted, HostAPI
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, postgres_server) as running:
-        yield running
 
 
 async def test_a_host_mute_holds_on_the_node_that_takes_the_meeting_over(

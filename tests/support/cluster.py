@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .postgres import PostgresServer
 from .redis import RedisServer, start_redis, stop_redis
 from .server import RunningServer
 
-__all__ = ["Cluster", "running_cluster"]
+__all__ = ["Cluster", "cluster", "running_cluster"]
 
 
 def _free_port() -> int:
@@ -121,3 +123,10 @@ def running_cluster(
             node.stop()
             print(f"--- {node.url}\n" + "".join(node.log[-200:]))
         stop_redis(redis)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Cluster]:
+    """Two nodes for one test (import it, with ``postgres_server``, into the test module)."""
+    with running_cluster(tmp_path, postgres_server) as running:
+        yield running
