@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .events import source_of
 from .forwarder import Gate, KeyframeRequester, PublishedTrack
@@ -45,6 +46,9 @@ __all__ = ["SILENCE_SECONDS", "PipeReceiver", "RemoteStream"]
 logger = logging.getLogger(__name__)
 
 SILENCE_SECONDS = 5.0
+_ASK_SECONDS = 0.1
+RECEIVE_BUFFER = 1 << 21
+"""Bytes of the pipe socket's receive buffer: a keyframe replayed at a burst fits."""
 _KINDS = ("audio", "video")
 
 
@@ -104,6 +108,7 @@ class PipeReceiver(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self._counter = 0
         self.streams: dict[int, RemoteStream] = {}
+        self._asked: dict[int, float] = {}  # stream ids asked about (``_ask_about``)
         self._heard = time.monotonic()
         self._watch: asyncio.Task[None] | None = None
         self.closed = False
@@ -114,14 +119,16 @@ class PipeReceiver(asyncio.DatagramProtocol):
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(lambda: self, local_addr=(host, 0))
         assert self._transport is not None
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None:  # the kernel may cap it (net.core.rmem_max)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         bound_host, port = self._transport.get_extra_info("sockname")[:2]
         self.offer = PipeOffer(self.offer.pipe_id, bound_host, port, self.offer.secret)
         self._watch = asyncio.ensure_future(self._watch_silence())
         return self.offer
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        self._transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is no subclass
 
     def tracks(self) -> list[PublishedTrack]:
         return [stream.track for stream in self.streams.values() if not stream.track.ended]
@@ -141,6 +148,8 @@ class PipeReceiver(asyncio.DatagramProtocol):
         stream = None if fields is None else self.streams.get(fields.ssrc)
         if fields is None or stream is None:
             self.unknown_stream += 1
+            if fields is not None:
+                self._ask_about(fields.ssrc)
             return
         if kind == MEDIA:
             if newer(epoch, stream.epoch):
@@ -176,6 +185,16 @@ class PipeReceiver(asyncio.DatagramProtocol):
                 self._remove(stream_id)
         except (KeyError, TypeError, ValueError):
             self.bad_control += 1
+
+    def _ask_about(self, stream_id: int) -> None:
+        """A stream whose description was lost (a burst overflowed a buffer): ask A again,
+        at most every ``_ASK_SECONDS`` per stream."""
+        now = time.monotonic()
+        if now - self._asked.get(stream_id, -_ASK_SECONDS) >= _ASK_SECONDS:
+            if len(self._asked) > 1024:
+                self._asked.clear()
+            self._asked[stream_id] = now
+            self.control({"op": "describe", "stream": stream_id})
 
     def _add(self, stream_id: int, message: dict[str, Any], epoch: int) -> None:
         kind = message["kind"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from .forwarder import PublishedTrack
 from .nack_budget import NackBudget
@@ -164,8 +164,7 @@ class PipeSender(asyncio.DatagramProtocol):
         self._heartbeat = asyncio.ensure_future(self._beat())
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        self._transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is no subclass
 
     @property
     def address(self) -> tuple[str, int]:
@@ -243,7 +242,9 @@ class PipeSender(asyncio.DatagramProtocol):
             down = self._by_stream.get(int(message["stream"]))
             if down is None:
                 return
-            if message["op"] == "keyframe":
+            if message["op"] == "describe":  # B lost the description (``pipe_receiver``)
+                self.control(down.describe())
+            elif message["op"] == "keyframe":
                 down.track.keyframes.request()
             elif message["op"] == "nack":
                 seqs = message["seqs"][:_MAX_NACKED]
