@@ -27,7 +27,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
-from .counting import Key, WireCounter
+from .counting import Key, WireCounter, until
 
 __all__ = ["Node", "Relay", "Sender", "Viewer", "eventually"]
 
@@ -212,6 +212,10 @@ class Viewer:
             while True:
                 with contextlib.suppress(RuntimeError):  # none within the wait: ask again
                     offer = await channel.call("next_offer", participant=self.participant, within=5)
+                    # aiortc starts the receivers of an offer's m-lines only if its DTLS is
+                    # "connected" or "new" then (rtcpeerconnection.py __connect): one applied
+                    # during the handshake would never receive.
+                    await until(lambda: self.pc.connectionState == "connected", what="connected")
                     await self._apply(node, offer)
 
         task = asyncio.ensure_future(follow())
