@@ -26,6 +26,7 @@ from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSess
 from aiortc.mediastreams import MediaStreamError
 
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
+from meetwarden.server.media.aiortc_seam import intercept_publisher_media
 
 from .counting import Key, WireCounter, until
 
@@ -154,7 +155,10 @@ class Sender:
 
 
 class Viewer:
-    """A subscriber at one node: decodes, counts at the wire, answers renegotiations."""
+    """A subscriber at one node: decodes, counts at the wire, answers renegotiations.
+
+    ``decode`` False counts at the wire only: aiortc's receivers never see a packet
+    (and so send no receiver reports or NACKs)."""
 
     def __init__(self, participant: str, decode: bool = True) -> None:
         self.participant = participant
@@ -165,6 +169,7 @@ class Viewer:
         self.frames: Counter[str] = Counter()
         self.receivers: dict[Key, Any] = {}
         self._decode = decode
+        self._intercepted: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._count = self.wire.count
         self.wire.count = self._timed  # type: ignore[method-assign]
@@ -195,7 +200,14 @@ class Viewer:
         self.wire.learn_offer(offer["sdp"], tracks)
         await self.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        self.wire.attach(self.pc)
+        if self._decode:
+            self.wire.attach(self.pc)
+        else:  # counted, never handed to aiortc's receivers: a light client for the bench
+            for transceiver in self.pc.getTransceivers():
+                dtls = transceiver.receiver.transport
+                if dtls is not None and id(dtls) not in self._intercepted:
+                    self._intercepted.add(id(dtls))
+                    intercept_publisher_media(dtls, self._timed, lambda *_: None)
         for transceiver in self.pc.getTransceivers():
             for mid, participant, source in tracks:
                 if transceiver.mid == mid:
