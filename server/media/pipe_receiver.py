@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 SILENCE_SECONDS = 5.0
 _ASK_SECONDS = 0.1
+MAX_STREAMS = 512
+"""Tracks one pipe may carry: a meeting's worth, with room to spare."""
 RECEIVE_BUFFER = 1 << 21
 """Bytes of the pipe socket's receive buffer: a keyframe replayed at a burst fits."""
 _KINDS = ("audio", "video")
@@ -112,7 +114,7 @@ class PipeReceiver(asyncio.DatagramProtocol):
         self._heard = time.monotonic()
         self._watch: asyncio.Task[None] | None = None
         self.closed = False
-        self.unknown_stream = self.stale = self.bad_control = 0
+        self.unknown_stream = self.stale = self.bad_control = self.errors = 0
 
     async def start(self, host: str) -> PipeOffer:
         """Bind a fresh UDP port of ``host``; returns the offer A needs (address, secret)."""
@@ -140,7 +142,14 @@ class PipeReceiver(asyncio.DatagramProtocol):
         if opened is None or self.closed:
             return
         self._heard = time.monotonic()
-        kind, epoch, body = opened
+        try:
+            self._take(*opened)
+        except Exception:  # A's packet is authentic but broke something: drop it, never the pipe
+            self.errors += 1
+            if self.errors == 1:
+                logger.exception("pipe %s: a datagram failed; dropped", self.offer.pipe_id)
+
+    def _take(self, kind: int, epoch: int, body: bytes) -> None:
         if kind == CONTROL:
             self._on_control(read_control(body))
             return
@@ -200,6 +209,8 @@ class PipeReceiver(asyncio.DatagramProtocol):
         kind = message["kind"]
         if kind not in _KINDS or not isinstance(message["participant"], str):
             raise ValueError("bad track description")
+        if len(self.streams) >= MAX_STREAMS:
+            raise ValueError("too many streams on one pipe")
 
         def send_keyframe_request() -> bool:
             return self.control({"op": "keyframe", "stream": stream_id})
@@ -272,4 +283,5 @@ class PipeReceiver(asyncio.DatagramProtocol):
             "unknown_stream": self.unknown_stream,
             "stale": self.stale,
             "bad_control": self.bad_control,
+            "errors": self.errors,
         }

@@ -185,6 +185,6 @@ def read_control(body: bytes) -> dict[str, Any] | None:
         return None
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the limit
         return None
     return message if isinstance(message, dict) else None
