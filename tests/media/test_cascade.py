@@ -93,6 +93,40 @@ async def test_a_viewer_on_b_decodes_the_publisher_at_a(nodes: tuple[Node, Node]
         await eventually(ended, "the camera ended at B")
         audio = viewer.packets(MICROPHONE)
         await until(lambda: viewer.packets(MICROPHONE) > audio + 20, what="audio after")
+
+        # A closes the whole pipe: B's last remote track ends too.
+        await a.call("close_pipe", pipe_id=offer["pipe_id"])
+
+        async def all_ended() -> bool:
+            changes = (await b.call("pipe_stats", pipe_id=offer["pipe_id"]))["changes"]
+            return ["alice", "microphone", False] in changes
+
+        await eventually(all_ended, "the microphone ended at B")
+    finally:
+        await viewer.close()
+        await sender.close()
+
+
+async def test_a_publisher_leaving_a_ends_its_tracks_at_b(nodes: tuple[Node, Node]) -> None:
+    a, b = nodes
+    sender, viewer = Sender("alice"), Viewer("bob")
+    try:
+        await published(a, sender)
+        offer = (await b.call("open_pipe", peer_host="127.0.0.1"))["offer"]
+        await pipe(a, offer)
+        await viewer.subscribe(b)
+        await until(lambda: viewer.frames["audio"] >= 10, within=30, what="audio at B")
+        await a.call("leave", participant="alice")
+
+        async def ended() -> bool:
+            reply = await b.call("pipe_stats", pipe_id=offer["pipe_id"])
+            gone = {(p, s) for p, s, present in reply["changes"] if not present}
+            return gone == {CAMERA, MICROPHONE} and reply["stats"]["streams"] == 0
+
+        await eventually(ended, "both tracks ended at B")
+        counted = {key: viewer.packets(key) for key in (CAMERA, MICROPHONE)}
+        await until(lambda: viewer.wire.offered[-1] == [], what="B's offer without them")
+        assert {key: viewer.packets(key) for key in (CAMERA, MICROPHONE)} == counted
     finally:
         await viewer.close()
         await sender.close()

@@ -1,7 +1,7 @@
 """One media node of a cascade, in its own process: a MediaPlane with one meeting.
 
 Driven by JSON lines over a Unix socket, as bench/media_server.py is: publish,
-subscribe, answer, next_offer (a renegotiated subscriber offer), set_gate,
+subscribe, answer, next_offer (a renegotiated subscriber offer), leave, set_gate,
 open_pipe, pipe_to, close_pipe, pipe_stats, track_stats (local or piped-in),
 viewer_stats, cpu_start / cpu_stop, quit. Every participant is admitted. Used
 by tests/media/test_cascade.py, tests/enforcement/test_cascade_gate.py and
@@ -61,6 +61,9 @@ class Node:
         if op == "next_offer":
             queue = self._queue(request["participant"])
             return await asyncio.wait_for(queue.get(), request.get("within", 20))
+        if op == "leave":
+            room.close_participant(request["participant"])
+            return {}
         if op == "set_gate":
             room.set_gate(request["participant"], request["source"], request["open"])
             return {"at": time.monotonic()}
