@@ -72,6 +72,7 @@ class MessageBus:
         self._pubsub: PubSub | None = None
         self._raw_pool: aioredis.ConnectionPool | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         """Subscribe, and listen until ``stop``. When it returns, the subscriptions are
@@ -97,12 +98,16 @@ class MessageBus:
         except BaseException:
             await self.stop()
             raise
+        self._stopping = False
         self._listener = asyncio.create_task(self._listen(pubsub), name=f"bus {self.node_id}")
 
     async def stop(self) -> None:
         task, self._listener = self._listener, None
         pubsub, self._pubsub = self._pubsub, None
         if task is not None:
+            # Cancelled, and told to end: redis-py 8.1 can swallow a cancellation that
+            # lands inside a read, and the loop then ends at its next turn (within _POLL).
+            self._stopping = True
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -140,7 +145,7 @@ class MessageBus:
 
     async def _listen(self, pubsub: PubSub) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 reply = await pubsub.get_message(timeout=_POLL)
             except Exception as error:

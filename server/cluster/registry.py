@@ -83,6 +83,7 @@ class NodeRegistry:
         self._load = load or (lambda: NodeLoad(cpu=self._meter.read()))
         self._list_live = client.register_script(_LIST_LIVE)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.registered_at = 0.0
         """time.monotonic() of the last entry written (0: never)."""
 
@@ -116,13 +117,21 @@ class NodeRegistry:
         """Register, then keep the entry alive every ``interval`` until ``stop``."""
         await self.register()
         if self._heartbeat is None:
+            self._stopping = asyncio.Event()
             self._heartbeat = asyncio.create_task(
-                self._beat(), name=f"cluster heartbeat {self.node_id}"
+                self._beat(self._stopping), name=f"cluster heartbeat {self.node_id}"
             )
 
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)  # the heartbeat's period, not a wait for an event
+    async def _beat(self, stopping: asyncio.Event) -> None:
+        # The loop ends when ``stopping`` is set, not only when cancelled: redis-py 8.1
+        # can swallow a cancellation that lands inside a pipeline (the task then went on
+        # beating and stop() waited for it forever; tests/cluster/test_registry.py).
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                # The heartbeat's period, cut short by stop().
+                await asyncio.wait_for(stopping.wait(), self.interval)
+            if stopping.is_set():
+                return
             try:
                 await self.register()
             except (RedisError, OSError) as error:
@@ -142,8 +151,9 @@ class NodeRegistry:
         """
         task, self._heartbeat = self._heartbeat, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            self._stopping.set()
+            task.cancel()  # an entry being written now is abandoned (or, if redis-py keeps
+            with contextlib.suppress(asyncio.CancelledError):  # the cancel, finished)
                 await task
         if deregister:
             async with self.client.pipeline(transaction=True) as pipe:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from support.cluster import Nodes
+from support.cluster_nodes import Nodes
 from support.redis import RedisServer
 from support.redis import redis_namespace as redis_namespace  # the fixtures, shared
 from support.redis import redis_server as redis_server

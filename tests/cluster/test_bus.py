@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 import pytest
-from support.cluster import Node, Nodes, eventually
+from support.cluster_nodes import SHORT_HEARTBEAT, Node, Nodes, eventually
 
 from meetwarden.server.cluster import Message, MessageBus, NodeLoad
 
@@ -128,7 +129,7 @@ async def test_a_handler_that_raises_does_not_stop_the_listener(
 
 async def test_a_meeting_nobody_holds_gets_no_message(nodes: Nodes) -> None:
     a = await nodes.add("node-a", listen=True)
-    b = await nodes.add("node-b", NodeLoad(participants=9))  # not listening
+    b = await nodes.add("node-b", NodeLoad(participants=9), interval=SHORT_HEARTBEAT)  # deaf
     assert await a.bus.send_to_meeting("unplaced", {"x": 1}) is None
     assert (await a.placement.place("m-on-a")).node_id == "node-a"
     assert await b.bus.send_to_meeting("m-on-a", {"x": 1}) == "node-a"
@@ -160,3 +161,21 @@ async def test_the_listener_subscribes_again_when_its_connection_drops(nodes: No
     await eventually(listening_again, what="node-a's bus to subscribe again")
     await got(a, 1)
     assert a.received[0].body == {"after": "the cut"}
+
+
+async def test_stop_ends_the_listener_whenever_it_lands(nodes: Nodes) -> None:
+    """As for the heartbeat (test_registry.py): a stop inside a read still ends the bus."""
+    a = await nodes.add("node-a")
+
+    async def ignore(message: Message) -> None:
+        pass
+
+    for index in range(40):
+        bus = MessageBus(a.client, f"n{index}", ignore, keys=nodes.keys)
+        await bus.start()
+        await a.bus.broadcast({"n": index})
+        await asyncio.sleep(random.random() * 0.005)  # somewhere in a read, at random
+        stopping = asyncio.ensure_future(bus.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        assert done, f"stop() did not return (round {index})"
+        stopping.result()

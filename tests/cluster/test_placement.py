@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 
 import pytest
-from support.cluster import Node, Nodes, eventually
+from support.cluster_nodes import SHORT_HEARTBEAT, Node, Nodes, eventually
 
 from meetwarden.server.cluster import Claim, NodeLoad, NoNodeAvailableError
 
@@ -88,7 +88,7 @@ async def test_racing_placements_of_many_meetings_each_get_one_holder(nodes: Nod
 
 async def test_a_dead_nodes_meeting_is_taken_over_by_exactly_one(nodes: Nodes) -> None:
     a = await nodes.add("node-a", NodeLoad(participants=5))
-    b = await nodes.add("node-b")
+    b = await nodes.add("node-b", interval=SHORT_HEARTBEAT)
     c = await nodes.add("node-c", NodeLoad(participants=5))
     first = await a.placement.place("m1")
     assert first.node_id == "node-b"
@@ -114,7 +114,7 @@ async def test_a_dead_nodes_meeting_is_taken_over_by_exactly_one(nodes: Nodes) -
 
 async def test_a_returning_holder_cannot_release_its_successors_claim(nodes: Nodes) -> None:
     a = await nodes.add("node-a", NodeLoad(participants=5))
-    b = await nodes.add("node-b")
+    b = await nodes.add("node-b", interval=SHORT_HEARTBEAT)
     await a.placement.place("m1")
     await b.registry.stop(deregister=False)
     await dead(a, "node-b")
@@ -130,7 +130,7 @@ async def test_a_returning_holder_cannot_release_its_successors_claim(nodes: Nod
 
 async def test_take_over_from_re_places_every_meeting_of_a_dead_node(nodes: Nodes) -> None:
     a = await nodes.add("node-a", NodeLoad(participants=100))
-    b = await nodes.add("node-b")
+    b = await nodes.add("node-b", interval=SHORT_HEARTBEAT)
     await nodes.add("node-c", NodeLoad(participants=100))
     for index in range(4):
         assert (await a.placement.place(f"m{index}")).node_id == "node-b"
