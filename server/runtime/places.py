@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from meetwarden.policies.effects import StartTimer
 from meetwarden.policies.state import Grant, Participant
@@ -89,9 +89,9 @@ def snapshot(room: Room, saved: Saved | None = None) -> str:
         }
         for plan in room.timers.plans()
     ]
-    head = {"version": VERSION, "next_grant_id": room.state.next_grant_id}
+    head = json.dumps({"version": VERSION, "next_grant_id": room.state.next_grant_id})
     tail = json.dumps({"timers": timers}, separators=(",", ":"))
-    return f'{json.dumps(head, separators=(",", ":"))[:-1]},"people":[{",".join(people)}],{tail[1:]}'
+    return f'{head[:-1]},"people":[{",".join(people)}],{tail[1:]}'
 
 
 def restore(room: Room, document: str) -> list[str]:
