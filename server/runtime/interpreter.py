@@ -192,7 +192,6 @@ class Interpreter:
             simulcast=not isinstance(room.media, NoMedia),
         )
         session.send_text(with_roster(admitted, room.roster_text.of(room.state)))
-        room.told_whole.add(pid)  # the roster, meeting and own state as they are now
         if person.is_host:
             session.send(wire.WaitingList(waiting=waiting_list(room.state, room.wall)))
             session.send(wire.PolicyMessage(revision=room.revision, policy=room.policy_document))

@@ -113,8 +113,6 @@ class Room(RoomEntrances):
         """Work put in the inbox and not yet done (taken from the queue counts until done)."""
         self.roster_text = RosterText()
         """The roster as JSON text, re-encoded only for the people who changed."""
-        self.told_whole: set[str] = set()
-        """Who was sent ``admitted`` in the decision at hand: the whole of every view."""
         self.media: RoomMedia = media(self) if media is not None else NoMedia()
         self._interpreter = Interpreter(self)
         self._task = asyncio.create_task(self._run(), name=f"room-{meeting_id[:8]}")
@@ -170,10 +168,8 @@ class Room(RoomEntrances):
             self.sessions[attach.participant_id] = attach
         if reply is not None:
             reply(decided)
-        self.told_whole.clear()
         self._interpreter.apply(decided, context or {})
         telling.send_view_changes(self, before, decided)
-        self.told_whole.clear()
         self._record(event, decided, actor)
         count_decision(event.type, decided.allowed, decided.reason)
         log.debug(

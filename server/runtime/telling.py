@@ -144,25 +144,24 @@ def send_view_changes(
     if policy is room.policy and state is room.state and revision == room.revision:
         return  # ``apply`` hands back the very same state when nothing changed
     changes = view_changes((policy, state), (room.policy, room.state), room.wall)
-    # Whoever this decision sent ``admitted`` already has every view as it is now.
-    told = room.told_whole
-    admitted = [s for s in admitted_sessions(room) if s.participant_id not in told]
+    admitted = admitted_sessions(room)
     if changes.roster is not None:
         broadcast(admitted, changes.roster)
+    hosts = host_sessions(room)
     if changes.new_hosts:
         whole = wire.WaitingList(waiting=waiting_list(room.state, room.wall))
         for pid in changes.new_hosts:
             session = room.sessions.get(pid)
-            if session is not None and pid not in told:
+            if session is not None:
                 session.send(whole)
     if changes.waiting is not None:
-        skip = told | set(changes.new_hosts)
-        broadcast([s for s in host_sessions(room) if s.participant_id not in skip], changes.waiting)
+        new = set(changes.new_hosts)
+        broadcast([s for s in hosts if s.participant_id not in new], changes.waiting)
     old_meeting = meeting_info(room.meeting_id, policy, state, revision)
     meeting = meeting_info(room.meeting_id, room.policy, room.state, room.revision)
     if meeting != old_meeting:
         broadcast(admitted, wire.Meeting(meeting=meeting))
     for pid, mine in changes.selves.items():
         session = room.sessions.get(pid)
-        if session is not None and pid not in told:
+        if session is not None:
             session.send(wire.You(you=mine))

@@ -16,6 +16,7 @@ from meetwarden.client_sdk import (
     MeetingClient,
     PolicyRefusedError,
     Removed,
+    RosterChanged,
     WaitingListChanged,
 )
 
@@ -248,8 +249,8 @@ async def test_a_participant_cannot_use_host_actions(server: RunningServer) -> N
         with pytest.raises(PolicyRefusedError) as caught:
             await action
         assert caught.value.reason == "not_a_host"
-    assert other.status == "admitted"  # ``admitted`` brought the roster: no update follows
-    assert {p.id for p in other.roster} >= {guest.participant_id, other.participant_id}
+    await other.wait_for(RosterChanged)
+    assert other.status == "admitted"
     for client in (guest, other):
         await client.close()
     await meeting.close()
