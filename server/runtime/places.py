@@ -89,8 +89,11 @@ def snapshot(room: Room, saved: Saved | None = None) -> str:
         }
         for plan in room.timers.plans()
     ]
-    head = json.dumps({"version": VERSION, "next_grant_id": room.state.next_grant_id})
-    tail = json.dumps({"timers": timers}, separators=(",", ":"))
+    compact = (",", ":")
+    head = json.dumps(
+        {"version": VERSION, "next_grant_id": room.state.next_grant_id}, separators=compact
+    )
+    tail = json.dumps({"timers": timers}, separators=compact)
     return f'{head[:-1]},"people":[{",".join(people)}],{tail[1:]}'
 
 
