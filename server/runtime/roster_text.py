@@ -53,6 +53,6 @@ def with_roster(message: BaseModel, roster: str) -> str:
     The one ``"roster":[]`` in the text is the field's: inside a JSON string a quote is
     always escaped (RFC 8259, section 7), so no name or other value can spell it.
     """
-    text = message.model_dump_json()
-    assert text.count(_EMPTY_ROSTER) == 1
-    return text.replace(_EMPTY_ROSTER, '"roster":' + roster, 1)
+    head, found, tail = message.model_dump_json().partition(_EMPTY_ROSTER)
+    assert found, "a message with a roster field"
+    return f'{head}"roster":{roster}{tail}'
