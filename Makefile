@@ -88,6 +88,7 @@ test-fast: venv
 bench: test-deps
 	$(PY) bench/decisions.py
 	$(PY) bench/server_joins.py --quick
+	$(PY) bench/webinar_admit.py --quick
 	$(PY) bench/join_timing.py --rounds 30
 	$(PY) bench/media_forwarding.py --quick
 	$(PY) bench/media_meeting.py --quick

@@ -174,6 +174,11 @@ class Registry:
     async def record(self, meeting_id: str) -> MeetingRecord | None:
         return await self.store.get_meeting(meeting_id)
 
+    def held(self, meeting_id: str) -> Room | None:
+        """The live meeting if it is in memory now (nothing is read or loaded)."""
+        room = self._rooms.get(meeting_id)
+        return self._handling(room) if room is not None and not room.closed else None
+
     async def room(self, meeting_id: str) -> Room | None:
         """The live meeting, loaded on first use; None if unknown or ended.
 

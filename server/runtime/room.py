@@ -47,6 +47,7 @@ from .inbox import RoomClosedError
 from .interpreter import Interpreter
 from .media_seam import NoMedia, RoomMedia
 from .observations import Observations
+from .roster_text import RosterText
 from .session import Session
 from .timers import Timers
 from .writes import StoreWrites
@@ -102,6 +103,7 @@ class Room(RoomEntrances):
         self.observations = Observations()
         self.policy_before_decision = policy
         self._save_due: asyncio.TimerHandle | None = None
+        self._saved_places: places.Saved = {}
         self._t0 = time.monotonic()
         self._wall0 = time.time()
         self._inbox: asyncio.Queue[tuple[Callable[[], Any], asyncio.Future[Any] | None]] = (
@@ -109,6 +111,8 @@ class Room(RoomEntrances):
         )
         self._queued = 0
         """Work put in the inbox and not yet done (taken from the queue counts until done)."""
+        self.roster_text = RosterText()
+        """The roster as JSON text, re-encoded only for the people who changed."""
         self.media: RoomMedia = media(self) if media is not None else NoMedia()
         self._interpreter = Interpreter(self)
         self._task = asyncio.create_task(self._run(), name=f"room-{meeting_id[:8]}")
@@ -220,7 +224,7 @@ class Room(RoomEntrances):
                 "forget a meeting's places", partial(store.forget_room_state, meeting_id)
             )
             return
-        document = places.snapshot(self)
+        document = places.snapshot(self, self._saved_places)
         self.writes.put(
             "save a meeting's places", partial(store.save_room_state, meeting_id, document, at=at)
         )
