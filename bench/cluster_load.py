@@ -144,10 +144,13 @@ def run(target: Target, arguments: argparse.Namespace) -> dict[str, Any]:
             else:
                 if kind == "muted":
                     mutes.append(rest[0])
-            bar.n = min(arguments.hold, round(time.monotonic() - held_from, 1))
-            if mutes:
-                bar.set_postfix(mutes=len(mutes), p50_ms=_ms(_quantile(mutes, 50)), refresh=False)
-            bar.refresh()
+            if time.monotonic() - bar.last_print_t >= bar.mininterval:
+                bar.n = min(arguments.hold, round(time.monotonic() - held_from, 1))
+                if mutes:
+                    p50 = _ms(_quantile(mutes, 50))
+                    bar.set_postfix(mutes=len(mutes), p50_ms=p50, refresh=False)
+                bar.refresh()
+        bar.n = arguments.hold
     end, services_end = usage(target.servers), usage(target.services)
     signals.stop.set()
     results = [rest[0] for kind, *rest in _wait(messages, "result", len(processes))]
@@ -243,6 +246,7 @@ def arguments_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-baseline", action="store_true", help="the cluster alone")
     parser.add_argument("--quick", action="store_true", help="8 meetings of 5, a 10 s hold")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--logs", type=Path, help="keep the logs of the servers started here")
     return parser
 
 
@@ -254,11 +258,13 @@ def phases(arguments: argparse.Namespace, directory: Path) -> list[AbstractConte
             loaded.append(
                 nullcontext(given([arguments.baseline_server], arguments.api_key, "baseline"))
             )
-        name = f"{len(arguments.servers)} servers"
+        count = len(arguments.servers)
+        name = "1 server" if count == 1 else f"{count} servers"
         loaded.append(nullcontext(given(arguments.servers, arguments.api_key, name)))
         return loaded
-    return ([] if arguments.no_baseline else [baseline(directory)]) + [
-        cluster(directory, arguments.nodes)
+    logs = arguments.logs
+    return ([] if arguments.no_baseline else [baseline(directory, logs)]) + [
+        cluster(directory, arguments.nodes, logs)
     ]
 
 

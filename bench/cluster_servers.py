@@ -106,6 +106,12 @@ def usage(roots: list[int]) -> Usage | None:
     return total
 
 
+def _keep_log(server: RunningServer, logs: Path | None, name: str) -> None:
+    if logs is not None:
+        logs.mkdir(parents=True, exist_ok=True)
+        (logs / f"{name}.log").write_text("".join(server.log))
+
+
 def _start(server: RunningServer) -> RunningServer:
     server.start(timeout=120)
     assert server.process is not None
@@ -113,8 +119,8 @@ def _start(server: RunningServer) -> RunningServer:
 
 
 @contextlib.contextmanager
-def baseline(directory: Path) -> Iterator[Target]:
-    """One `meetwarden serve --workers 1` on SQLite."""
+def baseline(directory: Path, logs: Path | None = None) -> Iterator[Target]:
+    """One `meetwarden serve --workers 1` on SQLite (its log kept in ``logs``)."""
     server = RunningServer(directory / "baseline", extra_args=["--workers", "1"], env=SERVER_ENV)
     try:
         _start(server)
@@ -122,6 +128,7 @@ def baseline(directory: Path) -> Iterator[Target]:
         yield Target("baseline", [server.url], server.api_key, [server.process.pid])
     finally:
         server.stop()
+        _keep_log(server, logs, "baseline")
 
 
 def _free_port() -> int:
@@ -135,8 +142,8 @@ def _postmaster(postgres: PostgresServer) -> int:
 
 
 @contextlib.contextmanager
-def cluster(directory: Path, nodes: int) -> Iterator[Target]:
-    """``nodes`` nodes on a PostgreSQL and a Redis started for them."""
+def cluster(directory: Path, nodes: int, logs: Path | None = None) -> Iterator[Target]:
+    """``nodes`` nodes on a PostgreSQL and a Redis started for them (logs kept in ``logs``)."""
     postgres = start_postgres()
     redis = start_redis()
     started: list[RunningServer] = []
@@ -164,8 +171,9 @@ def cluster(directory: Path, nodes: int) -> Iterator[Target]:
         services = [_postmaster(postgres), redis.process.pid]
         yield Target(f"{nodes} nodes", [node.url for node in started], key, pids, services)
     finally:
-        for node in started:
+        for number, node in enumerate(started):
             node.stop()
+            _keep_log(node, logs, f"node-{number}")
         stop_redis(redis)
         stop_postgres(postgres)
 
