@@ -37,6 +37,8 @@ HOST_PACE = 1 / 8
 JOIN_TIMEOUT = 60.0
 """Seconds a join may take, connect to admitted, before it counts as failed."""
 MUTE_TIMEOUT = 15.0
+READMIT_AFTER = 5.0
+"""Seconds after which a host lets in again someone still in its waiting list."""
 FIRST = ["Ana", "Bao", "Chen", "Dara", "Emil", "Fatima", "Goran", "Hana", "Ivo", "Jun"]
 LAST = ["Silva", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Kowalski", "Haddad", "Lund"]
 
@@ -83,7 +85,6 @@ class Meeting:
     plan: MeetingPlan
     host: Bot | None = None
     guests: list[Bot] = field(default_factory=list)
-    guests_done: int = 0
     host_in: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once the host's join has ended (``host`` is None if it failed)."""
     last_request: float = 0.0
@@ -103,6 +104,7 @@ class Figures:
     moved: int = 0
     mutes: list[float] = field(default_factory=list)
     mute_failures: Counter[str] = field(default_factory=Counter)
+    admit_failures: Counter[str] = field(default_factory=Counter)
 
 
 def _why(error: BaseException) -> str:
@@ -144,9 +146,7 @@ class Process:
             self.queue.put(("failed", _why(error)))
             return
         finally:
-            if number:
-                meeting.guests_done += 1
-            else:
+            if not number:
                 meeting.host_in.set()
         assert bot.admitted_at is not None
         self.figures.join_seconds.append(bot.admitted_at - started)
@@ -154,32 +154,37 @@ class Process:
         self.queue.put(("joined",))
 
     async def admit(self, meeting: Meeting) -> None:
-        """The host lets in whoever waits (all at once, or one by one), until every guest
-        of the meeting has joined or failed."""
-        asked: set[str] = set()
-        expected = len(meeting.plan.links) - 1
+        """The host lets in whoever waits (all at once, or one by one), until the hold ends:
+        a guest who resumes into the waiting room after a drop is let in again."""
+        asked: dict[str, float] = {}  # participant -> when the host let them in
         await meeting.host_in.wait()
         host = meeting.host
         if host is None:
             return  # the host's join failed: nobody admits this meeting's guests
-        while meeting.guests_done < expected:
+        while True:
             with contextlib.suppress(TimeoutError):
                 await host.wait_for(WaitingListChanged, timeout=1.0)
-            waiting = [entry.id for entry in host.waiting if entry.id not in asked]
+            if host.status != "admitted":
+                await asyncio.sleep(1.0)  # the host is resuming after a drop: its own task
+                continue
+            # Someone still listed long after being let in is asked for again (they may
+            # have dropped and come back to the waiting room).
+            now = time.monotonic()
+            waiting = [w.id for w in host.waiting if now - asked.get(w.id, -60.0) > READMIT_AFTER]
             if not waiting:
                 continue
             try:
                 if self.settings["admit"] == "all":
                     await meeting.paced()
                     await host.admit_all()
-                    asked.update(waiting)
+                    asked.update(dict.fromkeys(waiting, now))
                 else:
                     for participant in waiting:
                         await meeting.paced()
                         await host.admit(participant)
-                        asked.add(participant)
+                        asked[participant] = now
             except MeetwardenError as error:
-                self.figures.failed[f"admitting: {_why(error)}"] += 1
+                self.figures.admit_failures[_why(error)] += 1
 
     async def mute_cycles(self, meeting: Meeting, stop: Event) -> None:
         """The host mutes one guest after another; each sample is the time from the host
@@ -223,9 +228,6 @@ class Process:
         ]
         admitting = [asyncio.create_task(self.admit(m)) for m in self.meetings]
         await asyncio.gather(*joins)
-        for task in admitting:
-            task.cancel()
-        await asyncio.gather(*admitting, return_exceptions=True)
         self.queue.put(("ready",))
         await asyncio.to_thread(holding.wait)
         cycles = [asyncio.create_task(self.mute_cycles(m, stop)) for m in self.meetings]
@@ -234,9 +236,9 @@ class Process:
         held = sum(bot.status == "admitted" for bot in bots)
         closed = Counter(f"{b.status} {b.close_code}" for b in bots if b.status != "admitted")
         cpu = _own_cpu() - cpu_before
-        for task in cycles:
+        for task in (*cycles, *admitting):
             task.cancel()
-        await asyncio.gather(*cycles, return_exceptions=True)
+        await asyncio.gather(*cycles, *admitting, return_exceptions=True)
         await asyncio.gather(*(bot.close() for bot in bots), return_exceptions=True)
         f = self.figures
         return {
@@ -248,6 +250,7 @@ class Process:
             "join_seconds": f.join_seconds,
             "mute_seconds": f.mutes,
             "mute_failures": dict(f.mute_failures),
+            "admit_failures": dict(f.admit_failures),
             "bot_cpu_seconds": cpu,
         }
 

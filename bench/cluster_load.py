@@ -198,7 +198,12 @@ def summary(
     mutes = [s for result in results for s in result["mute_seconds"]]
     joined = sum(result["joined"] for result in results)
     held = sum(result["held"] for result in results)
-    merged: dict[str, dict[str, int]] = {"failed": {}, "lost": {}, "mute_failures": {}}
+    merged: dict[str, dict[str, int]] = {
+        "failed": {},
+        "lost": {},
+        "mute_failures": {},
+        "admit_failures": {},
+    }
     for result in results:
         for key, counts in merged.items():
             for reason, count in result[key].items():
@@ -290,7 +295,7 @@ def main() -> None:
     )
     print(table(rows))
     for name, phase in figures.items():
-        for key in ("failed", "lost", "mute_failures"):
+        for key in ("failed", "lost", "mute_failures", "admit_failures"):
             if phase[key]:
                 print(f"{name}: {key}: {phase[key]}")
     if arguments.json:
