@@ -267,7 +267,9 @@ def run_bots(
     signals: Signals,
 ) -> None:
     """A bot process's entry point: joins, holds, reports ``("result", figures)``."""
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(
+        level=logging.WARNING, format="bot %(process)d %(asctime)s %(name)s %(message)s"
+    )
     try:
         import uvloop
 

@@ -299,7 +299,12 @@ def main() -> None:
             if phase[key]:
                 print(f"{name}: {key}: {phase[key]}")
     if arguments.json:
-        document = {"arguments": vars(arguments) | {"json": str(arguments.json)}}
+        document = {
+            "arguments": {
+                key: str(value) if isinstance(value, Path) else value
+                for key, value in vars(arguments).items()
+            }
+        }
         document |= {"phases": figures, "rows": rows}
         arguments.json.write_text(json.dumps(document, indent=2) + "\n")
 
