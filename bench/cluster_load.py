@@ -135,6 +135,7 @@ def run(target: Target, arguments: argparse.Namespace) -> dict[str, Any]:
     joining_seconds = time.monotonic() - signals.begin.value
     signals.holding.set()
     held_from = time.monotonic()
+    shown = 0.0
     with _bar(arguments.hold, f"{target.name}: holding", "s") as bar:
         while (left := held_from + arguments.hold - time.monotonic()) > 0:
             try:
@@ -144,7 +145,8 @@ def run(target: Target, arguments: argparse.Namespace) -> dict[str, Any]:
             else:
                 if kind == "muted":
                     mutes.append(rest[0])
-            if time.monotonic() - bar.last_print_t >= bar.mininterval:
+            if time.monotonic() - shown >= 0.25:
+                shown = time.monotonic()
                 bar.n = min(arguments.hold, round(time.monotonic() - held_from, 1))
                 if mutes:
                     p50 = _ms(_quantile(mutes, 50))
