@@ -12,11 +12,13 @@ released, so the next person is placed by load again.
 Draining (``drain``, the first SIGTERM of ``serve``): the node takes no new
 meetings and keeps those it holds until they empty, as LiveKit's nodes drain.
 
-Cut off: a node whose heartbeat has not reached Redis for all but one beat of its
-entry's lifetime gives up every meeting it holds (``on_cut_off``) before its entry
-expires and another node may take them over, so that two nodes never decide for
-one meeting (a lease, as in Chubby or etcd: the holder stops before the lease can
-pass on). Its people reconnect and are sent to the meeting's new node.
+Cut off: a node whose heartbeats fail (Redis unreachable) for all but one beat of
+its entry's lifetime gives up every meeting it holds (``on_cut_off``) before its
+entry expires and another node may take them over, so that two nodes never decide
+for one meeting (a lease, as in Chubby or etcd: the holder stops before the lease
+can pass on). Its people reconnect and are sent to the meeting's new node. A node
+whose heartbeats are only late (a busy event loop) gives its meetings up only once
+its entry has really expired: until then nobody else can take them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ __all__ = ["ClusterMember", "ClusterUnavailableError"]
 
 log = logging.getLogger("meetwarden.cluster")
 _PLACE_TRIES = 3
+HEARTBEAT_SECONDS = 2.0
+"""A node's heartbeat period: its entry lives three of them (6 s), the time a dead node's
+meetings wait before another node may take them over. Long enough that a busy Python
+event loop, late by a second or two, is not taken for dead."""
 
 
 class ClusterUnavailableError(Exception):
@@ -61,7 +67,12 @@ class ClusterMember:
         self.address = address
         self.client = connect(redis_url)
         self.nodes = NodeRegistry(
-            self.client, node_id, public_url=address, address=address, load=load
+            self.client,
+            node_id,
+            public_url=address,
+            address=address,
+            load=load,
+            interval=HEARTBEAT_SECONDS,
         )
         self.placement = Placement(self.client)
 
@@ -75,7 +86,8 @@ class ClusterMember:
         while True:
             await asyncio.sleep(nodes.interval / 2)  # the watchdog's period
             silent = time.monotonic() - nodes.registered_at
-            if silent < nodes.ttl - nodes.interval:
+            margin = nodes.ttl - nodes.interval if nodes.failing else nodes.ttl
+            if silent < margin:
                 if self.cut_off:
                     log.warning("node %s reaches the cluster again", self.node_id)
                 self.cut_off = False

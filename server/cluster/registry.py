@@ -86,6 +86,8 @@ class NodeRegistry:
         self._stopping = asyncio.Event()
         self.registered_at = 0.0
         """time.monotonic() of the last entry written (0: never)."""
+        self.failing = False
+        """Whether the last heartbeat failed (Redis unreachable), not merely came late."""
 
     @property
     def ttl(self) -> float:
@@ -134,7 +136,9 @@ class NodeRegistry:
                 return
             try:
                 await self.register()
+                self.failing = False
             except (RedisError, OSError) as error:
+                self.failing = True
                 # The next heartbeat tries again; if Redis stays away for ``ttl``, the
                 # other nodes see this one as dead, which is what it is to them.
                 logger.warning("cluster heartbeat of %s failed: %s", self.node_id, error)

@@ -16,7 +16,7 @@ import { Files } from './files.js';
 import { Grid } from './grid.js';
 import { TileSizes } from './tilesizes.js';
 import { LocalMedia } from './media.js';
-import { entryOrigin, moveTo, takeMove } from './moving.js';
+import { entryOrigin, isGone, moveTo, takeMove } from './moving.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
 import { Results, toast } from './results.js';
@@ -378,16 +378,32 @@ function leaveMeetingView() {
 }
 
 /** Joins again on another node's page: the one that holds the meeting, or the link's. */
-function move(server) {
+function move(server, gone = false) {
   const { state } = app;
   return moveTo(server, meetingId, {
-    join: state.join, resumeToken: state.resumeToken, hostToken: app.hostToken, invite: app.invite,
+    join: state.join, resumeToken: state.resumeToken, hostToken: app.hostToken, invite: app.invite, gone,
   });
+}
+
+const MOVE_RETRY_MS = 1000;
+const MOVE_RETRIES = 30;
+
+/** Sent back to the node this page just left because it stopped answering: until the
+ * cluster sees it gone (a few seconds), ask here again rather than go there. */
+function askAgainHere() {
+  const { state } = app;
+  state.moved = null;
+  state.moveRetries = (state.moveRetries ?? 0) + 1;
+  if (state.moveRetries > MOVE_RETRIES) return false;
+  byId('connection-state').textContent = t('Connection lost; reconnecting…');
+  setTimeout(() => openConnection(state.join), MOVE_RETRY_MS);
+  return true;
 }
 
 function closed(connection, { code }) {
   if (connection !== app.connection) return;
   const { state } = app;
+  if (state.moved && isGone(state.moved, meetingId) && askAgainHere()) return;
   if (state.moved && move(state.moved)) return;
   if (state.dismissal) {
     leaveMeetingView();
@@ -439,7 +455,7 @@ function reconnect() {
     return;
   }
   const entry = entryOrigin(meetingId);
-  if (state.attempt >= 2 && entry && entry !== location.origin && move(entry)) {
+  if (state.attempt >= 2 && entry && entry !== location.origin && move(entry, true)) {
     return; // this node is gone: the link's node knows which one holds the meeting now
   }
   state.status = 'reconnecting';

@@ -11,9 +11,24 @@ export function entryOrigin(meetingId) {
   return sessionStorage.getItem(`${ENTRY_KEY}.${meetingId}`);
 }
 
+const GONE_KEY = 'meetwarden.gone';
+const GONE_MS = 60_000;
+
+/** Whether `server` is the node this tab just left because it stopped answering: the
+ * link's node may still send people there until that node's entry expires. */
+export function isGone(server, meetingId) {
+  const [origin, at] = (sessionStorage.getItem(`${GONE_KEY}.${meetingId}`) ?? '').split(' ');
+  try {
+    return new URL(server).origin === origin && Date.now() - Number(at) < GONE_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** What a move carried to this page: { join, resumeToken } or null. */
 export function takeMove(params, meetingId) {
   if (params.get('entry')) sessionStorage.setItem(`${ENTRY_KEY}.${meetingId}`, params.get('entry'));
+  if (params.get('gone')) sessionStorage.setItem(`${GONE_KEY}.${meetingId}`, `${params.get('gone')} ${Date.now()}`);
   const join = params.get('join');
   if (!join) return null;
   try {
@@ -24,7 +39,7 @@ export function takeMove(params, meetingId) {
 }
 
 /** Loads the meeting page of `server` (an http(s) base URL), joining there as `join`. */
-export function moveTo(server, meetingId, { join, resumeToken, hostToken, invite }) {
+export function moveTo(server, meetingId, { join, resumeToken, hostToken, invite, gone = false }) {
   let target;
   try {
     target = new URL(`/m/${encodeURIComponent(meetingId)}`, server);
@@ -38,6 +53,7 @@ export function moveTo(server, meetingId, { join, resumeToken, hostToken, invite
   if (invite) params.set('invite', invite);
   if (join) params.set('join', JSON.stringify(join));
   if (resumeToken) params.set('resume', resumeToken);
+  if (gone) params.set('gone', location.origin);
   target.hash = params.toString();
   location.replace(target.toString());
   return true;
