@@ -206,7 +206,7 @@ def main() -> None:
     parser.add_argument("--grow", type=float, default=1.5, help="step factor until one fails")
     parser.add_argument("--resolution", type=float, default=0.06, help="bisect to this fraction")
     parser.add_argument("--p95-ms", type=float, default=250.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--grace", type=float, default=5.0, help="seconds for the last answers")
     parser.add_argument("--generators", type=int, default=2, help="load generator processes")
@@ -218,8 +218,8 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.window, arguments.warmup, arguments.grace = 4.0, 1.0, 3.0
-        arguments.grow, arguments.resolution, arguments.max_rounds = 2.0, 0.3, 3
-        arguments.max_minutes = 1.5
+        arguments.start, arguments.grow, arguments.resolution = 120, 2.0, 0.25
+        arguments.max_rounds, arguments.max_minutes = 4, 1.5
     import uvloop
 
     with tempfile.TemporaryDirectory(prefix="meetwarden-workers-") as directory:
