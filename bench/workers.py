@@ -124,7 +124,8 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[int, L
                 f"{'':22}  {'held' if step.held else 'NOT held: ' + step.why}; "
                 f"p50 {step.p50_ms:.0f} ms, p95 {step.p95_ms:.0f} ms, "
                 f"{step.requests_per_s:.0f} requests/s, server {step.server_cores:.2f} cores "
-                f"{step.process_cores}, generator {step.generator_cores:.2f}, "
+                f"{step.process_cores}, waited {step.server_waited:.2f}, "
+                f"generator {step.generator_cores:.2f}, "
                 f"others {step.others_cores:.2f}"
             )
         if all(ladder.done for ladder in ladders.values()):
@@ -167,20 +168,22 @@ def report(
     )
     print(
         f"{'workers':>7} {'meetings':>8} {'held':>5} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} "
-        f"{'server':>7} {'ms/mtg':>7} {'gen':>5} {'others':>6}  per process / meetings per worker"
+        f"{'server':>7} {'waited':>6} {'ms/mtg':>7} {'gen':>5} {'others':>6}  "
+        "per process / meetings per worker"
     )
     for workers, ladder in ladders.items():
         for step in sorted(ladder.steps, key=lambda s: s.meetings):
             print(
                 f"{workers:>7} {step.meetings:>8} {'yes' if step.held else 'no':>5} "
                 f"{step.p50_ms:>7.0f} {step.p95_ms:>7.0f} {step.requests_per_s:>6.0f} "
-                f"{step.server_cores:>7.2f} {step.server_ms_per_meeting:>7.2f} "
+                f"{step.server_cores:>7.2f} {step.server_waited:>6.2f} "
+                f"{step.server_ms_per_meeting:>7.2f} "
                 f"{step.generator_cores:>5.2f} {step.others_cores:>6.2f}  "
                 f"{step.process_cores} / {step.split}" + ("" if step.held else f"  ({step.why})")
             )
     print(
-        "(server, gen, others: CPU cores used over the window; "
-        "ms/mtg: server CPU ms per meeting-second)"
+        "(server, gen, others: CPU cores used over the window; waited: seconds per second the "
+        "server's threads waited for a core; ms/mtg: server CPU ms per meeting-second)"
     )
     held = figures["held"]
     print(f"meetings held: --workers 1: {held['1']}, --workers 2: {held['2']}")

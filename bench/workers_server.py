@@ -46,6 +46,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def waited_seconds(pid: int) -> float:
+    """Seconds the process's threads have waited on a run queue for a core so far
+    (the second field of each /proc/PID/task/TID/schedstat; the kernel's sched-stats.rst)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError):
+            continue
+    return total / 1e9
+
+
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid``."""
     found = []
@@ -188,6 +200,8 @@ class Step:
     process_cores: dict[str, float] = field(default_factory=dict)
     generator_cores: float = 0.0
     others_cores: float = 0.0
+    server_waited: float = 0.0
+    """Seconds per second the server's threads waited for a core (0: never starved)."""
     """The rest of the machine's busy time: other people's work, and the kernel's."""
     split: list[int] = field(default_factory=list)
     """Meetings per worker (server/placement.py)."""
@@ -248,10 +262,12 @@ async def run_step(
         await asyncio.sleep(arguments.warmup)
         pids = serve.processes()
         before = {pid: cpu_seconds(pid) for pid in [*pids, *(p.pid for p in generators)]}
+        waited = sum(waited_seconds(pid) for pid in pids)
         busy, started = machine_busy(), time.monotonic()
         await asyncio.sleep(arguments.window)
         seconds = time.monotonic() - started
         after = {pid: cpu_seconds(pid) for pid in before}
+        step.server_waited = (sum(waited_seconds(pid) for pid in pids) - waited) / seconds
         busy = (machine_busy() - busy) / seconds
         used = {pid: (after[pid] - before[pid]) / seconds for pid in before}
         results = []
