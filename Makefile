@@ -9,17 +9,19 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 # Debian packages, checked one by one and installed only when missing: what the
-# server needs, and what the tests need beside it (real clamd, PostgreSQL, Chromium, Firefox,
-# coturn, and iptables for the TURN tests' firewalled host).
+# server needs, and what the tests need beside it (real clamd, PostgreSQL, Redis, Chromium,
+# Firefox, coturn, and iptables for the TURN tests' firewalled host).
 RUN_PACKAGES ?= python3-venv python3-dev gcc libmagic1
-TEST_PACKAGES ?= clamav-daemon postgresql chromium firefox-esr coturn iptables iproute2
+TEST_PACKAGES ?= clamav-daemon postgresql redis-server chromium firefox-esr coturn iptables iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 TYPED_RUNTIME := interpreter telling timers places room inbox entrances audit_entries decided writes \
   observations media_seam
-TYPED_OPERATIONS := config cli_serve data_dir logs metrics operations capabilities turn problems \
+TYPED_OPERATIONS := config cli_serve draining data_dir logs metrics operations capabilities turn problems \
   placement serving workers.handoff workers.front workers.worker workers.supervisor \
-  i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers i18n.issues i18n.extract_schema
+  i18n i18n.languages i18n.catalogs i18n.rendering i18n.markers i18n.issues i18n.extract_schema \
+  cluster cluster.connection cluster.cpu cluster.keys cluster.nodes cluster.registry \
+  cluster.placement cluster.placement_scripts cluster.envelope cluster.bus
 PORT ?= 8000
 
 .PHONY: run test test-fast test-deps lint format docs messages system-deps venv bench fuzz screenshots clean
@@ -78,7 +80,7 @@ format: $(DEV_STAMP)
 test: test-deps lint
 	$(PY) -m pytest -q
 
-# The fast tests only (no browser, WebRTC, PostgreSQL, clamd or server process): under a minute.
+# The fast tests only (no browser, WebRTC, PostgreSQL, Redis, clamd or server process): under a minute.
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
 
@@ -86,6 +88,7 @@ test-fast: venv
 bench: test-deps
 	$(PY) bench/decisions.py
 	$(PY) bench/server_joins.py --quick
+	$(PY) bench/webinar_admit.py --quick
 	$(PY) bench/join_timing.py --rounds 30
 	$(PY) bench/media_forwarding.py --quick
 	$(PY) bench/media_meeting.py --quick

@@ -110,16 +110,16 @@ class Server:
     port: int = 0
     operator: dict[str, str] = field(default_factory=dict)
     """Headers with the operator API key that creating a meeting needs (meetwarden only)."""
+    env: dict[str, str] = field(
+        default_factory=lambda: {"MEETWARDEN_MAX_SOCKETS_PER_ADDRESS": "100000"}
+    )
+    """Set for the process on top of this one's: by default, every bot comes from
+    127.0.0.1, one address, far past the sockets a real address may hold at once
+    (server/door.py)."""
 
     def start(self, timeout: float = 60.0) -> Server:
         log = self.log_path.open("wb")
-        # Every bot comes from 127.0.0.1: one address, far past the sockets a real
-        # address may hold at once (server/door.py).
-        env = {
-            **os.environ,
-            "PYTHONUNBUFFERED": "1",
-            "MEETWARDEN_MAX_SOCKETS_PER_ADDRESS": "100000",
-        }
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=env)
         if self.cpu is not None:
             os.sched_setaffinity(self.process.pid, {self.cpu})

@@ -32,6 +32,9 @@ class ClientState:
 
     def __init__(self, server: str, meeting_id: str, *, resume_automatically: bool = True) -> None:
         self.server = server
+        """The node this client talks to (the one that holds the meeting, once moved)."""
+        self.entry_server = server
+        """The server of the link: asked again when the node holding the meeting is gone."""
         self.meeting_id = meeting_id
         self.participant_id: str | None = None
         self.role: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -38,8 +39,23 @@ RESUMABLE_CLOSE_CODES = frozenset({1001, 1006, 1012})
 away or restarting (1001, 1012, RFC 6455 section 7.4.1 and the IANA registry) and a
 connection that dropped without a close frame (1006). A restart keeps everyone's place
 (server/runtime/places.py), so the resume token still opens it."""
+MAX_MOVES = 3
+"""How many times a join follows ``moved`` to another node before it gives up."""
 RESUME_BACKOFF = (0.25, 5.0)
 """First and longest pause between resume attempts while the server is down."""
+
+
+def _node_url(server: str) -> str:
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ProtocolError("bad_move", f"the server sent the join to {server!r}, not a URL")
+    return server.rstrip("/")
+
+
+class _MovedError(Exception):
+    def __init__(self, server: str) -> None:
+        super().__init__(server)
+        self.server = server
 
 
 class Joining(ClientState):
@@ -63,6 +79,18 @@ class Joining(ClientState):
     async def _join(self, join: wire.Join, timeout: float) -> None:
         if join.resume_token is None:
             self._join_message = join
+        for _ in range(MAX_MOVES):
+            try:
+                await self._join_here(join, timeout)
+                return
+            except _MovedError as moved:
+                log.info("the meeting is on %s: joining there", moved.server)
+                self.server = moved.server
+        raise ProtocolError(
+            "moved_too_often", f"the servers sent the join on more than {MAX_MOVES} times"
+        )
+
+    async def _join_here(self, join: wire.Join, timeout: float) -> None:
         self._socket = await self._open(timeout)
         try:
             await self._socket.send(wire.encode(join))
@@ -95,6 +123,9 @@ class Joining(ClientState):
             if isinstance(message, wire.Error):
                 await socket.close()
                 raise ProtocolError(message.code, message.message, message.params)
+            if isinstance(message, wire.Moved):
+                await socket.close()
+                raise _MovedError(_node_url(message.server))
             self._take(message)
             if self.status in ("waiting", "admitted"):
                 return
@@ -144,6 +175,10 @@ class Joining(ClientState):
             try:
                 await self._resume(timeout=min(15.0, max(1.0, deadline - loop.time())))
             except (ServerUnreachableError, ConnectionClosedError, MeetwardenTimeoutError) as error:
+                if self.server != self.entry_server:
+                    # The node that held the meeting is gone or gave it up: the link's
+                    # server knows which node holds it now.
+                    self.server = self.entry_server
                 if loop.time() + pause >= deadline:
                     log.warning(
                         "could not resume the meeting within %g s: %s", self.resume_within, error

@@ -19,6 +19,9 @@ from .errors import (
 
 __all__ = ["API_KEY_ENV", "CreatedMeeting", "HostAPI", "Invite", "MeetingStatus"]
 
+MAX_REDIRECTS: Final = 4
+"""How many 307s a request follows (another worker, then the meeting's node)."""
+
 API_KEY_ENV: Final = "MEETWARDEN_API_KEY"
 """Where ``create_meeting`` finds the operator API key when none is given (like LIVEKIT_API_KEY)."""
 
@@ -97,14 +100,28 @@ def _checked_server(server: str) -> str:
 
 async def _send(http: httpx.AsyncClient, server: str, method: str, url: str, **kw: Any) -> Any:
     """The answer's JSON (or text); a failure is always a MeetwardenError."""
-    try:
-        response = await http.request(method, url, **kw)
-    except httpx.TimeoutException:
-        seconds = http.timeout.read or http.timeout.connect or 0.0
-        raise MeetwardenTimeoutError(f"{server} to answer {method} {url}", seconds) from None
-    except httpx.TransportError as error:
-        raise ServerUnreachableError(server, error) from error
-    return await _checked(response)
+    return await _checked(await _request(http, server, method, url, **kw))
+
+
+async def _request(
+    http: httpx.AsyncClient, server: str, method: str, url: str, **kw: Any
+) -> httpx.Response:
+    """The answer, after following the server's 307s: to another worker (the same URL
+    on a new connection) or to the node that holds the meeting. Followed here, not by
+    httpx, which drops the Authorization header on the way to another node."""
+    for _ in range(MAX_REDIRECTS):
+        try:
+            response = await http.request(method, url, **kw)
+        except httpx.TimeoutException:
+            seconds = http.timeout.read or http.timeout.connect or 0.0
+            raise MeetwardenTimeoutError(f"{server} to answer {method} {url}", seconds) from None
+        except httpx.TransportError as error:
+            raise ServerUnreachableError(server, error) from error
+        location = response.headers.get("location", "")
+        if response.status_code != 307 or urlsplit(location).scheme not in ("http", "https"):
+            return response
+        url = location
+    raise ApiError(508, {"detail": f"{server} sent the request on more than {MAX_REDIRECTS} times"})
 
 
 async def _checked(response: httpx.Response) -> Any:
@@ -128,12 +145,8 @@ class HostAPI:
         self.server = _checked_server(server)
         self.meeting_id = meeting_id
         self._base = f"{self.server}/api/meetings/{meeting_id}"
-        # follow_redirects: a server of several workers sends a request that reached the
-        # wrong one to the same URL again (307, on a new connection).
         self._http = httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {host_token}"},
-            timeout=timeout,
-            follow_redirects=True,
+            headers={"Authorization": f"Bearer {host_token}"}, timeout=timeout
         )
 
     @staticmethod

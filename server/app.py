@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -13,6 +14,8 @@ from fastapi.responses import RedirectResponse
 
 from . import api, api_docs, capabilities, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
+from .cluster import CpuMeter, NodeLoad
+from .cluster.member import ClusterMember, ClusterUnavailableError
 from .config import Settings
 from .door import Door
 from .files import routes as file_routes
@@ -21,16 +24,21 @@ from .hosting import routes as hosting_routes
 from .hosting.service import Hosting
 from .hosting.trusted_hosts import TrustedHosts, TrustedHostsMiddleware
 from .i18n import from_accept_language
+from .i18n.markers import N_
 from .media import FORWARDED, MediaPlane
 from .metrics import Live, ServerMetrics
 from .placement import WorkerPlace
 from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
-from .runtime.registry import MeetingElsewhereError, Registry
+from .runtime.registry import Locate, MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
 from .store import Store
 
-__all__ = ["create_app"]
+__all__ = ["TOKEN_KEY", "create_app"]
+
+log = logging.getLogger("meetwarden.server")
+TOKEN_KEY = "token_signing"
+"""The name of the token signing key in a shared database (server/store/server_keys.py)."""
 
 
 def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool = True) -> FastAPI:
@@ -46,6 +54,9 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret = load_or_create_secret(settings.data_dir)
         store = await Store.open(settings.resolved_database_url)
+        if store.shareable:
+            # Nodes may share this database: tokens one signs, every other verifies.
+            secret = bytes.fromhex(await store.shared_key(TOKEN_KEY, secret.hex()))
         audit = AuditWriter(store)
         audit.start()
         writes = StoreWrites()
@@ -56,6 +67,11 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         app.state.hosting = Hosting(store, passwords)
         # Printed by `meetwarden serve` once it listens (server/cli_serve.py).
         app.state.setup_token = await app.state.hosting.first_start_link() if first else None
+        # A node of several shares the database: what is half done may be another's.
+        sweep = first and not settings.redis_url
+        member = await _join_cluster(settings, app) if settings.redis_url else None
+        app.state.cluster = member
+        locate = _worker_locate(place) if place is not None else None
         registry = Registry(
             store=store,
             tokens=Tokens(secret),
@@ -64,12 +80,13 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             writes=writes,
             media=media,
             turn=settings.turn,
-            holds=place.holds if place is not None else None,
+            locate=member.locate if member is not None else locate,
+            on_released=member.release if member is not None else None,
         )
         app.state.registry = registry
         app.state.metrics = ServerMetrics(lambda: _live(registry))
         app.state.files = FileSharing.from_settings(settings, registry, secret)
-        await app.state.files.start(sweep=first)
+        await app.state.files.start(sweep=sweep)
         # What a policy may ask of this server: checked when a meeting is created or its
         # policy replaced, described at /api/capabilities.
         app.state.capabilities = capabilities.started_with(
@@ -80,7 +97,9 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         try:
             yield
         finally:
-            await registry.close()
+            await registry.close()  # each meeting released for another node to take
+            if member is not None:
+                await member.stop()
             if media is not None:
                 await media.close()
             await writes.close()
@@ -125,15 +144,33 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             )
         )
 
-    async def elsewhere(request: Request, _: Exception) -> Any:
-        # Another worker holds this meeting: the same request again, on a new connection,
-        # which the front process routes by its path (server/workers/front.py).
-        return RedirectResponse(str(request.url), 307, headers={"Connection": "close"})
+    async def elsewhere(request: Request, error: Exception) -> Any:
+        # Another node holds this meeting: the same request, there. Another worker of
+        # this machine: the same request again, on a new connection, which the front
+        # process routes by its path (server/workers/front.py).
+        assert isinstance(error, MeetingElsewhereError)
+        url = str(request.url)
+        if error.base_url:
+            query = f"?{request.url.query}" if request.url.query else ""
+            url = f"{error.base_url}{request.url.path}{query}"
+        return RedirectResponse(url, 307, headers={"Connection": "close"})
+
+    async def cluster_unavailable(request: Request, error: Exception) -> Any:
+        language = from_accept_language(request.headers.get("accept-language"))
+        problem = ProblemError(
+            503,
+            N_("Meeting unavailable"),
+            N_("The servers cannot reach the meeting right now. Try again in a minute."),
+            reason="cluster_unavailable",
+        )
+        log.warning("%s: %s", request.url.path, error)
+        return problem_response(problem, language)
 
     app.add_middleware(Door)  # bodies and sockets counted before anything reads them
     app.add_exception_handler(ProblemError, problem)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(MeetingElsewhereError, elsewhere)
+    app.add_exception_handler(ClusterUnavailableError, cluster_unavailable)
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(file_routes.router)
@@ -143,6 +180,36 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
     app.include_router(operations.router)
     app.include_router(capabilities.router)
     return app
+
+
+async def _join_cluster(settings: Settings, app: FastAPI) -> ClusterMember:
+    assert settings.redis_url is not None
+    assert settings.node_address is not None
+    meter = CpuMeter()
+
+    def load() -> NodeLoad:
+        registry: Registry | None = getattr(app.state, "registry", None)
+        rooms = registry.live() if registry is not None else []
+        people = sum(len(room.sessions) for room in rooms)
+        return NodeLoad(rooms=len(rooms), participants=people, cpu=meter.read())
+
+    def cut_off() -> None:
+        registry: Registry | None = getattr(app.state, "registry", None)
+        if registry is not None:
+            registry.give_up_all("this server lost the cluster: reconnect")
+
+    member = ClusterMember(
+        settings.redis_url, settings.node_id, settings.node_address, load, on_cut_off=cut_off
+    )
+    await member.start()
+    return member
+
+
+def _worker_locate(place: WorkerPlace) -> Locate:
+    async def locate(meeting_id: str) -> str | None:
+        return None if place.holds(meeting_id) else ""
+
+    return locate
 
 
 def _live(registry: Registry) -> Live:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -45,6 +47,10 @@ OPTIONS = {
     "log_level": "log_level",
     "log_format": "log_format",
     "metrics_token": "metrics_token",
+    "redis_url": "redis_url",
+    "node_id": "node_id",
+    "node_address": "node_address",
+    "drain_timeout": "drain_timeout",
 }
 
 
@@ -142,6 +148,37 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help='redis://host:6379/0 shared by several nodes (docs/operating.md, "Many '
+            'machines"). Default: none, one node on its own.',
+            show_default=False,
+        ),
+    ] = None,
+    node_id: Annotated[
+        str | None,
+        typer.Option(
+            help="This node's name among the others (letters, digits, '.', '_', '-'). "
+            "Default: a random one.",
+            show_default=False,
+        ),
+    ] = None,
+    node_address: Annotated[
+        str | None,
+        typer.Option(
+            help="The URL other nodes and clients reach this node at directly, e.g. "
+            "http://10.0.0.5:8000 (a meeting's people are sent there); needed with --redis-url.",
+            show_default=False,
+        ),
+    ] = None,
+    drain_timeout: Annotated[
+        float,
+        typer.Option(
+            help="With --redis-url: seconds a draining node (the first SIGTERM) waits for "
+            "its meetings to empty before it stops; their people then move to other nodes."
+        ),
+    ] = _default("drain_timeout"),
 ) -> None:
     """Start the meeting server (the command line help is HELP, above)."""
     # Only what was given on the command line goes to Settings, which reads the rest
@@ -163,6 +200,11 @@ def serve(
         typer.echo(
             f"meetwarden: turn_secret: {problem} (check {_origin('turn_secret')}).", err=True
         )
+        raise typer.Exit(2)
+    cluster = settings.cluster_problem()
+    if cluster is not None:
+        field, why = cluster
+        typer.echo(f"meetwarden: {field}: {why} (check {_origin(field)}).", err=True)
         raise typer.Exit(2)
     run(settings)
 
@@ -219,21 +261,40 @@ def run(settings: Settings) -> None:
 
 
 def _server(config: Any, app: Any, settings: Settings) -> Any:
-    """uvicorn's server, which prints the first account's set-up link once it listens.
-
-    Only then is the port known (``--port 0`` lets the system choose one).
+    """uvicorn's server, which prints the first account's set-up link once it listens
+    (only then is the port known: ``--port 0`` lets the system choose one), and which,
+    as a node of several, drains at the first SIGTERM or SIGINT (server/draining.py).
     """
     import uvicorn
 
+    from .draining import drain_then_stop
     from .hosting.setup_link import local_base_url, print_setup_link
 
     class Server(uvicorn.Server):
+        draining: asyncio.Task[None] | None = None
+        loop: asyncio.AbstractEventLoop | None = None
+
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
+            self.loop = asyncio.get_running_loop()
             token = getattr(app.state, "setup_token", None)
             if token is None or not self.servers or not self.servers[0].sockets:
                 return
             port = self.servers[0].sockets[0].getsockname()[1]
             print_setup_link(settings.public_url or local_base_url(settings.host, port), token)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            member = getattr(app.state, "cluster", None)
+            if member is None or self.loop is None or self.draining is not None:
+                super().handle_exit(sig, frame)  # the second signal stops at once
+                return
+            self._captured_signals.append(sig)  # re-raised after the stop, as uvicorn does
+
+            def stop() -> None:
+                self.should_exit = True
+
+            self.draining = self.loop.create_task(
+                drain_then_stop(member, app.state.registry, settings.drain_timeout, stop)
+            )
 
     return Server(config)

@@ -13,10 +13,12 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .cluster.nodes import check_node_id, new_node_id
 from .turn import DEFAULT_TTL, TurnCredentials, check_turn_url
 
 __all__ = ["ENV_PREFIX", "LogFormat", "LogLevel", "Settings", "env_name"]
@@ -83,6 +85,17 @@ class Settings(BaseSettings):
     """Seconds a whole upload may take."""
     upload_idle_timeout: float = 30.0
     """Seconds an upload may send nothing before it is stopped (slow-loris senders)."""
+    # Several nodes sharing Redis (server/cluster/; multi-node mode is in progress).
+    redis_url: str | None = None
+    """The Redis the nodes share for placement, health and messages; None: one node alone."""
+    node_id: str = Field(default_factory=new_node_id)
+    """This node's name among the others; by default a random one, new at each start."""
+    node_address: str | None = None
+    """The URL other nodes and clients reach this node at directly (http://10.0.0.5:8000):
+    a meeting's people are sent there; needed with redis_url."""
+    drain_timeout: float = Field(3600.0, ge=0)
+    """With redis_url: seconds a draining node (the first SIGTERM) waits for its
+    meetings to empty before it stops and their people move to other nodes."""
     # Operations (docs/operating.md).
     log_level: LogLevel = "info"
     log_format: LogFormat = "text"
@@ -117,6 +130,39 @@ class Settings(BaseSettings):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return tuple(check_turn_url(url) for url in value or ())
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme in ("redis", "rediss") and parts.hostname:
+            return value
+        if parts.scheme == "unix" and parts.path:
+            return value
+        raise ValueError(
+            f"{_shown(value)!r} is not a Redis URL: write redis://host:6379/0, "
+            "rediss://host:6380 (TLS) or unix:///run/redis/redis.sock"
+        )
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id(cls, value: str) -> str:
+        return check_node_id(value)
+
+    @field_validator("node_address")
+    @classmethod
+    def _node_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise ValueError(
+                f"{value!r} is not an address other nodes can reach: write it as a URL such "
+                "as http://10.0.0.5:8000"
+            )
+        return value.rstrip("/")
+
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -131,6 +177,8 @@ class Settings(BaseSettings):
     def worker_count(self) -> int:
         if self.workers is not None:
             return self.workers
+        if self.redis_url:
+            return 1  # a node of several machines is one process (docs/operating.md)
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
     @property
@@ -154,8 +202,37 @@ class Settings(BaseSettings):
             )
         return None
 
+    def cluster_problem(self) -> tuple[str, str] | None:
+        """(field, why) when the multi-node settings do not go together (checked by
+        ``serve``, like ``turn_problem``)."""
+        if self.redis_url and not self.node_address:
+            return (
+                "node_address",
+                "--redis-url needs --node-address, the URL the other nodes reach this one at",
+            )
+        if self.redis_url and self.workers is not None and self.workers > 1:
+            return (
+                "workers",
+                "a node of several machines is one process for now: run one node per core, "
+                "each with its own --port and --node-address",
+            )
+        if self.node_address and not self.redis_url:
+            return (
+                "redis_url",
+                "--node-address is for several nodes, which find each other through --redis-url",
+            )
+        return None
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'meetwarden.db').resolve()}"
+
+
+def _shown(url: str) -> str:
+    """A URL without its password, to be shown in an error."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(":" + parts.password + "@", ":***@", 1)

@@ -27,6 +27,7 @@ from meetwarden.policies.events import PolicyUpdateRequested
 from meetwarden.policies.jsonload import parse_json
 from meetwarden.policies.loading import validate_policy
 
+from .cluster.member import ClusterUnavailableError
 from .files.access import FileAccess
 from .i18n import Language, from_accept_language, issue_json, issues_listed, reason_text, say
 from .ratelimit import TokenBucket
@@ -245,8 +246,8 @@ async def _handle(
     return not isinstance(message, wire.Leave)
 
 
-@router.websocket("/ws/meetings/{meeting_id}")
-async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
+async def meeting_socket(websocket: WebSocket) -> None:
+    meeting_id: str = websocket.path_params["meeting_id"]
     if not _origin_allowed(websocket):
         await websocket.close(wire.CLOSE_POLICY, "cross-site connection refused")
         return
@@ -307,9 +308,17 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
                 await websocket.close(closed.code, closed.reason)
     except WebSocketDisconnect:
         pass  # the client went away while we were answering it
-    except MeetingElsewhereError:  # reached the wrong worker: reconnecting goes to the right one
+    except MeetingElsewhereError as elsewhere:
         with contextlib.suppress(Exception):
-            await websocket.close(wire.CLOSE_SERVICE_RESTART, "reconnect: the meeting moved")
+            if elsewhere.base_url:  # another node: join there
+                await websocket.send_text(wire.encode(wire.Moved(server=elsewhere.base_url)))
+                await websocket.close(wire.CLOSE_MOVED, "the meeting is on another node")
+            else:  # another worker of this machine: reconnecting reaches it
+                await websocket.close(wire.CLOSE_SERVICE_RESTART, "reconnect: the meeting moved")
+    except ClusterUnavailableError as error:
+        log.warning("meeting %s: %s", meeting_id[:8], error)
+        with contextlib.suppress(Exception):
+            await websocket.close(wire.CLOSE_TRY_AGAIN_LATER, "the meeting is unavailable now")
     except RoomClosedError:  # the meeting ended or was released under us
         if session is not None:
             session.close(wire.CLOSE_NORMAL, "the meeting is over")
@@ -317,6 +326,11 @@ async def meeting_socket(websocket: WebSocket, meeting_id: str) -> None:
         log.exception("socket for meeting %s failed", meeting_id)
     finally:
         await _finish(room, session, writer)
+
+
+# A Starlette route, not FastAPI's ``router.websocket``: FastAPI solves an endpoint's
+# parameters (dependency injection) for every socket, a measurable part of each join.
+router.add_websocket_route("/ws/meetings/{meeting_id}", meeting_socket)
 
 
 async def _first_message(

@@ -5,8 +5,9 @@
 
 A test is marked by where it is and what it needs: ``browser`` (real Chromium or
 Firefox), ``media`` (real WebRTC peers), ``postgres`` (a real PostgreSQL server),
-``clamd`` (a real clamd), ``turn`` (a real coturn), ``server`` (a real server
-process over loopback: the server's and the SDK's tests); each of them is also
+``redis`` (a real redis-server), ``clamd`` (a real clamd), ``turn`` (a real
+coturn), ``server`` (a real server process over loopback: the server's and the
+SDK's tests); each of them is also
 ``slow``. What is left, the engine, the store, files, the fuzz corpus and the
 tools, is the fast group.
 """
@@ -25,15 +26,24 @@ os.environ.setdefault("MEETWARDEN_WORKERS", "1")
 _HERE = Path(__file__).parent
 _MEDIA_PLACES = ("media", "enforcement", "server/test_media.py", "server/test_example_bot.py")
 _SERVER_PLACES = ("server/", "sdk/")
-_FIXTURES = {"postgres_server": "postgres", "clamd": "clamd", "coturn": "turn"}
+_FIXTURES = {
+    "postgres_server": "postgres",
+    "redis_server": "redis",
+    "clamd": "clamd",
+    "coturn": "turn",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, what in (
-        ("slow", "needs a browser, WebRTC peers, PostgreSQL, clamd, coturn or a server process"),
+        (
+            "slow",
+            "needs a browser, WebRTC peers, PostgreSQL, Redis, clamd, coturn or a server process",
+        ),
         ("browser", "drives a real Chromium or Firefox"),
         ("media", "real WebRTC peers (aiortc) on loopback"),
         ("postgres", "a real PostgreSQL server"),
+        ("redis", "a real redis-server"),
         ("clamd", "a real clamd"),
         ("turn", "a real coturn (TURN server), and network namespaces"),
         ("server", "a real server process, driven over loopback"),

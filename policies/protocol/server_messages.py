@@ -38,6 +38,7 @@ __all__ = [
     "JoinRefused",
     "Meeting",
     "MeetingInfo",
+    "Moved",
     "Notice",
     "OfferedTrack",
     "PolicyMessage",
@@ -114,6 +115,14 @@ class Admitted(WireModel):
     simulcast: bool = False
     """The server takes a camera published in simulcast layers (``a=rid``/``a=simulcast``,
     at most three) and forwards each viewer the layer its ``tile_size`` needs."""
+
+
+class Moved(WireModel):
+    """Another node holds the meeting: join there. The socket closes with CLOSE_MOVED."""
+
+    type: Literal["moved"] = "moved"
+    server: str
+    """The base URL of that node (http or https); the join goes to its /ws/meetings/ID."""
 
 
 class JoinRefused(WireModel):
@@ -306,6 +315,7 @@ ServerMessage = Annotated[
     | Waiting
     | Admitted
     | JoinRefused
+    | Moved
     | Dismissed
     | BackToWaitingRoom
     | RosterUpdate

@@ -50,6 +50,7 @@ CLOSE_SERVICE_RESTART = 1012  # restarting, or the meeting is on another worker:
 CLOSE_TRY_AGAIN_LATER = 1013  # too many sockets from one address; close one and retry
 CLOSE_JOIN_REFUSED = 4003  # after join_refused
 CLOSE_REPLACED = 4009  # the same host signed in elsewhere
+CLOSE_MOVED = 4010  # after moved: another node holds the meeting
 
 Source = Literal["microphone", "camera", "screen", "screen_audio"]
 ShareKind = Literal["screen", "file"]

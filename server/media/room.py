@@ -24,10 +24,11 @@ A connection that fails (ICE, DTLS), is lost, or does not connect within the
 connect timeout is reported as ``ConnectionFailed`` (the runtime tells the
 participant) and released like one that is closed (``connection_watch``).
 
-The room is three parts over one scope: ``room_scope`` (the participants
+The room is four parts over one scope: ``room_scope`` (the participants
 admitted, the gates, the background work), ``room_publishing`` (answering
-offers, the tracks they add and end) and ``room_subscribing`` (offering each
-subscriber the room's tracks). This module puts them together and holds what
+offers, the tracks they add and end), ``room_subscribing`` (offering each
+subscriber the room's tracks) and ``room_pipes`` (its tracks to and from other
+nodes: a meeting larger than one node). This module puts them together and holds what
 the runtime drives from outside: the gates, leaving and closing, the camera
 ticks, and the counters a test or a benchmark reads.
 """
@@ -38,6 +39,7 @@ import asyncio
 
 from .camera_monitor import CameraMonitor
 from .events import Source, SpeakersChanged, TrackEnded, source_of
+from .room_pipes import RoomPipes
 from .room_publishing import RoomPublishing
 from .room_scope import RoomSettings, logger
 from .room_subscribing import RoomSubscribing
@@ -48,7 +50,7 @@ from .track_stats import TrackStats, track_stats_of
 __all__ = ["MediaRoom", "RoomSettings"]
 
 
-class MediaRoom(RoomPublishing, RoomSubscribing):
+class MediaRoom(RoomPublishing, RoomSubscribing, RoomPipes):
     """One meeting's publishers, subscribers, gates and observations.
 
     Made by ``MediaPlane.room``; the plane passes what the process shares:
@@ -79,6 +81,7 @@ class MediaRoom(RoomPublishing, RoomSubscribing):
                 track.gate_opened()
             else:
                 track.gate_closed()
+                self._pipe_gate_closed(track)
 
     def gate_is_open(self, participant_id: str, source: Source | str) -> bool:
         gate = self._gates.get((participant_id, source_of(source)))
@@ -126,6 +129,7 @@ class MediaRoom(RoomPublishing, RoomSubscribing):
             self._gates.pop(key).open = False  # a stale reference reads closed too
         # Nothing of this participant is forwarded from here on; the rest is cleanup.
         for track in ended:
+            self._unpipe(track)
             self._emit(TrackEnded(participant_id, track.source, "participant_closed"))
         if ended:
             self._renegotiate_all(except_id=participant_id)
@@ -139,6 +143,7 @@ class MediaRoom(RoomPublishing, RoomSubscribing):
         self._closed = True
         for participant_id in list(self._participants):
             self.close_participant(participant_id)
+        self._close_pipes()
         self._on_closed(self)
 
     async def close(self) -> None:

@@ -154,6 +154,7 @@ class RoomPublishing(RoomScope):
         self, participant: RoomParticipant, track: PublishedTrack, reason: TrackEndedReason
     ) -> None:
         participant.unwatch(track)
+        self._unpipe(track)
         self._emit(TrackEnded(track.participant_id, track.source, reason))
 
     # ------------------------------------------------------------------ camera

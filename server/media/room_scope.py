@@ -29,6 +29,8 @@ from .participant import RoomParticipant
 from .subscriber import SubscriberOffer
 
 if TYPE_CHECKING:
+    from .pipe_receiver import PipeReceiver
+    from .pipe_sender import PipeSender
     from .room import MediaRoom
 
 __all__ = ["RoomScope", "RoomSettings", "logger"]
@@ -77,6 +79,8 @@ class RoomScope:
         self._participants: dict[str, RoomParticipant] = {}
         self._gates: dict[tuple[str, Source], Gate] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Pipes to and from other nodes, by pipe id (``room_pipes``).
+        self._pipes: dict[str, PipeSender | PipeReceiver] = {}
         self._closed = False
         self._speakers: tuple[str, ...] = ()  # as last reported (``tick_speaking``)
 
@@ -137,6 +141,18 @@ class RoomScope:
     @abstractmethod
     def _renegotiate_all(self, except_id: str) -> None:
         """Offer every subscriber but ``except_id`` the room's tracks anew (room_subscribing)."""
+
+    # ------------------------------------------------------------------ other nodes
+
+    def _remote_tracks(self) -> list[PublishedTrack]:
+        """Tracks piped in from other nodes, offered as this room's (``room_pipes``)."""
+        return []
+
+    def _pipe_gate_closed(self, track: PublishedTrack) -> None:
+        """A gate closed: the nodes ``track`` is piped to forget what they cached."""
+
+    def _unpipe(self, track: PublishedTrack) -> None:
+        """``track`` ended: the nodes it is piped to lose it."""
 
     # ------------------------------------------------------------------ helpers
 

@@ -114,11 +114,13 @@ class RoomSubscribing(RoomScope):
             track.retile(participant_id)
 
     def _tracks_for(self, participant_id: str) -> list[PublishedTrack]:
-        """Every track of this room's other publishers: the only tracks it may offer."""
+        """Every track of this room's other publishers, here or piped in from another
+        node (``room_pipes``): the only tracks it may offer."""
         tracks: list[PublishedTrack] = []
         for other in self._participants.values():
             if other.id != participant_id:
                 tracks.extend(other.published())
+        tracks.extend(t for t in self._remote_tracks() if t.participant_id != participant_id)
         return tracks
 
     def _renegotiate_all(self, except_id: str) -> None:

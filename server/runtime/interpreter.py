@@ -24,7 +24,8 @@ from ..media.subscriber import SubscriberOffer
 from . import telling
 from .decided import Decided
 from .media_seam import NoMedia
-from .views import meeting_info, roster, self_state, waiting_list
+from .roster_text import with_roster
+from .views import meeting_info, self_state, waiting_list
 
 if TYPE_CHECKING:
     from .room import Room
@@ -178,20 +179,19 @@ class Interpreter:
             return
         current = room.resume_tokens.get(pid)
         token = current[0] if current is not None else room.issue_resume_token(pid)
-        session.send(
-            wire.Admitted(
-                meeting=meeting_info(room.meeting_id, room.policy, room.state, room.revision),
-                you=self_state(room.policy, person, room.wall),
-                roster=roster(room.state),
-                resume_token=token,
-                reason=decided.reason,
-                message=say(session.language, "You are in the meeting."),
-                params=decided.params,
-                decision_id=decided.decision_id,
-                ice_servers=room.ice_servers(pid),
-                simulcast=not isinstance(room.media, NoMedia),
-            )
+        admitted = wire.Admitted(
+            meeting=meeting_info(room.meeting_id, room.policy, room.state, room.revision),
+            you=self_state(room.policy, person, room.wall),
+            roster=[],  # spliced in as text, encoded once for the decision (roster_text.py)
+            resume_token=token,
+            reason=decided.reason,
+            message=say(session.language, "You are in the meeting."),
+            params=decided.params,
+            decision_id=decided.decision_id,
+            ice_servers=room.ice_servers(pid),
+            simulcast=not isinstance(room.media, NoMedia),
         )
+        session.send_text(with_roster(admitted, room.roster_text.of(room.state)))
         if person.is_host:
             session.send(wire.WaitingList(waiting=waiting_list(room.state, room.wall)))
             session.send(wire.PolicyMessage(revision=room.revision, policy=room.policy_document))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from meetwarden.policies.effects import StartTimer
 from meetwarden.policies.state import Grant, Participant
@@ -25,41 +25,61 @@ from meetwarden.policies.state import Grant, Participant
 if TYPE_CHECKING:
     from .room import Room
 
-__all__ = ["SAVE_DELAY", "restore", "snapshot"]
+__all__ = ["SAVE_DELAY", "Saved", "restore", "snapshot"]
 
 VERSION = 1
 SAVE_DELAY = 0.2
 """Seconds a Room lets its changes gather before one save."""
 
 
-def snapshot(room: Room) -> str:
-    """The Room's places as JSON text (times as Unix time)."""
-    people: list[dict[str, Any]] = []
-    for person in room.state.participants.values():
-        token = room.resume_tokens.get(person.id)
-        people.append(
-            {
-                "id": person.id,
-                "name": person.name,
-                "role": person.role,
-                "status": person.status,
-                "joined_at": room.wall(person.joined_at),
-                "waiting_since": room.wall(person.waiting_since),
-                "invited": person.invited,
-                "identities": sorted(person.identities),
-                "password_ok": person.password_ok,
-                "muted": person.muted,
-                "may_unmute": person.may_unmute,
-                "hand_raised": person.hand_raised,
-                "grants": [
-                    {"kind": g.kind, "grant_id": g.grant_id, "expires_at": room.wall(g.expires_at)}
-                    for g in person.grants
-                ],
-                "camera": person.camera,
-                "connected": person.connected,
-                "resume_token_id": token[1] if token is not None else None,
-            }
-        )
+Saved = dict[str, tuple[Participant, str | None, str]]
+"""Each person's saved text, kept while the person (a frozen object, replaced on any
+change) and their resume token stay the same: a save encodes only who changed."""
+
+
+def _person(room: Room, person: Participant, token_id: str | None) -> str:
+    return json.dumps(
+        {
+            "id": person.id,
+            "name": person.name,
+            "role": person.role,
+            "status": person.status,
+            "joined_at": room.wall(person.joined_at),
+            "waiting_since": room.wall(person.waiting_since),
+            "invited": person.invited,
+            "identities": sorted(person.identities),
+            "password_ok": person.password_ok,
+            "muted": person.muted,
+            "may_unmute": person.may_unmute,
+            "hand_raised": person.hand_raised,
+            "grants": [
+                {"kind": g.kind, "grant_id": g.grant_id, "expires_at": room.wall(g.expires_at)}
+                for g in person.grants
+            ],
+            "camera": person.camera,
+            "connected": person.connected,
+            "resume_token_id": token_id,
+        },
+        separators=(",", ":"),
+    )
+
+
+def snapshot(room: Room, saved: Saved | None = None) -> str:
+    """The Room's places as JSON text (times as Unix time); ``saved`` keeps each
+    person's text for the next snapshot."""
+    kept: Saved = {}
+    people: list[str] = []
+    for pid, person in room.state.participants.items():
+        token = room.resume_tokens.get(pid)
+        token_id = token[1] if token is not None else None
+        cached = saved.get(pid) if saved is not None else None
+        if cached is None or cached[0] is not person or cached[1] != token_id:
+            cached = (person, token_id, _person(room, person, token_id))
+        kept[pid] = cached
+        people.append(cached[2])
+    if saved is not None:
+        saved.clear()
+        saved.update(kept)
     timers = [
         {
             "kind": plan.kind,
@@ -69,13 +89,12 @@ def snapshot(room: Room) -> str:
         }
         for plan in room.timers.plans()
     ]
-    body = {
-        "version": VERSION,
-        "next_grant_id": room.state.next_grant_id,
-        "people": people,
-        "timers": timers,
-    }
-    return json.dumps(body, separators=(",", ":"))
+    compact = (",", ":")
+    head = json.dumps(
+        {"version": VERSION, "next_grant_id": room.state.next_grant_id}, separators=compact
+    )
+    tail = json.dumps({"timers": timers}, separators=compact)
+    return f'{head[:-1]},"people":[{",".join(people)}],{tail[1:]}'
 
 
 def restore(room: Room, document: str) -> list[str]:

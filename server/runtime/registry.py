@@ -32,7 +32,13 @@ from .audit import AuditWriter
 from .room import Room
 from .writes import StoreWrites
 
-__all__ = ["CreatedMeeting", "MeetingElsewhereError", "Registry", "password_issue"]
+__all__ = [
+    "CreatedMeeting",
+    "Locate",
+    "MeetingElsewhereError",
+    "Registry",
+    "password_issue",
+]
 
 log = logging.getLogger("meetwarden.registry")
 HOST_TOKEN_SECONDS = 7 * 24 * 3600.0
@@ -65,12 +71,23 @@ def password_issue(policy: Policy, password: str | None) -> PolicyIssue | None:
 
 
 class MeetingElsewhereError(Exception):
-    """The meeting is held by another worker of this machine (server/placement.py): the
-    caller sends the client there (a redirect, or close code 1012 on a socket)."""
+    """Another process holds the meeting: the caller sends the client there.
 
-    def __init__(self, meeting_id: str) -> None:
-        super().__init__(f"meeting {meeting_id[:8]} is held by another worker")
+    ``base_url`` is the node that holds it (a redirect to it, or ``moved`` on a
+    socket); None when it is another worker of this machine, reached at the same
+    URL on a new connection (server/placement.py).
+    """
+
+    def __init__(self, meeting_id: str, base_url: str | None = None) -> None:
+        super().__init__(f"meeting {meeting_id[:8]} is held by {base_url or 'another worker'}")
         self.meeting_id = meeting_id
+        self.base_url = base_url
+
+
+Locate = Callable[[str], Awaitable["str | None"]]
+"""Where a meeting is held: None for this process (placing it here if it is nobody's),
+else where to send its people (``MeetingElsewhereError.base_url``, "" for another
+worker of this machine)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +109,8 @@ class Registry:
         media: MediaPlane | None = None,
         turn: TurnCredentials | None = None,
         idle_seconds: float | None = None,
-        holds: Callable[[str], bool] | None = None,
+        locate: Locate | None = None,
+        on_released: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.tokens = tokens
@@ -101,8 +119,10 @@ class Registry:
         self.writes = writes
         self.media = media
         self.turn = turn
-        self.holds = holds
-        """Whether this process holds a meeting (server/placement.py); None: all of them."""
+        self.locate = locate
+        """Where a meeting is held (workers, nodes); None: here, all of them."""
+        self.on_released = on_released
+        """Told each meeting id this process stops holding (ended, idle, closed)."""
         self.idle_seconds = idle_seconds or float(os.environ.get(IDLE_ENV) or IDLE_SECONDS)
         self.join_attempts = JoinAttempts()
         self.sources = NetworkSources()  # a join's network, as the engine sees it
@@ -154,6 +174,11 @@ class Registry:
     async def record(self, meeting_id: str) -> MeetingRecord | None:
         return await self.store.get_meeting(meeting_id)
 
+    def held(self, meeting_id: str) -> Room | None:
+        """The live meeting if it is in memory now (nothing is read or loaded)."""
+        room = self._rooms.get(meeting_id)
+        return self._handling(room) if room is not None and not room.closed else None
+
     async def room(self, meeting_id: str) -> Room | None:
         """The live meeting, loaded on first use; None if unknown or ended.
 
@@ -167,8 +192,10 @@ class Registry:
             return self._handling(room)
         if len(meeting_id) > 64:
             return None
-        if self.holds is not None and not self.holds(meeting_id):
-            raise MeetingElsewhereError(meeting_id)
+        if self.locate is not None:
+            where = await self.locate(meeting_id)
+            if where is not None:
+                raise MeetingElsewhereError(meeting_id, where or None)
         async with self._loading:
             room = self._rooms.get(meeting_id)
             if room is not None:
@@ -225,6 +252,7 @@ class Registry:
         if self._rooms.get(room.meeting_id) is room:
             del self._rooms[room.meeting_id]
         room.close_nowait("the meeting ended")
+        self._released(room.meeting_id)
         for listener in self._ended_listeners:
             task = asyncio.create_task(self._run_listener(listener, room.meeting_id))
             self._ended_tasks.add(task)
@@ -268,7 +296,24 @@ class Registry:
         for room in idle:
             del self._rooms[room.meeting_id]
             room.close_nowait("the meeting was idle")
+            self._released(room.meeting_id)
         return len(idle)
+
+    def give_up_all(self, reason: str) -> int:
+        """Closes every Room storing nothing more, its people told to reconnect (1012):
+        this node may no longer hold them (server/cluster/member.py). How many."""
+        rooms = list(self._rooms.values())
+        self._rooms.clear()
+        for room in rooms:
+            room.close_nowait(reason, code=wire.CLOSE_SERVICE_RESTART, keep_places=False)
+        return len(rooms)
+
+    def _released(self, meeting_id: str) -> None:
+        if self.on_released is None:
+            return
+        task = asyncio.create_task(self._run_listener(self.on_released, meeting_id))
+        self._ended_tasks.add(task)
+        task.add_done_callback(self._ended_tasks.discard)
 
     async def close(self) -> None:
         if self._sweeper is not None:
@@ -277,6 +322,7 @@ class Registry:
                 await self._sweeper
         for room in list(self._rooms.values()):
             await room.close()
+            self._released(room.meeting_id)
         self._rooms.clear()
         await self.writes.flush()
         if self._ended_tasks:

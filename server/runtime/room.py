@@ -47,6 +47,7 @@ from .inbox import RoomClosedError
 from .interpreter import Interpreter
 from .media_seam import NoMedia, RoomMedia
 from .observations import Observations
+from .roster_text import RosterText
 from .session import Session
 from .timers import Timers
 from .writes import StoreWrites
@@ -102,6 +103,7 @@ class Room(RoomEntrances):
         self.observations = Observations()
         self.policy_before_decision = policy
         self._save_due: asyncio.TimerHandle | None = None
+        self._saved_places: places.Saved = {}
         self._t0 = time.monotonic()
         self._wall0 = time.time()
         self._inbox: asyncio.Queue[tuple[Callable[[], Any], asyncio.Future[Any] | None]] = (
@@ -109,6 +111,8 @@ class Room(RoomEntrances):
         )
         self._queued = 0
         """Work put in the inbox and not yet done (taken from the queue counts until done)."""
+        self.roster_text = RosterText()
+        """The roster as JSON text, re-encoded only for the people who changed."""
         self.media: RoomMedia = media(self) if media is not None else NoMedia()
         self._interpreter = Interpreter(self)
         self._task = asyncio.create_task(self._run(), name=f"room-{meeting_id[:8]}")
@@ -220,7 +224,7 @@ class Room(RoomEntrances):
                 "forget a meeting's places", partial(store.forget_room_state, meeting_id)
             )
             return
-        document = places.snapshot(self)
+        document = places.snapshot(self, self._saved_places)
         self.writes.put(
             "save a meeting's places", partial(store.save_room_state, meeting_id, document, at=at)
         )
@@ -233,17 +237,28 @@ class Room(RoomEntrances):
 
     # --- closing ----------------------------------------------------------------------
 
-    def close_nowait(self, reason: str = "server stopping") -> None:
-        """Releases the Room: timers, sessions, media; the inbox takes nothing more."""
+    def close_nowait(
+        self,
+        reason: str = "server stopping",
+        *,
+        code: int = wire.CLOSE_NORMAL,
+        keep_places: bool = True,
+    ) -> None:
+        """Releases the Room: timers, sessions, media; the inbox takes nothing more.
+
+        ``keep_places=False`` stores nothing more: another node may hold the meeting
+        already (a node cut off from the cluster gives its meetings up this way).
+        """
         if self.closed:
             return
         self.closed = True
         if self._save_due is not None:
             self._save_due.cancel()
-        self._save_places()  # the last word: a graceful stop keeps everyone's place
+        if keep_places:
+            self._save_places()  # the last word: a graceful stop keeps everyone's place
         self.timers.cancel_all()
         for session in list(self.sessions.values()):
-            session.close(wire.CLOSE_NORMAL, reason)
+            session.close(code, reason)
         self.sessions.clear()
         self.media.close_nowait()
         self._task.cancel()

@@ -35,6 +35,7 @@ from .hosting import HostingRecords
 from .invites import InviteRecords
 from .meetings import MeetingRecords
 from .migrating import upgrade_to_head
+from .server_keys import ServerKeys
 from .shared_files import SharedFileRecords
 
 __all__ = ["Store"]
@@ -44,7 +45,7 @@ __all__ = ["Store"]
 _DATABASE_FAILURES: Final = (SQLAlchemyError, OSError, TimeoutError)
 
 
-class Store(MeetingRecords, InviteRecords, AuditLog, SharedFileRecords, HostingRecords):
+class Store(MeetingRecords, InviteRecords, AuditLog, SharedFileRecords, HostingRecords, ServerKeys):
     """Persistence for meetings, policies, bans, invites and the audit log
     (and, from ``hosting.py``, who may create meetings).
 
@@ -61,6 +62,12 @@ class Store(MeetingRecords, InviteRecords, AuditLog, SharedFileRecords, HostingR
         self._write_turn: asyncio.Lock | None = (
             asyncio.Lock() if url.get_backend_name() == "sqlite" else None
         )
+
+    @property
+    def shareable(self) -> bool:
+        """Whether several nodes may use this database (PostgreSQL; a SQLite file is one
+        machine's)."""
+        return self._write_turn is None
 
     @classmethod
     async def open(cls, url: str) -> Store:

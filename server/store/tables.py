@@ -53,6 +53,7 @@ __all__ = [
     "metadata",
     "policy_versions",
     "room_states",
+    "server_keys",
     "setup_links",
 ]
 
@@ -222,4 +223,15 @@ setup_links = Table(
     Column("expires_at", Double, nullable=False),
     Column("used_at", Double, nullable=True),
     CheckConstraint("purpose IN ('first_account', 'account')", name="purpose_known"),
+)
+
+
+# Keys every node sharing this database must hold alike (migration 0006): the key
+# that signs tokens, so a link made on one node opens on every other.
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
 )

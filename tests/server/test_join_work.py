@@ -106,3 +106,20 @@ async def test_a_refused_join_costs_the_same_for_a_real_meeting_and_an_unknown_i
             assert result.refusal.reason == "join_failed"
             work[meeting_id] = counted.take()
         assert work[created.meeting_id] == work[unknown] == (1, 1), fields
+
+
+async def test_a_plain_join_to_a_live_meeting_without_a_password_reads_nothing(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its answer (welcome, then waiting) says the meeting is real: a store read to even
+    out its time would hide nothing. Anything presented still costs the read."""
+    created = await registry.create_meeting({}, None)
+    assert await registry.room(created.meeting_id) is not None  # live, as during a meeting
+    counted = Counted(registry, monkeypatch)
+    plain = await join(registry, created.meeting_id, wire.Join(name="Bob Smith"), "10.1.0.1")
+    assert plain.refusal is None
+    assert plain.session is not None
+    assert counted.take() == (0, 0)
+    guess = wire.Join(name="Carol Jones", password="not needed")
+    await join(registry, created.meeting_id, guess, "10.1.1.1")
+    assert counted.take()[0] == 1

@@ -17,6 +17,7 @@ from meetwarden.client_sdk import MeetingClient, RosterChanged, WaitingListChang
 pytestmark = pytest.mark.anyio
 
 GUESTS = ["Bob Smith", "Carol Jones", "Dave Brown"]
+LAST = ["Silva", "Nguyen", "Okafor"]
 
 
 async def _join(meeting: Hosted, name: str) -> MeetingClient:
@@ -90,4 +91,42 @@ async def test_a_cohost_made_mid_meeting_gets_the_whole_waiting_list_then_its_ch
     finally:
         for client in [*waiting, carol, *([later] if later else [])]:
             await client.close()
+        await meeting.close()
+
+
+CROWD = [f"{first} {last}" for first in ("Ana", "Bao", "Dara", "Emil") for last in LAST]
+
+
+async def test_admit_all_gives_each_person_admitted_the_whole_roster_as_it_is_now(
+    server: RunningServer,
+) -> None:
+    """One ``admit_all`` of many: every ``admitted`` carries the same whole roster (the
+    server keeps its text between decisions); a later one shows who changed since."""
+    meeting = await hosted_meeting(server.url, {})
+    crowd = [await MeetingClient.connect(meeting.join_url, name=name) for name in CROWD]
+    late: MeetingClient | None = None
+    try:
+        await meeting.host.wait_for(WaitingListChanged, lambda e: len(e.waiting) == len(crowd))
+        assert (await meeting.host.admit_all()).allowed
+        rosters = [await guest.wait_admitted() for guest in crowd]
+        expected = {meeting.host.participant_id: "Alice Chen"} | {
+            guest.participant_id: name for guest, name in zip(crowd, CROWD, strict=True)
+        }
+        assert {p.id: p.name for p in rosters[0].roster} == expected
+        assert all(r.roster == rosters[0].roster for r in rosters)
+        assert all(guest.waiting == [] for guest in crowd)  # the waiting list is the hosts'
+
+        first = crowd[0]
+        await first.raise_hand()
+        await meeting.host.wait_for(
+            RosterChanged, lambda e: any(p.hand_raised for p in e.message.entries)
+        )
+        late = await MeetingClient.connect(meeting.join_url, name="Erin Wu")
+        await admit(meeting.host, late)
+        latest = {p.id: p for p in late.roster}
+        assert set(latest) == {*expected, late.participant_id}
+        assert [pid for pid, p in latest.items() if p.hand_raised] == [first.participant_id]
+    finally:
+        for guest in [*crowd, *([late] if late else [])]:
+            await guest.close()
         await meeting.close()

@@ -9,7 +9,7 @@ from meetwarden.client_sdk import HostAPI, MeetingClient, WaitingListChanged
 
 from .server import api_key_for
 
-__all__ = ["Hosted", "admit", "hosted_meeting"]
+__all__ = ["Hosted", "admit", "admit_named", "hosted_meeting"]
 
 
 @dataclass
@@ -49,3 +49,13 @@ async def admit(host: MeetingClient, guest: MeetingClient) -> None:
     assert guest.participant_id is not None
     await host.admit(guest.participant_id)
     await guest.wait_admitted()
+
+
+async def admit_named(host: MeetingClient, name: str) -> str:
+    """The host admits the person waiting under ``name`` (a browser, say); their id."""
+    seen = await host.wait_for(
+        WaitingListChanged, lambda e: any(w.name == name for w in e.waiting), timeout=30
+    )
+    waiting = next(w for w in seen.waiting if w.name == name)
+    await host.admit(waiting.id)
+    return waiting.id

@@ -16,6 +16,7 @@ import { Files } from './files.js';
 import { Grid } from './grid.js';
 import { TileSizes } from './tilesizes.js';
 import { LocalMedia } from './media.js';
+import { entryOrigin, moveTo, takeMove } from './moving.js';
 import { People } from './people.js';
 import { PolicyTab } from './policytab.js';
 import { Results, toast } from './results.js';
@@ -41,11 +42,14 @@ const keys = {
 
 // The host token and an invite come in the link's fragment (never sent to a
 // server); keep them for this tab and take them out of the address bar.
-(function readFragment() {
+// A page that moved here from another node brings its join too (moving.js).
+const carried = (function readFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
   if (params.get('host')) sessionStorage.setItem(keys.host, params.get('host'));
   if (params.get('invite')) sessionStorage.setItem(keys.invite, params.get('invite'));
+  const move = takeMove(params, meetingId);
   if (location.hash) history.replaceState(null, '', location.pathname);
+  return move;
 }());
 
 const app = {
@@ -187,6 +191,9 @@ function receive(message) {
       break;
     case 'join_refused':
       state.refusal = message;
+      break;
+    case 'moved':
+      state.moved = message.server;
       break;
     case 'dismissed':
       state.dismissal = message;
@@ -370,9 +377,18 @@ function leaveMeetingView() {
   topbar();
 }
 
+/** Joins again on another node's page: the one that holds the meeting, or the link's. */
+function move(server) {
+  const { state } = app;
+  return moveTo(server, meetingId, {
+    join: state.join, resumeToken: state.resumeToken, hostToken: app.hostToken, invite: app.invite,
+  });
+}
+
 function closed(connection, { code }) {
   if (connection !== app.connection) return;
   const { state } = app;
+  if (state.moved && move(state.moved)) return;
   if (state.dismissal) {
     leaveMeetingView();
     ended(state.dismissal);
@@ -421,6 +437,10 @@ function reconnect() {
     leaveMeetingView();
     ended({ why: 'lost', message: t('The connection to the meeting was lost.'), reason: '', rule: '' });
     return;
+  }
+  const entry = entryOrigin(meetingId);
+  if (state.attempt >= 2 && entry && entry !== location.origin && move(entry)) {
+    return; // this node is gone: the link's node knows which one holds the meeting now
   }
   state.status = 'reconnecting';
   const delay = RECONNECT_DELAYS_MS[state.attempt];
@@ -541,3 +561,13 @@ fetchEntryRules(meetingId).then((rules) => {
   showCameraRequirement(rules, app.local, who());
 });
 meterLoop(app.local);
+if (carried) joinAfterMove(carried);
+
+/** The join this page was moved here with, sent at once: the person pressed Join already. */
+async function joinAfterMove({ join, resumeToken }) {
+  byId('join-name').value = join.name ?? '';
+  joinBusy(true);
+  await app.devicesReady;
+  app.state = { ...freshState(), join, resumeToken };
+  openConnection(join);
+}

@@ -1,0 +1,46 @@
+"""Draining a node for maintenance: no new meetings, the running ones left to end.
+
+The first SIGTERM or SIGINT of a node of several (``--redis-url``) marks it
+draining in the cluster, so meetings are placed on other nodes from then on,
+and keeps serving the meetings it holds until nobody is in them, or until
+``--drain-timeout``; then the node stops as one node does (everyone's place
+stored, sockets closed with 1012), its meetings are released, and whoever is
+still in one resumes it on the node that takes it over. A second signal stops
+at once. LiveKit's nodes drain the same way on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from .cluster.member import ClusterMember
+from .runtime.registry import Registry
+
+__all__ = ["CHECK_SECONDS", "drain_then_stop"]
+
+log = logging.getLogger("meetwarden.cluster")
+CHECK_SECONDS = 1.0
+"""How often a draining node looks whether its meetings are empty."""
+
+
+async def drain_then_stop(
+    member: ClusterMember, registry: Registry, timeout: float, stop: Callable[[], None]
+) -> None:
+    """Drains, waits for the meetings to empty (or ``timeout``), then calls ``stop``."""
+    try:
+        await member.drain()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while any(room.sessions for room in registry.live()):
+            if loop.time() >= deadline:
+                log.info("drain timeout: stopping; the people still here move to other nodes")
+                break
+            await asyncio.sleep(CHECK_SECONDS)  # polled: the Rooms have no "empty" event
+        else:
+            log.info("drained: no one is left in this node's meetings; stopping")
+    except Exception:  # a drain that fails still stops the node, as asked
+        log.exception("draining failed; stopping")
+    finally:
+        stop()

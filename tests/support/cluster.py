@@ -1,0 +1,132 @@
+"""Two meetwarden nodes on one real PostgreSQL and one real Redis, for the multi-node tests.
+
+Each node is `meetwarden serve --redis-url ... --node-id ... --node-address ...`
+in its own process, with its own data directory. A node's address is given
+before it starts, so its port is chosen here (bound and released: the kernel
+does not hand it out again at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .postgres import PostgresServer
+from .redis import RedisServer, start_redis, stop_redis
+from .server import RunningServer
+
+__all__ = ["Cluster", "cluster", "running_cluster"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    nodes: list[RunningServer]
+    database_url: str
+    redis: RedisServer
+    names: list[str]
+    """Each node's --node-id, in the order of ``nodes``."""
+
+    async def holder_of(self, meeting_id: str) -> RunningServer:
+        """The node Redis says holds the meeting (it must be placed)."""
+        from meetwarden.server.cluster import Placement, connect
+
+        client = connect(self.redis.url)
+        try:
+            claim = await Placement(client).lookup(meeting_id)
+        finally:
+            await client.aclose()
+        assert claim is not None, f"meeting {meeting_id} is not placed"
+        return self.nodes[self.names.index(claim.node_id)]
+
+    def node(self, url: str) -> RunningServer:
+        """The node at ``url`` (a client's ``server``, say)."""
+        return next(node for node in self.nodes if node.url == url.rstrip("/"))
+
+    def other(self, url: str) -> RunningServer:
+        return next(node for node in self.nodes if node.url != url.rstrip("/"))
+
+    async def stored(
+        self, meeting_id: str, holds: Callable[[dict[str, dict[str, Any]]], bool]
+    ) -> None:
+        """Until the meeting's stored places (person id -> place) satisfy ``holds``.
+
+        A node stores them within 0.2 s of a decision (server/runtime/places.py): a
+        node killed sooner loses that much, which the tests that kill one wait out.
+        """
+        import asyncpg
+
+        dsn = self.database_url.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(dsn)
+        try:
+            for _ in range(200):
+                document = await connection.fetchval(
+                    "SELECT document FROM room_states WHERE meeting_id = $1", meeting_id
+                )
+                people = json.loads(document)["people"] if document else []
+                if holds({person["id"]: person for person in people}):
+                    return
+                await asyncio.sleep(0.05)  # polled: the store has no event to wait on
+        finally:
+            await connection.close()
+        raise AssertionError("the meeting's places were not stored as expected within 10 s")
+
+
+@contextmanager
+def running_cluster(
+    directory: Path,
+    postgres: PostgresServer,
+    *,
+    account: tuple[str, str] | None = None,
+    redis_urls: Callable[[RedisServer], dict[str, str]] | None = None,
+) -> Iterator[Cluster]:
+    """Two started nodes, north and south; their last log lines are printed at the end
+    (pytest shows them when a test fails). ``redis_urls`` gives nodes another way to
+    the Redis (a proxy that can cut one off): node name -> URL, made once Redis runs."""
+    redis = start_redis()
+    database_url = postgres.new_database()
+    nodes: list[RunningServer] = []
+    ways = redis_urls(redis) if redis_urls is not None else {}
+    try:
+        for name in ("north", "south"):
+            port = _free_port()
+            node = RunningServer(
+                directory / name,
+                database_url=database_url,
+                port=port,
+                extra_args=[
+                    *("--redis-url", ways.get(name, redis.url)),
+                    *("--node-id", name),
+                    *("--node-address", f"http://127.0.0.1:{port}"),
+                    *("--drain-timeout", "120"),
+                ],
+            )
+            if account is not None and not nodes:  # one database: made once
+                node.create_account(*account)
+            nodes.append(node.start(timeout=60))
+        yield Cluster(nodes, database_url, redis, ["north", "south"])
+    finally:
+        for node in nodes:
+            node.stop()
+            print(f"--- {node.url}\n" + "".join(node.log[-200:]))
+        stop_redis(redis)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Cluster]:
+    """Two nodes for one test (import it, with ``postgres_server``, into the test module)."""
+    with running_cluster(tmp_path, postgres_server) as running:
+        yield running

@@ -1,0 +1,91 @@
+"""A Unix-socket proxy that can cut one client off from a server, for the tests of a
+node that loses the cluster's Redis while the other nodes keep it.
+
+It runs its own event loop in a thread, so that it serves while the test's loop is
+blocked (starting a server process, say). ``cut()`` closes every proxied connection
+and refuses new ones until ``mend()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from pathlib import Path
+
+__all__ = ["CuttingProxy"]
+
+
+class CuttingProxy:
+    def __init__(self, listen: Path, target: Path) -> None:
+        self.listen, self.target = listen, target
+        self._loop = asyncio.new_event_loop()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._cut = False
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> CuttingProxy:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the proxy did not start")
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.listen}"
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            asyncio.start_unix_server(self._serve, path=str(self.listen))
+        )
+        self._ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            server.close()
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.run_until_complete(server.wait_closed())
+            self._loop.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._cut:
+            writer.close()
+            return
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_unix_connection(str(self.target))
+        except OSError:
+            writer.close()
+            return
+        self._writers.update((writer, upstream_writer))
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+        self._writers.discard(writer)
+
+    def cut(self) -> None:
+        def cut_now() -> None:
+            self._cut = True
+            for writer in list(self._writers):
+                writer.close()
+
+        self._loop.call_soon_threadsafe(cut_now)
+
+    def mend(self) -> None:
+        self._loop.call_soon_threadsafe(setattr, self, "_cut", False)
+
+    def stop(self) -> None:
+        self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
