@@ -100,6 +100,7 @@ bench: test-deps
 	$(PY) bench/browser_send_rate.py
 	$(PY) bench/load.py --quick
 	$(PY) bench/cluster_load.py --quick
+	$(PY) bench/workers.py --quick
 
 # The generated references: the policy language, and the case files that test a policy.
 # Tests check these files against the models; they never rewrite them.
