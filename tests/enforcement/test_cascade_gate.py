@@ -11,29 +11,16 @@ what it cached). The gates open again: media reaches all three.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from support.cascade import Node, Sender, Viewer, eventually
+from support.cascade import nodes as nodes  # the fixture
 from support.counting import settle, until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(180)]
 
 KEYS = (("alice", "camera"), ("alice", "microphone"))
 QUIET_SECONDS = 2.0
-
-
-@pytest.fixture
-async def nodes(tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
-    a, b = Node(tmp_path, "a"), Node(tmp_path, "b")
-    try:
-        await a.start()
-        await b.start()
-        yield a, b
-    finally:
-        await a.stop()
-        await b.stop()
 
 
 async def gates(a: Node, open: bool) -> float:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from support.cascade import Node, Relay, Sender, Viewer, eventually
+from support.cascade import nodes as nodes  # the fixture
 from support.counting import MARKER
 
 from meetwarden.server.media.pipe_wire import MEDIA, PipeOffer, seal
@@ -28,18 +27,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
 CAMERA = ("alice", "camera")
 MICROPHONE = ("alice", "microphone")
-
-
-@pytest.fixture
-async def nodes(tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
-    a, b = Node(tmp_path, "a"), Node(tmp_path, "b")
-    try:
-        await a.start()
-        await b.start()
-        yield a, b
-    finally:
-        await a.stop()
-        await b.stop()
 
 
 async def published(a: Node, sender: Sender) -> None:
@@ -53,6 +40,18 @@ async def published(a: Node, sender: Sender) -> None:
         return True
 
     await eventually(flowing, "the publisher's packets at A")
+
+
+async def viewing_at_b(
+    a: Node, b: Node, sender: Sender, viewer: Viewer, kind: str
+) -> dict[str, Any]:
+    """Alice publishes at A, A pipes to B, Bob at B receives ``kind``; B's pipe offer."""
+    await published(a, sender)
+    offer: dict[str, Any] = (await b.call("open_pipe", peer_host="127.0.0.1"))["offer"]
+    await pipe(a, offer)
+    await viewer.subscribe(b)
+    await until(lambda: viewer.frames[kind] >= 10, within=30, what=f"{kind} at B")
+    return offer
 
 
 async def pipe(a: Node, offer: dict[str, Any]) -> None:
@@ -111,11 +110,7 @@ async def test_a_publisher_leaving_a_ends_its_tracks_at_b(nodes: tuple[Node, Nod
     a, b = nodes
     sender, viewer = Sender("alice"), Viewer("bob")
     try:
-        await published(a, sender)
-        offer = (await b.call("open_pipe", peer_host="127.0.0.1"))["offer"]
-        await pipe(a, offer)
-        await viewer.subscribe(b)
-        await until(lambda: viewer.frames["audio"] >= 10, within=30, what="audio at B")
+        offer = await viewing_at_b(a, b, sender, viewer, "audio")
         await a.call("leave", participant="alice")
 
         async def ended() -> bool:
@@ -182,11 +177,7 @@ async def test_feedback_from_b_reaches_the_publisher(nodes: tuple[Node, Node]) -
     a, b = nodes
     sender, viewer = Sender("alice"), Viewer("bob")
     try:
-        await published(a, sender)
-        offer = (await b.call("open_pipe", peer_host="127.0.0.1"))["offer"]
-        await pipe(a, offer)
-        await viewer.subscribe(b)
-        await until(lambda: viewer.frames["video"] >= 10, within=30, what="video at B")
+        await viewing_at_b(a, b, sender, viewer, "video")
         ssrc, sequence = viewer.last_sequence[CAMERA]
         receiver = viewer.receivers[CAMERA]
 

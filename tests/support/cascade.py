@@ -18,10 +18,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
@@ -30,7 +31,7 @@ from meetwarden.server.media.aiortc_seam import intercept_publisher_media
 
 from .counting import Key, WireCounter, until
 
-__all__ = ["Node", "Relay", "Sender", "Viewer", "eventually"]
+__all__ = ["Node", "Relay", "Sender", "Viewer", "eventually", "nodes"]
 
 NODE_SCRIPT = Path(__file__).with_name("cascade_node.py")
 
@@ -296,3 +297,16 @@ class Relay(asyncio.DatagramProtocol):
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
+    """Nodes A and B, each a media plane in its own process (import it into a test module)."""
+    a, b = Node(tmp_path, "a"), Node(tmp_path, "b")
+    try:
+        await a.start()
+        await b.start()
+        yield a, b
+    finally:
+        await a.stop()
+        await b.stop()
