@@ -199,7 +199,12 @@ async def _join_cluster(settings: Settings, app: FastAPI) -> ClusterMember:
             registry.give_up_all("this server lost the cluster: reconnect")
 
     member = ClusterMember(
-        settings.redis_url, settings.node_id, settings.node_address, load, on_cut_off=cut_off
+        settings.redis_url,
+        settings.node_id,
+        settings.node_address,
+        load,
+        on_cut_off=cut_off,
+        heartbeat=settings.heartbeat,
     )
     await member.start()
     return member

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     node_address: str | None = None
     """The URL other nodes and clients reach this node at directly (http://10.0.0.5:8000):
     a meeting's people are sent there; needed with redis_url."""
+    heartbeat: float = Field(2.0, ge=0.1, le=60)
+    """With redis_url: seconds between this node's heartbeats. Its entry lives three of
+    them, so a dead node's meetings are taken over after 3 heartbeats; a node cut off
+    from Redis gives its meetings up after 2."""
     drain_timeout: float = Field(3600.0, ge=0)
     """With redis_url: seconds a draining node (the first SIGTERM) waits for its
     meetings to empty before it stops and their people move to other nodes."""

@@ -41,9 +41,10 @@ __all__ = ["ClusterMember", "ClusterUnavailableError"]
 log = logging.getLogger("meetwarden.cluster")
 _PLACE_TRIES = 3
 HEARTBEAT_SECONDS = 2.0
-"""A node's heartbeat period: its entry lives three of them (6 s), the time a dead node's
-meetings wait before another node may take them over. Long enough that a busy Python
-event loop, late by a second or two, is not taken for dead."""
+"""A node's heartbeat period by default (``serve --heartbeat``): its entry lives three of
+them (6 s), the time a dead node's meetings wait before another node may take them
+over. Long enough that a busy Python event loop, late by a second or two, is not taken
+for dead."""
 
 
 class ClusterUnavailableError(Exception):
@@ -59,6 +60,7 @@ class ClusterMember:
         address: str,
         load: Callable[[], NodeLoad],
         on_cut_off: Callable[[], None] = lambda: None,
+        heartbeat: float = HEARTBEAT_SECONDS,
     ) -> None:
         self.node_id = node_id
         self.on_cut_off = on_cut_off
@@ -72,7 +74,7 @@ class ClusterMember:
             public_url=address,
             address=address,
             load=load,
-            interval=HEARTBEAT_SECONDS,
+            interval=heartbeat,
         )
         self.placement = Placement(self.client)
 
