@@ -119,9 +119,14 @@ def running_cluster(
                     *("--heartbeat", str(TEST_HEARTBEAT)),
                 ],
             )
-            if account is not None and not nodes:  # one database: made once
+            if nodes:  # one database: the first node's key opens every node
+                node.api_key = nodes[0].api_key
+            elif account is not None:  # made once
                 node.create_account(*account)
-            nodes.append(node.start(timeout=60))
+            node.launch()  # the first node's key made, the database is migrated
+            nodes.append(node)
+        for node in nodes:  # started side by side
+            node.ready(timeout=60)
         yield Cluster(nodes, database_url, redis, ["north", "south"])
     finally:
         for node in nodes:

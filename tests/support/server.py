@@ -59,6 +59,7 @@ class RunningServer:
     process: subprocess.Popen[str] | None = None
     log: list[str] = field(default_factory=list)
     _pump: threading.Thread | None = None
+    _listening: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -101,6 +102,12 @@ class RunningServer:
         raise RuntimeError(f"meetwarden keys create failed: {done.stderr}")
 
     def start(self, timeout: float = 30.0) -> RunningServer:
+        """Starts the server and waits until it listens."""
+        self.launch()
+        return self.ready(timeout)
+
+    def launch(self) -> None:
+        """Starts the server without waiting (``ready`` waits): several start at once."""
         if self.provision and self.api_key is None:
             self.api_key = self._create_api_key()
         args = [*(self.command or [CLI, "serve"]), "--port", str(self.port)]
@@ -119,7 +126,7 @@ class RunningServer:
             text=True,
             env=env,
         )
-        ready = threading.Event()
+        ready = self._listening = threading.Event()
 
         def pump() -> None:
             if self.process is None or self.process.stdout is None:
@@ -134,7 +141,11 @@ class RunningServer:
 
         self._pump = threading.Thread(target=pump, daemon=True)
         self._pump.start()
-        if not ready.wait(timeout) or self.process.poll() is not None:
+
+    def ready(self, timeout: float = 30.0) -> RunningServer:
+        """Waits until the launched server listens (or raises with its last log lines)."""
+        assert self.process is not None, "launch() first"
+        if not self._listening.wait(timeout) or self.process.poll() is not None:
             self.stop()
             raise RuntimeError("meetwarden serve did not start:\n" + "".join(self.log[-40:]))
         if self.api_key is not None:
