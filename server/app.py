@@ -82,6 +82,7 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             turn=settings.turn,
             locate=member.locate if member is not None else locate,
             on_released=member.release if member is not None else None,
+            holder_of=member.generation_of if member is not None else None,
         )
         app.state.registry = registry
         app.state.metrics = ServerMetrics(lambda: _live(registry))

@@ -77,6 +77,7 @@ class ClusterMember:
             interval=heartbeat,
         )
         self.placement = Placement(self.client)
+        self._generations: dict[str, int] = {}
 
     async def start(self) -> None:
         await self.nodes.start()
@@ -111,6 +112,7 @@ class ClusterMember:
             for _ in range(_PLACE_TRIES):
                 claim = await self.placement.place(meeting_id)
                 if claim.node_id == self.node_id:
+                    self._generations[meeting_id] = claim.generation
                     if claim.outcome == "taken_over":
                         log.info("meeting %s taken over from a dead node", meeting_id[:8])
                     return None
@@ -124,8 +126,14 @@ class ClusterMember:
             raise ClusterUnavailableError(f"the cluster's Redis is unreachable: {error}") from None
         raise ClusterUnavailableError("the meeting's node keeps changing; try again")
 
+    def generation_of(self, meeting_id: str) -> int | None:
+        """The generation of this node's claim on a meeting ``locate`` placed here: the
+        store fences the meeting's writes by it (server/store/holders.py)."""
+        return self._generations.get(meeting_id)
+
     async def release(self, meeting_id: str) -> None:
         """This node no longer holds ``meeting_id``."""
+        self._generations.pop(meeting_id, None)
         try:
             await self.placement.release(meeting_id, self.node_id)
         except (RedisError, OSError) as error:  # its claim dies with this node's entry
