@@ -79,9 +79,11 @@ format: $(DEV_STAMP)
 
 # Two test processes, each taking whole modules (a module's server is started once): the
 # suite waits on servers, browsers and networks more than it computes. TEST_JOBS=1: one.
+# Then the tests that measure media against a clock (marker `alone`), by themselves.
 TEST_JOBS ?= 2
 test: test-deps lint
-	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not alone"
+	$(PY) -m pytest -q -m alone
 
 # The fast tests only (no browser, WebRTC, PostgreSQL, Redis, clamd or server process): under a minute.
 test-fast: venv

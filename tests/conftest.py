@@ -3,6 +3,9 @@
     .venv/bin/python -m pytest -m "not slow"          # or: make test-fast
     make test                                          # everything, as CI runs it
 
+``make test`` runs the suite in two processes, then the tests marked ``alone``
+(those that measure media against a clock) by themselves.
+
 A test is marked by where it is and what it needs: ``browser`` (real Chromium or
 Firefox), ``media`` (real WebRTC peers), ``postgres`` (a real PostgreSQL server),
 ``redis`` (a real redis-server), ``clamd`` (a real clamd), ``turn`` (a real
@@ -47,6 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
         ("clamd", "a real clamd"),
         ("turn", "a real coturn (TURN server), and network namespaces"),
         ("server", "a real server process, driven over loopback"),
+        (
+            "alone",
+            "measures how media flows against a clock (freezes, bandwidth): `make test` runs "
+            "these after the others, one at a time, with no other test beside them",
+        ),
     ):
         config.addinivalue_line("markers", f"{name}: {what}")
 

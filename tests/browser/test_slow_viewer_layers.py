@@ -39,7 +39,7 @@ from support.server import RunningServer
 
 from meetwarden.client_sdk.media import loopback_only
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.anyio, pytest.mark.alone, pytest.mark.timeout(240)]
 
 SLOW = Impairment(rate=300_000)
 WINDOW = 16.0

@@ -28,7 +28,7 @@ from meetwarden.server.media.events import VideoPaused
 
 from .conftest import until
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.anyio, pytest.mark.alone, pytest.mark.timeout(120)]
 
 QUIET = CameraCheck(report_interval=3600.0, probe_interval=3600.0)
 SIZE = (320, 240)

@@ -17,7 +17,8 @@ async def test_subscriber_receives_video_and_audio_at_the_rate_and_size_sent(
     meeting: Meeting, decode_errors
 ) -> None:
     alice = meeting.publisher("alice")
-    alice.add("camera", SyntheticVideoTrack(640, 480, 30))
+    camera = SyntheticVideoTrack(640, 480, 30)
+    alice.add("camera", camera)
     alice.add("microphone", SyntheticAudioTrack())
     meeting.room.set_gate("alice", "camera", True)
     meeting.room.set_gate("alice", "microphone", True)
@@ -27,11 +28,13 @@ async def test_subscriber_receives_video_and_audio_at_the_rate_and_size_sent(
     audio = bob.got("alice", "microphone")
     await until(lambda: video.frames >= 10 and audio.frames >= 10, what="first media")
     start_video, start_audio = video.frames, audio.frames
-    start = video.arrivals[-1]
+    start, sent_before = video.arrivals[-1], camera.frames_sent
     await until(lambda: video.frames >= start_video + 60, what="two seconds of video")
     seconds = video.arrivals[-1] - start
-    fps = (video.frames - start_video) / seconds
-    assert 28.5 <= fps <= 31.5
+    # Every frame the camera made meanwhile arrives (30 fps asked; a busy machine makes
+    # fewer, and sends them late in bursts), give or take those in flight at either end.
+    received, sent = video.frames - start_video, camera.frames_sent - sent_before
+    assert abs(received - sent) <= 5, (received, sent)
     assert video.sizes == {(640, 480)}
     assert decode_errors.count == 0
     audio_frames = audio.frames - start_audio
