@@ -186,7 +186,17 @@ async def meeting_socket(websocket: WebSocket) -> None:
             await websocket.close(wire.CLOSE_TRY_AGAIN_LATER, TOO_MANY_SOCKETS)
             return
         client = websocket.client.host if websocket.client else "unknown"
-        result = await join(registry, meeting_id, first, client)
+        try:
+            result = await join(registry, meeting_id, first, client)
+        except MeetingElsewhereError as elsewhere:
+            # Another node holds it: past its --edge-after, that node may keep the person
+            # here as an edge viewer (server/cascade/serving.py); else they go there.
+            edges = getattr(websocket.app.state, "edges", None)
+            if not elsewhere.base_url or edges is None:
+                raise
+            if not await edges.serve(websocket, meeting_id, first, client, reader):
+                raise
+            return
         if result.refusal is not None or result.session is None or result.room is None:
             refusal = result.refusal or wire.JoinRefused(
                 reason="join_failed", rule="", message=reason_text("join_failed", {}, language)
