@@ -1,0 +1,153 @@
+"""Edge viewers: a meeting's viewers served by a node that does not hold it (cascading).
+
+Two `meetwarden serve` nodes on a real PostgreSQL and a real redis-server, both
+with ``--edge-after 1``. The meeting lives on its node (A: the host followed it
+there) with a publisher; a viewer who joins through the other node's link (B)
+stays at B: their socket is relayed to A's Room over the cluster bus, and B serves
+their media from one pipe that A sends the publisher's tracks through. What a
+person notices: the viewer at B sees the publisher; the host's decisions at A
+(mute, remove) reach them; they cannot publish from B.
+
+One cluster for the module (no test here kills a node: test_edge_failover.py does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.cluster import Cluster, running_cluster
+from support.counting import HonestCounter, settle, until
+from support.postgres import PostgresServer
+from support.postgres import postgres_server as postgres_server  # the fixture, shared
+from support.server import RunningServer
+
+from meetwarden.client_sdk import HostAPI, MeetingClient, ProtocolError
+from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(120)]
+
+POLICY: dict[str, Any] = {
+    "entry": {"waiting_room": {"enabled": False}, "reconnect_seconds": 300},
+    "audio": {"mute_on_entry": False},
+}
+QUIET_SECONDS = 2.0
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer
+) -> Iterator[Cluster]:
+    directory: Path = tmp_path_factory.mktemp("edge")
+    with running_cluster(directory, postgres_server, extra_args=["--edge-after", "1"]) as running:
+        yield running
+
+
+class Webinar:
+    """A meeting on its node (A) with its host, and a publisher (Dana) who joined at A."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.clients: list[MeetingClient] = []
+
+    async def start(self) -> Webinar:
+        first = self.cluster.nodes[0]
+        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
+        self.meeting_id = created.meeting_id
+        self.host = await self._join(
+            created.join_url, name="Alice Chen", host_token=created.host_token
+        )
+        self.holder: RunningServer = self.cluster.node(self.host.server)
+        self.edge: RunningServer = self.cluster.other(self.holder.url)
+        self.publisher = await self._join(f"{self.holder.url}/m/{self.meeting_id}", "Dana Park")
+        assert self.publisher.server == self.holder.url
+        decisions = await self.publisher.media.publish(
+            camera=SyntheticVideoTrack(320, 240, 30), microphone=SyntheticAudioTrack()
+        )
+        assert all(decision.allowed for decision in decisions), decisions
+        assert self.publisher.participant_id is not None
+        self.publisher_id: str = self.publisher.participant_id
+        return self
+
+    async def _join(
+        self, link: str, name: str, cls: type[MeetingClient] = MeetingClient, **more: Any
+    ) -> Any:
+        client = await cls.connect(link, name=name, **more)
+        self.clients.append(client)
+        await client.wait_admitted()
+        return client
+
+    async def viewer_at_edge(self, name: str, cls: type[MeetingClient] = MeetingClient) -> Any:
+        viewer = await self._join(f"{self.edge.url}/m/{self.meeting_id}", name, cls)
+        assert viewer.server == self.edge.url  # stayed at B: not sent to the meeting's node
+        return viewer
+
+    async def close(self) -> None:
+        for client in reversed(self.clients):
+            await client.close()
+
+
+@pytest.fixture
+async def webinar(cluster: Cluster) -> Any:
+    started = await Webinar(cluster).start()
+    try:
+        yield started
+    finally:
+        await started.close()
+
+
+async def test_a_viewer_at_another_node_sees_the_publisher_through_the_pipe(
+    webinar: Webinar,
+) -> None:
+    viewer = await webinar.viewer_at_edge("Bob Smith")
+    await viewer.media.subscribe()
+    camera = await viewer.media.wait_for_track(webinar.publisher_id, "camera", timeout=30)
+    await viewer.media.count_frames(camera, lambda track: track.frames >= 30, timeout=30)
+    assert camera.frames >= 30
+    assert webinar.publisher_id in {entry.id for entry in viewer.roster}  # A's roster
+
+
+async def test_a_microphone_the_host_muted_at_a_reaches_no_edge_viewer_while_the_camera_does(
+    webinar: Webinar,
+) -> None:
+    viewer: HonestCounter = await webinar.viewer_at_edge("Bob Smith", HonestCounter)
+    await viewer.media.subscribe()
+    dana = webinar.publisher_id
+    await viewer.wire.flows(dana, "microphone")  # control: the same counter hears her
+    await viewer.wire.flows(dana, "camera")
+    await webinar.host.mute(dana)  # decided at A; its gate closes at A
+    await settle()  # what A forwarded before the close may still be on its way
+    measured = await viewer.wire.window(QUIET_SECONDS)
+    assert measured[(dana, "microphone")] == 0
+    assert measured[(dana, "camera")] > 0, "the camera keeps flowing through the same pipe"
+    assert viewer.roster
+    assert next(e for e in viewer.roster if e.id == dana).muted
+
+
+async def test_a_host_removal_at_a_reaches_the_edge_viewer_and_ends_their_media(
+    webinar: Webinar,
+) -> None:
+    viewer = await webinar.viewer_at_edge("Bob Smith")
+    await viewer.media.subscribe()
+    await viewer.media.wait_for_track(webinar.publisher_id, "camera", timeout=30)
+    assert viewer.participant_id is not None
+    assert viewer.participant_id in {entry.id for entry in webinar.host.roster}
+    await webinar.host.remove(viewer.participant_id)
+    await viewer.wait_closed()
+    assert viewer.status == "dismissed"
+    assert viewer.dismissal is not None
+    assert viewer.dismissal.why == "removed"
+    gone = viewer.participant_id
+    await until(lambda: all(e.id != gone for e in webinar.host.roster), what="the roster at A")
+
+
+async def test_an_edge_viewer_only_receives_publishing_is_refused_with_a_reason(
+    webinar: Webinar,
+) -> None:
+    viewer = await webinar.viewer_at_edge("Bob Smith")
+    with pytest.raises(ProtocolError) as refused:
+        await viewer.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
+    assert refused.value.code == "edge_receive_only"
+    await viewer.chat("hello from the other node")  # everything else is A's, as ever
