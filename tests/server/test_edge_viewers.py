@@ -61,7 +61,7 @@ class Webinar:
         )
         self.holder: RunningServer = self.cluster.node(self.host.server)
         self.edge: RunningServer = self.cluster.other(self.holder.url)
-        self.publisher = await self._join(f"{self.holder.url}/m/{self.meeting_id}", "Dana Park")
+        self.publisher = await self.join_at_holder("Dana Park")
         assert self.publisher.server == self.holder.url
         decisions = await self.publisher.media.publish(
             camera=SyntheticVideoTrack(320, 240, 30), microphone=SyntheticAudioTrack()
@@ -77,6 +77,10 @@ class Webinar:
         client = await cls.connect(link, name=name, **more)
         self.clients.append(client)
         await client.wait_admitted()
+        return client
+
+    async def join_at_holder(self, name: str) -> MeetingClient:
+        client: MeetingClient = await self._join(f"{self.holder.url}/m/{self.meeting_id}", name)
         return client
 
     async def viewer_at_edge(self, name: str, cls: type[MeetingClient] = MeetingClient) -> Any:
@@ -151,3 +155,22 @@ async def test_an_edge_viewer_only_receives_publishing_is_refused_with_a_reason(
         await viewer.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
     assert refused.value.code == "edge_receive_only"
     await viewer.chat("hello from the other node")  # everything else is A's, as ever
+
+
+async def test_a_track_published_after_the_pipe_opened_reaches_the_edge_viewer_and_ends_there(
+    webinar: Webinar,
+) -> None:
+    viewer: HonestCounter = await webinar.viewer_at_edge("Bob Smith", HonestCounter)
+    await viewer.media.subscribe()
+    await viewer.wire.flows(webinar.publisher_id, "camera")  # the pipe is open
+    erin = await webinar.join_at_holder("Erin Lee")
+    await erin.media.publish(camera=SyntheticVideoTrack(320, 240, 30))
+    assert erin.participant_id is not None
+    await viewer.wire.flows(erin.participant_id, "camera")  # piped as it was published
+    await erin.close()  # away: her media ends at A, and so at B
+
+    def offered_now() -> set[str]:
+        return {participant for _, participant, _ in viewer.wire.offered[-1]}
+
+    await until(lambda: erin.participant_id not in offered_now(), what="an offer without Erin")
+    assert webinar.publisher_id in offered_now()
