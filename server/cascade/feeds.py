@@ -75,10 +75,11 @@ class PipeFeeds:
             self._close(pipe_id)
 
     def _close(self, pipe_id: str) -> None:
-        _, meeting_id = self._pipes.pop(pipe_id)
+        node_id, meeting_id = self._pipes.pop(pipe_id)
         media = self._media(meeting_id)
         if media is not None:
             media.close_pipe(pipe_id)
+        log.info("cascade: pipe %s to %s closed", pipe_id, node_id)
 
     def count(self) -> int:
         """Pipes this node sends through now (for the tests and /metrics)."""
