@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.adversary import Adversary, camera, decisions, microphone
 from support.cluster import Cluster, running_cluster
 from support.counting import HonestCounter, settle, until
+from support.enforced import window
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.server import RunningServer
@@ -31,7 +33,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(120)]
 
 POLICY: dict[str, Any] = {
     "entry": {"waiting_room": {"enabled": False}, "reconnect_seconds": 300},
-    "audio": {"mute_on_entry": False},
+    "audio": {"mute_on_entry": False, "unmute": "after_raised_hand"},
 }
 QUIET_SECONDS = 2.0
 
@@ -113,21 +115,38 @@ async def test_a_viewer_at_another_node_sees_the_publisher_through_the_pipe(
     assert webinar.publisher_id in {entry.id for entry in viewer.roster}  # A's roster
 
 
-async def test_a_microphone_the_host_muted_at_a_reaches_no_edge_viewer_while_the_camera_does(
+async def test_a_microphone_the_host_muted_at_a_reaches_no_edge_viewer_however_it_insists(
     webinar: Webinar,
 ) -> None:
-    viewer: HonestCounter = await webinar.viewer_at_edge("Bob Smith", HonestCounter)
-    await viewer.media.subscribe()
-    dana = webinar.publisher_id
-    await viewer.wire.flows(dana, "microphone")  # control: the same counter hears her
-    await viewer.wire.flows(dana, "camera")
-    await webinar.host.mute(dana)  # decided at A; its gate closes at A
-    await settle()  # what A forwarded before the close may still be on its way
-    measured = await viewer.wire.window(QUIET_SECONDS)
-    assert measured[(dana, "microphone")] == 0
-    assert measured[(dana, "camera")] > 0, "the camera keeps flowing through the same pipe"
-    assert viewer.roster
-    assert next(e for e in viewer.roster if e.id == dana).muted
+    eve = Adversary(webinar.holder.url, webinar.meeting_id)  # at A; ignores every refusal
+    try:
+        joined = await eve.join()
+        assert joined["type"] == "admitted"
+        reply = await eve.publish({"microphone": microphone(), "camera": camera()})
+        assert sorted(decisions(reply)) == [
+            ("camera", True, "published"),
+            ("microphone", True, "published"),
+        ]
+        viewer: HonestCounter = await webinar.viewer_at_edge("Bob Smith", HonestCounter)
+        await viewer.media.subscribe()
+        assert eve.participant_id is not None
+        await viewer.wire.flows(eve.participant_id, "microphone")  # control: the counter hears her
+        await webinar.host.mute(eve.participant_id)  # decided at A; her gate closes at A
+        refused = await eve.request({"type": "request_unmute"})
+        assert not refused["allowed"]
+        await settle()  # what A forwarded before the close may still be on its way
+        measured = await window(viewer, eve, QUIET_SECONDS)
+        assert measured.sent["microphone"] > 20, "her microphone kept sending"
+        assert measured.received[(eve.participant_id, "camera")] > 0, (
+            "the same pipe carries her camera"
+        )
+        assert measured.received[(eve.participant_id, "microphone")] == 0
+        # Control: once the host lets her speak, the same counter at B hears her again.
+        await webinar.host.ask_to_unmute(eve.participant_id)
+        assert (await eve.request({"type": "request_unmute"}))["allowed"]
+        await viewer.wire.flows(eve.participant_id, "microphone")
+    finally:
+        await eve.close()
 
 
 async def test_a_host_removal_at_a_reaches_the_edge_viewer(
