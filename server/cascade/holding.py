@@ -83,6 +83,9 @@ class EdgeHolding:
         self._watch = watch
         self._held: dict[tuple[str, str], _Held] = {}
         self._joining: set[asyncio.Task[None]] = set()
+        self.stopping = False
+        """This node is stopping: the sessions it closes now are resumed elsewhere (1012),
+        as uvicorn closes the sockets it serves itself when it stops."""
 
     def edges_in(self, room: Room) -> int:
         return sum(1 for held in self._held.values() if held.room is room)
@@ -185,7 +188,8 @@ class EdgeHolding:
             if done:
                 session = held.session
                 close = {"op": "edge_close", "session": held.session_id}
-                close |= {"code": session.close_code, "reason": session.close_reason}
+                code = wire.CLOSE_SERVICE_RESTART if self.stopping else session.close_code
+                close |= {"code": code, "reason": session.close_reason}
                 await self._bus.to_node(held.node, close, held.meeting_id)
         finally:
             held.inbox.put_nowait(None)

@@ -72,7 +72,9 @@ class Cascade:
         await self.bus.start()
 
     async def close_edges(self) -> None:
-        """Before the Rooms close: this node's edge viewers reconnect elsewhere."""
+        """Before the Rooms close: this node's edge viewers reconnect elsewhere, and so do
+        those of other nodes in the Rooms about to close."""
+        self.holding.stopping = True
         if self.serving is not None:
             await self.serving.close()
 

@@ -22,6 +22,7 @@ from support.adversary import Adversary, camera, decisions, microphone
 from support.cluster import Cluster, running_cluster
 from support.counting import HonestCounter, settle, until
 from support.enforced import window
+from support.meetings import admit
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.server import RunningServer
@@ -193,3 +194,32 @@ async def test_a_track_published_after_the_pipe_opened_reaches_the_edge_viewer_a
 
     await until(lambda: erin.participant_id not in offered_now(), what="an offer without Erin")
     assert webinar.publisher_id in offered_now()
+
+
+async def test_an_edge_viewer_waits_at_a_and_gets_no_media_at_b_until_the_host_admits_them(
+    cluster: Cluster,
+) -> None:
+    first = cluster.nodes[0]
+    policy = {"entry": {"waiting_room": {"enabled": True}}, "audio": {"mute_on_entry": False}}
+    created = await HostAPI.create_meeting(first.url, policy, api_key=first.api_key)
+    host = await MeetingClient.connect(
+        created.join_url, name="Alice Chen", host_token=created.host_token
+    )
+    edge = cluster.other(host.server)
+    viewer: MeetingClient | None = None
+    try:
+        await host.media.publish(camera=SyntheticVideoTrack(320, 240, 30))
+        assert host.participant_id is not None
+        viewer = await MeetingClient.connect(f"{edge.url}/m/{created.meeting_id}", name="Bob Smith")
+        assert (viewer.server, viewer.status) == (edge.url, "waiting")  # in A's waiting room
+        with pytest.raises(ProtocolError) as refused:
+            await viewer.media.subscribe()  # B serves no media to someone A has not admitted
+        assert refused.value.code == "not_admitted"
+        await admit(host, viewer)  # the host's decision, at A
+        await viewer.media.subscribe()
+        camera = await viewer.media.wait_for_track(host.participant_id, "camera", timeout=30)
+        await viewer.media.count_frames(camera, lambda track: track.frames >= 10, timeout=30)
+    finally:
+        for client in (viewer, host):
+            if client is not None:
+                await client.close()
