@@ -222,6 +222,12 @@ class Settings(BaseSettings):
                 "a node of several machines is one process for now: run one node per core, "
                 "each with its own --port and --node-address",
             )
+        if (self.edge_after is not None or self.pipe_address) and not self.redis_url:
+            return (
+                "redis_url",
+                "--edge-after and --pipe-address are for several nodes, which find each other "
+                "through --redis-url",
+            )
         if self.node_address and not self.redis_url:
             return (
                 "redis_url",
