@@ -2,15 +2,18 @@
 
 Two `meetwarden serve` nodes with ``--edge-after 1`` on a PostgreSQL and a Redis
 started here. A publisher (an SDK bot: 320x240@30 VP8 and Opus) is at A. Phases,
-alternated ``--rounds`` times: N viewers join through A's link (local: A forwards
-to each), then N viewers join through B's link (edge viewers: A pipes each track
-once to B, B forwards to them, and relays their signalling to A's Room). In each
+alternated ``--rounds`` times: the publisher alone; N viewers who join through
+A's link (local: A forwards to each); N viewers who join through B's link (edge
+viewers: A pipes each track once to B, B forwards to them, and relays their
+signalling to A's Room). In each
 phase, once media flows to every viewer, A's and B's CPU over ``--measure``
 seconds (read to the nanosecond from /proc/<pid>/task/*/schedstat).
 
-Reported: A's CPU per second with N local viewers (the baseline, measured in the
-same run) and with N edge viewers, and their ratio (below 1: the cascade takes the
-forwarding off A); and what B pays for its N viewers beside what A paid for them.
+Reported: A's CPU per second with the publisher alone, with N local viewers (the
+baseline, measured in the same run) and with N edge viewers; what one more viewer
+costs A when local and when at the edge (above the publisher alone: the edge
+viewers' share is their pipe and their relayed signalling, paid once, not per
+viewer); and what one edge viewer costs B beside what one local viewer costs A.
 The viewers are SDK clients in this process (they decode), so the machine is busy:
 compare the ratios, not the absolute figures.
 
@@ -47,6 +50,11 @@ POLICY: dict[str, Any] = {
 }
 
 
+NAMES = ("Ada", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jon", "Kai", "Lin")
+"""Each viewer's last name: the default policy wants a full name, and names by number
+(``Viewer 3``) are not names."""
+
+
 def pid_of(node: RunningServer) -> int:
     assert node.process is not None
     return node.process.pid
@@ -59,7 +67,8 @@ async def phase(
     clients: list[HonestCounter] = []
     try:
         for number in range(viewers):
-            client = await HonestCounter.connect(link, name=f"Viewer {number}")
+            name = f"Viewer {NAMES[number % len(NAMES)]}{number // len(NAMES) or ''}"
+            client = await HonestCounter.connect(link, name=name)
             clients.append(client)
             await client.wait_admitted()
             await client.media.subscribe()
@@ -77,7 +86,7 @@ async def phase(
         return {
             "a_cpu_per_s": (task_cpu_seconds(a) - cpu_a) / elapsed,
             "b_cpu_per_s": (task_cpu_seconds(b) - cpu_b) / elapsed,
-            "camera_packets_per_viewer_per_s": statistics.mean(received) / elapsed,
+            "camera_packets_per_viewer_per_s": statistics.mean(received or [0]) / elapsed,
         }
     finally:
         for client in clients:
@@ -104,6 +113,10 @@ async def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 a, b = pid_of(holder), pid_of(edge)
                 rounds: list[dict[str, dict[str, float]]] = []
                 for number in range(args.rounds):
+                    alone = await phase(
+                        f"{holder.url}/m/{created.meeting_id}",
+                        0, args.measure, host.participant_id, a, b,
+                    )  # fmt: skip
                     local = await phase(
                         f"{holder.url}/m/{created.meeting_id}",
                         args.viewers, args.measure, host.participant_id, a, b,
@@ -112,7 +125,7 @@ async def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                         f"{edge.url}/m/{created.meeting_id}",
                         args.viewers, args.measure, host.participant_id, a, b,
                     )  # fmt: skip
-                    rounds.append({"local": local, "edge": at_edge})
+                    rounds.append({"none": alone, "local": local, "edge": at_edge})
                     print(f"round {number + 1}: {json.dumps(rounds[-1])}", file=sys.stderr)
             finally:
                 await host.close()
@@ -122,15 +135,22 @@ async def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     def median(where: str, what: str) -> float:
         return statistics.median(r[where][what] for r in rounds)
 
+    n = args.viewers
+    a_none, b_none = median("none", "a_cpu_per_s"), median("none", "b_cpu_per_s")
     a_local, a_edge = median("local", "a_cpu_per_s"), median("edge", "a_cpu_per_s")
+    b_edge = median("edge", "b_cpu_per_s")
+    per_local = (a_local - a_none) / n  # what one more local viewer costs A
     return {
-        "viewers": args.viewers,
+        "viewers": n,
         "rounds": rounds,
+        "a_cpu_per_s_publisher_alone": round(a_none, 4),
         "a_cpu_per_s_local_viewers": round(a_local, 4),
         "a_cpu_per_s_edge_viewers": round(a_edge, 4),
         "a_edge_over_local": round(a_edge / a_local, 3),
-        "b_cpu_per_s_edge_viewers": round(median("edge", "b_cpu_per_s"), 4),
-        "b_for_edge_over_a_for_local": round(median("edge", "b_cpu_per_s") / a_local, 3),
+        "a_ms_per_s_per_local_viewer": round(per_local * 1000, 3),
+        "a_ms_per_s_per_edge_viewer": round((a_edge - a_none) / n * 1000, 3),
+        "b_ms_per_s_per_edge_viewer": round((b_edge - b_none) / n * 1000, 3),
+        "b_per_edge_viewer_over_a_per_local_viewer": round((b_edge - b_none) / n / per_local, 3),
     }
 
 
