@@ -6,8 +6,9 @@ B relays an edge viewer's socket over the bus (``serving.py``): their join
 through the same checks and the same Room decision (``runtime/joining.py``), each
 request through the same handler as a local socket's
 (``participant_requests.handle_request``), one at a time and in order; everything
-the Room sends them (its ``Session``'s outbox) goes back to B in order
-(``edge_out``), and the end of their session too (``edge_close``, with its code).
+the Room sends them (its ``Session``'s outbox) goes back to B in order, and the
+end of their session too, with its code (``edge_batch``: one bus message carries
+what is queued for every viewer of one node, ``links.py``).
 The policy, the waiting room, admission, mutes, removals and bans are A's alone:
 B only applies the media side of what A tells the viewer (``serving.py``).
 
@@ -40,12 +41,12 @@ from ..runtime.room import Room
 from ..runtime.session import Session
 from ..ws import read_frame
 from .hub import Bus
+from .links import NodeLinks
 from .sentences import RECEIVE_ONLY
 
 __all__ = ["EdgeHolding"]
 
 log = logging.getLogger("meetwarden.cascade")
-_BATCH = 64  # outbox texts sent in one bus message at most
 _MEDIA = wire.Publish | wire.Subscribe | wire.StopPublish | wire.SubscribeAnswer | wire.TileSize
 
 
@@ -83,6 +84,7 @@ class EdgeHolding:
         self._watch = watch
         self._held: dict[tuple[str, str], _Held] = {}
         self._joining: set[asyncio.Task[None]] = set()
+        self._links = NodeLinks(bus, self.node_gone)
         self.stopping = False
         """This node is stopping: the sessions it closes now are resumed elsewhere (1012),
         as uvicorn closes the sockets it serves itself when it stops."""
@@ -168,29 +170,18 @@ class EdgeHolding:
     # --- one viewer -----------------------------------------------------------------
 
     async def _pump(self, held: _Held) -> None:
-        """What the Room sends the viewer, to B in order; the close last."""
-        outbox, done = held.session.outbox, False
+        """What the Room sends the viewer, to B in order (``links.py``); the close last."""
+        outbox, links = held.session.outbox, self._links
         try:
-            while not done:
-                texts: list[str] = []
+            while True:
                 text = await outbox.get()
-                while text is not None:
-                    texts.append(text)
-                    if len(texts) >= _BATCH or outbox.empty():
-                        break
-                    text = outbox.get_nowait()
-                done = text is None
-                body: dict[str, Any] = {"op": "edge_out", "session": held.session_id}
-                if texts and not await self._bus.to_node(
-                    held.node, {**body, "texts": texts}, held.meeting_id
-                ):
-                    break  # B is not listening: its socket is as good as gone
-            if done:
-                session = held.session
-                close = {"op": "edge_close", "session": held.session_id}
-                code = wire.CLOSE_SERVICE_RESTART if self.stopping else session.close_code
-                close |= {"code": code, "reason": session.close_reason}
-                await self._bus.to_node(held.node, close, held.meeting_id)
+                if text is None:
+                    session = held.session
+                    code = wire.CLOSE_SERVICE_RESTART if self.stopping else session.close_code
+                    links.close(held.node, held.session_id, code or wire.CLOSE_NORMAL,
+                                session.close_reason)  # fmt: skip
+                    return
+                links.text(held.node, held.session_id, text)
         finally:
             held.inbox.put_nowait(None)
             self._held.pop((held.node, held.session_id), None)
@@ -228,6 +219,7 @@ class EdgeHolding:
             held.inbox.put_nowait(None)
         if tasks:
             await asyncio.wait(tasks, timeout=5)
+        await self._links.stop()
 
     def count(self) -> int:
         """Edge viewers held here now, of every node."""

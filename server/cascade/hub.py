@@ -68,7 +68,9 @@ class Bus:
     async def stop(self) -> None:
         await self._bus.stop()
 
-    async def to_node(self, node_id: str, body: dict[str, Any], meeting_id: str) -> bool:
+    async def to_node(
+        self, node_id: str, body: dict[str, Any], meeting_id: str | None = None
+    ) -> bool:
         """Whether ``node_id`` was listening (False also when Redis could not be reached)."""
         try:
             return await self._bus.send_to_node(node_id, body, meeting_id) > 0

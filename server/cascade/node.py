@@ -60,6 +60,7 @@ class Cascade:
             routes.add("edge_moved", serving.moved)
             routes.add("edge_out", serving.out)
             routes.add("edge_close", serving.closed)
+            routes.add("edge_batch", serving.batch)
             routes.add("pipe_closed", serving.pipe_closed)
 
     def _node_gone(self, node_id: str) -> None:

@@ -10,10 +10,10 @@ an edge viewer (``holding.py``). From then on:
   to A as it is (``edge_in``), but media: subscribing is served here, from this
   node's media room of the meeting (``edge_media.py``), and publishing is refused
   with the reason code ``edge_receive_only`` (an edge viewer only receives);
-- everything A sends them (``edge_out``) goes to the socket as it is, in order;
+- everything A sends them (``edge_batch``) goes to the socket as it is, in order;
   B reads three of those messages for their media side only: ``welcome`` (who they
   are), ``admitted`` (they may subscribe here) and ``back_to_waiting_room`` (their
-  media ends); ``edge_close`` closes the socket with A's code;
+  media ends); the end of their session at A closes the socket with A's code;
 - a socket that ends without a goodbye is told to A (``edge_gone``): the person is
   away and may resume, as decided at A;
 - A gone (its node entry expired, or a request that no node heard): the viewer is
@@ -214,30 +214,51 @@ class EdgeServing:
             viewer.answer.set_result(("moved", server))
 
     async def out(self, message: Message) -> None:
-        """``edge_out``: what A sends the person, in order."""
+        """``edge_out``: what A answers a join it refused, before its ``edge_close``."""
         viewer = self._viewer(message)
         texts = message.body.get("texts")
-        if viewer is None or not isinstance(texts, list):
-            return
-        if not viewer.answer.done():  # a refused join: its answer, then the close
-            viewer.answer.set_result(("accepted", ""))
-        for text in texts:
-            if isinstance(text, str):
-                self._media_side(viewer, text)
-                viewer.session.send_text(text)
+        if viewer is not None and isinstance(texts, list):
+            for text in texts:
+                if isinstance(text, str):
+                    self._deliver(viewer, text)
 
     async def closed(self, message: Message) -> None:
-        """``edge_close``: A ended the person's session; the socket closes with its code."""
+        """``edge_close``: A ended the person's session before it began (a refused join)."""
         viewer = self._viewer(message)
-        if viewer is None:
+        if viewer is not None:
+            self._close(viewer, message.body.get("code"), message.body.get("reason"))
+
+    async def batch(self, message: Message) -> None:
+        """``edge_batch``: what A sends its viewers here, in order (cascade/links.py)."""
+        texts, items = message.body.get("texts"), message.body.get("items")
+        if not isinstance(texts, list) or not isinstance(items, list):
             return
+        for item in items:
+            viewer = self._viewers.get(str(item.get("s"))) if isinstance(item, dict) else None
+            if viewer is None or viewer.holder != message.sender:
+                continue  # gone here meanwhile
+            close = item.get("close")
+            if isinstance(close, list) and len(close) == 2:
+                self._close(viewer, close[0], close[1])
+                continue
+            for index in item.get("t") or ():
+                if isinstance(index, int) and 0 <= index < len(texts):
+                    self._deliver(viewer, str(texts[index]))
+
+    def _deliver(self, viewer: _Viewer, text: str) -> None:
+        if not viewer.answer.done():  # a refused join: its answer, then the close
+            viewer.answer.set_result(("accepted", ""))
+        self._media_side(viewer, text)
+        viewer.session.send_text(text)
+
+    def _close(self, viewer: _Viewer, code: Any, reason: Any) -> None:
         if not viewer.answer.done():
             viewer.answer.set_result(("accepted", ""))
         viewer.closed_by_holder = True
         self._media_ends(viewer)
-        code = message.body.get("code")
-        reason = str(message.body.get("reason") or "")
-        viewer.session.close(code if isinstance(code, int) else wire.CLOSE_NORMAL, reason)
+        viewer.session.close(
+            code if isinstance(code, int) else wire.CLOSE_NORMAL, str(reason or "")
+        )
 
     async def pipe_closed(self, message: Message) -> None:
         """``pipe_closed``: A could not pipe (its media of the meeting ended)."""
