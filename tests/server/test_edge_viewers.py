@@ -13,6 +13,7 @@ One cluster for the module (no test here kills a node: test_edge_failover.py doe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,18 @@ class Webinar:
         assert viewer.server == self.edge.url  # stayed at B: not sent to the meeting's node
         return viewer
 
+    def holder_log(self) -> str:
+        return "".join(self.holder.log)
+
+    def pipe_id(self) -> str:
+        """The pipe A opened for this meeting (its log says so, with the meeting's id)."""
+        opened = re.findall(
+            rf"meeting={re.escape(self.meeting_id[:8])} \| cascade: piping .* \(pipe (\w+)\)",
+            self.holder_log(),
+        )
+        assert opened, "A never piped this meeting"
+        return str(opened[-1])
+
     async def close(self) -> None:
         for client in reversed(self.clients):
             await client.close()
@@ -150,7 +163,7 @@ async def test_a_microphone_the_host_muted_at_a_reaches_no_edge_viewer_however_i
         await eve.close()
 
 
-async def test_a_host_removal_at_a_reaches_the_edge_viewer(
+async def test_a_removal_at_a_reaches_the_edge_viewer_and_the_pipe_closes_with_the_last_one(
     webinar: Webinar,
 ) -> None:
     viewer = await webinar.viewer_at_edge("Bob Smith")
@@ -165,6 +178,9 @@ async def test_a_host_removal_at_a_reaches_the_edge_viewer(
     assert viewer.dismissal.why == "removed"
     gone = viewer.participant_id
     await until(lambda: all(e.id != gone for e in webinar.host.roster), what="the roster at A")
+    # B's last viewer of the meeting is gone: B closes its pipe, and A stops sending.
+    pipe = webinar.pipe_id()
+    await until(lambda: f"pipe {pipe} to" in webinar.holder_log(), what="A closed the pipe")
 
 
 async def test_an_edge_viewer_only_receives_publishing_is_refused_with_a_reason(
