@@ -107,9 +107,14 @@ class EdgeHolding:
 
     async def request(self, message: Message) -> None:
         """``edge_in``: one request of a viewer, in the order B read them."""
-        held = self._held.get((message.sender, str(message.body.get("session"))))
+        session_id = str(message.body.get("session"))
+        held = self._held.get((message.sender, session_id))
         text = message.body.get("text")
-        if held is not None and isinstance(text, str):
+        if held is None:  # ended here (or this node restarted): B's socket reconnects
+            body = {"op": "edge_close", "session": session_id}
+            body |= {"code": wire.CLOSE_SERVICE_RESTART, "reason": "reconnect"}
+            await self._bus.to_node(message.sender, body, message.meeting_id)
+        elif isinstance(text, str):
             held.inbox.put_nowait(text)
 
     async def gone(self, message: Message) -> None:

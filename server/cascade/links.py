@@ -8,6 +8,9 @@ that node's sender takes what is queued (up to ``BATCH`` items) into one
 ``edge_batch``: each distinct text once, and per session, in order, the texts it
 gets or the close of its session. Order per session is kept (one queue, read in
 order); the bus keeps the order of one sender's messages (server/cluster/bus.py).
+It delivers at most once: each batch is numbered, and the edge node that finds
+one missing (Redis dropped its subscription a moment) tells those viewers to
+reconnect, which gives them A's state afresh (``serving.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class NodeLinks:
         self._on_lost = on_lost
         self._queues: dict[str, asyncio.Queue[_Item]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._sent: dict[str, int] = {}
+        """Batches sent to each node: each carries its number (``seq``), so that the node
+        can tell one it missed (the bus delivers at most once) and reconnect its viewers."""
 
     def _queue(self, node_id: str) -> asyncio.Queue[_Item]:
         queue = self._queues.get(node_id)
@@ -59,7 +65,8 @@ class NodeLinks:
             items = [await queue.get()]
             while not queue.empty() and len(items) < BATCH:
                 items.append(queue.get_nowait())
-            heard = await self._bus.to_node(node_id, batch(items), None)
+            number = self._sent[node_id] = self._sent.get(node_id, 0) + 1
+            heard = await self._bus.to_node(node_id, {**batch(items), "seq": number}, None)
             for _ in items:
                 queue.task_done()
             if not heard:

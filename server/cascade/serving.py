@@ -79,6 +79,8 @@ class EdgeServing:
         self._viewers: dict[str, _Viewer] = {}
         self.meetings: dict[str, EdgeMeeting] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._received: dict[str, int] = {}
+        """The number of the last batch received from each holder (``links.py``)."""
 
     # --- the socket -------------------------------------------------------------------
 
@@ -233,6 +235,13 @@ class EdgeServing:
         texts, items = message.body.get("texts"), message.body.get("items")
         if not isinstance(texts, list) or not isinstance(items, list):
             return
+        number, last = message.body.get("seq"), self._received.get(message.sender)
+        if isinstance(number, int):
+            self._received[message.sender] = number
+            if last is not None and number != last + 1:
+                log.warning("cascade: batches %s to %s from %s lost", last + 1, number - 1,
+                            message.sender)  # fmt: skip
+                self._resync(message.sender)
         for item in items:
             viewer = self._viewers.get(str(item.get("s"))) if isinstance(item, dict) else None
             if viewer is None or viewer.holder != message.sender:
@@ -300,11 +309,19 @@ class EdgeServing:
         session.send(wire.Error(code="node_gone", message=say(session.language, NODE_GONE)))
         session.close(wire.CLOSE_SERVICE_RESTART, "reconnect: the meeting's node is gone")
 
+    def _resync(self, holder: str) -> None:
+        """Messages of ``holder`` were lost: its viewers here reconnect (1012) and get its
+        state afresh; A keeps their places (their sessions end as lost connections)."""
+        for viewer in [v for v in self._viewers.values() if v.holder == holder]:
+            if viewer.answer.done():
+                viewer.session.close(wire.CLOSE_SERVICE_RESTART, "reconnect: messages were lost")
+
     def node_gone(self, node_id: str) -> None:
         for viewer in [v for v in self._viewers.values() if v.holder == node_id]:
             if not viewer.answer.done():
                 viewer.answer.set_result(("gone", ""))
             self._holder_lost(viewer)
+        self._received.pop(node_id, None)
         for meeting_id, meeting in list(self.meetings.items()):
             if meeting.holder == node_id:
                 del self.meetings[meeting_id]

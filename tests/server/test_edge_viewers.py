@@ -28,7 +28,7 @@ from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.server import RunningServer
 
-from meetwarden.client_sdk import HostAPI, MeetingClient, ProtocolError
+from meetwarden.client_sdk import HostAPI, MeetingClient, MeetwardenTimeoutError, ProtocolError
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(120)]
@@ -121,9 +121,12 @@ async def webinar(cluster: Cluster) -> Any:
 async def test_a_viewer_at_another_node_sees_the_publisher_through_the_pipe(
     webinar: Webinar,
 ) -> None:
-    viewer = await webinar.viewer_at_edge("Bob Smith")
+    viewer: HonestCounter = await webinar.viewer_at_edge("Bob Smith", HonestCounter)
     await viewer.media.subscribe()
-    camera = await viewer.media.wait_for_track(webinar.publisher_id, "camera", timeout=30)
+    try:
+        camera = await viewer.media.wait_for_track(webinar.publisher_id, "camera", timeout=30)
+    except MeetwardenTimeoutError:  # say what B offered (a rare failure, not yet explained)
+        raise AssertionError(f"offers from B: {viewer.wire.offered}") from None
     await viewer.media.count_frames(camera, lambda track: track.frames >= 30, timeout=30)
     assert camera.frames >= 30
     assert webinar.publisher_id in {entry.id for entry in viewer.roster}  # A's roster
