@@ -102,8 +102,8 @@ class EdgeServing:
             holder = await self._bus.to_meeting(meeting_id, body)
             if holder is None:
                 return False
-            viewer.holder = holder
-            self._watch(holder)
+            viewer.holder = viewer.holder or holder  # (its answer may have come first)
+            self._watch(viewer.holder)
             try:
                 verdict, server = await asyncio.wait_for(viewer.answer, ANSWER_SECONDS)
             except TimeoutError:
@@ -198,8 +198,19 @@ class EdgeServing:
     # --- from A -----------------------------------------------------------------------
 
     def _viewer(self, message: Message) -> _Viewer | None:
-        viewer = self._viewers.get(str(message.body.get("session")))
-        return viewer if viewer is not None and viewer.holder == message.sender else None
+        return self._of_holder(self._viewers.get(str(message.body.get("session"))), message)
+
+    @staticmethod
+    def _of_holder(viewer: _Viewer | None, message: Message) -> _Viewer | None:
+        """The viewer, if ``message`` comes from the node that holds their session. A's
+        answer may arrive before ``send_to_meeting`` returned its id (the reply to the
+        PUBLISH and the message come on two connections): the first node to answer a
+        join (named by its secret session id) is the holder."""
+        if viewer is None:
+            return None
+        if not viewer.holder:
+            viewer.holder = message.sender
+        return viewer if viewer.holder == message.sender else None
 
     async def accepted(self, message: Message) -> None:
         """``edge_accepted``: A holds the person; its pipes come from ``pipe_host``."""
@@ -243,8 +254,9 @@ class EdgeServing:
                             message.sender)  # fmt: skip
                 self._resync(message.sender)
         for item in items:
-            viewer = self._viewers.get(str(item.get("s"))) if isinstance(item, dict) else None
-            if viewer is None or viewer.holder != message.sender:
+            found = self._viewers.get(str(item.get("s"))) if isinstance(item, dict) else None
+            viewer = self._of_holder(found, message)
+            if viewer is None:
                 continue  # gone here meanwhile
             close = item.get("close")
             if isinstance(close, list) and len(close) == 2:
