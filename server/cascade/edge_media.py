@@ -72,6 +72,8 @@ class EdgeMeeting:
         self.media.close_participant(participant_id)
 
     async def _open_pipe(self) -> None:
+        if not self._holder_host:  # the holder's answer said where it sends from
+            log.warning("cascade: no pipe address for %s: its tracks cannot come", self.holder)
         try:
             offer = await self.media.open_pipe(self._holder_host, host=self._host)
         except (MediaError, OSError) as error:
