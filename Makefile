@@ -77,8 +77,11 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Two test processes, each taking whole modules (a module's server is started once): the
+# suite waits on servers, browsers and networks more than it computes. TEST_JOBS=1: one.
+TEST_JOBS ?= 2
 test: test-deps lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 # The fast tests only (no browser, WebRTC, PostgreSQL, Redis, clamd or server process): under a minute.
 test-fast: venv

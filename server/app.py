@@ -83,6 +83,7 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             turn=settings.turn,
             locate=member.locate if member is not None else locate,
             on_released=member.release if member is not None else None,
+            holder_of=member.generation_of if member is not None else None,
         )
         app.state.registry = registry
         cascade = None
@@ -218,7 +219,12 @@ async def _join_cluster(settings: Settings, app: FastAPI) -> ClusterMember:
             registry.give_up_all("this server lost the cluster: reconnect")
 
     member = ClusterMember(
-        settings.redis_url, settings.node_id, settings.node_address, load, on_cut_off=cut_off
+        settings.redis_url,
+        settings.node_id,
+        settings.node_address,
+        load,
+        on_cut_off=cut_off,
+        heartbeat=settings.heartbeat,
     )
     await member.start()
     return member

@@ -50,6 +50,7 @@ OPTIONS = {
     "redis_url": "redis_url",
     "node_id": "node_id",
     "node_address": "node_address",
+    "heartbeat": "heartbeat",
     "drain_timeout": "drain_timeout",
     "pipe_address": "pipe_address",
     "edge_after": "edge_after",
@@ -174,6 +175,13 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    heartbeat: Annotated[
+        float,
+        typer.Option(
+            help="With --redis-url: seconds between this node's heartbeats. A dead node's "
+            "meetings move after three of them; all nodes should use the same."
+        ),
+    ] = _default("heartbeat"),
     drain_timeout: Annotated[
         float,
         typer.Option(

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     edge_after: int | None = Field(None, ge=0)
     """With redis_url: once a meeting holds this many people on its node, someone who
     joins at another node stays there as an edge viewer (server/cascade/); None: off."""
+    heartbeat: float = Field(2.0, ge=0.1, le=60)
+    """With redis_url: seconds between this node's heartbeats. Its entry lives three of
+    them, so a dead node's meetings are taken over after 3 heartbeats; a node cut off
+    from Redis gives its meetings up after 2."""
     drain_timeout: float = Field(3600.0, ge=0)
     """With redis_url: seconds a draining node (the first SIGTERM) waits for its
     meetings to empty before it stops and their people move to other nodes."""

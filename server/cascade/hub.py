@@ -27,7 +27,7 @@ from typing import Any
 
 from ..cluster import MessageBus
 from ..cluster.envelope import Message
-from ..cluster.member import HEARTBEAT_SECONDS, ClusterMember
+from ..cluster.member import ClusterMember
 
 __all__ = ["Bus", "PeerWatch", "Routes"]
 
@@ -90,8 +90,8 @@ class Bus:
 class PeerWatch:
     """Calls ``on_gone(node_id)`` once for each watched node whose entry expired.
 
-    A node's entry lives three heartbeats (server/cluster/member.py): a node killed
-    is noticed within that and one more period of this watch."""
+    A node's entry lives three heartbeats (``--heartbeat``, server/cluster/member.py):
+    a node killed is noticed within that and half a heartbeat more."""
 
     def __init__(self, member: ClusterMember, on_gone: Callable[[str], None]) -> None:
         self._member = member
@@ -109,7 +109,7 @@ class PeerWatch:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS / 2)  # the watch's period
+            await asyncio.sleep(self._member.nodes.interval / 2)  # the watch's period
             for node_id in list(self._watched):
                 try:
                     alive = await self._member.nodes.is_alive(node_id)

@@ -41,9 +41,10 @@ __all__ = ["ClusterMember", "ClusterUnavailableError"]
 log = logging.getLogger("meetwarden.cluster")
 _PLACE_TRIES = 3
 HEARTBEAT_SECONDS = 2.0
-"""A node's heartbeat period: its entry lives three of them (6 s), the time a dead node's
-meetings wait before another node may take them over. Long enough that a busy Python
-event loop, late by a second or two, is not taken for dead."""
+"""A node's heartbeat period by default (``serve --heartbeat``): its entry lives three of
+them (6 s), the time a dead node's meetings wait before another node may take them
+over. Long enough that a busy Python event loop, late by a second or two, is not taken
+for dead."""
 
 
 class ClusterUnavailableError(Exception):
@@ -59,6 +60,7 @@ class ClusterMember:
         address: str,
         load: Callable[[], NodeLoad],
         on_cut_off: Callable[[], None] = lambda: None,
+        heartbeat: float = HEARTBEAT_SECONDS,
     ) -> None:
         self.node_id = node_id
         self.on_cut_off = on_cut_off
@@ -72,9 +74,10 @@ class ClusterMember:
             public_url=address,
             address=address,
             load=load,
-            interval=HEARTBEAT_SECONDS,
+            interval=heartbeat,
         )
         self.placement = Placement(self.client)
+        self._generations: dict[str, int] = {}
 
     async def start(self) -> None:
         await self.nodes.start()
@@ -109,6 +112,7 @@ class ClusterMember:
             for _ in range(_PLACE_TRIES):
                 claim = await self.placement.place(meeting_id)
                 if claim.node_id == self.node_id:
+                    self._generations[meeting_id] = claim.generation
                     if claim.outcome == "taken_over":
                         log.info("meeting %s taken over from a dead node", meeting_id[:8])
                     return None
@@ -122,8 +126,14 @@ class ClusterMember:
             raise ClusterUnavailableError(f"the cluster's Redis is unreachable: {error}") from None
         raise ClusterUnavailableError("the meeting's node keeps changing; try again")
 
+    def generation_of(self, meeting_id: str) -> int | None:
+        """The generation of this node's claim on a meeting ``locate`` placed here: the
+        store fences the meeting's writes by it (server/store/holders.py)."""
+        return self._generations.get(meeting_id)
+
     async def release(self, meeting_id: str) -> None:
         """This node no longer holds ``meeting_id``."""
+        self._generations.pop(meeting_id, None)
         try:
             await self.placement.release(meeting_id, self.node_id)
         except (RedisError, OSError) as error:  # its claim dies with this node's entry

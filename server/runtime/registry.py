@@ -25,7 +25,7 @@ from ..addresses import NetworkSources
 from ..auth import AttemptLimiter, Passwords, Tokens
 from ..logs import in_meeting
 from ..media import MediaPlane
-from ..store import MeetingRecord, Store
+from ..store import FencedOutError, MeetingRecord, Store
 from ..turn import TurnCredentials
 from .attempts import JoinAttempts
 from .audit import AuditWriter
@@ -111,6 +111,7 @@ class Registry:
         idle_seconds: float | None = None,
         locate: Locate | None = None,
         on_released: Callable[[str], Awaitable[None]] | None = None,
+        holder_of: Callable[[str], int | None] | None = None,
     ) -> None:
         self.store = store
         self.tokens = tokens
@@ -122,6 +123,9 @@ class Registry:
         self.locate = locate
         """Where a meeting is held (workers, nodes); None: here, all of them."""
         self.on_released = on_released
+        self.holder_of = holder_of
+        """The cluster claim generation under which this node holds a meeting it located
+        here (None: alone): recorded when it loads, and its saves are fenced by it."""
         """Told each meeting id this process stops holding (ended, idle, closed)."""
         self.idle_seconds = idle_seconds or float(os.environ.get(IDLE_ENV) or IDLE_SECONDS)
         self.join_attempts = JoinAttempts()
@@ -203,6 +207,12 @@ class Registry:
             record = await self.store.get_meeting(meeting_id)
             if record is None or record.ended_at is not None:
                 return None
+            holder = self.holder_of(meeting_id) if self.holder_of is not None else None
+            if holder is not None:
+                try:
+                    await self.store.hold_meeting(meeting_id, holder)
+                except FencedOutError:  # taken over meanwhile: reconnecting finds where
+                    raise MeetingElsewhereError(meeting_id) from None
             in_meeting(meeting_id)
             document = json.loads(record.policy_document)
             policy = validate_policy(document)
@@ -228,6 +238,8 @@ class Registry:
                     meeting_id, on_observation=room.observe, on_subscriber_offer=room.offer
                 ),
                 on_ended=self._meeting_ended,
+                holder=holder,
+                on_fenced=self._fenced,
             )
             saved = await self.store.room_state(meeting_id)
             if saved is not None:  # the server stopped while people were in it
@@ -298,6 +310,17 @@ class Registry:
             room.close_nowait("the meeting was idle")
             self._released(room.meeting_id)
         return len(idle)
+
+    def _fenced(self, room: Room) -> None:
+        """Another node took the meeting over while this one held it: its people reconnect
+        (1012) and are sent there; nothing more is stored from here."""
+        if self._rooms.get(room.meeting_id) is room:
+            del self._rooms[room.meeting_id]
+        room.close_nowait(
+            "another node holds this meeting now: reconnect",
+            code=wire.CLOSE_SERVICE_RESTART,
+            keep_places=False,
+        )
 
     def give_up_all(self, reason: str) -> int:
         """Closes every Room storing nothing more, its people told to reconnect (1012):

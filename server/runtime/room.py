@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -37,7 +37,7 @@ from meetwarden.policies.model import Policy
 from meetwarden.policies.state import OWNER, MeetingState
 
 from ..metrics import count_decision
-from ..store import Store
+from ..store import FencedOutError, Store
 from . import places, telling
 from .audit import AuditWriter
 from .audit_entries import audit_entry
@@ -77,8 +77,15 @@ class Room(RoomEntrances):
         issue_ice_servers: IssueIceServers | None = None,
         media: Callable[[Room], RoomMedia] | None = None,
         on_ended: Callable[[Room], None] | None = None,
+        holder: int | None = None,
+        on_fenced: Callable[[Room], None] | None = None,
     ) -> None:
         self.meeting_id = meeting_id
+        self.holder = holder
+        """The cluster claim generation this node holds the meeting under (None: alone):
+        the store refuses its saves once another node has taken the meeting over, and
+        ``on_fenced`` is told (store/holders.py)."""
+        self.on_fenced = on_fenced
         self.policy = policy
         self.policy_document = policy_document
         self.revision = revision
@@ -218,16 +225,27 @@ class Room(RoomEntrances):
         self._save_due = None
         if self.ended:
             return  # the end forgets them
-        store, meeting_id, at = self.store, self.meeting_id, time.time()
+        store, meeting_id, at, holder = self.store, self.meeting_id, time.time(), self.holder
         if not self.state.participants:
-            self.writes.put(
-                "forget a meeting's places", partial(store.forget_room_state, meeting_id)
-            )
+            write = partial(store.forget_room_state, meeting_id, holder=holder)
+            self.writes.put("forget a meeting's places", self._fenced(write))
             return
         document = places.snapshot(self, self._saved_places)
-        self.writes.put(
-            "save a meeting's places", partial(store.save_room_state, meeting_id, document, at=at)
-        )
+        write = partial(store.save_room_state, meeting_id, document, at=at, holder=holder)
+        self.writes.put("save a meeting's places", self._fenced(write))
+
+    def _fenced(self, write: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """``write``, after which a refusal for another node's newer claim closes the Room."""
+
+        async def fenced() -> None:
+            try:
+                await write()
+            except FencedOutError as error:
+                log.warning("%s", error)
+                if self.on_fenced is not None and not self.closed:
+                    self.on_fenced(self)
+
+        return fenced
 
     def restore_places(self, document: str) -> None:
         """Right after loading, before anyone can reach the Room: the saved places come

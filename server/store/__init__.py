@@ -16,6 +16,7 @@ URL); the schema is migrated with alembic when the store opens.
 """
 
 from .errors import RecordExistsError, RecordNotFoundError, StoreError
+from .holders import FencedOutError
 from .hosting import AccountRecord, ApiKeyRecord, SessionRecord, SetupLinkRecord
 from .records import (
     AuditEntry,
@@ -32,6 +33,7 @@ __all__ = [
     "AccountRecord",
     "ApiKeyRecord",
     "AuditEntry",
+    "FencedOutError",
     "FileRecord",
     "FileState",
     "IdentityKind",

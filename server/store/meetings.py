@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import RecordExistsError
+from .holders import check_holder
 from .records import IdentityKind, MeetingRecord, PolicyVersion
 from .rows import meeting_from_row, meeting_query, meeting_row, version_row
 from .tables import meeting_identities, meetings, policy_versions, room_states
@@ -144,9 +145,15 @@ class MeetingRecords(Transactions):
 
     # Where the people of a live meeting stand (the Room's places, as JSON).
 
-    async def save_room_state(self, meeting_id: str, document: str, *, at: float) -> None:
-        """Replace the meeting's saved places (one row per meeting)."""
+    async def save_room_state(
+        self, meeting_id: str, document: str, *, at: float, holder: int | None = None
+    ) -> None:
+        """Replace the meeting's saved places (one row per meeting). With ``holder`` (the
+        claim generation this node loaded the meeting under), FencedOutError if another
+        node has taken the meeting over since (``holders.py``)."""
         async with self._writing("save a meeting's places") as connection:
+            if holder is not None:
+                await check_holder(connection, meeting_id, holder)
             await connection.execute(
                 delete(room_states).where(room_states.c.meeting_id == meeting_id)
             )
@@ -161,8 +168,10 @@ class MeetingRecords(Transactions):
             found: str | None = await connection.scalar(query)
         return found
 
-    async def forget_room_state(self, meeting_id: str) -> None:
+    async def forget_room_state(self, meeting_id: str, *, holder: int | None = None) -> None:
         async with self._writing("forget a meeting's places") as connection:
+            if holder is not None:
+                await check_holder(connection, meeting_id, holder)
             await connection.execute(
                 delete(room_states).where(room_states.c.meeting_id == meeting_id)
             )

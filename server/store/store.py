@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .audit import AuditLog
 from .database import create_engine, describe, parse_url, prepare_sqlite_file, shown
 from .errors import StoreError
+from .holders import MeetingHolders
 from .hosting import HostingRecords
 from .invites import InviteRecords
 from .meetings import MeetingRecords
@@ -45,7 +46,15 @@ __all__ = ["Store"]
 _DATABASE_FAILURES: Final = (SQLAlchemyError, OSError, TimeoutError)
 
 
-class Store(MeetingRecords, InviteRecords, AuditLog, SharedFileRecords, HostingRecords, ServerKeys):
+class Store(
+    MeetingRecords,
+    InviteRecords,
+    AuditLog,
+    SharedFileRecords,
+    HostingRecords,
+    ServerKeys,
+    MeetingHolders,
+):
     """Persistence for meetings, policies, bans, invites and the audit log
     (and, from ``hosting.py``, who may create meetings).
 

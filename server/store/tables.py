@@ -48,6 +48,7 @@ __all__ = [
     "host_accounts",
     "host_sessions",
     "invites",
+    "meeting_holders",
     "meeting_identities",
     "meetings",
     "metadata",
@@ -234,4 +235,14 @@ server_keys = Table(
     Column("name", Text, primary_key=True),
     Column("value", Text, nullable=False),
     Column("created_at", Double, nullable=False),
+)
+
+
+# The claim generation of the node that last loaded each meeting (migration 0007):
+# a node writes a meeting's places only while no newer holder has taken it over.
+meeting_holders = Table(
+    "meeting_holders",
+    metadata,
+    Column("meeting_id", Text, primary_key=True),
+    Column("generation", BigInteger, nullable=False),
 )

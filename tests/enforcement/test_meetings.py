@@ -6,7 +6,7 @@ own (anyone may), publishes, subscribes, and reaches for the others: host
 actions and private chat at their participant ids, a join to another meeting
 with its own host token. Every counter must receive the media of its own
 meeting (the control) and no packet, track offer, participant id, name or
-chat line of any other.
+chat line of any other. The same holds when the meetings are held by two nodes.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 
 import pytest
 from support.adversary import Adversary, camera, decisions, microphone
+from support.cluster import Cluster
+from support.cluster import cluster as cluster  # the fixture
 from support.counting import HonestCounter, WireCounter
 from support.enforced import Meeting, Scene, honest
+from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.server import api_key_for
 
 from meetwarden.client_sdk import HostAPI
@@ -121,9 +124,40 @@ async def _reach_across(scene: Scene, eve: Adversary, host_token: str, others: l
 async def test_nothing_of_one_meeting_reaches_another(scene: Scene, meetings: int) -> None:
     teams = [await _team(scene, crew) for crew in CREW[:meetings]]
     eve, dan, host_token = await _own_meeting(scene)
+    await _reach_across(scene, eve, host_token, teams)
+    assert await _leaks(teams, eve, dan) == {}
+
+
+@pytest.mark.redis
+async def test_nothing_of_a_meeting_reaches_a_meeting_on_another_node(cluster: Cluster) -> None:
+    """Two nodes: the adversary's meeting is held by one, a meeting it reaches for by the
+    other, and its tokens are valid on both (the nodes share the signing key)."""
+    scene = Scene(cluster.nodes[0].url)  # every link and REST call names the first node
+    try:
+        teams = [await _team(scene, crew) for crew in CREW[:2]]
+        eve, dan, host_token = await _own_meeting(scene)
+        own_node = await cluster.holder_of(eve.meeting_id)
+        across = [t for t in teams if await cluster.holder_of(t.meeting.meeting_id) != own_node]
+        assert across, "placement put every meeting on one node: nothing crosses nodes"
+        await _reach_across(scene, eve, host_token, across)
+        # Its own meeting's tokens (it is that meeting's host), brought to the other node's
+        # meeting, which lets anyone in: they resume nothing there, it is a new guest.
+        intruder = scene.adversary(across[0].meeting.meeting_id, name="Ivy Intruder")
+        joined = await intruder.join(resume_token=eve.resume_token, device_token=eve.device_token)
+        assert (joined["type"], joined["you"]["role"]) == ("admitted", "participant")
+        assert intruder.participant_id not in {eve.participant_id, dan.participant_id}
+        assert cluster.node(intruder.ws_url.replace("ws", "http", 1).split("/ws/")[0]) != own_node
+        await intruder.close()
+        assert await _leaks(teams, eve, dan) == {}
+    finally:
+        await scene.close()
+
+
+async def _leaks(teams: list[Team], eve: Adversary, dan: HonestCounter) -> dict[str, object]:
+    """What reached anyone from a meeting not their own, after a measured interval in which
+    every meeting's own media flows (the controls)."""
     own_ids = {i for i in (eve.participant_id, dan.participant_id) if i}
     own = {*own_ids, eve.name, "Dan Delta"}
-    await _reach_across(scene, eve, host_token, teams)
     # Controls: every counter receives its own meeting's media, and so does the adversary.
     for team in teams:
         await team.counter.wire.flows(team.publisher.participant_id, "camera")
@@ -156,4 +190,4 @@ async def test_nothing_of_one_meeting_reaches_another(scene: Scene, meetings: in
     others = set().union(*(team.marks() for team in teams))
     leaks[f"{eve.name} was told of"] = sorted(eve.mentions(others))
     leaks["Dan Delta was told of"] = sorted(dan.mentions(others))
-    assert {what: seen for what, seen in leaks.items() if seen} == {}
+    return {what: seen for what, seen in leaks.items() if seen}

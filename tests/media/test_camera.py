@@ -30,6 +30,21 @@ def _seen(meeting: Meeting, kind: type) -> Callable[[], list[Observation]]:
     return lambda: [o for o in meeting.observations if isinstance(o, kind)]
 
 
+def _frame_times(track: object) -> list[float]:
+    """When each frame left the camera (loop time), recorded as the sender reads it."""
+    assert isinstance(track, SyntheticVideoTrack)
+    times: list[float] = []
+    recv = track.recv
+
+    async def counted():  # type: ignore[no-untyped-def]
+        frame = await recv()
+        times.append(asyncio.get_running_loop().time())
+        return frame
+
+    track.recv = counted  # type: ignore[method-assign]
+    return times
+
+
 async def _camera(make_meeting: Callable[..., Meeting], pattern: Pattern | None):
     meeting = make_meeting(camera_check=FAST)
     alice = meeting.publisher("alice")
@@ -40,14 +55,20 @@ async def _camera(make_meeting: Callable[..., Meeting], pattern: Pattern | None)
 
 
 async def test_moving_camera_reports_its_frame_rate_and_is_never_lost(make_meeting) -> None:
-    meeting, _ = await _camera(make_meeting, "moving")
+    meeting, track = await _camera(make_meeting, "moving")
+    sent = _frame_times(track)
     try:
         monitor = meeting.room.camera_monitor("alice")
         assert monitor is not None
         await until(lambda: monitor.probes >= 3, what="three probes")
         rates = [o.fps for o in _seen(meeting, CameraFrames)() if o.window_seconds >= 0.9]
         assert rates
-        assert 27 <= rates[-1] <= 33
+        # The rate the camera really delivered over the last second (30 fps asked; fewer on
+        # a machine too busy to make them), against the last report (at most 0.25 s old).
+        now = asyncio.get_running_loop().time()
+        delivered = sum(1 for at in sent if at > now - 1.0)
+        assert abs(rates[-1] - delivered) <= 2 + 0.3 * delivered, (rates[-1], delivered)
+        assert delivered >= 5, "the synthetic camera hardly sent: nothing was measured"
         assert _seen(meeting, CameraLost)() == []
     finally:
         await asyncio.wait_for(meeting.close(), 20)

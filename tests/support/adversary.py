@@ -107,13 +107,26 @@ class Adversary:
 
     async def join(self, timeout: float = 15.0, **fields: Any) -> dict[str, Any]:
         """A new socket and a join with whatever fields (tokens) it chooses; the old socket
-        stays open unless ``drop`` closed it. Returns waiting, admitted, join_refused or error."""
+        stays open unless ``drop`` closed it. Returns waiting, admitted, join_refused or error.
+
+        Sent to the node that holds the meeting (``moved``, several nodes), it joins
+        there, as every client does."""
+        for _ in range(3):
+            answer = await self._join_once(timeout, fields)
+            if answer["type"] != "moved":
+                return answer
+            self.ws_url = answer["server"].replace("http", "ws", 1) + (
+                f"/ws/meetings/{self.meeting_id}"
+            )
+        return answer
+
+    async def _join_once(self, timeout: float, fields: dict[str, Any]) -> dict[str, Any]:
         socket = await websockets.connect(self.ws_url, open_timeout=timeout, max_size=2**22)
         self._socket = socket
         first = len(self.messages)
         self._reader = asyncio.create_task(self._read(socket))
         await socket.send(json.dumps({"type": "join", "name": self.name, **fields}))
-        answers = ("waiting", "admitted", "join_refused", "error")
+        answers = ("waiting", "admitted", "join_refused", "error", "moved")
         try:
             return await self.wait_for(lambda m: m["type"] in answers, timeout, after=first)
         except ConnectionError:  # closed without an answer: say so, as the server did

@@ -5,8 +5,10 @@ log), keeps its SQLite file and signing key in a temporary directory, and can
 be stopped and started again on the same data (the restart tests).
 
 Creating a meeting needs a credential, so before its first start the server
-gets an operator API key (`meetwarden keys create`, as an operator would make
-one) and, when a test asks, a host account (`meetwarden accounts create`).
+gets an operator API key, made on its database by the same code as `meetwarden
+keys create` but in the test's process (a second process would cost two
+seconds per server; tests/server/test_hosting.py runs the command itself), and,
+when a test asks, a host account (`meetwarden accounts create`).
 Helpers that are handed only a server's URL find them with
 :func:`api_key_for` and :func:`account_for`. A past meetwarden (bench
 ``--against``), which has no `keys` command, gets none and needs none.
@@ -14,12 +16,14 @@ Helpers that are handed only a server's URL find them with
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +63,7 @@ class RunningServer:
     process: subprocess.Popen[str] | None = None
     log: list[str] = field(default_factory=list)
     _pump: threading.Thread | None = None
+    _listening: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -93,6 +98,8 @@ class RunningServer:
         return self.account
 
     def _create_api_key(self) -> str | None:
+        if self.command is None and not any(k.startswith("MEETWARDEN_") for k in self.env):
+            return _api_key_in_process(self.data_dir, self.database_url)
         done = self.cli("keys", "create", "--name", "tests")
         if done.returncode == 0:
             return done.stdout.strip().splitlines()[-1]
@@ -101,6 +108,12 @@ class RunningServer:
         raise RuntimeError(f"meetwarden keys create failed: {done.stderr}")
 
     def start(self, timeout: float = 30.0) -> RunningServer:
+        """Starts the server and waits until it listens."""
+        self.launch()
+        return self.ready(timeout)
+
+    def launch(self) -> None:
+        """Starts the server without waiting (``ready`` waits): several start at once."""
         if self.provision and self.api_key is None:
             self.api_key = self._create_api_key()
         args = [*(self.command or [CLI, "serve"]), "--port", str(self.port)]
@@ -119,7 +132,7 @@ class RunningServer:
             text=True,
             env=env,
         )
-        ready = threading.Event()
+        ready = self._listening = threading.Event()
 
         def pump() -> None:
             if self.process is None or self.process.stdout is None:
@@ -134,7 +147,11 @@ class RunningServer:
 
         self._pump = threading.Thread(target=pump, daemon=True)
         self._pump.start()
-        if not ready.wait(timeout) or self.process.poll() is not None:
+
+    def ready(self, timeout: float = 30.0) -> RunningServer:
+        """Waits until the launched server listens (or raises with its last log lines)."""
+        assert self.process is not None, "launch() first"
+        if not self._listening.wait(timeout) or self.process.poll() is not None:
             self.stop()
             raise RuntimeError("meetwarden serve did not start:\n" + "".join(self.log[-40:]))
         if self.api_key is not None:
@@ -163,3 +180,24 @@ class RunningServer:
         """Stops and starts the process on the same data and the same port."""
         self.stop()
         return self.start()
+
+
+def _api_key_in_process(data_dir: Path, database_url: str | None) -> str:
+    """An operator key on the server's database, as `meetwarden keys create` makes it (the
+    database is created and migrated first if need be)."""
+    from meetwarden.server.auth import Passwords
+    from meetwarden.server.config import Settings
+    from meetwarden.server.hosting.service import Hosting
+    from meetwarden.server.store import Store
+
+    async def make() -> str:
+        url = database_url or Settings(data_dir=data_dir).resolved_database_url
+        store = await Store.open(url)
+        try:
+            return (await Hosting(store, Passwords()).create_api_key("tests")).key
+        finally:
+            await store.close()
+
+    # Its own thread and loop: a test's fixture may be running in an event loop already.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result(timeout=120)
