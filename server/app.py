@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from . import api, api_docs, capabilities, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
+from .cascade import Cascade
 from .cluster import CpuMeter, NodeLoad
 from .cluster.member import ClusterMember, ClusterUnavailableError
 from .config import Settings
@@ -85,6 +86,20 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             holder_of=member.generation_of if member is not None else None,
         )
         app.state.registry = registry
+        cascade = None
+        if member is not None:
+            cascade = Cascade(
+                member,
+                registry,
+                media,
+                address=settings.node_address or "",
+                pipe_host=settings.resolved_pipe_address,
+                edge_after=settings.edge_after,
+                requests=lambda: (app.state.files.access, app.state.capabilities),
+            )
+            await cascade.start()
+        app.state.cascade = cascade
+        app.state.edges = cascade.serving if cascade is not None else None
         app.state.metrics = ServerMetrics(lambda: _live(registry))
         app.state.files = FileSharing.from_settings(settings, registry, secret)
         await app.state.files.start(sweep=sweep)
@@ -98,7 +113,11 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         try:
             yield
         finally:
+            if cascade is not None:
+                await cascade.close_edges()
             await registry.close()  # each meeting released for another node to take
+            if cascade is not None:
+                await cascade.stop()
             if member is not None:
                 await member.stop()
             if media is not None:

@@ -52,6 +52,8 @@ OPTIONS = {
     "node_address": "node_address",
     "heartbeat": "heartbeat",
     "drain_timeout": "drain_timeout",
+    "pipe_address": "pipe_address",
+    "edge_after": "edge_after",
 }
 
 
@@ -187,6 +189,23 @@ def serve(
             "its meetings to empty before it stops; their people then move to other nodes."
         ),
     ] = _default("drain_timeout"),
+    pipe_address: Annotated[
+        str | None,
+        typer.Option(
+            help="With --redis-url: this node's address on the network between nodes, where "
+            "its media pipes (UDP) are bound. Default: the host of --node-address.",
+            show_default=False,
+        ),
+    ] = None,
+    edge_after: Annotated[
+        int | None,
+        typer.Option(
+            help="With --redis-url: once a meeting holds this many people on its node, people "
+            "who join it at another node stay there as viewers (receive only) fed by one pipe. "
+            "Default: off (everyone is sent to the meeting's node).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the meeting server (the command line help is HELP, above)."""
     # Only what was given on the command line goes to Settings, which reads the rest

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     node_address: str | None = None
     """The URL other nodes and clients reach this node at directly (http://10.0.0.5:8000):
     a meeting's people are sent there; needed with redis_url."""
+    pipe_address: str | None = None
+    """With redis_url: the address of this node on the network between nodes, where its
+    media pipes (UDP) are bound; None: the host of node_address."""
+    edge_after: int | None = Field(None, ge=0)
+    """With redis_url: once a meeting holds this many people on its node, someone who
+    joins at another node stays there as an edge viewer (server/cascade/); None: off."""
     heartbeat: float = Field(2.0, ge=0.1, le=60)
     """With redis_url: seconds between this node's heartbeats. Its entry lives three of
     them, so a dead node's meetings are taken over after 3 heartbeats; a node cut off
@@ -220,12 +226,26 @@ class Settings(BaseSettings):
                 "a node of several machines is one process for now: run one node per core, "
                 "each with its own --port and --node-address",
             )
+        if (self.edge_after is not None or self.pipe_address) and not self.redis_url:
+            return (
+                "redis_url",
+                "--edge-after and --pipe-address are for several nodes, which find each other "
+                "through --redis-url",
+            )
         if self.node_address and not self.redis_url:
             return (
                 "redis_url",
                 "--node-address is for several nodes, which find each other through --redis-url",
             )
         return None
+
+    @property
+    def resolved_pipe_address(self) -> str:
+        """Where this node binds its media pipes: ``pipe_address``, else node_address's host."""
+        if self.pipe_address:
+            return self.pipe_address
+        host = urlsplit(self.node_address or "").hostname
+        return host or "127.0.0.1"
 
     @property
     def resolved_database_url(self) -> str:

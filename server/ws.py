@@ -21,23 +21,17 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from meetwarden import protocol as wire
-from meetwarden.policies.capabilities import Capabilities, unsupported
-from meetwarden.policies.errors import PolicyError, listed
-from meetwarden.policies.events import PolicyUpdateRequested
+from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.jsonload import parse_json
-from meetwarden.policies.loading import validate_policy
 
 from .cluster.member import ClusterUnavailableError
-from .files.access import FileAccess
-from .i18n import Language, from_accept_language, issue_json, issues_listed, reason_text, say
+from .i18n import Language, from_accept_language, reason_text, say
+from .participant_requests import handle_request
 from .ratelimit import TokenBucket
-from .runtime.decided import Decided
 from .runtime.joining import join
 from .runtime.registry import MeetingElsewhereError, Registry
-from .runtime.requests import event_for
 from .runtime.room import Room, RoomClosedError
 from .runtime.session import Session
-from .runtime.signalling import handle_media
 from .socket_slots import SLOT_KEY, TOO_MANY_SOCKETS, too_many_sockets
 
 __all__ = ["read_frame", "router"]
@@ -167,85 +161,6 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
             await websocket.send_text(text)
 
 
-async def _handle(
-    room: Room, session: Session, message: Any, files: FileAccess, capabilities: Capabilities
-) -> bool:
-    """Acts on one request; False when the socket should end (the participant left)."""
-    me = session.participant_id
-    if isinstance(message, wire.RequestFileToken):  # file sharing: server/files/
-        session.send(files.token_for(room, session, message.id))
-        return True
-    language = session.language
-    if isinstance(message, wire.Join):
-        text = say(language, "You already joined.")
-        session.send(wire.Error(ref=message.id, code="already_joined", message=text))
-        return True
-    media_messages = wire.Publish | wire.Subscribe | wire.StopPublish | wire.SubscribeAnswer
-    if isinstance(message, media_messages | wire.TileSize):
-        await handle_media(room, session, message)
-        return True
-    if isinstance(message, wire.UpdatePolicy):
-        try:
-            policy = validate_policy(message.policy)
-        except PolicyError as error:
-            params: wire.Params = {"count": len(error.issues)}
-            session.send(
-                wire.Result(
-                    ref=message.id,
-                    allowed=False,
-                    reason="policy_invalid",
-                    rule=error.issues[0].pointer,
-                    message=reason_text("policy_invalid", params, language),
-                    params=params,
-                    errors=[issue_json(issue, language) for issue in error.issues],
-                )
-            )
-            return True
-        problems = unsupported(policy, capabilities)
-        if problems:
-            # Each problem's own sentence (how to fix it) is in ``errors``; the message
-            # lists them in the reader's language, ``params`` in English as ever.
-            params = {"problems": listed(problems)}
-            written = {"problems": issues_listed(problems, language)}
-            session.send(
-                wire.Result(
-                    ref=message.id,
-                    allowed=False,
-                    reason="policy_unsupported",
-                    rule=problems[0].pointer,
-                    message=reason_text("policy_unsupported", written, language),
-                    params=params,
-                    errors=[issue_json(problem, language) for problem in problems],
-                )
-            )
-            return True
-        event: Any = PolicyUpdateRequested(actor=me, policy=policy)
-        context: dict[str, Any] = {"policy_document": message.policy, "by": me}
-    else:
-        mapped = event_for(message, me)
-        if mapped is None:
-            text = say(language, "Not supported here.")
-            session.send(wire.Error(ref=message.id, code="unsupported", message=text))
-            return True
-        event, context = mapped
-
-    def reply(decided: Decided) -> None:
-        session.send(
-            wire.Result(
-                ref=message.id,
-                allowed=decided.allowed,
-                reason=decided.reason,
-                rule=decided.rule,
-                message=decided.text(language),
-                params=decided.params,
-                decision_id=decided.decision_id,
-            )
-        )
-
-    await room.submit(event, context=context, reply=reply)
-    return not isinstance(message, wire.Leave)
-
-
 async def meeting_socket(websocket: WebSocket) -> None:
     meeting_id: str = websocket.path_params["meeting_id"]
     if not _origin_allowed(websocket):
@@ -271,7 +186,17 @@ async def meeting_socket(websocket: WebSocket) -> None:
             await websocket.close(wire.CLOSE_TRY_AGAIN_LATER, TOO_MANY_SOCKETS)
             return
         client = websocket.client.host if websocket.client else "unknown"
-        result = await join(registry, meeting_id, first, client)
+        try:
+            result = await join(registry, meeting_id, first, client)
+        except MeetingElsewhereError as elsewhere:
+            # Another node holds it: past its --edge-after, that node may keep the person
+            # here as an edge viewer (server/cascade/serving.py); else they go there.
+            edges = getattr(websocket.app.state, "edges", None)
+            if not elsewhere.base_url or edges is None:
+                raise
+            if not await edges.serve(websocket, meeting_id, first, client, reader):
+                raise
+            return
         if result.refusal is not None or result.session is None or result.room is None:
             refusal = result.refusal or wire.JoinRefused(
                 reason="join_failed", rule="", message=reason_text("join_failed", {}, language)
@@ -298,7 +223,9 @@ async def meeting_socket(websocket: WebSocket) -> None:
                     session.close(wire.CLOSE_POLICY, "message flood")
                 continue
             state = websocket.app.state
-            if not await _handle(room, session, message, state.files.access, state.capabilities):
+            if not await handle_request(
+                room, session, message, state.files.access, state.capabilities
+            ):
                 break
     except _ClosedError as closed:
         if session is not None:

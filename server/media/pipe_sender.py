@@ -156,6 +156,8 @@ class PipeSender(asyncio.DatagramProtocol):
         self._heartbeat: asyncio.Task[None] | None = None
         self.closed = False
         self.bad_control = 0
+        self.follows_room = False
+        """Every track the room publishes is piped, now and later (``pipe_all_to``)."""
 
     async def start(self, host: str) -> None:
         """Bind the pipe's socket on ``host`` (the address B was told A sends from)."""

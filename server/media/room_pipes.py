@@ -8,9 +8,10 @@ two messages, both JSON:
 
 1. B: ``open_pipe(peer_host)`` returns a ``PipeOffer`` (``to_json``: pipe id, B's
    UDP address, the pipe's secret); it is sent to A.
-2. A: ``pipe_to(participant_id, source, offer)`` for each track B's viewers need;
-   ``close_pipe(pipe_id, participant_id, source)`` stops one, ``close_pipe(pipe_id)``
-   the whole pipe (either end).
+2. A: ``pipe_to(participant_id, source, offer)`` for each track B's viewers need, or
+   ``pipe_all_to(offer)`` for every track published now and later (the cluster's
+   cascade, server/cascade/); ``close_pipe(pipe_id, participant_id, source)`` stops
+   one, ``close_pipe(pipe_id)`` the whole pipe (either end).
 
 On B, each piped track is a track of this room like a local one: every
 subscriber is offered it (renegotiation as for a local publisher), and
@@ -102,6 +103,28 @@ class RoomPipes(RoomScope):
             raise MediaError("not_published", "That track is not published in this meeting.")
         pipe.add(track)
 
+    async def pipe_all_to(self, offer: PipeOffer, *, host: str = "127.0.0.1") -> int:
+        """Send every published track of this room that can be piped (not simulcast) to
+        the node that made ``offer``, and each such track published from now on, until
+        the pipe closes (A's side). Tracks that end stop being piped by themselves
+        (``_unpipe``). How many tracks are piped now."""
+        if self._closed:
+            raise MediaError("closed", "This meeting's media has ended.")
+        pipe = self._pipes.get(offer.pipe_id)
+        if pipe is None:
+            pipe = PipeSender(offer)
+            self._pipes[offer.pipe_id] = pipe
+            await pipe.start(host)
+        if not isinstance(pipe, PipeSender) or pipe.closed:
+            raise MediaError("not_piped", "That pipe does not send from this node.")
+        if self._closed:  # closed during the await (the pipe closed with the room)
+            raise MediaError("closed", "This meeting's media has ended.")
+        pipe.follows_room = True
+        for participant in list(self._participants.values()):
+            for track in participant.published():
+                self._pipe_added(track)
+        return len(pipe.downs)
+
     def close_pipe(
         self, pipe_id: str, participant_id: str | None = None, source: Source | str | None = None
     ) -> None:
@@ -149,6 +172,13 @@ class RoomPipes(RoomScope):
             except Exception:
                 logger.exception("on_change of a pipe of %r raised", self)
         self._renegotiate_all(except_id="")
+
+    def _pipe_added(self, track: PublishedTrack) -> None:
+        if isinstance(track, SimulcastTrack) or track.ended:
+            return  # a simulcast track's layers are not piped yet (``pipe_to``)
+        for pipe in self._pipes.values():
+            if isinstance(pipe, PipeSender) and pipe.follows_room and not pipe.closed:
+                pipe.add(track)
 
     def _pipe_gate_closed(self, track: PublishedTrack) -> None:
         for pipe in self._pipes.values():

@@ -72,6 +72,7 @@ class RoomPublishing(RoomScope):
         for track in added:
             if track.source == "camera":
                 self._watch_camera(participant, track)
+            self._pipe_added(track)
         if added or ended:
             self._renegotiate_all(except_id=participant_id)
         return answer

@@ -148,6 +148,9 @@ class RoomScope:
         """Tracks piped in from other nodes, offered as this room's (``room_pipes``)."""
         return []
 
+    def _pipe_added(self, track: PublishedTrack) -> None:
+        """``track`` was published: the pipes that follow the room carry it."""
+
     def _pipe_gate_closed(self, track: PublishedTrack) -> None:
         """A gate closed: the nodes ``track`` is piped to forget what they cached."""
 

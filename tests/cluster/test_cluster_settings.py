@@ -83,6 +83,17 @@ def test_redis_and_the_node_address_go_together() -> None:
     assert problem[0] == "redis_url"
 
 
+def test_edge_viewers_and_pipes_are_for_several_nodes() -> None:
+    for alone in (Settings(edge_after=100), Settings(pipe_address="10.0.0.5")):
+        problem = alone.cluster_problem()
+        assert problem is not None
+        assert problem[0] == "redis_url"
+    node = Settings(redis_url="redis://h", node_address="http://10.0.0.5:8000", edge_after=100)
+    assert node.cluster_problem() is None
+    assert node.resolved_pipe_address == "10.0.0.5"  # the host of --node-address
+    assert Settings(pipe_address="192.168.1.5").resolved_pipe_address == "192.168.1.5"
+
+
 def serve(*args: str) -> tuple[int, list[str]]:
     """`meetwarden serve` that is expected to refuse to start: its exit code and lines."""
     done = subprocess.run(

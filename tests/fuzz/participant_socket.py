@@ -6,8 +6,9 @@ participant's (1) or a guest's in the waiting room (2), all three joined to a
 real Room of a real Registry on a SQLite store (media off: the ``publish`` and
 ``answer`` targets drive the media plane). Each frame is read the way the
 socket reads it (``ws.read_frame``) and acted on the way the socket acts on it
-(``ws._handle``); a frame that is not UTF-8 ends its socket with 1007 before
-the server reads it, as uvicorn does, one over the size cap ends it with 1009,
+(``participant_requests.handle_request``); a frame that is not UTF-8 ends its
+socket with 1007 before the server reads it, as uvicorn does, one over the size
+cap ends it with 1009,
 and so does the reader after too many malformed ones; an ended socket goes
 through ``ws._finish`` (the person is away and may resume). The socket's rate
 limit, which only ever refuses, is left out.
@@ -39,13 +40,14 @@ from meetwarden.policies.events import AdmitRequested, JoinRequested
 from meetwarden.server.auth import Passwords, Tokens
 from meetwarden.server.files.access import FileAccess
 from meetwarden.server.files.tokens import FileTokens
+from meetwarden.server.participant_requests import handle_request
 from meetwarden.server.runtime.audit import AuditWriter
 from meetwarden.server.runtime.registry import Registry
 from meetwarden.server.runtime.room import Room, RoomClosedError
 from meetwarden.server.runtime.session import Session
 from meetwarden.server.runtime.writes import StoreWrites
 from meetwarden.server.store import Store
-from meetwarden.server.ws import MALFORMED_LIMIT, _finish, _handle, read_frame
+from meetwarden.server.ws import MALFORMED_LIMIT, _finish, read_frame
 
 from .harness import CrashError, Harness, Target, frames, joined, mutated_bytes
 from .json_mutations import json_documents, mutated_json
@@ -149,7 +151,7 @@ class _Meeting:
                 await self.end_socket(sender)  # the reader closes with 1007
             return
         try:
-            keep = await _handle(self.room, session, message, self.files, _CAPABLE)
+            keep = await handle_request(self.room, session, message, self.files, _CAPABLE)
         except RoomClosedError:
             if not self.room.closed:
                 raise

@@ -95,10 +95,12 @@ def running_cluster(
     *,
     account: tuple[str, str] | None = None,
     redis_urls: Callable[[RedisServer], dict[str, str]] | None = None,
+    extra_args: list[str] | None = None,
 ) -> Iterator[Cluster]:
     """Two started nodes, north and south; their last log lines are printed at the end
     (pytest shows them when a test fails). ``redis_urls`` gives nodes another way to
-    the Redis (a proxy that can cut one off): node name -> URL, made once Redis runs."""
+    the Redis (a proxy that can cut one off): node name -> URL, made once Redis runs.
+    ``extra_args``: more `serve` options, the same for both nodes (``--edge-after 1``)."""
     redis = start_redis()
     database_url = postgres.new_database()
     nodes: list[RunningServer] = []
@@ -117,6 +119,7 @@ def running_cluster(
                     *("--drain-timeout", "120"),
                     # A dead node's meetings move after 3 s instead of 6.
                     *("--heartbeat", str(TEST_HEARTBEAT)),
+                    *(extra_args or []),
                 ],
             )
             if nodes:  # one database: the first node's key opens every node

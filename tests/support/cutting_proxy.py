@@ -67,12 +67,14 @@ class CuttingProxy:
         )
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        writer.close()
-        self._writers.discard(writer)
+        try:
+            with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+        finally:  # cancelled too (``stop``): a connection left open warns when collected
+            writer.close()
+            self._writers.discard(writer)
 
     def cut(self) -> None:
         def cut_now() -> None:

@@ -1,0 +1,101 @@
+"""An edge viewer whose meeting's node dies: told, and back in the normal way.
+
+Two `meetwarden serve` nodes (``--edge-after 1``) on a real PostgreSQL and a real
+redis-server. The meeting's node (A) holds the host; a viewer joined through the
+other node (B) and stays there as an edge viewer. A is killed (SIGKILL): B notices
+its node entry expire, tells the viewer and closes their socket with 1012, and the
+SDK resumes the way it does after any node's death: B takes the meeting over from
+the shared database, and the viewer's resume token gives them back their place.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.cluster import running_cluster
+from support.counting import until
+from support.postgres import PostgresServer
+from support.postgres import postgres_server as postgres_server  # the fixture, shared
+
+from meetwarden import protocol as wire
+from meetwarden.client_sdk import Admitted, HostAPI, MeetingClient
+from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(180)]
+
+POLICY: dict[str, Any] = {"entry": {"waiting_room": {"enabled": False}, "reconnect_seconds": 300}}
+
+
+async def test_an_edge_viewer_whose_meeting_node_is_killed_is_told_and_resumes_at_its_node(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
+        first = cluster.nodes[0]
+        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
+        host = await MeetingClient.connect(
+            created.join_url, name="Alice Chen", host_token=created.host_token
+        )
+        holder = cluster.node(host.server)
+        edge = cluster.other(holder.url)
+        viewer = await MeetingClient.connect(f"{edge.url}/m/{created.meeting_id}", name="Bob Smith")
+        try:
+            await viewer.wait_admitted()  # taken now: the Admitted awaited below is the resume's
+            assert viewer.server == edge.url  # an edge viewer, not sent to the holder
+            viewer_id = viewer.participant_id
+            assert viewer_id is not None
+            await cluster.stored(created.meeting_id, lambda people: viewer_id in people)
+            assert holder.process is not None
+            os.kill(holder.process.pid, signal.SIGKILL)
+
+            await viewer.wait_for(Admitted, timeout=60)
+            assert viewer.close_code == wire.CLOSE_SERVICE_RESTART  # told to reconnect
+            assert (viewer.server, viewer.participant_id) == (edge.url, viewer_id)
+            assert await cluster.holder_of(created.meeting_id) is edge  # B took it over
+            assert "is gone" in "".join(edge.log)
+            await viewer.chat("still here, on the other node")
+        finally:
+            for client in (viewer, host):
+                await client.close()
+
+
+async def test_the_edge_node_killed_its_viewers_are_away_at_the_meetings_node_and_its_pipe_closes(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
+        first = cluster.nodes[0]
+        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
+        host = await MeetingClient.connect(
+            created.join_url, name="Alice Chen", host_token=created.host_token
+        )
+        holder = cluster.node(host.server)
+        edge = cluster.other(holder.url)
+        viewer = await MeetingClient.connect(
+            f"{edge.url}/m/{created.meeting_id}", name="Bob Smith", resume_automatically=False
+        )
+        try:
+            await viewer.wait_admitted()
+            assert viewer.server == edge.url
+            viewer_id = viewer.participant_id
+            await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
+            await viewer.media.subscribe()
+            await viewer.media.wait_for_track(host.participant_id or "", "camera", timeout=30)
+            assert edge.process is not None
+            os.kill(edge.process.pid, signal.SIGKILL)
+
+            def away() -> bool:
+                entry = next((e for e in host.roster if e.id == viewer_id), None)
+                return entry is not None and not entry.connected
+
+            # A's Room keeps the viewer's place, as for any connection lost (they may
+            # resume within reconnect_seconds), and A stops piping to the dead node.
+            await until(away, within=30, what="the viewer away in the host's roster")
+            dead = cluster.names[cluster.nodes.index(edge)]
+            closed = f"to {dead} closed"
+            await until(lambda: closed in "".join(holder.log), within=30, what="A's pipe closed")
+        finally:
+            for client in (viewer, host):
+                await client.close()
