@@ -113,6 +113,32 @@ async def _connected(pc: RTCPeerConnection, timeout: float = 20.0) -> None:
         pc.remove_listener("connectionstatechange", changed)
 
 
+async def _connecting_started(pc: RTCPeerConnection, timeout: float = 2.0) -> None:
+    """Until ICE has started on a connection given a remote description.
+
+    aiortc starts ICE in a task of its own once a description is set
+    (RTCPeerConnection.__connect); a connection closed before that task reaches
+    ``RTCIceTransport.start`` makes it fail with InvalidStateError("RTCIceTransport
+    is closed"), an exception nobody retrieves (https://github.com/aiortc/aiortc/issues/429).
+    Closed once ICE is checking, the task ends quietly."""
+    if pc.remoteDescription is None or pc.iceConnectionState != "new":
+        return
+    started = asyncio.Event()
+
+    @pc.on("iceconnectionstatechange")
+    def changed() -> None:
+        if pc.iceConnectionState != "new":
+            started.set()
+
+    try:
+        async with asyncio.timeout(timeout):
+            await started.wait()
+    except TimeoutError:
+        pass  # nothing to start (no candidates): closing is safe
+    finally:
+        pc.remove_listener("iceconnectionstatechange", changed)
+
+
 @dataclass
 class ReceivedTrack:
     """One other participant's track as this bot receives it."""
@@ -349,5 +375,6 @@ class MediaSession:
         for pc in (self._publisher, self._subscriber):
             if pc is not None:
                 with contextlib.suppress(Exception):
+                    await _connecting_started(pc)
                     await pc.close()
         self._publisher = self._subscriber = None
