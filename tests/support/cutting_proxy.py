@@ -45,7 +45,11 @@ class CuttingProxy:
             self._loop.run_forever()
         finally:
             server.close()
+            # Cut (``stop``): every connection ends by itself, a task not started yet too
+            # (cancelled before it runs, its accepted socket would be left open).
             pending = asyncio.all_tasks(self._loop)
+            if pending:
+                self._loop.run_until_complete(asyncio.wait(pending, timeout=10))
             for task in pending:
                 task.cancel()
             self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
@@ -54,12 +58,16 @@ class CuttingProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._cut:
-            writer.close()
+            await _closed(writer)
             return
         try:
             upstream_reader, upstream_writer = await asyncio.open_unix_connection(str(self.target))
         except OSError:
-            writer.close()
+            await _closed(writer)
+            return
+        if self._cut:  # cut while connecting
+            await _closed(upstream_writer)
+            await _closed(writer)
             return
         self._writers.update((writer, upstream_writer))
         await asyncio.gather(
@@ -73,8 +81,8 @@ class CuttingProxy:
                     writer.write(data)
                     await writer.drain()
         finally:  # cancelled too (``stop``): a connection left open warns when collected
-            writer.close()
             self._writers.discard(writer)
+            await _closed(writer)
 
     def cut(self) -> None:
         def cut_now() -> None:
@@ -91,3 +99,11 @@ class CuttingProxy:
         self.cut()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+async def _closed(writer: asyncio.StreamWriter) -> None:
+    """Closes the connection and waits until its socket is (close() only schedules it: a
+    loop stopped before that leaves the socket open)."""
+    writer.close()
+    with contextlib.suppress(Exception):
+        await writer.wait_closed()
