@@ -103,10 +103,10 @@ class Interpreter:
                 case fx.RequireWaitingRoom(identities=keys):
                     self._write_identities("must_wait", keys)
                 case fx.SetLocked(locked=locked):
-                    room.writes.put(
-                        "lock or unlock a meeting",
-                        lambda: room.store.set_locked(room.meeting_id, locked),
+                    write = partial(
+                        room.store.set_locked, room.meeting_id, locked, holder=room.holder
                     )
+                    room.writes.put("lock or unlock a meeting", room.fenced(write))
                 case fx.SetPolicy():
                     self._policy_replaced(context)
                 case fx.EndMeeting():
@@ -233,10 +233,15 @@ class Interpreter:
 
     def _write_identities(self, kind: str, keys: frozenset[str]) -> None:
         room, at = self.room, time.time()
-        room.writes.put(
-            f"record {kind} identities",
-            lambda: room.store.add_identities(room.meeting_id, kind, keys, at=at),  # type: ignore[arg-type]
+        write = partial(
+            room.store.add_identities,
+            room.meeting_id,
+            kind,  # type: ignore[arg-type]
+            keys,
+            at=at,
+            holder=room.holder,
         )
+        room.writes.put(f"record {kind} identities", room.fenced(write))
 
     def _policy_replaced(self, context: dict[str, Any]) -> None:
         room, at = self.room, time.time()

@@ -228,14 +228,15 @@ class Room(RoomEntrances):
         store, meeting_id, at, holder = self.store, self.meeting_id, time.time(), self.holder
         if not self.state.participants:
             write = partial(store.forget_room_state, meeting_id, holder=holder)
-            self.writes.put("forget a meeting's places", self._fenced(write))
+            self.writes.put("forget a meeting's places", self.fenced(write))
             return
         document = places.snapshot(self, self._saved_places)
         write = partial(store.save_room_state, meeting_id, document, at=at, holder=holder)
-        self.writes.put("save a meeting's places", self._fenced(write))
+        self.writes.put("save a meeting's places", self.fenced(write))
 
-    def _fenced(self, write: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-        """``write``, after which a refusal for another node's newer claim closes the Room."""
+    def fenced(self, write: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """``write`` (given ``holder=self.holder``), after which a refusal for another node's
+        newer claim closes the Room."""
 
         async def fenced() -> None:
             try:

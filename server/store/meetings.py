@@ -98,9 +98,11 @@ class MeetingRecords(Transactions):
             "set a meeting's password", meeting_id, password_hash=password_hash
         )
 
-    async def set_locked(self, meeting_id: str, locked: bool) -> None:
-        """Lock or unlock the meeting."""
-        await self._update_meeting("lock or unlock a meeting", meeting_id, locked=locked)
+    async def set_locked(self, meeting_id: str, locked: bool, *, holder: int | None = None) -> None:
+        """Lock or unlock the meeting (``holder``: as for ``save_room_state``)."""
+        await self._update_meeting(
+            "lock or unlock a meeting", meeting_id, holder=holder, locked=locked
+        )
 
     async def end_meeting(self, meeting_id: str, at: float) -> None:
         """Mark the meeting ended at ``at``; ending it again keeps the first time."""
@@ -111,9 +113,16 @@ class MeetingRecords(Transactions):
     # Identities: bans, and people who must wait again.
 
     async def add_identities(
-        self, meeting_id: str, kind: IdentityKind, keys: Iterable[str], *, at: float
+        self,
+        meeting_id: str,
+        kind: IdentityKind,
+        keys: Iterable[str],
+        *,
+        at: float,
+        holder: int | None = None,
     ) -> None:
-        """Record identity keys as banned or as ``must_wait``; a key already there stays as is."""
+        """Record identity keys as banned or as ``must_wait``; a key already there stays as is
+        (``holder``: as for ``save_room_state``)."""
         if kind not in _IDENTITY_KINDS:
             raise ValueError(f"kind must be one of {sorted(_IDENTITY_KINDS)}, not {kind!r}")
         if isinstance(keys, str):
@@ -124,6 +133,8 @@ class MeetingRecords(Transactions):
         ]
         async with self._writing("record identities") as connection:
             await require_meetings(connection, {meeting_id})
+            if holder is not None:
+                await check_holder(connection, meeting_id, holder)
             if rows:
                 insert_or_ignore = (
                     postgresql.insert(meeting_identities)
@@ -176,8 +187,12 @@ class MeetingRecords(Transactions):
                 delete(room_states).where(room_states.c.meeting_id == meeting_id)
             )
 
-    async def _update_meeting(self, what: str, meeting_id: str, **values: Any) -> None:
+    async def _update_meeting(
+        self, what: str, meeting_id: str, *, holder: int | None = None, **values: Any
+    ) -> None:
         async with self._writing(what) as connection:
+            if holder is not None:
+                await check_holder(connection, meeting_id, holder)
             found = await connection.scalar(
                 update(meetings)
                 .where(meetings.c.id == meeting_id)

@@ -132,3 +132,25 @@ async def _closed(session: Session) -> None:
 
 def _names(document: str | None) -> list[str]:
     return [person["name"] for person in json.loads(document or "{}").get("people", [])]
+
+
+async def test_a_lock_decided_by_a_node_that_lost_the_meeting_is_not_stored(
+    stale_node: Registry, new_node: Store
+) -> None:
+    created = await stale_node.create_meeting({}, None)
+    meeting_id = created.meeting_id
+    room = await stale_node.room(meeting_id)
+    assert room is not None
+    host = Session("h", device_id="d-h", device_token="t")
+    joined = await room.join(JoinRequested(participant="h", name="Alice Host", role="host"), host)
+    assert joined.allowed
+    await _stored(new_node, meeting_id, ["Alice Host"])  # nothing of the join left to write
+    await new_node.hold_meeting(meeting_id, FIRST_CLAIM + 1)  # taken over
+
+    locked = await room.submit(LockRequested(actor="h", locked=True))
+    assert locked.allowed  # decided at the stale node, which does not know yet
+    await _closed(host)
+    await stale_node.writes.flush()
+    record = await new_node.get_meeting(meeting_id)
+    assert record is not None
+    assert record.locked is False, "the stale node's lock was stored"
