@@ -34,7 +34,7 @@ from .runtime.room import Room, RoomClosedError
 from .runtime.session import Session
 from .socket_slots import SLOT_KEY, TOO_MANY_SOCKETS, too_many_sockets
 
-__all__ = ["read_frame", "router"]
+__all__ = ["Throttle", "read_frame", "router"]
 
 log = logging.getLogger("meetwarden.ws")
 router = APIRouter()
@@ -45,6 +45,31 @@ MAX_DEPTH = 16
 MALFORMED_LIMIT = 20
 RATE, BURST = 10.0, 40.0
 FLOOD_LIMIT = 200  # refused messages before the socket is closed
+
+
+class Throttle:
+    """How fast one participant's socket may send: a message past the rate is answered
+    ``rate_limited`` and dropped, and past ``FLOOD_LIMIT`` of those the socket closes.
+    Hosts admit, mute and grant in bursts: they get three times the rate."""
+
+    def __init__(self, session: Session, *, hosting: bool = False) -> None:
+        scale = 3 if hosting else 1
+        self._session, self._bucket = session, TokenBucket(RATE * scale, BURST * scale)
+        self._refused = 0
+
+    def allows(self) -> bool:
+        """Whether the message just read may be handled (else it has been answered)."""
+        if self._bucket.take():
+            return True
+        session = self._session
+        self._refused += 1
+        text = say(session.language, "Slow down: too many messages.")
+        session.send(wire.Error(code="rate_limited", message=text))
+        if self._refused > FLOOD_LIMIT:
+            session.close(wire.CLOSE_POLICY, "message flood")
+        return False
+
+
 BEFORE_JOIN_LIMIT = 5  # messages answered before a join; the next one closes the socket
 
 
@@ -208,19 +233,12 @@ async def meeting_socket(websocket: WebSocket) -> None:
         reader.reply, reader.before_join = session.send, False
         writer = asyncio.create_task(_writer(websocket, session))
         person = room.state.get(session.participant_id)
-        hosting = person is not None and person.is_host  # hosts admit, mute and grant in bursts
-        bucket = TokenBucket(RATE * 3, BURST * 3) if hosting else TokenBucket(RATE, BURST)
-        refused = 0
+        throttle = Throttle(session, hosting=person is not None and person.is_host)
         while not session.closing:
             message = await reader.next()
             if message is None or session.closing:
                 break
-            if not bucket.take():
-                refused += 1
-                text = say(session.language, "Slow down: too many messages.")
-                session.send(wire.Error(code="rate_limited", message=text))
-                if refused > FLOOD_LIMIT:
-                    session.close(wire.CLOSE_POLICY, "message flood")
+            if not throttle.allows():
                 continue
             state = websocket.app.state
             if not await handle_request(

@@ -38,10 +38,9 @@ from meetwarden import protocol as wire
 from ..cluster.envelope import Message
 from ..i18n import pick_language, say
 from ..media import MediaError, MediaPlane
-from ..ratelimit import TokenBucket
 from ..runtime.interpreter import offer_message
 from ..runtime.session import Session
-from ..ws import BURST, FLOOD_LIMIT, RATE
+from ..ws import Throttle
 from .edge_media import EdgeMeeting
 from .hub import Bus
 from .sentences import NODE_GONE, RECEIVE_ONLY
@@ -124,17 +123,13 @@ class EdgeServing:
             await self._finish(viewer, writer)
 
     async def _relay(self, viewer: _Viewer, reader: Any) -> None:
-        session, bucket, refused = viewer.session, TokenBucket(RATE, BURST), 0
+        session = viewer.session
+        throttle = Throttle(session)  # never a host: host links are sent to the holder
         while not session.closing:
             message = await reader.next()
             if message is None or session.closing:
                 return
-            if not bucket.take():
-                refused += 1
-                said = say(session.language, "Slow down: too many messages.")
-                session.send(wire.Error(code="rate_limited", message=said))
-                if refused > FLOOD_LIMIT:
-                    session.close(wire.CLOSE_POLICY, "message flood")
+            if not throttle.allows():
                 continue
             if isinstance(message, _LOCAL_MEDIA | _NOT_HERE):
                 await self._media(viewer, message)

@@ -18,14 +18,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from support.registries import registry_on
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import HandRaised, JoinRequested, LockRequested
-from meetwarden.server.auth import Passwords, Tokens
-from meetwarden.server.runtime.audit import AuditWriter
 from meetwarden.server.runtime.registry import MeetingElsewhereError, Registry
 from meetwarden.server.runtime.session import Session
-from meetwarden.server.runtime.writes import StoreWrites
 from meetwarden.server.store import FencedOutError, Store
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -40,24 +38,10 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def stale_node(tmp_path: Path) -> AsyncIterator[Registry]:
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'meetwarden.db'}")
-    audit, writes = AuditWriter(store), StoreWrites()
-    audit.start()
-    writes.start()
-    registry = Registry(
-        store=store,
-        tokens=Tokens(b"k" * 32),
-        passwords=Passwords(),
-        audit=audit,
-        writes=writes,
-        idle_seconds=3600,
-        holder_of=lambda meeting_id: FIRST_CLAIM,
-    )
-    yield registry
-    await registry.close()
-    await writes.close()
-    await audit.close()
-    await store.close()
+    async with registry_on(
+        tmp_path / "meetwarden.db", holder_of=lambda meeting_id: FIRST_CLAIM
+    ) as running:
+        yield running
 
 
 @pytest.fixture

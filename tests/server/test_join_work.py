@@ -16,16 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.registries import registry_on
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import JoinRequested
-from meetwarden.server.auth import Passwords, Tokens
-from meetwarden.server.runtime.audit import AuditWriter
 from meetwarden.server.runtime.joining import join
 from meetwarden.server.runtime.registry import Registry
 from meetwarden.server.runtime.session import Session
-from meetwarden.server.runtime.writes import StoreWrites
-from meetwarden.server.store import Store
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -37,23 +34,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'meetwarden.db'}")
-    audit, writes = AuditWriter(store), StoreWrites()
-    audit.start()
-    writes.start()
-    registry = Registry(
-        store=store,
-        tokens=Tokens(b"k" * 32),
-        passwords=Passwords(),
-        audit=audit,
-        writes=writes,
-        idle_seconds=3600,
-    )
-    yield registry
-    await registry.close()
-    await writes.close()
-    await audit.close()
-    await store.close()
+    async with registry_on(tmp_path / "meetwarden.db") as running:
+        yield running
 
 
 class Counted:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from support.disks import fill, loop_disk, shut_down, small_disk, unfill
+from support.registries import registry_on
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import (
@@ -45,23 +46,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'meetwarden.db'}")
-    audit, writes = AuditWriter(store), StoreWrites()
-    audit.start()
-    writes.start()
-    registry = Registry(
-        store=store,
-        tokens=Tokens(b"k" * 32),
-        passwords=Passwords(),
-        audit=audit,
-        writes=writes,
-        idle_seconds=3600,
-    )
-    yield registry
-    await registry.close()
-    await writes.close()
-    await audit.close()
-    await store.close()
+    async with registry_on(tmp_path / "meetwarden.db") as running:
+        yield running
 
 
 def _messages(session: Session) -> list[dict[str, Any]]:
