@@ -23,6 +23,7 @@ from support.registries import registry_on
 from meetwarden import protocol as wire
 from meetwarden.policies.events import HandRaised, JoinRequested, LockRequested
 from meetwarden.server.runtime.registry import MeetingElsewhereError, Registry
+from meetwarden.server.runtime.room import Room
 from meetwarden.server.runtime.session import Session
 from meetwarden.server.store import FencedOutError, Store
 
@@ -55,13 +56,7 @@ async def new_node(tmp_path: Path, stale_node: Registry) -> AsyncIterator[Store]
 async def test_a_node_whose_meeting_was_taken_over_stores_nothing_more_and_lets_it_go(
     stale_node: Registry, new_node: Store
 ) -> None:
-    created = await stale_node.create_meeting({}, None)
-    meeting_id = created.meeting_id
-    room = await stale_node.room(meeting_id)
-    assert room is not None
-    host = Session("h", device_id="d-h", device_token="t")
-    joined = await room.join(JoinRequested(participant="h", name="Alice Host", role="host"), host)
-    assert joined.allowed
+    meeting_id, room, host = await _hosted(stale_node)
     await room.submit(LockRequested(actor="h", locked=True))
     await _stored(new_node, meeting_id, ["Alice Host"])  # control: its saves land
 
@@ -114,6 +109,17 @@ async def _closed(session: Session) -> None:
             pass
 
 
+async def _hosted(registry: Registry) -> tuple[str, Room, Session]:
+    """A meeting loaded on ``registry`` with its host in it."""
+    created = await registry.create_meeting({}, None)
+    room = await registry.room(created.meeting_id)
+    assert room is not None
+    host = Session("h", device_id="d-h", device_token="t")
+    joined = await room.join(JoinRequested(participant="h", name="Alice Host", role="host"), host)
+    assert joined.allowed
+    return created.meeting_id, room, host
+
+
 def _names(document: str | None) -> list[str]:
     return [person["name"] for person in json.loads(document or "{}").get("people", [])]
 
@@ -121,13 +127,7 @@ def _names(document: str | None) -> list[str]:
 async def test_a_lock_decided_by_a_node_that_lost_the_meeting_is_not_stored(
     stale_node: Registry, new_node: Store
 ) -> None:
-    created = await stale_node.create_meeting({}, None)
-    meeting_id = created.meeting_id
-    room = await stale_node.room(meeting_id)
-    assert room is not None
-    host = Session("h", device_id="d-h", device_token="t")
-    joined = await room.join(JoinRequested(participant="h", name="Alice Host", role="host"), host)
-    assert joined.allowed
+    meeting_id, room, host = await _hosted(stale_node)
     await _stored(new_node, meeting_id, ["Alice Host"])  # nothing of the join left to write
     await new_node.hold_meeting(meeting_id, FIRST_CLAIM + 1)  # taken over
 
