@@ -113,30 +113,18 @@ async def _connected(pc: RTCPeerConnection, timeout: float = 20.0) -> None:
         pc.remove_listener("connectionstatechange", changed)
 
 
-async def _connecting_started(pc: RTCPeerConnection, timeout: float = 2.0) -> None:
-    """Until ICE has started on a connection given a remote description.
+async def _settled(pc: RTCPeerConnection, timeout: float = 5.0) -> None:
+    """Until a connection given a remote description has connected or failed.
 
-    aiortc starts ICE in a task of its own once a description is set
-    (RTCPeerConnection.__connect); a connection closed before that task reaches
-    ``RTCIceTransport.start`` makes it fail with InvalidStateError("RTCIceTransport
-    is closed"), an exception nobody retrieves (https://github.com/aiortc/aiortc/issues/429).
-    Closed once ICE is checking, the task ends quietly."""
-    if pc.remoteDescription is None or pc.iceConnectionState != "new":
+    aiortc connects in a task of its own (RTCPeerConnection.__connect), which starts
+    ICE and then DTLS for each transceiver in turn; a connection closed while that task
+    waits on the DTLS handshake makes it start ICE again for the next transceiver on
+    the closed transport, and fail with InvalidStateError("RTCIceTransport is closed"),
+    an exception nobody retrieves (https://github.com/aiortc/aiortc/issues/429)."""
+    if pc.remoteDescription is None:
         return
-    started = asyncio.Event()
-
-    @pc.on("iceconnectionstatechange")
-    def changed() -> None:
-        if pc.iceConnectionState != "new":
-            started.set()
-
-    try:
-        async with asyncio.timeout(timeout):
-            await started.wait()
-    except TimeoutError:
-        pass  # nothing to start (no candidates): closing is safe
-    finally:
-        pc.remove_listener("iceconnectionstatechange", changed)
+    with contextlib.suppress(MeetwardenTimeoutError):
+        await _connected(pc, timeout)
 
 
 @dataclass
@@ -375,6 +363,6 @@ class MediaSession:
         for pc in (self._publisher, self._subscriber):
             if pc is not None:
                 with contextlib.suppress(Exception):
-                    await _connecting_started(pc)
+                    await _settled(pc)
                     await pc.close()
         self._publisher = self._subscriber = None
