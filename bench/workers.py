@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cpu_quota import CpuQuota
 from workers_server import Serve, Step, operator_headers, run_step
 
 # --- the ladder ----------------------------------------------------------------------------
@@ -102,34 +103,44 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[int, L
     for workers in ladders:
         data_dir = directory / f"data-{workers}"
         serves[workers] = Serve(workers, data_dir, directory / f"serve-{workers}.log")
+        if arguments.cores_per_worker:
+            serves[workers].quota = CpuQuota(
+                arguments.cores_per_worker * workers, f"meetwarden-bench-{os.getpid()}-{workers}"
+            )
         operators[workers] = operator_headers(data_dir)
-    began = time.monotonic()
-    for round_number in range(arguments.max_rounds):
-        order = (1, 2) if round_number % 2 == 0 else (2, 1)
-        for workers in order:
-            ladder = ladders[workers]
-            if ladder.done:
-                continue
-            if time.monotonic() - began > arguments.max_minutes * 60:
-                progress(f"stopping: past --max-minutes {arguments.max_minutes}")
-                return ladders
-            count = ladder.next_count()
-            progress(
-                f"{bar(round_number, arguments.max_rounds)} {time.monotonic() - began:5.0f} s  "
-                f"--workers {workers}: {count} meetings of {arguments.size} ..."
-            )
-            step = await run_step(arguments, serves[workers], operators[workers], count)
-            ladder.record(step)
-            progress(
-                f"{'':22}  {'held' if step.held else 'NOT held: ' + step.why}; "
-                f"p50 {step.p50_ms:.0f} ms, p95 {step.p95_ms:.0f} ms, "
-                f"{step.requests_per_s:.0f} requests/s, server {step.server_cores:.2f} cores "
-                f"{step.process_cores}, waited {step.server_waited:.2f}, "
-                f"generator {step.generator_cores:.2f}, "
-                f"others {step.others_cores:.2f}"
-            )
-        if all(ladder.done for ladder in ladders.values()):
-            break
+    try:
+        began = time.monotonic()
+        for round_number in range(arguments.max_rounds):
+            order = (1, 2) if round_number % 2 == 0 else (2, 1)
+            for workers in order:
+                ladder = ladders[workers]
+                if ladder.done:
+                    continue
+                if time.monotonic() - began > arguments.max_minutes * 60:
+                    progress(f"stopping: past --max-minutes {arguments.max_minutes}")
+                    return ladders
+                count = ladder.next_count()
+                progress(
+                    f"{bar(round_number, arguments.max_rounds)} {time.monotonic() - began:5.0f} s  "
+                    f"--workers {workers}: {count} meetings of {arguments.size} ..."
+                )
+                step = await run_step(arguments, serves[workers], operators[workers], count)
+                ladder.record(step)
+                progress(
+                    f"{'':22}  {'held' if step.held else 'NOT held: ' + step.why}; "
+                    f"p50 {step.p50_ms:.0f} ms, p95 {step.p95_ms:.0f} ms, "
+                    f"{step.requests_per_s:.0f} requests/s, server {step.server_cores:.2f} cores "
+                    f"{step.process_cores}, waited {step.server_waited:.2f}, "
+                    f"throttled {step.throttled:.2f}, "
+                    f"generator {step.generator_cores:.2f}, "
+                    f"others {step.others_cores:.2f}"
+                )
+            if all(ladder.done for ladder in ladders.values()):
+                break
+    finally:
+        for serve in serves.values():
+            if serve.quota:
+                serve.quota.remove()
     return ladders
 
 
@@ -164,11 +175,16 @@ def report(
         f"acting every {arguments.every} s; held: p95 answer < {arguments.p95_ms:.0f} ms over "
         f"{arguments.window:.0f} s, nothing unanswered, no error, no socket closed; "
         f"{arguments.generators} generator processes; cores: {os.cpu_count()}; "
-        f"load average at the end {[round(v, 2) for v in os.getloadavg()]}"
+        + (
+            f"the server's CPU quota: {arguments.cores_per_worker} cores per worker; "
+            if arguments.cores_per_worker
+            else ""
+        )
+        + f"load average at the end {[round(v, 2) for v in os.getloadavg()]}"
     )
     print(
         f"{'workers':>7} {'meetings':>8} {'held':>5} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} "
-        f"{'server':>7} {'waited':>6} {'ms/mtg':>7} {'gen':>5} {'others':>6}  "
+        f"{'server':>7} {'waited':>6} {'thrott':>6} {'ms/mtg':>7} {'gen':>5} {'others':>6}  "
         "per process / meetings per worker"
     )
     for workers, ladder in ladders.items():
@@ -176,14 +192,15 @@ def report(
             print(
                 f"{workers:>7} {step.meetings:>8} {'yes' if step.held else 'no':>5} "
                 f"{step.p50_ms:>7.0f} {step.p95_ms:>7.0f} {step.requests_per_s:>6.0f} "
-                f"{step.server_cores:>7.2f} {step.server_waited:>6.2f} "
+                f"{step.server_cores:>7.2f} {step.server_waited:>6.2f} {step.throttled:>6.2f} "
                 f"{step.server_ms_per_meeting:>7.2f} "
                 f"{step.generator_cores:>5.2f} {step.others_cores:>6.2f}  "
                 f"{step.process_cores} / {step.split}" + ("" if step.held else f"  ({step.why})")
             )
     print(
         "(server, gen, others: CPU cores used over the window; waited: seconds per second the "
-        "server's threads waited for a core; ms/mtg: server CPU ms per meeting-second)"
+        "server's threads waited for a core; thrott: seconds per second the server's CPU quota "
+        "held it back; ms/mtg: server CPU ms per meeting-second)"
     )
     held, failed = figures["held"], figures["first_failed"]
 
@@ -224,6 +241,11 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true", help="coarse ladder, short windows")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--cores-per-worker",
+        type=float,
+        help="give the server a CPU quota of this many cores per worker (root; bench/cpu_quota.py)",
+    )
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.window, arguments.warmup, arguments.grace = 3.0, 1.0, 2.0

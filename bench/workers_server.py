@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cpu_quota import CpuQuota
 
 from meetwarden.server.placement import worker_for
 
@@ -96,6 +97,8 @@ class Serve:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
+    quota: CpuQuota | None = None
+    """Cores the whole serve process tree may use (None: the machine's)."""
 
     def start(self, timeout: float = 60.0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -107,6 +110,7 @@ class Serve:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                preexec_fn=self.quota.enter if self.quota else None,
             )
         deadline = time.monotonic() + timeout
         # --workers 1 is the one process uvicorn serves alone (no front process);
@@ -200,9 +204,11 @@ class Step:
     process_cores: dict[str, float] = field(default_factory=dict)
     generator_cores: float = 0.0
     others_cores: float = 0.0
+    """The rest of the machine's busy time: other people's work, and the kernel's."""
     server_waited: float = 0.0
     """Seconds per second the server's threads waited for a core (0: never starved)."""
-    """The rest of the machine's busy time: other people's work, and the kernel's."""
+    throttled: float = 0.0
+    """Seconds per second the server was held back by its CPU quota (bench/cpu_quota.py)."""
     split: list[int] = field(default_factory=list)
     """Meetings per worker (server/placement.py)."""
 
@@ -263,11 +269,14 @@ async def run_step(
         pids = serve.processes()
         before = {pid: cpu_seconds(pid) for pid in [*pids, *(p.pid for p in generators)]}
         waited = sum(waited_seconds(pid) for pid in pids)
+        throttled = serve.quota.throttled_seconds() if serve.quota else 0.0
         busy, started = machine_busy(), time.monotonic()
         await asyncio.sleep(arguments.window)
         seconds = time.monotonic() - started
         after = {pid: cpu_seconds(pid) for pid in before}
         step.server_waited = (sum(waited_seconds(pid) for pid in pids) - waited) / seconds
+        if serve.quota:
+            step.throttled = (serve.quota.throttled_seconds() - throttled) / seconds
         busy = (machine_busy() - busy) / seconds
         used = {pid: (after[pid] - before[pid]) / seconds for pid in before}
         results = []
