@@ -21,6 +21,7 @@ from meetwarden.policies import effects as fx
 
 from ..i18n import reason_text, say
 from ..media.subscriber import SubscriberOffer
+from ..store import FencedOutError
 from . import telling
 from .decided import Decided
 from .media_seam import NoMedia
@@ -260,15 +261,17 @@ class Interpreter:
             async def write() -> None:
                 try:
                     await room.store.replace_policy(
-                        room.meeting_id, json.dumps(document), at=at, by=by
+                        room.meeting_id, json.dumps(document), at=at, by=by, holder=room.holder
                     )
+                except FencedOutError:
+                    raise  # another node holds the meeting: the Room closes (Room.fenced)
                 except Exception as error:
                     # Disk full, a read-only database: the previous policy comes back
                     # through the engine (audited), and the hosts are told why.
                     room.post(partial(room.policy_not_stored, *previous, expected, error))
                     raise
 
-            room.writes.put("replace a meeting's policy", write)
+            room.writes.put("replace a meeting's policy", room.fenced(write))
         for session in telling.host_sessions(room):
             session.send(wire.PolicyMessage(revision=room.revision, policy=document))
 
@@ -278,14 +281,20 @@ class Interpreter:
         room.ended = True
 
         async def write() -> None:
+            taken_over = False
             try:
-                await room.store.end_meeting(room.meeting_id, at)
-                await room.store.forget_room_state(room.meeting_id)
+                await room.store.end_meeting(room.meeting_id, at, holder=room.holder)
+                await room.store.forget_room_state(room.meeting_id, holder=room.holder)
+            except FencedOutError:
+                # Another node holds the meeting and it goes on there: nothing of it
+                # (its files) is let go here; the Room closes (Room.fenced).
+                taken_over = True
+                raise
             finally:
-                if room.on_ended is not None:
+                if room.on_ended is not None and not taken_over:
                     room.on_ended(room)
 
-        room.writes.put("end a meeting", write)
+        room.writes.put("end a meeting", room.fenced(write))
 
     def _withdraw_cohost_invites(self, pid: str) -> None:
         """A demoted co-host's invite stops opening the meeting: the role the host took

@@ -63,9 +63,14 @@ class MeetingRecords(Transactions):
             result = await connection.execute(query)
             return [meeting_from_row(row) for row in result.mappings()]
 
-    async def replace_policy(self, meeting_id: str, document: str, *, at: float, by: str) -> int:
-        """Put ``document`` in force as the next revision, keeping the old ones; return it."""
+    async def replace_policy(
+        self, meeting_id: str, document: str, *, at: float, by: str, holder: int | None = None
+    ) -> int:
+        """Put ``document`` in force as the next revision, keeping the old ones; return it
+        (``holder``: as for ``save_room_state``)."""
         async with self._writing("replace a meeting's policy") as connection:
+            if holder is not None:
+                await check_holder(connection, meeting_id, holder)
             revision = await connection.scalar(
                 update(meetings)
                 .where(meetings.c.id == meeting_id)
@@ -104,10 +109,14 @@ class MeetingRecords(Transactions):
             "lock or unlock a meeting", meeting_id, holder=holder, locked=locked
         )
 
-    async def end_meeting(self, meeting_id: str, at: float) -> None:
-        """Mark the meeting ended at ``at``; ending it again keeps the first time."""
+    async def end_meeting(self, meeting_id: str, at: float, *, holder: int | None = None) -> None:
+        """Mark the meeting ended at ``at``; ending it again keeps the first time
+        (``holder``: as for ``save_room_state``)."""
         await self._update_meeting(
-            "end a meeting", meeting_id, ended_at=func.coalesce(meetings.c.ended_at, at)
+            "end a meeting",
+            meeting_id,
+            holder=holder,
+            ended_at=func.coalesce(meetings.c.ended_at, at),
         )
 
     # Identities: bans, and people who must wait again.

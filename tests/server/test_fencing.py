@@ -16,12 +16,21 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.registries import registry_on
 
 from meetwarden import protocol as wire
-from meetwarden.policies.events import HandRaised, JoinRequested, LockRequested
+from meetwarden.policies.events import (
+    EndMeetingRequested,
+    HandRaised,
+    JoinRequested,
+    LockRequested,
+    PolicyUpdateRequested,
+)
+from meetwarden.policies.loading import validate_policy
+from meetwarden.server.runtime.decided import Decided
 from meetwarden.server.runtime.registry import MeetingElsewhereError, Registry
 from meetwarden.server.runtime.room import Room
 from meetwarden.server.runtime.session import Session
@@ -138,3 +147,62 @@ async def test_a_lock_decided_by_a_node_that_lost_the_meeting_is_not_stored(
     record = await new_node.get_meeting(meeting_id)
     assert record is not None
     assert record.locked is False, "the stale node's lock was stored"
+
+
+async def test_a_policy_replaced_by_a_node_that_lost_the_meeting_is_not_stored(
+    stale_node: Registry, new_node: Store
+) -> None:
+    meeting_id, room, host = await _hosted(stale_node)
+    await _replace_policy(room, {"entry": {"max_participants": 50}})
+    await stale_node.writes.flush()
+    assert [v.revision for v in await new_node.policy_versions(meeting_id)] == [1, 2]  # control
+    await new_node.hold_meeting(meeting_id, FIRST_CLAIM + 1)  # taken over
+
+    replaced = await _replace_policy(room, {"entry": {"max_participants": 20}})
+    assert replaced.allowed  # decided at the stale node, which does not know yet
+    await _closed(host)
+    await stale_node.writes.flush()
+    assert host.close_code == wire.CLOSE_SERVICE_RESTART
+    assert [v.revision for v in await new_node.policy_versions(meeting_id)] == [1, 2], (
+        "the stale node's policy was stored"
+    )
+    record = await new_node.get_meeting(meeting_id)
+    assert record is not None
+    assert record.policy_revision == 2
+
+
+async def test_an_end_decided_by_a_node_that_lost_the_meeting_is_not_stored(
+    stale_node: Registry, new_node: Store
+) -> None:
+    meeting_id, room, host = await _hosted(stale_node)
+    let_go: list[str] = []
+
+    async def ended(meeting: str) -> None:  # where the meeting's files are deleted
+        let_go.append(meeting)
+
+    stale_node.when_ended(ended)
+    await _stored(new_node, meeting_id, ["Alice Host"])
+    await new_node.hold_meeting(meeting_id, FIRST_CLAIM + 1)  # taken over
+
+    assert (await room.submit(EndMeetingRequested(actor="h"))).allowed
+    await _closed(host)
+    await stale_node.writes.flush()
+    record = await new_node.get_meeting(meeting_id)
+    assert record is not None
+    assert record.ended_at is None, "the stale node's end was stored"
+    assert _names(await new_node.room_state(meeting_id)) == ["Alice Host"], "places forgotten"
+    assert let_go == [], "the stale node let the meeting's files go"
+    assert stale_node.held(meeting_id) is None
+
+    # Control: the node that holds the meeting now ends it, and that is stored.
+    await new_node.end_meeting(meeting_id, 5.0, holder=FIRST_CLAIM + 1)
+    record = await new_node.get_meeting(meeting_id)
+    assert record is not None
+    assert record.ended_at == 5.0
+
+
+async def _replace_policy(room: Room, document: dict[str, Any]) -> Decided:
+    return await room.submit(
+        PolicyUpdateRequested(actor="h", policy=validate_policy(document)),
+        context={"policy_document": document, "by": "h"},
+    )

@@ -28,8 +28,16 @@ async def test_only_the_newest_holder_writes_the_places(
             await old.forget_room_state("meeting-1", holder=1)
         with pytest.raises(FencedOutError):
             await old.hold_meeting("meeting-1", 1)
+        with pytest.raises(FencedOutError):
+            await old.replace_policy("meeting-1", "{}", at=3.0, by="host", holder=1)
+        with pytest.raises(FencedOutError):
+            await old.end_meeting("meeting-1", 3.0, holder=1)
         assert await new.room_state("meeting-1") == '{"by": "new"}'
         assert await new.meeting_holder("meeting-1") == 2
+        record = await new.get_meeting("meeting-1")
+        assert record is not None
+        assert (record.policy_revision, record.ended_at) == (1, None)
+        assert await new.replace_policy("meeting-1", "{}", at=4.0, by="host", holder=2) == 2
     finally:
         await old.close()
         await new.close()
