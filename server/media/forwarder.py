@@ -388,6 +388,10 @@ class PublishedTrack:
         if self.gate.open:
             down.retransmit(out_sequence_numbers, self.cache)
 
+    def cache_for(self, down: DownTrack) -> PacketCache:
+        """The cache of the packets ``down`` is sent (a simulcast track: its layer's)."""
+        return self.cache
+
     def end(self) -> None:
         """Stop forwarding at once; nothing of this track is sent after this call."""
         self.ended = True

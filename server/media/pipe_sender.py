@@ -8,6 +8,14 @@ the publisher's numbering, as mediasoup's pipe consumers send a producer's
 streams verbatim (https://mediasoup.org/documentation/v3/mediasoup/api/#PipeTransport);
 B rewrites per viewer.
 
+A camera sent in simulcast layers (``simulcast.py``) is piped as one stream: the
+``PipeDown`` is a subscriber of the ``SimulcastTrack`` with no tile and no
+bandwidth limit, so it gets the largest layer the publisher is sending, and B's
+viewers get that layer. When that layer stops (a browser short of bandwidth
+drops its top layer) the pipe goes on with the next at its keyframe, as a
+viewer's ``DownTrack`` does: the numbering and the clock continue across the
+switch, and a new epoch tells B that a new run starts.
+
 One ``PipeSender`` per pipe (one room, one remote node) holds the UDP socket,
 the streams and the secret. What comes back from B is feedback for the
 publisher, as from a local viewer: a keyframe request goes through the track's
@@ -54,8 +62,13 @@ class PipeDown:
     """One track as one remote node receives it: the publisher's packets, sent once."""
 
     __slots__ = (
+        "_last_out",
         "_nacks",
         "_pipe",
+        "_rebase",
+        "_run_start",
+        "_seq_offset",
+        "_ts_offset",
         "clock_set",
         "epoch",
         "packets",
@@ -76,15 +89,22 @@ class PipeDown:
         self.packets = self.retransmitted = 0
         self.clock_set = False
         self._nacks = NackBudget()
+        # What moves the packets of a simulcast layer switched to onto the numbering and
+        # the clock B has had (0 without simulcast: the publisher's own).
+        self._seq_offset = self._ts_offset = 0
+        self._last_out: int | None = None
+        self._rebase = False
+        self._run_start: int | None = None
+        """The first sequence number sent of the current layer (None: never switched)."""
 
-    def _rtp(self, packet: CachedPacket) -> bytes:
+    def _rtp(self, packet: CachedPacket, sequence_number: int) -> bytes:
         payload_type = self.track.payload_type
         return (
             RTP_HEADER.pack(
                 0xA0 if packet.padding else 0x80,
                 (0x80 | payload_type) if packet.marker else payload_type,
-                packet.sequence_number,
-                packet.timestamp,
+                sequence_number,
+                (packet.timestamp + self._ts_offset) & 0xFFFFFFFF,
                 self.stream,
             )
             + packet.body
@@ -92,19 +112,32 @@ class PipeDown:
 
     def send(self, packet: CachedPacket) -> None:
         """The hot path: one packet the gate let through, to the remote node."""
-        if self._pipe.send(MEDIA, self.epoch, self._rtp(packet)):
+        if self._rebase:  # the first packet of a layer switched to: its keyframe
+            self._rebase = False
+            if self._last_out is not None:
+                self._run_start = (self._last_out + 1) & 0xFFFF
+                self._seq_offset = (self._run_start - packet.sequence_number) & 0xFFFF
+        sequence_number = (packet.sequence_number + self._seq_offset) & 0xFFFF
+        self._last_out = sequence_number
+        if self._pipe.send(MEDIA, self.epoch, self._rtp(packet, sequence_number)):
             self.packets += 1
 
     def resume(self) -> None:
         """A new run (the gate opened, or A gave up a gap): B's viewers resume on it."""
         self.epoch = (self.epoch + 1) & 0xFF
 
-    def switch(self, ts_delta: int) -> None:  # pragma: no cover - simulcast is not piped
-        raise NotImplementedError("simulcast tracks are not piped")
+    def switch(self, ts_delta: int) -> None:
+        """Go on with another simulcast layer from its keyframe, the next packet sent
+        (``simulcast.py``): numbering and clock continue, in a new run."""
+        self._ts_offset = (self._ts_offset + ts_delta) & 0xFFFFFFFF
+        self._rebase = True
+        self.resume()
 
     def set_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
-        """The publisher's sender report, for B to translate for its viewers."""
+        """The publisher's sender report (of the layer piped), for B to translate for its
+        viewers, on the clock B has had."""
         self.clock_set = True
+        rtp_timestamp = (rtp_timestamp + self._ts_offset) & 0xFFFFFFFF
         self._pipe.control({"op": "sr", "stream": self.stream, "ntp": ntp_timestamp,
                             "rtp": rtp_timestamp})  # fmt: skip
 
@@ -130,14 +163,18 @@ class PipeDown:
     def answer_nack(self, sequence_numbers: list[int]) -> None:
         """B lost these packets on the pipe: resend those still cached, gate open."""
         track = self.track
+        cache = track.cache_for(self)  # type: ignore[arg-type]  # a DownTrack's duck
+        run_start = self._run_start
         allowed = self._nacks.allow(sequence_numbers, time.monotonic())
         for seq in allowed:
             if not track.gate.open or track.ended:
                 return
-            packet = track.cache.get(seq)
+            if run_start is not None and (seq - run_start) & 0xFFFF >= 0x8000:
+                continue  # sent before the last layer switch: another layer's packet
+            packet = cache.get((seq - self._seq_offset) & 0xFFFF)
             if packet is None:
                 continue
-            if self._pipe.send(RETRANSMISSION, self.epoch, self._rtp(packet)):
+            if self._pipe.send(RETRANSMISSION, self.epoch, self._rtp(packet, seq)):
                 self.retransmitted += 1
 
 

@@ -31,7 +31,6 @@ from .pipe_receiver import PipeReceiver
 from .pipe_sender import PipeSender
 from .pipe_wire import PipeOffer
 from .room_scope import RoomScope, logger
-from .simulcast import SimulcastTrack
 
 __all__ = ["PipeChange", "RoomPipes"]
 
@@ -86,12 +85,11 @@ class RoomPipes(RoomScope):
 
         The first track for an offer opens the pipe's socket on ``host`` (the address
         B was told in ``open_pipe``). Raises MediaError("not_published") if the track
-        is not published here, MediaError("not_piped") for a simulcast track."""
+        is not published here. A simulcast track is piped as its largest layer sent
+        (``pipe_sender``)."""
         track = self._track(participant_id, source_of(source))
         if track is None or track.ended:
             raise MediaError("not_published", "That track is not published in this meeting.")
-        if isinstance(track, SimulcastTrack):
-            raise MediaError("not_piped", "Simulcast tracks are not piped between nodes yet.")
         pipe = self._pipes.get(offer.pipe_id)
         if pipe is None:
             pipe = PipeSender(offer)
@@ -104,10 +102,9 @@ class RoomPipes(RoomScope):
         pipe.add(track)
 
     async def pipe_all_to(self, offer: PipeOffer, *, host: str = "127.0.0.1") -> int:
-        """Send every published track of this room that can be piped (not simulcast) to
-        the node that made ``offer``, and each such track published from now on, until
-        the pipe closes (A's side). Tracks that end stop being piped by themselves
-        (``_unpipe``). How many tracks are piped now."""
+        """Send every published track of this room to the node that made ``offer``, and
+        each track published from now on, until the pipe closes (A's side). Tracks that
+        end stop being piped by themselves (``_unpipe``). How many tracks are piped now."""
         if self._closed:
             raise MediaError("closed", "This meeting's media has ended.")
         pipe = self._pipes.get(offer.pipe_id)
@@ -174,8 +171,8 @@ class RoomPipes(RoomScope):
         self._renegotiate_all(except_id="")
 
     def _pipe_added(self, track: PublishedTrack) -> None:
-        if isinstance(track, SimulcastTrack) or track.ended:
-            return  # a simulcast track's layers are not piped yet (``pipe_to``)
+        if track.ended:
+            return
         for pipe in self._pipes.values():
             if isinstance(pipe, PipeSender) and pipe.follows_room and not pipe.closed:
                 pipe.add(track)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from .events import Source
 from .forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
 from .layer_choice import LayerInfo, choose_layer
-from .packet_cache import CachedPacket
+from .packet_cache import CachedPacket, PacketCache
 
 __all__ = ["Bandwidth", "SimulcastTrack"]
 
@@ -281,6 +281,10 @@ class SimulcastTrack(PublishedTrack):
         layer = self.current.get(down)
         if layer is not None:
             layer.on_nack(down, out_sequence_numbers)
+
+    def cache_for(self, down: DownTrack) -> PacketCache:
+        layer = self.current.get(down)
+        return self.cache if layer is None else layer.cache
 
     def _request_keyframes(self) -> bool:
         """A subscriber's PLI (or the camera check): a keyframe of every layer in use."""

@@ -9,18 +9,17 @@ units.
 
 from __future__ import annotations
 
-import struct
 from itertools import pairwise
 
 import pytest
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from support.fed_layers import Sender, Sink, layered_source
 
 from meetwarden.server.media.errors import MediaError
-from meetwarden.server.media.forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
+from meetwarden.server.media.forwarder import DownTrack
 from meetwarden.server.media.layer_choice import LayerInfo, choose_layer
-from meetwarden.server.media.rtp_packets import RtpFields
-from meetwarden.server.media.simulcast import RAISE_HOLD, SimulcastTrack
+from meetwarden.server.media.simulcast import RAISE_HOLD
 from meetwarden.server.media.simulcast_sdp import (
     MID_URI,
     RID_URI,
@@ -162,78 +161,6 @@ def test_an_ssrc_binds_once_to_a_declared_layer_and_a_layer_to_one_ssrc() -> Non
 # --------------------------------------------------------------------------- switching
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def send_rtp(self, packet: bytes) -> bool:
-        self.sent.append(packet)
-        return True
-
-
-class Sender:
-    ssrc = 0x5555
-
-    def count(self, octets: int) -> None:
-        pass
-
-    def set_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
-        pass
-
-
-def _frame(seq: int, ts: int, size: tuple[int, int] | None, tag: int) -> RtpFields:
-    """One packet that is one whole VP8 frame (RFC 7741 4.2-4.3); a keyframe when sized."""
-    if size is None:
-        body = b"\x10\x11\x02\x00"
-    else:
-        body = b"\x10\x10\x02\x00\x9d\x01\x2a" + struct.pack("<HH", *size)
-    return RtpFields(1, 97, seq & 0xFFFF, ts & 0xFFFFFFFF, True, False, body + bytes([tag]))
-
-
-class Layer:
-    """A layer of the source and what is fed to it: its own numbering and clock offset."""
-
-    def __init__(self, track: PublishedTrack, size: tuple[int, int], seq: int, ts: int) -> None:
-        self.track, self.size, self.seq, self.ts = track, size, seq, ts
-        self.plis = 0
-
-    def feed(self, capture: int, keyframe: bool = False, tag: int = 0) -> None:
-        """The frame captured at ``capture`` (90 kHz ticks, shared by every layer)."""
-        self.seq += 1
-        self.track.on_rtp(_frame(self.seq, self.ts + capture, self.size if keyframe else None, tag))
-
-
-def _source() -> tuple[SimulcastTrack, dict[str, Layer], Gate]:
-    gate = Gate(open=True)
-    source = SimulcastTrack("alice", "camera", gate, 97, 0.0, 300, lambda t: None, ("q", "f"))
-    layers: dict[str, Layer] = {}
-    for rid, size, seq, ts in (("q", (320, 180), 100, 5_000), ("f", (1280, 720), 60_000, 9_000)):
-        holder: list[Layer] = []
-
-        def pli(holder: list[Layer] = holder) -> bool:
-            holder[0].plis += 1
-            return True
-
-        track = PublishedTrack(
-            "alice",
-            "camera",
-            "video",
-            gate,
-            97,
-            KeyframeRequester(pli, 0.0),
-            300,
-            source.layer_first_packet,
-        )
-        layers[rid] = Layer(track, size, seq, ts)
-        holder.append(layers[rid])
-        source.add_layer(rid, track)
-    # Sender reports: both layers' clocks at one NTP instant (RFC 3550 6.4.1).
-    ntp = 0xE000_0000_0000_0000
-    for layer in layers.values():
-        layer.track.on_sender_report(ntp, layer.ts + 900_000)
-    return source, layers, gate
-
-
 def _headers(sink: Sink) -> list[tuple[int, int, bytes]]:
     return [
         (int.from_bytes(p[2:4], "big"), int.from_bytes(p[4:8], "big"), p[-1:]) for p in sink.sent
@@ -241,7 +168,7 @@ def _headers(sink: Sink) -> list[tuple[int, int, bytes]]:
 
 
 async def test_a_switch_waits_for_the_keyframe_and_numbering_and_clock_go_on() -> None:
-    source, layers, gate = _source()
+    source, layers, gate = layered_source()
     q, f = layers["q"], layers["f"]
     for layer in (q, f):
         layer.feed(0, keyframe=True)  # sizes known
@@ -298,7 +225,7 @@ async def test_a_switch_waits_for_the_keyframe_and_numbering_and_clock_go_on() -
 
 
 async def test_down_a_layer_without_sender_reports_keeps_the_clock_moving_forward() -> None:
-    source, layers, _ = _source()
+    source, layers, _ = layered_source()
     for layer in layers.values():
         layer.track.sender_report = None
     q, f = layers["q"], layers["f"]
@@ -318,7 +245,7 @@ async def test_down_a_layer_without_sender_reports_keeps_the_clock_moving_forwar
 
 
 async def test_a_slow_subscriber_gets_a_small_layer_and_lowers_nobody_else() -> None:
-    source, layers, _ = _source()
+    source, layers, _ = layered_source()
     source.bandwidth = {"slow": 300_000, "fast": 5_000_000}.get
     for layer in layers.values():
         layer.feed(0, keyframe=True)
@@ -335,7 +262,7 @@ async def test_a_slow_subscriber_gets_a_small_layer_and_lowers_nobody_else() -> 
 
 
 async def test_the_camera_check_decodes_a_keyframe_of_one_layer_and_counts_frames() -> None:
-    source, layers, _ = _source()
+    source, layers, _ = layered_source()
     captured: list[list[bytes]] = []
     source.on_keyframe_captured = captured.append
     source.capture_wanted = True
@@ -353,7 +280,7 @@ async def test_the_camera_check_decodes_a_keyframe_of_one_layer_and_counts_frame
 async def test_a_layer_lowered_for_bandwidth_is_raised_again_only_after_a_hold() -> None:
     """The loss-based limit grows while the small layer crosses the link unharmed; that is
     no sign the large one would: a raise waits, and a raise the link loses waits longer."""
-    source, layers, _ = _source()
+    source, layers, _ = layered_source()
     now = [100.0]
     source.clock = lambda: now[0]
     bandwidth = {"slow": None, "fast": None}
