@@ -303,7 +303,10 @@ async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="mw-file-bench-"))
     cli = str(Path(sys.executable).with_name("meetwarden"))
     key = operator_key(cli, work / "mw")
-    mw = start([cli, "serve", "--port", "0", "--data-dir", str(work / "mw"), *args.serve_arg])
+    mw = start(
+        [cli, "serve", "--workers", "1", "--port", "0", "--data-dir", str(work / "mw"),
+         *args.serve_arg]
+    )  # fmt: skip
     mw.api_key = key
     (work / "bare").mkdir()
     (work / "copies").mkdir()

@@ -111,11 +111,15 @@ class Server:
     operator: dict[str, str] = field(default_factory=dict)
     """Headers with the operator API key that creating a meeting needs (meetwarden only)."""
     env: dict[str, str] = field(
-        default_factory=lambda: {"MEETWARDEN_MAX_SOCKETS_PER_ADDRESS": "100000"}
+        default_factory=lambda: {
+            "MEETWARDEN_MAX_SOCKETS_PER_ADDRESS": "100000",
+            "MEETWARDEN_WORKERS": "1",
+        }
     )
     """Set for the process on top of this one's: by default, every bot comes from
     127.0.0.1, one address, far past the sockets a real address may hold at once
-    (server/door.py)."""
+    (server/door.py); and one process, as the echo is (the default is a worker per
+    core, bench/workers.py compares those)."""
 
     def start(self, timeout: float = 60.0) -> Server:
         log = self.log_path.open("wb")

@@ -207,7 +207,8 @@ def meetwarden_server(directory: Path, name: str, pythonpath: str | None) -> Ser
     server = Server(
         [cli, "serve", "--port", "0", "--data-dir", str(data)],
         directory / f"{name}.log",
-        env={"PYTHONPATH": pythonpath} if pythonpath else {},
+        # One process, as the echo is; a past commit without workers ignores it.
+        env={"MEETWARDEN_WORKERS": "1", **({"PYTHONPATH": pythonpath} if pythonpath else {})},
     )
     server.operator = operator_headers(cli, data)
     return server.start()
