@@ -67,7 +67,12 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         passwords = Passwords()
         app.state.hosting = Hosting(store, passwords)
         # Printed by `meetwarden serve` once it listens (server/cli_serve.py).
-        app.state.setup_token = await app.state.hosting.first_start_link() if first else None
+        # Nodes of a cluster each print one; each works until an account exists.
+        app.state.setup_token = (
+            await app.state.hosting.first_start_link(replace=not settings.redis_url)
+            if first
+            else None
+        )
         # A node of several shares the database: what is half done may be another's.
         sweep = first and not settings.redis_url
         member = await _join_cluster(settings, app) if settings.redis_url else None

@@ -118,11 +118,19 @@ class Hosting:
         await self.store.add_setup_link(record)
         return token
 
-    async def first_start_link(self) -> str | None:
-        """While no account or key exists, a new first-account link (replacing the last)."""
+    async def first_start_link(self, *, replace: bool = True) -> str | None:
+        """While no account or key exists, a new first-account link. ``replace``: the
+        earlier unused ones stop working (one server restarting); without it they keep
+        working until they expire or an account exists (the nodes of a cluster, each
+        printing its own link at start)."""
         if await self.store.anyone_may_host():
             return None
-        return await self.create_setup_link("first_account", FIRST_LINK_MINUTES)
+        token, now = new_secret(), time.time()
+        record = SetupLinkRecord(
+            digest("setup_link", token), "first_account", now, now + FIRST_LINK_MINUTES * 60
+        )
+        await self.store.add_setup_link(record, replace=replace)
+        return token
 
     async def _new_account(self, username: str, password: str) -> AccountRecord:
         name = username.strip().lower()

@@ -228,10 +228,11 @@ class HostingRecords(Transactions):
 
     # Set-up links.
 
-    async def add_setup_link(self, record: SetupLinkRecord) -> None:
-        """Store a link; a first account's link replaces any earlier unused one."""
+    async def add_setup_link(self, record: SetupLinkRecord, *, replace: bool = True) -> None:
+        """Store a link; a first account's link replaces any earlier unused one, unless
+        ``replace`` is False."""
         async with self._writing("store a set-up link") as connection:
-            if record.purpose == "first_account":
+            if record.purpose == "first_account" and replace:
                 await connection.execute(
                     delete(setup_links).where(
                         setup_links.c.purpose == "first_account", setup_links.c.used_at.is_(None)

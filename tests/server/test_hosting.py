@@ -14,12 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.server import RunningServer
+from support.server import SETUP_LINK, RunningServer
 
 pytestmark = pytest.mark.anyio
 
 PASSWORD = "correct horse battery staple"
-SETUP_LINK = re.compile(r"(http://\S+)/setup#token=([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +265,7 @@ async def test_the_first_start_prints_a_one_time_link_that_sets_up_the_first_acc
 ) -> None:
     server = RunningServer(tmp_path / "data", provision=False).start()
     try:
-        found = await wait_for_line(server, SETUP_LINK)
+        found = await server.printed(SETUP_LINK)
         base, token = found.group(1), found.group(2)
         assert base == server.url
         async with httpx.AsyncClient(base_url=server.url) as http:
@@ -324,16 +323,5 @@ async def printed_at_start(server: RunningServer) -> list[str]:
     """The server's log up to a request made after it started: all it printed at start."""
     async with httpx.AsyncClient(base_url=server.url) as http:
         assert (await http.get("/healthz", params={"mark": "started"})).status_code == 200
-    await wait_for_line(server, re.compile(r"GET /healthz\?mark=started"))
+    await server.printed(re.compile(r"GET /healthz\?mark=started"))
     return list(server.log)
-
-
-async def wait_for_line(server: RunningServer, pattern: re.Pattern[str]) -> re.Match[str]:
-    """The first log line matching ``pattern``, once the server printed it."""
-    for _ in range(600):
-        for line in list(server.log):
-            found = pattern.search(line)
-            if found:
-                return found
-        await asyncio.sleep(0.05)  # the log is read by another thread
-    raise AssertionError("no such line in the server's log:\n" + "".join(server.log[-20:]))

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.cluster import free_port
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
-from support.server import RunningServer
+from support.redis import start_redis, stop_redis
+from support.server import SETUP_LINK, RunningServer
 
 from meetwarden.client_sdk import HostAPI
 
 pytestmark = pytest.mark.anyio
+PASSWORD = "correct horse battery staple"
 
 
 async def test_a_host_link_made_on_one_node_opens_on_another(
@@ -46,3 +49,48 @@ async def test_a_host_link_made_on_one_node_opens_on_another(
     finally:
         first.stop()
         second.stop()
+
+
+@pytest.mark.redis
+async def test_each_node_of_a_new_cluster_prints_a_first_account_link_that_works(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Nodes started one after the other each print a link: the first printed still
+    sets up the first account (a second node's start does not void it), and once an
+    account exists no printed link makes another."""
+    url = postgres_server.new_database()
+    redis = start_redis()
+    nodes: list[RunningServer] = []
+    try:
+        for name in ("north", "south"):
+            port = free_port()
+            node = RunningServer(
+                tmp_path / name,
+                database_url=url,
+                port=port,
+                provision=False,
+                extra_args=[
+                    *("--redis-url", redis.url, "--node-id", name),
+                    *("--node-address", f"http://127.0.0.1:{port}"),
+                ],
+            ).start()  # one after the other: north's link is printed first
+            nodes.append(node)
+        north, south = nodes
+        links = [(await node.printed(SETUP_LINK)).group(2) for node in nodes]
+        assert links[0] != links[1]
+        async with httpx.AsyncClient() as http:
+            body = {"token": links[0], "username": "ada", "password": PASSWORD}
+            made = await http.post(
+                f"{south.url}/api/accounts", json=body, headers={"Origin": south.url}
+            )
+            assert made.status_code == 201, made.text
+            again = await http.post(
+                f"{north.url}/api/accounts",
+                json={**body, "token": links[1], "username": "mallory"},
+                headers={"Origin": north.url},
+            )
+            assert (again.status_code, again.json()["reason"]) == (403, "setup_link_invalid")
+    finally:
+        for node in nodes:
+            node.stop()
+        stop_redis(redis)

@@ -29,7 +29,7 @@ TEST_HEARTBEAT = 1.0
 """Seconds between the test nodes' heartbeats (``serve --heartbeat``)."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -107,7 +107,7 @@ def running_cluster(
     ways = redis_urls(redis) if redis_urls is not None else {}
     try:
         for name in ("north", "south"):
-            port = _free_port()
+            port = free_port()
             node = RunningServer(
                 directory / name,
                 database_url=database_url,

@@ -27,9 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["RunningServer", "account_for", "api_key_for"]
+__all__ = ["SETUP_LINK", "RunningServer", "account_for", "api_key_for"]
 
 CLI = str(Path(sys.executable).with_name("meetwarden"))
+SETUP_LINK = re.compile(r"(http://\S+)/setup#token=([A-Za-z0-9_-]+)")
+"""The first-account link a server prints at its first start: (base URL, token)."""
 _LISTENING = re.compile(r"(?:Uvicorn|meetwarden) running on http://\S+:(\d+)")
 _API_KEYS: dict[str, str] = {}
 _ACCOUNTS: dict[str, tuple[str, str]] = {}
@@ -147,6 +149,16 @@ class RunningServer:
 
         self._pump = threading.Thread(target=pump, daemon=True)
         self._pump.start()
+
+    async def printed(self, pattern: re.Pattern[str]) -> re.Match[str]:
+        """The first log line matching ``pattern``, once the server printed it (30 s)."""
+        for _ in range(600):
+            for line in list(self.log):
+                found = pattern.search(line)
+                if found:
+                    return found
+            await asyncio.sleep(0.05)  # the log is read by another thread
+        raise AssertionError("no such line in the server's log:\n" + "".join(self.log[-20:]))
 
     def ready(self, timeout: float = 30.0) -> RunningServer:
         """Waits until the launched server listens (or raises with its last log lines)."""
