@@ -34,6 +34,7 @@ from .runtime.audit import AuditWriter
 from .runtime.registry import Locate, MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
 from .store import Store
+from .workers.metrics import WorkerMetrics
 
 __all__ = ["TOKEN_KEY", "create_app"]
 
@@ -106,6 +107,12 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         app.state.cascade = cascade
         app.state.edges = cascade.serving if cascade is not None else None
         app.state.metrics = ServerMetrics(lambda: _live(registry))
+        # With several workers, the one a scrape reaches answers for them all.
+        siblings = None
+        if place is not None and place.count > 1:
+            siblings = WorkerMetrics(place, app.state.metrics.exposition)
+            await siblings.start()
+        app.state.worker_metrics = siblings
         app.state.files = FileSharing.from_settings(settings, registry, secret)
         await app.state.files.start(sweep=sweep)
         # What a policy may ask of this server: checked when a meeting is created or its
@@ -118,6 +125,8 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         try:
             yield
         finally:
+            if siblings is not None:
+                await siblings.close()
             if cascade is not None:
                 await cascade.close_edges()
             await registry.close()  # each meeting released for another node to take

@@ -96,7 +96,8 @@ async def metrics(request: Request) -> Response:
             "read it from elsewhere, set --metrics-token (MEETWARDEN_METRICS_TOKEN).",
             reason="metrics_local_only",
         )
-    exposition = request.app.state.metrics.exposition()
+    siblings = request.app.state.worker_metrics  # several workers: every one's figures
+    exposition = await siblings.exposition() if siblings else request.app.state.metrics.exposition()
     return Response(exposition, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from support.kept import POLICY, decide, kept, stored_with_grant
 from support.meetings import Hosted, admit, hosted_meeting
 from support.server import RunningServer
@@ -171,3 +172,36 @@ async def test_a_killed_worker_comes_back_and_its_people_resume_under_the_same_d
         await guest.close()
         for m in meetings:
             await m.close()
+
+
+async def test_metrics_give_every_workers_figures_whichever_worker_answers(
+    two_workers: RunningServer,
+) -> None:
+    meetings = await _meetings_on_both(two_workers)
+    expected = {
+        str(index): sum(1 for m in meetings if worker_for(m.meeting_id, 2) == index)
+        for index in (0, 1)
+    }
+    try:
+        # A new connection each time: the front hands a path that names no meeting to
+        # the workers in turn, so both answer some of the scrapes.
+        for _ in range(6):
+            async with httpx.AsyncClient(base_url=two_workers.url) as http:
+                response = await http.get("/metrics")
+            assert response.status_code == 200, response.text
+            families = {f.name: f for f in text_string_to_metric_families(response.text)}
+            open_by_worker = {
+                s.labels["worker"]: s.value for s in families["meetwarden_meetings_open"].samples
+            }
+            assert open_by_worker == expected, "each worker's meetings, labelled by worker"
+            joins = [
+                s
+                for s in families["meetwarden_decisions"].samples
+                if s.name == "meetwarden_decisions_total" and s.labels["event"] == "join_requested"
+            ]
+            assert {s.labels["worker"] for s in joins} == {"0", "1"}
+            assert sum(s.value for s in joins) >= len(meetings), "every host's join counted"
+            assert families["meetwarden_workers_unanswered"].samples[0].value == 0
+    finally:
+        for meeting in meetings:
+            await meeting.close()
