@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.fed_layers import Sender, Sink
 
 from meetwarden.server.media import loss_repair
 from meetwarden.server.media.forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
@@ -211,25 +212,6 @@ async def test_the_timeout_follows_the_measured_round_trip(harness) -> None:
 
 
 # --------------------------------------------------------------------------- the track
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def send_rtp(self, packet: bytes) -> bool:
-        self.sent.append(packet)
-        return True
-
-
-class Sender:
-    ssrc = 0x5555
-
-    def count(self, octets: int) -> None:
-        pass
-
-    def set_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
-        pass
 
 
 KEYFRAME = bytes([0x10, 0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01])

@@ -8,6 +8,7 @@ the subscriber (its receiver reports), on a clock the test turns.
 from __future__ import annotations
 
 import pytest
+from support.fed_layers import Sink
 
 from meetwarden.server.media.forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
 from meetwarden.server.media.rtp_packets import RtpFields
@@ -23,15 +24,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def send_rtp(self, packet: bytes) -> bool:
-        self.sent.append(packet)
-        return True
 
 
 class Sender:

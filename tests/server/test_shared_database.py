@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.cluster import free_port
+from support.cluster import free_port, node_arguments
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.redis import start_redis, stop_redis
@@ -69,10 +69,7 @@ async def test_each_node_of_a_new_cluster_prints_a_first_account_link_that_works
                 database_url=url,
                 port=port,
                 provision=False,
-                extra_args=[
-                    *("--redis-url", redis.url, "--node-id", name),
-                    *("--node-address", f"http://127.0.0.1:{port}"),
-                ],
+                extra_args=node_arguments(name, port, redis.url),
             ).start()  # one after the other: north's link is printed first
             nodes.append(node)
         north, south = nodes

@@ -29,6 +29,17 @@ TEST_HEARTBEAT = 1.0
 """Seconds between the test nodes' heartbeats (``serve --heartbeat``)."""
 
 
+def node_arguments(name: str, port: int, redis_url: str) -> list[str]:
+    """The `serve` options of a test node called ``name`` listening on ``port``."""
+    return [
+        *("--redis-url", redis_url),
+        *("--node-id", name),
+        *("--node-address", f"http://127.0.0.1:{port}"),
+        # A dead node's meetings move after 3 s instead of 6.
+        *("--heartbeat", str(TEST_HEARTBEAT)),
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -113,12 +124,8 @@ def running_cluster(
                 database_url=database_url,
                 port=port,
                 extra_args=[
-                    *("--redis-url", ways.get(name, redis.url)),
-                    *("--node-id", name),
-                    *("--node-address", f"http://127.0.0.1:{port}"),
+                    *node_arguments(name, port, ways.get(name, redis.url)),
                     *("--drain-timeout", "120"),
-                    # A dead node's meetings move after 3 s instead of 6.
-                    *("--heartbeat", str(TEST_HEARTBEAT)),
                     *(extra_args or []),
                 ],
             )

@@ -4,7 +4,8 @@ hands them over, for tests of what a subscriber (or a pipe) is sent.
 ``layered_source()`` is a ``SimulcastTrack`` of two real ``PublishedTrack`` layers,
 "q" (320x180) and "f" (1280x720), each with its own numbering and clock offset
 and one sender report at the same NTP instant; ``Layer.feed`` gives a layer one
-whole VP8 frame. ``Sink`` and ``Sender`` record what a ``DownTrack`` writes.
+whole VP8 frame. ``Sink`` and ``Sender`` stand for a ``DownTrack``'s transport and RTP
+sender, the sink recording what it writes (the media units share them).
 """
 
 from __future__ import annotations
