@@ -21,7 +21,7 @@ from meetwarden import protocol as wire
 
 from ..i18n import reason_text
 from ..media import MediaError, MediaPlane, MediaRoom
-from ..media.events import ConnectionFailed, Observation
+from ..media.events import ConnectionFailed, Observation, VideoPaused
 from ..media.subscriber import SubscriberOffer
 from ..runtime.interpreter import offer_message
 from ..runtime.observations import media_failure_params
@@ -58,6 +58,7 @@ class EdgeMeeting:
         )
         self.pipe_id: str | None = None
         self._opening: asyncio.Task[None] | None = None
+        self._telling: set[asyncio.Task[bool]] = set()
 
     def admit(self, participant_id: str, session: Session) -> None:
         """A admitted this viewer: they may subscribe here. The first one opens the pipe."""
@@ -105,7 +106,19 @@ class EdgeMeeting:
 
     def _observed(self, observation: Observation) -> None:
         """A viewer's connection failed: they hear why, as at A (server/runtime/entrances.py).
-        Nothing else here is for the policy: this room publishes nothing of its own."""
+        A video paused for a viewer's slow link (or back) is told to A, whose Room words
+        the notice (it knows the publisher's name and the viewer's language) and sends it
+        to the viewer through B. Nothing else here is for the policy: this room publishes
+        nothing of its own."""
+        if isinstance(observation, VideoPaused):
+            if observation.participant_id in self.viewers:
+                body = {"op": "edge_video_paused", "participant": observation.participant_id,
+                        "about": observation.about, "source": observation.source,
+                        "paused": observation.paused}  # fmt: skip
+                task = asyncio.create_task(self._bus.to_node(self.holder, body, self.meeting_id))
+                self._telling.add(task)
+                task.add_done_callback(self._telling.discard)
+            return
         if isinstance(observation, ConnectionFailed):
             session = self.viewers.get(observation.participant_id)
             if session is not None:

@@ -34,6 +34,7 @@ from ..cluster.envelope import Message
 from ..cluster.member import ClusterUnavailableError
 from ..files.access import FileAccess
 from ..i18n import say
+from ..media.events import VideoPaused
 from ..participant_requests import handle_request
 from ..runtime.joining import join
 from ..runtime.registry import MeetingElsewhereError, Registry
@@ -122,6 +123,24 @@ class EdgeHolding:
         held = self._held.get((message.sender, str(message.body.get("session"))))
         if held is not None:
             held.inbox.put_nowait(None)
+
+    async def video_paused(self, message: Message) -> None:
+        """``edge_video_paused``: B paused (or resumed) a video for one of its viewers, whose
+        link is too slow for it; the Room tells them, as it tells a viewer of this node."""
+        body = message.body
+        participant = str(body.get("participant"))
+        for held in self._held.values():
+            if (
+                held.node == message.sender
+                and held.meeting_id == message.meeting_id
+                and held.session.participant_id == participant
+            ):
+                source = body.get("source")
+                if source in ("camera", "screen"):
+                    changed = VideoPaused(participant, str(body.get("about")), source,
+                                          bool(body.get("paused")))  # fmt: skip
+                    held.room.observe(changed)
+                return
 
     def node_gone(self, node_id: str) -> None:
         for held in [held for held in self._held.values() if held.node == node_id]:

@@ -53,6 +53,7 @@ class Cascade:
         routes.add("edge_join", self.holding.joined)
         routes.add("edge_in", self.holding.request)
         routes.add("edge_gone", self.holding.gone)
+        routes.add("edge_video_paused", self.holding.video_paused)
         routes.add("pipe_offer", self.feeds.offered)
         routes.add("pipe_close", self.feeds.closed)
         if serving is not None:

@@ -18,18 +18,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiortc.codecs.vpx
 import pytest
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from support.adversary import Adversary, camera, decisions, microphone
 from support.cluster import Cluster, running_cluster
 from support.counting import HonestCounter, settle, until
 from support.enforced import window
+from support.impair import CLEAR, ImpairedLink, Impairment
 from support.meetings import admit
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.server import RunningServer
 
 from meetwarden.client_sdk import HostAPI, MeetingClient, MeetwardenTimeoutError, ProtocolError
+from meetwarden.client_sdk.media import loopback_only
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
+from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(120)]
 
@@ -242,3 +247,61 @@ async def test_an_edge_viewer_waits_at_a_and_gets_no_media_at_b_until_the_host_a
         for client in (viewer, host):
             if client is not None:
                 await client.close()
+
+
+async def test_an_edge_viewer_behind_a_slow_link_is_told_why_a_video_stopped(
+    webinar: Webinar,
+) -> None:
+    """B pauses a video its viewer's link cannot carry, as A would; the notice, worded by
+    A's Room (it knows the publisher's name and the viewer's language), reaches them."""
+    loopback_only()
+    vpx: Any = aiortc.codecs.vpx
+    saved = vpx.DEFAULT_BITRATE, vpx.MIN_BITRATE, vpx.MAX_BITRATE
+    pin_vp8_bitrate(500_000)
+    eve = Adversary(webinar.holder.url, webinar.meeting_id, name="Eve Mallory")
+    sam = Adversary(webinar.edge.url, webinar.meeting_id, name="Sam Slow")
+    link = await ImpairedLink(seed=3).start()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    try:
+        assert (await eve.join())["type"] == "admitted"
+        assert (await eve.publish({"camera": SyntheticVideoTrack(320, 240, fps=30)}))[
+            "type"
+        ] == "publish_answer"
+        assert (await sam.join())["type"] == "admitted"
+        assert sam.ws_url.startswith(webinar.edge.ws_url), "Sam stayed at B"
+        offer = await sam.request({"type": "subscribe"})
+        link.set(CLEAR, Impairment(rate=300_000))
+        # The tracks reach B through the pipe after Sam's first offer: B offers again as
+        # each arrives, and Sam answers each (as the SDK does), until told of the pause.
+        while offer["type"] == "subscribe_offer":
+            if pc.remoteDescription is not None:
+                # aiortc starts an offer's receivers only once its DTLS is connected (or
+                # new): one applied during the handshake would never receive.
+                await until(lambda: pc.connectionState == "connected", 30, "connected")
+            await pc.setRemoteDescription(
+                RTCSessionDescription(link.through_client(offer["sdp"]), "offer")
+            )
+            await pc.setLocalDescription(await pc.createAnswer())
+            answer = link.through_server(pc.localDescription.sdp)
+            await sam.send({"type": "subscribe_answer", "sdp": answer})
+            offer = await sam.wait_for(
+                lambda m: (
+                    m["type"] == "subscribe_offer"
+                    or (m["type"] == "notice" and m["topic"] == "video_paused")
+                ),
+                timeout=60,
+                after=sam.messages.index(offer) + 1,
+            )
+        told = offer
+    finally:
+        await pc.close()
+        link.close()
+        await eve.close()
+        await sam.close()
+        vpx.DEFAULT_BITRATE, vpx.MIN_BITRATE, vpx.MAX_BITRATE = saved
+    names = {eve.participant_id: "Eve Mallory", webinar.publisher_id: "Dana Park"}
+    assert told["about"] in names, told
+    assert told["params"]["source"] == "camera"
+    assert names[told["about"]] in told["text"]
+    assert "too slow" in told["text"]
+    assert [m for m in eve.seen("notice") if m["topic"] == "video_paused"] == []
