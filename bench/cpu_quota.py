@@ -36,19 +36,23 @@ class CpuQuota:
 
     cores: float
     name: str
+    parent: CpuQuota | None = None
+    """A group inside another (its quota is within the parent's): one worker's, say."""
 
     def __post_init__(self) -> None:
         if self.cores <= 0:
             raise ValueError(f"a CPU quota needs a positive number of cores, not {self.cores}")
         quota = max(1000, round(self.cores * PERIOD_US))
         if (V1 / "cpu.cfs_quota_us").exists():
-            self.path = V1 / self.name
+            self.path = (self.parent.path if self.parent else V1) / self.name
             self._make()
             (self.path / "cpu.cfs_period_us").write_text(str(PERIOD_US))
             (self.path / "cpu.cfs_quota_us").write_text(str(quota))
         elif "cpu" in _read(V2 / "cgroup.controllers").split():
-            self.path = V2 / self.name
+            self.path = (self.parent.path if self.parent else V2) / self.name
             self._make()
+            if self.parent is not None:  # v2: a parent hands the controller down explicitly
+                (self.parent.path / "cgroup.subtree_control").write_text("+cpu")
             (self.path / "cpu.max").write_text(f"{quota} {PERIOD_US}")
         else:
             raise QuotaUnavailableError("no cgroup cpu controller at /sys/fs/cgroup")
@@ -63,7 +67,11 @@ class CpuQuota:
 
     def enter(self) -> None:
         """Move the calling process into the cgroup (a ``preexec_fn``: runs in the child)."""
-        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+        self.add(os.getpid())
+
+    def add(self, pid: int) -> None:
+        """Move a running process (all its threads) into the cgroup."""
+        (self.path / "cgroup.procs").write_text(str(pid))
 
     def throttled_seconds(self) -> float:
         """How long the cgroup's processes have been held back by the quota so far."""

@@ -107,6 +107,8 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[int, L
             serves[workers].quota = CpuQuota(
                 arguments.cores_per_worker * workers, f"meetwarden-bench-{os.getpid()}-{workers}"
             )
+            if arguments.quota_each_worker:
+                serves[workers].quota_each = arguments.cores_per_worker
         operators[workers] = operator_headers(data_dir)
     try:
         began = time.monotonic()
@@ -176,7 +178,8 @@ def report(
         f"{arguments.window:.0f} s, nothing unanswered, no error, no socket closed; "
         f"{arguments.generators} generator processes; cores: {os.cpu_count()}; "
         + (
-            f"the server's CPU quota: {arguments.cores_per_worker} cores per worker; "
+            f"the server's CPU quota: {arguments.cores_per_worker} cores per worker"
+            f"{' (each worker its own)' if arguments.quota_each_worker else ' (pooled)'}; "
             if arguments.cores_per_worker
             else ""
         )
@@ -245,6 +248,12 @@ def main() -> None:
         "--cores-per-worker",
         type=float,
         help="give the server a CPU quota of this many cores per worker (root; bench/cpu_quota.py)",
+    )
+    parser.add_argument(
+        "--quota-each-worker",
+        action="store_true",
+        help="with --cores-per-worker: each worker in a group of its own, so that no worker "
+        "uses the time another leaves (pooled otherwise)",
     )
     arguments = parser.parse_args()
     if arguments.quick:

@@ -99,6 +99,26 @@ class Serve:
     port: int = 0
     quota: CpuQuota | None = None
     """Cores the whole serve process tree may use (None: the machine's)."""
+    quota_each: float | None = None
+    """Cores each worker may use, in a group of its own inside ``quota`` (None: pooled)."""
+    _worker_quotas: list[CpuQuota] = field(default_factory=list)
+
+    def confine_workers(self) -> None:
+        """Each worker process into a group of its own with ``quota_each`` cores."""
+        if self.quota is None or self.quota_each is None or self.workers == 1:
+            return  # one worker: the serve process is it, and ``quota`` is its own
+        workers = [pid for pid, name in self.processes().items() if name == "worker"]
+        for number, pid in enumerate(sorted(workers)):
+            each = CpuQuota(self.quota_each, f"worker-{number}", parent=self.quota)
+            each.add(pid)
+            self._worker_quotas.append(each)
+
+    def throttled_seconds(self) -> float:
+        """How long the quotas have held the server back so far (every worker's, if each
+        has its own)."""
+        if self._worker_quotas:
+            return sum(each.throttled_seconds() for each in self._worker_quotas)
+        return self.quota.throttled_seconds() if self.quota else 0.0
 
     def start(self, timeout: float = 60.0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -141,6 +161,9 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(30)
+        for each in self._worker_quotas:
+            each.remove()  # the processes are gone: the groups are empty
+        self._worker_quotas.clear()
         with self.log_path.open("a") as log:
             log.write("\n--- stopped ---\n")
 
@@ -227,6 +250,7 @@ async def run_step(
 ) -> Step:
     step = Step(serve.workers, count)
     serve.start()
+    serve.confine_workers()
     generators: list[asyncio.subprocess.Process] = []
     try:
         meetings = await create_meetings(serve.port, operator, count)
@@ -269,14 +293,13 @@ async def run_step(
         pids = serve.processes()
         before = {pid: cpu_seconds(pid) for pid in [*pids, *(p.pid for p in generators)]}
         waited = sum(waited_seconds(pid) for pid in pids)
-        throttled = serve.quota.throttled_seconds() if serve.quota else 0.0
+        throttled = serve.throttled_seconds()
         busy, started = machine_busy(), time.monotonic()
         await asyncio.sleep(arguments.window)
         seconds = time.monotonic() - started
         after = {pid: cpu_seconds(pid) for pid in before}
         step.server_waited = (sum(waited_seconds(pid) for pid in pids) - waited) / seconds
-        if serve.quota:
-            step.throttled = (serve.quota.throttled_seconds() - throttled) / seconds
+        step.throttled = (serve.throttled_seconds() - throttled) / seconds
         busy = (machine_busy() - busy) / seconds
         used = {pid: (after[pid] - before[pid]) / seconds for pid in before}
         results = []
