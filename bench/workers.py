@@ -28,7 +28,13 @@ generator runs on the same cores as the server, so it is also reported how
 many meetings each server core-second carries for each side ("per-core
 capacity"), and how the two workers shared the work.
 
+``--cores-per-worker Q`` gives the server Q cores per worker (a CPU quota on its
+process tree, bench/cpu_quota.py; root): one worker Q, two workers 2Q, wherever
+the generator runs. With ``--quota-each-worker`` each worker has its own Q, so
+that neither uses time the other leaves.
+
     python bench/workers.py              # full ladder, 10 s windows (~10 min)
+    python bench/workers.py --cores-per-worker 0.7 --quota-each-worker --start 250
     python bench/workers.py --quick      # coarse ladder, 4 s windows (< 2 min)
     python bench/workers.py --json workers.json
 """
