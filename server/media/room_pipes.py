@@ -90,13 +90,7 @@ class RoomPipes(RoomScope):
         track = self._track(participant_id, source_of(source))
         if track is None or track.ended:
             raise MediaError("not_published", "That track is not published in this meeting.")
-        pipe = self._pipes.get(offer.pipe_id)
-        if pipe is None:
-            pipe = PipeSender(offer)
-            self._pipes[offer.pipe_id] = pipe
-            await pipe.start(host)
-        if not isinstance(pipe, PipeSender) or pipe.closed:
-            raise MediaError("not_piped", "That pipe does not send from this node.")
+        pipe = await self._sender(offer, host)
         if track.ended or self._closed:  # ended during the await
             raise MediaError("not_published", "That track is not published in this meeting.")
         pipe.add(track)
@@ -107,13 +101,7 @@ class RoomPipes(RoomScope):
         end stop being piped by themselves (``_unpipe``). How many tracks are piped now."""
         if self._closed:
             raise MediaError("closed", "This meeting's media has ended.")
-        pipe = self._pipes.get(offer.pipe_id)
-        if pipe is None:
-            pipe = PipeSender(offer)
-            self._pipes[offer.pipe_id] = pipe
-            await pipe.start(host)
-        if not isinstance(pipe, PipeSender) or pipe.closed:
-            raise MediaError("not_piped", "That pipe does not send from this node.")
+        pipe = await self._sender(offer, host)
         if self._closed:  # closed during the await (the pipe closed with the room)
             raise MediaError("closed", "This meeting's media has ended.")
         pipe.follows_room = True
@@ -121,6 +109,17 @@ class RoomPipes(RoomScope):
             for track in participant.published():
                 self._pipe_added(track)
         return len(pipe.downs)
+
+    async def _sender(self, offer: PipeOffer, host: str) -> PipeSender:
+        """The sending end of ``offer``'s pipe; the first use opens its socket on ``host``."""
+        pipe = self._pipes.get(offer.pipe_id)
+        if pipe is None:
+            pipe = PipeSender(offer)
+            self._pipes[offer.pipe_id] = pipe
+            await pipe.start(host)
+        if not isinstance(pipe, PipeSender) or pipe.closed:
+            raise MediaError("not_piped", "That pipe does not send from this node.")
+        return pipe
 
     def close_pipe(
         self, pipe_id: str, participant_id: str | None = None, source: Source | str | None = None
