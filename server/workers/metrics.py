@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import struct
@@ -32,6 +33,8 @@ from prometheus_client.registry import Collector
 from ..placement import WorkerPlace
 
 __all__ = ["ASK_SECONDS", "WorkerMetrics"]
+
+log = logging.getLogger("meetwarden.workers")
 
 ASK_SECONDS = 2.0
 _MAX_EXPOSITION = 8 * 1024 * 1024
@@ -52,15 +55,18 @@ class WorkerMetrics:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
+        """Answer the siblings. A worker that cannot (its name still held by the worker it
+        replaces, say) serves all the same: its figures are missing from their scrapes."""
         # Bound here: uvloop takes no abstract name as a path (EINVAL), only a socket.
         listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listening.bind(_address(self._front, self.place.index))
             listening.listen(16)
             listening.setblocking(False)
-        except OSError:
+        except OSError as error:
             listening.close()
-            raise
+            log.warning("worker %d cannot answer for /metrics: %s", self.place.index, error)
+            return
         self._server = await asyncio.start_unix_server(self._answer, sock=listening)
 
     async def close(self) -> None:
