@@ -53,7 +53,7 @@ class Recorder:
 
 
 async def test_the_largest_layer_is_piped_and_a_switch_keeps_numbering_and_clock() -> None:
-    source, layers, _ = layered_source()
+    source, layers, gate = layered_source()
     q, f = layers["q"], layers["f"]
     for layer in (q, f):
         layer.feed(0, keyframe=True)  # their sizes known
@@ -118,6 +118,24 @@ async def test_the_largest_layer_is_piped_and_a_switch_keeps_numbering_and_clock
         assert len(sent) == before + 1
         media = [body for kind, body in sent[:before] if _seq(body) == numbers[6]]
         assert sent[-1][1] == media[-1], "the very packet B had been sent"
+
+        # The host closes the camera's gate: every layer keeps arriving at A (a client
+        # that ignores the server), and nothing of any of them reaches B's viewer; a NACK
+        # for a packet B had is not answered either. Reopened, the camera comes back.
+        gate.open = False
+        source.gate_closed()
+        sender.gate_closed(source)
+        closed_at = len(sent)
+        for n in range(10, 20):
+            q.feed(FRAME * n, keyframe=n % 3 == 0, tag=7)
+            f.feed(FRAME * n, keyframe=n % 3 == 0, tag=7)
+        pipe.answer_nack([numbers[-1]])
+        assert [kind for kind, _ in sent[closed_at:]] == [], "A sent through a closed gate"
+        gate.open = True
+        source.gate_opened()
+        q.feed(FRAME * 20, keyframe=True, tag=8)  # control: the same pipe carries it again
+        await until(lambda: viewer.tags()[-1:] == [b"\x08"], 5, "the camera back at B")
+        assert b"\x07" not in viewer.tags(), "a packet sent while closed reached B"
     finally:
         sender.close()
         receiver.close()
