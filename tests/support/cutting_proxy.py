@@ -47,8 +47,14 @@ class CuttingProxy:
             server.close()
             # Cut (``stop``): every connection ends by itself, a task not started yet too
             # (cancelled before it runs, its accepted socket would be left open).
-            pending = asyncio.all_tasks(self._loop)
-            if pending:
+            # A connection accepted while stopping starts its task from a callback still
+            # queued: run the queued callbacks, then wait, until no task is left (cut,
+            # each ends at once).
+            for _ in range(10):
+                self._loop.run_until_complete(asyncio.sleep(0))
+                pending = asyncio.all_tasks(self._loop)
+                if not pending:
+                    break
                 self._loop.run_until_complete(asyncio.wait(pending, timeout=10))
             for task in pending:
                 task.cancel()
