@@ -9,8 +9,8 @@ their place within the policy's ``entry.reconnect_seconds``; no host mute,
 grant or waiting-room place is silently reset. Times are stored as Unix time,
 since each Room's own clock starts with it.
 
-A server killed outright loses at most the last ``SAVE_DELAY`` seconds of
-changes; a graceful stop saves every Room first.
+A server killed outright loses at most the last ``writes.SAVE_DELAY`` seconds
+of changes; a graceful stop saves every Room first.
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ from meetwarden.policies.state import Grant, Participant
 if TYPE_CHECKING:
     from .room import Room
 
-__all__ = ["SAVE_DELAY", "Saved", "restore", "snapshot"]
+__all__ = ["Saved", "restore", "snapshot"]
 
 VERSION = 1
-SAVE_DELAY = 0.2
-"""Seconds a Room lets its changes gather before one save."""
 
 
 Saved = dict[str, tuple[Participant, str | None, str]]

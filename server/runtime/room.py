@@ -37,7 +37,8 @@ from meetwarden.policies.model import Policy
 from meetwarden.policies.state import OWNER, MeetingState
 
 from ..metrics import count_decision
-from ..store import FencedOutError, Store
+from ..store import FencedOutError, PlacesSave, Store
+from ..store.holders import fenced_error
 from . import places, telling
 from .audit import AuditWriter
 from .audit_entries import audit_entry
@@ -109,7 +110,6 @@ class Room(RoomEntrances):
         self.timers = Timers(self.now, self._timer_fired)
         self.observations = Observations()
         self.policy_before_decision = policy
-        self._save_due: asyncio.TimerHandle | None = None
         self._saved_places: places.Saved = {}
         self._t0 = time.monotonic()
         self._wall0 = time.time()
@@ -188,9 +188,8 @@ class Room(RoomEntrances):
             decided.decision_id,
         )
         self.idle_since = None if self.state.participants else (self.idle_since or time.monotonic())
-        if decision.effects and self._save_due is None:
-            loop = asyncio.get_running_loop()
-            self._save_due = loop.call_later(places.SAVE_DELAY, self._save_places)
+        if decision.effects:
+            self.writes.save_soon(self, self._save_places)
         return decided
 
     def _record(self, event: Event, decided: Decided, actor: str | None) -> None:
@@ -222,17 +221,11 @@ class Room(RoomEntrances):
 
     def _save_places(self) -> None:
         """Between turns: hand the places as they are now to the store writer."""
-        self._save_due = None
         if self.ended:
             return  # the end forgets them
-        store, meeting_id, at, holder = self.store, self.meeting_id, time.time(), self.holder
-        if not self.state.participants:
-            write = partial(store.forget_room_state, meeting_id, holder=holder)
-            self.writes.put("forget a meeting's places", self.fenced(write))
-            return
-        document = places.snapshot(self, self._saved_places)
-        write = partial(store.save_room_state, meeting_id, document, at=at, holder=holder)
-        self.writes.put("save a meeting's places", self.fenced(write))
+        document = places.snapshot(self, self._saved_places) if self.state.participants else None
+        save = PlacesSave(self.meeting_id, document, time.time(), self.holder)
+        self.writes.put_places(self.store, save, partial(self._places_fenced_out, save))
 
     def fenced(self, write: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         """``write`` (given ``holder=self.holder``), after which a refusal for another node's
@@ -242,11 +235,17 @@ class Room(RoomEntrances):
             try:
                 await write()
             except FencedOutError as error:
-                log.warning("%s", error)
-                if self.on_fenced is not None and not self.closed:
-                    self.on_fenced(self)
+                self._fenced_out(error)
 
         return fenced
+
+    def _places_fenced_out(self, save: PlacesSave) -> None:
+        self._fenced_out(fenced_error(save.meeting_id, save.holder or 0))
+
+    def _fenced_out(self, error: FencedOutError) -> None:
+        log.warning("%s", error)
+        if self.on_fenced is not None and not self.closed:
+            self.on_fenced(self)
 
     def restore_places(self, document: str) -> None:
         """Right after loading, before anyone can reach the Room: the saved places come
@@ -271,8 +270,7 @@ class Room(RoomEntrances):
         if self.closed:
             return
         self.closed = True
-        if self._save_due is not None:
-            self._save_due.cancel()
+        self.writes.not_soon(self)
         if keep_places:
             self._save_places()  # the last word: a graceful stop keeps everyone's place
         self.timers.cancel_all()

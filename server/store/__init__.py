@@ -25,6 +25,7 @@ from .records import (
     IdentityKind,
     InviteRecord,
     MeetingRecord,
+    PlacesSave,
     PolicyVersion,
 )
 from .store import Store
@@ -39,6 +40,7 @@ __all__ = [
     "IdentityKind",
     "InviteRecord",
     "MeetingRecord",
+    "PlacesSave",
     "PolicyVersion",
     "RecordExistsError",
     "RecordNotFoundError",

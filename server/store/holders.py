@@ -22,7 +22,7 @@ from .errors import StoreError
 from .tables import meeting_holders
 from .transactions import Transactions
 
-__all__ = ["FencedOutError", "MeetingHolders", "check_holder"]
+__all__ = ["FencedOutError", "MeetingHolders", "check_holder", "fenced_error", "fenced_out"]
 
 
 class FencedOutError(StoreError):
@@ -52,7 +52,7 @@ class MeetingHolders(Transactions):
                 .values(generation=generation)
             )
             if (await connection.execute(raised)).rowcount == 0:
-                raise _fenced(meeting_id, generation)
+                raise fenced_error(meeting_id, generation)
 
     async def meeting_holder(self, meeting_id: str) -> int | None:
         """The generation recorded for the meeting's holder, or None."""
@@ -66,19 +66,28 @@ class MeetingHolders(Transactions):
 
 async def check_holder(connection: AsyncConnection, meeting_id: str, generation: int) -> None:
     """In a write transaction: FencedOutError unless ``generation`` is still the meeting's
-    newest holder. The row is locked until the transaction ends (PostgreSQL ``FOR
-    UPDATE``; SQLite's write transactions exclude each other whole)."""
+    newest holder."""
+    if await fenced_out(connection, {meeting_id: generation}):
+        raise fenced_error(meeting_id, generation)
+
+
+async def fenced_out(connection: AsyncConnection, generations: dict[str, int]) -> set[str]:
+    """In a write transaction: the meetings of ``generations`` (meeting id to the claim
+    generation it was loaded under) whose newest holder is another node's, newer claim.
+    Their rows are locked until the transaction ends (PostgreSQL ``FOR UPDATE``;
+    SQLite's write transactions exclude each other whole)."""
+    if not generations:
+        return set()
     query = (
-        select(meeting_holders.c.generation)
-        .where(meeting_holders.c.meeting_id == meeting_id)
+        select(meeting_holders.c.meeting_id, meeting_holders.c.generation)
+        .where(meeting_holders.c.meeting_id.in_(list(generations)))
         .with_for_update()
     )
-    recorded = await connection.scalar(query)
-    if recorded is not None and recorded > generation:
-        raise _fenced(meeting_id, generation)
+    rows = (await connection.execute(query)).all()
+    return {meeting_id for meeting_id, recorded in rows if recorded > generations[meeting_id]}
 
 
-def _fenced(meeting_id: str, generation: int) -> FencedOutError:
+def fenced_error(meeting_id: str, generation: int) -> FencedOutError:
     return FencedOutError(
         f"meeting {meeting_id[:8]} was taken over by another node (its claim is newer than "
         f"{generation}): this node stores nothing more for it"

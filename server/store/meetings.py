@@ -6,15 +6,15 @@ transaction, failures as :class:`StoreError`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, get_args
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import RecordExistsError
-from .holders import check_holder
-from .records import IdentityKind, MeetingRecord, PolicyVersion
+from .holders import check_holder, fenced_error, fenced_out
+from .records import IdentityKind, MeetingRecord, PlacesSave, PolicyVersion
 from .rows import meeting_from_row, meeting_query, meeting_row, version_row
 from .tables import meeting_identities, meetings, policy_versions, room_states
 from .transactions import Transactions, no_meeting, require_meetings
@@ -171,15 +171,29 @@ class MeetingRecords(Transactions):
         """Replace the meeting's saved places (one row per meeting). With ``holder`` (the
         claim generation this node loaded the meeting under), FencedOutError if another
         node has taken the meeting over since (``holders.py``)."""
-        async with self._writing("save a meeting's places") as connection:
-            if holder is not None:
-                await check_holder(connection, meeting_id, holder)
-            await connection.execute(
-                delete(room_states).where(room_states.c.meeting_id == meeting_id)
-            )
-            await connection.execute(
-                insert(room_states).values(meeting_id=meeting_id, saved_at=at, document=document)
-            )
+        await self._save_one(PlacesSave(meeting_id, document, at, holder))
+
+    async def save_room_states(self, saves: Sequence[PlacesSave]) -> set[str]:
+        """Store (or forget, for a ``None`` document) the places of several meetings in
+        one transaction: a busy server commits once for every meeting that changed
+        meanwhile, not once per meeting. The ids of the meetings another node holds now
+        are returned, and nothing is written for them (the others are written)."""
+        async with self._writing("save meetings' places") as connection:
+            holders = {s.meeting_id: s.holder for s in saves if s.holder is not None}
+            fenced = await fenced_out(connection, holders)
+            kept = {s.meeting_id: s for s in saves if s.meeting_id not in fenced}  # the last
+            if kept:
+                await connection.execute(
+                    delete(room_states).where(room_states.c.meeting_id.in_(list(kept)))
+                )
+                rows = [
+                    {"meeting_id": s.meeting_id, "saved_at": s.at, "document": s.document}
+                    for s in kept.values()
+                    if s.document is not None
+                ]
+                if rows:
+                    await connection.execute(insert(room_states), rows)
+        return fenced
 
     async def room_state(self, meeting_id: str) -> str | None:
         """The meeting's saved places, or None."""
@@ -189,12 +203,12 @@ class MeetingRecords(Transactions):
         return found
 
     async def forget_room_state(self, meeting_id: str, *, holder: int | None = None) -> None:
-        async with self._writing("forget a meeting's places") as connection:
-            if holder is not None:
-                await check_holder(connection, meeting_id, holder)
-            await connection.execute(
-                delete(room_states).where(room_states.c.meeting_id == meeting_id)
-            )
+        await self._save_one(PlacesSave(meeting_id, None, 0.0, holder))
+
+    async def _save_one(self, save: PlacesSave) -> None:
+        if await self.save_room_states([save]):
+            assert save.holder is not None  # only a named claim is ever fenced out
+            raise fenced_error(save.meeting_id, save.holder)
 
     async def _update_meeting(
         self, what: str, meeting_id: str, *, holder: int | None = None, **values: Any

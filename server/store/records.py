@@ -17,6 +17,7 @@ __all__ = [
     "IdentityKind",
     "InviteRecord",
     "MeetingRecord",
+    "PlacesSave",
     "PolicyVersion",
 ]
 
@@ -115,3 +116,16 @@ class FileRecord:
     sha256: str
     created_at: float
     state: FileState = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class PlacesSave:
+    """A live meeting's places to store (``document``), or to forget (``None``).
+
+    ``holder``: the claim generation the writing node loaded the meeting under, or None
+    for a node alone (``holders.py``)."""
+
+    meeting_id: str
+    document: str | None
+    at: float
+    holder: int | None = None

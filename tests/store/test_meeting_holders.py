@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from meetwarden.server.store import FencedOutError, MeetingRecord, Store
+from meetwarden.server.store import FencedOutError, MeetingRecord, PlacesSave, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -59,3 +59,34 @@ async def test_holders_loading_at_once_leave_the_newest_recorded(
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_places_saved_together_skip_only_the_meetings_another_node_holds(
+    database_url: str, make_meeting: Callable[..., MeetingRecord]
+) -> None:
+    old, new = await Store.open(database_url), await Store.open(database_url)
+    try:
+        for meeting_id in ("kept", "taken", "alone", "emptied"):
+            await old.create_meeting(make_meeting(meeting_id))
+        await old.save_room_state("emptied", '{"people": 1}', at=1.0)
+        await old.hold_meeting("kept", 1)
+        await old.hold_meeting("taken", 1)
+        await new.hold_meeting("taken", 2)  # taken over
+        await new.save_room_state("taken", '{"by": "new"}', at=2.0, holder=2)
+        fenced = await old.save_room_states(
+            [
+                PlacesSave("kept", '{"v": 1}', 3.0, holder=1),
+                PlacesSave("taken", '{"by": "old, late"}', 3.0, holder=1),
+                PlacesSave("alone", '{"v": 1}', 3.0),  # a node alone names no claim
+                PlacesSave("kept", '{"v": 2}', 3.1, holder=1),  # the last one counts
+                PlacesSave("emptied", None, 3.0),  # everyone left: forgotten
+            ]
+        )
+        assert fenced == {"taken"}
+        assert await new.room_state("kept") == '{"v": 2}'
+        assert await new.room_state("alone") == '{"v": 1}'
+        assert await new.room_state("taken") == '{"by": "new"}'
+        assert await new.room_state("emptied") is None
+    finally:
+        await old.close()
+        await new.close()
