@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -90,6 +90,7 @@ _WORD_JOINERS = frozenset("'.`\u00b7\u2018\u2019")
 _NAME_SEPARATORS = frozenset(" -\u2010\u2011'\u2018\u2019\u05f3.,\u00b7\u30fb")
 _CJK = ("CJK ", "IDEOGRAPHIC ", "HIRAGANA ", "KATAKANA", "HALFWIDTH KATAKANA", "HANGUL SYLLABLE ")
 _FOLD_ROUNDS = 3
+_CACHED_LENGTH = 256  # characters: longer texts are folded afresh each time (_short_cached)
 
 
 def _load_prototypes() -> dict[int, str]:
@@ -137,6 +138,8 @@ def normalize_name(raw: str) -> str:
     NFKC mappings (superscripts, circled digits, ligatures) are left alone.
     Runs of whitespace become one space, and the ends are trimmed.
     """
+    if raw.isascii():  # no styled letters, and NFC leaves ASCII as it is
+        return " ".join(raw.split())
     text = "".join(
         unicodedata.normalize("NFKC", char)
         if unicodedata.decomposition(char).startswith(_SAFE_COMPATIBILITY)
@@ -271,6 +274,22 @@ def _skeleton(text: str) -> str:
     return unicodedata.normalize("NFD", decomposed)
 
 
+def _short_cached(function: Callable[..., str]) -> Callable[..., str]:
+    """``function(text, upper_first=...)``, remembered for the last few thousand short
+    texts: a join folds its name several times, and the hosts' names at every join.
+    Long texts (a name is checked against ``max_length`` after some of this) are
+    never kept, so no one can fill the memory with them."""
+    cached = functools.lru_cache(maxsize=4096)(function)
+
+    @functools.wraps(function)
+    def remembered(text: str, *, upper_first: bool) -> str:
+        chosen = cached if len(text) <= _CACHED_LENGTH else function
+        return chosen(text, upper_first=upper_first)
+
+    return remembered
+
+
+@_short_cached
 def _fold(text: str, *, upper_first: bool) -> str:
     """Case- and look-alike-folded text, separators kept (see the module docstring)."""
     for _ in range(_FOLD_ROUNDS):
@@ -290,6 +309,7 @@ def _fold(text: str, *, upper_first: bool) -> str:
     return "".join(kept)
 
 
+@_short_cached
 def _key(text: str, *, upper_first: bool) -> str:
     folded = _fold(text, upper_first=upper_first)
     return "".join(char for char in folded if unicodedata.category(char)[0] in "LMN")

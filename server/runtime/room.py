@@ -51,6 +51,7 @@ from .observations import Observations
 from .roster_text import RosterText
 from .session import Session
 from .timers import Timers
+from .view_batches import ViewBatches
 from .writes import StoreWrites
 
 __all__ = ["Room", "RoomClosedError"]
@@ -120,6 +121,8 @@ class Room(RoomEntrances):
         """Work put in the inbox and not yet done (taken from the queue counts until done)."""
         self.roster_text = RosterText()
         """The roster as JSON text, re-encoded only for the people who changed."""
+        self.view_batches = ViewBatches(self)
+        """Roster and waiting-list changes, gathered and sent a few times a second."""
         self.media: RoomMedia = media(self) if media is not None else NoMedia()
         self._interpreter = Interpreter(self)
         self._task = asyncio.create_task(self._run(), name=f"room-{meeting_id[:8]}")
@@ -274,6 +277,7 @@ class Room(RoomEntrances):
         if keep_places:
             self._save_places()  # the last word: a graceful stop keeps everyone's place
         self.timers.cancel_all()
+        self.view_batches.close()
         for session in list(self.sessions.values()):
             session.close(code, reason)
         self.sessions.clear()

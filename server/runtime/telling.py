@@ -144,19 +144,20 @@ def send_view_changes(
     if policy is room.policy and state is room.state and revision == room.revision:
         return  # ``apply`` hands back the very same state when nothing changed
     changes = view_changes((policy, state), (room.policy, room.state), room.wall)
-    admitted = admitted_sessions(room)
-    if changes.roster is not None:
-        broadcast(admitted, changes.roster)
-    hosts = host_sessions(room)
+    if changes.roster is not None or changes.waiting is not None:
+        # Gathered and sent a few times a second at most (view_batches.py).
+        roster, waiting = changes.roster, changes.waiting
+        room.view_batches.changed(
+            [e.id for e in roster.entries] + roster.removed if roster else [],
+            [e.id for e in waiting.entries] + waiting.removed if waiting else [],
+        )
     if changes.new_hosts:
         whole = wire.WaitingList(waiting=waiting_list(room.state, room.wall))
         for pid in changes.new_hosts:
             session = room.sessions.get(pid)
             if session is not None:
                 session.send(whole)
-    if changes.waiting is not None:
-        new = set(changes.new_hosts)
-        broadcast([s for s in hosts if s.participant_id not in new], changes.waiting)
+    admitted = admitted_sessions(room)
     old_meeting = meeting_info(room.meeting_id, policy, state, revision)
     meeting = meeting_info(room.meeting_id, room.policy, room.state, room.revision)
     if meeting != old_meeting:
