@@ -15,7 +15,7 @@ RUN_PACKAGES ?= python3-venv python3-dev gcc libmagic1
 TEST_PACKAGES ?= clamav-daemon postgresql redis-server chromium firefox-esr coturn iptables iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
-TYPED_RUNTIME := interpreter telling timers places room inbox entrances audit_entries decided writes \
+TYPED_RUNTIME := interpreter telling timers places room inbox entrances audit_entries decided writes view_batches \
   observations media_seam
 TYPED_OPERATIONS := config cli_serve draining data_dir logs metrics operations capabilities turn problems \
   placement serving workers.handoff workers.front workers.worker workers.supervisor \
