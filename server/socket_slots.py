@@ -14,7 +14,6 @@ it when the join arrives (``claim``), from which moment it is never evicted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
@@ -41,16 +40,18 @@ def too_many_sockets(language: Language = DEFAULT_LANGUAGE) -> wire.Error:
 class SocketSlot:
     """One open socket: claimed once its join arrives, evicted only before that."""
 
-    __slots__ = ("_evicted", "accepted", "claimed")
+    __slots__ = ("_evicted", "_receiving", "accepted", "claimed")
 
     def __init__(self) -> None:
         self.claimed = False
         self.accepted = False
-        self._evicted = asyncio.Event()
+        self._evicted = False
+        self._receiving: asyncio.Future[Message] | None = None
+        """The application's wait for the first message, which an eviction ends."""
 
     @property
     def evicted(self) -> bool:
-        return self._evicted.is_set()
+        return self._evicted
 
     def claim(self) -> bool:
         """Marks the socket as joining; False when it was evicted before that."""
@@ -60,7 +61,9 @@ class SocketSlot:
         return True
 
     def evict(self) -> None:
-        self._evicted.set()
+        self._evicted = True
+        if self._receiving is not None:
+            self._receiving.cancel()
 
     def guard(self, receive: Receive, send: Send) -> tuple[Receive, Send]:
         """receive and send for the application: until the slot is claimed, an eviction
@@ -75,15 +78,14 @@ class SocketSlot:
             if self.claimed:
                 return await receive()
             if not self.evicted:
-                receiving = asyncio.ensure_future(receive())
-                evicting = asyncio.ensure_future(self._evicted.wait())
-                await asyncio.wait({receiving, evicting}, return_when=asyncio.FIRST_COMPLETED)
-                evicting.cancel()
-                if receiving.done():
-                    return receiving.result()
-                receiving.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await receiving
+                receiving = self._receiving = asyncio.ensure_future(receive())
+                try:
+                    return await receiving
+                except asyncio.CancelledError:
+                    if not self.evicted:
+                        raise  # the application itself was cancelled
+                finally:
+                    self._receiving = None
             if self.accepted:
                 await send({"type": "websocket.send", "text": wire.encode(too_many_sockets())})
                 await send(

@@ -144,13 +144,9 @@ def send_view_changes(
     if policy is room.policy and state is room.state and revision == room.revision:
         return  # ``apply`` hands back the very same state when nothing changed
     changes = view_changes((policy, state), (room.policy, room.state), room.wall)
-    if changes.roster is not None or changes.waiting is not None:
+    if changes.roster or changes.waiting:
         # Gathered and sent a few times a second at most (view_batches.py).
-        roster, waiting = changes.roster, changes.waiting
-        room.view_batches.changed(
-            [e.id for e in roster.entries] + roster.removed if roster else [],
-            [e.id for e in waiting.entries] + waiting.removed if waiting else [],
-        )
+        room.view_batches.changed(changes.roster, changes.waiting)
     if changes.new_hosts:
         whole = wire.WaitingList(waiting=waiting_list(room.state, room.wall))
         for pid in changes.new_hosts:

@@ -3,10 +3,11 @@
 A decision replaces only the participants it changes (``MeetingState.with_participant``
 copies the mapping and puts one new frozen ``Participant`` in it), so the people whose
 views may differ are those whose object is not the very same before and after: one
-pass of identity comparisons finds them, and only their entries are built and compared.
-The roster and the waiting list then go out as changes (``roster_update``,
-``waiting_update``): a join costs each reader one entry, not the whole meeting, which
-made admitting N people cost O(N^2) (as LiveKit sends participant updates, not rooms).
+pass of identity comparisons finds them, and only what their views show of them is
+compared. The roster and the waiting list then go out as changes (``roster_update``,
+``waiting_update``, gathered by ``view_batches.py``): a join costs each reader one
+entry, not the whole meeting, which made admitting N people cost O(N^2) (as LiveKit
+sends participant updates, not rooms).
 """
 
 from __future__ import annotations
@@ -16,19 +17,22 @@ from dataclasses import dataclass
 
 from meetwarden import protocol as wire
 from meetwarden.policies.model import Policy
+from meetwarden.policies.rules.audio import may_unmute_now
 from meetwarden.policies.state import MeetingState, Participant
 
-from .views import roster_entry, self_state, waiting_entry
+from .views import self_state
 
 __all__ = ["ViewChanges", "view_changes"]
 
 
 @dataclass(frozen=True, slots=True)
 class ViewChanges:
-    """What changed: each list only when something in it did (else None)."""
+    """What changed: the people whose entry changed or went, in each list."""
 
-    roster: wire.RosterUpdate | None
-    waiting: wire.WaitingUpdate | None
+    roster: list[str]
+    """Admitted people whose roster entry is new, changed or gone."""
+    waiting: list[str]
+    """People whose waiting-list entry is new, changed or gone."""
     selves: dict[str, wire.SelfState]
     """The own state of each person (admitted or waiting) whose own state changed."""
     new_hosts: list[str]
@@ -51,6 +55,22 @@ def _touched(before: MeetingState, after: MeetingState) -> Iterator[Touched]:
             yield pid, old, None
 
 
+# What each view shows of a person, as plain values: compared without building the
+# wire models (views.py builds those, for what is sent).
+def _roster_key(p: Participant) -> tuple[object, ...]:
+    kinds = tuple(sorted(g.kind for g in p.grants))
+    return (p.name, p.role, p.muted, p.hand_raised, p.open_gates, p.connected, kinds)
+
+
+def _waiting_key(p: Participant) -> tuple[object, ...]:
+    return (p.name, p.waiting_since, p.connected, p.waiting_reason, p.waiting_rule)
+
+
+def _self_key(policy: Policy, p: Participant) -> tuple[object, ...]:
+    unmute = may_unmute_now(policy, p)
+    return (p.name, p.role, p.muted, unmute, p.hand_raised, p.grants, p.open_gates, p.camera)
+
+
 def view_changes(
     before: tuple[Policy, MeetingState],
     after: tuple[Policy, MeetingState],
@@ -58,10 +78,8 @@ def view_changes(
 ) -> ViewChanges:
     old_policy, old_state = before
     policy, state = after
-    roster_entries: list[wire.RosterEntry] = []
-    roster_removed: list[str] = []
-    waiting_entries: list[wire.WaitingEntry] = []
-    waiting_removed: list[str] = []
+    roster: list[str] = []
+    waiting: list[str] = []
     selves: dict[str, wire.SelfState] = {}
     new_hosts: list[str] = []
     touched = list(_touched(old_state, state))
@@ -70,22 +88,20 @@ def view_changes(
         is_in = person is not None and person.admitted
         if is_in:
             assert person is not None
-            entry = roster_entry(person)
-            if not was_in or entry != roster_entry(old):  # type: ignore[arg-type]
-                roster_entries.append(entry)
+            if not was_in or _roster_key(person) != _roster_key(old):  # type: ignore[arg-type]
+                roster.append(pid)
             if person.is_host and not (was_in and old is not None and old.is_host):
                 new_hosts.append(pid)
         elif was_in:
-            roster_removed.append(pid)
+            roster.append(pid)
         was_waiting = old is not None and not old.admitted
         is_waiting = person is not None and not person.admitted
         if is_waiting:
             assert person is not None
-            waiting = waiting_entry(person, wall)
-            if not was_waiting or waiting != waiting_entry(old, wall):  # type: ignore[arg-type]
-                waiting_entries.append(waiting)
+            if not was_waiting or _waiting_key(person) != _waiting_key(old):  # type: ignore[arg-type]
+                waiting.append(pid)
         elif was_waiting:
-            waiting_removed.append(pid)
+            waiting.append(pid)
     # A person's own state also follows the policy (may they unmute now?): a new policy
     # is read against everyone, otherwise only against the people who changed.
     if policy is not old_policy:
@@ -95,16 +111,6 @@ def view_changes(
         candidates = [(pid, old, p) for pid, old, p in touched if p is not None]
     for pid, old, person in candidates:
         assert person is not None
-        mine = self_state(policy, person, wall)
-        if old is not None and self_state(old_policy, old, wall) != mine:
-            selves[pid] = mine
-    return ViewChanges(
-        roster=wire.RosterUpdate(entries=roster_entries, removed=roster_removed)
-        if roster_entries or roster_removed
-        else None,
-        waiting=wire.WaitingUpdate(entries=waiting_entries, removed=waiting_removed)
-        if waiting_entries or waiting_removed
-        else None,
-        selves=selves,
-        new_hosts=new_hosts,
-    )
+        if old is not None and _self_key(old_policy, old) != _self_key(policy, person):
+            selves[pid] = self_state(policy, person, wall)
+    return ViewChanges(roster=roster, waiting=waiting, selves=selves, new_hosts=new_hosts)
