@@ -40,7 +40,7 @@ def too_many_sockets(language: Language = DEFAULT_LANGUAGE) -> wire.Error:
 class SocketSlot:
     """One open socket: claimed once its join arrives, evicted only before that."""
 
-    __slots__ = ("_evicted", "_receiving", "accepted", "claimed")
+    __slots__ = ("_evicted", "_receiving", "accepted", "claimed", "send")
 
     def __init__(self) -> None:
         self.claimed = False
@@ -48,6 +48,9 @@ class SocketSlot:
         self._evicted = False
         self._receiving: asyncio.Future[Message] | None = None
         """The application's wait for the first message, which an eviction ends."""
+        self.send: Send | None = None
+        """The server's own ``send`` for this socket (``guard`` sets it): a joined
+        socket's frames are written with it, below the application's layers."""
 
     @property
     def evicted(self) -> bool:
@@ -68,6 +71,7 @@ class SocketSlot:
     def guard(self, receive: Receive, send: Send) -> tuple[Receive, Send]:
         """receive and send for the application: until the slot is claimed, an eviction
         ends the application's wait with a disconnect, after telling the client why."""
+        self.send = send
 
         async def guarded_send(message: Message) -> None:
             if message["type"] == "websocket.accept":
