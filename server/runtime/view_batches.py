@@ -8,8 +8,9 @@ batch goes out are sent in one ``roster_update`` (the hosts' ``waiting_update``
 likewise). Entries are read at sending time, so a batch never undoes what a
 newer ``admitted`` (whose roster is whole and current) told someone.
 
-The first change after a quiet spell goes out at once (in the same turn's
-wake); later ones wait until ``interval`` has passed since the last batch. The
+The first change after a quiet spell goes out at once, with the decision's
+other messages in their order; later ones wait until ``interval`` has passed
+since the last batch. The
 interval grows with the number of readers so that a meeting's roster costs at
 most ``FRAMES_PER_SECOND`` frames a second: 25 ms in a meeting of 10, 250 ms in
 one of 100, and at most ``MAX_INTERVAL``. LiveKit batches participant updates to
@@ -60,8 +61,11 @@ class ViewBatches:
         self._waiting.update(dict.fromkeys(waiting))
         if self._due is None and (self._roster or self._waiting):
             loop = asyncio.get_running_loop()
-            wait = max(0.0, self._sent_at + self.interval() - loop.time())
-            self._due = loop.call_later(wait, self.send)
+            wait = self._sent_at + self.interval() - loop.time()
+            if wait <= 0:
+                self.send()  # quiet until now: in the decision's own order, as before
+            else:
+                self._due = loop.call_later(wait, self.send)
 
     def send(self) -> None:
         """Sends what changed since the last batch, as it is now."""
