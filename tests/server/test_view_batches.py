@@ -29,11 +29,6 @@ LAST = ["Silva", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Kowalski"]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
     async with registry_on(tmp_path / "meetwarden.db") as running:
         yield running
