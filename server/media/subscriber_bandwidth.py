@@ -37,6 +37,7 @@ passed in; the subscribing connection reads the clock.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -78,6 +79,8 @@ to follow (it grows by at most 8 % a second, aiortc rate.py). Loss still can."""
 SMOOTHING = 0.3
 """Weight of the latest second in a stream's measured rate (an exponential average)."""
 _PRIORITY = {"screen": 0, "camera": 1}
+
+logger = logging.getLogger(__name__)
 
 Forwarded = Sequence[tuple[PublishedTrack, DownTrack]]
 
@@ -204,6 +207,15 @@ class SubscriberBandwidth:
                     isinstance(track, SimulcastTrack)
                     and (track.can_lower(down) or track.lowering(down))
                 ):  # a smaller layer first (its choice reads ``video_share``), then a pause
+                    logger.info(
+                        "%s of %s paused for a subscriber: it takes %.0f bit/s, "
+                        "room left by loss %s, by REMB %s",
+                        track.source,
+                        track.participant_id,
+                        need,
+                        loss_left,
+                        remb_left,
+                    )
                     self._pause(track, down, stream, now)
                     continue
             elif now >= stream.resume_after and (

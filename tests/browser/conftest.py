@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,17 @@ def chromium_executable() -> str:
     if found:
         return found
     pytest.fail(f"Chromium is not installed; {SETUP_HINT}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, None]:
+    """A failed browser test's report ends with what its server last logged (pauses of
+    streams for a subscriber's link, renegotiation errors): what the page cannot say."""
+    outcome = yield
+    report = outcome.get_result()
+    running = getattr(item, "funcargs", {}).get("server")
+    if report.when == "call" and report.failed and isinstance(running, RunningServer):
+        report.sections.append(("server log (last 60 lines)", "".join(running.log[-60:])))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from meetwarden.server.media import (
     TrackEnded,
     TrackPublished,
 )
-from meetwarden.server.media.events import SpeakersChanged
+from meetwarden.server.media.events import SpeakersChanged, VideoPaused
 
 from .conftest import MediaServer, Meeting, Publisher, Subscriber, settled_packets, until
 
@@ -67,6 +67,16 @@ async def _only_its_own_meeting_reaches(
     }
 
 
+def _paused_by_their_link(meeting: Meeting, participant_id: str) -> set[str]:
+    """The subscribers whose link the server last found too short for this camera: its
+    stream is paused for them alone (on a loaded machine, loss on loopback does it)."""
+    last: dict[str, bool] = {}
+    for o in meeting.observations:
+        if isinstance(o, VideoPaused) and (o.about, o.source) == (participant_id, "camera"):
+            last[o.participant_id] = o.paused
+    return {subscriber for subscriber, paused in last.items() if paused}
+
+
 @pytest.mark.parametrize("rooms", [2, 3])
 async def test_every_subscriber_gets_only_its_own_meetings_media(
     media_server: MediaServer, rooms: int
@@ -97,7 +107,9 @@ async def test_every_subscriber_gets_only_its_own_meetings_media(
         for participant_id in own[name]:
             stats = meeting.room.track_stats(participant_id, "camera")
             assert stats is not None
-            assert stats.subscribers == 2
+            paused = _paused_by_their_link(meeting, participant_id)
+            assert paused <= {early[name].id, late.id}
+            assert stats.subscribers + len(paused) == 2
         everyone_else = {p for other, ids in own.items() if other != name for p in ids}
         for participant_id in everyone_else:
             assert meeting.room.track_stats(participant_id, "camera") is None
