@@ -114,7 +114,7 @@ class MessageBus:
         if pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.unsubscribe()
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+            await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis-py 8
         pool, self._raw_pool = self._raw_pool, None
         if pool is not None:
             await pool.disconnect()
