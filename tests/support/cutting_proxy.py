@@ -15,6 +15,8 @@ from pathlib import Path
 
 __all__ = ["CuttingProxy"]
 
+CLOSE_SECONDS = 1.0
+
 
 class CuttingProxy:
     def __init__(self, listen: Path, target: Path) -> None:
@@ -60,12 +62,15 @@ class CuttingProxy:
             for task in pending:
                 task.cancel()
             self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            # Whatever was accepted and is still open (its task never ran, or ended some
-            # way that left it), closed here: a socket left open warns when collected, in
-            # whichever test runs then. Then its connection_lost runs (closing the socket).
+            # Whatever was accepted or opened upstream and is still open (its task never
+            # ran, or ended some way that left it) is closed here: a socket left open warns
+            # when collected, in whichever test runs then. A transport already closing is
+            # aborted too: close() waits to flush what its peer has not read (a node that
+            # stopped reading), and only abort() drops that and closes the socket now
+            # (asyncio's _force_close; a second call does nothing). Then its
+            # connection_lost runs, which closes the socket.
             for transport in self._transports:
-                if not transport.is_closing():
-                    transport.abort()
+                transport.abort()
             for _ in range(3):
                 self._loop.run_until_complete(asyncio.sleep(0))
             self._loop.run_until_complete(server.wait_closed())
@@ -92,6 +97,7 @@ class CuttingProxy:
         except OSError:
             await _closed(writer)
             return
+        self._transports.add(upstream_writer.transport)
         if self._cut:  # cut while connecting
             await _closed(upstream_writer)
             await _closed(writer)
@@ -130,7 +136,12 @@ class CuttingProxy:
 
 async def _closed(writer: asyncio.StreamWriter) -> None:
     """Closes the connection and waits until its socket is (close() only schedules it: a
-    loop stopped before that leaves the socket open)."""
+    loop stopped before that leaves the socket open). What a peer that stopped reading
+    has not taken is dropped after a second (close() would wait for it to flush)."""
     writer.close()
     with contextlib.suppress(Exception):
-        await writer.wait_closed()
+        try:
+            await asyncio.wait_for(asyncio.shield(writer.wait_closed()), CLOSE_SECONDS)
+        except TimeoutError:
+            writer.transport.abort()
+            await writer.wait_closed()
