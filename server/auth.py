@@ -97,6 +97,8 @@ class Tokens:
 
     def verify(self, token: str, kind: TokenKind, meeting_id: str) -> Claims | None:
         """The claims of a valid token of this kind for this meeting, else None."""
+        if not token:  # none presented (most joins): no parse, no exception to unwind
+            return None
         try:
             body = jwt.decode(
                 token,
