@@ -20,7 +20,7 @@ from ..i18n import Language, notice_text
 from .decided import Decided, wire_params
 from .session import Session
 from .view_changes import view_changes
-from .views import meeting_info, waiting_list
+from .views import meeting_info, meeting_key, waiting_list
 
 if TYPE_CHECKING:
     from .room import Room
@@ -153,11 +153,10 @@ def send_view_changes(
             session = room.sessions.get(pid)
             if session is not None:
                 session.send(whole)
-    admitted = admitted_sessions(room)
-    old_meeting = meeting_info(room.meeting_id, policy, state, revision)
-    meeting = meeting_info(room.meeting_id, room.policy, room.state, room.revision)
-    if meeting != old_meeting:
-        broadcast(admitted, wire.Meeting(meeting=meeting))
+    # The admitted readers are listed (a pass over everyone) only when it changed.
+    if meeting_key(policy, state, revision) != meeting_key(room.policy, room.state, room.revision):
+        meeting = meeting_info(room.meeting_id, room.policy, room.state, room.revision)
+        broadcast(admitted_sessions(room), wire.Meeting(meeting=meeting))
     for pid, mine in changes.selves.items():
         session = room.sessions.get(pid)
         if session is not None:

@@ -21,6 +21,7 @@ from meetwarden.protocol import (
 
 __all__ = [
     "meeting_info",
+    "meeting_key",
     "roster",
     "roster_entry",
     "self_state",
@@ -73,6 +74,12 @@ def self_state(policy: Policy, person: Participant, wall: Callable[[float], floa
         publishing=sorted(person.open_gates),
         camera=person.camera,
     )
+
+
+def meeting_key(policy: Policy, state: MeetingState, revision: int) -> tuple[object, ...]:
+    """What ``meeting_info`` shows of a meeting, as plain values (compared without
+    building the model): keep the two in step."""
+    return (policy.name, state.locked, revision)
 
 
 def meeting_info(
