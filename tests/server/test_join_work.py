@@ -11,12 +11,9 @@ SQLite file.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from support.registries import registry_on
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import JoinRequested
@@ -25,17 +22,6 @@ from meetwarden.server.runtime.registry import Registry
 from meetwarden.server.runtime.session import Session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
-    async with registry_on(tmp_path / "meetwarden.db") as running:
-        yield running
 
 
 class Counted:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.disks import fill, loop_disk, shut_down, small_disk, unfill
-from support.registries import registry_on
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import (
@@ -37,17 +36,6 @@ from meetwarden.server.runtime.writes import StoreWrites
 from meetwarden.server.store import Store
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
-    async with registry_on(tmp_path / "meetwarden.db") as running:
-        yield running
 
 
 def _messages(session: Session) -> list[dict[str, Any]]:

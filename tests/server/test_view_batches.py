@@ -8,12 +8,9 @@ each session's outbox holds exactly the frames its socket would be sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from support.registries import registry_on
 
 from meetwarden import protocol as wire
 from meetwarden.policies.events import JoinRequested
@@ -26,12 +23,6 @@ pytestmark = pytest.mark.anyio
 CROWD = 60
 FIRST = ["Ana", "Bao", "Chen", "Dara", "Emil", "Fatima", "Goran", "Hana", "Ivo", "Jun"]
 LAST = ["Silva", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Kowalski"]
-
-
-@pytest.fixture
-async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
-    async with registry_on(tmp_path / "meetwarden.db") as running:
-        yield running
 
 
 def _name(number: int) -> str:
