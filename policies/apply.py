@@ -13,7 +13,23 @@ from .decision import Decision
 from .model import Policy
 from .state import MeetingState, Participant
 
-__all__ = ["apply"]
+__all__ = ["apply", "touched_by"]
+
+
+def touched_by(decision: Decision) -> tuple[str, ...]:
+    """The ids of the people ``apply`` may change for this decision, in the order of its
+    effects: every effect that changes a person names them (a newcomer by its
+    ``Participant``), and no other person's object is replaced. Who changed is then
+    found among these alone, not by a pass over the whole meeting
+    (``server/runtime/view_changes.py``)."""
+    ids: dict[str, None] = {}
+    for effect in decision.effects:
+        named = getattr(effect, "participant", None)
+        if isinstance(named, Participant):
+            ids[named.id] = None
+        elif isinstance(named, str):
+            ids[named] = None
+    return tuple(ids)
 
 
 def _update(state: MeetingState, participant_id: str, **changes: object) -> MeetingState:

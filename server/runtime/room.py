@@ -29,7 +29,7 @@ from functools import partial
 from typing import Any
 
 from meetwarden import protocol as wire
-from meetwarden.policies.apply import apply
+from meetwarden.policies.apply import apply, touched_by
 from meetwarden.policies.effects import Params
 from meetwarden.policies.engine import decide
 from meetwarden.policies.events import Disconnected, Event, PolicyUpdateRequested
@@ -172,14 +172,17 @@ class Room(RoomEntrances):
         before = (self.policy, self.state, self.revision)  # immutable: viewed after the effects
         self.policy_before_decision = self.policy
         decision = decide(self.policy, self.state, event)
-        self.policy, self.state = apply(self.policy, self.state, decision, at=event.at)
+        self.policy, self.state = applied = apply(self.policy, self.state, decision, at=event.at)
         decided = Decided(decision, new_decision_id())
         if attach is not None and decision.allowed:
             self.sessions[attach.participant_id] = attach
         if reply is not None:
             reply(decided)
         self._interpreter.apply(decided, context or {})
-        telling.send_view_changes(self, before, decided)
+        # Who changed is looked for among the people the effects name, unless the state
+        # moved on meanwhile (a decision made while this one's effects went out).
+        among = touched_by(decision) if applied[1] is self.state else None
+        telling.send_view_changes(self, before, decided, among)
         self._record(event, decided, actor)
         count_decision(event.type, decided.allowed, decided.reason)
         log.debug(

@@ -8,7 +8,7 @@ and policy to its hosts. A broadcast is encoded once for all its readers.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from meetwarden import protocol as wire
@@ -135,15 +135,19 @@ def deliver_chat(room: Room, sender: str, to: str | None, text: str) -> None:
 
 
 def send_view_changes(
-    room: Room, before: tuple[Policy, MeetingState, int], decided: Decided
+    room: Room,
+    before: tuple[Policy, MeetingState, int],
+    decided: Decided,
+    among: Sequence[str] | None = None,
 ) -> None:
     """Sends what ``decided`` changed in each view, to the people who see it. Worked out
     here, after the effects went out: nothing is computed ahead of a gate closing, and
-    nothing at all when the decision changed no state (most refusals)."""
+    nothing at all when the decision changed no state (most refusals). ``among``: the
+    only people the decision may have changed (``policies.apply.touched_by``)."""
     policy, state, revision = before
     if policy is room.policy and state is room.state and revision == room.revision:
         return  # ``apply`` hands back the very same state when nothing changed
-    changes = view_changes((policy, state), (room.policy, room.state), room.wall)
+    changes = view_changes((policy, state), (room.policy, room.state), room.wall, among)
     if changes.roster or changes.waiting:
         # Gathered and sent a few times a second at most (view_batches.py).
         room.view_batches.changed(changes.roster, changes.waiting)

@@ -12,7 +12,7 @@ sends participant updates, not rooms).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from meetwarden import protocol as wire
@@ -43,9 +43,19 @@ class ViewChanges:
 Touched = tuple[str, Participant | None, Participant | None]
 
 
-def _touched(before: MeetingState, after: MeetingState) -> Iterator[Touched]:
-    """(id, before, after) of every person whose object differs: new, changed or gone."""
+def _touched(
+    before: MeetingState, after: MeetingState, among: Sequence[str] | None = None
+) -> Iterator[Touched]:
+    """(id, before, after) of every person whose object differs: new, changed or gone.
+    ``among``: the only people who may have changed (``policies.apply.touched_by``),
+    looked at alone; else a pass over everyone."""
     old_people, new_people = before.participants, after.participants
+    if among is not None:
+        for pid in among:
+            old, person = old_people.get(pid), new_people.get(pid)
+            if old is not person:
+                yield pid, old, person
+        return
     for pid, person in new_people.items():
         old = old_people.get(pid)
         if old is not person:
@@ -75,14 +85,16 @@ def view_changes(
     before: tuple[Policy, MeetingState],
     after: tuple[Policy, MeetingState],
     wall: Callable[[float], float],
+    among: Sequence[str] | None = None,
 ) -> ViewChanges:
+    """``among``: the only people who may have changed, if known (see ``_touched``)."""
     old_policy, old_state = before
     policy, state = after
     roster: list[str] = []
     waiting: list[str] = []
     selves: dict[str, wire.SelfState] = {}
     new_hosts: list[str] = []
-    touched = list(_touched(old_state, state))
+    touched = list(_touched(old_state, state, among))
     for pid, old, person in touched:
         was_in = old is not None and old.admitted
         is_in = person is not None and person.admitted

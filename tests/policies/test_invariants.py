@@ -13,7 +13,9 @@ every decision:
 - a participant removed under ``rejoin: never`` never gets back in;
 - a screen's gate opens only when its sharer confirms it (never on publishing);
 - a private message goes only to someone admitted and connected, whom the policy's
-  ``chat.private`` lets the sender write to.
+  ``chat.private`` lets the sender write to;
+- a decision changes nobody its effects do not name (the server looks for the views
+  to update among those alone: ``policies.apply.touched_by``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from meetwarden.policies.apply import touched_by
 from meetwarden.policies.decision import Decision
 from meetwarden.policies.effects import (
     AddParticipant,
@@ -270,6 +273,7 @@ class Invariants:
         self._follow(sim, policy_then, step)
         state, policy, now = sim.state, sim.policy, sim.now
         self._resume_gives_back_the_current_place(step, state.participants)
+        self._nobody_unnamed_changes(step, state.participants)
         self.before = dict(state.participants)
         for person in state.participants.values():
             if not person.connected:
@@ -330,6 +334,13 @@ class Invariants:
             )
         assert after.connected
         assert not after.open_gates
+
+    def _nobody_unnamed_changes(self, step: Step, now: Any) -> None:
+        """Everyone whose place is not the very same object as before the step (new,
+        changed or gone) is named by the decision's effects."""
+        changed = {pid for pid in {*now, *self.before} if now.get(pid) is not self.before.get(pid)}
+        unnamed = changed - set(touched_by(step.decision))
+        assert not unnamed, f"a {step.event.type} changed {sorted(unnamed)} unnamed"
 
     def _follow(self, sim: Simulation, policy: Policy, step: Step) -> None:
         decision: Decision = step.decision
