@@ -111,6 +111,11 @@ class MeetingState:
     """Identity keys removed with rejoin 'via_waiting_room': they wait even with a bypass."""
     next_grant_id: int = 1
     ended: bool = False
+    _admitted: int = field(default=-1, init=False, repr=False, compare=False)
+    """How many are admitted, once counted (-1: not yet). A state made by
+    ``with_participant`` or ``without_participant`` from a counted one is counted from
+    it: the count against ``max_participants`` at each join does not pass over a
+    meeting of 1,000. ``replace`` leaves it uncounted (an init=False field)."""
 
     @classmethod
     def initial(cls, policy: Policy) -> MeetingState:
@@ -126,17 +131,31 @@ class MeetingState:
         return (p for p in self.participants.values() if p.status == "waiting")
 
     def admitted_count(self) -> int:
-        return sum(1 for p in self.participants.values() if p.status == "admitted")
+        if self._admitted < 0:
+            counted = sum(1 for p in self.participants.values() if p.status == "admitted")
+            object.__setattr__(self, "_admitted", counted)  # a cache, not state
+        return self._admitted
 
     def sharing_screens(self) -> list[Participant]:
         return [p for p in self.participants.values() if "screen" in p.open_gates]
 
     def with_participant(self, participant: Participant) -> MeetingState:
         participants = dict(self.participants)
+        old = participants.get(participant.id)
         participants[participant.id] = participant
-        return replace(self, participants=participants)
+        return self._counted(replace(self, participants=participants), old, participant)
 
     def without_participant(self, participant_id: str) -> MeetingState:
         participants = dict(self.participants)
-        participants.pop(participant_id, None)
-        return replace(self, participants=participants)
+        old = participants.pop(participant_id, None)
+        return self._counted(replace(self, participants=participants), old, None)
+
+    def _counted(
+        self, new: MeetingState, old: Participant | None, person: Participant | None
+    ) -> MeetingState:
+        """``new`` (this state with ``old`` replaced by ``person``), counted from this one."""
+        if self._admitted >= 0:
+            was = old is not None and old.status == "admitted"
+            now = person is not None and person.status == "admitted"
+            object.__setattr__(new, "_admitted", self._admitted + now - was)
+        return new

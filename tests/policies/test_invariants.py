@@ -15,7 +15,9 @@ every decision:
 - a private message goes only to someone admitted and connected, whom the policy's
   ``chat.private`` lets the sender write to;
 - a decision changes nobody its effects do not name (the server looks for the views
-  to update among those alone: ``policies.apply.touched_by``).
+  to update among those alone: ``policies.apply.touched_by``);
+- the count of the admitted that ``max_participants`` is held to is right, carried
+  from state to state.
 """
 
 from __future__ import annotations
@@ -294,6 +296,9 @@ class Invariants:
                             f"{person.id} shares without a live grant"
                         )
         assert len(state.sharing_screens()) <= policy.screen_share.max_concurrent
+        # The count that max_participants is held to, carried from state to state.
+        admitted = sum(1 for person in state.participants.values() if person.admitted)
+        assert state.admitted_count() == admitted
 
     @staticmethod
     def _only_a_confirmation_opens_a_screen(step: Step) -> None:
