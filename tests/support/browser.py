@@ -156,9 +156,14 @@ async def sign_in(person: Person) -> None:
     account = account_for(person.server_url)
     assert account is not None, "the test server has no host account (RunningServer.create_account)"
     page = person.page
-    await page.goto("/sign-in")
+    if not page.url.endswith("/sign-in"):  # already there: no second load of the same page
+        await page.goto("/sign-in")
+    # The page's script has run (it enables the button): nothing it does after clears what
+    # is typed now, and the click submits through it.
+    await expect(page.locator("#sign-in")).to_be_enabled()
     await page.fill("#username", account[0])
     await page.fill("#password", account[1])
+    await expect(page.locator("#username")).to_have_value(account[0])
     await page.click("#sign-in")
     await page.wait_for_url(f"{person.server_url}/")
 
