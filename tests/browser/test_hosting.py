@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 from support.browser import create_meeting, open_person, sign_in
 from support.server import RunningServer
 
@@ -82,6 +82,36 @@ async def test_a_wrong_password_shows_the_servers_sentence_and_the_right_one_sig
     )
     await sign_in(host)
     await expect(page.locator("#account-name")).to_have_text("alice")
+    await host.close()
+
+
+async def test_typing_while_the_sign_in_page_asks_for_the_session_keeps_the_focus_there(
+    browser: Browser, server: RunningServer
+) -> None:
+    """The form is usable as soon as its button is: what someone types while the page
+    still waits for GET /api/session stays where they typed it when the answer comes."""
+    host = await open_person(browser, server.url, "Alice Chen")
+    page = host.page
+    await page.goto("/sign-in")
+    await sign_in(host)  # signed in: the answer, when it comes, shows "You are signed in"
+    answered = asyncio.Event()
+
+    async def hold_the_session(route: Route) -> None:
+        if route.request.method == "GET":
+            await answered.wait()
+        await route.continue_()
+
+    await page.route("**/api/session", hold_the_session)
+    await page.goto("/sign-in")
+    await expect(
+        page.locator("#sign-in")
+    ).to_be_enabled()  # the script runs; the session is asked for
+    await page.locator("#password").press_sequentially("typed early")
+    answered.set()
+    await expect(page.locator("#signed-in")).to_be_visible()
+    await expect(page.locator("#password")).to_be_focused()
+    await expect(page.locator("#password")).to_have_value("typed early")
+    await page.unroute("**/api/session")
     await host.close()
 
 

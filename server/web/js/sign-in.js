@@ -49,11 +49,14 @@ async function start() {
   byId('sign-in-form').addEventListener('submit', signIn);
   byId('sign-in').disabled = false; // disabled in the page until now: no native submit
   const session = await currentSession().catch(() => null);
+  // The form works while the session is asked for: someone already typing in it keeps the
+  // focus where they put it, and what they type goes on landing there.
+  const untouched = document.activeElement === null || document.activeElement === document.body;
   if (session) {
     byId('signed-in-name').textContent = session.username;
     byId('signed-in').hidden = false;
-    focusOn(byId('signed-in-title'));
-  } else {
+    if (untouched) focusOn(byId('signed-in-title'));
+  } else if (untouched) {
     byId('username').focus();
   }
 }
