@@ -47,12 +47,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def until(condition: Callable[[], bool], within: float = 10.0, what: str = "") -> None:
-    """Wait until ``condition()`` holds; fail the test after ``within`` seconds."""
+async def until(
+    condition: Callable[[], bool], within: float = 10.0, what: str | Callable[[], str] = ""
+) -> None:
+    """Wait until ``condition()`` holds; fail the test after ``within`` seconds. ``what``
+    may be a function: then it says, at the failure, what was seen instead."""
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what or condition}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out after {within} s waiting for {said or condition}")
         await asyncio.sleep(0.01)  # polling: aiortc's state and counters raise no events
 
 

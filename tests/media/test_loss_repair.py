@@ -47,6 +47,16 @@ class Meeting:
         self.network.publisher.record = True
         for viewer in self.network.viewers:
             viewer.record = True
+        # Recorded packets reach every viewer: the stream flows, so what a test drops from
+        # now on is a gap in it (on a loaded machine the first packets may come later).
+        publisher = self.network.publisher
+        await until(
+            lambda: all(
+                len(viewer.payloads.intersection(publisher.sent.values())) >= 10
+                for viewer in self.network.viewers
+            ),
+            what="recorded camera packets at every viewer",
+        )
         # The viewers' joins asked for keyframes; one may still wait for its interval.
         await until(lambda: not self.stats().keyframe_request_pending, what="joins settled")
         return self
@@ -130,7 +140,11 @@ async def test_lost_publisher_packets_are_asked_for_and_reach_every_viewer(meeti
     repaired = set(dropped) - skipped
     await until(
         lambda: all(got == repaired for got in _arrived(meeting, dropped)),
-        what="every lost packet at every viewer",
+        what=lambda: (
+            f"every lost packet at every viewer: {sorted(repaired)} lost, "
+            f"{[sorted(repaired - got) for got in _arrived(meeting, dropped)]} still missing, "
+            f"asked for {sorted(publisher.nacked)}; {meeting.stats()}"
+        ),
     )
     assert repaired <= set(publisher.nacked), "the server asked for each of them"
     assert set(publisher.nacked) <= set(publisher.sent), "and for nothing it was not sent"
