@@ -25,6 +25,7 @@ from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.jsonload import parse_json
 
 from .cluster.member import ClusterUnavailableError
+from .frame_writer import FrameWriter
 from .i18n import Language, from_accept_language, reason_text, say
 from .participant_requests import handle_request
 from .ratelimit import TokenBucket
@@ -189,6 +190,7 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
     with contextlib.suppress(Exception):
         while True:
             text = await outbox.get()
+            session.writing = True
             while text is not None:
                 if raw is None:
                     await websocket.send_text(text)
@@ -197,6 +199,7 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
                 if outbox.empty():
                     break
                 text = outbox.get_nowait()
+            session.writing = False
             if text is None:
                 await websocket.close(session.close_code or wire.CLOSE_NORMAL, session.close_reason)
                 return
@@ -247,6 +250,9 @@ async def meeting_socket(websocket: WebSocket) -> None:
             return
         session, room = result.session, result.room
         reader.reply, reader.before_join = session.send, False
+        frames = FrameWriter.of(slot.send if slot is not None else None)
+        if frames is not None:
+            session.direct = frames.send
         writer = asyncio.create_task(_writer(websocket, session))
         person = room.state.get(session.participant_id)
         throttle = Throttle(session, hosting=person is not None and person.is_host)

@@ -2,12 +2,15 @@
 
 The runtime never waits on a slow client: messages go to a bounded outbox
 that the socket's writer drains; a client that falls that far behind is
-closed (CLOSE_POLICY) rather than allowed to hold the meeting up.
+closed (CLOSE_POLICY) rather than allowed to hold the meeting up. While
+nothing waits in the outbox, a socket may take a message straight to its
+connection instead (``direct``, ``server/frame_writer.py``), in the same order.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
@@ -37,6 +40,12 @@ class Session:
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
         self.close_code: int | None = None
         self.close_reason = ""
+        self.direct: Callable[[str], bool] | None = None
+        """Takes a message to the connection at once, or answers False (it cannot take a
+        write now): set by the socket once it is joined."""
+        self.writing = False
+        """The socket's writer holds a message it took from the outbox and has not written:
+        nothing may overtake it."""
 
     @property
     def closing(self) -> bool:
@@ -48,6 +57,9 @@ class Session:
     def send_text(self, text: str) -> None:
         """Sends an already encoded message (a broadcast is encoded once, not per reader)."""
         if self.closing:
+            return
+        direct = self.direct
+        if direct is not None and not self.writing and self.outbox.empty() and direct(text):
             return
         try:
             self.outbox.put_nowait(text)

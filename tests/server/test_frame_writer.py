@@ -1,0 +1,119 @@
+"""A socket's frames written by the server itself (``server/frame_writer.py``), on a real
+uvicorn connection: in order, never past a reader that stopped reading, never after
+the connection is gone. The uvicorn protocol it writes through is the installed one:
+were uvicorn to change it, ``FrameWriter.of`` would find none and these tests fail
+(the server would go on, the ASGI way, a join costing more)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import uvicorn
+import websockets
+
+from meetwarden.server.frame_writer import FrameWriter
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+
+@dataclass
+class Served:
+    url: str
+    writers: asyncio.Queue[FrameWriter | None]
+    done: asyncio.Event
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    """A bare ASGI WebSocket app under uvicorn (its default protocol) in this loop; each
+    accepted socket's writer goes to ``writers``."""
+    writers: asyncio.Queue[FrameWriter | None] = asyncio.Queue()
+    done = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "websocket"
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        writers.put_nowait(FrameWriter.of(send))
+        await done.wait()
+
+    listening = asyncio.Event()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            listening.set()
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    server = Server(config)
+    serving = asyncio.create_task(server.serve())
+    await asyncio.wait_for(listening.wait(), 10)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Served(f"ws://127.0.0.1:{port}/", writers, done)
+    finally:
+        done.set()
+        server.should_exit = True
+        await serving
+
+
+async def _writer(served: Served) -> FrameWriter:
+    writer = await asyncio.wait_for(served.writers.get(), 10)
+    assert writer is not None, "uvicorn's WebSocket protocol is not the one FrameWriter writes"
+    return writer
+
+
+async def test_frames_sent_in_one_turn_arrive_whole_and_in_order(served: Served) -> None:
+    async with websockets.connect(served.url) as client:
+        writer = await _writer(served)
+        texts = [f'{{"type": "chat", "n": {n}}}' for n in range(50)]
+        assert all(writer.send(text) for text in texts)
+        assert [await client.recv() for _ in texts] == texts
+        assert writer.send("after")  # the next turn writes again
+        assert await client.recv() == "after"
+
+
+async def _raw_socket(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket opened by hand, read only when the test reads it (asyncio's stream
+    stops reading the connection once 128 KiB wait unread)."""
+    host, port = url.removeprefix("ws://").rstrip("/").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+    return reader, writer
+
+
+async def test_a_reader_that_stops_reading_is_not_written_to_without_bound(
+    served: Served,
+) -> None:
+    """Its connection stops taking writes (the transport's buffer is past its high mark):
+    the caller's outbox then holds the rest, and closes a reader that far behind."""
+    reader, client = await _raw_socket(served.url)
+    try:
+        writer = await _writer(served)
+        frame, taken = "x" * 4096, 0
+        while writer.send(frame):
+            taken += 1
+            assert taken < 10_000, "wrote 40 MB to a reader that reads nothing"
+            await asyncio.sleep(0)  # a turn ends: what was taken is written
+        framed = b"\x81\x7e\x10\x00" + frame.encode()  # FIN, text, 16-bit length 4096
+        for _ in range(taken):
+            assert await reader.readexactly(len(framed)) == framed
+        assert writer.send("caught up")  # read: the connection takes writes again
+        assert await reader.readexactly(11) == b"\x81\x09caught up"
+    finally:
+        client.close()
+
+
+async def test_nothing_is_written_once_the_client_has_gone(served: Served) -> None:
+    client = await websockets.connect(served.url)
+    writer = await _writer(served)
+    await client.close()
+    assert not writer.send("too late")
