@@ -294,6 +294,7 @@ def _server(config: Any, app: Any, settings: Settings) -> Any:
     """
     import uvicorn
 
+    from .collector import settle_collector
     from .draining import drain_then_stop
     from .hosting.setup_link import local_base_url, print_setup_link
 
@@ -304,6 +305,7 @@ def _server(config: Any, app: Any, settings: Settings) -> Any:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             self.loop = asyncio.get_running_loop()
+            settle_collector()  # started: what startup made stays, collected no more
             token = getattr(app.state, "setup_token", None)
             if token is None or not self.servers or not self.servers[0].sockets:
                 return

@@ -55,6 +55,7 @@ def run_worker(
 def _server(config: Any, app: Any, settings: Settings, end: socket.socket, port: int) -> Any:
     import uvicorn
 
+    from ..collector import settle_collector
     from ..hosting.setup_link import local_base_url, print_setup_link
 
     class Worker(uvicorn.Server):
@@ -65,6 +66,7 @@ def _server(config: Any, app: Any, settings: Settings, end: socket.socket, port:
             await super().startup(sockets=[])  # no listening socket: the front accepts
             if not self.started:
                 return
+            settle_collector()  # started: what startup made stays, collected no more
             loop = asyncio.get_running_loop()
             uvicorn_config = self.config
             self.adopting = set()
