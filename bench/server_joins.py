@@ -444,6 +444,7 @@ def combine(phases: list[Phase]) -> dict[str, Any]:
     return {
         "per_second": round(statistics.median(p.count / p.seconds for p in phases), 1),
         "rounds_per_second": [round(p.count / p.seconds, 1) for p in phases],
+        "rounds_cpu_ms_each": [round(p.cpu / p.count * 1000, 3) for p in phases],
         "server_cpu_ms_each": round(
             sum(p.cpu for p in phases) / sum(p.count for p in phases) * 1000, 3
         ),
@@ -534,6 +535,10 @@ def report(results: dict[str, Any], command: str) -> None:
     print(
         f"joins per second by round: meetwarden {joins['rounds_per_second']}, "
         f"echo {connects['rounds_per_second']}"
+    )
+    print(
+        f"server CPU ms per join by round: meetwarden {joins['rounds_cpu_ms_each']}, "
+        f"echo {connects['rounds_cpu_ms_each']}"
     )
     print(f"{'':40} {'meetwarden':>11} {'echo baseline':>14} {'ratio':>7}")
     for label, ours, theirs in rows:
