@@ -12,11 +12,12 @@ joins spent about a tenth of its CPU in the collector, full passes of about
 100 ms each among them.
 
 Once the server has started: ``gc.freeze()`` moves everything startup made to
-the permanent generation, which no pass walks (the documentation's own use of
-it), and the young generation is let grow to ``YOUNG`` objects before a pass,
-as Instagram did for its Django servers ("Dismissing Python Garbage
-Collection at Instagram", 2017). Cycles are still collected: reference
-counting frees everything else at once, as before.
+the permanent generation, which no pass walks, and the young generation is let
+grow to ``YOUNG`` objects before a pass, as Instagram did for its Django
+servers ("Dismissing Python Garbage Collection at Instagram", 2017). What is
+frozen is never collected, which is right for what lives as long as the
+process. Cycles made after startup are still collected, only in fewer passes;
+reference counting frees everything else at once, as before.
 """
 
 from __future__ import annotations

@@ -183,7 +183,9 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
     The frames of a joined socket go straight to the server's ``send`` (uvicorn's,
     kept by the door's slot): Starlette's state checks and exception wrappers are
     for the handshake and the close, and were on the way of every frame. A burst
-    queued meanwhile is written in one wake."""
+    queued meanwhile is written in one wake. While this writer is idle, the session
+    writes through ``session.direct`` instead (``frame_writer.py``); ``writing`` keeps
+    a message taken from the outbox from being overtaken."""
     slot = websocket.scope.get(SLOT_KEY)
     raw = slot.send if slot is not None else None
     outbox = session.outbox
