@@ -239,6 +239,10 @@ class PublishStopped(_ByParticipant):
 
     type: Literal["publish_stopped"] = "publish_stopped"
     source: Source
+    by: Literal["participant", "media"] = "participant"
+    """``participant``: it asked (stop_share, stop_publish); ``media``: the server saw the
+    track go (a renegotiation without it, its connection lost), which may come after a
+    host ended that share and granted a new one."""
 
 
 class ShareRequested(_ByParticipant):

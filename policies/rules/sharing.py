@@ -202,6 +202,11 @@ def publish_stopped(policy: Policy, state: MeetingState, event: PublishStopped) 
     if not person.admitted:
         return refuse(Reason.NOT_ADMITTED, "/entry/waiting_room/enabled", what="media")
     if event.source == "screen":
+        if event.by == "media" and "screen" not in person.published:
+            # The track of a share that had ended already (stopped, revoked, expired): a
+            # grant given since is not its grant, and stays.
+            rule = "/screen_share/grant_ends_with_share"
+            return allow(Reason.PUBLISH_STOPPED, rule, source="screen")
         end_grant = policy.screen_share.grant_ends_with_share
         effects = stop_share_effects(policy, person, end_grant=end_grant)
         if end_grant and person.grant("screen") is not None:

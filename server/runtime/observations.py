@@ -78,7 +78,7 @@ class Observations:
             self._unusable.discard(pid)
         match observation:
             case TrackEnded(source=source, reason=reason) if reason != "participant_closed":
-                return ev.PublishStopped(participant=pid, source=source)
+                return ev.PublishStopped(participant=pid, source=source, by="media")
             case CameraFrames(fps=fps) if person.camera in _WATCHING and pid not in self._unusable:
                 return ev.CameraFramesSeen(participant=pid, fps=round(fps, 2))
             case CameraLost(reason=reason) if person.camera == "ok":

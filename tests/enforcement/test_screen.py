@@ -124,3 +124,32 @@ async def test_a_screen_whose_grant_expired_is_not_forwarded(scene: Scene) -> No
     )
     await settle()
     await _screen_is_dark(carol, eve)
+
+
+async def test_a_grant_given_again_outlasts_the_revoked_shares_track_going_late(
+    scene: Scene,
+) -> None:
+    """A host revokes and grants again at once; the sharer's browser takes the old share's
+    track down only after that (its renegotiation was on the way). The server sees that
+    track go: the end of a share that had ended, not of the new grant, which still lets
+    the screen be shared."""
+    meeting, carol, eve = await _sharing_adversary(scene)
+    await _grant(meeting, eve, minutes=5)
+    await _confirm(eve)
+    await carol.wire.flows(eve.participant_id, "screen")  # control: shared while granted
+    assert eve.participant_id is not None
+    count = len(eve.seen("notice"))
+    await meeting.host.revoke(eve.participant_id, "screen")
+    await meeting.host.grant(eve.participant_id, "screen", minutes=5)
+    await eve.wait_for(
+        lambda m: m["type"] == "notice" and m["topic"] == "grant_received", after=count
+    )
+    taken_down = await eve.publish(declare={"screen": None})  # the old track goes, late
+    assert taken_down["type"] == "publish_answer", taken_down
+    # The room decides in order: the track's end was decided before this publish.
+    shared = await eve.publish(declare={"screen": "screen"})
+    assert ("screen", True, "share_awaiting_confirmation") in decisions(shared)
+    assert _decided(await _confirm(eve)) == (True, "share_confirmed")
+    await carol.wire.flows(eve.participant_id, "screen")
+    assert eve.you is not None
+    assert [grant["kind"] for grant in eve.you["grants"]] == ["screen"]
