@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright
-from support.browser import SETUP_HINT
+from support.browser import OPENED, SETUP_HINT
 from support.server import RunningServer
 
 CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -56,12 +56,20 @@ def chromium_executable() -> str:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, None]:
     """A failed browser test's report ends with what its server last logged (pauses of
-    streams for a subscriber's link, renegotiation errors): what the page cannot say."""
+    streams for a subscriber's link, renegotiation errors) and what each person's page
+    wrote to its console: what the assertion cannot say."""
     outcome = yield
     report = outcome.get_result()
+    if report.when == "setup":
+        del OPENED[:]  # whoever an earlier test opened is not this test's
+    if report.when != "call" or not report.failed:
+        return
     running = getattr(item, "funcargs", {}).get("server")
-    if report.when == "call" and report.failed and isinstance(running, RunningServer):
+    if isinstance(running, RunningServer):
         report.sections.append(("server log (last 60 lines)", "".join(running.log[-60:])))
+    for person in list(OPENED):
+        lines = "\n".join(person.console) or "(nothing)"
+        report.sections.append((f"{person.name}'s page console (last lines)", lines))
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,11 @@ import pytest
 from playwright.async_api import Browser, expect
 from support.browser import (
     COUNT_FRAMES,
+    KEEP_PEER_CONNECTIONS,
     NO_WAITING_ROOM,
     Person,
     create_meeting,
+    explained_on_failure,
     host_joins,
     join,
     open_person,
@@ -33,17 +35,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
 MEDIA_TIMEOUT_MS = 20_000
 
 
-# Keeps the page's peer connections where a test can read their statistics.
-KEEP_PEER_CONNECTIONS = """(() => {
-  const Original = window.RTCPeerConnection;
-  window.peerConnections = [];
-  window.RTCPeerConnection = function (...args) {
-    const pc = new Original(...args);
-    window.peerConnections.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Original.prototype;
-})()"""
 # Resolves with the highest send rate the browser's congestion control allows itself, once
 # it passes `wanted` (bits per second) or `within` ms have gone by.
 SEND_RATE_PASSES = """async ([wanted, within]) => {
@@ -147,97 +138,99 @@ async def test_a_screen_is_shared_after_a_grant_and_a_preview_seen_by_the_others
     host = await open_person(browser, server.url, "Alice Chen")
     bob = await open_person(browser, server.url, "Bob Smith")
     carol = await open_person(browser, server.url, "Carol Jones")
-    meeting = await create_meeting(
-        host, {**NO_WAITING_ROOM, "screen_share": {"allowed": "with_grant", "surfaces": ["window"]}}
-    )
-    await host_joins(host, meeting)
-    for guest in (bob, carol):
-        await join(guest, meeting.join_url)
-        await wait_for_screen(guest, "meeting")
-    await media_or_skip(carol)
-    await open_tab(host, "people")
-    bob_id = await participant_id(host, "Bob Smith")
-    shared = f'#screens video[data-participant-id="{bob_id}"][data-source="screen"]'
-    why = bob.page.locator("#share-why")
+    for person in (host, bob, carol):
+        await person.context.add_init_script(KEEP_PEER_CONNECTIONS)
+    async with explained_on_failure(host, bob, carol):
+        screen_share = {"allowed": "with_grant", "surfaces": ["window"]}
+        meeting = await create_meeting(host, {**NO_WAITING_ROOM, "screen_share": screen_share})
+        await host_joins(host, meeting)
+        for guest in (bob, carol):
+            await join(guest, meeting.join_url)
+            await wait_for_screen(guest, "meeting")
+        await media_or_skip(carol)
+        await open_tab(host, "people")
+        bob_id = await participant_id(host, "Bob Smith")
+        shared = f'#screens video[data-participant-id="{bob_id}"][data-source="screen"]'
+        why = bob.page.locator("#share-why")
 
-    # Without a grant, pressing Share asks the host; nothing is captured or shown.
-    await bob.page.click("#share-button")
-    await expect(why).to_have_text("The host has been asked; you can share once they allow it.")
-    await expect(bob.page.locator('[data-source="local-screen"]')).to_have_count(0)
-    request = host.page.locator('#requests li[data-topic="share_requested"]')
-    await expect(request).to_contain_text("Bob Smith asks to share their screen.")
+        # Without a grant, pressing Share asks the host; nothing is captured or shown.
+        await bob.page.click("#share-button")
+        await expect(why).to_have_text("The host has been asked; you can share once they allow it.")
+        await expect(bob.page.locator('[data-source="local-screen"]')).to_have_count(0)
+        request = host.page.locator('#requests li[data-topic="share_requested"]')
+        await expect(request).to_contain_text("Bob Smith asks to share their screen.")
 
-    # The host grants it; Bob sees how long, picks a window and first sees a preview of
-    # exactly that window: the others see nothing of it until he confirms.
-    await request.get_by_role("button", name="Allow screen sharing").click()
-    await expect(host.page.locator("#console-status")).to_have_text(
-        "Bob Smith may share their screen for 15 minutes."
-    )
-    await expect(why).to_have_text(re.compile(r"You may share for 1[45]:\d\d\."))
-    await bob.page.click("#share-button")
-    preview = bob.page.get_by_role("dialog", name="Check what you are about to share")
-    await expect(preview).to_be_visible()
-    await expect(preview.locator("#share-preview-what")).to_have_text(
-        "You are about to share a window, shown here as the others will see it."
-    )
-    assert await frames(bob, '#share-preview video[data-source="share-preview"]') >= 3
-    await screenshot(bob, "share-preview", docs=True)
-    for viewer in (host, carol):
-        await expect(viewer.page.locator(shared)).to_have_count(0)
-    await preview.get_by_role("button", name="Share this").click()
-    await expect(preview).to_be_hidden()
-    await expect(bob.page.locator("#share-button")).to_have_text("Stop sharing")
-    await expect(why).to_have_text(re.compile(r"You are sharing \(1[45]:\d\d left"))
-    for viewer in (host, carol):
-        assert await frames(viewer, shared) >= 5, f"{viewer.name} does not see Bob's window"
-    await expect(
-        host.page.locator("#roster li.person").filter(has_text="Bob Smith")
-    ).to_contain_text("sharing a screen")
-    await screenshot(carol, "screen-share", docs=True)
+        # The host grants it; Bob sees how long, picks a window and first sees a preview of
+        # exactly that window: the others see nothing of it until he confirms.
+        await request.get_by_role("button", name="Allow screen sharing").click()
+        await expect(host.page.locator("#console-status")).to_have_text(
+            "Bob Smith may share their screen for 15 minutes."
+        )
+        await expect(why).to_have_text(re.compile(r"You may share for 1[45]:\d\d\."))
+        await bob.page.click("#share-button")
+        preview = bob.page.get_by_role("dialog", name="Check what you are about to share")
+        await expect(preview).to_be_visible()
+        await expect(preview.locator("#share-preview-what")).to_have_text(
+            "You are about to share a window, shown here as the others will see it."
+        )
+        assert await frames(bob, '#share-preview video[data-source="share-preview"]') >= 3
+        await screenshot(bob, "share-preview", docs=True)
+        for viewer in (host, carol):
+            await expect(viewer.page.locator(shared)).to_have_count(0)
+        await preview.get_by_role("button", name="Share this").click()
+        await expect(preview).to_be_hidden()
+        await expect(bob.page.locator("#share-button")).to_have_text("Stop sharing")
+        await expect(why).to_have_text(re.compile(r"You are sharing \(1[45]:\d\d left"))
+        for viewer in (host, carol):
+            assert await frames(viewer, shared) >= 5, f"{viewer.name} does not see Bob's window"
+        await expect(
+            host.page.locator("#roster li.person").filter(has_text="Bob Smith")
+        ).to_contain_text("sharing a screen")
+        await screenshot(carol, "screen-share", docs=True)
 
-    # The host revokes: Bob's share stops and the window is gone for everyone.
-    row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
-    await row.locator("summary").click()
-    await row.get_by_role("button", name="Revoke screen sharing").click()
-    await expect(why).to_have_text("The host ended your permission to share your screen.")
-    await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
-    await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
-    for viewer in (host, carol):
-        await expect(viewer.page.locator(shared)).to_have_count(0)
+        # The host revokes: Bob's share stops and the window is gone for everyone.
+        row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
+        await row.locator("summary").click()
+        await row.get_by_role("button", name="Revoke screen sharing").click()
+        await expect(why).to_have_text("The host ended your permission to share your screen.")
+        await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
+        await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
+        for viewer in (host, carol):
+            await expect(viewer.page.locator(shared)).to_have_count(0)
 
-    # Granted again, then the shared window closes: the share ends and so does the grant.
-    await row.get_by_role("button", name="Allow screen sharing").click()
-    await expect(why).to_have_text(re.compile(r"You may share for"))
-    await bob.page.click("#share-button")
-    await preview.get_by_role("button", name="Share this").click()
-    assert await frames(carol, shared) >= 3
-    await bob.page.evaluate(
-        """() => document.querySelector('[data-source="local-screen"] video')
-                   .srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))"""
-    )
-    await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
-    await expect(why).not_to_contain_text("You may share")
-    for viewer in (host, carol):
-        await expect(viewer.page.locator(shared)).to_have_count(0)
+        # Granted again, then the shared window closes: the share ends and so does the grant.
+        await row.get_by_role("button", name="Allow screen sharing").click()
+        await expect(why).to_have_text(re.compile(r"You may share for"))
+        await bob.page.click("#share-button")
+        await preview.get_by_role("button", name="Share this").click()
+        assert await frames(carol, shared) >= 3
+        await bob.page.evaluate(
+            """() => document.querySelector('[data-source="local-screen"] video')
+                       .srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))"""
+        )
+        await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
+        await expect(why).not_to_contain_text("You may share")
+        for viewer in (host, carol):
+            await expect(viewer.page.locator(shared)).to_have_count(0)
 
-    # Granted once more: Cancel in the preview shares nothing and gives the grant up.
-    await row.get_by_role("button", name="Allow screen sharing").click()
-    await expect(why).to_have_text(re.compile(r"You may share for"))
-    await bob.page.click("#share-button")
-    await preview.get_by_role("button", name="Cancel").click()
-    await expect(preview).to_be_hidden()
-    await expect(why).to_have_text("Nothing was shared.")
-    await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
-    # And granted again: "Stop sharing" is the one action that ends a share.
-    await row.get_by_role("button", name="Allow screen sharing").click()
-    await expect(why).to_have_text(re.compile(r"You may share for"))
-    await bob.page.click("#share-button")
-    await preview.get_by_role("button", name="Share this").click()
-    assert await frames(carol, shared) >= 3
-    await bob.page.get_by_role("button", name="Stop sharing").click()
-    await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
-    await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
-    for viewer in (host, carol):
-        await expect(viewer.page.locator(shared)).to_have_count(0)
-    for person in (carol, bob, host):
-        await person.close()
+        # Granted once more: Cancel in the preview shares nothing and gives the grant up.
+        await row.get_by_role("button", name="Allow screen sharing").click()
+        await expect(why).to_have_text(re.compile(r"You may share for"))
+        await bob.page.click("#share-button")
+        await preview.get_by_role("button", name="Cancel").click()
+        await expect(preview).to_be_hidden()
+        await expect(why).to_have_text("Nothing was shared.")
+        await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
+        # And granted again: "Stop sharing" is the one action that ends a share.
+        await row.get_by_role("button", name="Allow screen sharing").click()
+        await expect(why).to_have_text(re.compile(r"You may share for"))
+        await bob.page.click("#share-button")
+        await preview.get_by_role("button", name="Share this").click()
+        assert await frames(carol, shared) >= 3
+        await bob.page.get_by_role("button", name="Stop sharing").click()
+        await expect(bob.page.locator("#share-button")).to_have_text("Share a window")
+        await expect(row.get_by_role("button", name="Revoke screen sharing")).to_be_hidden()
+        for viewer in (host, carol):
+            await expect(viewer.page.locator(shared)).to_have_count(0)
+        for person in (carol, bob, host):
+            await person.close()

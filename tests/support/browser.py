@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,9 @@ __all__ = [
     "COLOR_SCHEMES",
     "COUNT_FRAMES",
     "COVERED_CONTROLS",
+    "KEEP_PEER_CONNECTIONS",
     "NO_WAITING_ROOM",
+    "OPENED",
     "SCREENSHOTS",
     "SCREEN_SIZES",
     "SETUP_HINT",
@@ -38,6 +42,7 @@ __all__ = [
     "Person",
     "admit",
     "create_meeting",
+    "explained_on_failure",
     "host_and_guest",
     "host_joins",
     "join",
@@ -62,6 +67,45 @@ COUNT_FRAMES = """([selector, wanted, within]) => new Promise((resolve) => {
   };
   video.requestVideoFrameCallback(tick);
 })"""
+# Keeps every RTCPeerConnection the page makes (window.peerConnections), for its stats.
+KEEP_PEER_CONNECTIONS = """(() => {
+  const Original = window.RTCPeerConnection;
+  window.peerConnections = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Original(...args);
+    window.peerConnections.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+})()"""
+# What a page shows and what its video streams did, for a failed test's report: the
+# status lines, the open dialogs, and per video RTP stream the counts of packets,
+# frames, keyframes and keyframe requests (inbound: what arrived; outbound: what left).
+PAGE_STATE = """async () => {
+  const text = (selector) => document.querySelector(selector)?.textContent?.trim() ?? null;
+  const state = {
+    url: location.pathname,
+    shareButton: text('#share-button'),
+    shareButtonDisabled: document.querySelector('#share-button')?.disabled ?? null,
+    shareWhy: text('#share-why'),
+    openDialogs: [...document.querySelectorAll('dialog[open]')].map((d) => d.id),
+    videos: [...document.querySelectorAll('video')].map((v) =>
+      `${v.dataset.source ?? '?'}:${v.dataset.participantId ?? ''}`
+      + ` ${v.videoWidth}x${v.videoHeight}`),
+    streams: [],
+  };
+  for (const pc of window.peerConnections ?? []) {
+    (await pc.getStats()).forEach((s) => {
+      if (s.kind !== 'video' || (s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp')) return;
+      state.streams.push(`${pc.connectionState} ${s.type} mid=${s.mid} ssrc=${s.ssrc}`
+        + ` packets=${s.packetsReceived ?? s.packetsSent}`
+        + ` frames=${s.framesDecoded ?? s.framesEncoded}`
+        + ` keyframes=${s.keyFramesDecoded ?? s.keyFramesEncoded} pli=${s.pliCount}`
+        + ` nack=${s.nackCount}`);
+    });
+  }
+  return state;
+}"""
 # The controls a toast lies on top of (none, ever): for each visible control, a few points
 # inside it are asked which element a person sees there. Toasts let clicks through
 # (pointer-events: none), so for the question they are made to answer it.
@@ -95,6 +139,9 @@ SCREEN_SIZES = {1280: 800, 390: 844}
 COLOR_SCHEMES = ("light", "dark")
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
+# The people opened by the running test, for its failure report (what each page logged).
+OPENED: list[Person] = []
+CONSOLE_KEPT = 80
 
 
 @dataclass
@@ -105,6 +152,12 @@ class Person:
     server_url: str
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def logged(self, line: str) -> None:
+        """Keeps the page's last console lines, for a failed test's report."""
+        self.console.append(line)
+        del self.console[:-CONSOLE_KEPT]
 
     def foreign_requests(self) -> list[str]:
         """Every request that went anywhere but this server (there must be none)."""
@@ -141,7 +194,26 @@ async def open_person(
     page.on("request", lambda request: person.requests.append(request.url))
     page.on("websocket", lambda socket: person.requests.append(socket.url))
     page.on("pageerror", lambda error: person.errors.append(str(error)))
+    page.on("console", lambda message: person.logged(f"{message.type}: {message.text}"))
+    OPENED.append(person)
     return person
+
+
+@asynccontextmanager
+async def explained_on_failure(*people: Person) -> AsyncIterator[None]:
+    """A failure inside is reported with what each person's page showed and what its
+    video streams did (with KEEP_PEER_CONNECTIONS installed), and its console's last lines."""
+    try:
+        yield
+    except Exception as failure:
+        for person in people:
+            try:
+                state = await person.page.evaluate(PAGE_STATE)
+            except Exception as unreadable:  # a closed page says so, and the failure stands
+                state = f"(the page could not be read: {unreadable})"
+            failure.add_note(f"{person.name}'s page: {json.dumps(state, indent=1)}")
+            failure.add_note(f"{person.name}'s console: {person.console[-20:]}")
+        raise
 
 
 @dataclass
