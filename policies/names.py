@@ -52,6 +52,7 @@ ways round, so the prototype cannot be told from the source.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -89,6 +90,12 @@ _WORD_JOINERS = frozenset("'.`\u00b7\u2018\u2019")
 # comma, middle dots (Latin, katakana).
 _NAME_SEPARATORS = frozenset(" -\u2010\u2011'\u2018\u2019\u05f3.,\u00b7\u30fb")
 _CJK = ("CJK ", "IDEOGRAPHIC ", "HIRAGANA ", "KATAKANA", "HALFWIDTH KATAKANA", "HANGUL SYLLABLE ")
+_BEFORE_CJK = "\u3005"  # IDEOGRAPHIC ITERATION MARK, the first of them (a test scans those below)
+# _words on ASCII text: letters and digits are the categories L and N there, "-" is the
+# only dash (Pd), and ' . ` are the word joiners (_WORD_JOINERS) it has.
+_ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+_ASCII_JOINED_RUN = re.compile(r"[A-Za-z0-9\-'.`]+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _FOLD_ROUNDS = 3
 _CACHED_LENGTH = 256  # characters: longer texts are folded afresh each time (_short_cached)
 
@@ -226,6 +233,8 @@ def _required_refusal(name: str, min_words: int) -> str | None:
 
 def _is_cjk(char: str) -> bool:
     """A Han, kana or Hangul syllable letter (iteration and prolonged-sound marks too)."""
+    if char < _BEFORE_CJK:  # most names: no lookup of a character's Unicode name
+        return False
     return unicodedata.category(char)[0] == "L" and unicodedata.name(char, "").startswith(_CJK)
 
 
@@ -249,6 +258,14 @@ def _words(text: str, *, joiners: bool) -> list[str]:
     word and only runs that hold a letter are words; without (for matching
     blocked words), they split words and runs of digits count.
     """
+    if text.isascii():  # the same runs, found by a regular expression (no CJK, no marks)
+        if not joiners:
+            return _ASCII_RUN.findall(text)
+        return [word for word in _ASCII_JOINED_RUN.findall(text) if _ASCII_LETTER.search(word)]
+    return _words_of_any_script(text, joiners=joiners)
+
+
+def _words_of_any_script(text: str, *, joiners: bool) -> list[str]:
     words: list[str] = []
     current: list[str] = []
     in_cjk: bool | None = None

@@ -487,3 +487,25 @@ def test_public_api_is_what_all_lists() -> None:
         ["NAME_REASONS", "NameVerdict", "check_full_name", "name_skeleton", "normalize_name"]
     )
     assert set(NAME_REASONS) == set(RULE_OF_REASON)
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40), st.booleans())
+def test_ascii_names_split_into_the_same_words_by_the_shortcut(text: str, joiners: bool) -> None:
+    """Most names are ASCII and take a regular expression instead of the per-character
+    walk: the words, and so every verdict made from them, are the same."""
+    assert names._words(text, joiners=joiners) == names._words_of_any_script(text, joiners=joiners)
+
+
+def test_no_character_before_the_cjk_shortcut_is_cjk() -> None:
+    """``_is_cjk`` answers False below its bound without a name lookup; a Unicode update
+    that put a CJK letter there fails here."""
+    below = (chr(code) for code in range(ord(names._BEFORE_CJK)))
+    cjk = [
+        char
+        for char in below
+        if unicodedata.category(char)[0] == "L"
+        and unicodedata.name(char, "").startswith(names._CJK)
+    ]
+    assert cjk == []
+    assert names._is_cjk(names._BEFORE_CJK)
