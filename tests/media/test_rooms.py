@@ -113,12 +113,19 @@ async def test_every_subscriber_gets_only_its_own_meetings_media(
         everyone_else = {p for other, ids in own.items() if other != name for p in ids}
         for participant_id in everyone_else:
             assert meeting.room.track_stats(participant_id, "camera") is None
-        named = {
-            person
-            for o in meeting.observations
-            for person in (o.speakers if isinstance(o, SpeakersChanged) else (o.participant_id,))
-        }
-        assert named <= set(own[name])
+        # Every observation names people of this meeting only: its publishers, and its
+        # subscribers where a stream was paused for their link (VideoPaused).
+        named = {person for o in meeting.observations for person in _named(o)}
+        assert named <= {*own[name], early[name].id, late.id}
+
+
+def _named(observation: Observation) -> tuple[str, ...]:
+    """The participants an observation names."""
+    if isinstance(observation, SpeakersChanged):
+        return tuple(observation.speakers)
+    if isinstance(observation, VideoPaused):
+        return (observation.participant_id, observation.about)
+    return (observation.participant_id,)
 
 
 async def test_the_same_participant_id_in_two_meetings_never_crosses(
