@@ -92,6 +92,7 @@ test-fast: venv
 # Every benchmark prints its figures beside a baseline measured in the same run.
 bench: test-deps
 	$(PY) bench/decisions.py
+	$(PY) bench/name_check.py
 	$(PY) bench/server_joins.py --quick
 	$(PY) bench/webinar_admit.py --quick
 	$(PY) bench/join_timing.py --rounds 30
