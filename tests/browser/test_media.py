@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Browser, expect
 from support.browser import (
     COUNT_FRAMES,
+    FIRST_FRAME,
     KEEP_PEER_CONNECTIONS,
     NO_WAITING_ROOM,
     Person,
@@ -74,7 +75,12 @@ async def media_or_skip(person: Person) -> None:
 
 
 async def frames(person: Person, selector: str, wanted: int = 5) -> int:
+    """Frames the video presents in 10 s from its first one, which must come within the
+    media timeout (a new stream starts on a keyframe; on a loaded machine the first one
+    can take seconds: the time to first frame is measured on its own, above)."""
     await person.page.wait_for_selector(selector, state="attached")
+    first = await person.page.evaluate(FIRST_FRAME, [selector, MEDIA_TIMEOUT_MS])
+    assert first is not None, f"{person.name}: no frame in {MEDIA_TIMEOUT_MS} ms at {selector}"
     return int(await person.page.evaluate(COUNT_FRAMES, [selector, wanted, 10_000]))
 
 
@@ -92,7 +98,8 @@ async def test_everyone_sees_the_others_cameras_and_who_is_speaking(
     host = await open_person(browser, server.url, "Alice Chen")
     bob = await open_person(browser, server.url, "Bob Smith")
     carol = await open_person(browser, server.url, "Carol Jones")
-    await host.context.add_init_script(KEEP_PEER_CONNECTIONS)
+    for person in (host, bob, carol):
+        await person.context.add_init_script(KEEP_PEER_CONNECTIONS)
     meeting = await create_meeting(host, {**NO_WAITING_ROOM, "name": "Stand-up"})
     await host_joins(host, meeting)
     await bob.page.goto(meeting.join_url)
@@ -109,12 +116,14 @@ async def test_everyone_sees_the_others_cameras_and_who_is_speaking(
         name: await participant_id(host, name)
         for name in ("Alice Chen", "Bob Smith", "Carol Jones")
     }
-    for viewer in (host, bob, carol):
-        for name, pid in ids.items():
-            if name == viewer.name:
-                continue
-            selector = f'#grid video[data-participant-id="{pid}"][data-source="camera"]'
-            assert await frames(viewer, selector) >= 5, f"{viewer.name} sees no video of {name}"
+    async with explained_on_failure(host, bob, carol):
+        for viewer in (host, bob, carol):
+            for name, pid in ids.items():
+                if name == viewer.name:
+                    continue
+                selector = f'#grid video[data-participant-id="{pid}"][data-source="camera"]'
+                seen = await frames(viewer, selector)
+                assert seen >= 5, f"{viewer.name} sees no video of {name}"
     # The host is not muted on entry and the fake microphone beeps: the others see it speak.
     speaking = f'#grid .tile.speaking[data-participant-id="{ids["Alice Chen"]}"]'
     await expect(bob.page.locator(speaking)).to_be_visible(timeout=MEDIA_TIMEOUT_MS)

@@ -32,6 +32,7 @@ __all__ = [
     "COLOR_SCHEMES",
     "COUNT_FRAMES",
     "COVERED_CONTROLS",
+    "FIRST_FRAME",
     "KEEP_PEER_CONNECTIONS",
     "NO_WAITING_ROOM",
     "OPENED",
@@ -106,6 +107,21 @@ PAGE_STATE = """async () => {
   }
   return state;
 }"""
+# Resolves with the milliseconds until a <video> presented its first frame, or null if it
+# presented none within `within` ms (the element is looked for until then too).
+FIRST_FRAME = """([selector, within]) => new Promise((resolve) => {
+  const started = performance.now();
+  const done = setTimeout(() => resolve(null), within);
+  const look = () => {
+    const video = document.querySelector(selector);
+    if (!video) { setTimeout(look, 50); return; }
+    video.requestVideoFrameCallback(() => {
+      clearTimeout(done);
+      resolve(Math.round(performance.now() - started));
+    });
+  };
+  look();
+})"""
 # The controls a toast lies on top of (none, ever): for each visible control, a few points
 # inside it are asked which element a person sees there. Toasts let clicks through
 # (pointer-events: none), so for the question they are made to answer it.
