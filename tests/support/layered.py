@@ -19,6 +19,7 @@ from typing import Any
 
 from meetwarden import protocol as wire
 
+from .browser import KEEP_PEER_CONNECTIONS
 from .counting import CountingMedia, HonestCounter, Key, WireCounter, until
 from .frame_log import FrameLog
 from .impair import ImpairedLink
@@ -34,7 +35,8 @@ __all__ = [
 
 # The camera at 720p (Chrome sends three simulcast layers from 960x540 up), and every
 # socket and peer connection of the page kept where the test can reach them.
-HD_CAMERA_AND_HANDLES = """(() => {
+HD_CAMERA_AND_HANDLES = (
+    """(() => {
   const devices = navigator.mediaDevices;
   const original = devices.getUserMedia.bind(devices);
   devices.getUserMedia = (constraints) => {
@@ -60,15 +62,10 @@ HD_CAMERA_AND_HANDLES = """(() => {
   };
   window.WebSocket.prototype = Socket.prototype;
   Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-  const Connection = window.RTCPeerConnection;
-  window.peerConnections = [];
-  window.RTCPeerConnection = function (...args) {
-    const pc = new Connection(...args);
-    window.peerConnections.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Connection.prototype;
-})()"""
+})();
+"""
+    + KEEP_PEER_CONNECTIONS
+)
 # Packets sent per simulcast layer (outbound-rtp by rid) of the page's video.
 SENT_PER_LAYER = """async () => {
   const sent = {};
