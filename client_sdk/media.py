@@ -44,7 +44,7 @@ from .errors import InvalidArgumentError, MeetwardenTimeoutError, PolicyRefusedE
 if TYPE_CHECKING:
     from .client import MeetingClient
 
-__all__ = ["MediaSession", "ReceivedTrack", "file_tracks", "loopback_only"]
+__all__ = ["MediaSession", "ReceivedTrack", "file_tracks", "loopback_only", "settled"]
 
 _SURFACES = choices_of(wire.Surface)
 
@@ -113,8 +113,9 @@ async def _connected(pc: RTCPeerConnection, timeout: float = 20.0) -> None:
         pc.remove_listener("connectionstatechange", changed)
 
 
-async def _settled(pc: RTCPeerConnection, timeout: float = 5.0) -> None:
-    """Until a connection given a remote description has connected or failed.
+async def settled(pc: RTCPeerConnection, timeout: float = 5.0) -> None:
+    """Until a connection given a remote description has connected or failed; call it
+    before closing an aiortc connection.
 
     aiortc connects in a task of its own (RTCPeerConnection.__connect), which starts
     ICE and then DTLS for each transceiver in turn; a connection closed while that task
@@ -363,6 +364,6 @@ class MediaSession:
         for pc in (self._publisher, self._subscriber):
             if pc is not None:
                 with contextlib.suppress(Exception):
-                    await _settled(pc)
+                    await settled(pc)
                     await pc.close()
         self._publisher = self._subscriber = None

@@ -28,6 +28,7 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 
+from meetwarden.client_sdk.media import settled
 from meetwarden.client_sdk.synthetic import read_frame_number
 from meetwarden.server.media import (
     CameraCheck,
@@ -122,6 +123,7 @@ class Publisher:
         await until(lambda: self.pc.connectionState == "connected", what="publisher connected")
 
     async def close(self) -> None:
+        await settled(self.pc)
         await self.pc.close()
 
 
@@ -214,6 +216,7 @@ class Subscriber:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+        await settled(self.pc)
         await self.pc.close()
 
 

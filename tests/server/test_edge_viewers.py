@@ -32,7 +32,7 @@ from support.postgres import postgres_server as postgres_server  # the fixture, 
 from support.server import RunningServer
 
 from meetwarden.client_sdk import HostAPI, MeetingClient, MeetwardenTimeoutError, ProtocolError
-from meetwarden.client_sdk.media import loopback_only
+from meetwarden.client_sdk.media import loopback_only, settled
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
 
@@ -294,6 +294,7 @@ async def test_an_edge_viewer_behind_a_slow_link_is_told_why_a_video_stopped(
             )
         told = offer
     finally:
+        await settled(pc)
         await pc.close()
         link.close()
         await eve.close()

@@ -19,7 +19,7 @@ from support.impair import CLEAR, ImpairedLink, Impairment
 from support.meetings import Hosted, hosted_meeting
 from support.server import RunningServer
 
-from meetwarden.client_sdk.media import loopback_only
+from meetwarden.client_sdk.media import loopback_only, settled
 from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
 
@@ -72,6 +72,7 @@ async def test_a_viewer_behind_a_slow_link_is_told_why_its_video_stopped(
         link.set(CLEAR, Impairment(rate=300_000))
         told = await sam.wait_for(_notice("video_paused"), timeout=60)
     finally:
+        await settled(pc)
         await pc.close()
         link.close()
         await eve.close()

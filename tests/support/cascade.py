@@ -26,6 +26,7 @@ import pytest
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from meetwarden.client_sdk.media import settled
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media.aiortc_seam import intercept_publisher_media
 
@@ -152,6 +153,7 @@ class Sender:
         await self.pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
 
     async def close(self) -> None:
+        await settled(self.pc)
         await self.pc.close()
 
 
@@ -244,6 +246,7 @@ class Viewer:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+        await settled(self.pc)
         await self.pc.close()
 
 

@@ -47,6 +47,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
+from meetwarden.client_sdk.media import settled
 from meetwarden.client_sdk.synthetic import (
     SyntheticAudioTrack,
     SyntheticVideoTrack,
@@ -366,6 +367,7 @@ class NetworkMeeting:
             for task in (viewer.task, viewer.audio_task):
                 if task is not None:
                     task.cancel()
+            await settled(viewer.pc)
             await viewer.pc.close()
             if viewer.link is not None:
                 viewer.link.close()
