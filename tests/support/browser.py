@@ -72,9 +72,35 @@ COUNT_FRAMES = """([selector, wanted, within]) => new Promise((resolve) => {
 KEEP_PEER_CONNECTIONS = """(() => {
   const Original = window.RTCPeerConnection;
   window.peerConnections = [];
+  // For a failed test's report: what each connection did, second by second (its
+  // signalling and connection states, tracks added, and the RTP packets each m-line
+  // received in that second), its last 300 lines.
+  window.peerTimeline = [];
+  const started = performance.now();
+  const note = (index, what) => {
+    window.peerTimeline.push(`${Math.round(performance.now() - started)}ms pc${index} ${what}`);
+    if (window.peerTimeline.length > 300) window.peerTimeline.shift();
+  };
   window.RTCPeerConnection = function (...args) {
     const pc = new Original(...args);
-    window.peerConnections.push(pc);
+    const index = window.peerConnections.push(pc) - 1;
+    note(index, 'created');
+    const on = (type, what) => pc.addEventListener(type, (event) => note(index, what(event)));
+    on('signalingstatechange', () => `signaling ${pc.signalingState}`);
+    on('connectionstatechange', () => `connection ${pc.connectionState}`);
+    on('track', (event) => `track mid=${event.transceiver.mid} ${event.track.kind}`);
+    const counted = new Map();
+    const tick = setInterval(async () => {
+      if (pc.connectionState === 'closed') { clearInterval(tick); return; }
+      const arrived = [];
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        const key = `${s.mid}/${s.ssrc}`;
+        arrived.push(`${s.kind[0]}${s.mid}+${s.packetsReceived - (counted.get(key) ?? 0)}`);
+        counted.set(key, s.packetsReceived);
+      });
+      if (arrived.length) note(index, `in ${arrived.join(' ')}`);
+    }, 1000);
     return pc;
   };
   window.RTCPeerConnection.prototype = Original.prototype;
@@ -94,6 +120,7 @@ PAGE_STATE = """async () => {
       `${v.dataset.source ?? '?'}:${v.dataset.participantId ?? ''}`
       + ` ${v.videoWidth}x${v.videoHeight}`),
     streams: [],
+    timeline: window.peerTimeline ?? [],
   };
   for (const pc of window.peerConnections ?? []) {
     (await pc.getStats()).forEach((s) => {
