@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import resource
 import time
 from collections import Counter
@@ -217,6 +218,18 @@ class Process:
                     self.figures.mute_failures[_why(error)] += 1
             await asyncio.sleep(every)  # the pace of one meeting's host actions
 
+    async def report_in(self, bots: list[Bot], stop: Event) -> None:
+        """While holding: how many of this process's bots are in (admitted), with the
+        time, each time that changes (read four times a second: the SDK raises no event
+        for it). The parent times the way back after ``--stop-nodes`` from these."""
+        last = -1
+        while not stop.is_set():
+            count = sum(bot.status == "admitted" for bot in bots)
+            if count != last:
+                self.queue.put(("in", os.getpid(), count, time.monotonic()))
+                last = count
+            await asyncio.sleep(0.25)  # a sampling period, not a wait for something
+
     async def run(self, signals: Signals) -> dict[str, Any]:
         holding, stop = signals.holding, signals.stop
         self.queue.put(("up",))
@@ -233,8 +246,9 @@ class Process:
         self.queue.put(("ready",))
         await asyncio.to_thread(holding.wait)
         cycles = [asyncio.create_task(self.mute_cycles(m, stop)) for m in self.meetings]
-        await asyncio.to_thread(stop.wait)
         bots = [b for m in self.meetings for b in (m.host, *m.guests) if b is not None]
+        cycles.append(asyncio.create_task(self.report_in(bots, stop)))
+        await asyncio.to_thread(stop.wait)
         held = sum(bot.status == "admitted" for bot in bots)
         closed = Counter(f"{b.status} {b.close_code}" for b in bots if b.status != "admitted")
         cpu = _own_cpu() - cpu_before

@@ -39,6 +39,11 @@ their CPU and memory are read when they run on this machine.
     python bench/cluster_load.py --quick             # 8 meetings of 5, short hold (< 2 min)
     python bench/cluster_load.py --nodes 3 --meetings 100 --size 10 --json out.json
     python bench/cluster_load.py --servers http://10.0.0.5:8000 http://10.0.0.6:8000
+    python bench/cluster_load.py --meetings 100 --size 10 --rate 25 --stop-nodes 8
+
+``--stop-nodes SECONDS`` stops every server process (SIGSTOP) that long at a third of
+the hold, and reports how many were in then, the fewest in afterwards and the time from
+SIGCONT until everyone is in again (bench/cluster_stop.py): a cluster's reconnect storm.
 """
 
 from __future__ import annotations
@@ -53,12 +58,14 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from cluster_bots import MeetingPlan, Signals, run_bots
 from cluster_servers import Target, Usage, baseline, cluster, given, usage
+from cluster_stop import NodeStop
 from tqdm import tqdm
 
 from meetwarden.client_sdk import HostAPI
@@ -136,15 +143,20 @@ def run(target: Target, arguments: argparse.Namespace) -> dict[str, Any]:
     signals.holding.set()
     held_from = time.monotonic()
     shown = 0.0
-    with _bar(arguments.hold, f"{target.name}: holding", "s") as bar:
+    stop = NodeStop(target.servers, arguments.stop_nodes, held_from + arguments.hold / 3)
+    with _bar(arguments.hold, f"{target.name}: holding", "s") as bar, _released(stop):
         while (left := held_from + arguments.hold - time.monotonic()) > 0:
+            if arguments.stop_nodes:
+                stop.tick(time.monotonic())
             try:
-                kind, *rest = messages.get(timeout=min(left, 0.5))
+                kind, *rest = messages.get(timeout=min(left, 0.25))
             except queue.Empty:
                 pass
             else:
                 if kind == "muted":
                     mutes.append(rest[0])
+                elif kind == "in":
+                    stop.heard(*rest)
             if time.monotonic() - shown >= 0.25:
                 shown = time.monotonic()
                 bar.n = min(arguments.hold, round(time.monotonic() - held_from, 1))
@@ -158,9 +170,19 @@ def run(target: Target, arguments: argparse.Namespace) -> dict[str, Any]:
     results = [rest[0] for kind, *rest in _wait(messages, "result", len(processes))]
     for process in processes:
         process.join(timeout=60)
-    return summary(
+    figures = summary(
         target, results, [before, joined, end], [services_before, services_end], joining_seconds
     )
+    return figures | (stop.figures() if arguments.stop_nodes else {})
+
+
+@contextmanager
+def _released(stop: NodeStop) -> Iterator[None]:
+    """Stopped servers go on whatever ends the hold (an error, Ctrl-C)."""
+    try:
+        yield
+    finally:
+        stop.release()
 
 
 def _wait(messages: Any, kind: str, count: int) -> list[tuple[Any, ...]]:
@@ -254,6 +276,13 @@ def arguments_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="8 meetings of 5, a 10 s hold")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--logs", type=Path, help="keep the logs of the servers started here")
+    parser.add_argument(
+        "--stop-nodes",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="stop every server process (SIGSTOP) this long at a third of the hold",
+    )
     return parser
 
 

@@ -44,6 +44,18 @@ def derived(figures: dict[str, Any], planned: int, hold: float) -> dict[str, flo
             figures.get("services_cpu_seconds"), held
         ),
         "bots' CPU per participant, ms": _per(figures["bot_cpu_seconds"], held),
+    } | _stop_rows(figures)
+
+
+def _stop_rows(figures: dict[str, Any]) -> dict[str, float | None]:
+    """With ``--stop-nodes``: the servers' stop and the way back (bench/cluster_stop.py)."""
+    if "stopped_seconds" not in figures:
+        return {}
+    return {
+        "servers stopped (SIGSTOP), s": figures["stopped_seconds"],
+        "in when they stopped": figures["in_before_stop"],
+        "fewest in afterwards": figures["fewest_in_after_stop"],
+        "all of them in again after SIGCONT, s": figures["back_seconds"],
     }
 
 

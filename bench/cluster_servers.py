@@ -31,7 +31,7 @@ from support.postgres import PostgresServer, start_postgres, stop_postgres
 from support.redis import start_redis, stop_redis
 from support.server import RunningServer
 
-__all__ = ["Target", "Usage", "baseline", "cluster", "given", "usage"]
+__all__ = ["Target", "Usage", "baseline", "cluster", "given", "processes", "usage"]
 
 SERVER_ENV = {
     # Every bot comes from 127.0.0.1: far past the sockets one address may hold at
@@ -89,6 +89,12 @@ def _rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0  # a zombie has no memory
+
+
+def processes(roots: list[int]) -> list[int]:
+    """These processes and their descendants (a ``--workers`` server's children)."""
+    by_parent = _children()
+    return [pid for root in roots for pid in _tree(root, by_parent)]
 
 
 def usage(roots: list[int]) -> Usage | None:
