@@ -23,6 +23,7 @@ import os
 import resource
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
@@ -72,6 +73,19 @@ class Bot(MeetingClient):
 
     admitted_at: float | None = None
     muted_at: float | None = None
+    on_in: Callable[[bool], None] | None = None
+    """Told each time the bot goes in (admitted) or out, as its status changes."""
+    _status = "connecting"
+
+    @property  # type: ignore[override]
+    def status(self) -> str:
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        was_in, self._status = self._status == "admitted", value
+        if (value == "admitted") != was_in and self.on_in is not None:
+            self.on_in(value == "admitted")
 
     def _take(self, message: Any) -> None:
         super()._take(message)
@@ -218,17 +232,19 @@ class Process:
                     self.figures.mute_failures[_why(error)] += 1
             await asyncio.sleep(every)  # the pace of one meeting's host actions
 
-    async def report_in(self, bots: list[Bot], stop: Event) -> None:
-        """While holding: how many of this process's bots are in (admitted), with the
-        time, each time that changes (read four times a second: the SDK raises no event
-        for it). The parent times the way back after ``--stop-nodes`` from these."""
-        last = -1
-        while not stop.is_set():
-            count = sum(bot.status == "admitted" for bot in bots)
-            if count != last:
-                self.queue.put(("in", os.getpid(), count, time.monotonic()))
-                last = count
-            await asyncio.sleep(0.25)  # a sampling period, not a wait for something
+    def report_in(self, bots: list[Bot]) -> None:
+        """From now on, how many of this process's bots are in (admitted), with the time,
+        each time that changes: the parent times the way back after ``--stop-nodes``."""
+        count = sum(bot.status == "admitted" for bot in bots)
+        self.queue.put(("in", os.getpid(), count, time.monotonic()))
+
+        def changed(now_in: bool) -> None:
+            nonlocal count
+            count += 1 if now_in else -1
+            self.queue.put(("in", os.getpid(), count, time.monotonic()))
+
+        for bot in bots:
+            bot.on_in = changed
 
     async def run(self, signals: Signals) -> dict[str, Any]:
         holding, stop = signals.holding, signals.stop
@@ -247,7 +263,7 @@ class Process:
         await asyncio.to_thread(holding.wait)
         cycles = [asyncio.create_task(self.mute_cycles(m, stop)) for m in self.meetings]
         bots = [b for m in self.meetings for b in (m.host, *m.guests) if b is not None]
-        cycles.append(asyncio.create_task(self.report_in(bots, stop)))
+        self.report_in(bots)
         await asyncio.to_thread(stop.wait)
         held = sum(bot.status == "admitted" for bot in bots)
         closed = Counter(f"{b.status} {b.close_code}" for b in bots if b.status != "admitted")

@@ -5,7 +5,7 @@ gets SIGSTOP at a third of the hold and SIGCONT ``seconds`` later: an event loop
 does not run, as on a machine that swaps or a VM that is paused. A node of a cluster
 stopped longer than its Redis entry lives (6 s) gives its meetings up when it runs
 again, and every participant resumes at once: the reconnect storm. The bot processes
-report how many of their bots are in (admitted) each time that changes; measured:
+report how many of their bots are in (admitted) at each change, as it happens; measured:
 how many were in when the servers stopped, the fewest in afterwards, and the time
 from SIGCONT until as many were in again after the last drop (0 if nobody was out).
 """
