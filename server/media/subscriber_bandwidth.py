@@ -26,6 +26,13 @@ A simulcast stream is lowered a layer before it is paused, and is not paused whi
 it waits for the smaller layer's keyframe; its rate is measured afresh after each
 switch (the smoothed rate of the layer it left would pause the one it is on).
 
+While a stream is paused, and until a resume has held for ``FAILED_WITHIN``, what
+the subscriber is said to take of each video stream (``video_share``: the
+publisher's REMB and the simulcast layer read it) is held at what it was when the
+stream was last paused: the loss-based limit grows while nothing tests it (that
+growth is what lets a resume probe the link), which is no reason to ask a
+publisher for more.
+
 Loss pauses a stream as soon as it does not fit; a REMB (which counts only while
 the subscriber loses packets, ``bandwidth``) only when clearly below what the
 stream takes (``REMB_SLACK``), and not in the ``GRACE`` after a resume.
@@ -46,6 +53,7 @@ from .forwarder import DownTrack, PublishedTrack
 from .simulcast import SimulcastTrack
 
 __all__ = [
+    "FAILED_WITHIN",
     "FIRST_HOLD",
     "HEADER_OCTETS",
     "MAX_HOLD",
@@ -123,6 +131,8 @@ class SubscriberBandwidth:
         self.on_change = on_change
         self.pauses = 0
         self.resumes = 0
+        self._held_share: int | None = None
+        """``video_share`` at most this, from a pause until a resume has held."""
 
     # ------------------------------------------------------------------ RTCP
 
@@ -182,6 +192,7 @@ class SubscriberBandwidth:
         audio = self._measure(now, forwarded)
         if not self.enabled:
             return
+        share = self._share(forwarded)
         loss_limit, remb = self.estimate.loss_limit, self.estimate.remb
         loss_left = None if loss_limit is None else loss_limit - audio
         # aiortc's REMB is per video stream, of its packets alone (rate.py, one estimator
@@ -217,6 +228,7 @@ class SubscriberBandwidth:
                         remb_left,
                     )
                     self._pause(track, down, stream, now)
+                    self._held_share = share
                     continue
             elif now >= stream.resume_after and (
                 loss_left is None or need * RESUME_MARGIN <= loss_left
@@ -226,6 +238,12 @@ class SubscriberBandwidth:
                 continue
             loss_left = None if loss_left is None else loss_left - need
             remb_left = None if remb_left is None else remb_left - need
+        if self._held_share is not None and all(
+            not stream.paused
+            and (stream.resumed_at is None or now - stream.resumed_at >= FAILED_WITHIN)
+            for stream in self._streams.values()
+        ):
+            self._held_share = None  # every resume has held: the estimate is trusted again
 
     def _pause(self, track: PublishedTrack, down: DownTrack, stream: _Stream, now: float) -> None:
         failed = stream.resumed_at is not None and now - stream.resumed_at < FAILED_WITHIN
@@ -253,7 +271,15 @@ class SubscriberBandwidth:
     def video_share(self, forwarded: Forwarded) -> int | None:
         """What this subscriber can take of each video stream forwarded to it, split
         evenly among them (paused ones included): the loss-based limit less its audio,
-        or its REMB (of video alone in aiortc), the smaller; None if no limit is known."""
+        or its REMB (of video alone in aiortc), the smaller; None if no limit is known.
+        Since a pause, until a resume has held, at most what it was at the pause."""
+        share = self._share(forwarded)
+        held = self._held_share
+        if held is None:
+            return share
+        return held if share is None else min(share, held)
+
+    def _share(self, forwarded: Forwarded) -> int | None:
         loss_limit, remb = self.estimate.loss_limit, self.estimate.remb
         if loss_limit is None and remb is None:
             return None

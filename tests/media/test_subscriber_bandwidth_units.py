@@ -13,6 +13,7 @@ from support.fed_layers import Sink
 from meetwarden.server.media.forwarder import DownTrack, Gate, KeyframeRequester, PublishedTrack
 from meetwarden.server.media.rtp_packets import RtpFields
 from meetwarden.server.media.subscriber_bandwidth import (
+    FAILED_WITHIN,
     FIRST_HOLD,
     HEADER_OCTETS,
     SubscriberBandwidth,
@@ -162,6 +163,43 @@ async def test_a_resume_the_link_cannot_carry_waits_twice_as_long_before_the_nex
         stream = bob.bandwidth._streams[bob.video]
         holds.append(stream.hold)
     assert holds == [2 * FIRST_HOLD, 4 * FIRST_HOLD, 8 * FIRST_HOLD]
+
+
+async def test_the_share_a_publisher_is_asked_for_stays_at_the_pause_until_a_resume_holds() -> None:
+    """The loss-based limit grows while the camera is paused (nothing tests it); what
+    Bob is said to take (the publisher's REMB reads it) does not, until a resume held."""
+    bob = Subscriber()
+    bob.second(0.0)
+    bob.second(0.4)
+    assert bob.changes == [("camera", True)]
+    at_pause = bob.bandwidth.video_share(bob.forwarded)
+    assert at_pause is not None
+    assert at_pause < 500_000
+    while bob.changes[-1] != ("camera", False):
+        bob.second(0.0)
+        assert bob.bandwidth.video_share(bob.forwarded) == at_pause
+    grown = bob.bandwidth.available_bitrate()
+    assert grown is not None
+    assert grown > at_pause + 100_000
+    assert bob.bandwidth.video_share(bob.forwarded) == at_pause, "a resume is a probe"
+    bob.second(0.4, keyframe=True)  # the probe fails
+    while bob.changes[-1] != ("camera", True):
+        assert bob.bandwidth.video_share(bob.forwarded) <= at_pause
+        bob.second(0.4)
+    at_pause = bob.bandwidth.video_share(bob.forwarded)  # held anew at each pause
+    assert at_pause is not None
+    assert at_pause < 500_000
+    while bob.changes[-1] != ("camera", False):
+        bob.second(0.0)
+        assert bob.bandwidth.video_share(bob.forwarded) == at_pause
+    resumed_at = bob.now
+    bob.second(0.0, keyframe=True)  # this time the link carries it
+    while bob.now < resumed_at + FAILED_WITHIN:
+        assert bob.bandwidth.video_share(bob.forwarded) <= at_pause
+        bob.second(0.0)
+    share = bob.bandwidth.video_share(bob.forwarded)
+    assert share is not None
+    assert share > 500_000, "held for 10 s: the estimate counts again"
 
 
 async def test_without_control_nothing_is_paused() -> None:
