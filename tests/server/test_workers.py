@@ -80,7 +80,7 @@ async def _stored(data_dir: Path, meeting_id: str, holds: Any) -> None:
 @pytest.fixture
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
     server = RunningServer(tmp_path_factory.mktemp("workers"), extra_args=["--workers", "2"])
-    server.start(timeout=60)
+    server.start()
     yield server
     server.stop()
     print("".join(server.log[-120:]))  # shown when a test fails

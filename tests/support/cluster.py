@@ -136,7 +136,7 @@ def running_cluster(
             node.launch()  # the first node's key made, the database is migrated
             nodes.append(node)
         for node in nodes:  # started side by side
-            node.ready(timeout=60)
+            node.ready()
         yield Cluster(nodes, database_url, redis, ["north", "south"])
     finally:
         for node in nodes:

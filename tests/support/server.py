@@ -23,23 +23,34 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["SETUP_LINK", "RunningServer", "account_for", "api_key_for"]
+__all__ = ["SETUP_LINK", "RunningServer", "account_for", "api_key_for", "running_at"]
 
 CLI = str(Path(sys.executable).with_name("meetwarden"))
 SETUP_LINK = re.compile(r"(http://\S+)/setup#token=([A-Za-z0-9_-]+)")
 """The first-account link a server prints at its first start: (base URL, token)."""
 _LISTENING = re.compile(r"(?:Uvicorn|meetwarden) running on http://\S+:(\d+)")
+STARTUP_TIMEOUT = 120.0
+"""Seconds a server may take to listen. Its imports alone took 25 s on a loaded CI
+machine (two test workers and their browsers on two cores); one that exits fails at once."""
 _API_KEYS: dict[str, str] = {}
 _ACCOUNTS: dict[str, tuple[str, str]] = {}
+_RUNNING: dict[str, RunningServer] = {}
+_DESCRIBED = "connection lines described"
 
 
 def api_key_for(url: str) -> str | None:
     """The operator API key of the test server at ``url`` (None: a server that needs none)."""
     return _API_KEYS.get(url.rstrip("/"))
+
+
+def running_at(url: str) -> RunningServer | None:
+    """The test server listening at ``url`` in this process, if any."""
+    return _RUNNING.get(url.rstrip("/"))
 
 
 def account_for(url: str) -> tuple[str, str] | None:
@@ -66,6 +77,7 @@ class RunningServer:
     log: list[str] = field(default_factory=list)
     _pump: threading.Thread | None = None
     _listening: threading.Event = field(default_factory=threading.Event)
+    _described: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -109,7 +121,7 @@ class RunningServer:
             return None  # a past meetwarden (bench --against): it lets anyone create meetings
         raise RuntimeError(f"meetwarden keys create failed: {done.stderr}")
 
-    def start(self, timeout: float = 30.0) -> RunningServer:
+    def start(self, timeout: float = STARTUP_TIMEOUT) -> RunningServer:
         """Starts the server and waits until it listens."""
         self.launch()
         return self.ready(timeout)
@@ -141,6 +153,8 @@ class RunningServer:
                 return
             for line in self.process.stdout:
                 self.log.append(line)
+                if _DESCRIBED in line:
+                    self._described.set()
                 match = _LISTENING.search(line)
                 if match:
                     self.port = int(match.group(1))
@@ -160,21 +174,49 @@ class RunningServer:
             await asyncio.sleep(0.05)  # the log is read by another thread
         raise AssertionError("no such line in the server's log:\n" + "".join(self.log[-20:]))
 
-    def ready(self, timeout: float = 30.0) -> RunningServer:
-        """Waits until the launched server listens (or raises with its last log lines)."""
+    def ready(self, timeout: float = STARTUP_TIMEOUT) -> RunningServer:
+        """Waits until the launched server listens (or raises with its last log lines).
+
+        The wait ends as soon as the server listens or exits (the pump sets the event at
+        the end of its output), so the timeout only bounds a server that hangs."""
         assert self.process is not None, "launch() first"
+        started = time.monotonic()
         if not self._listening.wait(timeout) or self.process.poll() is not None:
+            waited = time.monotonic() - started
+            exited = self.process.poll()
             self.stop()
-            raise RuntimeError("meetwarden serve did not start:\n" + "".join(self.log[-40:]))
+            why = f"exited with {exited}" if exited is not None else "not listening"
+            raise RuntimeError(
+                f"meetwarden serve did not start ({why} after {waited:.1f} s):\n"
+                + "".join(self.log[-40:])
+            )
+        _RUNNING[self.url] = self
         if self.api_key is not None:
             _API_KEYS[self.url] = self.api_key
         if self.account is not None:
             _ACCOUNTS[self.url] = self.account
         return self
 
+    def describe_media(self, timeout: float = 10.0) -> list[str]:
+        """What the server's media connections are doing now: the lines it logs on
+        SIGUSR1 (``MediaPlane.describe``), without their log prefix."""
+        assert self.process is not None, "not running"
+        self._described.clear()
+        start = len(self.log)
+        self.process.send_signal(signal.SIGUSR1)
+        if not self._described.wait(timeout):
+            raise AssertionError(f"the server described no media in {timeout} s")
+        return [
+            line.split("media: ", 1)[1].rstrip()
+            for line in self.log[start:]
+            if "media: " in line and _DESCRIBED not in line
+        ]
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None:
             return
+        if _RUNNING.get(self.url) is self:
+            del _RUNNING[self.url]
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
