@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -39,6 +41,8 @@ from .workers.metrics import WorkerMetrics
 __all__ = ["TOKEN_KEY", "create_app"]
 
 log = logging.getLogger("meetwarden.server")
+DESCRIBE_SIGNAL = signal.SIGUSR1
+"""Makes a running server log its media connections' states and counts."""
 TOKEN_KEY = "token_signing"
 """The name of the token signing key in a shared database (server/store/server_keys.py)."""
 
@@ -65,6 +69,7 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         writes.start()
         media = MediaPlane(host_addresses=settings.rtc_addresses) if settings.media else None
         app.state.store, app.state.media = store, media  # read by /healthz
+        described = _describe_media_on_signal(media)
         passwords = Passwords()
         app.state.hosting = Hosting(store, passwords)
         # Printed by `meetwarden serve` once it listens (server/cli_serve.py).
@@ -134,6 +139,8 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
                 await cascade.stop()
             if member is not None:
                 await member.stop()
+            if described:
+                asyncio.get_running_loop().remove_signal_handler(DESCRIBE_SIGNAL)
             if media is not None:
                 await media.close()
             await writes.close()
@@ -214,6 +221,26 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
     app.include_router(operations.router)
     app.include_router(capabilities.router)
     return app
+
+
+def _describe_media_on_signal(media: MediaPlane | None) -> bool:
+    """On SIGUSR1, log what every media connection is doing (``MediaPlane.describe``),
+    as Go servers dump their goroutines on SIGQUIT; True if the handler was installed
+    (only in the main thread: an app run by a test client has none)."""
+    if media is None:
+        return False
+
+    def describe() -> None:
+        lines = media.describe()
+        for line in lines:
+            log.info("media: %s", line)
+        log.info("media: %d connection lines described", len(lines))
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(DESCRIBE_SIGNAL, describe)
+    except (RuntimeError, ValueError, NotImplementedError):
+        return False
+    return True
 
 
 async def _join_cluster(settings: Settings, app: FastAPI) -> ClusterMember:

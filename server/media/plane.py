@@ -115,6 +115,17 @@ class MediaPlane:
             )
         return room
 
+    def describe(self) -> list[str]:
+        """What every room's connections are doing, one line each, for an operator
+        (``meetwarden serve`` logs them on SIGUSR1): their states and each stream's
+        packets, which tell a subscriber the server stopped sending to from one whose
+        packets do not arrive. Meeting ids shortened as everywhere in the log."""
+        return [
+            f"meeting {room_id[:8]}: {line}"
+            for room_id, room in list(self._rooms.items())
+            for line in room.describe()
+        ]
+
     def _forget(self, room: MediaRoom) -> None:
         if self._rooms.get(room.id) is room:
             del self._rooms[room.id]

@@ -167,6 +167,23 @@ class MediaRoom(RoomPublishing, RoomSubscribing, RoomPipes):
         participant = self._participants.get(participant_id)
         return participant.camera_monitor() if participant is not None else None
 
+    def describe(self) -> list[str]:
+        """One line per connection, for an operator (``MediaPlane.describe``)."""
+        lines = []
+        for participant_id, participant in self._participants.items():
+            publisher = participant.publisher
+            if publisher is not None:
+                tracks = ", ".join(
+                    f"{track.source}: {track.packets_received} received"
+                    f"{' (ended)' if track.ended else ''}, to {len(track.downs)}"
+                    for track in publisher.tracks.values()
+                )
+                state = publisher.pc.connectionState
+                lines.append(f"publisher {participant_id}: {state}; {tracks or 'no tracks'}")
+            if participant.subscriber is not None:
+                lines.append(participant.subscriber.describe())
+        return lines
+
     def subscriber_bandwidth(self, participant_id: str) -> SubscriberBandwidth | None:
         """A subscriber's bandwidth estimate and paused streams, or None if not subscribed."""
         participant = self._participants.get(participant_id)

@@ -316,3 +316,20 @@ class SubscriberConnection:
 
     def downs(self) -> list[tuple[PublishedTrack, DownTrack]]:
         return [(slot.track, slot.down) for slot in self._slots if slot.down is not None]
+
+    def describe(self) -> str:
+        """One line for an operator: the connection's states and each stream's count of
+        packets sent (``MediaPlane.describe``)."""
+        pc = self.pc
+        sending = "no answer yet" if self._sink is None else f"dtls {self._sink.state}"
+        streams = ", ".join(
+            f"{track.source} of {track.participant_id}: {down.packets} sent"
+            + (" (ended)" if track.ended else "")
+            + (" (paused)" if self.bandwidth.is_paused(down) else "")
+            + ("" if track.ended or down in track.downs else " (detached)")
+            for track, down in self.downs()
+        )
+        return (
+            f"subscriber {self.participant_id}: {pc.connectionState}, ice "
+            f"{pc.iceConnectionState}, {sending}; {streams or 'no streams'}"
+        )

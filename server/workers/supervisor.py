@@ -132,6 +132,13 @@ def run_workers(settings: Settings, count: int) -> int:
         return runner.run(_supervise(settings, count, listener))
 
 
+def _pass_on(slots: list[WorkerSlot], number: int) -> None:
+    for slot in slots:
+        process = slot.process
+        if process is not None and process.pid is not None and process.is_alive():
+            os.kill(process.pid, number)
+
+
 async def _supervise(settings: Settings, count: int, listener: socket.socket) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -139,6 +146,8 @@ async def _supervise(settings: Settings, count: int, listener: socket.socket) ->
         loop.add_signal_handler(number, stop.set)
     port = listener.getsockname()[1]
     slots = [WorkerSlot(WorkerPlace(index, count), settings, port) for index in range(count)]
+    # Each worker logs its media connections on SIGUSR1 (app.DESCRIBE_SIGNAL): passed on.
+    loop.add_signal_handler(signal.SIGUSR1, _pass_on, slots, signal.SIGUSR1)
     slots[0].start(first=True)
     started = await slots[0].started()
     if started:

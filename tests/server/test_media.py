@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -111,6 +112,36 @@ async def test_video_arrives_decodable_and_at_the_size_sent(
     assert decode_errors.count == 0
     audio = await carol.media.wait_for_track(bob.participant_id, "microphone")
     assert await _quiet(audio) == 0, "a muted microphone is not forwarded"
+    for client in (bob, carol):
+        await client.close()
+
+
+async def test_an_operator_signal_logs_every_connection_and_what_it_was_sent(
+    server: RunningServer, meeting: Hosted
+) -> None:
+    """SIGUSR1: one log line per connection, with its states and each stream's packets sent
+    (what tells a viewer the server stopped sending to from one whose packets are lost)."""
+    bob = await _in_meeting(meeting, "Bob Smith")
+    carol = await _in_meeting(meeting, "Carol Jones")
+    await bob.media.publish(camera=SyntheticVideoTrack(320, 240, fps=15))
+    await carol.media.subscribe()
+    assert bob.participant_id is not None
+    assert carol.participant_id is not None
+    video = await carol.media.wait_for_track(bob.participant_id, "camera")
+    await _frames_after(video, 5)
+
+    def sent_to_carol(lines: list[str]) -> int:
+        line = next(line for line in lines if f"subscriber {carol.participant_id}:" in line)
+        assert ": connected, ice completed, dtls connected;" in line, line
+        found = re.search(rf"camera of {bob.participant_id}: (\d+) sent", line)
+        assert found, line
+        return int(found.group(1))
+
+    first = server.describe_media()
+    assert any(f"publisher {bob.participant_id}: connected; camera:" in line for line in first)
+    before = sent_to_carol(first)
+    await _frames_after(video, 5)
+    assert sent_to_carol(server.describe_media()) > before > 0
     for client in (bob, carol):
         await client.close()
 

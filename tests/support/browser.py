@@ -8,6 +8,7 @@ page state with Playwright's timeouts, never on sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .server import account_for
+from .server import account_for, running_at
 
 SETUP_HINT = (
     "run the README's test command (`make test`): it installs Debian's `chromium` package "
@@ -73,8 +74,8 @@ KEEP_PEER_CONNECTIONS = """(() => {
   const Original = window.RTCPeerConnection;
   window.peerConnections = [];
   // For a failed test's report: what each connection did, second by second (its
-  // signalling and connection states, tracks added, and the RTP packets each m-line
-  // received in that second), its last 300 lines.
+  // signalling and connection states, tracks added, the bytes its transport received
+  // and the RTP packets each m-line received in that second), its last 300 lines.
   window.peerTimeline = [];
   const started = performance.now();
   const note = (index, what) => {
@@ -94,6 +95,14 @@ KEEP_PEER_CONNECTIONS = """(() => {
       if (pc.connectionState === 'closed') { clearInterval(tick); return; }
       const arrived = [];
       (await pc.getStats()).forEach((s) => {
+        if (s.type === 'transport') {
+          // what reached the transport before SRTP and demultiplexing: it tells packets
+          // that never came from packets the page dropped
+          const bytes = s.bytesReceived - (counted.get('transport') ?? 0);
+          counted.set('transport', s.bytesReceived);
+          arrived.push(`transport+${bytes}B dtls=${s.dtlsState}`
+            + ` pair=${s.selectedCandidatePairId}/${s.selectedCandidatePairChanges}`);
+        }
         if (s.type !== 'inbound-rtp') return;
         const key = `${s.mid}/${s.ssrc}`;
         arrived.push(`${s.kind[0]}${s.mid}+${s.packetsReceived - (counted.get(key) ?? 0)}`);
@@ -245,7 +254,8 @@ async def open_person(
 @asynccontextmanager
 async def explained_on_failure(*people: Person) -> AsyncIterator[None]:
     """A failure inside is reported with what each person's page showed and what its
-    video streams did (with KEEP_PEER_CONNECTIONS installed), and its console's last lines."""
+    video streams did (with KEEP_PEER_CONNECTIONS installed), its console's last lines,
+    and what the server says its media connections do (``RunningServer.describe_media``)."""
     try:
         yield
     except Exception as failure:
@@ -256,6 +266,18 @@ async def explained_on_failure(*people: Person) -> AsyncIterator[None]:
                 state = f"(the page could not be read: {unreadable})"
             failure.add_note(f"{person.name}'s page: {json.dumps(state, indent=1)}")
             failure.add_note(f"{person.name}'s console: {person.console[-20:]}")
+        server = running_at(people[0].server_url) if people else None
+        if server is not None and server.process is not None:
+            # the server's side of the same connections, twice: a second apart, the
+            # counts say which streams it is still sending
+            for when in ("now", "a second later"):
+                try:
+                    lines = await asyncio.to_thread(server.describe_media)
+                except Exception as unreadable:
+                    lines = [f"(not described: {unreadable})"]
+                failure.add_note(f"the server's media {when}:\n" + "\n".join(lines))
+                if when == "now":
+                    await asyncio.sleep(1.0)  # the interval measured
         raise
 
 

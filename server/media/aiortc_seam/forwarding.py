@@ -105,6 +105,11 @@ class RtpSink:
     def connected(self) -> bool:
         return self._dtls._state is _CONNECTED
 
+    @property
+    def state(self) -> str:
+        """The DTLS transport's state ("connected", "closed", ...), for an operator."""
+        return str(self._dtls.state)
+
     def _route(self) -> bool:
         """Check the transport is connected and cache the nominated pair's socket."""
         if self._dtls._state is not _CONNECTED:
