@@ -39,10 +39,12 @@ import asyncio
 
 from .camera_monitor import CameraMonitor
 from .events import Source, SpeakersChanged, TrackEnded, source_of
+from .forwarder import PublishedTrack
 from .room_pipes import RoomPipes
 from .room_publishing import RoomPublishing
 from .room_scope import RoomSettings, logger
 from .room_subscribing import RoomSubscribing
+from .simulcast import SimulcastTrack
 from .speaking import speakers
 from .subscriber_bandwidth import SubscriberBandwidth
 from .track_stats import TrackStats, track_stats_of
@@ -174,7 +176,7 @@ class MediaRoom(RoomPublishing, RoomSubscribing, RoomPipes):
             publisher = participant.publisher
             if publisher is not None:
                 tracks = ", ".join(
-                    f"{track.source}: {track.packets_received} received"
+                    f"{track.source}: {_received(track)}"
                     f"{' (ended)' if track.ended else ''}, to {len(track.downs)}"
                     for track in publisher.tracks.values()
                 )
@@ -189,3 +191,11 @@ class MediaRoom(RoomPublishing, RoomSubscribing, RoomPipes):
         participant = self._participants.get(participant_id)
         subscriber = participant.subscriber if participant is not None else None
         return subscriber.bandwidth if subscriber is not None else None
+
+
+def _received(track: PublishedTrack) -> str:
+    """The packets a published track received: a simulcast track's, layer by layer."""
+    if isinstance(track, SimulcastTrack):
+        layers = ", ".join(f"{rid} {layer.packets_received}" for rid, layer in track.layers.items())
+        return f"{layers or 'no layer yet'} received"
+    return f"{track.packets_received} received"
