@@ -11,6 +11,7 @@ Chromium missing is a failure, not a skip: the README's `make test` installs it.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 from collections.abc import AsyncIterator, Generator, Iterator
@@ -53,6 +54,9 @@ def chromium_executable() -> str:
     pytest.fail(f"Chromium is not installed; {SETUP_HINT}")
 
 
+_NOTABLE = re.compile(r" (WARNING|ERROR|CRITICAL) |Traceback|meetwarden\.server\.media|failed")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, None]:
     """A failed browser test's report ends with what its server last logged (pauses of
@@ -67,6 +71,11 @@ def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestR
     running = getattr(item, "funcargs", {}).get("server")
     if isinstance(running, RunningServer):
         report.sections.append(("server log (last 60 lines)", "".join(running.log[-60:])))
+        # the module's server may have logged why a connection ended long before the end
+        notable = [line for line in running.log if _NOTABLE.search(line)]
+        report.sections.append(
+            ("server log: warnings, errors and media lines (last 80)", "".join(notable[-80:]))
+        )
     for person in list(OPENED):
         lines = "\n".join(person.console) or "(nothing)"
         report.sections.append((f"{person.name}'s page console (last lines)", lines))
