@@ -110,41 +110,18 @@ class _LibraryLines(logging.Handler):
         target.handle(forwarded)
 
 
-_KEPT_INFO = ("Consent to send expired",)
-"""aioice INFO lines kept at the WARNING level: the other end stopped answering the
-consent checks of RFC 7675 and aioice closed the connection, the end of a meeting's media
-for that person, and nothing else says why."""
-
-
-class _KeptInfo(logging.Filter):
-    """Lets a library's INFO lines through only if they are one of ``_KEPT_INFO``, raised
-    to WARNING; the rest of its INFO lines (one per ICE check) are dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno != logging.INFO:
-            return True
-        message = record.msg if isinstance(record.msg, str) else ""
-        if not any(kept in message for kept in _KEPT_INFO):
-            return False
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
 def route_library_logs(level: int = logging.WARNING, limiter: LogLimiter | None = None) -> None:
     """Send aiortc's and aioice's records to the server's log, rate-limited (idempotent).
 
     A library logger whose level nobody set gets ``level``: their INFO lines are
-    per ICE check and their DEBUG lines per packet. At WARNING, aioice's INFO line
-    "Consent to send expired" is kept as a warning (``_KEPT_INFO``).
+    per ICE check and their DEBUG lines per packet.
     """
     handler = _LibraryLines(limiter or LogLimiter())
-    if level > logging.INFO:  # a handler's filter sees its loggers' children's records too
-        handler.addFilter(_KeptInfo())
     for name in LIBRARY_LOGGERS:
         library = logging.getLogger(name)
         if any(isinstance(h, _LibraryLines) for h in library.handlers):
             continue
         if library.level == logging.NOTSET:
-            library.setLevel(logging.INFO if name == "aioice" and level > logging.INFO else level)
+            library.setLevel(level)
         library.addHandler(handler)
         library.propagate = False

@@ -14,6 +14,7 @@ import pylibsrtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 
 from ..log_limits import LogLimiter
+from .consent import install_consent_checks
 from .stun_limits import limit_unauthenticated_answers
 
 __all__ = ["GuardCounters", "guard_counters", "install_transport_guards"]
@@ -56,7 +57,7 @@ def install_transport_guards() -> None:
     ``struct.error`` for fixed-size attributes of the wrong length; aioice
     catches only ValueError, so each such packet put a traceback in the log.
     SRTP: see ``_GuardedUnprotect`` and ``_guarded_recv_next``. V3: see
-    ``stun_limits``.
+    ``stun_limits``. Consent checks that a slow answer does not end: see ``consent``.
     """
     global _guards_installed
     if _guards_installed:
@@ -78,6 +79,7 @@ def install_transport_guards() -> None:
     RTCDtlsTransport._recv_next = _guarded_recv_next  # type: ignore[method-assign]
     RtpRouter.route_rtcp = _guarded_route_rtcp  # type: ignore[method-assign]
     limit_unauthenticated_answers()
+    install_consent_checks()
     _guards_installed = True
 
 
