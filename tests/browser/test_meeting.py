@@ -214,7 +214,18 @@ async def test_remove_lets_people_back_through_the_waiting_room_and_ban_does_not
         await row.get_by_role("button", name=button, exact=True).click()
         await row.get_by_role("button", name=confirm).click()
 
-    await act_on("Bob Smith", "Remove", "Press again to remove")
+    # Armed, then a roster update arrives (Carol raises her hand): the button the host
+    # pressed keeps its focus and stays armed, for the second press.
+    bob_row = host.page.locator("#roster li.person").filter(has_text="Bob Smith")
+    await bob_row.locator("summary").click()
+    await bob_row.get_by_role("button", name="Remove", exact=True).click()
+    armed = bob_row.get_by_role("button", name="Press again to remove")
+    await expect(armed).to_be_focused()
+    await carol.page.click("#hand-button")
+    carol_row = host.page.locator("#roster li.person").filter(has_text="Carol Jones")
+    await expect(carol_row).to_contain_text("hand raised")
+    await expect(armed).to_be_focused()
+    await armed.click()
     await wait_for_screen(bob, "ended")
     await expect(bob.page.locator("#ended-title")).to_have_text("You were removed from the meeting")
     await expect(bob.page.locator("#ended-message")).to_have_text(

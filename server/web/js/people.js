@@ -147,11 +147,16 @@ export class People {
         this.rows.delete(id);
       }
     }
-    for (const entry of roster) {
+    // A row is moved only when it is out of place: moving a row takes the focus from the
+    // button in it (an armed "Press again to remove", a screen reader's place), and a
+    // roster update comes whenever anyone mutes, shares or raises a hand.
+    roster.forEach((entry, index) => {
       const row = this.rows.get(entry.id) ?? this.createRow(entry);
       this.updateRow(row, entry);
-      list.append(row.element);
-    }
+      if (list.children[index] !== row.element) {
+        list.insertBefore(row.element, list.children[index] ?? null);
+      }
+    });
   }
 
   createRow(entry) {
