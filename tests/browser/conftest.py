@@ -1,19 +1,27 @@
 """Real Chromium (Debian's package, driven by Playwright) against a real server.
 
-Camera, microphone and screen are Chromium's fake devices (a green pacman
-with a timestamp, a beeping microphone, a fake window for getDisplayMedia);
-permission prompts are accepted by a flag. See
-/work/shared/notes/browser-testing.md for why these flags and not others.
+Camera and screen are Chromium's fake devices (a green pacman with a
+timestamp, a fake window for getDisplayMedia); the microphone plays tones in
+syllables (``SYLLABLES``), a voice as the server's speaker detection hears
+one: Chromium's own fake microphone beeps 80 ms in every 400 ms, exactly
+the least share of a window the server counts as voice, so a beep that falls
+across two of its windows counts in neither, and a phase of the two clocks can
+hide the speaker for longer than a test waits (a loaded CI machine once
+showed nobody speaking for 20 s). Permission prompts are accepted by a flag.
+See /work/shared/notes/browser-testing.md for why these flags and not others.
 
 Chromium missing is a failure, not a skip: the README's `make test` installs it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shlex
 import shutil
+import struct
+import wave
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
@@ -97,12 +105,41 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running.stop()
 
 
+SYLLABLES = ((0.20, 300), (0.10, 0), (0.25, 450), (0.10, 0), (0.20, 380), (0.15, 0))
+"""One second of the microphone's sound, looped by Chromium: (seconds, tone in Hz; 0 is
+silence). Every 400 ms holds at least 200 ms of tone, and the gaps keep the browser's
+noise suppression from taking the tones for a steady noise."""
+
+
+def write_voice(path: Path, rate: int = 48_000) -> Path:
+    """A WAV file of ``SYLLABLES`` at -10 dBFS: what the fake microphone plays."""
+    amplitude = 32767 * 10 ** (-10 / 20)
+    samples = []
+    for seconds, tone in SYLLABLES:
+        for n in range(int(seconds * rate)):
+            samples.append(round(amplitude * math.sin(2 * math.pi * tone * n / rate)))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
+    return path
+
+
+@pytest.fixture(scope="session")
+def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_voice(tmp_path_factory.mktemp("voice") / "voice.wav")
+
+
 @pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
+async def browser(voice: Path) -> AsyncIterator[Browser]:
     executable = chromium_executable()
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
-            executable_path=executable, headless=True, args=FLAGS, timeout=30_000
+            executable_path=executable,
+            headless=True,
+            args=[*FLAGS, f"--use-file-for-fake-audio-capture={voice}"],
+            timeout=30_000,
         )
         yield launched
         await launched.close()

@@ -124,7 +124,7 @@ async def test_everyone_sees_the_others_cameras_and_who_is_speaking(
                 selector = f'#grid video[data-participant-id="{pid}"][data-source="camera"]'
                 seen = await frames(viewer, selector)
                 assert seen >= 5, f"{viewer.name} sees no video of {name}"
-    # The host is not muted on entry and the fake microphone beeps: the others see it speak.
+    # The host is not muted on entry and the fake microphone speaks: the others see it.
     speaking = f'#grid .tile.speaking[data-participant-id="{ids["Alice Chen"]}"]'
     await expect(bob.page.locator(speaking)).to_be_visible(timeout=MEDIA_TIMEOUT_MS)
     await expect(bob.page.locator(speaking).locator(".state-speaking")).to_be_visible()

@@ -1,6 +1,6 @@
 """Who is speaking, in real Chromium: the server says it, the page shows it.
 
-Chromium's fake microphone beeps; its audio levels reach the server in the
+The fake microphone speaks (tests/browser/conftest.py); its audio levels reach the server in the
 RTP header (RFC 6464), the server decides who speaks and sends ``speaking``,
 and the others' pages mark the tile. The page never polls its receivers'
 statistics for it (the code path is gone): the counters below stay at zero.
