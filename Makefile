@@ -82,7 +82,7 @@ format: $(DEV_STAMP)
 # Then the tests that measure media against a clock (marker `alone`), by themselves.
 TEST_JOBS ?= 2
 test: test-deps lint
-	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not alone"
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadgroup -m "not alone"
 	$(PY) -m pytest -q -m alone
 
 # The fast tests only (no browser, WebRTC, PostgreSQL, Redis, clamd or server process): under a minute.

@@ -3,8 +3,9 @@
     .venv/bin/python -m pytest -m "not slow"          # or: make test-fast
     make test                                          # everything, as CI runs it
 
-``make test`` runs the suite in two processes, then the tests marked ``alone``
-(those that measure media against a clock) by themselves.
+``make test`` runs the suite in two processes (a module at a time each, the browser
+modules one after another), then the tests marked ``alone`` (those that measure media
+against a clock) by themselves.
 
 A test is marked by where it is and what it needs: ``browser`` (real Chromium or
 Firefox), ``media`` (real WebRTC peers), ``postgres`` (a real PostgreSQL server),
@@ -75,3 +76,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marks.add("postgres")
         for mark in marks | ({"slow"} if marks else set()):
             item.add_marker(mark)
+        # `make test` hands whole groups to its two workers (``--dist loadgroup``): a
+        # module each, as ``loadfile`` did, except the browser modules, which are one group
+        # and so run one at a time. Each starts three Chromiums with fake cameras; two
+        # such modules side by side on two cores starved their browsers until they lost
+        # packets, and the server rightly paused the video they could not take.
+        item.add_marker(pytest.mark.xdist_group("browser" if "browser" in marks else where))
