@@ -4,8 +4,8 @@
     make test                                          # everything, as CI runs it
 
 ``make test`` runs the suite in two processes (a module at a time each, the browser
-modules one after another), then the tests marked ``alone`` (those that measure media
-against a clock) by themselves.
+modules that count video one after another), then the tests marked ``alone`` (those
+that measure media against a clock) by themselves.
 
 A test is marked by where it is and what it needs: ``browser`` (real Chromium or
 Firefox), ``media`` (real WebRTC peers), ``postgres`` (a real PostgreSQL server),
@@ -76,9 +76,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marks.add("postgres")
         for mark in marks | ({"slow"} if marks else set()):
             item.add_marker(mark)
-        # `make test` hands whole groups to its two workers (``--dist loadgroup``): a
-        # module each, as ``loadfile`` did, except the browser modules, which are one group
-        # and so run one at a time. Each starts three Chromiums with fake cameras; two
-        # such modules side by side on two cores starved their browsers until they lost
-        # packets, and the server rightly paused the video they could not take.
-        item.add_marker(pytest.mark.xdist_group("browser" if "browser" in marks else where))
+        item.add_marker(pytest.mark.xdist_group(_group(where, marks)))
+
+
+_BROWSER_MEDIA = (
+    "browser/test_media.py",
+    "browser/test_simulcast.py",
+    "browser/test_edge_simulcast.py",
+    "browser/test_moving_nodes.py",
+    "browser/test_browser_turn.py",
+    "browser/test_speaking.py",
+    "browser/test_firefox.py",
+)
+"""The browser modules whose pages send and count video (cameras, screens, layers)."""
+
+
+def _group(where: str, marks: set[str]) -> str:
+    """`make test` hands whole groups to its two workers (``--dist loadgroup``): a module
+    each, as ``loadfile`` did, except the browser modules that count video, which are one
+    group and so never run two at a time. Each starts three Chromiums with fake cameras;
+    two such modules side by side on two cores starved their browsers until they lost
+    packets, and the server rightly paused the video they could not take. The other
+    browser modules are a second group, so one of each may run at once (all the browser
+    modules in one group made the run 3 to 4 min longer, near its 30 min bound)."""
+    if "browser" not in marks:
+        return where
+    return "browser-media" if where.startswith(_BROWSER_MEDIA) else "browser"
