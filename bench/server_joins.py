@@ -26,10 +26,14 @@ between them, so that a change in the machine's load reaches both alike;
 rates are the median of the rounds, latencies pooled. Both servers' CPU time
 is read from /proc, per join and per action. ``--pin`` puts the servers on
 the first core and the bots on the others (on a quiet machine only).
+``--against REF`` also runs meetwarden as it was at commit REF (``bench/baseline.py``)
+in its own process, its rounds in turn with the others', and prints it beside the
+current code: how a change moved the cost, in the same run and the same load.
 
     python bench/server_joins.py            # 3 rounds of 600 bots and 500 actions (~40 s)
     python bench/server_joins.py --quick    # 1 round of 150 bots and 200 actions (~8 s)
     python bench/server_joins.py --bots 1000 --meeting-size 100 --json out.json
+    python bench/server_joins.py --bots 1200 --meeting-size 100 --against f5e33f9 --pin
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from typing import Any
 
 import httpx
 import websockets
+from baseline import checkout, describe
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection
 
@@ -455,13 +460,14 @@ def combine(phases: list[Phase]) -> dict[str, Any]:
     }
 
 
-def operator_headers(cli: str, data_dir: Path) -> dict[str, str]:
+def operator_headers(cli: str, data_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
     """An operator API key for meetwarden (creating a meeting needs one), as headers."""
     key = subprocess.run(
         [cli, "keys", "create", "--name", "bench", "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     ).stdout.strip()
     return {"Authorization": f"Bearer {key}"}
 
@@ -479,26 +485,58 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, A
     )
     meetwarden.operator = operator_headers(meetwarden_cli, directory / "data")
     echo = Server([sys.executable, __file__, "--serve-echo"], directory / "echo.log", server_cpu)
+    before: Server | None = None
+    if arguments.against:
+        before = Server(
+            [meetwarden_cli, "serve", "--port", "0", "--data-dir", str(directory / "before")],
+            directory / "before.log",
+            server_cpu,
+        )
+        before.env["PYTHONPATH"] = checkout(arguments.against)[1]
+        before.operator = operator_headers(meetwarden_cli, directory / "before", before.env)
     interval = PACE_PER_HOST / arguments.action_meetings
-    phases: dict[str, list[Phase]] = {"joins": [], "connects": [], "actions": [], "echoes": []}
+    phases: dict[str, list[Phase]] = {
+        "joins": [],
+        "connects": [],
+        "actions": [],
+        "echoes": [],
+        "before_joins": [],
+        "before_actions": [],
+    }
+    servers = [server for server in (meetwarden, echo, before) if server is not None]
     try:
-        meetwarden.start()
-        echo.start()
-        # Rounds alternate between the two servers, so that a change in the machine's
-        # load while the benchmark runs reaches both sides alike.
+        for server in servers:
+            server.start()
+        # Rounds alternate between the servers, so that a change in the machine's
+        # load while the benchmark runs reaches every side alike.
         for _ in range(arguments.rounds):
-            bots, concurrency = arguments.bots, arguments.concurrency
-            phases["joins"].append(
-                await meetwarden_joins(meetwarden, bots, arguments.meeting_size, concurrency)
-            )
+            bots, concurrency, size = arguments.bots, arguments.concurrency, arguments.meeting_size
+            phases["joins"].append(await meetwarden_joins(meetwarden, bots, size, concurrency))
             phases["connects"].append(await echo_connects(echo, bots, concurrency))
+            if before is not None:
+                phases["before_joins"].append(
+                    await meetwarden_joins(before, bots, size, concurrency)
+                )
             phases["actions"].append(
                 await meetwarden_actions(meetwarden, arguments.samples, arguments.action_meetings)
             )
             phases["echoes"].append(await echo_round_trips(echo, arguments.samples, interval))
+            if before is not None:
+                phases["before_actions"].append(
+                    await meetwarden_actions(before, arguments.samples, arguments.action_meetings)
+                )
     finally:
-        meetwarden.stop()
-        echo.stop()
+        for server in servers:
+            server.stop()
+    compared = {}
+    if before is not None:
+        compared = {
+            "before": {
+                "commit": describe(arguments.against),
+                "joins": combine(phases["before_joins"]),
+                "actions": combine(phases["before_actions"]),
+            }
+        }
     return {
         "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
         "bots": arguments.bots,
@@ -508,6 +546,7 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, A
         "pinned": server_cpu is not None,
         "meetwarden": {"joins": combine(phases["joins"]), "actions": combine(phases["actions"])},
         "baseline": {"connects": combine(phases["connects"]), "echo": combine(phases["echoes"])},
+        **compared,
     }
 
 
@@ -544,6 +583,34 @@ def report(results: dict[str, Any], command: str) -> None:
     for label, ours, theirs in rows:
         ratio = ours / theirs if theirs else float("nan")
         print(f"{label:40} {ours:>11} {theirs:>14} {ratio:>7.2f}")
+    if "before" in results:
+        report_before(results)
+
+
+def report_before(results: dict[str, Any]) -> None:
+    """The current code beside the commit of ``--against``, and each beside the echo."""
+    now, before = results["meetwarden"], results["before"]
+    echo = results["baseline"]["connects"]["server_cpu_ms_each"]
+    print(f"\nbefore = {before['commit']}")
+    print(
+        f"server CPU ms per join by round: before {before['joins']['rounds_cpu_ms_each']}, "
+        f"joins per second {before['joins']['rounds_per_second']}"
+    )
+    print(f"{'':40} {'meetwarden':>11} {'before':>11} {'now/before':>11}")
+    rows = [
+        ("joins per second (median of rounds)", "joins", "per_second"),
+        ("  server CPU ms per join", "joins", "server_cpu_ms_each"),
+        ("  server CPU per join, x echo", "joins", "x_echo"),
+        ("  server CPU ms per action", "actions", "server_cpu_ms_each"),
+    ]
+    for label, phase, key in rows:
+        if key == "x_echo":
+            ours = round(now[phase]["server_cpu_ms_each"] / echo, 2)
+            theirs = round(before[phase]["server_cpu_ms_each"] / echo, 2)
+        else:
+            ours, theirs = now[phase][key], before[phase][key]
+        ratio = ours / theirs if theirs else float("nan")
+        print(f"{label:40} {ours:>11} {theirs:>11} {ratio:>11.2f}")
 
 
 def main() -> None:
@@ -560,6 +627,7 @@ def main() -> None:
         "--pin", action="store_true", help="servers on the first core, the bots on the others"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--against", metavar="REF", help="also meetwarden at REF, e.g. f5e33f9")
     parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve_echo:
