@@ -43,18 +43,35 @@ Two points where this differs from GCC, each for a reason:
   about packets sent before anyone acted on the decrease (a queue in front of a
   slow link holds a second or more of them). libwebrtc waits a round trip and
   300 ms between decreases (``kBweDecreaseInterval``) for the same reason.
+- Once the loss is gone (``RECOVER_AFTER`` clean intervals in a row after a
+  decrease), the limit goes back at once to the most the link carried without
+  loss in the intervals before it (``CARRIED_WINDOW``), not up 5 % a second: a
+  device that dropped packets for a second (a starved browser, a Wi-Fi hiccup)
+  would otherwise wait half a minute for its video to come back. LiveKit's
+  allocator probes the link with padding before it raises a stream again; with
+  nothing to probe, the rate the link carried before is the probe. A recovery
+  followed by a decrease within ``RECOVERY_TRIAL`` failed (the link no longer
+  carries that rate): the next recovery waits ``FIRST_RECOVERY_BACKOFF``
+  seconds, twice that after each further failure (up to ``MAX_RECOVERY_BACKOFF``),
+  and meanwhile the limit grows 5 % a second as above. A recovery only lets
+  paused streams resume: what grows into a limit (a simulcast layer, a
+  publisher's REMB) reads ``steady_limit``, the limit without recoveries.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 __all__ = [
     "CEILING",
+    "FIRST_RECOVERY_BACKOFF",
     "FLOOR",
     "HIGH_LOSS",
     "LOW_LOSS",
     "MIN_PACKETS",
+    "RECOVERY_TRIAL",
+    "RECOVER_AFTER",
     "REMB_FRESH_SECONDS",
     "UPDATE_SECONDS",
     "BandwidthEstimate",
@@ -76,6 +93,17 @@ CEILING = 20_000_000
 """A loss-based limit above this is no limit; REMB values above it are clamped."""
 REMB_FRESH_SECONDS = 5.0
 """A REMB older than this no longer counts (a browser sends one a second or on change)."""
+RECOVER_AFTER = 2
+"""Clean intervals (loss under ``LOW_LOSS``) in a row after a decrease before the limit
+goes back to the rate the link carried before it."""
+CARRIED_WINDOW = 3
+"""Clean intervals whose rates are remembered: a recovery returns to the highest."""
+RECOVERY_TRIAL = 10.0
+"""Seconds after a recovery in which a decrease means the recovery failed."""
+FIRST_RECOVERY_BACKOFF = 20.0
+"""Seconds after a failed recovery before the next one may happen."""
+MAX_RECOVERY_BACKOFF = 160.0
+"""The longest wait between recoveries that failed."""
 
 
 @dataclass(slots=True)
@@ -88,18 +116,26 @@ class BandwidthEstimate:
     """One subscriber's available bandwidth, from its REMB and its receiver reports."""
 
     __slots__ = (
+        "_backoff",
+        "_carried",
+        "_clean",
         "_expected",
         "_last_update",
         "_limit",
         "_lost",
+        "_no_recovery_until",
         "_now",
+        "_recover_to",
+        "_recovered_at",
         "_remb",
         "_remb_at",
         "_sent_at_update",
         "_settling",
+        "_steady",
         "_streams",
         "decreases",
         "last_loss",
+        "recoveries",
     )
 
     def __init__(self) -> None:
@@ -115,6 +151,19 @@ class BandwidthEstimate:
         self._settling = False
         self.decreases = 0
         self.last_loss: float | None = None
+        self._carried: deque[float] = deque(maxlen=CARRIED_WINDOW)
+        """Rates sent in the last clean intervals (bits per second)."""
+        self._clean = 0
+        """Clean intervals in a row."""
+        self._recover_to: float | None = None
+        """The rate carried before the last decrease, to go back to once the loss is gone."""
+        self._steady: float | None = None
+        """The limit as it grew without recoveries (``steady_limit``)."""
+        self._recovered_at: float | None = None
+        """When the limit last went back to it, for ``RECOVERY_TRIAL``."""
+        self._no_recovery_until = 0.0
+        self._backoff = 0.0
+        self.recoveries = 0
 
     # ------------------------------------------------------------------ inputs
 
@@ -167,17 +216,67 @@ class BandwidthEstimate:
         self.last_loss = loss
         limit = self._limit
         settling, self._settling = self._settling, False
+        if self._recovered_at is not None and now - self._recovered_at >= RECOVERY_TRIAL:
+            self._recovered_at, self._backoff = None, 0.0  # the recovery held
         if loss > HIGH_LOSS:
+            self._clean = 0
             if settling:
                 return True  # the loss of packets sent before the last decrease took effect
             start = sent_rate if limit is None else limit
-            self._limit = max(start * (1 - 0.5 * loss), FLOOR)
+            self._limit = self._steady = max(start * (1 - 0.5 * loss), FLOOR)
             self._settling = True
             self.decreases += 1
-        elif loss < LOW_LOSS and limit is not None:
-            grown = limit * INCREASE + 1_000  # libwebrtc adds 1 kbit/s, so low rates grow too
-            self._limit = None if grown > CEILING else grown
+            self._after_decrease(now)
+        elif loss < LOW_LOSS:
+            self._clean += 1
+            self._carried.append(sent_rate)
+            if limit is not None:
+                grown = limit * INCREASE + 1_000  # libwebrtc adds 1 kbit/s: low rates grow too
+                target = self._recover_to
+                if target is not None and self._clean >= RECOVER_AFTER and target > grown:
+                    grown, self._recovered_at = target, now
+                    self.recoveries += 1
+                if self._clean >= RECOVER_AFTER:
+                    self._recover_to = None
+                steady = (limit if self._steady is None else self._steady) * INCREASE + 1_000
+                self._limit = None if grown > CEILING else grown
+                self._steady = None if self._limit is None else min(steady, grown)
+        else:
+            self._clean = 0
         return True
+
+    def _after_decrease(self, now: float) -> None:
+        """What the limit may go back to once the loss is gone, if anything."""
+        if self._recovered_at is not None:  # the link no longer carries what it did
+            doubled = max(2 * self._backoff, FIRST_RECOVERY_BACKOFF)
+            self._backoff = min(doubled, MAX_RECOVERY_BACKOFF)
+            self._no_recovery_until = now + self._backoff
+            self._recovered_at = self._recover_to = None
+            return
+        if now < self._no_recovery_until or not self._carried:
+            return
+        carried = max(self._carried)
+        if self._recover_to is None or carried > self._recover_to:
+            self._recover_to = carried
+
+    @property
+    def steady_limit(self) -> int | None:
+        """The loss-based limit as it grew without recoveries (5 % a second since the last
+        decrease): what a stream that is not paused may grow into (a simulcast layer, what
+        its publisher is asked for). A recovery is a probe for a paused stream; a layer
+        raised on it would overdrive a link that lost packets because it is slow."""
+        return None if self._steady is None else int(self._steady)
+
+    @property
+    def clean_intervals(self) -> int:
+        """Intervals in a row whose loss was under ``LOW_LOSS``."""
+        return self._clean
+
+    @property
+    def recovered(self) -> bool:
+        """The limit went back to a rate the link carried before its last loss, less than
+        ``RECOVERY_TRIAL`` ago: what it allows, the link has carried."""
+        return self._recovered_at is not None
 
     # ------------------------------------------------------------------ output
 

@@ -13,7 +13,8 @@ with a single layer:
   alone (removed from the track's subscribers: nothing else changes for the
   others, the publisher or the cache);
 - a paused stream resumes when the loss-based estimate has room for what it took
-  when it was last sent, with a margin (``RESUME_MARGIN``), or has no limit
+  when it was last sent, with a margin (``RESUME_MARGIN``; none when the estimate
+  has gone back to what the link carried before its loss), or has no limit
   (a REMB cannot say: a receiver's delay-based estimate is bounded by 1.5 times
   what it receives, and it receives no video while paused), through the forwarder's
   resume path: numbering continues gap-free and forwarding restarts on a
@@ -129,6 +130,8 @@ class SubscriberBandwidth:
         self.estimate = BandwidthEstimate()
         self._streams: dict[DownTrack, _Stream] = {}
         self.on_change = on_change
+        self.on_resumed: Callable[[DownTrack], None] | None = None
+        """Hears each stream resumed, once it is forwarded again (``subscriber``)."""
         self.pauses = 0
         self.resumes = 0
         self._held_share: int | None = None
@@ -198,6 +201,9 @@ class SubscriberBandwidth:
         # aiortc's REMB is per video stream, of its packets alone (rate.py, one estimator
         # per receiver): the audio is not taken from it.
         remb_left = remb
+        # A limit gone back to what the link carried before its loss needs no margin:
+        # the link has carried it (``bandwidth``, a recovery).
+        margin = 1.0 if self.estimate.recovered else RESUME_MARGIN
         videos = sorted(
             ((track, down) for track, down in forwarded if down.video and not track.ended),
             key=lambda pair: _PRIORITY.get(pair[0].source, 2),
@@ -230,9 +236,7 @@ class SubscriberBandwidth:
                     self._pause(track, down, stream, now)
                     self._held_share = share
                     continue
-            elif now >= stream.resume_after and (
-                loss_left is None or need * RESUME_MARGIN <= loss_left
-            ):
+            elif now >= stream.resume_after and (loss_left is None or need * margin <= loss_left):
                 self._resume(track, down, stream, now)
             else:
                 continue
@@ -265,12 +269,15 @@ class SubscriberBandwidth:
         down.resume()
         if not track.ended and down not in track.downs:
             track.add_down(down)
+        if self.on_resumed is not None:
+            self.on_resumed(down)
         if self.on_change is not None:
             self.on_change(track, False)
 
     def video_share(self, forwarded: Forwarded) -> int | None:
         """What this subscriber can take of each video stream forwarded to it, split
-        evenly among them (paused ones included): the loss-based limit less its audio,
+        evenly among them (paused ones included): the loss-based limit (as it grew
+        without recoveries, ``bandwidth.steady_limit``) less its audio,
         or its REMB (of video alone in aiortc), the smaller; None if no limit is known.
         Since a pause, until a resume has held, at most what it was at the pause."""
         share = self._share(forwarded)
@@ -280,7 +287,8 @@ class SubscriberBandwidth:
         return held if share is None else min(share, held)
 
     def _share(self, forwarded: Forwarded) -> int | None:
-        loss_limit, remb = self.estimate.loss_limit, self.estimate.remb
+        # Without recoveries: a layer or a publisher's rate is not raised on a probe.
+        loss_limit, remb = self.estimate.steady_limit, self.estimate.remb
         if loss_limit is None and remb is None:
             return None
         audio = 0.0

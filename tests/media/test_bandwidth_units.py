@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from meetwarden.server.media.bandwidth import (
     CEILING,
+    FIRST_RECOVERY_BACKOFF,
     FLOOR,
     MIN_PACKETS,
+    RECOVER_AFTER,
+    RECOVERY_TRIAL,
     REMB_FRESH_SECONDS,
     BandwidthEstimate,
 )
@@ -80,6 +83,66 @@ def test_low_loss_grows_the_limit_by_five_percent_per_interval_until_it_is_dropp
         if link.estimate.available_bitrate() is None:
             break
     assert link.estimate.available_bitrate() is None  # grew past the ceiling
+
+
+def test_once_the_loss_is_gone_the_limit_goes_back_to_what_the_link_carried() -> None:
+    """A second of loss (a device that dropped packets) costs two seconds, not the half
+    minute that growing 5 % a second from 60 % of the rate would take."""
+    link = Link()
+    for bitrate in (900_000, 1_000_000, 950_000):
+        link.interval(100, 0, bitrate)
+    link.interval(100, 60, 1_000_000)  # 60 % lost: 700 kbit/s
+    assert link.estimate.available_bitrate() == 700_000
+    link.interval(100, 0, 100_000)  # the video paused: only audio for a while
+    assert link.estimate.available_bitrate() == 700_000 * 105 // 100 + 1_000
+    assert not link.estimate.recovered
+    link.interval(100, 0, 100_000)
+    assert RECOVER_AFTER == 2
+    assert link.estimate.available_bitrate() == 1_000_000  # the most it carried before
+    assert link.estimate.recovered
+    assert link.estimate.recoveries == 1
+    # What grows into the limit (a simulcast layer, a publisher's rate) does not jump.
+    steady = link.estimate.steady_limit
+    assert steady is not None
+    assert abs(steady - ((700_000 * 1.05 + 1_000) * 1.05 + 1_000)) <= 1
+    for _ in range(int(RECOVERY_TRIAL)):
+        link.interval(100, 0, 1_000_000)
+    assert not link.estimate.recovered  # it held: a limit like any other again
+
+
+def test_a_recovery_the_link_cannot_carry_makes_the_next_wait() -> None:
+    """A link that really is slower now: the recovery fails, and until
+    ``FIRST_RECOVERY_BACKOFF`` has passed the limit only grows 5 % a second."""
+    link = Link()
+    link.interval(100, 0, 1_000_000)
+    link.interval(100, 40, 1_000_000)
+    link.interval(100, 0, 100_000)
+    link.interval(100, 0, 100_000)
+    assert link.estimate.available_bitrate() == 1_000_000
+    link.interval(100, 40, 1_000_000)  # the recovered rate is lost again: it failed
+    failed_at = link.now
+    assert not link.estimate.recovered
+    limit = link.estimate.available_bitrate()
+    assert limit == 800_000
+    link.interval(100, 0, 100_000)
+    link.interval(100, 0, 1_000_000)  # carried, and clean: remembered
+    link.interval(100, 40, 1_000_000)  # a new loss inside the wait: no recovery to come
+    limit = link.estimate.available_bitrate()
+    assert limit is not None
+    while link.now < failed_at + FIRST_RECOVERY_BACKOFF - 1:
+        link.interval(100, 0, 100_000)
+        grown = link.estimate.available_bitrate()
+        assert grown is not None
+        assert abs(grown - (limit * 1.05 + 1_000)) <= 1  # 5 % a second, no recovery
+        limit = grown
+    assert link.estimate.recoveries == 1
+    # After the wait, a loss may be recovered from again.
+    link.interval(100, 0, 3_000_000)
+    link.interval(100, 40, 3_000_000)
+    link.interval(100, 0, 100_000)
+    link.interval(100, 0, 100_000)
+    assert link.estimate.recoveries == 2
+    assert link.estimate.recovered
 
 
 def test_at_most_one_update_per_interval_and_only_on_enough_packets() -> None:

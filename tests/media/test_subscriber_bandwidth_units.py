@@ -128,19 +128,18 @@ async def test_a_paused_stream_resumes_with_room_after_the_hold_on_a_keyframe_nu
     bob.second(0.4)
     paused_at = bob.now
     last = int.from_bytes(bob.video_sink.sent[-1][2:4], "big")
+    sent = len(bob.video_sink.sent)
     while bob.changes[-1] != ("camera", False):
         bob.second(0.0)
         assert bob.now < paused_at + 60, "never resumed"
-    # 448 kbit/s grows by 5 % a second until 1.25 x 500 kbit/s and the audio fit.
-    available = bob.bandwidth.available_bitrate()
-    assert available is not None
-    assert available >= 1.25 * 500_000 + 60_000
-    assert bob.now >= paused_at + FIRST_HOLD
+    # Two clean seconds after the loss, the limit is back at what the link carried
+    # before it (the camera and the audio); the camera resumes once the hold is over.
+    assert bob.bandwidth.available_bitrate() == 560_000
+    assert bob.now == paused_at + FIRST_HOLD
     assert bob.video in bob.camera.downs
-    sent = len(bob.video_sink.sent)
+    # The run since the camera's last keyframe is replayed from the cache, from that
+    # keyframe on (a longer run than the replay limit would wait for a requested one).
     bob.second(0.0)
-    assert len(bob.video_sink.sent) == sent, "waits for a keyframe"
-    bob.second(0.0, keyframe=True)
     first = bob.video_sink.sent[sent]
     assert first[12:15] == KEYFRAME[:3]
     assert int.from_bytes(first[2:4], "big") == (last + 1) & 0xFFFF, "gap-free numbering"
@@ -155,7 +154,7 @@ async def test_a_resume_the_link_cannot_carry_waits_twice_as_long_before_the_nex
         while bob.changes[-1] != ("camera", False):
             bob.second(0.0)
         bob.second(0.4, keyframe=True)  # the resumed camera overloads the link again
-        for _ in range(4):
+        for _ in range(15):
             bob.second(0.4)
             if bob.changes[-1] == ("camera", True):
                 break
