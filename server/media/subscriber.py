@@ -69,12 +69,14 @@ class SubscriberOffer:
 
 
 class _Slot:
-    __slots__ = ("down", "track", "transceiver")
+    __slots__ = ("down", "resend_missing", "track", "transceiver")
 
     def __init__(self, transceiver: RTCRtpTransceiver, track: PublishedTrack) -> None:
         self.transceiver = transceiver
         self.track = track
         self.down: DownTrack | None = None
+        self.resend_missing: Callable[[], None] | None = None
+        """Resends what the subscriber's last NACK on this stream named (a resume)."""
 
 
 class SubscriberConnection:
@@ -88,6 +90,7 @@ class SubscriberConnection:
         self.participant_id = participant_id
         # What this subscriber's link can take (its RTCP), and the video paused meanwhile.
         self.bandwidth = SubscriberBandwidth(bandwidth_control)
+        self.bandwidth.on_resumed = self._resumed
         # Host candidates only: the server is the end with a known address, reached
         # directly or through the client's TURN relay (docs/operating.md, "TURN").
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -232,11 +235,19 @@ class SubscriberConnection:
         track = slot.track
         bandwidth = self.bandwidth
         budget = NackBudget()  # one NACK may name thousands of packets (nack_budget)
+        missing: list[int] = []  # what the last NACK named
 
         def on_nack(lost: list[int]) -> None:
+            missing[:] = lost
             allowed = budget.allow(lost, time.monotonic())
             if allowed:
                 track.on_nack(down, allowed)
+
+        def resend_missing() -> None:
+            if missing:
+                on_nack(list(missing))
+
+        slot.resend_missing = resend_missing
 
         sender.intercept_feedback(
             on_nack,
@@ -247,6 +258,17 @@ class SubscriberConnection:
             self._on_remb,
         )
         slot.down = down
+
+    def _resumed(self, down: DownTrack) -> None:
+        """A stream paused for this subscriber's link goes on: first the packets its last
+        NACK named, again. A pause follows loss, and the retransmissions of its last
+        moments may have been lost too; an aiortc receiver names what it misses only when
+        a new gap appears (rtcrtpreceiver.py ``NackGenerator``), and the resumed numbering
+        has none, so it would wait for 512 more packets (jitterbuffer.py) before it
+        decoded again. Duplicates of what did arrive are dropped by any receiver."""
+        for slot in self._slots:
+            if slot.down is down and slot.resend_missing is not None:
+                slot.resend_missing()
 
     def _on_remb(self, bitrate: int, ssrcs: tuple[int, ...]) -> None:
         """A REMB from this subscriber: aiortc sends one per video receiver, naming its
