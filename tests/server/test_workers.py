@@ -42,7 +42,19 @@ def _workers(server: RunningServer) -> list[int]:
     )
     pids = [int(pid) for pid in found.stdout.split()]
     # multiprocessing also starts its resource tracker: the workers are the spawned ones.
-    return sorted(pid for pid in pids if b"spawn_main" in _command_line(pid))
+    # In the order they started (worker 0 first, alone): not by id, which wraps around
+    # at the kernel's pid_max (a CI run saw worker 0 as 32748 and worker 1 as 391).
+    return sorted((pid for pid in pids if b"spawn_main" in _command_line(pid)), key=_started)
+
+
+def _started(pid: int) -> int:
+    """When the process started, in clock ticks since boot (proc(5), /proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except FileNotFoundError:  # it ended meanwhile
+        return 0
+    return int(fields[19])  # field 22, starttime; fields[0] is field 3, the state
 
 
 def _command_line(pid: int) -> bytes:
