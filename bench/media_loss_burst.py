@@ -35,6 +35,7 @@ from support.network_meeting import NetworkMeeting, RoomEndpoint, Scenario
 
 from meetwarden.server.media import CameraCheck, MediaPlane, Observation
 from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
+from meetwarden.server.media.bandwidth import LOW_LOSS
 from meetwarden.server.media.events import VideoPaused
 
 LOSSY = Impairment(loss=0.8)
@@ -46,7 +47,7 @@ async def _until(condition: Any, within: float) -> bool:
     while not condition():
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(0.01)  # polling: aiortc's counters raise no events
+        await asyncio.sleep(0.01)  # polling: the estimate and aiortc's counters raise no events
     return True
 
 
@@ -84,11 +85,19 @@ async def one_run(wait: float) -> dict[str, float | None]:
         bandwidth = room.subscriber_bandwidth("viewer-0")
         assert bandwidth is not None
         estimate = bandwidth.estimate
-        # Two clean report intervals (a server without ``clean_intervals``: four seconds).
-        if hasattr(estimate, "clean_intervals"):
-            await _until(lambda: estimate.clean_intervals >= 2, 20)
-        else:
-            await asyncio.sleep(4.0)  # the older server has no count to wait on
+        # Two clean report intervals in a row, read the same way from either server (an
+        # older one has no ``clean_intervals``): each update moves ``_last_update``.
+        clean: list[float] = []
+
+        def two_clean() -> bool:
+            at, loss = estimate._last_update, estimate.last_loss
+            if loss is None or loss >= LOW_LOSS:
+                clean.clear()
+            elif at not in clean:
+                clean.append(at)
+            return len(clean) >= 2
+
+        await _until(two_clean, 20)
         meeting.link.down.drop_if = _drop_one_video_packet()
         meeting.link.set(CLEAR, LOSSY)
         paused = await _until(lambda: bandwidth.pauses >= 1, 20)

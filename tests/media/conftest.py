@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiortc.codecs.vpx
 import pytest
 from aiortc import (
     MediaStreamTrack,
@@ -38,8 +39,20 @@ from meetwarden.server.media import (
     Source,
     SubscriberOffer,
 )
+from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
 
 TIMEOUT = 20.0
+
+
+@pytest.fixture
+def camera_at_500_kbits() -> Iterator[None]:
+    """aiortc's VP8 encoder at 500 kbit/s whatever the REMB says (restored afterwards):
+    a test module that measures a link against the camera asks for it in ``pytestmark``."""
+    vpx: Any = aiortc.codecs.vpx
+    saved = vpx.DEFAULT_BITRATE, vpx.MIN_BITRATE, vpx.MAX_BITRATE
+    pin_vp8_bitrate(500_000)
+    yield
+    vpx.DEFAULT_BITRATE, vpx.MIN_BITRATE, vpx.MAX_BITRATE = saved
 
 
 @pytest.fixture

@@ -13,37 +13,30 @@ asserted: a window is only how long the test lets things happen.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiortc.codecs.vpx
 import pytest
 from support.frame_log import ViewerFigures
 from support.impair import CLEAR, Impairment
 from support.network_meeting import NetworkMeeting, RoomEndpoint, Scenario, Viewer
 
 from meetwarden.server.media import CameraCheck, MediaPlane, Observation
-from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
 from meetwarden.server.media.events import VideoPaused
 
 from .conftest import until
 
-pytestmark = [pytest.mark.anyio, pytest.mark.alone, pytest.mark.timeout(120)]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.alone,
+    pytest.mark.timeout(120),
+    pytest.mark.usefixtures("camera_at_500_kbits"),
+]
 
 QUIET = CameraCheck(report_interval=3600.0, probe_interval=3600.0)
 SIZE = (320, 240)
 WINDOW = 12.0
 CONSTRAINED = Scenario("300 kbit/s, one viewer", "subscriber", CLEAR, Impairment(rate=300_000))
-
-
-@pytest.fixture(autouse=True)
-def camera_at_500_kbits() -> Iterator[None]:
-    """aiortc's VP8 encoder at 500 kbit/s whatever the REMB says (restored afterwards)."""
-    vpx: Any = aiortc.codecs.vpx
-    saved = vpx.DEFAULT_BITRATE, vpx.MIN_BITRATE, vpx.MAX_BITRATE
-    pin_vp8_bitrate(500_000)
-    yield
-    vpx.DEFAULT_BITRATE, vpx.MIN_BITRATE, vpx.MAX_BITRATE = saved
 
 
 class Meeting:
