@@ -64,8 +64,9 @@ lint: $(DEV_STAMP)
 	@ln -s ../../../policies/protocol build/typecheck/meetwarden/protocol
 	@ln -s ../../../client_sdk build/typecheck/meetwarden/client_sdk
 	@ln -s ../../../server build/typecheck/meetwarden/server
+	@ln -s ../../../server/rtc build/typecheck/meetwarden/rtc
 	cd build/typecheck && MYPYPATH=. ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml \
-	  -p meetwarden.policies -p meetwarden.protocol -p meetwarden.client_sdk
+	  -p meetwarden.policies -p meetwarden.protocol -p meetwarden.client_sdk -p meetwarden.rtc
 	@# The Room's core is held to the same bar: its effect interpreter is exhaustive
 	@# (assert_never), so an effect nothing applies fails here.
 	cd build/typecheck && MYPYPATH=. ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml \

@@ -37,6 +37,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
 
 from meetwarden import protocol as wire
+from meetwarden.rtc.consent import install_consent_checks
 
 from .arguments import build, choices_of
 from .errors import InvalidArgumentError, MeetwardenTimeoutError, PolicyRefusedError
@@ -53,6 +54,15 @@ def _checked_source(source: str) -> wire.Source:
     if source not in wire.SOURCES:
         raise InvalidArgumentError("source", source, "not a source", wire.SOURCES)
     return source
+
+
+def _peer_connection(client: MeetingClient) -> RTCPeerConnection:
+    """A media connection to the server. Its consent checks (RFC 7675) are the server's
+    own (``meetwarden.rtc.consent``): a server that answers late, as a loaded one does,
+    keeps the bot's connection; aioice alone closed it after six answers more than
+    0.5 s late. Installed for the whole process, on the first connection."""
+    install_consent_checks()
+    return RTCPeerConnection(_configuration(client))
 
 
 def _configuration(client: MeetingClient) -> RTCConfiguration:
@@ -205,7 +215,7 @@ class MediaSession:
             raise InvalidArgumentError("surface", surface, "not a surface", _SURFACES)
         async with self._lock:
             if self._publisher is None:
-                self._publisher = RTCPeerConnection(_configuration(self._client))
+                self._publisher = _peer_connection(self._client)
             else:
                 await _connected(self._publisher)
             for source, track in wanted.items():
@@ -300,7 +310,7 @@ class MediaSession:
             if self._closed:
                 return
             if self._subscriber is None:
-                self._subscriber = RTCPeerConnection(_configuration(self._client))
+                self._subscriber = _peer_connection(self._client)
                 self._subscriber.on("track", self._on_track)
             else:
                 await _connected(self._subscriber)

@@ -21,7 +21,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from support.impair import ImpairedLink, Impairment
 
 from meetwarden.client_sdk.media import settled
-from meetwarden.server.media.aiortc_seam import consent
+from meetwarden.rtc import consent
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 

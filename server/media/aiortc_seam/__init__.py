@@ -4,7 +4,8 @@ Pinned to aiortc 1.16.0 and aioice 0.13.0; ``tests/media/test_aiortc_seam.py``
 pins every behaviour used here, so an upgrade that moves one of them fails
 there first. The rest of the media plane uses only public aiortc API and this
 package: ``forwarding`` (the hot path), ``guards`` (V1, V2, SRTP), ``stun_limits``
-(V3), ``consent`` (RFC 7675) and ``release`` (V4).
+(V3) and ``release`` (V4). Consent freshness (RFC 7675), which the SDK's bots
+keep too, is ``meetwarden.rtc.consent``; ``guards`` installs it.
 Line numbers below are those of aiortc 1.16.0 (``notes/performance-research.md``
 section 2).
 
@@ -40,7 +41,7 @@ What is reached into, and why:
   aioice answers unauthenticated Binding requests from anyone at 2.4 times
   their size: ``Connection.respond_error`` (ice.py:1353) is rate-limited for
   them per source address.
-- Consent: ``Connection.query_consent`` (ice.py:1249) is replaced (``consent``):
+- Consent: ``Connection.query_consent`` (ice.py:1249) is replaced (``meetwarden.rtc``):
   aioice ended a connection whose peer answered its consent checks more than
   0.5 s late six times in a row; consent now expires 30 s after the last answer,
   as RFC 7675 says.

@@ -13,8 +13,9 @@ import aioice.ice
 import pylibsrtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 
+from meetwarden.rtc.consent import install_consent_checks
+
 from ..log_limits import LogLimiter
-from .consent import install_consent_checks
 from .stun_limits import limit_unauthenticated_answers
 
 __all__ = ["GuardCounters", "guard_counters", "install_transport_guards"]
