@@ -1,0 +1,160 @@
+"""A bot's video comes back at the next keyframe after a packet that is never repaired.
+
+Two real aiortc peers connect through the impairment relay (tests/support/impair.py):
+a sender with the SDK's synthetic camera (VP8, 640x480, numbered frames) and a
+receiver. Once frames decode, the relay drops one video packet and every
+retransmission (RTX) after it, as a congested link or a paused stream leaves a
+hole nothing repairs. Counted at the receiver: the video packets that crossed the
+relay after the hole before the receiver decoded again.
+
+With the SDK's receivers (``recover_at_keyframes``) the receiver asks for a
+keyframe once NACK gives the packet up (128 packets behind) and decodes it past
+the hole. aiortc's own receiver, the control, waits until 512 packets came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import pytest
+from aiortc import RTCPeerConnection, RTCRtpCodecParameters, RTCSessionDescription
+from aiortc.codecs import depayload, get_encoder
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
+from support.impair import ImpairedLink, rtp_header
+
+from meetwarden.client_sdk.keyframes import recover_at_keyframes, starts_keyframe
+from meetwarden.client_sdk.media import settled
+from meetwarden.client_sdk.synthetic import SyntheticVideoTrack, read_frame_number
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
+
+NACK_HISTORY = 128
+"""The missing packets an aiortc receiver still names (rtp.py ``RTP_HISTORY_SIZE``)."""
+JITTER_CAPACITY = 512
+"""Packets aiortc's video jitter buffer takes in behind a hole before it gives up on it."""
+VIDEO_SIZE = 600
+"""Bytes above which a datagram is video (the camera's packets are near 1,100 bytes)."""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Hole:
+    """Drops the first video packet it sees once armed, every retransmission after it
+    (RTX comes on an SSRC of its own, and its payload is encrypted), and counts the
+    video packets let through after it."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.video: tuple[int, int] | None = None
+        self.passed = 0
+
+    def __call__(self, data: bytes) -> bool:
+        header = rtp_header(data)
+        if header is None or not self.armed:
+            return False
+        ssrc, seq, _ = header
+        if self.video is None:
+            if len(data) < VIDEO_SIZE:
+                return False
+            self.video = (ssrc, seq)
+            return True
+        if ssrc != self.video[0]:
+            return True  # a retransmission
+        if seq == self.video[1]:
+            return True
+        self.passed += 1
+        return False
+
+
+async def _packets_before_decoding_again(recover: Callable[[RTCPeerConnection], None]) -> int:
+    link = ImpairedLink()
+    await link.start()
+    sender, receiver = RTCPeerConnection(), RTCPeerConnection()
+    hole = Hole()
+    link.down.drop_if = hole
+    decoded: list[tuple[int, int]] = []
+    """(frame number, video packets through after the hole) of each frame decoded."""
+    flowing, again = asyncio.Event(), asyncio.Event()
+
+    async def watch(track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                decoded.append((read_frame_number(frame), hole.passed))
+                if len(decoded) >= 30:
+                    flowing.set()
+                # Decoded with packets from after the hole: frames that were complete
+                # before it leave the decoder within a packet or two.
+                if hole.passed > 10:
+                    again.set()
+
+    watching: list[asyncio.Task[None]] = []
+    receiver.on("track", lambda track: watching.append(asyncio.create_task(watch(track))))
+    try:
+        sender.addTrack(SyntheticVideoTrack(640, 480, fps=30))
+        await sender.setLocalDescription(await sender.createOffer())
+        offer = link.through_client(sender.localDescription.sdp)
+        await receiver.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        recover(receiver)
+        await receiver.setLocalDescription(await receiver.createAnswer())
+        answer = link.through_server(receiver.localDescription.sdp)
+        await sender.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        await asyncio.wait_for(flowing.wait(), 30)
+        hole.armed = True
+        await asyncio.wait_for(again.wait(), 60)
+        return next(passed for _, passed in decoded if passed > 10)
+    finally:
+        for task in watching:
+            task.cancel()
+        for pc in (receiver, sender):
+            await settled(pc)
+            await pc.close()
+        link.close()
+
+
+async def test_a_bot_decodes_again_at_a_keyframe_after_a_packet_never_repaired() -> None:
+    def aiortc_alone(pc: RTCPeerConnection) -> None:
+        pass
+
+    recovering, stock = await asyncio.gather(
+        _packets_before_decoding_again(recover_at_keyframes),
+        _packets_before_decoding_again(aiortc_alone),
+    )
+    print(f"\nvideo packets before decoding again: SDK {recovering}, aiortc alone {stock}")
+    # NACK gives the packet up 128 packets after it; then a keyframe request, and the
+    # keyframe's own packets.
+    assert recovering < 2 * NACK_HISTORY, recovering
+    # The control: aiortc's receiver alone waits at the hole for 512 packets.
+    assert stock >= JITTER_CAPACITY - NACK_HISTORY, stock
+
+
+@pytest.mark.parametrize("mime", ["video/VP8", "video/H264"])
+async def test_the_first_packet_of_a_keyframe_is_recognised_in_either_codec(mime: str) -> None:
+    """What the recovery skips to: aiortc's own encoders' packets, depayloaded as its
+    receiver does; only a keyframe's first packet starts one."""
+    codec = RTCRtpCodecParameters(mimeType=mime, clockRate=90000, payloadType=96)
+    encoder = get_encoder(codec)
+    camera = SyntheticVideoTrack(640, 480, fps=30)
+    starts: list[list[bool]] = []
+    for number in range(4):
+        payloads, timestamp = encoder.encode(await camera.recv(), force_keyframe=number == 2)
+        packets = []
+        for payload in payloads:
+            packet = RtpPacket(payload_type=96, timestamp=timestamp, payload=payload)
+            packet._data = depayload(codec, payload)  # type: ignore[attr-defined]
+            packets.append(starts_keyframe(packet))
+        starts.append(packets)
+    camera.stop()
+    # The first frame is a keyframe, then a delta, the forced keyframe, a delta.
+    assert [frame[0] for frame in starts] == [True, False, True, False], starts
+    assert not any(starts[1] + starts[3]), "a delta frame's packet taken for a keyframe"
+    # Within a keyframe, only what begins the picture: VP8's first packet; H.264's
+    # parameter sets and its first slice (the other slices' packets do not).
+    for keyframe in (starts[0], starts[2]):
+        assert sum(keyframe) <= (1 if mime == "video/VP8" else 2), keyframe
