@@ -30,6 +30,8 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 from aiortc.utils import uint16_add
 
+from .video_receivers import video_receivers
+
 __all__ = ["KeyframeJitterBuffer", "recover_at_keyframes", "starts_keyframe"]
 
 _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
@@ -115,10 +117,7 @@ def recover_at_keyframes(pc: RTCPeerConnection) -> None:
     """Gives each video receiver of ``pc`` that has not received yet a
     ``KeyframeJitterBuffer``; call after each ``setRemoteDescription`` (receivers are
     made there), before media flows to the new ones."""
-    for transceiver in pc.getTransceivers():
-        receiver = transceiver.receiver
-        if transceiver.kind != "video" or receiver is None:
-            continue
+    for receiver in video_receivers(pc):
         current = getattr(receiver, _JITTER_BUFFER, None)
         if type(current) is JitterBuffer and current._origin is None:
             setattr(receiver, _JITTER_BUFFER, KeyframeJitterBuffer(current.capacity))

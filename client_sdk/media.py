@@ -42,6 +42,7 @@ from meetwarden.rtc.consent import install_consent_checks
 from .arguments import build, choices_of
 from .errors import InvalidArgumentError, MeetwardenTimeoutError, PolicyRefusedError
 from .keyframes import recover_at_keyframes
+from .nack_repeats import repeat_nacks
 
 if TYPE_CHECKING:
     from .client import MeetingClient
@@ -319,6 +320,7 @@ class MediaSession:
                 self._offered[track.mid] = track
             await self._subscriber.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
             recover_at_keyframes(self._subscriber)
+            repeat_nacks(self._subscriber)
             await self._subscriber.setLocalDescription(await self._subscriber.createAnswer())
             await self._client.send(wire.SubscribeAnswer(sdp=self._subscriber.localDescription.sdp))
 

@@ -1,15 +1,18 @@
-"""A bot's video comes back at the next keyframe after a packet that is never repaired.
+"""A bot's video comes back after packets lost, and lost again when retransmitted.
 
 Two real aiortc peers connect through the impairment relay (tests/support/impair.py):
-a sender with the SDK's synthetic camera (VP8, 640x480, numbered frames) and a
-receiver. Once frames decode, the relay drops one video packet and every
-retransmission (RTX) after it, as a congested link or a paused stream leaves a
-hole nothing repairs. Counted at the receiver: the video packets that crossed the
-relay after the hole before the receiver decoded again.
+a sender with the SDK's synthetic camera (VP8, 640x480) and a receiver. Once
+frames decode, the relay drops one video packet and some or all of its
+retransmissions (RTX). Counted at the receiver: the video packets that crossed
+the relay after the hole before the receiver decoded again.
 
-With the SDK's receivers (``recover_at_keyframes``) the receiver asks for a
-keyframe once NACK gives the packet up (128 packets behind) and decodes it past
-the hole. aiortc's own receiver, the control, waits until 512 packets came.
+- Every retransmission lost (a hole nothing repairs): the SDK's receiver asks for
+  a keyframe once NACK gives the packet up (128 packets behind) and decodes it
+  past the hole (``keyframes.py``). aiortc's own receiver, the control, waits
+  until 512 packets came.
+- Only the first retransmission lost: the SDK's receiver asks again
+  (``nack_repeats.py``) and the second one repairs the hole. Without the repeated
+  NACK (the keyframe recovery alone, the control) it waits for the keyframe.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from support.impair import ImpairedLink, rtp_header
 
 from meetwarden.client_sdk.keyframes import recover_at_keyframes, starts_keyframe
 from meetwarden.client_sdk.media import settled
+from meetwarden.client_sdk.nack_repeats import repeat_nacks
 from meetwarden.client_sdk.synthetic import SyntheticVideoTrack, read_frame_number
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
@@ -45,14 +49,17 @@ def anyio_backend() -> str:
 
 
 class Hole:
-    """Drops the first video packet it sees once armed, every retransmission after it
-    (RTX comes on an SSRC of its own, and its payload is encrypted), and counts the
-    video packets let through after it."""
+    """Drops the first video packet it sees once armed and the first ``retransmissions``
+    retransmissions after it (RTX comes on an SSRC of its own, and its payload is
+    encrypted, so any packet on another SSRC is one), and counts the video packets
+    let through after it."""
 
-    def __init__(self) -> None:
+    def __init__(self, retransmissions: float) -> None:
+        self.retransmissions = retransmissions
         self.armed = False
         self.video: tuple[int, int] | None = None
         self.passed = 0
+        self.dropped_again = 0
 
     def __call__(self, data: bytes) -> bool:
         header = rtp_header(data)
@@ -64,19 +71,34 @@ class Hole:
                 return False
             self.video = (ssrc, seq)
             return True
-        if ssrc != self.video[0]:
-            return True  # a retransmission
+        if ssrc != self.video[0]:  # a retransmission
+            if self.dropped_again < self.retransmissions:
+                self.dropped_again += 1
+                return True
+            return False
         if seq == self.video[1]:
             return True
         self.passed += 1
         return False
 
 
-async def _packets_before_decoding_again(recover: Callable[[RTCPeerConnection], None]) -> int:
+def _sdk(pc: RTCPeerConnection) -> None:
+    """The SDK's video receivers (``media.py`` sets both up after each offer)."""
+    recover_at_keyframes(pc)
+    repeat_nacks(pc)
+
+
+def _aiortc_alone(pc: RTCPeerConnection) -> None:
+    pass
+
+
+async def _packets_before_decoding_again(
+    recover: Callable[[RTCPeerConnection], None], retransmissions_lost: float
+) -> int:
     link = ImpairedLink()
     await link.start()
     sender, receiver = RTCPeerConnection(), RTCPeerConnection()
-    hole = Hole()
+    hole = Hole(retransmissions_lost)
     link.down.drop_if = hole
     decoded: list[tuple[int, int]] = []
     """(frame number, video packets through after the hole) of each frame decoded."""
@@ -119,19 +141,29 @@ async def _packets_before_decoding_again(recover: Callable[[RTCPeerConnection], 
 
 
 async def test_a_bot_decodes_again_at_a_keyframe_after_a_packet_never_repaired() -> None:
-    def aiortc_alone(pc: RTCPeerConnection) -> None:
-        pass
-
-    recovering, stock = await asyncio.gather(
-        _packets_before_decoding_again(recover_at_keyframes),
-        _packets_before_decoding_again(aiortc_alone),
+    forever = float("inf")
+    sdk, stock = await asyncio.gather(
+        _packets_before_decoding_again(_sdk, forever),
+        _packets_before_decoding_again(_aiortc_alone, forever),
     )
-    print(f"\nvideo packets before decoding again: SDK {recovering}, aiortc alone {stock}")
+    print(f"\nvideo packets before decoding again: SDK {sdk}, aiortc alone {stock}")
     # NACK gives the packet up 128 packets after it; then a keyframe request, and the
     # keyframe's own packets.
-    assert recovering < 2 * NACK_HISTORY, recovering
+    assert sdk < 2 * NACK_HISTORY, sdk
     # The control: aiortc's receiver alone waits at the hole for 512 packets.
     assert stock >= JITTER_CAPACITY - NACK_HISTORY, stock
+
+
+async def test_a_bot_asks_again_for_a_packet_whose_retransmission_was_lost() -> None:
+    sdk, keyframes_only = await asyncio.gather(
+        _packets_before_decoding_again(_sdk, 1),
+        _packets_before_decoding_again(recover_at_keyframes, 1),
+    )
+    print(f"\nvideo packets before decoding again: SDK {sdk}, keyframes only {keyframes_only}")
+    # Asked again about 0.15 s later: the second retransmission repairs the hole.
+    assert sdk < NACK_HISTORY // 2, sdk
+    # The control: asked once only, the packet waits for the keyframe after NACK gave up.
+    assert keyframes_only >= NACK_HISTORY, keyframes_only
 
 
 @pytest.mark.parametrize("mime", ["video/VP8", "video/H264"])
