@@ -323,7 +323,13 @@ def _server(config: Any, app: Any, settings: Settings) -> Any:
                 self.should_exit = True
 
             self.draining = self.loop.create_task(
-                drain_then_stop(member, app.state.registry, settings.drain_timeout, stop)
+                drain_then_stop(
+                    member,
+                    app.state.registry,
+                    settings.drain_timeout,
+                    stop,
+                    getattr(app.state, "edges", None),
+                )
             )
 
     return Server(config)

@@ -7,6 +7,11 @@ and keeps serving the meetings it holds until nobody is in them, or until
 stored, sockets closed with 1012), its meetings are released, and whoever is
 still in one resumes it on the node that takes it over. A second signal stops
 at once. LiveKit's nodes drain the same way on SIGTERM.
+
+Edge viewers (``cascade/serving.py``: people served here in a meeting another
+node holds) count as people in this node's meetings: the node keeps serving them
+until they leave, and a join that would make a new one is sent to the meeting's
+node instead, as without cascading.
 """
 
 from __future__ import annotations
@@ -14,32 +19,48 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from .cluster.member import ClusterMember
 from .runtime.registry import Registry
 
-__all__ = ["CHECK_SECONDS", "drain_then_stop"]
+__all__ = ["CHECK_SECONDS", "EdgeViewers", "drain_then_stop"]
 
 log = logging.getLogger("meetwarden.cluster")
 CHECK_SECONDS = 1.0
 """How often a draining node looks whether its meetings are empty."""
 
 
+class EdgeViewers(Protocol):
+    """The node's edge viewers (``cascade.serving.EdgeServing``)."""
+
+    draining: bool
+
+    def count(self) -> int: ...
+
+
 async def drain_then_stop(
-    member: ClusterMember, registry: Registry, timeout: float, stop: Callable[[], None]
+    member: ClusterMember,
+    registry: Registry,
+    timeout: float,
+    stop: Callable[[], None],
+    edges: EdgeViewers | None = None,
 ) -> None:
-    """Drains, waits for the meetings to empty (or ``timeout``), then calls ``stop``."""
+    """Drains, waits for the meetings and the edge viewers to empty (or ``timeout``),
+    then calls ``stop``."""
     try:
         await member.drain()
+        if edges is not None:
+            edges.draining = True  # new edge viewers go to the meeting's node
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while any(room.sessions for room in registry.live()):
+        while any(room.sessions for room in registry.live()) or (edges and edges.count()):
             if loop.time() >= deadline:
                 log.info("drain timeout: stopping; the people still here move to other nodes")
                 break
             await asyncio.sleep(CHECK_SECONDS)  # polled: the Rooms have no "empty" event
         else:
-            log.info("drained: no one is left in this node's meetings; stopping")
+            log.info("drained: no one is left in this node's meetings or edge viewers; stopping")
     except Exception:  # a drain that fails still stops the node, as asked
         log.exception("draining failed; stopping")
     finally:

@@ -80,6 +80,8 @@ class EdgeServing:
         self._closing: set[asyncio.Task[None]] = set()
         self._received: dict[str, int] = {}
         """The number of the last batch received from each holder (``links.py``)."""
+        self.draining = False
+        """Set when this node drains: joins go to the meeting's node, those here stay."""
 
     # --- the socket -------------------------------------------------------------------
 
@@ -88,8 +90,8 @@ class EdgeServing:
     ) -> bool:
         """Serve this join as an edge viewer if the holder takes it; False: send the person
         to the holder instead (nothing was sent on the socket)."""
-        if self._plane is None:
-            return False
+        if self._plane is None or self.draining:
+            return False  # a draining node takes no new edge viewer (server/draining.py)
         language = pick_language(join.language)
         session = Session("", device_id="", device_token="", language=language)
         viewer = _Viewer(secrets.token_urlsafe(12), meeting_id, session)

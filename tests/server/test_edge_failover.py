@@ -10,6 +10,7 @@ the shared database, and the viewer's resume token gives them back their place.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -22,7 +23,7 @@ from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 
 from meetwarden import protocol as wire
-from meetwarden.client_sdk import Admitted, HostAPI, MeetingClient
+from meetwarden.client_sdk import Admitted, ChatReceived, HostAPI, MeetingClient
 from meetwarden.client_sdk.synthetic import SyntheticVideoTrack
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.timeout(180)]
@@ -99,3 +100,62 @@ async def test_the_edge_node_killed_its_viewers_are_away_at_the_meetings_node_an
         finally:
             for client in (viewer, host):
                 await client.close()
+
+
+async def test_a_draining_edge_node_keeps_its_viewers_sends_newcomers_on_and_stops_once_empty(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Maintenance on the node the viewers joined at (B): its first SIGTERM drains it.
+    B holds no meeting, but its edge viewers are people in one: they keep watching
+    until they leave, a newcomer through B's link is sent to the meeting's node, and
+    B stops by itself once its last viewer is gone."""
+    with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
+        first = cluster.nodes[0]
+        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
+        host = await MeetingClient.connect(
+            created.join_url, name="Alice Chen", host_token=created.host_token
+        )
+        holder = cluster.node(host.server)
+        edge = cluster.other(holder.url)
+        viewer = await MeetingClient.connect(f"{edge.url}/m/{created.meeting_id}", name="Bob Smith")
+        newcomer: MeetingClient | None = None
+        try:
+            await viewer.wait_admitted()
+            assert viewer.server == edge.url
+            await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
+            await viewer.media.subscribe()
+            camera = await viewer.media.wait_for_track(host.participant_id or "", "camera", 30)
+            assert edge.process is not None
+            edge.process.send_signal(signal.SIGTERM)  # maintenance: drain
+            await until(lambda: "is draining" in "".join(edge.log), within=30, what="B draining")
+            newcomer = await MeetingClient.connect(
+                f"{edge.url}/m/{created.meeting_id}", name="Dana Park"
+            )
+            assert newcomer.server == holder.url, "a newcomer through B goes to A"
+            # The viewer is still served at B: the camera goes on, a chat reaches the host.
+            await _packets_grow(camera, by=30, within=30)
+            await viewer.chat("still watching")
+            heard = await host.wait_for(
+                ChatReceived, lambda e: e.message.sender == viewer.participant_id, timeout=20
+            )
+            assert heard.message.text == "still watching"
+            assert edge.process.poll() is None, "B stopped with an edge viewer in it"
+            assert viewer.close_code is None
+        finally:
+            for client in (viewer, newcomer, host):
+                if client is not None and client is not host:
+                    await client.close()
+        # The last edge viewer has left: B stops by itself; the meeting goes on at A.
+        await asyncio.get_running_loop().run_in_executor(None, edge.process.wait, 30)
+        assert edge.process.returncode is not None
+        await host.chat("A is fine")
+        await host.close()
+
+
+async def _packets_grow(track: Any, by: int, within: float) -> None:
+    """Waits until ``by`` more RTP packets arrived on ``track``; fails after ``within`` s."""
+    loop = asyncio.get_running_loop()
+    target, deadline = await track.packets() + by, loop.time() + within
+    while await track.packets() < target:
+        assert loop.time() < deadline, f"fewer than {by} packets in {within} s"
+        await asyncio.sleep(0.05)  # polling: aiortc's counters raise no events
