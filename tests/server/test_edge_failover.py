@@ -35,17 +35,9 @@ async def test_an_edge_viewer_whose_meeting_node_is_killed_is_told_and_resumes_a
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
-        first = cluster.nodes[0]
-        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
-        host = await MeetingClient.connect(
-            created.join_url, name="Alice Chen", host_token=created.host_token
-        )
-        holder = cluster.node(host.server)
-        edge = cluster.other(holder.url)
-        viewer = await MeetingClient.connect(f"{edge.url}/m/{created.meeting_id}", name="Bob Smith")
+        # The viewer's Admitted is taken now: the one awaited below is the resume's.
+        created, host, holder, edge, viewer = await _host_and_edge_viewer(cluster)
         try:
-            await viewer.wait_admitted()  # taken now: the Admitted awaited below is the resume's
-            assert viewer.server == edge.url  # an edge viewer, not sent to the holder
             viewer_id = viewer.participant_id
             assert viewer_id is not None
             await cluster.stored(created.meeting_id, lambda people: viewer_id in people)
@@ -67,19 +59,10 @@ async def test_the_edge_node_killed_its_viewers_are_away_at_the_meetings_node_an
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
-        first = cluster.nodes[0]
-        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
-        host = await MeetingClient.connect(
-            created.join_url, name="Alice Chen", host_token=created.host_token
-        )
-        holder = cluster.node(host.server)
-        edge = cluster.other(holder.url)
-        viewer = await MeetingClient.connect(
-            f"{edge.url}/m/{created.meeting_id}", name="Bob Smith", resume_automatically=False
+        _, host, holder, edge, viewer = await _host_and_edge_viewer(
+            cluster, resume_automatically=False
         )
         try:
-            await viewer.wait_admitted()
-            assert viewer.server == edge.url
             viewer_id = viewer.participant_id
             await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
             await viewer.media.subscribe()
@@ -110,18 +93,9 @@ async def test_a_draining_edge_node_keeps_its_viewers_sends_newcomers_on_and_sto
     until they leave, a newcomer through B's link is sent to the meeting's node, and
     B stops by itself once its last viewer is gone."""
     with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
-        first = cluster.nodes[0]
-        created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
-        host = await MeetingClient.connect(
-            created.join_url, name="Alice Chen", host_token=created.host_token
-        )
-        holder = cluster.node(host.server)
-        edge = cluster.other(holder.url)
-        viewer = await MeetingClient.connect(f"{edge.url}/m/{created.meeting_id}", name="Bob Smith")
+        created, host, holder, edge, viewer = await _host_and_edge_viewer(cluster)
         newcomer: MeetingClient | None = None
         try:
-            await viewer.wait_admitted()
-            assert viewer.server == edge.url
             await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
             await viewer.media.subscribe()
             camera = await viewer.media.wait_for_track(host.participant_id or "", "camera", 30)
@@ -159,3 +133,23 @@ async def _packets_grow(track: Any, by: int, within: float) -> None:
     while await track.packets() < target:
         assert loop.time() < deadline, f"fewer than {by} packets in {within} s"
         await asyncio.sleep(0.05)  # polling: aiortc's counters raise no events
+
+
+async def _host_and_edge_viewer(
+    cluster: Any, **viewer_options: Any
+) -> tuple[Any, MeetingClient, Any, Any, MeetingClient]:
+    """(the meeting, its host, the node holding it (A), the other node (B), a viewer who
+    joined through B and stays there as an edge viewer, admitted)."""
+    first = cluster.nodes[0]
+    created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
+    host = await MeetingClient.connect(
+        created.join_url, name="Alice Chen", host_token=created.host_token
+    )
+    holder = cluster.node(host.server)
+    edge = cluster.other(holder.url)
+    viewer = await MeetingClient.connect(
+        f"{edge.url}/m/{created.meeting_id}", name="Bob Smith", **viewer_options
+    )
+    await viewer.wait_admitted()
+    assert viewer.server == edge.url  # an edge viewer, not sent to the holder
+    return created, host, holder, edge, viewer
