@@ -96,23 +96,13 @@ async def test_a_draining_edge_node_keeps_its_viewers_sends_newcomers_on_and_sto
         created, host, holder, edge, viewer = await _host_and_edge_viewer(cluster)
         newcomer: MeetingClient | None = None
         try:
-            await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
-            await viewer.media.subscribe()
-            camera = await viewer.media.wait_for_track(host.participant_id or "", "camera", 30)
-            assert edge.process is not None
-            edge.process.send_signal(signal.SIGTERM)  # maintenance: drain
-            await until(lambda: "is draining" in "".join(edge.log), within=30, what="B draining")
+            camera = await _watching(host, viewer)
+            await _drain(edge)
             newcomer = await MeetingClient.connect(
                 f"{edge.url}/m/{created.meeting_id}", name="Dana Park"
             )
             assert newcomer.server == holder.url, "a newcomer through B goes to A"
-            # The viewer is still served at B: the camera goes on, a chat reaches the host.
-            await _packets_grow(camera, by=30, within=30)
-            await viewer.chat("still watching")
-            heard = await host.wait_for(
-                ChatReceived, lambda e: e.message.sender == viewer.participant_id, timeout=20
-            )
-            assert heard.message.text == "still watching"
+            await _still_in_the_meeting(host, viewer, camera)  # served at B
             assert edge.process.poll() is None, "B stopped with an edge viewer in it"
             assert viewer.close_code is None
         finally:
@@ -124,6 +114,30 @@ async def test_a_draining_edge_node_keeps_its_viewers_sends_newcomers_on_and_sto
         assert edge.process.returncode is not None
         await host.chat("A is fine")
         await host.close()
+
+
+async def _watching(host: MeetingClient, viewer: MeetingClient) -> Any:
+    """The host's camera, published, as the viewer receives it."""
+    await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
+    await viewer.media.subscribe()
+    return await viewer.media.wait_for_track(host.participant_id or "", "camera", 30)
+
+
+async def _drain(node: Any) -> None:
+    """The node's first SIGTERM (maintenance), once it says it drains."""
+    assert node.process is not None
+    node.process.send_signal(signal.SIGTERM)
+    await until(lambda: "is draining" in "".join(node.log), within=30, what="draining")
+
+
+async def _still_in_the_meeting(host: MeetingClient, viewer: MeetingClient, camera: Any) -> None:
+    """The camera still reaches the viewer, and the viewer's chat reaches the host."""
+    await _packets_grow(camera, by=30, within=30)
+    await viewer.chat("still watching")
+    heard = await host.wait_for(
+        ChatReceived, lambda e: e.message.sender == viewer.participant_id, timeout=20
+    )
+    assert heard.message.text == "still watching"
 
 
 async def _packets_grow(track: Any, by: int, within: float) -> None:
@@ -153,3 +167,25 @@ async def _host_and_edge_viewer(
     await viewer.wait_admitted()
     assert viewer.server == edge.url  # an edge viewer, not sent to the holder
     return created, host, holder, edge, viewer
+
+
+async def test_a_draining_meeting_node_keeps_its_edge_viewers_watching_until_the_meeting_empties(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Maintenance on the meeting's node (A): it holds the meeting until nobody is in
+    it, the people watching at B included, and the pipe to B goes on meanwhile."""
+    with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
+        _, host, holder, edge, viewer = await _host_and_edge_viewer(cluster)
+        try:
+            camera = await _watching(host, viewer)
+            await _drain(holder)
+            await _still_in_the_meeting(host, viewer, camera)  # piped from A
+            assert holder.process.poll() is None, "A stopped with people in its meeting"
+            assert (viewer.close_code, host.close_code) == (None, None)
+        finally:
+            for client in (viewer, host):
+                await client.close()
+        await asyncio.get_running_loop().run_in_executor(None, holder.process.wait, 30)
+        assert holder.process.returncode is not None  # emptied: A stops by itself
+        assert edge.process is not None
+        assert edge.process.poll() is None  # B goes on: it only served the meeting
