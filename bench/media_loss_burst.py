@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from baseline import checkout, describe, environment
+from support.counting import until
 from support.impair import CLEAR, Impairment, rtp_header
 from support.network_meeting import NetworkMeeting, RoomEndpoint, Scenario
 
@@ -43,11 +44,12 @@ VIDEO_SIZE = 600  # bytes above which a datagram is video
 
 
 async def _until(condition: Any, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)  # polling: the estimate and aiortc's counters raise no events
+    """True once ``condition()`` holds, False after ``within`` seconds (a run that never
+    gets there is counted, not an error): the tests' poll (``support.counting.until``)."""
+    try:
+        await until(condition, within)
+    except AssertionError:
+        return False
     return True
 
 

@@ -44,6 +44,12 @@ from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
 TIMEOUT = 20.0
 
 
+QUIET_CAMERA_CHECK = CameraCheck(report_interval=3600.0, probe_interval=3600.0)
+"""No camera probes or reports during a test that measures a link: only the stream."""
+LINK_TEST_SIZE = (320, 240)
+"""The camera's size in the tests that measure a link against it (with the fixture below)."""
+
+
 @pytest.fixture
 def camera_at_500_kbits() -> Iterator[None]:
     """aiortc's VP8 encoder at 500 kbit/s whatever the REMB says (restored afterwards):

@@ -21,10 +21,10 @@ from support.frame_log import ViewerFigures
 from support.impair import CLEAR, Impairment
 from support.network_meeting import NetworkMeeting, RoomEndpoint, Scenario, Viewer
 
-from meetwarden.server.media import CameraCheck, MediaPlane, Observation
+from meetwarden.server.media import MediaPlane, Observation
 from meetwarden.server.media.events import VideoPaused
 
-from .conftest import until
+from .conftest import LINK_TEST_SIZE, QUIET_CAMERA_CHECK, until
 
 pytestmark = [
     pytest.mark.anyio,
@@ -33,19 +33,19 @@ pytestmark = [
     pytest.mark.usefixtures("camera_at_500_kbits"),
 ]
 
-QUIET = CameraCheck(report_interval=3600.0, probe_interval=3600.0)
-SIZE = (320, 240)
 WINDOW = 12.0
 CONSTRAINED = Scenario("300 kbit/s, one viewer", "subscriber", CLEAR, Impairment(rate=300_000))
 
 
 class Meeting:
     def __init__(self, bandwidth_control: bool, viewers: int = 3) -> None:
-        self.plane = MediaPlane(camera_check=QUIET, bandwidth_control=bandwidth_control)
+        self.plane = MediaPlane(
+            camera_check=QUIET_CAMERA_CHECK, bandwidth_control=bandwidth_control
+        )
         self.observations: list[Observation] = []
         self.room = self.plane.room("meeting", on_observation=self.observations.append)
         self.network = NetworkMeeting(
-            RoomEndpoint(self.room), CONSTRAINED, viewers=viewers, size=SIZE, audio=True
+            RoomEndpoint(self.room), CONSTRAINED, viewers=viewers, size=LINK_TEST_SIZE, audio=True
         )
 
     async def run(self) -> list[ViewerFigures]:
@@ -128,7 +128,7 @@ async def test_a_constrained_viewer_costs_the_others_nothing_and_keeps_its_audio
     # The others: every camera packet, every frame decoded at the camera's size.
     await _every_camera_packet_reached_the_others(meeting)
     for figures, viewer in zip(others, network.viewers[1:], strict=True):
-        assert set(viewer.sizes) == {SIZE}
+        assert set(viewer.sizes) == {LINK_TEST_SIZE}
         assert figures.frames > 2 * constrained.frames, (figures, constrained)
     for other in ("viewer-1", "viewer-2"):
         bandwidth = meeting.room.subscriber_bandwidth(other)

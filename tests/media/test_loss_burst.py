@@ -28,10 +28,10 @@ import pytest
 from support.impair import CLEAR, Impairment, rtp_header
 from support.network_meeting import NetworkMeeting, RoomEndpoint, Scenario
 
-from meetwarden.server.media import CameraCheck, MediaPlane, Observation
+from meetwarden.server.media import MediaPlane, Observation
 from meetwarden.server.media.events import VideoPaused
 
-from .conftest import until
+from .conftest import LINK_TEST_SIZE, QUIET_CAMERA_CHECK, until
 
 pytestmark = [
     pytest.mark.anyio,
@@ -40,8 +40,6 @@ pytestmark = [
     pytest.mark.usefixtures("camera_at_500_kbits"),
 ]
 
-QUIET = CameraCheck(report_interval=3600.0, probe_interval=3600.0)
-SIZE = (320, 240)
 WITHIN = 60.0
 """Seconds the test waits for the camera to come back: only how long it lets things
 happen (the recovery takes about 4 s, the regrowth before it 7 to 20)."""
@@ -73,14 +71,14 @@ def _one_packet_never_repaired() -> Callable[[bytes], bool]:
 
 @pytest.fixture
 async def network() -> AsyncIterator[tuple[Any, NetworkMeeting, list[Observation]]]:
-    plane = MediaPlane(camera_check=QUIET)
+    plane = MediaPlane(camera_check=QUIET_CAMERA_CHECK)
     observations: list[Observation] = []
     room = plane.room("meeting", on_observation=observations.append)
     meeting = NetworkMeeting(
         RoomEndpoint(room),
         Scenario("80 % lost until the pause", "subscriber"),
         viewers=1,
-        size=SIZE,
+        size=LINK_TEST_SIZE,
         audio=True,
     )
     await meeting.start()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from support.cluster import running_cluster
-from support.counting import until
+from support.counting import HonestCounter, until
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 
@@ -64,9 +64,7 @@ async def test_the_edge_node_killed_its_viewers_are_away_at_the_meetings_node_an
         )
         try:
             viewer_id = viewer.participant_id
-            await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
-            await viewer.media.subscribe()
-            await viewer.media.wait_for_track(host.participant_id or "", "camera", timeout=30)
+            await _watching(host, viewer)
             assert edge.process is not None
             os.kill(edge.process.pid, signal.SIGKILL)
 
@@ -96,13 +94,13 @@ async def test_a_draining_edge_node_keeps_its_viewers_sends_newcomers_on_and_sto
         created, host, holder, edge, viewer = await _host_and_edge_viewer(cluster)
         newcomer: MeetingClient | None = None
         try:
-            camera = await _watching(host, viewer)
+            await _watching(host, viewer)
             await _drain(edge)
             newcomer = await MeetingClient.connect(
                 f"{edge.url}/m/{created.meeting_id}", name="Dana Park"
             )
             assert newcomer.server == holder.url, "a newcomer through B goes to A"
-            await _still_in_the_meeting(host, viewer, camera)  # served at B
+            await _still_in_the_meeting(host, viewer)  # served at B
             assert edge.process.poll() is None, "B stopped with an edge viewer in it"
             assert viewer.close_code is None
         finally:
@@ -116,11 +114,11 @@ async def test_a_draining_edge_node_keeps_its_viewers_sends_newcomers_on_and_sto
         await host.close()
 
 
-async def _watching(host: MeetingClient, viewer: MeetingClient) -> Any:
-    """The host's camera, published, as the viewer receives it."""
+async def _watching(host: MeetingClient, viewer: MeetingClient) -> None:
+    """The host's camera, published, and arriving at the viewer."""
     await host.media.publish(camera=SyntheticVideoTrack(160, 120, 15))
     await viewer.media.subscribe()
-    return await viewer.media.wait_for_track(host.participant_id or "", "camera", 30)
+    await viewer.media.wait_for_track(host.participant_id or "", "camera", 30)
 
 
 async def _drain(node: Any) -> None:
@@ -130,9 +128,9 @@ async def _drain(node: Any) -> None:
     await until(lambda: "is draining" in "".join(node.log), within=30, what="draining")
 
 
-async def _still_in_the_meeting(host: MeetingClient, viewer: MeetingClient, camera: Any) -> None:
+async def _still_in_the_meeting(host: MeetingClient, viewer: HonestCounter) -> None:
     """The camera still reaches the viewer, and the viewer's chat reaches the host."""
-    await _packets_grow(camera, by=30, within=30)
+    await viewer.wire.flows(host.participant_id, "camera", packets=30, within=30)
     await viewer.chat("still watching")
     heard = await host.wait_for(
         ChatReceived, lambda e: e.message.sender == viewer.participant_id, timeout=20
@@ -140,18 +138,9 @@ async def _still_in_the_meeting(host: MeetingClient, viewer: MeetingClient, came
     assert heard.message.text == "still watching"
 
 
-async def _packets_grow(track: Any, by: int, within: float) -> None:
-    """Waits until ``by`` more RTP packets arrived on ``track``; fails after ``within`` s."""
-    loop = asyncio.get_running_loop()
-    target, deadline = await track.packets() + by, loop.time() + within
-    while await track.packets() < target:
-        assert loop.time() < deadline, f"fewer than {by} packets in {within} s"
-        await asyncio.sleep(0.05)  # polling: aiortc's counters raise no events
-
-
 async def _host_and_edge_viewer(
     cluster: Any, **viewer_options: Any
-) -> tuple[Any, MeetingClient, Any, Any, MeetingClient]:
+) -> tuple[Any, MeetingClient, Any, Any, HonestCounter]:
     """(the meeting, its host, the node holding it (A), the other node (B), a viewer who
     joined through B and stays there as an edge viewer, admitted)."""
     first = cluster.nodes[0]
@@ -161,7 +150,7 @@ async def _host_and_edge_viewer(
     )
     holder = cluster.node(host.server)
     edge = cluster.other(holder.url)
-    viewer = await MeetingClient.connect(
+    viewer = await HonestCounter.connect(
         f"{edge.url}/m/{created.meeting_id}", name="Bob Smith", **viewer_options
     )
     await viewer.wait_admitted()
@@ -177,9 +166,9 @@ async def test_a_draining_meeting_node_keeps_its_edge_viewers_watching_until_the
     with running_cluster(tmp_path, postgres_server, extra_args=["--edge-after", "1"]) as cluster:
         _, host, holder, edge, viewer = await _host_and_edge_viewer(cluster)
         try:
-            camera = await _watching(host, viewer)
+            await _watching(host, viewer)
             await _drain(holder)
-            await _still_in_the_meeting(host, viewer, camera)  # piped from A
+            await _still_in_the_meeting(host, viewer)  # piped from A
             assert holder.process.poll() is None, "A stopped with people in its meeting"
             assert (viewer.close_code, host.close_code) == (None, None)
         finally:
