@@ -54,7 +54,9 @@ async def drain_then_stop(
             edges.draining = True  # new edge viewers go to the meeting's node
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while any(room.sessions for room in registry.live()) or (edges and edges.count()):
+        while any(room.sessions for room in registry.live()) or (
+            edges is not None and edges.count() > 0
+        ):
             if loop.time() >= deadline:
                 log.info("drain timeout: stopping; the people still here move to other nodes")
                 break
