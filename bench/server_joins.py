@@ -29,6 +29,8 @@ the first core and the bots on the others (on a quiet machine only).
 ``--against REF`` also runs meetwarden as it was at commit REF (``bench/baseline.py``)
 in its own process, its rounds in turn with the others', and prints it beside the
 current code: how a change moved the cost, in the same run and the same load.
+``--workers N`` runs meetwarden as ``serve --workers N`` (its CPU is then the front
+process's and every worker's).
 
     python bench/server_joins.py            # 3 rounds of 600 bots and 500 actions (~40 s)
     python bench/server_joins.py --quick    # 1 round of 150 bots and 200 actions (~8 s)
@@ -59,9 +61,11 @@ import websockets
 from baseline import checkout, describe
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection
+from workers_server import children
+from workers_server import cpu_seconds as process_cpu
 
 PACE_PER_HOST = 1 / 8  # seconds between two messages of one host: under the 10/s limit
-_LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(r"(?:Uvicorn|meetwarden) running on http://127\.0\.0\.1:(\d+)")
 FIRST = ["Ana", "Bao", "Chen", "Dara", "Emil", "Fatima", "Goran", "Hana", "Ivo", "Jun"]
 LAST = ["Silva", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Kowalski", "Haddad", "Lund"]
 # Every bot comes from one address: the waiting room's share per network is lifted.
@@ -151,10 +155,11 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU time of the server process so far (all its threads)."""
+        """User plus system CPU time of the server process so far (all its threads), and of
+        its children (the workers of ``--workers N``, multiprocessing's resource tracker)."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pid = self.process.pid
+        return process_cpu(pid) + sum(process_cpu(child) for child in children(pid))
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -483,6 +488,7 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, A
         directory / "meetwarden.log",
         server_cpu,
     )
+    meetwarden.env["MEETWARDEN_WORKERS"] = str(arguments.workers)
     meetwarden.operator = operator_headers(meetwarden_cli, directory / "data")
     echo = Server([sys.executable, __file__, "--serve-echo"], directory / "echo.log", server_cpu)
     before: Server | None = None
@@ -493,6 +499,7 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, A
             server_cpu,
         )
         before.env["PYTHONPATH"] = checkout(arguments.against)[1]
+        before.env["MEETWARDEN_WORKERS"] = str(arguments.workers)
         before.operator = operator_headers(meetwarden_cli, directory / "before", before.env)
     interval = PACE_PER_HOST / arguments.action_meetings
     phases: dict[str, list[Phase]] = {
@@ -544,6 +551,7 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, A
         "meeting_size": arguments.meeting_size,
         "rounds": arguments.rounds,
         "pinned": server_cpu is not None,
+        "workers": arguments.workers,
         "meetwarden": {"joins": combine(phases["joins"]), "actions": combine(phases["actions"])},
         "baseline": {"connects": combine(phases["connects"]), "echo": combine(phases["echoes"])},
         **compared,
@@ -628,6 +636,12 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--against", metavar="REF", help="also meetwarden at REF, e.g. f5e33f9")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="meetwarden's `serve --workers N` (default 1, one process as the echo is)",
+    )
     parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve_echo:

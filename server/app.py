@@ -20,7 +20,7 @@ from .cascade import Cascade
 from .cluster import CpuMeter, NodeLoad
 from .cluster.member import ClusterMember, ClusterUnavailableError
 from .config import Settings
-from .door import Door
+from .door import Door, socket_cap
 from .files import routes as file_routes
 from .files.sharing import FileSharing
 from .hosting import routes as hosting_routes
@@ -35,6 +35,7 @@ from .problems import ProblemError, problem_response
 from .runtime.audit import AuditWriter
 from .runtime.registry import Locate, MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
+from .socket_slots import SocketCounts
 from .store import Store
 from .workers.metrics import WorkerMetrics
 
@@ -207,7 +208,10 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         log.warning("%s: %s", request.url.path, error)
         return problem_response(problem, language)
 
-    app.add_middleware(Door)  # bodies and sockets counted before anything reads them
+    # Bodies and sockets counted before anything reads them; a worker of `serve --workers N`
+    # shares its socket count with the front process (workers/worker.py).
+    app.state.socket_counts = SocketCounts(socket_cap())
+    app.add_middleware(Door, counts=app.state.socket_counts)
     app.add_exception_handler(ProblemError, problem)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(MeetingElsewhereError, elsewhere)

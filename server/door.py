@@ -38,7 +38,7 @@ from typing import Any, Final
 from meetwarden import protocol as wire
 
 from .addresses import address_key
-from .socket_slots import SLOT_KEY, TOO_MANY_SOCKETS, SocketSlots, too_many_sockets
+from .socket_slots import SLOT_KEY, TOO_MANY_SOCKETS, SocketCounts, too_many_sockets
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -71,6 +71,11 @@ MAX_SOCKETS_PER_ADDRESS: Final = 100
 """Enough for a crowd behind one NAT; a server behind a proxy that hides addresses needs more."""
 
 
+def socket_cap() -> int:
+    """Sockets one address may hold open at once: ``MAX_SOCKETS_ENV``, or the default."""
+    return int(os.environ.get(MAX_SOCKETS_ENV) or MAX_SOCKETS_PER_ADDRESS)
+
+
 def _problem(status: int, title: str, detail: str, reason: str) -> bytes:
     body = {
         "type": f"https://meetwarden.example/problems/{reason}",
@@ -86,11 +91,9 @@ def _problem(status: int, title: str, detail: str, reason: str) -> bytes:
 class Door:
     """ASGI middleware: request bodies counted as they stream, sockets counted per address."""
 
-    def __init__(self, app: ASGIApp, max_sockets_per_address: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, counts: SocketCounts | None = None) -> None:
         self.app = app
-        configured = os.environ.get(MAX_SOCKETS_ENV)
-        self.max_sockets = max_sockets_per_address or int(configured or MAX_SOCKETS_PER_ADDRESS)
-        self.sockets = SocketSlots(self.max_sockets)
+        self.sockets = counts if counts is not None else SocketCounts(socket_cap())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -150,7 +153,7 @@ class Door:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         address = address_key(client[0]) if client else "unknown"
-        slot = self.sockets.open(address)
+        slot = await self.sockets.open(address)
         if slot is None:
             await _refuse_socket(receive, send)
             return

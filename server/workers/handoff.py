@@ -4,18 +4,57 @@ The channel is a SOCK_SEQPACKET socket pair: each message keeps its bounds and
 carries at most one file descriptor as SCM_RIGHTS ancillary data (unix(7)); the
 receiver gets its own descriptor for the same connection, and the sender closes
 its copy. A worker says it is ready with one message of its own.
+
+The same channel carries the socket count of every address (shared_slots.py and
+address_book.py): a message's first byte is its kind, then a slot's number (8 bytes,
+network order), then, for an open or a claim, the address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import socket
+import struct
 from collections.abc import Callable
 
-__all__ = ["CONNECTION", "READY", "Channel", "channel_pair"]
+__all__ = [
+    "ALLOWED",
+    "CLAIMED",
+    "CLOSED",
+    "CONNECTION",
+    "EVICT",
+    "OPEN",
+    "READY",
+    "REFUSED",
+    "Channel",
+    "channel_pair",
+    "slot_message",
+    "slot_of",
+]
 
 CONNECTION = b"c"
 READY = b"r"
+# The socket count (worker -> front): may a socket open; it began to join; it closed.
+OPEN, CLAIMED, CLOSED = b"o", b"k", b"x"
+# (front -> worker): it may; it may not; close it (the oldest idle one, at the cap).
+ALLOWED, REFUSED, EVICT = b"a", b"n", b"e"
+MESSAGE_BYTES = 512
+"""The longest message read: a kind, a number and an address (at most 255 bytes)."""
+_NUMBER = struct.Struct("!Q")
+
+
+def slot_message(kind: bytes, number: int, address: str = "") -> bytes:
+    """One message of the socket count."""
+    return kind + _NUMBER.pack(number) + address.encode()[:255]
+
+
+def slot_of(message: bytes) -> tuple[bytes, int, str]:
+    """(kind, number, address) of a message of the socket count; ValueError if it is not one."""
+    if len(message) < 1 + _NUMBER.size:
+        raise ValueError("too short for a socket count message")
+    (number,) = _NUMBER.unpack_from(message, 1)
+    return message[:1], number, message[1 + _NUMBER.size :].decode(errors="replace")
 
 
 def channel_pair() -> tuple[socket.socket, socket.socket]:
@@ -30,6 +69,33 @@ class Channel:
         end.setblocking(False)
         self.end = end
         self._loop = asyncio.get_running_loop()
+        self._queued: collections.deque[bytes] = collections.deque()
+        self._flushing: asyncio.Task[None] | None = None
+
+    def post(self, message: bytes) -> None:
+        """Sends ``message`` (no descriptor) now, or after those queued before it while the
+        channel is full; dropped if the other end is gone (it stops too)."""
+        if not self._queued:
+            try:
+                self.end.send(message)
+                return
+            except BlockingIOError:
+                pass
+            except OSError:
+                return
+        self._queued.append(message)
+        if self._flushing is None:
+            self._flushing = self._loop.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._queued:
+                await self.send(self._queued[0])
+                self._queued.popleft()
+        except OSError:
+            self._queued.clear()
+        finally:
+            self._flushing = None
 
     async def send(self, kind: bytes, descriptor: int | None = None) -> None:
         """Sends ``kind`` (with the descriptor, if any), waiting while the channel is full.
@@ -60,7 +126,7 @@ class Channel:
         def readable() -> None:
             while True:
                 try:
-                    data, fds, _, _ = socket.recv_fds(self.end, 16, 1)
+                    data, fds, _, _ = socket.recv_fds(self.end, MESSAGE_BYTES, 1)
                 except BlockingIOError:
                     return
                 except OSError:
@@ -74,6 +140,8 @@ class Channel:
         self._loop.add_reader(self.end.fileno(), readable)
 
     def close(self) -> None:
+        if self.end.fileno() == -1:
+            return  # closed already
         self._loop.remove_reader(self.end.fileno())
         self.end.close()
 

@@ -22,7 +22,9 @@ from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
 from ..config import Settings
+from ..door import socket_cap
 from ..placement import WorkerPlace
+from .address_book import AddressBook
 from .front import Front
 from .handoff import READY, Channel, channel_pair
 from .worker import run_worker
@@ -40,8 +42,11 @@ MAX_PAUSE_SECONDS = 30.0
 class WorkerSlot:
     """One worker's place: its process (restarted as needed) and its channel."""
 
-    def __init__(self, place: WorkerPlace, settings: Settings, port: int) -> None:
+    def __init__(
+        self, place: WorkerPlace, settings: Settings, port: int, book: AddressBook
+    ) -> None:
         self.place = place
+        self._book = book
         self._settings = settings
         self._port = port
         self.process: BaseProcess | None = None
@@ -86,6 +91,8 @@ class WorkerSlot:
             os.close(descriptor)
         if kind == READY:
             self._ready.set()
+        else:
+            self._book.message(self.place.index, kind)
 
     def _closed(self) -> None:
         self._ready.clear()  # it is stopping: new connections wait for the next one
@@ -98,6 +105,7 @@ class WorkerSlot:
         if self.channel is not None:
             self.channel.close()
             self.channel = None
+        self._book.forget(self.place.index)  # its sockets ended with it
         self.exited.set()
 
     def terminate(self) -> None:
@@ -145,7 +153,18 @@ async def _supervise(settings: Settings, count: int, listener: socket.socket) ->
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
     port = listener.getsockname()[1]
-    slots = [WorkerSlot(WorkerPlace(index, count), settings, port) for index in range(count)]
+    slots: list[WorkerSlot] = []
+
+    def post(worker: int, message: bytes) -> None:
+        channel = slots[worker].channel
+        if channel is not None:
+            channel.post(message)
+
+    # One address's participant sockets, counted across the workers (address_book.py).
+    book = AddressBook(socket_cap(), post)
+    slots.extend(
+        WorkerSlot(WorkerPlace(index, count), settings, port, book) for index in range(count)
+    )
     # Each worker logs its media connections on SIGUSR1 (app.DESCRIBE_SIGNAL): passed on.
     loop.add_signal_handler(signal.SIGUSR1, _pass_on, slots, signal.SIGUSR1)
     slots[0].start(first=True)

@@ -21,6 +21,7 @@ from typing import Any
 from ..config import Settings
 from ..placement import WorkerPlace
 from .handoff import CONNECTION, READY, Channel
+from .shared_slots import SharedSlots
 
 __all__ = ["run_worker"]
 
@@ -82,6 +83,7 @@ def _server(config: Any, app: Any, settings: Settings, end: socket.socket, port:
 
             def arrived(kind: bytes, descriptor: int | None) -> None:
                 if descriptor is None:
+                    shared.message(kind)  # the socket count's answers
                     return
                 if kind != CONNECTION:
                     os.close(descriptor)
@@ -91,9 +93,13 @@ def _server(config: Any, app: Any, settings: Settings, end: socket.socket, port:
                 task.add_done_callback(self.adopting.discard)
 
             def front_gone() -> None:
+                shared.front_gone()
                 self.should_exit = True
 
             self.channel = Channel(end)
+            # One address's sockets, counted across the workers by the front process.
+            shared = SharedSlots(self.channel)
+            app.state.socket_counts.share(shared)
             self.channel.listen(arrived, front_gone)
             token = getattr(app.state, "setup_token", None)
             if token is not None:

@@ -3,7 +3,9 @@
 What a person notices: everyone of a meeting meets in it (they are all sent to the
 process that holds it), whichever connection they came in on; a request that reached
 the wrong process is sent to the right one; a worker that dies is started again,
-and its people come back, under the same host decisions, without rejoining.
+and its people come back, under the same host decisions, without rejoining. And one
+address holds no more sockets with two workers than with one: the cap is counted
+across them.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.kept import POLICY, decide, kept, stored_with_grant
 from support.meetings import Hosted, admit, hosted_meeting
-from support.server import RunningServer
+from support.server import RunningServer, api_key_for
+from support.sources import Answer, join_from, socket_from
 
+from meetwarden import protocol as wire
 from meetwarden.client_sdk import (
     Admitted,
+    HostAPI,
     MeetingClient,
     RosterChanged,
 )
+from meetwarden.server.door import MAX_SOCKETS_ENV
 from meetwarden.server.placement import worker_for
 
 pytestmark = pytest.mark.anyio
@@ -217,3 +223,77 @@ async def test_metrics_give_every_workers_figures_whichever_worker_answers(
     finally:
         for meeting in meetings:
             await meeting.close()
+
+
+@pytest.fixture
+def capped_workers(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
+    server = RunningServer(
+        tmp_path_factory.mktemp("capped-workers"),
+        extra_args=["--workers", "2"],
+        env={MAX_SOCKETS_ENV: "4"},
+    )
+    server.start()
+    yield server
+    server.stop()
+    print("".join(server.log[-120:]))  # shown when a test fails
+
+
+async def _told_too_many(answer: Answer) -> None:
+    assert (answer.type, answer.message.get("code")) == ("error", "too_many_connections")
+    assert answer.close_code == wire.CLOSE_TRY_AGAIN_LATER
+
+
+async def test_one_address_holds_the_cap_of_sockets_across_both_workers(
+    capped_workers: RunningServer,
+) -> None:
+    """Four sockets at most from one address, wherever their meetings are: the oldest idle
+    one gives way on the other worker, joined ones never do, and a worker that dies
+    gives its sockets back."""
+    server, crowd = capped_workers, "127.0.9.5"
+    open_policy = {"entry": {"waiting_room": {"enabled": False}}}
+    # Meetings made without their hosts joining: each host's socket would count too.
+    on: dict[int, str] = {}
+    for _ in range(30):
+        created = await HostAPI.create_meeting(
+            server.url, open_policy, api_key=api_key_for(server.url)
+        )
+        on.setdefault(worker_for(created.meeting_id, 2), created.meeting_id)
+        if len(on) == 2:
+            break
+    assert len(on) == 2, "thirty meetings, all on one worker: placement is not spread"
+    first, second = on[0], on[1]
+    held: list[Answer] = []
+    try:
+        idle = await socket_from(server.ws_url, first, crowd)  # worker 0, no join
+        for number in range(3):
+            held.append(
+                await join_from(server.ws_url, second, crowd, f"Guest{'s' * number} Number")
+            )
+        assert {answer.type for answer in held} == {"welcome"}
+        # A fifth socket, at worker 1: the idle one, at worker 0, gives way.
+        held.append(await join_from(server.ws_url, second, crowd, "Erin Walsh"))
+        assert held[-1].type == "welcome"
+        oldest = json.loads(await asyncio.wait_for(idle.recv(), 10))
+        assert (oldest["type"], oldest["code"]) == ("error", "too_many_connections")
+        await asyncio.wait_for(idle.wait_closed(), 10)
+        assert idle.close_code == wire.CLOSE_TRY_AGAIN_LATER
+        # Four joined, all at worker 1: worker 0, which holds none of them, refuses too.
+        await _told_too_many(await join_from(server.ws_url, first, crowd, "Fay Lee"))
+        await _told_too_many(await join_from(server.ws_url, second, crowd, "Gil Ray"))
+        elsewhere = await join_from(server.ws_url, first, "127.0.9.6", "Carol Jones")
+        assert elsewhere.type == "welcome"
+        await elsewhere.leave()
+
+        # Worker 1 dies with the four: the address may open sockets again.
+        os.kill(_workers(server)[1], signal.SIGKILL)
+        async with asyncio.timeout(60):
+            while True:
+                again = await join_from(server.ws_url, first, crowd, "Dan Brown")
+                if again.type == "welcome":
+                    break
+                await _told_too_many(again)
+                await asyncio.sleep(0.05)  # the front has not yet seen the worker end
+        held.append(again)
+    finally:
+        for answer in held:
+            await answer.socket.close()
