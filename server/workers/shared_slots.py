@@ -30,6 +30,9 @@ from .handoff import (
 __all__ = ["SharedSlots"]
 
 log = logging.getLogger("meetwarden.workers")
+ANSWER_SECONDS = 10.0
+"""How long a socket waits for the front's answer before it is refused (a front that
+does not answer hands over no new connection either)."""
 
 
 class SharedSlots:
@@ -51,7 +54,10 @@ class SharedSlots:
         self._asking[number] = (address, answer)
         self._channel.post(slot_message(OPEN, number, address))
         try:
-            return await answer
+            return await asyncio.wait_for(answer, ANSWER_SECONDS)
+        except TimeoutError:
+            log.warning("the front did not answer for a socket in %.0f s: refused", ANSWER_SECONDS)
+            return None
         except asyncio.CancelledError:
             if answer.done() and not answer.cancelled() and (slot := answer.result()):
                 self.close(address, slot)  # answered, but nobody is left to use it

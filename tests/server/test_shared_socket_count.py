@@ -16,6 +16,7 @@ import pytest
 from support.counting import until
 
 from meetwarden.server.socket_slots import SocketSlot
+from meetwarden.server.workers import shared_slots
 from meetwarden.server.workers.address_book import AddressBook
 from meetwarden.server.workers.handoff import OPEN, Channel, channel_pair
 from meetwarden.server.workers.shared_slots import SharedSlots
@@ -122,3 +123,13 @@ async def test_a_socket_asked_for_when_the_front_is_gone_is_refused(pair: Pair) 
     asking = asyncio.ensure_future(pair.workers[0].open(CROWD))
     pair.fronts[0].close()  # the front process ended: the worker is stopping
     assert await asyncio.wait_for(asking, 5) is None
+
+
+async def test_a_socket_the_front_does_not_answer_for_is_refused_in_time(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_slots, "ANSWER_SECONDS", 0.2)
+    loop = asyncio.get_running_loop()
+    loop.remove_reader(pair.fronts[0].end.fileno())  # the front reads nothing (it hangs)
+    assert await asyncio.wait_for(pair.workers[0].open(CROWD), 5) is None
+    assert pair.book.count(CROWD) == 0
