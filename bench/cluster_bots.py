@@ -30,7 +30,13 @@ from multiprocessing.synchronize import Event
 from typing import Any
 
 from meetwarden import protocol as wire
-from meetwarden.client_sdk import MeetingClient, MeetwardenError, Muted, WaitingListChanged
+from meetwarden.client_sdk import (
+    Admitted,
+    MeetingClient,
+    MeetwardenError,
+    Muted,
+    WaitingListChanged,
+)
 
 __all__ = ["HOST_PACE", "MeetingPlan", "Signals", "run_bots"]
 
@@ -180,7 +186,10 @@ class Process:
             with contextlib.suppress(TimeoutError):
                 await host.wait_for(WaitingListChanged, timeout=1.0)
             if host.status != "admitted":
-                await asyncio.sleep(1.0)  # the host is resuming after a drop: its own task
+                # The host is resuming after a drop (the SDK's own task): its admission
+                # wakes this loop again.
+                with contextlib.suppress(TimeoutError):
+                    await host.wait_for(Admitted, timeout=5.0)
                 continue
             # Someone still listed long after being let in is asked for again (they may
             # have dropped and come back to the waiting room).

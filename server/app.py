@@ -210,6 +210,7 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
 
     # Bodies and sockets counted before anything reads them; a worker of `serve --workers N`
     # shares its socket count with the front process (workers/worker.py).
+    app.state.place = place  # among the workers of `serve --workers N` (None: alone)
     app.state.socket_counts = SocketCounts(socket_cap())
     app.add_middleware(Door, counts=app.state.socket_counts)
     app.add_exception_handler(ProblemError, problem)

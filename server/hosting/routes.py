@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from meetwarden.policies.errors import PolicyError
 from meetwarden.policies.jsonload import parse_json
@@ -105,9 +105,14 @@ async def read_session(request: Request) -> JSONResponse:
 
 
 @router.post("/api/session", tags=["accounts"])
-async def sign_in(request: Request) -> JSONResponse:
+async def sign_in(request: Request) -> Response:
     """Sign in with ``{"username", "password"}``: sets the session cookie."""
     check_same_origin(request)
+    place = getattr(request.app.state, "place", None)
+    if place is not None and not place.signs_in:
+        # A keep-alive connection the front gave another worker: the same request again,
+        # on a new connection, reaches the worker that counts the guesses (server/placement.py).
+        return RedirectResponse(str(request.url), 307, headers={"Connection": "close"})
     fields = await _fields(request, "username", "password")
     address = request.client.host if request.client else "unknown"
     result = await hosting_of(request).sign_in(fields["username"], fields["password"], address)

@@ -3,8 +3,9 @@ the connection to the worker that holds its meeting.
 
 The request line is peeked (recv with MSG_PEEK, recv(2)), so the worker reads the
 request from its first byte. A path that names a meeting (server/placement.py)
-goes to that meeting's worker; any other request (creating a meeting, the API's
-other routes, static files) to the next worker in turn. A client that sends no
+goes to that meeting's worker, a sign-in to the worker that counts sign-in guesses;
+any other request (creating a meeting, the API's other routes, static files) to
+the next worker in turn. A client that sends no
 request line in time is closed, and at most MAX_PENDING connections wait for
 one at once (the rest are closed at once), so slow clients cannot pile up here.
 """
@@ -18,7 +19,7 @@ import socket
 from collections.abc import Sequence
 from typing import Protocol
 
-from ..placement import meeting_in_path, worker_for
+from ..placement import worker_for_path
 from .handoff import CONNECTION, Channel
 
 __all__ = ["Front", "WorkerDoor", "request_path"]
@@ -92,8 +93,9 @@ class Front:
             if head is None:
                 return
             path = request_path(head)
-            meeting = meeting_in_path(path) if path is not None else None
-            index = worker_for(meeting, len(self.workers)) if meeting else next(self._turns)
+            index = worker_for_path(path, len(self.workers)) if path is not None else None
+            if index is None:
+                index = next(self._turns)
             channel = await asyncio.wait_for(
                 self.workers[index].ready_channel(), WORKER_WAIT_SECONDS
             )

@@ -297,3 +297,28 @@ async def test_one_address_holds_the_cap_of_sockets_across_both_workers(
     finally:
         for answer in held:
             await answer.socket.close()
+
+
+async def test_sign_in_guesses_meet_one_budget_whichever_worker_a_connection_reaches(
+    two_workers: RunningServer,
+) -> None:
+    """Ten wrong passwords from one address spend its sign-in budget (server/hosting), though
+    the connections they came on reached either worker first: one budget, not one each."""
+    username, password = two_workers.create_account("chair", "correct horse battery")
+    origin = {"Origin": two_workers.url}
+    answers = []
+    for number in range(10):
+        async with httpx.AsyncClient(base_url=two_workers.url, follow_redirects=True) as http:
+            # The connection's first request goes to the workers in turn (front.py); the
+            # sign-in after it, on the same connection, is sent to the one that counts.
+            assert (await http.get("/healthz")).status_code == 200
+            wrong = {"username": username, "password": f"wrong password {number}"}
+            answers.append(
+                (await http.post("/api/session", json=wrong, headers=origin)).status_code
+            )
+    assert answers == [401] * 10
+    async with httpx.AsyncClient(base_url=two_workers.url, follow_redirects=True) as http:
+        right = {"username": username, "password": password}
+        refused = await http.post("/api/session", json=right, headers=origin)
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["reason"] == "too_many_attempts"
