@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from . import api, api_docs, capabilities, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
 from .cascade import Cascade
-from .cluster import CpuMeter, NodeLoad
+from .cluster import CpuMeter, NodeLoad, SharedBudget
 from .cluster.member import ClusterMember, ClusterUnavailableError
 from .config import Settings
 from .door import Door, socket_cap
@@ -84,6 +84,11 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         sweep = first and not settings.redis_url
         member = await _join_cluster(settings, app) if settings.redis_url else None
         app.state.cluster = member
+        if member is not None:  # sign-in guesses: one budget for every node, in Redis
+            client = member.client
+            app.state.hosting.share_budgets(
+                lambda name, limit, window: SharedBudget(client, name, limit, window)
+            )
         locate = _worker_locate(place) if place is not None else None
         registry = Registry(
             store=store,

@@ -14,6 +14,7 @@ atomically (one Lua script each), so that two nodes never both hold a meeting.
 - ``registry``: register, heartbeat, list the live nodes, deregister.
 - ``placement``: meeting -> node; place, look up, take over, release.
 - ``envelope`` and ``bus``: JSON messages to the node holding a meeting, or to all.
+- ``attempts``: guessing budgets (sign-in) counted for every node together.
 
 None of it imports the Room runtime or the media plane (an import-linter
 contract in pyproject.toml); they will import it.
@@ -21,6 +22,7 @@ contract in pyproject.toml); they will import it.
 
 from __future__ import annotations
 
+from .attempts import SharedBudget
 from .bus import Message, MessageBus
 from .connection import connect
 from .cpu import CpuMeter
@@ -42,6 +44,7 @@ __all__ = [
     "NodeLoad",
     "NodeRegistry",
     "Placement",
+    "SharedBudget",
     "check_node_id",
     "connect",
     "new_node_id",

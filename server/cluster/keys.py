@@ -51,6 +51,10 @@ class Keys:
         """The pub/sub channel a node listens on for messages sent to it."""
         return self.prefix + "inbox:" + node_id
 
+    def attempts(self, budget: str) -> str:
+        """What a guessing budget's keys start with (a sorted set of attempt times each)."""
+        return self.prefix + "attempts:" + budget + ":"
+
     @property
     def broadcast(self) -> str:
         """The pub/sub channel every node listens on."""

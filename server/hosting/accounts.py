@@ -10,7 +10,8 @@ so one source cannot try many passwords, and per account, so that many
 sources together cannot either. An attempt is counted *when it starts*, in
 the same synchronous step that checks the budget, so that concurrent sign-ins
 cannot all pass the check before any is counted; a correct password gives its
-attempt back.
+attempt back. A node of a cluster counts them in Redis with the other nodes
+(``server/cluster/attempts.py``, the same two calls as ``LocalBudget``'s).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict, deque
-from typing import Final
+from typing import Final, Protocol
 
 from ..i18n.markers import N_
 
@@ -26,6 +27,8 @@ __all__ = [
     "MAX_PASSWORD",
     "MIN_PASSWORD",
     "AttemptBudget",
+    "Budget",
+    "LocalBudget",
     "password_problem",
     "username_problem",
 ]
@@ -97,3 +100,24 @@ class AttemptBudget:
             attempts.pop()
             if not attempts:
                 del self._attempts[key]
+
+
+class Budget(Protocol):
+    """A guessing budget as sign-in uses it: this process's, or a cluster's."""
+
+    async def take(self, key: str) -> float | None: ...
+
+    async def give_back(self, key: str) -> None: ...
+
+
+class LocalBudget:
+    """This process's ``AttemptBudget``, as a ``Budget``."""
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self.budget = AttemptBudget(limit, window_seconds)
+
+    async def take(self, key: str) -> float | None:
+        return self.budget.take(key)
+
+    async def give_back(self, key: str) -> None:
+        self.budget.give_back(key)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -33,7 +34,7 @@ from ..store import (
     Store,
 )
 from ..store.hosting import SetupLinkPurpose
-from .accounts import AttemptBudget, password_problem, username_problem
+from .accounts import Budget, LocalBudget, password_problem, username_problem
 from .credentials import NewApiKey, digest, new_api_key, new_secret, parse_api_key, secret_matches
 
 __all__ = [
@@ -88,8 +89,14 @@ class Hosting:
     def __init__(self, store: Store, passwords: Passwords) -> None:
         self.store = store
         self.passwords = passwords
-        self.per_address = AttemptBudget(*ADDRESS_ATTEMPTS)
-        self.per_account = AttemptBudget(*ACCOUNT_ATTEMPTS)
+        self.per_address: Budget = LocalBudget(*ADDRESS_ATTEMPTS)
+        self.per_account: Budget = LocalBudget(*ACCOUNT_ATTEMPTS)
+
+    def share_budgets(self, budget: Callable[[str, int, float], Budget]) -> None:
+        """Counts sign-in guesses in ``budget(name, limit, window)``, one shared with the
+        other nodes of a cluster, instead of in this process."""
+        self.per_address = budget("sign_in_address", *ADDRESS_ATTEMPTS)
+        self.per_account = budget("sign_in_account", *ACCOUNT_ATTEMPTS)
 
     # API keys.
 
@@ -182,19 +189,19 @@ class Hosting:
         same answer, so sign-in does not tell which usernames exist.
         """
         name = username.strip().lower()
-        wait = self.per_address.take(f"address:{address}")
+        wait = await self.per_address.take(f"address:{address}")
         if wait is not None:
             return SignInRefused(wait)
-        wait = self.per_account.take(f"account:{name}")
+        wait = await self.per_account.take(f"account:{name}")
         if wait is not None:
-            self.per_address.give_back(f"address:{address}")  # not checked: not a guess
+            await self.per_address.give_back(f"address:{address}")  # not checked: not a guess
             return SignInRefused(wait)
         account = await self.store.get_account(name) if username_problem(name) is None else None
         if not await self.passwords.verify(account.password_hash if account else None, password):
             return SignInRefused(None)
         assert account is not None  # verify is False without a hash
-        self.per_address.give_back(f"address:{address}")
-        self.per_account.give_back(f"account:{name}")
+        await self.per_address.give_back(f"address:{address}")
+        await self.per_account.give_back(f"account:{name}")
         return await self.start_session(account)
 
     async def start_session(self, account: AccountRecord) -> SignedIn:

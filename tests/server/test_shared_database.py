@@ -1,8 +1,10 @@
-"""Nodes that share one PostgreSQL share the key that signs tokens.
+"""Nodes that share one PostgreSQL share the key that signs tokens, and count sign-in
+guesses together.
 
 A host link made on one node opens the meeting's host API on another: the key
 is in the database, made once by the first node (from its own ``secret.key``,
-so links it handed out before keep working).
+so links it handed out before keep working). Guesses at a host account's password
+spend one budget whichever node answers them (in Redis).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.cluster import free_port, node_arguments
+from support.cluster import free_port, node_arguments, running_cluster
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.redis import start_redis, stop_redis
@@ -91,3 +93,28 @@ async def test_each_node_of_a_new_cluster_prints_a_first_account_link_that_works
         for node in nodes:
             node.stop()
         stop_redis(redis)
+
+
+@pytest.mark.redis
+async def test_sign_in_guesses_spread_over_the_nodes_spend_one_budget(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Ten wrong passwords from one address, five at each node, spend the address's
+    budget (10 in 15 minutes): the right one is then refused at either node."""
+    with running_cluster(tmp_path, postgres_server, account=("ada", PASSWORD)) as cluster:
+        async with httpx.AsyncClient() as http:
+            for number in range(10):
+                node = cluster.nodes[number % 2]
+                wrong = {"username": "ada", "password": f"not the password {number}"}
+                answer = await http.post(
+                    f"{node.url}/api/session", json=wrong, headers={"Origin": node.url}
+                )
+                assert answer.status_code == 401, answer.text
+            for node in cluster.nodes:
+                right = {"username": "ada", "password": PASSWORD}
+                refused = await http.post(
+                    f"{node.url}/api/session", json=right, headers={"Origin": node.url}
+                )
+                assert refused.status_code == 429, refused.text
+                assert refused.json()["reason"] == "too_many_attempts"
+                assert 0 < int(refused.headers["Retry-After"]) <= 900
