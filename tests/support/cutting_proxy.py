@@ -5,6 +5,8 @@ Plain blocking sockets and threads: one thread accepts, and each connection is t
 pumps, one per direction, whose sockets the connection's own thread closes when both
 pumps end. ``cut()`` shuts every proxied connection down (each side reads the end of
 its stream) and refuses new ones until ``mend()``; ``stop()`` also stops accepting.
+``swallow()`` reads what the server sends and drops it, until the cut that follows:
+what the server counts as delivered (a pub/sub message, say) the client never reads.
 Every socket is closed by the thread that owns it, in a ``finally``: none is left for
 the garbage collector to find open (an asyncio version left one, now and then, whose
 ResourceWarning surfaced in a later test).
@@ -30,6 +32,9 @@ class CuttingProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._cut = False
+        self._swallowing = False
+        self.swallowed = bytearray()
+        """What the server sent while swallowing (for a test to see what was lost)."""
         self._stopping = False
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._threads: list[threading.Thread] = []
@@ -44,10 +49,21 @@ class CuttingProxy:
     def url(self) -> str:
         return f"unix://{self.listen}"
 
+    def swallow(self) -> None:
+        """From now until ``cut()``, what the server sends is dropped, not passed on."""
+        with self._lock:
+            self.swallowed = bytearray()
+            self._swallowing = True
+
+    def swallowed_data(self) -> bytes:
+        with self._lock:
+            return bytes(self.swallowed)
+
     def cut(self) -> None:
         """Ends every proxied connection now and refuses new ones until ``mend()``."""
         with self._lock:
             self._cut = True
+            self._swallowing = False
             for sock in self._open:
                 _shut(sock)
 
@@ -102,7 +118,7 @@ class CuttingProxy:
                 upstream.connect(str(self.target))
             except OSError:
                 return
-            back = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
+            back = threading.Thread(target=self._pump_down, args=(upstream, client), daemon=True)
             back.start()
             _pump(client, upstream)
             back.join()
@@ -112,6 +128,22 @@ class CuttingProxy:
                 self._open.discard(upstream)
             client.close()
             upstream.close()
+
+
+    def _pump_down(self, source: socket.socket, sink: socket.socket) -> None:
+        """``_pump`` from the server to the client, but for what is swallowed."""
+        try:
+            while data := source.recv(CHUNK):
+                with self._lock:
+                    if self._swallowing:
+                        self.swallowed += data
+                        continue
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _shut(source)
+            _shut(sink)
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:
