@@ -129,7 +129,6 @@ class CuttingProxy:
             client.close()
             upstream.close()
 
-
     def _pump_down(self, source: socket.socket, sink: socket.socket) -> None:
         """``_pump`` from the server to the client, but for what is swallowed."""
         try:
