@@ -35,6 +35,9 @@ class ClientState:
         """The node this client talks to (the one that holds the meeting, once moved)."""
         self.entry_server = server
         """The server of the link: asked again when the node holding the meeting is gone."""
+        self.moved_to: str | None = None
+        """Where a ``moved`` during the meeting sends this client (a node that stops sends
+        the people it serves for another node to that node): resumed there at the close."""
         self.meeting_id = meeting_id
         self.participant_id: str | None = None
         self.role: str | None = None

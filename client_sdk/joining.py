@@ -31,7 +31,7 @@ from .errors import (
 )
 from .reading import read_server_message
 
-__all__ = ["RESUMABLE_CLOSE_CODES", "RESUME_BACKOFF", "Joining"]
+__all__ = ["RESUMABLE_CLOSE_CODES", "RESUME_BACKOFF", "Joining", "node_url"]
 
 log = logging.getLogger("meetwarden.client")
 RESUMABLE_CLOSE_CODES = frozenset({1001, 1006, 1012})
@@ -45,7 +45,8 @@ RESUME_BACKOFF = (0.25, 5.0)
 """First and longest pause between resume attempts while the server is down."""
 
 
-def _node_url(server: str) -> str:
+def node_url(server: str) -> str:
+    """``server`` as a node's base URL; ProtocolError if it is not an http(s) URL."""
     parts = urlsplit(server)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ProtocolError("bad_move", f"the server sent the join to {server!r}, not a URL")
@@ -125,7 +126,7 @@ class Joining(ClientState):
                 raise ProtocolError(message.code, message.message, message.params)
             if isinstance(message, wire.Moved):
                 await socket.close()
-                raise _MovedError(_node_url(message.server))
+                raise _MovedError(node_url(message.server))
             self._take(message)
             if self.status in ("waiting", "admitted"):
                 return

@@ -25,7 +25,7 @@ from .errors import (
     MeetwardenTimeoutError,
     ProtocolError,
 )
-from .joining import RESUMABLE_CLOSE_CODES
+from .joining import RESUMABLE_CLOSE_CODES, node_url
 from .reading import read_server_message
 
 __all__ = ["BUFFER_LIMIT", "Receiving"]
@@ -90,6 +90,16 @@ class Receiving(ClientState):
             self._buffer.append(event)
         del self._buffer[:-BUFFER_LIMIT]
 
+    def _follow(self, server: str) -> None:
+        """Resumes at ``server`` (a node's base URL) rather than here; a server that is not
+        a URL is ignored (the resume then asks this node, and then the link's)."""
+        try:
+            self.server = node_url(server)
+        except ProtocolError:
+            log.warning("the server sent this client to %r, not a URL", server)
+        else:
+            log.info("the meeting's node moved this client to %s", self.server)
+
     async def _read(self) -> None:
         assert self._socket is not None
         try:
@@ -112,6 +122,9 @@ class Receiving(ClientState):
                 if isinstance(message, wire.SubscribeOffer) and self._media is not None:
                     self._spawn(self._answer_offer(message))
                     continue
+                if isinstance(message, wire.Moved):
+                    self.moved_to = message.server  # resumed there once the socket closes
+                    continue
                 self._take(message)
                 async with self._changed:
                     self._changed.notify_all()
@@ -120,13 +133,17 @@ class Receiving(ClientState):
         finally:
             self.close_code = self._socket.close_code
             self.close_reason = self._socket.close_reason or ""
+            moved, self.moved_to = self.moved_to, None
+            moving = moved is not None and self.close_code == wire.CLOSE_MOVED
             resume = (
                 self.resume_automatically
                 and not self._closing
                 and self.status != "dismissed"
                 and self.resume_token is not None
-                and self.close_code in RESUMABLE_CLOSE_CODES
+                and (self.close_code in RESUMABLE_CLOSE_CODES or moving)
             )
+            if resume and moving and moved is not None:
+                self._follow(moved)
             if self.status != "dismissed":
                 self.status = "reconnecting" if resume else "closed"
             for future in self._pending.values():

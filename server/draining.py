@@ -11,7 +11,9 @@ at once. LiveKit's nodes drain the same way on SIGTERM.
 Edge viewers (``cascade/serving.py``: people served here in a meeting another
 node holds) count as people in this node's meetings: the node keeps serving them
 until they leave, and a join that would make a new one is sent to the meeting's
-node instead, as without cascading.
+node instead, as without cascading. Those still here at ``--drain-timeout`` are
+sent to the meeting's node (``moved``) before the node stops: their link may name
+this node, which would no longer answer.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from typing import Protocol
 from .cluster.member import ClusterMember
 from .runtime.registry import Registry
 
-__all__ = ["CHECK_SECONDS", "EdgeViewers", "drain_then_stop"]
+__all__ = ["CHECK_SECONDS", "MOVE_SECONDS", "EdgeViewers", "drain_then_stop"]
 
 log = logging.getLogger("meetwarden.cluster")
 CHECK_SECONDS = 1.0
 """How often a draining node looks whether its meetings are empty."""
+MOVE_SECONDS = 5.0
+"""How long a node that stops gives its edge viewers to be told where to go."""
 
 
 class EdgeViewers(Protocol):
@@ -37,6 +41,12 @@ class EdgeViewers(Protocol):
     draining: bool
 
     def count(self) -> int: ...
+
+    def holders(self) -> set[str]: ...
+
+    def move_away(self, servers: dict[str, str]) -> int: ...
+
+    async def emptied(self, timeout: float) -> bool: ...
 
 
 async def drain_then_stop(
@@ -59,6 +69,8 @@ async def drain_then_stop(
         ):
             if loop.time() >= deadline:
                 log.info("drain timeout: stopping; the people still here move to other nodes")
+                if edges is not None and edges.count() > 0:
+                    await _move_edge_viewers(member, edges)
                 break
             await asyncio.sleep(CHECK_SECONDS)  # polled: the Rooms have no "empty" event
         else:
@@ -67,3 +79,21 @@ async def drain_then_stop(
         log.exception("draining failed; stopping")
     finally:
         stop()
+
+
+async def _move_edge_viewers(member: ClusterMember, edges: EdgeViewers) -> None:
+    """Sends the edge viewers still here to their meetings' nodes, and waits (a little)
+    until their sockets have closed."""
+    servers: dict[str, str] = {}
+    for node_id in edges.holders():
+        node = await member.nodes.get(node_id)
+        url = (node.public_url or node.address) if node is not None else None
+        if url:
+            servers[node_id] = url
+    moved = edges.move_away(servers)
+    gone = await edges.emptied(MOVE_SECONDS)
+    log.info(
+        "drain timeout: %d edge viewers sent to their meetings' nodes%s",
+        moved,
+        "" if gone else " (some still here: closed as the node stops)",
+    )

@@ -82,6 +82,8 @@ class EdgeServing:
         """The number of the last batch received from each holder (``links.py``)."""
         self.draining = False
         """Set when this node drains: joins go to the meeting's node, those here stay."""
+        self._empty = asyncio.Event()
+        """Set when the last edge viewer here is gone."""
 
     # --- the socket -------------------------------------------------------------------
 
@@ -173,6 +175,8 @@ class EdgeServing:
 
     async def _finish(self, viewer: _Viewer, writer: asyncio.Task[None] | None) -> None:
         self._viewers.pop(viewer.session_id, None)
+        if not self._viewers:
+            self._empty.set()
         if viewer.holder and viewer.answer.done() and not viewer.closed_by_holder:
             body = {"op": "edge_gone", "session": viewer.session_id}
             await self._bus.to_node(viewer.holder, body, viewer.meeting_id)
@@ -350,6 +354,34 @@ class EdgeServing:
 
     def count(self) -> int:
         return len(self._viewers)
+
+    def holders(self) -> set[str]:
+        """The nodes holding the meetings of the edge viewers here."""
+        return {viewer.holder for viewer in self._viewers.values() if viewer.holder}
+
+    def move_away(self, servers: dict[str, str]) -> int:
+        """Sends each edge viewer here to the node that holds their meeting (``servers``:
+        node id -> its public URL), as this node stops: they are told ``moved`` and their
+        socket closes with CLOSE_MOVED; the SDK and the page resume there, where their
+        place is kept (the socket here ended without a goodbye). How many were sent."""
+        sent = 0
+        for viewer in list(self._viewers.values()):
+            server = servers.get(viewer.holder)
+            if not server or not viewer.answer.done() or viewer.session.closing:
+                continue
+            viewer.session.send(wire.Moved(server=server))
+            viewer.session.close(wire.CLOSE_MOVED, "the meeting is on another node")
+            sent += 1
+        return sent
+
+    async def emptied(self, timeout: float) -> bool:
+        """Waits until no edge viewer is left here (at most ``timeout`` s): True if none is."""
+        if not self._viewers:
+            return True
+        self._empty.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._empty.wait(), timeout)
+        return not self._viewers
 
 
 async def _write(websocket: WebSocket, session: Session) -> None:

@@ -178,3 +178,29 @@ async def test_a_draining_meeting_node_keeps_its_edge_viewers_watching_until_the
         assert holder.process.returncode is not None  # emptied: A stops by itself
         assert edge.process is not None
         assert edge.process.poll() is None  # B goes on: it only served the meeting
+
+
+async def test_edge_viewers_still_at_a_node_when_its_drain_times_out_go_on_at_the_meetings_node(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """B drains with a viewer who does not leave; at ``--drain-timeout`` B sends them to
+    the meeting's node before it stops, so a link that names B (which no longer answers)
+    does not leave them out: they resume at A, in the same place, and watch on."""
+    extra = ["--edge-after", "1", "--drain-timeout", "2"]
+    with running_cluster(tmp_path, postgres_server, extra_args=extra) as cluster:
+        _, host, holder, edge, viewer = await _host_and_edge_viewer(cluster)
+        try:
+            viewer_id = viewer.participant_id
+            await _watching(host, viewer)
+            await _drain(edge)
+
+            await viewer.wait_for(Admitted, timeout=60)  # the resume's
+            assert viewer.close_code == wire.CLOSE_MOVED  # told where to go, then closed
+            assert (viewer.server, viewer.participant_id) == (holder.url, viewer_id)
+            await asyncio.get_running_loop().run_in_executor(None, edge.process.wait, 30)
+            assert edge.process.returncode is not None  # B stopped, as the timeout says
+            await viewer.media.subscribe()  # media starts again after a resume
+            await _still_in_the_meeting(host, viewer)  # at A now
+        finally:
+            for client in (viewer, host):
+                await client.close()
