@@ -149,7 +149,7 @@ class SocketSlots(Generic[S]):
         False when every socket from the address is claimed (``slot`` is not counted)."""
         slots = self._by_address.setdefault(address, {})
         if len(slots) >= self.cap:
-            idle = next((slot for slot in slots if not slot.claimed), None)
+            idle = next((other for other in slots if not other.claimed), None)
             if idle is None:
                 return False
             idle.evict()
