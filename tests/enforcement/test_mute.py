@@ -8,9 +8,9 @@ where the same counter shows the same microphone flowing.
 from __future__ import annotations
 
 import pytest
-from support.adversary import Adversary, camera, decisions, microphone
+from support.adversary import Adversary, decisions, microphone
 from support.counting import settle
-from support.enforced import Scene, admit_adversary, honest, window
+from support.enforced import Scene, admit_adversary, honest, muted_on_entry_stays_unheard, window
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 OPEN = {"waiting_room": {"enabled": False}}
@@ -35,29 +35,7 @@ async def test_a_microphone_muted_on_entry_is_not_forwarded_however_it_insists(
     scene: Scene,
 ) -> None:
     policy = {"entry": OPEN, "audio": {"mute_on_entry": True, "unmute": "after_raised_hand"}}
-    meeting = await scene.meeting(policy)
-    carol = await honest(meeting, "Carol Jones")
-    await carol.media.subscribe()
-    eve = scene.adversary(meeting.meeting_id)
-    joined = await admit_adversary(meeting, eve)
-    assert joined["you"]["muted"]
-    reply = await eve.publish({"microphone": microphone(), "camera": camera()})
-    assert sorted(decisions(reply)) == [
-        ("camera", True, "published"),
-        ("microphone", True, "published_muted"),
-    ]
-    await carol.wire.flows(eve.participant_id, "camera")
-    await _insist_on_speaking(eve)
-    measured = await window(carol, eve)
-    assert measured.sent["microphone"] > 20, "the adversary's microphone kept sending"
-    assert measured.received[(eve.participant_id, "camera")] > 0, "the counter receives Eve"
-    assert measured.received[(eve.participant_id, "microphone")] == 0
-    assert carol.wire.of(eve.participant_id, "microphone") == 0
-    # Control: once the host lets Eve speak, the same counter hears the same microphone.
-    assert eve.participant_id is not None
-    await meeting.host.ask_to_unmute(eve.participant_id)
-    assert (await eve.request({"type": "request_unmute"}))["allowed"]
-    await carol.wire.flows(eve.participant_id, "microphone")
+    await muted_on_entry_stays_unheard(scene, await scene.meeting(policy), _insist_on_speaking)
 
 
 async def test_a_microphone_the_host_muted_is_not_forwarded_however_it_insists(

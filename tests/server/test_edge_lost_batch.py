@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cluster import running_cluster
+from support.cluster import running_cluster, through_proxies
 from support.counting import until
 from support.cutting_proxy import CuttingProxy
 from support.postgres import PostgresServer
@@ -47,16 +47,12 @@ async def test_a_viewer_whose_node_lost_a_batch_gets_the_meeting_afresh(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     proxies: dict[str, CuttingProxy] = {}
-
-    def through_proxies(redis: RedisServer) -> dict[str, str]:
-        for name in ("north", "south"):
-            proxies[name] = CuttingProxy(tmp_path / f"{name}-redis.sock", redis.socket).start()
-        return {name: proxy.url for name, proxy in proxies.items()}
+    ways = through_proxies(tmp_path, proxies)
 
     clients: list[MeetingClient] = []
     try:
         with running_cluster(
-            tmp_path, postgres_server, redis_urls=through_proxies, extra_args=["--edge-after", "1"]
+            tmp_path, postgres_server, redis_urls=ways, extra_args=["--edge-after", "1"]
         ) as cluster:
             try:
                 first = cluster.nodes[0]

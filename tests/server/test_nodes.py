@@ -15,14 +15,13 @@ import signal
 from pathlib import Path
 
 import pytest
-from support.cluster import Cluster, running_cluster
+from support.cluster import Cluster, running_cluster, through_proxies
 from support.cluster import cluster as cluster  # the fixture
 from support.cutting_proxy import CuttingProxy
 from support.kept import POLICY, decide, kept, stored_with_grant
 from support.meetings import admit
 from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
-from support.redis import RedisServer
 from support.server import RunningServer
 
 from meetwarden.client_sdk import (
@@ -137,13 +136,8 @@ async def test_a_node_cut_off_from_redis_gives_its_meeting_up_to_a_node_that_is_
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     proxies: dict[str, CuttingProxy] = {}
-
-    def through_proxies(redis: RedisServer) -> dict[str, str]:
-        for name in ("north", "south"):
-            proxies[name] = CuttingProxy(tmp_path / f"{name}-redis.sock", redis.socket).start()
-        return {name: proxy.url for name, proxy in proxies.items()}
-
-    with running_cluster(tmp_path, postgres_server, redis_urls=through_proxies) as cluster:
+    ways = through_proxies(tmp_path, proxies)
+    with running_cluster(tmp_path, postgres_server, redis_urls=ways) as cluster:
         first = cluster.nodes[0]
         created = await HostAPI.create_meeting(first.url, POLICY, api_key=first.api_key)
         api = HostAPI(first.url, created.meeting_id, created.host_token)

@@ -101,7 +101,9 @@ async def test_a_socket_claimed_as_the_front_evicts_it_stays_and_is_counted(
 
 async def test_a_socket_whose_asker_left_is_not_counted(pair: Pair) -> None:
     asking = asyncio.ensure_future(pair.workers[0].open(CROWD))
-    await asyncio.sleep(0)  # the ask is posted; the answer is still on its way
+    # One turn: the task posts its ask and waits; the front has not read it yet (its
+    # reader runs on a later turn), so the cancel comes before any answer.
+    await asyncio.sleep(0)
     asking.cancel()
     await until(lambda: pair.book.count(CROWD) == 0 and asking.done(), within=5)
     assert await pair.workers[0].open(CROWD) is not None

@@ -19,11 +19,12 @@ from typing import Any
 
 import pytest
 
+from .cutting_proxy import CuttingProxy
 from .postgres import PostgresServer
 from .redis import RedisServer, start_redis, stop_redis
 from .server import RunningServer
 
-__all__ = ["TEST_HEARTBEAT", "Cluster", "cluster", "running_cluster"]
+__all__ = ["TEST_HEARTBEAT", "Cluster", "cluster", "running_cluster", "through_proxies"]
 
 TEST_HEARTBEAT = 1.0
 """Seconds between the test nodes' heartbeats (``serve --heartbeat``)."""
@@ -97,6 +98,21 @@ class Cluster:
         finally:
             await connection.close()
         raise AssertionError("the meeting's places were not stored as expected within 10 s")
+
+
+def through_proxies(
+    directory: Path, proxies: dict[str, CuttingProxy]
+) -> Callable[[RedisServer], dict[str, str]]:
+    """``redis_urls`` for ``running_cluster``: each node reaches Redis through a proxy of its
+    own that can cut it off (``proxies``, filled by node name once Redis runs; the caller
+    stops them after the cluster)."""
+
+    def urls(redis: RedisServer) -> dict[str, str]:
+        for name in ("north", "south"):
+            proxies[name] = CuttingProxy(directory / f"{name}-redis.sock", redis.socket).start()
+        return {name: proxy.url for name, proxy in proxies.items()}
+
+    return urls
 
 
 @contextmanager

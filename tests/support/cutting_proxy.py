@@ -118,7 +118,7 @@ class CuttingProxy:
                 upstream.connect(str(self.target))
             except OSError:
                 return
-            back = threading.Thread(target=self._pump_down, args=(upstream, client), daemon=True)
+            back = threading.Thread(target=_pump, args=(upstream, client, self._kept), daemon=True)
             back.start()
             _pump(client, upstream)
             back.join()
@@ -129,28 +129,23 @@ class CuttingProxy:
             client.close()
             upstream.close()
 
-    def _pump_down(self, source: socket.socket, sink: socket.socket) -> None:
-        """``_pump`` from the server to the client, but for what is swallowed."""
-        try:
-            while data := source.recv(CHUNK):
-                with self._lock:
-                    if self._swallowing:
-                        self.swallowed += data
-                        continue
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            _shut(source)
-            _shut(sink)
+    def _kept(self, data: bytes) -> bool:
+        """Whether the server's ``data`` was swallowed (kept here, not passed on)."""
+        with self._lock:
+            if self._swallowing:
+                self.swallowed += data
+            return self._swallowing
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    """Copies ``source`` to ``sink`` until either ends; then ends both, so that the other
-    direction's pump ends too."""
+def _pump(
+    source: socket.socket, sink: socket.socket, dropped: Callable[[bytes], bool] | None = None
+) -> None:
+    """Copies ``source`` to ``sink`` until either ends, but what ``dropped`` takes; then
+    ends both, so that the other direction's pump ends too."""
     try:
         while data := source.recv(CHUNK):
-            sink.sendall(data)
+            if dropped is None or not dropped(data):
+                sink.sendall(data)
     except OSError:
         pass
     finally:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from meetwarden.client_sdk import HostAPI, WaitingListChanged
 
-from .adversary import Adversary
+from .adversary import Adversary, camera, decisions, microphone
 from .counting import HonestCounter, Key
 from .server import api_key_for
 
@@ -139,3 +140,34 @@ async def window(counter: HonestCounter, adversary: Adversary, seconds: float = 
         Counter({k: v - sent[k] for k, v in adversary.sent.items() if v > sent[k]}),
         counter.wire.marked - marked,
     )
+
+
+async def muted_on_entry_stays_unheard(
+    scene: Scene, meeting: Meeting, insist: Callable[[Adversary], Awaitable[None]]
+) -> None:
+    """In ``meeting`` (muted on entry, unmuted after a raised hand): Eve, muted on entry,
+    publishes a camera and a microphone that keeps sending and does ``insist``; Carol,
+    honest, receives Eve's camera and none of her microphone; then, the control, the
+    host lets Eve speak and Carol hears the same microphone."""
+    carol = await honest(meeting, "Carol Jones")
+    await carol.media.subscribe()
+    eve = scene.adversary(meeting.meeting_id)
+    joined = await admit_adversary(meeting, eve)
+    assert joined["you"]["muted"]
+    reply = await eve.publish({"microphone": microphone(), "camera": camera()})
+    assert sorted(decisions(reply)) == [
+        ("camera", True, "published"),
+        ("microphone", True, "published_muted"),
+    ]
+    await carol.wire.flows(eve.participant_id, "camera")
+    await insist(eve)
+    measured = await window(carol, eve)
+    assert measured.sent["microphone"] > 20, "the adversary's microphone kept sending"
+    assert measured.received[(eve.participant_id, "camera")] > 0, "the counter receives Eve"
+    assert measured.received[(eve.participant_id, "microphone")] == 0
+    assert carol.wire.of(eve.participant_id, "microphone") == 0
+    # Control: once the host lets Eve speak, the same counter hears the same microphone.
+    assert eve.participant_id is not None
+    await meeting.host.ask_to_unmute(eve.participant_id)
+    assert (await eve.request({"type": "request_unmute"}))["allowed"]
+    await carol.wire.flows(eve.participant_id, "microphone")
