@@ -32,6 +32,7 @@ from .media import FORWARDED, MediaPlane
 from .metrics import Live, ServerMetrics
 from .placement import WorkerPlace
 from .problems import ProblemError, problem_response
+from .runtime.attempts import ADDRESS_LIMIT, ADDRESS_WINDOW
 from .runtime.audit import AuditWriter
 from .runtime.registry import Locate, MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
@@ -103,6 +104,10 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             holder_of=member.generation_of if member is not None else None,
         )
         app.state.registry = registry
+        if member is not None:  # join guesses per address: one budget for every node
+            registry.join_attempts.share(
+                SharedBudget(member.client, "join-address", ADDRESS_LIMIT, ADDRESS_WINDOW)
+            )
         cascade = None
         if member is not None:
             cascade = Cascade(

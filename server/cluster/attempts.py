@@ -39,7 +39,7 @@ return false
 
 class SharedBudget:
     """At most ``limit`` attempts per key in a sliding window, counted in Redis for every
-    node; the same calls as a process's own budget (``hosting.accounts.LocalBudget``)."""
+    node; the same calls as a process's own budget (``server/budgets.py``, ``LocalBudget``)."""
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ..auth import Passwords
+from ..budgets import Budget, LocalBudget
 from ..i18n import say
 from ..i18n.markers import N_
 from ..store import (
@@ -34,7 +35,7 @@ from ..store import (
     Store,
 )
 from ..store.hosting import SetupLinkPurpose
-from .accounts import Budget, LocalBudget, password_problem, username_problem
+from .accounts import password_problem, username_problem
 from .credentials import NewApiKey, digest, new_api_key, new_secret, parse_api_key, secret_matches
 
 __all__ = [

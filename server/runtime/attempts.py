@@ -20,16 +20,29 @@ before its check (``begin``) and given back if it turns out right
 Unknown meeting ids are counted exactly like real ones (an id has a meeting
 budget whether or not the meeting exists), so a lockout says nothing about
 which ids are real.
+
+Each meeting is held by one process, so a meeting's budget is that process's. An
+address's budget is every process's: with ``serve --workers N`` the front process
+counts it for the workers (``server/workers/budget_book.py``), and the nodes of a
+cluster count it in Redis (``server/cluster/attempts.py``), so guesses spread over
+meetings held by different processes meet one budget (``JoinAttempts.share``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
 from ..auth import AttemptLimiter, Reservation
+from ..budgets import Budget
 
-__all__ = ["JoinAttempt", "JoinAttempts"]
+__all__ = ["ADDRESS_LIMIT", "ADDRESS_WINDOW", "JoinAttempt", "JoinAttempts"]
+
+log = logging.getLogger("meetwarden.joins")
+ADDRESS_LIMIT, ADDRESS_WINDOW = 5, 300.0
+"""An address's guesses: 5 in 5 minutes."""
 
 
 @dataclass
@@ -42,6 +55,8 @@ class JoinAttempt:
     own: Reservation
     shared: Reservation | None
     settled: bool = False
+    everywhere: Budget | None = None
+    """The address's budget of every process, when it is shared (given back too)."""
 
     def __enter__(self) -> JoinAttempt:
         return self
@@ -63,6 +78,8 @@ class JoinAttempt:
             self.budgets.per_address.release(self.own)
             if self.shared is not None:
                 self.budgets.per_meeting.release(self.shared)
+            if self.everywhere is not None:
+                self.budgets.give_back_everywhere(self.everywhere, self.own.key)
 
     def failed(self) -> bool:
         """Keeps the attempt as a failure; True when the meeting's shared budget is spent."""
@@ -78,10 +95,54 @@ class JoinAttempts:
         per_address: AttemptLimiter | None = None,
         per_meeting: AttemptLimiter | None = None,
     ) -> None:
-        self.per_address = per_address or AttemptLimiter(max_failures=5, window_seconds=300)
+        self.per_address = per_address or AttemptLimiter(
+            max_failures=ADDRESS_LIMIT, window_seconds=ADDRESS_WINDOW
+        )
         self.per_meeting = per_meeting or AttemptLimiter(max_failures=30, window_seconds=600)
         self._checking: Counter[str] = Counter()
         """Guesses of each address being checked now (counted, not yet failed)."""
+        self._everywhere: Budget | None = None
+        self._giving_back: set[asyncio.Task[None]] = set()
+
+    @property
+    def shared(self) -> bool:
+        """Whether each address's guesses are counted by every process."""
+        return self._everywhere is not None
+
+    def share(self, budget: Budget) -> None:
+        """Counts each address's guesses in ``budget`` as well: the budget every worker or
+        every node of a cluster counts, with ``ADDRESS_LIMIT`` and ``ADDRESS_WINDOW``."""
+        self._everywhere = budget
+
+    async def start(self, address: str, meeting_id: str) -> JoinAttempt | float:
+        """``begin``, after the address's shared budget (when there is one) counted the
+        guess too; refused by either, nothing stays counted."""
+        everywhere = self._everywhere
+        if everywhere is None:
+            return self.begin(address, meeting_id)
+        address_key = f"address:{address}"
+        wait = await everywhere.take(address_key)
+        if wait is not None:
+            return wait or 1.0
+        attempt = self.begin(address, meeting_id)
+        if isinstance(attempt, JoinAttempt):
+            attempt.everywhere = everywhere
+        else:
+            self.give_back_everywhere(everywhere, address_key)  # refused here: no guess
+        return attempt
+
+    def give_back_everywhere(self, budget: Budget, address_key: str) -> None:
+        """Gives a guess back to the shared budget without waiting for it."""
+
+        async def give_back() -> None:
+            try:
+                await budget.give_back(address_key)
+            except Exception as error:  # the guess stays counted until its window ends
+                log.warning("could not give a join guess back to the shared budget: %s", error)
+
+        task = asyncio.get_running_loop().create_task(give_back())
+        self._giving_back.add(task)
+        task.add_done_callback(self._giving_back.discard)
 
     def begin(self, address: str, meeting_id: str) -> JoinAttempt | float:
         """The attempt, counted; or the seconds to wait (nothing counted) when over a budget."""

@@ -201,7 +201,7 @@ async def _join(registry: Registry, meeting_id: str, message: wire.Join, client:
         return await joining.ask(room)
     # Anything else is a guess (a password, a meeting id, a token): counted before it is
     # checked, and checked with the same argon2 work whether or not the meeting exists.
-    attempt = registry.join_attempts.begin(address_key(client), meeting_id)
+    attempt = await registry.join_attempts.start(address_key(client), meeting_id)
     language = pick_language(message.language)
     if isinstance(attempt, float):
         return JoinResult(None, None, _too_many(attempt, language))

@@ -7,7 +7,9 @@ its copy. A worker says it is ready with one message of its own.
 
 The same channel carries the socket count of every address (shared_slots.py and
 address_book.py): a message's first byte is its kind, then a slot's number (8 bytes,
-network order), then, for an open or a claim, the address.
+network order), then, for an open or a claim, the address. The guessing budgets the
+front counts for every worker (shared_budget.py and budget_book.py) use the same form:
+a kind, an ask's number, then the budget and the key (or the answer).
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ __all__ = [
     "CLOSED",
     "CONNECTION",
     "EVICT",
+    "GIVE",
     "OPEN",
     "READY",
     "REFUSED",
+    "TAKE",
+    "TAKEN",
     "Channel",
     "channel_pair",
     "slot_message",
@@ -39,6 +44,9 @@ READY = b"r"
 OPEN, CLAIMED, CLOSED = b"o", b"k", b"x"
 # (front -> worker): it may; it may not; close it (the oldest idle one, at the cap).
 ALLOWED, REFUSED, EVICT = b"a", b"n", b"e"
+# Guessing budgets (worker -> front): count an attempt; give one back. (front -> worker):
+# the answer to a count (empty: counted; else the seconds to wait).
+TAKE, GIVE, TAKEN = b"t", b"g", b"w"
 MESSAGE_BYTES = 512
 """The longest message read: a kind, a number and an address (at most 255 bytes)."""
 _NUMBER = struct.Struct("!Q")

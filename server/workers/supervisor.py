@@ -25,8 +25,9 @@ from ..config import Settings
 from ..door import socket_cap
 from ..placement import WorkerPlace
 from .address_book import AddressBook
+from .budget_book import BudgetBook
 from .front import Front
-from .handoff import READY, Channel, channel_pair
+from .handoff import GIVE, READY, TAKE, Channel, channel_pair
 from .worker import run_worker
 
 __all__ = ["WorkerSlot", "run_workers"]
@@ -43,10 +44,16 @@ class WorkerSlot:
     """One worker's place: its process (restarted as needed) and its channel."""
 
     def __init__(
-        self, place: WorkerPlace, settings: Settings, port: int, book: AddressBook
+        self,
+        place: WorkerPlace,
+        settings: Settings,
+        port: int,
+        book: AddressBook,
+        budgets: BudgetBook,
     ) -> None:
         self.place = place
         self._book = book
+        self._budgets = budgets
         self._settings = settings
         self._port = port
         self.process: BaseProcess | None = None
@@ -91,6 +98,8 @@ class WorkerSlot:
             os.close(descriptor)
         if kind == READY:
             self._ready.set()
+        elif kind[:1] in (TAKE, GIVE):
+            self._budgets.message(self.place.index, kind)
         else:
             self._book.message(self.place.index, kind)
 
@@ -162,8 +171,11 @@ async def _supervise(settings: Settings, count: int, listener: socket.socket) ->
 
     # One address's participant sockets, counted across the workers (address_book.py).
     book = AddressBook(socket_cap(), post)
+    # Join guesses per address, counted across the workers (budget_book.py).
+    budgets = BudgetBook(post)
     slots.extend(
-        WorkerSlot(WorkerPlace(index, count), settings, port, book) for index in range(count)
+        WorkerSlot(WorkerPlace(index, count), settings, port, book, budgets)
+        for index in range(count)
     )
     # Each worker logs its media connections on SIGUSR1 (app.DESCRIBE_SIGNAL): passed on.
     loop.add_signal_handler(signal.SIGUSR1, _pass_on, slots, signal.SIGUSR1)

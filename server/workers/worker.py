@@ -20,7 +20,9 @@ from typing import Any
 
 from ..config import Settings
 from ..placement import WorkerPlace
-from .handoff import CONNECTION, READY, Channel
+from ..runtime.attempts import ADDRESS_LIMIT, ADDRESS_WINDOW
+from .handoff import CONNECTION, READY, TAKEN, Channel
+from .shared_budget import SharedBudgets
 from .shared_slots import SharedSlots
 
 __all__ = ["run_worker"]
@@ -83,7 +85,10 @@ def _server(config: Any, app: Any, settings: Settings, end: socket.socket, port:
 
             def arrived(kind: bytes, descriptor: int | None) -> None:
                 if descriptor is None:
-                    shared.message(kind)  # the socket count's answers
+                    if kind[:1] == TAKEN:
+                        budgets.message(kind)  # the guessing budgets' answers
+                    else:
+                        shared.message(kind)  # the socket count's answers
                     return
                 if kind != CONNECTION:
                     os.close(descriptor)
@@ -94,12 +99,18 @@ def _server(config: Any, app: Any, settings: Settings, end: socket.socket, port:
 
             def front_gone() -> None:
                 shared.front_gone()
+                budgets.front_gone()
                 self.should_exit = True
 
             self.channel = Channel(end)
             # One address's sockets, counted across the workers by the front process.
             shared = SharedSlots(self.channel)
             app.state.socket_counts.share(shared)
+            # And join guesses per address (unless a cluster counts them in Redis).
+            budgets = SharedBudgets(self.channel)
+            attempts = app.state.registry.join_attempts
+            if not attempts.shared:
+                attempts.share(budgets.budget("join-address", ADDRESS_LIMIT, ADDRESS_WINDOW))
             self.channel.listen(arrived, front_gone)
             token = getattr(app.state, "setup_token", None)
             if token is not None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meetwarden.server.hosting.accounts import AttemptBudget, password_problem, username_problem
+from meetwarden.server.budgets import AttemptBudget
+from meetwarden.server.hosting.accounts import password_problem, username_problem
 from meetwarden.server.hosting.credentials import digest, new_api_key, parse_api_key
 from meetwarden.server.hosting.trusted_hosts import TrustedHosts, host_name
 

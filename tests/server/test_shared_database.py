@@ -18,6 +18,7 @@ from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.redis import start_redis, stop_redis
 from support.server import SETUP_LINK, RunningServer
+from support.sources import join_from
 
 from meetwarden.client_sdk import HostAPI
 
@@ -118,3 +119,38 @@ async def test_sign_in_guesses_spread_over_the_nodes_spend_one_budget(
                 assert refused.status_code == 429, refused.text
                 assert refused.json()["reason"] == "too_many_attempts"
                 assert 0 < int(refused.headers["Retry-After"]) <= 900
+
+
+@pytest.mark.redis
+async def test_join_guesses_at_meetings_on_both_nodes_spend_one_budget(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Wrong meeting passwords from one address at meetings that different nodes hold
+    spend the address's one budget (5 in 5 minutes, server/runtime/attempts.py), counted
+    in Redis: the right password is then refused at both. Another address gets in."""
+    with running_cluster(tmp_path, postgres_server) as cluster:
+        on: dict[str, tuple[RunningServer, str]] = {}
+        for _ in range(30):
+            first = cluster.nodes[0]
+            created = await HostAPI.create_meeting(
+                first.url, {"entry": {"password": True}}, api_key=first.api_key, password=PASSWORD
+            )
+            async with HostAPI(first.url, created.meeting_id, created.host_token) as api:
+                await api.meeting()  # places it
+            holder = await cluster.holder_of(created.meeting_id)
+            on.setdefault(holder.url, (holder, created.meeting_id))
+            if len(on) == 2:
+                break
+        assert len(on) == 2, "thirty meetings, all on one node: placement is not spread"
+        (north, north_meeting), (south, south_meeting) = on.values()
+        guesser = "127.0.0.77"
+        for number in range(5):
+            node, meeting_id = (north, north_meeting) if number % 2 else (south, south_meeting)
+            wrong = await join_from(node.ws_url, meeting_id, guesser, password=f"guess {number}")
+            assert wrong.reason == "join_failed", wrong.message
+        for node, meeting_id in on.values():
+            right = await join_from(node.ws_url, meeting_id, guesser, password=PASSWORD)
+            assert right.reason == "too_many_attempts", f"{node.url}: the budget is spent"
+        other = await join_from(south.ws_url, south_meeting, "127.0.0.78", password=PASSWORD)
+        assert other.type == "welcome", other.message
+        await other.socket.close()

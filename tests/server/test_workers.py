@@ -322,3 +322,38 @@ async def test_sign_in_guesses_meet_one_budget_whichever_worker_a_connection_rea
         refused = await http.post("/api/session", json=right, headers=origin)
     assert refused.status_code == 429, refused.text
     assert refused.json()["reason"] == "too_many_attempts"
+
+
+async def test_password_guesses_at_meetings_on_both_workers_meet_one_budget(
+    two_workers: RunningServer,
+) -> None:
+    """An address's join guesses (5 in 5 minutes, server/runtime/attempts.py) are counted by
+    the front for both workers: guesses spread over meetings that different workers hold
+    spend one budget, not one each. Another address is not touched."""
+    protected, password = {"entry": {"password": True}}, "correct horse"
+    on: dict[int, Hosted] = {}
+    made: list[Hosted] = []
+    while len(on) < 2:
+        assert len(made) < 30, "thirty meetings, all on one worker: placement is not spread"
+        made.append(await hosted_meeting(two_workers.url, protected, password))
+        on.setdefault(worker_for(made[-1].meeting_id, 2), made[-1])
+    guesser = "127.0.0.77"
+    reasons = [
+        (
+            await join_from(
+                two_workers.ws_url, on[n % 2].meeting_id, guesser, password=f"guess {n}"
+            )
+        ).reason
+        for n in range(5)
+    ]
+    assert reasons == ["join_failed"] * 5  # three at worker 0's meeting, two at worker 1's
+    for worker in (0, 1):
+        right = await join_from(
+            two_workers.ws_url, on[worker].meeting_id, guesser, password=password
+        )
+        assert right.reason == "too_many_attempts", f"worker {worker}: the budget is spent"
+    other = await join_from(two_workers.ws_url, on[1].meeting_id, "127.0.0.78", password=password)
+    assert other.type == "welcome", other.message  # the right password, from elsewhere
+    await other.socket.close()
+    for meeting in made:
+        await meeting.close()
