@@ -116,7 +116,7 @@ async def host_meeting(
         claims = registry.tokens.verify(token, "host", meeting_id)
     record = await registry.record(meeting_id) if claims is not None else None
     if claims is None or record is None or claims.subject != record.host_key:
-        registry.api_lookups.failed(client)
+        await registry.api_lookups.failed(client)
         raise NOT_FOUND
     return record
 

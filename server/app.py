@@ -104,10 +104,12 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             holder_of=member.generation_of if member is not None else None,
         )
         app.state.registry = registry
-        if member is not None:  # join guesses per address: one budget for every node
+        if member is not None:  # guesses per address: one budget for every node
             registry.join_attempts.share(
                 SharedBudget(member.client, "join-address", ADDRESS_LIMIT, ADDRESS_WINDOW)
             )
+            lookups = registry.api_lookups
+            lookups.share(SharedBudget(member.client, "api-lookup", lookups.limit, lookups.window))
         cascade = None
         if member is not None:
             cascade = Cascade(

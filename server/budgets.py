@@ -15,7 +15,7 @@ import time
 from collections import defaultdict, deque
 from typing import Final, Protocol
 
-__all__ = ["AttemptBudget", "Budget", "LocalBudget"]
+__all__ = ["AttemptBudget", "Budget", "FailureBudget", "LocalBudget"]
 
 _SWEEP_ABOVE: Final = 10_000
 
@@ -44,6 +44,19 @@ class AttemptBudget:
             return attempts[0] + self.window - now
         attempts.append(now)
         return None
+
+    def wait(self, key: str, now: float | None = None) -> float | None:
+        """The seconds to wait before ``key``'s next attempt would be counted, or None."""
+        now = time.monotonic() if now is None else now
+        attempts = self._attempts.get(key)
+        if attempts is None:
+            return None
+        while attempts and attempts[0] <= now - self.window:
+            attempts.popleft()
+        if not attempts:
+            del self._attempts[key]
+            return None
+        return attempts[0] + self.window - now if len(attempts) >= self.limit else None
 
     def _sweep(self, now: float) -> None:
         for key in [k for k, a in self._attempts.items() if not a or a[-1] <= now - self.window]:
@@ -77,3 +90,51 @@ class LocalBudget:
 
     async def give_back(self, key: str) -> None:
         self.budget.give_back(key)
+
+
+class FailureBudget:
+    """Failures per key in a sliding window, counted after the check failed (checks that
+    succeed cost nothing): past ``limit``, the key waits out the window.
+
+    Alone, the process counts them. Shared (``share``), each failure is also counted in
+    a budget of every process, and a key that budget has spent is refused here until it
+    may try again; a process learns of that at the key's next failure, so one key gets
+    at most ``limit`` failures plus one per process.
+    """
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._here = AttemptBudget(limit, window_seconds)
+        self._everywhere: Budget | None = None
+        self._refused_until: dict[str, float] = {}
+
+    @property
+    def shared(self) -> bool:
+        return self._everywhere is not None
+
+    def share(self, budget: Budget) -> None:
+        self._everywhere = budget
+
+    def retry_after(self, key: str) -> float | None:
+        """Seconds until ``key`` may try again, or None when it may try now."""
+        now = time.monotonic()
+        until = self._refused_until.get(key)
+        if until is not None:
+            if until > now:
+                return until - now
+            del self._refused_until[key]
+        return self._here.wait(key, now)
+
+    async def failed(self, key: str) -> None:
+        """Counts a failure of ``key`` (and, shared, learns whether every process's budget
+        for it is spent)."""
+        self._here.take(key)
+        if self._everywhere is None:
+            return
+        wait = await self._everywhere.take(key)
+        if wait is not None:
+            now = time.monotonic()
+            if len(self._refused_until) > _SWEEP_ABOVE:
+                self._refused_until = {k: t for k, t in self._refused_until.items() if t > now}
+            self._refused_until[key] = now + wait

@@ -22,7 +22,8 @@ from meetwarden.policies.model import Policy
 from meetwarden.policies.state import MeetingState
 
 from ..addresses import NetworkSources
-from ..auth import AttemptLimiter, Passwords, Tokens
+from ..auth import Passwords, Tokens
+from ..budgets import FailureBudget
 from ..logs import in_meeting
 from ..media import MediaPlane
 from ..store import FencedOutError, MeetingRecord, Store
@@ -43,6 +44,7 @@ __all__ = [
 log = logging.getLogger("meetwarden.registry")
 HOST_TOKEN_SECONDS = 7 * 24 * 3600.0
 API_LOOKUP_LIMIT_ENV = "MEETWARDEN_API_LOOKUP_LIMIT"  # failed lookups per client per 10 min
+API_LOOKUP_LIMIT, API_LOOKUP_WINDOW = 500, 600.0
 MIN_PASSWORD, MAX_PASSWORD = 6, 128
 RESUME_TOKEN_SECONDS = 12 * 3600.0
 """A resume token's signature outlives any reconnect window; the Room decides if it is current."""
@@ -131,8 +133,8 @@ class Registry:
         self.join_attempts = JoinAttempts()
         self.sources = NetworkSources()  # a join's network, as the engine sees it
         # Failed host-API lookups per client (meeting-id scans, forged tokens).
-        self.api_lookups = AttemptLimiter(
-            max_failures=int(os.environ.get(API_LOOKUP_LIMIT_ENV, "500")), window_seconds=600
+        self.api_lookups = FailureBudget(
+            int(os.environ.get(API_LOOKUP_LIMIT_ENV) or API_LOOKUP_LIMIT), API_LOOKUP_WINDOW
         )
         self._rooms: dict[str, Room] = {}
         self._sweeper: asyncio.Task[None] | None = None

@@ -106,11 +106,16 @@ def _server(config: Any, app: Any, settings: Settings, end: socket.socket, port:
             # One address's sockets, counted across the workers by the front process.
             shared = SharedSlots(self.channel)
             app.state.socket_counts.share(shared)
-            # And join guesses per address (unless a cluster counts them in Redis).
+            # And guesses per address (unless a cluster counts them in Redis).
             budgets = SharedBudgets(self.channel)
-            attempts = app.state.registry.join_attempts
-            if not attempts.shared:
-                attempts.share(budgets.budget("join-address", ADDRESS_LIMIT, ADDRESS_WINDOW))
+            registry = app.state.registry
+            if not registry.join_attempts.shared:
+                registry.join_attempts.share(
+                    budgets.budget("join-address", ADDRESS_LIMIT, ADDRESS_WINDOW)
+                )
+            lookups = registry.api_lookups  # and the host API's failed lookups per client
+            if not lookups.shared:
+                lookups.share(budgets.budget("api-lookup", lookups.limit, lookups.window))
             self.channel.listen(arrived, front_gone)
             token = getattr(app.state, "setup_token", None)
             if token is not None:

@@ -7,10 +7,13 @@ a reservation counts at once, a release gives it back, and an address is
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from meetwarden.server.addresses import address_key, network_of
 from meetwarden.server.auth import AttemptLimiter
+from meetwarden.server.budgets import FailureBudget, LocalBudget
 from meetwarden.server.runtime.attempts import JoinAttempt, JoinAttempts
 
 
@@ -61,3 +64,34 @@ def test_addresses_and_networks() -> None:
     assert network_of("192.0.2.7") == network_of("192.0.2.200") == "192.0.2.0/24"
     assert network_of("2001:db8:0:1::5") == "2001:db8:0:1::/64"
     assert address_key("testclient") == "testclient"
+
+
+@pytest.mark.anyio
+async def test_a_shared_failure_budget_is_learnt_at_the_next_failure() -> None:
+    """Two processes' host-API lookup budgets sharing one (here a local one stands for the
+    front's or Redis's): past the shared limit, each refuses from its next failure on."""
+    everywhere = LocalBudget(3, 60)
+    here, there = FailureBudget(10, 60), FailureBudget(10, 60)
+    here.share(everywhere)
+    there.share(everywhere)
+    for budget in (here, there, here):
+        await budget.failed("api:10.0.0.1")
+    assert here.retry_after("api:10.0.0.1") is None, "three failures fit the shared three"
+    await there.failed("api:10.0.0.1")
+    wait = there.retry_after("api:10.0.0.1")
+    assert wait is not None
+    assert 0 < wait <= 60
+    assert here.retry_after("api:10.0.0.1") is None, "not yet learnt here"
+    await here.failed("api:10.0.0.1")
+    assert here.retry_after("api:10.0.0.1") is not None
+    assert here.retry_after("api:10.0.0.2") is None, "another client is not touched"
+
+
+def test_a_failure_budget_alone_counts_its_own_failures() -> None:
+    budget = FailureBudget(2, 60)
+    assert budget.retry_after("k") is None
+    asyncio.run(budget.failed("k"))
+    asyncio.run(budget.failed("k"))
+    wait = budget.retry_after("k")
+    assert wait is not None
+    assert 59 < wait <= 60

@@ -9,6 +9,7 @@ spend one budget whichever node answers them (in Redis).
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from support.server import SETUP_LINK, RunningServer
 from support.sources import join_from
 
 from meetwarden.client_sdk import HostAPI
+from meetwarden.server.runtime.registry import API_LOOKUP_LIMIT_ENV
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "correct horse battery staple"
@@ -154,3 +156,25 @@ async def test_join_guesses_at_meetings_on_both_nodes_spend_one_budget(
         other = await join_from(south.ws_url, south_meeting, "127.0.0.78", password=PASSWORD)
         assert other.type == "welcome", other.message
         await other.socket.close()
+
+
+@pytest.mark.redis
+async def test_a_client_scanning_meeting_ids_at_both_nodes_meets_one_budget(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Failed host-API lookups per client (here 6 in 10 minutes) are counted in Redis: a
+    scan spread over both nodes gets 6 answers, and one more from each node that learns
+    of the spent budget at its next failure; then both refuse. On their own budgets, the
+    nodes would answer 12."""
+    limit = {API_LOOKUP_LIMIT_ENV: "6"}
+    with running_cluster(tmp_path, postgres_server, env=limit) as cluster:
+        async with httpx.AsyncClient() as http:
+            statuses = [
+                (
+                    await http.get(
+                        f"{cluster.nodes[n % 2].url}/api/meetings/{secrets.token_urlsafe(16)}"
+                    )
+                ).status_code
+                for n in range(12)
+            ]
+    assert statuses == [404] * 8 + [429] * 4

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -36,6 +37,7 @@ from meetwarden.client_sdk import (
 )
 from meetwarden.server.door import MAX_SOCKETS_ENV
 from meetwarden.server.placement import worker_for
+from meetwarden.server.runtime.registry import API_LOOKUP_LIMIT_ENV
 
 pytestmark = pytest.mark.anyio
 
@@ -357,3 +359,39 @@ async def test_password_guesses_at_meetings_on_both_workers_meet_one_budget(
     await other.socket.close()
     for meeting in made:
         await meeting.close()
+
+
+@pytest.fixture
+def scanned_workers(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
+    server = RunningServer(
+        tmp_path_factory.mktemp("scanned-workers"),
+        extra_args=["--workers", "2"],
+        env={API_LOOKUP_LIMIT_ENV: "6"},
+    )
+    server.start()
+    yield server
+    server.stop()
+    print("".join(server.log[-120:]))  # shown when a test fails
+
+
+async def test_a_client_scanning_meeting_ids_on_both_workers_meets_one_budget(
+    scanned_workers: RunningServer,
+) -> None:
+    """Failed host-API lookups per client (here 6 in 10 minutes, server/api_host.py) are
+    counted for both workers by the front: a scan of meeting ids, each sent to the worker
+    that would hold it, gets 6 answers, and one more from each worker that learns of the
+    spent budget at its next failure; then every lookup is refused. On its own budget,
+    each worker would answer 6."""
+    ids: dict[int, list[str]] = {0: [], 1: []}
+    while min(len(found) for found in ids.values()) < 8:
+        meeting_id = secrets.token_urlsafe(16)
+        ids[worker_for(meeting_id, 2)].append(meeting_id)
+    scan = [ids[n % 2][n // 2] for n in range(16)]  # worker 0, worker 1, in turn
+    statuses = []
+    for meeting_id in scan:  # each on a new connection: the front sends it to the holder
+        transport = httpx.AsyncHTTPTransport(local_address="127.0.0.79")  # the scanner
+        async with httpx.AsyncClient(base_url=scanned_workers.url, transport=transport) as http:
+            statuses.append((await http.get(f"/api/meetings/{meeting_id}")).status_code)
+    assert statuses == [404] * 8 + [429] * 8
+    async with httpx.AsyncClient(base_url=scanned_workers.url) as http:  # another client
+        assert (await http.get(f"/api/meetings/{scan[0]}")).status_code == 404

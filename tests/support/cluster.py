@@ -123,11 +123,13 @@ def running_cluster(
     account: tuple[str, str] | None = None,
     redis_urls: Callable[[RedisServer], dict[str, str]] | None = None,
     extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """Two started nodes, north and south; their last log lines are printed at the end
     (pytest shows them when a test fails). ``redis_urls`` gives nodes another way to
     the Redis (a proxy that can cut one off): node name -> URL, made once Redis runs.
-    ``extra_args``: more `serve` options, the same for both nodes (``--edge-after 1``)."""
+    ``extra_args``: more `serve` options, the same for both nodes (``--edge-after 1``);
+    ``env``: more environment, the same for both."""
     redis = start_redis()
     database_url = postgres.new_database()
     nodes: list[RunningServer] = []
@@ -139,6 +141,7 @@ def running_cluster(
                 directory / name,
                 database_url=database_url,
                 port=port,
+                env=dict(env or {}),
                 extra_args=[
                     *node_arguments(name, port, ways.get(name, redis.url)),
                     *("--drain-timeout", "120"),
