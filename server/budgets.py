@@ -11,6 +11,7 @@ of a cluster (``server/cluster/attempts.py``).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict, deque
 from typing import Final, Protocol
@@ -18,6 +19,7 @@ from typing import Final, Protocol
 __all__ = ["AttemptBudget", "Budget", "FailureBudget", "LocalBudget"]
 
 _SWEEP_ABOVE: Final = 10_000
+log = logging.getLogger("meetwarden.budgets")
 
 
 class AttemptBudget:
@@ -132,7 +134,11 @@ class FailureBudget:
         self._here.take(key)
         if self._everywhere is None:
             return
-        wait = await self._everywhere.take(key)
+        try:
+            wait = await self._everywhere.take(key)
+        except Exception as error:  # Redis unreachable: this process's count still holds
+            log.warning("could not count a failure in the shared budget: %s", error)
+            return
         if wait is not None:
             now = time.monotonic()
             if len(self._refused_until) > _SWEEP_ABOVE:

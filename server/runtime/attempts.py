@@ -121,7 +121,11 @@ class JoinAttempts:
         if everywhere is None:
             return self.begin(address, meeting_id)
         address_key = f"address:{address}"
-        wait = await everywhere.take(address_key)
+        try:
+            wait = await everywhere.take(address_key)
+        except Exception as error:  # Redis unreachable: this process's budget still holds
+            log.warning("could not count a join guess in the shared budget: %s", error)
+            return self.begin(address, meeting_id)
         if wait is not None:
             return wait or 1.0
         attempt = self.begin(address, meeting_id)

@@ -8,12 +8,15 @@ a reservation counts at once, a release gives it back, and an address is
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 
 from meetwarden.server.addresses import address_key, network_of
 from meetwarden.server.auth import AttemptLimiter
 from meetwarden.server.budgets import FailureBudget, LocalBudget
+from meetwarden.server.cluster import SharedBudget
+from meetwarden.server.cluster.connection import connect
 from meetwarden.server.runtime.attempts import JoinAttempt, JoinAttempts
 
 
@@ -95,3 +98,27 @@ def test_a_failure_budget_alone_counts_its_own_failures() -> None:
     wait = budget.retry_after("k")
     assert wait is not None
     assert 59 < wait <= 60
+
+
+@pytest.mark.anyio
+async def test_an_unreachable_shared_budget_leaves_each_process_its_own() -> None:
+    """Redis gone (a client of a port nothing listens on): guesses and failed lookups are
+    still counted, by this process alone, and nothing raises."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nothing listens there now
+    client = connect(f"redis://127.0.0.1:{port}")  # as a node connects
+    try:
+        joins = JoinAttempts()
+        joins.share(SharedBudget(client, "join-address", 5, 300))
+        attempts = [await joins.start("10.0.0.1", "m") for _ in range(6)]
+        assert all(isinstance(a, JoinAttempt) for a in attempts[:5])
+        assert isinstance(attempts[5], float), "this process's five still bound the address"
+        lookups = FailureBudget(2, 60)
+        lookups.share(SharedBudget(client, "api-lookup", 2, 60))
+        await lookups.failed("api:10.0.0.1")
+        await lookups.failed("api:10.0.0.1")
+        assert lookups.retry_after("api:10.0.0.1") is not None
+    finally:
+        await client.aclose()
