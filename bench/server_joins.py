@@ -6,7 +6,8 @@ WebSocket clients (JSON text in and out, so that the figures are the server's
 and not a client library's). Two measurements:
 
 - joins: each bot connects, sends ``join``, waits in the waiting room, and
-  counts once it reads ``admitted``. Bots go to meetings of ``--meeting-size``
+  counts once it reads ``admitted`` (``--no-waiting-room``: admitted on
+  joining). Bots go to meetings of ``--meeting-size``
   (the roster every admission broadcasts grows with the meeting). Each
   meeting's host admits everyone waiting with ``admit_all``, at most 8 times
   a second (a socket's rate limit is 10 messages a second, so a host bot that
@@ -70,6 +71,8 @@ FIRST = ["Ana", "Bao", "Chen", "Dara", "Emil", "Fatima", "Goran", "Hana", "Ivo",
 LAST = ["Silva", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Kowalski", "Haddad", "Lund"]
 # Every bot comes from one address: the waiting room's share per network is lifted.
 OPEN_POLICY = {"entry": {"max_participants": 1000, "waiting_room": {"max_share_per_source": 100}}}
+# --no-waiting-room: everyone is admitted on joining (the host admits nobody).
+DIRECT_POLICY = {"entry": {"max_participants": 1000, "waiting_room": {"enabled": False}}}
 
 
 # --- the two servers, each in its own process ------------------------------------------------
@@ -268,11 +271,14 @@ class Host:
             reading.cancel()
 
 
-async def new_meeting(server: Server, http: httpx.AsyncClient) -> tuple[str, ClientConnection]:
+async def new_meeting(
+    server: Server, http: httpx.AsyncClient, waiting_room: bool = True
+) -> tuple[str, ClientConnection]:
     """Creates a meeting and joins its host; the meeting id and the host's socket."""
+    policy = OPEN_POLICY if waiting_room else DIRECT_POLICY
     created = (
         await http.post(
-            f"{server.url}/api/meetings", json={"policy": OPEN_POLICY}, headers=server.operator
+            f"{server.url}/api/meetings", json={"policy": policy}, headers=server.operator
         )
     ).json()
     host = await connect(f"{server.ws}/ws/meetings/{created['meeting_id']}")
@@ -297,10 +303,13 @@ class Phase:
     latencies: dict[str, list[float]]
 
 
-async def meetwarden_joins(server: Server, bots: int, meeting_size: int, concurrency: int) -> Phase:
+async def meetwarden_joins(
+    server: Server, bots: int, meeting_size: int, concurrency: int, waiting_room: bool = True
+) -> Phase:
     async with httpx.AsyncClient(timeout=30) as http:
         meetings = [
-            await new_meeting(server, http) for _ in range(max(1, -(-bots // meeting_size)))
+            await new_meeting(server, http, waiting_room)
+            for _ in range(max(1, -(-bots // meeting_size)))
         ]
     hosts = [Host(socket) for _, socket in meetings]
     admitting = [asyncio.create_task(host.admit_loop()) for host in hosts]
@@ -322,7 +331,8 @@ async def meetwarden_joins(server: Server, bots: int, meeting_size: int, concurr
             socket = await connect(f"{server.ws}/ws/meetings/{meeting_id}")
             sockets.append(socket)
             await socket.send(json.dumps({"type": "join", "name": bot_name(number)}))
-            await receive(socket, lambda m: m["type"] == "waiting")
+            if waiting_room:
+                await receive(socket, lambda m: m["type"] == "waiting")
             await receive(socket, lambda m: m["type"] == "admitted")
             latencies.append(time.perf_counter() - started)
             draining.append(asyncio.create_task(drain(socket)))
@@ -518,11 +528,14 @@ async def measure(arguments: argparse.Namespace, directory: Path) -> dict[str, A
         # load while the benchmark runs reaches every side alike.
         for _ in range(arguments.rounds):
             bots, concurrency, size = arguments.bots, arguments.concurrency, arguments.meeting_size
-            phases["joins"].append(await meetwarden_joins(meetwarden, bots, size, concurrency))
+            waiting = not arguments.no_waiting_room
+            phases["joins"].append(
+                await meetwarden_joins(meetwarden, bots, size, concurrency, waiting)
+            )
             phases["connects"].append(await echo_connects(echo, bots, concurrency))
             if before is not None:
                 phases["before_joins"].append(
-                    await meetwarden_joins(before, bots, size, concurrency)
+                    await meetwarden_joins(before, bots, size, concurrency, waiting)
                 )
             phases["actions"].append(
                 await meetwarden_actions(meetwarden, arguments.samples, arguments.action_meetings)
@@ -641,6 +654,11 @@ def main() -> None:
         type=int,
         default=1,
         help="meetwarden's `serve --workers N` (default 1, one process as the echo is)",
+    )
+    parser.add_argument(
+        "--no-waiting-room",
+        action="store_true",
+        help="bots are admitted on joining (the meetings have no waiting room)",
     )
     parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
