@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from support.worker_channels import wired
 
 from meetwarden.server.workers.budget_book import BudgetBook
-from meetwarden.server.workers.handoff import TAKE, Channel, channel_pair, slot_message
+from meetwarden.server.workers.handoff import TAKE, Channel, slot_message
 from meetwarden.server.workers.shared_budget import FrontBudget, SharedBudgets
 
 pytestmark = pytest.mark.anyio
@@ -33,23 +34,9 @@ class Pair:
 @pytest.fixture
 async def pair() -> AsyncIterator[Pair]:
     """Two workers' halves and the front's book; each worker's budget: 5 in 5 minutes."""
-    fronts: list[Channel] = []
-    ends: list[Channel] = []
-    book = BudgetBook(lambda worker, message: fronts[worker].post(message))
-    workers: list[SharedBudgets] = []
-    for index in range(2):
-        front_end, worker_end = channel_pair()
-        front, end = Channel(front_end), Channel(worker_end)
-        fronts.append(front)
-        ends.append(end)
-        front.listen(lambda kind, _descriptor, index=index: book.message(index, kind), lambda: None)
-        asks = SharedBudgets(end)
-        end.listen(lambda kind, _descriptor, asks=asks: asks.message(kind), asks.front_gone)
-        workers.append(asks)
-    budgets = [asks.budget("join-address", 5, 300.0) for asks in workers]
-    yield Pair(book, workers, budgets, fronts)
-    for channel in (*fronts, *ends):
-        channel.close()
+    with wired(BudgetBook, SharedBudgets) as (book, workers, fronts):
+        budgets = [asks.budget("join-address", 5, 300.0) for asks in workers]
+        yield Pair(book, workers, budgets, fronts)
 
 
 async def test_guesses_at_either_worker_spend_one_budget_and_a_right_one_is_given_back(

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import pytest
 from support.counting import until
+from support.worker_channels import wired
 
 from meetwarden.server.socket_slots import SocketSlot
 from meetwarden.server.workers import shared_slots
 from meetwarden.server.workers.address_book import AddressBook
-from meetwarden.server.workers.handoff import OPEN, Channel, channel_pair
+from meetwarden.server.workers.handoff import OPEN, Channel
 from meetwarden.server.workers.shared_slots import SharedSlots
 
 pytestmark = pytest.mark.anyio
@@ -35,22 +36,8 @@ class Pair:
 @pytest.fixture
 async def pair() -> AsyncIterator[Pair]:
     """Two workers' halves and the front's book, with a cap of two sockets per address."""
-    fronts: list[Channel] = []
-    ends: list[Channel] = []
-    book = AddressBook(2, lambda worker, message: fronts[worker].post(message))
-    workers: list[SharedSlots] = []
-    for index in range(2):
-        front_end, worker_end = channel_pair()
-        front, end = Channel(front_end), Channel(worker_end)
-        fronts.append(front)
-        ends.append(end)
-        front.listen(lambda kind, _descriptor, index=index: book.message(index, kind), lambda: None)
-        shared = SharedSlots(end)
-        end.listen(lambda kind, _descriptor, shared=shared: shared.message(kind), shared.front_gone)
-        workers.append(shared)
-    yield Pair(book, workers, fronts)
-    for channel in (*fronts, *ends):
-        channel.close()
+    with wired(lambda post: AddressBook(2, post), SharedSlots) as (book, workers, fronts):
+        yield Pair(book, workers, fronts)
 
 
 async def test_the_cap_holds_across_workers_and_the_oldest_idle_socket_gives_way(

@@ -17,6 +17,7 @@ import secrets
 import signal
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,13 +98,23 @@ async def _stored(data_dir: Path, meeting_id: str, holds: Any) -> None:
     raise AssertionError("the meeting's places were not stored as expected within 10 s")
 
 
-@pytest.fixture
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
-    server = RunningServer(tmp_path_factory.mktemp("workers"), extra_args=["--workers", "2"])
+def _two_workers(
+    tmp_path_factory: pytest.TempPathFactory, name: str, env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """`serve --workers 2` for one test; its last log lines are printed at the end
+    (pytest shows them when the test fails)."""
+    server = RunningServer(
+        tmp_path_factory.mktemp(name), extra_args=["--workers", "2"], env=dict(env or {})
+    )
     server.start()
     yield server
     server.stop()
-    print("".join(server.log[-120:]))  # shown when a test fails
+    print("".join(server.log[-120:]))
+
+
+@pytest.fixture
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    yield from _two_workers(tmp_path_factory, "workers")
 
 
 async def test_everyone_of_a_meeting_meets_whichever_connection_they_came_in_on(
@@ -228,16 +239,8 @@ async def test_metrics_give_every_workers_figures_whichever_worker_answers(
 
 
 @pytest.fixture
-def capped_workers(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
-    server = RunningServer(
-        tmp_path_factory.mktemp("capped-workers"),
-        extra_args=["--workers", "2"],
-        env={MAX_SOCKETS_ENV: "4"},
-    )
-    server.start()
-    yield server
-    server.stop()
-    print("".join(server.log[-120:]))  # shown when a test fails
+def capped_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    yield from _two_workers(tmp_path_factory, "capped-workers", {MAX_SOCKETS_ENV: "4"})
 
 
 async def _told_too_many(answer: Answer) -> None:
@@ -362,16 +365,8 @@ async def test_password_guesses_at_meetings_on_both_workers_meet_one_budget(
 
 
 @pytest.fixture
-def scanned_workers(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
-    server = RunningServer(
-        tmp_path_factory.mktemp("scanned-workers"),
-        extra_args=["--workers", "2"],
-        env={API_LOOKUP_LIMIT_ENV: "6"},
-    )
-    server.start()
-    yield server
-    server.stop()
-    print("".join(server.log[-120:]))  # shown when a test fails
+def scanned_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    yield from _two_workers(tmp_path_factory, "scanned-workers", {API_LOOKUP_LIMIT_ENV: "6"})
 
 
 async def test_a_client_scanning_meeting_ids_on_both_workers_meets_one_budget(
