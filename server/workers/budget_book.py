@@ -2,9 +2,11 @@
 
 A worker asks here before it checks a guess (``TAKE``: a meeting password, at any
 of the meetings it holds) and gives back a guess that was right (``GIVE``); the
-answer (``TAKEN``) is empty when the guess is counted, else the seconds to wait.
-Each meeting lives on one worker, so without this an address would have one budget
-per worker for guesses spread over meetings (server/runtime/attempts.py).
+answer (``TAKEN``) is empty when the guess is counted, else the seconds to wait. A
+failed host-API lookup is counted the same way, after it failed (server/budgets.py,
+``FailureBudget``). Each meeting lives on one worker, so without this an address
+would have one budget per worker for guesses spread over meetings
+(server/runtime/attempts.py).
 
 A message names its budget, limit and window, then the key; each budget is the
 same ``AttemptBudget`` a single process keeps (server/budgets.py).

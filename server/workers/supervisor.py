@@ -171,7 +171,8 @@ async def _supervise(settings: Settings, count: int, listener: socket.socket) ->
 
     # One address's participant sockets, counted across the workers (address_book.py).
     book = AddressBook(socket_cap(), post)
-    # Join guesses per address, counted across the workers (budget_book.py).
+    # Guessing budgets (join guesses per address, failed host-API lookups per client),
+    # counted across the workers (budget_book.py).
     budgets = BudgetBook(post)
     slots.extend(
         WorkerSlot(WorkerPlace(index, count), settings, port, book, budgets)
