@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
-from support.browser import open_person, wait_for_screen
+from support.browser import join, open_person, wait_for_screen
 from support.cluster import Cluster, running_cluster
 from support.cluster import cluster as cluster  # the fixture
 from support.meetings import admit_named
@@ -47,9 +47,7 @@ async def test_a_guest_is_taken_to_the_meetings_node_and_back_through_the_link_w
     bob = await open_person(browser, entry.url, "Bob Smith")
     try:
         page = bob.page
-        await page.goto(f"{entry.url}/m/{created.meeting_id}")
-        await page.fill("#join-name", "Bob Smith")
-        await page.click("#join-button")
+        await join(bob, f"{entry.url}/m/{created.meeting_id}")
         await wait_for_screen(bob, "waiting")  # on the holder's page, joined once
         assert page.url == f"{holder.url}/m/{created.meeting_id}"  # the fragment read and gone
         bob_id = await admit_named(host, "Bob Smith")
@@ -91,9 +89,7 @@ async def test_a_viewer_at_a_node_whose_drain_times_out_is_taken_to_the_meetings
         bob = await open_person(browser, edge.url, "Bob Smith")
         try:
             page = bob.page
-            await page.goto(f"{edge.url}/m/{created.meeting_id}")
-            await page.fill("#join-name", "Bob Smith")
-            await page.click("#join-button")
+            await join(bob, f"{edge.url}/m/{created.meeting_id}")
             await wait_for_screen(bob, "meeting")
             assert page.url.startswith(f"{edge.url}/m/{created.meeting_id}")  # an edge viewer
             await host.wait_for(RosterChanged, lambda e: len(e.roster) == 2, timeout=30)
