@@ -36,6 +36,7 @@ from .runtime.attempts import ADDRESS_LIMIT, ADDRESS_WINDOW
 from .runtime.audit import AuditWriter
 from .runtime.registry import Locate, MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
+from .socket_route import DirectSocketRoute
 from .socket_slots import SocketCounts
 from .store import Store
 from .workers.metrics import WorkerMetrics
@@ -174,6 +175,8 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
     # /healthz tells a rebinding page nothing, and /metrics with a token needs what no page
     # has: both answer under any name (a health check or a scraper reaches them by address).
     open_paths = {"/healthz", "/metrics"} if token else {"/healthz"}
+    # Added first, so innermost: a participant socket meets the door and the host check.
+    app.add_middleware(DirectSocketRoute, route=ws.MEETING_SOCKET)
     app.add_middleware(
         TrustedHostsMiddleware,
         hosts=TrustedHosts(settings.public_url, settings.host),

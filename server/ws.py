@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from meetwarden import protocol as wire
@@ -35,7 +36,7 @@ from .runtime.room import Room, RoomClosedError
 from .runtime.session import Session
 from .socket_slots import SLOT_KEY, TOO_MANY_SOCKETS, too_many_sockets
 
-__all__ = ["Throttle", "read_frame", "router"]
+__all__ = ["MEETING_SOCKET", "Throttle", "read_frame", "router"]
 
 log = logging.getLogger("meetwarden.ws")
 router = APIRouter()
@@ -304,7 +305,9 @@ async def meeting_socket(websocket: WebSocket) -> None:
 
 # A Starlette route, not FastAPI's ``router.websocket``: FastAPI solves an endpoint's
 # parameters (dependency injection) for every socket, a measurable part of each join.
-router.add_websocket_route("/ws/meetings/{meeting_id}", meeting_socket)
+# The application reaches it through ``socket_route.DirectSocketRoute``, not its router.
+MEETING_SOCKET = WebSocketRoute("/ws/meetings/{meeting_id}", meeting_socket)
+router.routes.append(MEETING_SOCKET)
 
 
 async def _first_message(
