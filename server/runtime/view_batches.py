@@ -9,12 +9,19 @@ likewise). Entries are read at sending time, so a batch never undoes what a
 newer ``admitted`` (whose roster is whole and current) told someone.
 
 The first change after a quiet spell goes out at once, with the decision's
-other messages in their order; later ones wait until ``interval`` has passed
-since the last batch. The
-interval grows with the number of readers so that a meeting's roster costs at
-most ``FRAMES_PER_SECOND`` frames a second: 25 ms in a meeting of 10, 250 ms in
-one of 100, and at most ``MAX_INTERVAL``. LiveKit batches participant updates to
-subscribers the same way (``batchedUpdates`` in livekit/livekit pkg/rtc/room.go).
+other messages in their order; later ones wait until the batch's interval has
+passed since its last one. The two lists are batched apart, as they are read
+by different people at different costs:
+
+- the roster, read by everyone admitted: its interval grows with the number of
+  readers, so that a meeting's roster costs at most ``ROSTER_FRAMES_PER_SECOND``
+  frames a second: 100 ms in a meeting of 10, 1 s (``MAX_INTERVAL``) in one of
+  100 or more. LiveKit batches the updates about participants who do not
+  publish the same way, every 3 s (``subscriberUpdateInterval`` and
+  ``batchedUpdates`` in livekit/livekit pkg/rtc/room.go);
+- the waiting list, read by the hosts only, who admit from it: every
+  ``WAITING_INTERVAL`` at most, whatever the meeting's size, so that a host sees
+  who knocks within a tenth of a second.
 
 What decides something for a person (their own state, notices, results,
 ``admitted``) is never held back: only these views of the others are.
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from meetwarden import protocol as wire
@@ -34,72 +42,116 @@ from .views import roster_entry, waiting_entry
 if TYPE_CHECKING:
     from .room import Room
 
-__all__ = ["FRAMES_PER_SECOND", "MAX_INTERVAL", "ViewBatches"]
+__all__ = ["MAX_INTERVAL", "ROSTER_FRAMES_PER_SECOND", "WAITING_INTERVAL", "ViewBatches"]
 
-FRAMES_PER_SECOND = 400.0
+ROSTER_FRAMES_PER_SECOND = 100.0
 """Roster frames a meeting may cost a second, over all its readers, when busy."""
 MAX_INTERVAL = 1.0
-"""Seconds at most between a change and the batch that carries it."""
+"""Seconds at most between a roster change and the batch that carries it."""
+WAITING_INTERVAL = 0.1
+"""Seconds at most between a change to the waiting list and the hosts' batch."""
+
+
+class _Batch:
+    """Ids gathered for one view, sent at once after a quiet spell, else once ``interval()``
+    has passed since the last batch."""
+
+    def __init__(self, interval: Callable[[], float], send: Callable[[list[str]], None]) -> None:
+        self._interval, self._send = interval, send
+        self._ids: dict[str, None] = {}
+        self._due: asyncio.TimerHandle | None = None
+        self._sent_at = -math.inf
+
+    def add(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        self._ids.update(dict.fromkeys(ids))
+        if self._due is None:
+            loop = asyncio.get_running_loop()
+            wait = self._sent_at + self._interval() - loop.time()
+            if wait <= 0:
+                self.flush()  # quiet until now: in the decision's own order, as before
+            else:
+                self._due = loop.call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        self.cancel()
+        if self._ids:
+            self._sent_at = asyncio.get_running_loop().time()
+            ids, self._ids = list(self._ids), {}
+            self._send(ids)
+
+    def holds(self, pid: str) -> bool:
+        """Whether ``pid``'s change waits for this batch."""
+        return pid in self._ids
+
+    def cancel(self) -> None:
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
 
 
 class ViewBatches:
     def __init__(self, room: Room) -> None:
         self._room = room
-        self._roster: dict[str, None] = {}
-        self._waiting: dict[str, None] = {}
-        self._due: asyncio.TimerHandle | None = None
-        self._sent_at = -math.inf
+        self._roster = _Batch(self.interval, self._send_roster)
+        self._waiting = _Batch(lambda: WAITING_INTERVAL, self._send_waiting)
 
     def interval(self) -> float:
-        """Seconds between two batches: longer as more people read them."""
-        return min(MAX_INTERVAL, len(self._room.sessions) / FRAMES_PER_SECOND)
+        """Seconds between two roster batches: longer as more people read them."""
+        return min(MAX_INTERVAL, len(self._room.sessions) / ROSTER_FRAMES_PER_SECOND)
 
     def changed(self, roster: list[str], waiting: list[str]) -> None:
         """The roster entries of ``roster`` and the waiting entries of ``waiting`` changed
-        (or went): they go out with the next batch."""
-        self._roster.update(dict.fromkeys(roster))
-        self._waiting.update(dict.fromkeys(waiting))
-        if self._due is None and (self._roster or self._waiting):
-            loop = asyncio.get_running_loop()
-            wait = self._sent_at + self.interval() - loop.time()
-            if wait <= 0:
-                self.send()  # quiet until now: in the decision's own order, as before
-            else:
-                self._due = loop.call_later(wait, self.send)
+        (or went): they go out with the next batch of each."""
+        self._roster.add(roster)
+        self._waiting.add(waiting)
 
     def send(self) -> None:
-        """Sends what changed since the last batch, as it is now."""
-        if self._due is not None:
-            self._due.cancel()
-            self._due = None
+        """Sends what changed since the last batches, as it is now."""
+        self._roster.flush()
+        self._waiting.flush()
+
+    def _send_roster(self, ids: list[str]) -> None:
         room = self._room
         if room.closed:
             return
-        self._sent_at = asyncio.get_running_loop().time()
-        roster, self._roster = self._roster, {}
-        waiting, self._waiting = self._waiting, {}
         state = room.state
-        if roster:
-            entries, removed = [], []
-            for pid in roster:
-                person = state.get(pid)
+        entries, removed = [], []
+        for pid in ids:
+            person = state.get(pid)
+            if person is not None and person.admitted:
+                entries.append(roster_entry(person))
+            else:
+                removed.append(pid)
+        broadcast(admitted_sessions(room), wire.RosterUpdate(entries=entries, removed=removed))
+
+    def _send_waiting(self, ids: list[str]) -> None:
+        room = self._room
+        if room.closed:
+            return
+        state = room.state
+        entries, gone = [], []
+        # The hosts read both lists: whoever moves between them moves in one step for
+        # them, their roster change sent with the waiting list's (and again, to everyone,
+        # with the roster's batch).
+        seated, unseated = [], []
+        for pid in ids:
+            person = state.get(pid)
+            if person is not None and not person.admitted:
+                entries.append(waiting_entry(person, room.wall))
+            else:
+                gone.append(pid)
+            if self._roster.holds(pid):
                 if person is not None and person.admitted:
-                    entries.append(roster_entry(person))
+                    seated.append(roster_entry(person))
                 else:
-                    removed.append(pid)
-            broadcast(admitted_sessions(room), wire.RosterUpdate(entries=entries, removed=removed))
-        if waiting:
-            waiting_entries, gone = [], []
-            for pid in waiting:
-                person = state.get(pid)
-                if person is not None and not person.admitted:
-                    waiting_entries.append(waiting_entry(person, room.wall))
-                else:
-                    gone.append(pid)
-            update = wire.WaitingUpdate(entries=waiting_entries, removed=gone)
-            broadcast(host_sessions(room), update)
+                    unseated.append(pid)
+        hosts = host_sessions(room)
+        if seated or unseated:
+            broadcast(hosts, wire.RosterUpdate(entries=seated, removed=unseated))
+        broadcast(hosts, wire.WaitingUpdate(entries=entries, removed=gone))
 
     def close(self) -> None:
-        if self._due is not None:
-            self._due.cancel()
-            self._due = None
+        self._roster.cancel()
+        self._waiting.cancel()

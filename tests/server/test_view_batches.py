@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from meetwarden import protocol as wire
-from meetwarden.policies.events import JoinRequested
+from meetwarden.policies.events import AdmitRequested, JoinRequested
 from meetwarden.server.runtime.registry import Registry
 from meetwarden.server.runtime.room import Room
 from meetwarden.server.runtime.session import Session
@@ -38,6 +38,10 @@ class Reader:
         self.roster: dict[str, str] = {}
         self.waiting: dict[str, str] = {}
         self.frames: dict[str, int] = {}
+        self.in_neither: set[str] = set()
+        """Whoever this reader, at some frame, had in neither the roster nor the waiting
+        list while they were in the meeting's (``watch``)."""
+        self.watch: set[str] = set()
 
     def read(self, text: str) -> None:
         message: dict[str, Any] = wire.SERVER_ADAPTER.validate_json(text).model_dump()
@@ -55,6 +59,7 @@ class Reader:
             self.waiting.update({e["id"]: e["name"] for e in message["entries"]})
             for pid in message["removed"]:
                 self.waiting.pop(pid, None)
+        self.in_neither |= {pid for pid in self.watch if pid not in self.roster | self.waiting}
 
     def read_sent(self) -> None:
         while not self.session.outbox.empty():
@@ -128,3 +133,20 @@ async def test_a_crowd_waiting_costs_the_host_a_few_frames_and_the_list_is_whole
     await host.read_until(lambda: host.waiting == waiting)
     sent = host.frames.get("waiting_update", 0)
     assert 1 <= sent <= 10, f"{sent} waiting-list frames for {CROWD} people waiting"
+
+
+async def test_a_host_sees_each_person_admitted_move_from_the_waiting_list_to_the_roster_at_once(
+    registry: Registry,
+) -> None:
+    """The roster's batches wait longer as a meeting grows (1 s in a meeting of 100); the
+    hosts' waiting list does not, and a person the host admits is never in neither list
+    for the host, in between."""
+    room, host = await _meeting(registry, {})
+    ids = await _crowd(room)
+    await host.read_until(lambda: set(host.waiting) == set(ids))
+    host.watch = set(ids)
+    for pid in ids:
+        assert (await room.submit(AdmitRequested(actor="h", participant=pid))).allowed
+    everyone = {pid: p.name for pid, p in room.state.participants.items()}
+    await host.read_until(lambda: host.roster == everyone and not host.waiting)
+    assert host.in_neither == set(), f"{len(host.in_neither)} admitted people were in no list"
