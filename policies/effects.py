@@ -287,14 +287,26 @@ Effect = (
 )
 
 _NAMES: dict[type, str] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types that are their own JSON (what most values of an effect are): answered first."""
 
 
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in fields(kind))
+    return names
+
+
 def json_value(value: Any) -> Any:
     """A value of an effect or of the state as JSON: sets sorted, dataclasses as objects."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, frozenset):
         return sorted(value)
     if isinstance(value, tuple):
@@ -304,7 +316,7 @@ def json_value(value: Any) -> Any:
     if isinstance(value, Policy):
         return {"name": value.name}
     if hasattr(value, "__dataclass_fields__"):
-        return {f.name: json_value(getattr(value, f.name)) for f in fields(value)}
+        return {name: json_value(getattr(value, name)) for name in _field_names(type(value))}
     return value
 
 
@@ -323,6 +335,6 @@ def effect_to_json(effect: Effect) -> dict[str, Any]:
         person = effect.participant
         body.update(participant=person.id, name=person.name, role=person.role, status=person.status)
         return body
-    for f in fields(effect):
-        body[f.name] = json_value(getattr(effect, f.name))
+    for name in _field_names(type(effect)):
+        body[name] = json_value(getattr(effect, name))
     return body
