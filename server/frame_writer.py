@@ -71,6 +71,10 @@ class FrameWriter:
             and not protocol.transport.is_closing()
         )
 
+    def writable(self) -> bool:
+        """Whether ``send`` takes what it is given this turn."""
+        return bool(self._pending) or self._open()
+
     def send(self, text: str) -> bool:
         """Takes ``text`` to write at the end of this turn; False when the connection
         cannot take a write now (closed, closing, or its buffer full)."""

@@ -213,6 +213,35 @@ async def _writer(websocket: WebSocket, session: Session) -> None:
                 return
 
 
+class _Writing:
+    """A joined socket's writer task, started the first time the session's outbox holds
+    something: most sockets write every frame ``direct`` and close through it only."""
+
+    def __init__(self, websocket: WebSocket, session: Session) -> None:
+        self._websocket, self._session = websocket, session
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.task is None:
+            self.task = asyncio.create_task(_writer(self._websocket, self._session))
+
+    def attach(self, frames: FrameWriter | None) -> None:
+        """Writes what the join queued ``direct`` when the connection takes it now, and
+        has the session start the writer whenever its outbox fills from now on."""
+        session = self._session
+        if frames is not None:
+            session.direct = frames.send
+            if not session.closing and frames.writable():
+                outbox = session.outbox  # in order, all taken this turn (``writable``)
+                while not outbox.empty():
+                    text = outbox.get_nowait()
+                    assert text is not None  # the close is queued only once closing
+                    frames.send(text)
+        session.wake = self.start
+        if not session.outbox.empty():
+            self.start()
+
+
 async def meeting_socket(websocket: WebSocket) -> None:
     meeting_id: str = websocket.path_params["meeting_id"]
     if not _origin_allowed(websocket):
@@ -224,7 +253,7 @@ async def meeting_socket(websocket: WebSocket) -> None:
     reader = _Reader(websocket, pending.append)
     session: Session | None = None
     room: Room | None = None
-    writer: asyncio.Task[None] | None = None
+    writing: _Writing | None = None
     try:
         language = from_accept_language(websocket.headers.get("accept-language"))
         first = await _first_message(websocket, reader, pending, language)
@@ -258,10 +287,8 @@ async def meeting_socket(websocket: WebSocket) -> None:
             return
         session, room = result.session, result.room
         reader.reply, reader.before_join = session.send, False
-        frames = FrameWriter.of(slot.send if slot is not None else None)
-        if frames is not None:
-            session.direct = frames.send
-        writer = asyncio.create_task(_writer(websocket, session))
+        writing = _Writing(websocket, session)
+        writing.attach(FrameWriter.of(slot.send if slot is not None else None))
         person = room.state.get(session.participant_id)
         throttle = Throttle(session, hosting=person is not None and person.is_host)
         while not session.closing:
@@ -300,7 +327,7 @@ async def meeting_socket(websocket: WebSocket) -> None:
     except Exception:
         log.exception("socket for meeting %s failed", meeting_id)
     finally:
-        await _finish(room, session, writer)
+        await _finish(room, session, writing)
 
 
 # A Starlette route, not FastAPI's ``router.websocket``: FastAPI solves an endpoint's
@@ -349,13 +376,13 @@ async def _first_message(
         await websocket.send_text(wire.encode(wire.Error(ref=ref, code="not_joined", message=text)))
 
 
-async def _finish(room: Room | None, session: Session | None, writer: Any) -> None:
+async def _finish(room: Room | None, session: Session | None, writing: _Writing | None) -> None:
     if room is not None and session is not None:
         # Without a goodbye the person keeps their place and may resume (the Room
         # checks that this is still their connection: a resume elsewhere replaced it).
         with contextlib.suppress(Exception):
             await room.connection_lost(session.participant_id, session)
         session.close(wire.CLOSE_NORMAL, "bye")
-    if writer is not None:
+    if writing is not None and writing.task is not None:  # started by the close, if not before
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer, 5)
+            await asyncio.wait_for(writing.task, 5)

@@ -46,6 +46,9 @@ class Session:
         self.writing = False
         """The socket's writer holds a message it took from the outbox and has not written:
         nothing may overtake it."""
+        self.wake: Callable[[], None] | None = None
+        """Called when a message or the close is put in the outbox: the socket starts its
+        writer then (a socket whose every message goes ``direct`` never needs one)."""
 
     @property
     def closing(self) -> bool:
@@ -65,6 +68,9 @@ class Session:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
             self.close(CLOSE_POLICY, "too slow to read; reconnect")
+            return
+        if self.wake is not None:
+            self.wake()
 
     def close(self, code: int, reason: str = "") -> None:
         """Ask the writer to close the socket once what was sent before is delivered."""
@@ -78,3 +84,5 @@ class Session:
             while not self.outbox.empty():
                 self.outbox.get_nowait()
             self.outbox.put_nowait(None)
+        if self.wake is not None:
+            self.wake()
