@@ -12,6 +12,7 @@ answer the same.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import time
@@ -23,6 +24,7 @@ from typing import Any, Literal
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from jwt.utils import base64url_encode
 
 __all__ = [
     "AttemptLimiter",
@@ -65,11 +67,30 @@ class Claims:
     expires_at: float
 
 
+def _segment(value: dict[str, Any]) -> bytes:
+    return base64url_encode(json.dumps(value, separators=(",", ":")).encode())
+
+
 class Tokens:
-    """Issues and checks the meeting's signed tokens."""
+    """Issues and checks the meeting's signed tokens.
+
+    A token is issued as PyJWT's ``jwt.encode`` issues it, byte for byte (the JWS
+    compact serialization of RFC 7515 section 7.1: the header, the claims, and PyJWT's
+    HS256 signature of both), but with the header encoded and the key prepared once:
+    ``jwt.encode`` did both for every token, a twentieth of a join's CPU for the two a
+    join is issued. Tokens are checked by ``jwt.decode``, as before."""
+
+    _HEADER = _segment({"alg": _ALGORITHM, "typ": "JWT"})  # as jwt.encode sorts it
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        self._signer = jwt.PyJWS().get_algorithm_by_name(_ALGORITHM)
+        self._key = self._signer.prepare_key(secret)
+
+    def _encode(self, body: dict[str, Any]) -> str:
+        signing_input = self._HEADER + b"." + _segment(body)
+        signature = base64url_encode(self._signer.sign(signing_input, self._key))
+        return (signing_input + b"." + signature).decode()
 
     def issue(
         self, kind: TokenKind, meeting_id: str, subject: str, role: str, ttl_seconds: float
@@ -93,7 +114,7 @@ class Tokens:
             "iat": int(now),
             "exp": int(claims.expires_at),
         }
-        return jwt.encode(body, self._secret, algorithm=_ALGORITHM), claims
+        return self._encode(body), claims
 
     def verify(self, token: str, kind: TokenKind, meeting_id: str) -> Claims | None:
         """The claims of a valid token of this kind for this meeting, else None."""
