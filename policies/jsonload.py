@@ -66,6 +66,8 @@ def _parse_int(text: str) -> int | _Bad:
 
 def _nesting_error(text: str, max_depth: int) -> PolicyIssue | None:
     """Finds nesting deeper than max_depth before the parser recurses into it."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return None  # no deeper than the brackets it opens (a protocol message: one or two)
     depth = 0
     in_string = False
     escaped = False

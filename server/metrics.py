@@ -45,8 +45,18 @@ _JOIN_REFUSALS = Counter(
 )
 
 
+_DECISION_COUNTERS: dict[tuple[str, bool, str], Counter] = {}
+
+
 def count_decision(event: str, allowed: bool, reason: str) -> None:
-    _DECISIONS.labels(event, "true" if allowed else "false", reason).inc()
+    # Each label set's child kept: ``labels`` builds and looks up its key under a lock,
+    # once for every decision otherwise.
+    key = (event, allowed, reason)
+    counter = _DECISION_COUNTERS.get(key)
+    if counter is None:
+        counter = _DECISIONS.labels(event, "true" if allowed else "false", reason)
+        _DECISION_COUNTERS[key] = counter
+    counter.inc()
 
 
 def count_join_refusal(reason: str) -> None:
