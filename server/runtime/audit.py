@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from meetwarden.server.store import AuditEntry, Store
 
@@ -25,7 +26,7 @@ burst instead of one per decision (readers call ``flush``, so they never miss an
 class AuditWriter:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._queue: asyncio.Queue[AuditEntry] = asyncio.Queue()
+        self._queue: asyncio.Queue[AuditEntry | Callable[[], AuditEntry]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -33,7 +34,9 @@ class AuditWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="audit-writer")
 
-    def append(self, entry: AuditEntry) -> None:
+    def append(self, entry: AuditEntry | Callable[[], AuditEntry]) -> None:
+        """Queues ``entry``, or what makes it: a decision's entry is made here, with the
+        batch it is written in, not in the meeting's turn (its inputs are immutable)."""
         self._idle.clear()
         self._queue.put_nowait(entry)
 
@@ -49,10 +52,11 @@ class AuditWriter:
             await asyncio.sleep(GATHER_SECONDS)  # batching, not waiting on a race
             while len(entries) < BATCH and not self._queue.empty():
                 entries.append(self._queue.get_nowait())
+            made = [entry for item in entries if (entry := _made(item)) is not None]
             try:
-                await self._store.append_audit(entries)
+                await self._store.append_audit(made)
             except Exception:  # the meeting goes on; the failure is logged loudly
-                log.exception("could not write %d audit entries", len(entries))
+                log.exception("could not write %d audit entries", len(made))
             if self._queue.empty():
                 self._idle.set()
 
@@ -62,3 +66,13 @@ class AuditWriter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def _made(item: AuditEntry | Callable[[], AuditEntry]) -> AuditEntry | None:
+    if isinstance(item, AuditEntry):
+        return item
+    try:
+        return item()
+    except Exception:  # one entry that cannot be made loses only itself, loudly
+        log.exception("could not make an audit entry")
+        return None

@@ -7,27 +7,44 @@ kept as it would be read back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from meetwarden.policies.events import Event, PolicyUpdateRequested
 
 from ..store import AuditEntry
 from .decided import Decided
 
-if TYPE_CHECKING:
-    from .room import Room
-
-__all__ = ["audit_entry"]
+__all__ = ["RecordedDecision", "audit_entry"]
 
 
-def audit_entry(room: Room, event: Event, decided: Decided, actor: str | None) -> AuditEntry:
-    """The entry of ``decided``, on ``event``, in ``room`` (under its current revision)."""
-    who = getattr(event, "actor", None) or actor
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    """What the audit log keeps of a decision, taken in the meeting's turn (the event and
+    the decision are immutable; the meeting's revision and clock are read then): the
+    entry is made from it later, with the batch that writes it (``audit.py``)."""
+
+    meeting_id: str
+    at: float
+    """Wall-clock time of the event."""
+    revision: int
+    event: Event
+    decided: Decided
+    actor: str | None
+
+    def __call__(self) -> AuditEntry:
+        return audit_entry(self)
+
+
+def audit_entry(taken: RecordedDecision) -> AuditEntry:
+    """The entry of a decision, under the policy revision it was decided under."""
+    event, decided = taken.event, taken.decided
+    who = getattr(event, "actor", None) or taken.actor
     return AuditEntry(
-        meeting_id=room.meeting_id,
-        at=room.wall(event.at),
+        meeting_id=taken.meeting_id,
+        at=taken.at,
         decision_id=decided.decision_id,
-        policy_revision=room.revision,
+        policy_revision=taken.revision,
         event_type=event.type,
         event=_recorded(event),
         allowed=decided.allowed,

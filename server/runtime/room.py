@@ -41,7 +41,7 @@ from ..store import FencedOutError, PlacesSave, Store
 from ..store.holders import fenced_error
 from . import places, telling
 from .audit import AuditWriter
-from .audit_entries import audit_entry
+from .audit_entries import RecordedDecision
 from .decided import Decided, new_decision_id
 from .entrances import RoomEntrances
 from .inbox import RoomClosedError
@@ -199,7 +199,10 @@ class Room(RoomEntrances):
         return decided
 
     def _record(self, event: Event, decided: Decided, actor: str | None) -> None:
-        self.audit.append(audit_entry(self, event, decided, actor))
+        at = self.wall(event.at)
+        self.audit.append(
+            RecordedDecision(self.meeting_id, at, self.revision, event, decided, actor)
+        )
 
     def policy_not_stored(
         self,

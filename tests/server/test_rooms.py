@@ -109,6 +109,25 @@ async def test_every_decision_a_person_hears_carries_the_audit_logs_id(
     assert admitted.decision_id in logged
 
 
+async def test_an_audit_entry_that_cannot_be_made_loses_only_itself(
+    registry: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Entries are made with the batch that writes them: one whose making fails is logged
+    and left out, and the decisions around it are stored."""
+    room, _host = await _room_with_host(registry, {})
+
+    def broken() -> Any:
+        raise ValueError("no entry")
+
+    registry.audit.append(broken)
+    raised = await room.submit(HandRaised(participant="h"))
+    await registry.audit.flush()
+    logged = [entry.decision_id for entry in await registry.store.audit(room.meeting_id)]
+    assert raised.decision_id in logged
+    assert len(logged) == 2  # the host's join and the hand
+    assert "could not make an audit entry" in caplog.text
+
+
 async def test_an_ended_meeting_is_released_and_stays_ended(registry: Registry) -> None:
     room, _host = await _room_with_host(registry, {})
     ended = await room.submit(EndMeetingRequested(actor="h"))
