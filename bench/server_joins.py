@@ -105,6 +105,7 @@ def serve_echo(port: int) -> None:
         ws_max_queue=16,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
+        ws_per_message_deflate=False,  # as meetwarden (server/serving.py)
         log_level="info",
         proxy_headers=False,
         server_header=False,

@@ -33,6 +33,14 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
         ws_max_queue=16,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
+        # No permessage-deflate (RFC 7692), whatever a client offers: a participant's
+        # stream carries secrets (the resume and device tokens of ``welcome`` and
+        # ``admitted``) beside text others choose (chat, names), and compressing both in
+        # one context lets whoever sees the encrypted lengths guess the secrets, as CRIME
+        # and BREACH did with HTTPS (ASP.NET Core names the option
+        # ``DangerousEnableCompression`` for this reason; Apache TinkerPop turned it off,
+        # TINKERPOP-2700). A compressed frame from a client is refused unread.
+        ws_per_message_deflate=False,
         log_config=None,  # configure_logging's handler and format, for uvicorn's lines too
         log_level=uvicorn_log_level(settings.log_level),
         # uvicorn's ProxyHeadersMiddleware: X-Forwarded-For and -Proto believed only from

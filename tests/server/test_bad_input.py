@@ -16,6 +16,7 @@ import json
 import secrets
 import time
 import warnings
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import websockets
 from support.meetings import Hosted, admit, hosted_meeting
 from support.server import RunningServer
 from websockets.asyncio.client import ClientConnection
+from websockets.frames import CloseCode
 
 from meetwarden import protocol as wire
 from meetwarden.client_sdk import ChatReceived, MeetingClient, RosterChanged
@@ -239,16 +241,37 @@ async def test_a_message_over_64_kib_closes_the_socket_with_1009(
     await still_fine(bystanders)
 
 
-async def test_a_20_mb_deflate_bomb_is_closed_without_inflating_it(
+def _compressed_text_frame(payload: bytes) -> bytes:
+    """A client's text frame with RSV1 set, as permessage-deflate marks a compressed one
+    (RFC 7692 section 6; the frame layout of RFC 6455 section 5.2): websockets writes no
+    such frame unless the extension was agreed."""
+    mask = secrets.token_bytes(4)
+    if len(payload) < 126:
+        length = bytes([0x80 | len(payload)])
+    elif len(payload) < 1 << 16:
+        length = bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    else:
+        length = bytes([0x80 | 127]) + len(payload).to_bytes(8, "big")
+    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    return bytes([0x80 | 0x40 | 0x1]) + length + mask + masked  # FIN, RSV1, text
+
+
+async def test_nothing_is_compressed_and_a_20_mb_deflate_bomb_is_closed_without_inflating_it(
     server: RunningServer, meeting: Hosted, bystanders: Any
 ) -> None:
+    """permessage-deflate is declined (server/serving.py: the tokens a participant is sent
+    are never compressed with text others chose). A client that compresses a frame anyway
+    is closed as breaking the protocol, its frame never inflated."""
     raw = await raw_socket(server, meeting.meeting_id, compression="deflate", max_size=None)
     assert raw.socket.response is not None
-    assert "permessage-deflate" in raw.socket.response.headers.get("Sec-WebSocket-Extensions")
+    assert raw.socket.response.headers.get("Sec-WebSocket-Extensions") is None
     before = peak_rss_kib(server)
-    bomb = '{"type": "join", "name": "' + "A" * 20_000_000 + '"}'
-    await raw.send(bomb)  # about 20 KB on the wire
-    assert await raw.closed() == wire.CLOSE_TOO_BIG
+    bomb = ('{"type": "join", "name": "' + "A" * 20_000_000 + '"}').encode()
+    deflate = zlib.compressobj(wbits=-zlib.MAX_WBITS)  # RFC 7692 section 7.2.1
+    compressed = (deflate.compress(bomb) + deflate.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    assert len(compressed) < 64 * 1024
+    raw.socket.transport.write(_compressed_text_frame(compressed))
+    assert await raw.closed() == CloseCode.PROTOCOL_ERROR  # 1002, RFC 6455 section 7.4.1
     assert peak_rss_kib(server) - before < 16 * 1024, "the server inflated the message"
     await still_fine(bystanders)
 
@@ -264,8 +287,8 @@ async def test_200000_deep_nesting_is_refused_without_recursing(
     assert error["code"] == "malformed"
     assert "nests more than" in error["message"]
     assert (await round_trip(raw, 1))["allowed"]
-    # 200 000 deep is 400 KB once inflated: over the cap, closed before any parsing.
-    deep = await raw_socket(server, meeting.meeting_id, compression="deflate")
+    # 200 000 deep is 400 KB: over the cap, closed before any parsing.
+    deep = await raw_socket(server, meeting.meeting_id, max_size=None)
     await deep.send("[" * 200_000 + "]" * 200_000)
     assert await deep.closed() == wire.CLOSE_TOO_BIG
     await still_fine(bystanders)
