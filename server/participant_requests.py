@@ -85,6 +85,7 @@ async def handle_request(
         event, context = mapped
 
     def reply(decided: Decided) -> None:
+        room.view_batches.catch_up(session)  # what was decided before, then the answer
         session.send(
             wire.Result(
                 ref=message.id,

@@ -41,6 +41,7 @@ from .views import roster_entry, waiting_entry
 
 if TYPE_CHECKING:
     from .room import Room
+    from .session import Session
 
 __all__ = ["MAX_INTERVAL", "ROSTER_FRAMES_PER_SECOND", "WAITING_INTERVAL", "ViewBatches"]
 
@@ -81,6 +82,10 @@ class _Batch:
             ids, self._ids = list(self._ids), {}
             self._send(ids)
 
+    def pending(self) -> list[str]:
+        """The ids gathered for the next batch (left for it)."""
+        return list(self._ids)
+
     def holds(self, pid: str) -> bool:
         """Whether ``pid``'s change waits for this batch."""
         return pid in self._ids
@@ -112,11 +117,21 @@ class ViewBatches:
         self._roster.flush()
         self._waiting.flush()
 
-    def _send_roster(self, ids: list[str]) -> None:
+    def catch_up(self, session: Session) -> None:
+        """Sends ``session`` alone, as they are now, the changes that wait for the next
+        batches (they go to everyone with them): the answer to a request then comes
+        after every change decided before it, for whoever asked."""
         room = self._room
-        if room.closed:
+        person = room.state.get(session.participant_id)
+        if room.closed or person is None or not person.admitted:
             return
-        state = room.state
+        if roster := self._roster.pending():
+            session.send(self._roster_update(roster))
+        if person.is_host and (waiting := self._waiting.pending()):
+            session.send(self._waiting_update(waiting))
+
+    def _roster_update(self, ids: list[str]) -> wire.RosterUpdate:
+        state = self._room.state
         entries, removed = [], []
         for pid in ids:
             person = state.get(pid)
@@ -124,33 +139,37 @@ class ViewBatches:
                 entries.append(roster_entry(person))
             else:
                 removed.append(pid)
-        broadcast(admitted_sessions(room), wire.RosterUpdate(entries=entries, removed=removed))
+        return wire.RosterUpdate(entries=entries, removed=removed)
+
+    def _waiting_update(self, ids: list[str]) -> wire.WaitingUpdate:
+        room = self._room
+        entries, gone = [], []
+        for pid in ids:
+            person = room.state.get(pid)
+            if person is not None and not person.admitted:
+                entries.append(waiting_entry(person, room.wall))
+            else:
+                gone.append(pid)
+        return wire.WaitingUpdate(entries=entries, removed=gone)
+
+    def _send_roster(self, ids: list[str]) -> None:
+        room = self._room
+        if room.closed:
+            return
+        broadcast(admitted_sessions(room), self._roster_update(ids))
 
     def _send_waiting(self, ids: list[str]) -> None:
         room = self._room
         if room.closed:
             return
-        state = room.state
-        entries, gone = [], []
         # The hosts read both lists: whoever moves between them moves in one step for
         # them, their roster change sent with the waiting list's (and again, to everyone,
         # with the roster's batch).
-        seated, unseated = [], []
-        for pid in ids:
-            person = state.get(pid)
-            if person is not None and not person.admitted:
-                entries.append(waiting_entry(person, room.wall))
-            else:
-                gone.append(pid)
-            if self._roster.holds(pid):
-                if person is not None and person.admitted:
-                    seated.append(roster_entry(person))
-                else:
-                    unseated.append(pid)
+        moved = [pid for pid in ids if self._roster.holds(pid)]
         hosts = host_sessions(room)
-        if seated or unseated:
-            broadcast(hosts, wire.RosterUpdate(entries=seated, removed=unseated))
-        broadcast(hosts, wire.WaitingUpdate(entries=entries, removed=gone))
+        if moved:
+            broadcast(hosts, self._roster_update(moved))
+        broadcast(hosts, self._waiting_update(ids))
 
     def close(self) -> None:
         self._roster.cancel()

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from meetwarden import protocol as wire
-from meetwarden.policies.events import AdmitRequested, JoinRequested
+from meetwarden.policies.events import AdmitRequested, HandRaised, JoinRequested
+from meetwarden.server.participant_requests import handle_request
 from meetwarden.server.runtime.registry import Registry
 from meetwarden.server.runtime.room import Room
 from meetwarden.server.runtime.session import Session
@@ -42,6 +43,9 @@ class Reader:
         """Whoever this reader, at some frame, had in neither the roster nor the waiting
         list while they were in the meeting's (``watch``)."""
         self.watch: set[str] = set()
+        self.hands: set[str] = set()
+        self.hands_at_answer: dict[int, set[str]] = {}
+        """The raised hands this reader's roster showed when each answer (by ref) came."""
 
     def read(self, text: str) -> None:
         message: dict[str, Any] = wire.SERVER_ADAPTER.validate_json(text).model_dump()
@@ -49,8 +53,12 @@ class Reader:
         self.frames[kind] = self.frames.get(kind, 0) + 1
         if kind == "admitted":
             self.roster = {e["id"]: e["name"] for e in message["roster"]}
+        elif kind == "result":
+            self.hands_at_answer[message["ref"]] = set(self.hands)
         elif kind == "roster_update":
             self.roster.update({e["id"]: e["name"] for e in message["entries"]})
+            for entry in message["entries"]:
+                (self.hands.add if entry["hand_raised"] else self.hands.discard)(entry["id"])
             for pid in message["removed"]:
                 self.roster.pop(pid, None)
         elif kind == "waiting_list":
@@ -150,3 +158,21 @@ async def test_a_host_sees_each_person_admitted_move_from_the_waiting_list_to_th
     everyone = {pid: p.name for pid, p in room.state.participants.items()}
     await host.read_until(lambda: host.roster == everyone and not host.waiting)
     assert host.in_neither == set(), f"{len(host.in_neither)} admitted people were in no list"
+
+
+async def test_a_request_is_answered_after_every_roster_change_decided_before_it(
+    registry: Registry,
+) -> None:
+    """The roster's batches wait longer as a meeting grows (0.6 s in this one); whoever
+    sends a request is sent what waits first, so no answer comes before a change decided
+    before it (a host who lowers a hand sees it raised first)."""
+    room, host = await _meeting(registry, {"entry": {"waiting_room": {"enabled": False}}})
+    ids = await _crowd(room)
+    everyone = {pid: p.name for pid, p in room.state.participants.items()}
+    await host.read_until(lambda: host.roster == everyone)
+    # After a quiet spell a change goes out at once; the next one waits for the batch.
+    for pid in ids[:2]:
+        assert (await room.submit(HandRaised(participant=pid))).allowed
+    await handle_request(room, host.session, wire.LowerHand(id=7), None, None)  # type: ignore[arg-type]
+    host.read_sent()
+    assert host.hands_at_answer[7] >= {ids[0], ids[1]}
