@@ -24,7 +24,9 @@ by different people at different costs:
   who knocks within a tenth of a second.
 
 What decides something for a person (their own state, notices, results,
-``admitted``) is never held back: only these views of the others are.
+``admitted``) is never held back: only these views of the others are. And whoever
+sends a request is sent what waits for the batches before its answer
+(``catch_up``): an answer never comes before a change decided before it.
 """
 
 from __future__ import annotations
