@@ -70,7 +70,7 @@ async def create_meeting(request: Request, creator: Creator) -> CreatedMeetingOu
         created = await registry_of(request).create_meeting(document, password)
     except PolicyError as error:
         raise invalid_problem(error.issues) from None
-    log.info("meeting %s created by %s", created.meeting_id, creator)
+    log.info("meeting %s created by %s", created.meeting_id[:8], creator)
     return CreatedMeetingOut(
         meeting_id=created.meeting_id,
         join_url=join_url(request, created.meeting_id),

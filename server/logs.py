@@ -11,12 +11,21 @@ meeting's link.
 JSON lines come from python-json-logger, a ``logging.Formatter``: the server
 keeps the standard library's loggers, and uvicorn's, aiortc's and aioice's
 lines come out the same way as ours.
+
+uvicorn's own lines name the path of each request and socket, and a meeting's
+paths hold its whole id (``/ws/meetings/{id}``, ``/api/meetings/{id}/...``,
+``/m/{id}``): ``Redaction`` shortens every such id to its first 8 characters
+and leaves out query strings (an upload's file name, the audit log's filters),
+whoever logs them. The ``websockets`` library's "connection open" line, logged
+through uvicorn's logger after each ``[accepted]`` line, is left out: it says
+nothing the line before it did not.
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 from typing import Final
 
@@ -27,6 +36,7 @@ from .config import LogFormat, LogLevel
 
 __all__ = [
     "MeetingFilter",
+    "Redaction",
     "configure_logging",
     "current_meeting",
     "in_meeting",
@@ -52,6 +62,36 @@ class MeetingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.meeting_id = _MEETING.get()
+        return True
+
+
+_MEETING_PATH = re.compile(
+    rf"(/(?:meetings|m)/[A-Za-z0-9_-]{{{SHOWN_ID_CHARACTERS}}})[A-Za-z0-9_-]+"
+)
+_QUERY = re.compile(r"\?[^\s\"]*")
+_SAID_BEFORE: Final = frozenset({"connection open"})
+"""Lines the ``websockets`` library logs through uvicorn's logger after uvicorn's own."""
+
+
+def redacted(text: str) -> str:
+    """``text`` with each meeting id in a path cut to its first characters and each query
+    string left out (``?…``)."""
+    if "/" not in text:
+        return text
+    return _QUERY.sub("?…", _MEETING_PATH.sub(r"\1…", text))
+
+
+class Redaction(logging.Filter):
+    """Shortens meeting ids in the paths a record names; drops lines said before."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in _SAID_BEFORE and not record.args:
+            return False
+        args = record.args
+        if isinstance(args, tuple) and args:
+            record.args = tuple(redacted(a) if isinstance(a, str) else a for a in args)
+        elif isinstance(record.msg, str) and not args:
+            record.msg = redacted(record.msg)
         return True
 
 
@@ -91,6 +131,7 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_formatter(log_format))
     handler.addFilter(MeetingFilter())
+    handler.addFilter(Redaction())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

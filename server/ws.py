@@ -325,7 +325,7 @@ async def meeting_socket(websocket: WebSocket) -> None:
         if session is not None:
             session.close(wire.CLOSE_NORMAL, "the meeting is over")
     except Exception:
-        log.exception("socket for meeting %s failed", meeting_id)
+        log.exception("socket for meeting %s failed", meeting_id[:8])
     finally:
         await _finish(room, session, writing)
 

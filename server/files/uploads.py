@@ -153,7 +153,7 @@ class FileUploads(SharingState):
                 stopped_reading=declared_size is None,  # a Content-Length body is drained
             )
         elif isinstance(error, UploadNotStoredError):
-            log.error("meeting %s: an upload was not stored: %s", caller.room.meeting_id, error)
+            log.error("meeting %s: an upload was not stored: %s", caller.room.meeting_id[:8], error)
             refusal = FileRefusedError(
                 507 if error.error.errno in _DISK_FULL else 503,
                 error.code,
@@ -219,7 +219,9 @@ class FileUploads(SharingState):
             try:
                 await self.registry.store.add_file(record)
             except StoreError as error:  # a read-only or full database
-                log.error("meeting %s: a file's record was not stored: %s", room.meeting_id, error)
+                log.error(
+                    "meeting %s: a file's record was not stored: %s", room.meeting_id[:8], error
+                )
                 raise FileRefusedError(
                     503,
                     "file_not_stored",

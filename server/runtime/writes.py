@@ -133,7 +133,9 @@ class StoreWrites:
             fenced = await batch[0].store.save_room_states([item.save for item in batch])
         except Exception:
             if len(batch) == 1:
-                log.exception("could not save the places of meeting %s", batch[0].save.meeting_id)
+                log.exception(
+                    "could not save the places of meeting %s", batch[0].save.meeting_id[:8]
+                )
                 return
             # One meeting's failure is not every meeting's: each is tried alone.
             log.warning("could not save %d meetings' places at once; one by one", len(batch))

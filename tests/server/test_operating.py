@@ -120,6 +120,34 @@ async def test_json_log_lines_name_the_meeting_they_were_logged_for(tmp_path: Pa
     assert {line["meeting_id"] for line in lines if "Uvicorn running" in line["message"]} == {None}
 
 
+async def test_the_log_never_holds_a_meetings_link(tmp_path: Path) -> None:
+    """The whole meeting id is its link: the log shows its first 8 characters, in
+    uvicorn's lines for a socket and a request as in ours, and no query string."""
+    server = RunningServer(tmp_path / "data").start()
+    try:
+        meeting = await hosted_meeting(server.url, {})
+        guest = await MeetingClient.connect(meeting.join_url, name="Bob Smith")
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            audit = await http.get(
+                f"/api/meetings/{meeting.meeting_id}/audit",
+                params={"reason": "admitted_by_host"},
+                headers={"Authorization": f"Bearer {meeting.host_token}"},
+            )
+        assert audit.status_code == 200
+        await guest.close()
+        await meeting.close()
+    finally:
+        server.stop()
+    log = "\n".join(server.log)
+    short = meeting.meeting_id[:8]
+    assert meeting.meeting_id not in log
+    assert f'"WebSocket /ws/meetings/{short}…" [accepted]' in log  # the host's, the guest's
+    assert f'"GET /api/meetings/{short}…/audit?… HTTP/1.1" 200' in log
+    assert f"meeting {short} created" in log
+    assert "admitted_by_host" not in log  # the query, left out
+    assert "connection open" not in log  # said by the [accepted] line before it
+
+
 async def metric(server: RunningServer, name: str, **labels: str) -> float:
     """The sum of ``name``'s samples whose labels include ``labels``."""
     async with httpx.AsyncClient(base_url=server.url) as http:
