@@ -11,7 +11,7 @@ from dataclasses import replace
 from . import effects as fx
 from .decision import Decision
 from .model import Policy
-from .state import MeetingState, Participant
+from .state import MeetingState, Participant, changed
 
 __all__ = ["apply", "touched_by"]
 
@@ -36,11 +36,11 @@ def _update(state: MeetingState, participant_id: str, **changes: object) -> Meet
     person = state.get(participant_id)
     if person is None:
         return state
-    return state.with_participant(replace(person, **changes))  # type: ignore[arg-type]
+    return state.with_participant(changed(person, **changes))
 
 
 def _back_to_waiting(person: Participant, decision: Decision, at: float) -> Participant:
-    return replace(
+    return changed(
         person,
         status="waiting",
         waiting_since=at,

@@ -96,6 +96,7 @@ _BEFORE_CJK = "\u3005"  # IDEOGRAPHIC ITERATION MARK, the first of them (a test 
 _ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
 _ASCII_JOINED_RUN = re.compile(r"[A-Za-z0-9\-'.`]+")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_ASCII_SYMBOL = re.compile(r"[^A-Za-z \-'.,]")  # _has_symbols on ASCII text
 _FOLD_ROUNDS = 3
 _CACHED_LENGTH = 256  # characters: longer texts are folded afresh each time (_short_cached)
 
@@ -202,12 +203,16 @@ def _refusal(
 
 
 def _has_symbols(name: str) -> bool:
+    if name.isascii():  # letters are A-Z and a-z, the separators " -'.,"
+        return _ASCII_SYMBOL.search(name) is not None
     return any(
         unicodedata.category(char)[0] not in "LM" and char not in _NAME_SEPARATORS for char in name
     )
 
 
 def _has_invalid_characters(text: str) -> bool:
+    if text.isascii():  # no marks, no format characters: only the controls are refused
+        return not text.isprintable()
     marks = 0
     for char in text:
         category = unicodedata.category(char)
@@ -315,6 +320,8 @@ def _fold(text: str, *, upper_first: bool) -> str:
         if folded == text:
             break
         text = folded
+    if text.isascii():  # no accents to drop
+        return text
     kept: list[str] = []
     latin_base = False
     for char in text:
@@ -329,6 +336,8 @@ def _fold(text: str, *, upper_first: bool) -> str:
 @_short_cached
 def _key(text: str, *, upper_first: bool) -> str:
     folded = _fold(text, upper_first=upper_first)
+    if folded.isascii():  # letters, marks and digits are the alphanumerics there
+        return "".join(filter(str.isalnum, folded))
     return "".join(char for char in folded if unicodedata.category(char)[0] in "LMN")
 
 

@@ -28,8 +28,10 @@ __all__ = ["admit", "admit_all", "deny", "join", "leave", "lock", "name_refusal"
 
 
 def protected_names(policy: Policy, state: MeetingState, excluding: str) -> list[str]:
-    roles = set(policy.entry.full_name.reject_lookalikes_of)
-    return [p.name for p in state.participants.values() if p.role in roles and p.id != excluding]
+    roles = policy.entry.full_name.reject_lookalikes_of
+    if not roles:
+        return []
+    return [p.name for p in state.hosts() if p.role in roles and p.id != excluding]
 
 
 def name_refusal(

@@ -39,7 +39,8 @@ class RecordedDecision:
 def audit_entry(taken: RecordedDecision) -> AuditEntry:
     """The entry of a decision, under the policy revision it was decided under."""
     event, decided = taken.event, taken.decided
-    who = getattr(event, "actor", None) or taken.actor
+    fields = event.__dict__  # a pydantic model's fields; not every event has each
+    who = fields.get("actor") or taken.actor
     return AuditEntry(
         meeting_id=taken.meeting_id,
         at=taken.at,
@@ -53,7 +54,7 @@ def audit_entry(taken: RecordedDecision) -> AuditEntry:
         message=decided.text("en"),
         params=decided.params,
         actor=who if isinstance(who, str) else None,
-        participant=getattr(event, "participant", None),
+        participant=fields.get("participant"),
         effects=decided.decision.to_json()["effects"],
     )
 

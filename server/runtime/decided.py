@@ -7,8 +7,8 @@ logs give each decision an id).
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from meetwarden.policies.decision import Decision
@@ -20,7 +20,9 @@ __all__ = ["Decided", "new_decision_id", "wire_params"]
 
 
 def new_decision_id() -> str:
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex digits, the shape of a UUID's hex (``uuid4().hex`` cost a
+    Python ``UUID`` object a decision)."""
+    return secrets.token_hex(16)
 
 
 def wire_params(params: Params) -> dict[str, str | int | list[str]]:
@@ -34,6 +36,8 @@ def wire_params(params: Params) -> dict[str, str | int | list[str]]:
 class Decided:
     decision: Decision
     decision_id: str
+    _texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Its sentence in each language asked so far (the person's, then the audit log's)."""
 
     @property
     def allowed(self) -> bool:
@@ -53,7 +57,10 @@ class Decided:
 
     def text(self, language: Language) -> str:
         """The decision's sentence in ``language`` (addressed to whoever acted)."""
-        return decision_text(self.decision, language)
+        text = self._texts.get(language)
+        if text is None:
+            text = self._texts[language] = decision_text(self.decision, language)
+        return text
 
     @property
     def effects(self) -> tuple[Effect, ...]:

@@ -30,13 +30,16 @@ __all__ = ["Saved", "restore", "snapshot"]
 VERSION = 1
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+"""One encoder for every save (``json.dumps`` with arguments makes a new one a call)."""
+
 Saved = dict[str, tuple[Participant, str | None, str]]
 """Each person's saved text, kept while the person (a frozen object, replaced on any
 change) and their resume token stay the same: a save encodes only who changed."""
 
 
 def _person(room: Room, person: Participant, token_id: str | None) -> str:
-    return json.dumps(
+    return _COMPACT.encode(
         {
             "id": person.id,
             "name": person.name,
@@ -57,8 +60,7 @@ def _person(room: Room, person: Participant, token_id: str | None) -> str:
             "camera": person.camera,
             "connected": person.connected,
             "resume_token_id": token_id,
-        },
-        separators=(",", ":"),
+        }
     )
 
 
@@ -87,11 +89,8 @@ def snapshot(room: Room, saved: Saved | None = None) -> str:
         }
         for plan in room.timers.plans()
     ]
-    compact = (",", ":")
-    head = json.dumps(
-        {"version": VERSION, "next_grant_id": room.state.next_grant_id}, separators=compact
-    )
-    tail = json.dumps({"timers": timers}, separators=compact)
+    head = _COMPACT.encode({"version": VERSION, "next_grant_id": room.state.next_grant_id})
+    tail = _COMPACT.encode({"timers": timers})
     return f'{head[:-1]},"people":[{",".join(people)}],{tail[1:]}'
 
 

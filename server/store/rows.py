@@ -193,5 +193,9 @@ def audit_query(
     return select(audit_entries).where(and_(*conditions)).order_by(table.id).limit(limit)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""One encoder for every row: ``json.dumps`` with arguments builds a new one each call."""
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(value)
