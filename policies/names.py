@@ -119,6 +119,12 @@ def _load_prototypes() -> dict[int, str]:
 
 
 _PROTOTYPES = _load_prototypes()
+_ASCII_PROTOTYPES = tuple(
+    (chr(code), _PROTOTYPES[code]) for code in range(128) if code in _PROTOTYPES
+)
+"""The ASCII characters that have a prototype ("m" is "rn", "0" is "O"...). No prototype
+holds one of them, so replacing them one after another is ``str.translate``
+(tests/policies/test_names.py checks the skeletons against the translation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +298,11 @@ def _words_of_any_script(text: str, *, joiners: bool) -> list[str]:
 
 def _skeleton(text: str) -> str:
     """UTS #39 section 4: NFD, each character to its prototype, NFD."""
+    if text.isascii():  # NFD leaves ASCII as it is; a few of its characters have prototypes
+        for source, prototype in _ASCII_PROTOTYPES:
+            if source in text:
+                text = text.replace(source, prototype)
+        return text if text.isascii() else unicodedata.normalize("NFD", text)
     decomposed = unicodedata.normalize("NFD", text).translate(_PROTOTYPES)
     return unicodedata.normalize("NFD", decomposed)
 

@@ -23,6 +23,7 @@ __all__ = [
     "Participant",
     "Status",
     "changed",
+    "counted_source",
 ]
 
 OWNER = "owner"
@@ -102,6 +103,19 @@ class Participant:
         return grant if grant is not None and grant.live(now) else None
 
 
+def counted_source(role: str, invited: bool, source: str | None) -> str | None:
+    """The source (network) a waiting person counts against in the waiting room's share
+    per source (``entry.waiting_room.max_share_per_source``); None for invited people,
+    co-hosts and hosts, who are the host's own and never counted."""
+    return source if role == "participant" and not invited else None
+
+
+def _waiting_source(person: Participant | None) -> str | None:
+    if person is None or person.status != "waiting":
+        return None
+    return counted_source(person.role, person.invited, person.source)
+
+
 _FIELDS = Participant.__slots__
 _VALUES = attrgetter(*_FIELDS)
 
@@ -138,6 +152,9 @@ class MeetingState:
     """The ids of the hosts and co-hosts, once listed (None: not yet), kept from one state
     to the next as ``_admitted`` is: the look-alike check at each join reads the hosts'
     names, not the whole meeting's."""
+    _sources: Mapping[str, int] | None = field(default=None, init=False, repr=False, compare=False)
+    """How many wait from each source (``waiting_from``), once counted (None: not yet),
+    kept from one state to the next: a join is not a pass over the waiting room."""
 
     @classmethod
     def initial(cls, policy: Policy) -> MeetingState:
@@ -157,6 +174,21 @@ class MeetingState:
             counted = sum(1 for p in self.participants.values() if p.status == "admitted")
             object.__setattr__(self, "_admitted", counted)  # a cache, not state
         return self._admitted
+
+    def waiting_count(self) -> int:
+        return len(self.participants) - self.admitted_count()
+
+    def waiting_from(self, source: str) -> int:
+        """How many wait from ``source``, counted as ``counted_source`` counts them."""
+        if self._sources is None:
+            counts: dict[str, int] = {}
+            for person in self.participants.values():
+                key = _waiting_source(person)
+                if key is not None:
+                    counts[key] = counts.get(key, 0) + 1
+            object.__setattr__(self, "_sources", counts)  # a cache, not state
+        assert self._sources is not None
+        return self._sources.get(source, 0)
 
     def hosts(self) -> list[Participant]:
         """The hosts and co-hosts."""
@@ -197,4 +229,17 @@ class MeetingState:
             elif is_host and not was_host:
                 hosts = (*hosts, person.id)  # type: ignore[union-attr]
             object.__setattr__(new, "_hosts", hosts)
+        sources = self._sources
+        if sources is not None:
+            was_from, now_from = _waiting_source(old), _waiting_source(person)
+            if was_from != now_from:
+                counts = dict(sources)
+                if was_from is not None:
+                    counts[was_from] -= 1
+                    if not counts[was_from]:
+                        del counts[was_from]
+                if now_from is not None:
+                    counts[now_from] = counts.get(now_from, 0) + 1
+                sources = counts
+            object.__setattr__(new, "_sources", sources)
         return new

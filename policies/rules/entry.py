@@ -20,7 +20,7 @@ from ..events import (
 from ..model import Policy
 from ..names import check_full_name
 from ..reasons import Reason
-from ..state import MeetingState, Participant
+from ..state import MeetingState, Participant, counted_source
 from .common import admission_effects, host_acting, teardown_effects
 from .identity import identity_refusal, matched_keys, person_keys
 
@@ -85,21 +85,12 @@ def source_share(policy: Policy) -> int:
     return max(1, entry.max_participants * entry.waiting_room.max_share_per_source // 100)
 
 
-def _counted_against_source(person: Participant | JoinRequested) -> bool:
-    """Invited people, co-hosts and hosts are the host's own: never counted, never refused."""
-    return person.role == "participant" and not person.invited and person.source is not None
-
-
 def _waiting_refusal(policy: Policy, state: MeetingState, event: JoinRequested) -> Decision | None:
-    waiting = list(state.waiting())
-    if len(waiting) >= policy.entry.max_participants:
+    if state.waiting_count() >= policy.entry.max_participants:
         return refuse(Reason.WAITING_ROOM_FULL, "/entry/max_participants")
-    if _counted_against_source(event):
-        same = sum(1 for p in waiting if p.source == event.source and _counted_against_source(p))
-        if same >= source_share(policy):
-            return refuse(
-                Reason.WAITING_ROOM_SOURCE_FULL, "/entry/waiting_room/max_share_per_source"
-            )
+    source = counted_source(event.role, event.invited, event.source)
+    if source is not None and state.waiting_from(source) >= source_share(policy):
+        return refuse(Reason.WAITING_ROOM_SOURCE_FULL, "/entry/waiting_room/max_share_per_source")
     return None
 
 

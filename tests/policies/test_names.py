@@ -509,3 +509,25 @@ def test_no_character_before_the_cjk_shortcut_is_cjk() -> None:
     ]
     assert cjk == []
     assert names._is_cjk(names._BEFORE_CJK)
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
+def test_ascii_text_takes_shortcuts_to_the_same_answers(text: str) -> None:
+    """ASCII names skip the per-character Unicode lookups: the skeleton (UTS #39 section
+    4: NFD, prototypes, NFD), the refused characters and the symbols come out the same."""
+    skeleton = unicodedata.normalize(
+        "NFD", unicodedata.normalize("NFD", text).translate(names._PROTOTYPES)
+    )
+    assert names._skeleton(text) == skeleton
+    categories = [unicodedata.category(char) for char in text]
+    assert names._has_invalid_characters(text) == any(c[0] == "C" for c in categories)
+    assert names._has_symbols(text) == any(
+        c[0] not in "LM" and char not in names._NAME_SEPARATORS
+        for char, c in zip(text, categories, strict=True)
+    )
+    assert names._key(text, upper_first=True) == "".join(
+        char
+        for char in names._fold(text, upper_first=True)
+        if unicodedata.category(char)[0] in "LMN"
+    )
