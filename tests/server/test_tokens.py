@@ -14,7 +14,7 @@ import jwt
 from meetwarden.server.auth import Tokens
 
 KEY = b"k" * 32
-MEETING = "m" * 22
+MEETING = "zW9EV-fBlitmn6pPVaH_zQ"  # a meeting id: URL-safe base64
 
 
 def test_an_issued_token_is_what_pyjwt_writes_for_the_same_claims() -> None:
