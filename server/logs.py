@@ -128,6 +128,13 @@ def uvicorn_log_level(level: LogLevel) -> LogLevel:
 
 def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
     """One handler on the root logger: every library's records, in one format and one place."""
+    # Neither format shows where a line was logged from, nor the thread or process: the
+    # logging HOWTO's "Optimization" table turns gathering them off (a stack walk and
+    # three lookups a record).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_formatter(log_format))
     handler.addFilter(MeetingFilter())

@@ -62,8 +62,9 @@ class SocketSlot:
         """Told when the socket is claimed (the front's count, with workers)."""
         self.accepted = False
         self._evicted = False
-        self._receiving: asyncio.Future[Message] | None = None
-        """The application's wait for the first message, which an eviction ends."""
+        self._receiving: asyncio.Task[Any] | None = None
+        """The application's task while it waits for the first message: an eviction
+        cancels that wait (no task of its own for each wait, as ``asyncio.timeout``)."""
         self.send: Send | None = None
         """The server's own ``send`` for this socket (``guard`` sets it): a joined
         socket's frames are written with it, below the application's layers."""
@@ -100,12 +101,12 @@ class SocketSlot:
             if self.claimed:
                 return await receive()
             if not self.evicted:
-                receiving = self._receiving = asyncio.ensure_future(receive())
+                task = self._receiving = asyncio.current_task()
                 try:
-                    return await receiving
+                    return await receive()
                 except asyncio.CancelledError:
-                    if not self.evicted:
-                        raise  # the application itself was cancelled
+                    if not self.evicted or task is None or task.uncancel() > 0:
+                        raise  # the application itself was cancelled (as well)
                 finally:
                     self._receiving = None
             if self.accepted:

@@ -232,13 +232,12 @@ class _Writing:
         if frames is not None:
             session.direct = frames.send
             if not session.closing and frames.writable():
-                outbox = session.outbox  # in order, all taken this turn (``writable``)
-                while not outbox.empty():
-                    text = outbox.get_nowait()
+                while session.has_queued():  # in order, all taken this turn (``writable``)
+                    text = session.outbox.get_nowait()
                     assert text is not None  # the close is queued only once closing
                     frames.send(text)
         session.wake = self.start
-        if not session.outbox.empty():
+        if session.has_queued():
             self.start()
 
 

@@ -37,7 +37,7 @@ class Session:
         self.device_token = device_token
         self.language: Language = language
         """What this participant reads: every sentence sent to them is written in it."""
-        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self._outbox: asyncio.Queue[str | None] | None = None
         self.close_code: int | None = None
         self.close_reason = ""
         self.direct: Callable[[str], bool] | None = None
@@ -51,6 +51,18 @@ class Session:
         writer then (a socket whose every message goes ``direct`` never needs one)."""
 
     @property
+    def outbox(self) -> asyncio.Queue[str | None]:
+        """What waits for the socket's writer, made when first needed: a socket whose
+        every message goes ``direct`` never needs one."""
+        if self._outbox is None:
+            self._outbox = asyncio.Queue(OUTBOX_LIMIT)
+        return self._outbox
+
+    def has_queued(self) -> bool:
+        """Whether anything waits in the outbox."""
+        return self._outbox is not None and not self._outbox.empty()
+
+    @property
     def closing(self) -> bool:
         return self.close_code is not None
 
@@ -62,7 +74,7 @@ class Session:
         if self.closing:
             return
         direct = self.direct
-        if direct is not None and not self.writing and self.outbox.empty() and direct(text):
+        if direct is not None and not self.writing and not self.has_queued() and direct(text):
             return
         try:
             self.outbox.put_nowait(text)
