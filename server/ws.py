@@ -232,8 +232,7 @@ class _Writing:
         if frames is not None:
             session.direct = frames.send
             if not session.closing and frames.writable():
-                while session.has_queued():  # in order, all taken this turn (``writable``)
-                    text = session.outbox.get_nowait()
+                for text in session.take_queued():  # in order, all taken this turn
                     assert text is not None  # the close is queued only once closing
                     frames.send(text)
         session.wake = self.start

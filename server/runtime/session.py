@@ -38,6 +38,9 @@ class Session:
         self.language: Language = language
         """What this participant reads: every sentence sent to them is written in it."""
         self._outbox: asyncio.Queue[str | None] | None = None
+        self._early: list[str] | None = None
+        """What was sent before the socket took the session (``wake`` unset: a join's own
+        answers), kept in a list until the socket takes it or the outbox is made."""
         self.close_code: int | None = None
         self.close_reason = ""
         self.direct: Callable[[str], bool] | None = None
@@ -56,11 +59,22 @@ class Session:
         every message goes ``direct`` never needs one."""
         if self._outbox is None:
             self._outbox = asyncio.Queue(OUTBOX_LIMIT)
+            for text in self._early or ():
+                self._outbox.put_nowait(text)
+            self._early = None
         return self._outbox
 
     def has_queued(self) -> bool:
-        """Whether anything waits in the outbox."""
-        return self._outbox is not None and not self._outbox.empty()
+        """Whether anything waits to be written."""
+        return bool(self._early) or (self._outbox is not None and not self._outbox.empty())
+
+    def take_queued(self) -> list[str | None]:
+        """Everything that waits to be written, in order, taken out."""
+        taken: list[str | None] = [*(self._early or ())]
+        self._early = None
+        while self._outbox is not None and not self._outbox.empty():
+            taken.append(self._outbox.get_nowait())
+        return taken
 
     @property
     def closing(self) -> bool:
@@ -75,6 +89,11 @@ class Session:
             return
         direct = self.direct
         if direct is not None and not self.writing and not self.has_queued() and direct(text):
+            return
+        if self.wake is None and self._outbox is None and len(self._early or ()) < OUTBOX_LIMIT:
+            if self._early is None:
+                self._early = []
+            self._early.append(text)
             return
         try:
             self.outbox.put_nowait(text)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 
+from .errors import StoreError
 from .records import AuditEntry
 from .rows import audit_entry_from_row, audit_query, audit_row
 from .tables import audit_entries
@@ -30,9 +32,16 @@ class AuditLog(Transactions):
         rows = [audit_row(entry) for entry in entries]
         if not rows:
             return
-        async with self._writing("append to the audit log") as connection:
-            await require_meetings(connection, {row["meeting_id"] for row in rows})
-            await connection.execute(insert(audit_entries), rows)
+        try:
+            async with self._writing("append to the audit log") as connection:
+                await connection.execute(insert(audit_entries), rows)
+        except StoreError as error:
+            if isinstance(error.__cause__, IntegrityError):
+                # The foreign key refused a meeting the database does not hold (checked
+                # by the database, not by a query of its own in every batch): say which.
+                async with self._reading("read the meetings of audit entries") as connection:
+                    await require_meetings(connection, {row["meeting_id"] for row in rows})
+            raise
 
     async def audit(
         self,
