@@ -76,11 +76,13 @@ def admitted_sessions(room: Room) -> list[Session]:
 
 
 def host_sessions(room: Room) -> list[Session]:
-    state = room.state
+    """The sessions of the admitted hosts and co-hosts (from the state's list of them,
+    not a pass over every session: the hosts hear of each knock)."""
+    sessions = room.sessions
     return [
         session
-        for pid, session in room.sessions.items()
-        if (person := state.get(pid)) is not None and person.admitted and person.is_host
+        for person in room.state.hosts()
+        if person.admitted and (session := sessions.get(person.id)) is not None
     ]
 
 
