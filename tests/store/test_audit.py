@@ -245,3 +245,15 @@ async def test_postgresql_refuses_to_truncate_the_audit_log(
         assert len(await store.audit("m")) == 1
     finally:
         await store.close()
+
+
+async def test_a_float_json_cannot_spell_is_refused_and_a_word_like_it_is_kept(
+    store: Store, meeting_id: str, make_entry: MakeEntry
+) -> None:
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        await store.append_audit([make_entry(meeting_id, 0, params={"seconds": float("nan")})])
+    assert await store.audit(meeting_id) == []
+    named = make_entry(meeting_id, 1, event={"type": "chat", "text": "NaN and Infinity"})
+    await store.append_audit([named])
+    [stored] = await store.audit(meeting_id)
+    assert stored.event == named.event
