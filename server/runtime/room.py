@@ -185,14 +185,15 @@ class Room(RoomEntrances):
         telling.send_view_changes(self, before, decided, among)
         self._record(event, decided, actor)
         count_decision(event.type, decided.allowed, decided.reason)
-        log.debug(
-            "%s %s: %s (%s), decision %s",
-            event.type,
-            "allowed" if decided.allowed else "refused",
-            decided.reason,
-            decided.rule,
-            decided.decision_id,
-        )
+        if log.isEnabledFor(logging.DEBUG):  # its arguments are not made for nothing
+            log.debug(
+                "%s %s: %s (%s), decision %s",
+                event.type,
+                "allowed" if decided.allowed else "refused",
+                decided.reason,
+                decided.rule,
+                decided.decision_id,
+            )
         self.idle_since = None if self.state.participants else (self.idle_since or time.monotonic())
         if decision.effects:
             self.writes.save_soon(self, self._save_places)
