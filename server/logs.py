@@ -68,7 +68,7 @@ class MeetingFilter(logging.Filter):
 _MEETING_PATH = re.compile(
     rf"(/(?:meetings|m)/[A-Za-z0-9_-]{{{SHOWN_ID_CHARACTERS}}})[A-Za-z0-9_-]+"
 )
-_QUERY = re.compile(r"\?[^\s\"]*")
+_QUERY = re.compile(r"(/[^\s?\"]*)\?[^\s\"]*")  # a path's query, not any question mark
 _SAID_BEFORE: Final = frozenset({"connection open"})
 """Lines the ``websockets`` library logs through uvicorn's logger after uvicorn's own."""
 
@@ -76,9 +76,9 @@ _SAID_BEFORE: Final = frozenset({"connection open"})
 def redacted(text: str) -> str:
     """``text`` with each meeting id in a path cut to its first characters and each query
     string left out (``?…``)."""
-    if "/" not in text:
-        return text
-    return _QUERY.sub("?…", _MEETING_PATH.sub(r"\1…", text))
+    if "/m" in text:  # every meeting path has it ("/meetings/", "/m/")
+        text = _MEETING_PATH.sub(r"\1…", text)
+    return _QUERY.sub(r"\1?…", text) if "?" in text else text
 
 
 class Redaction(logging.Filter):
