@@ -8,7 +8,7 @@ and tested without a server.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Literal
 
@@ -205,12 +205,24 @@ class MeetingState:
         participants = dict(self.participants)
         old = participants.get(participant.id)
         participants[participant.id] = participant
-        return self._counted(replace(self, participants=participants), old, participant)
+        return self._counted(self._with_people(participants), old, participant)
 
     def without_participant(self, participant_id: str) -> MeetingState:
         participants = dict(self.participants)
         old = participants.pop(participant_id, None)
-        return self._counted(replace(self, participants=participants), old, None)
+        return self._counted(self._with_people(participants), old, None)
+
+    def _with_people(self, participants: Mapping[str, Participant]) -> MeetingState:
+        """``replace(self, participants=participants)`` without its cost (a state is made
+        for each person a decision changes): the other fields copied as they are, the
+        caches left for ``_counted``."""
+        new = object.__new__(MeetingState)
+        for name in _STATE_FIELDS:
+            object.__setattr__(new, name, getattr(self, name))
+        for name, value in _STATE_CACHES:
+            object.__setattr__(new, name, value)
+        object.__setattr__(new, "participants", participants)
+        return new
 
     def _counted(
         self, new: MeetingState, old: Participant | None, person: Participant | None
@@ -243,3 +255,7 @@ class MeetingState:
                 sources = counts
             object.__setattr__(new, "_sources", sources)
         return new
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(MeetingState) if f.init and f.name != "participants")
+_STATE_CACHES = tuple((f.name, f.default) for f in fields(MeetingState) if not f.init)
