@@ -114,12 +114,7 @@ def prepare_sqlite_file(url: URL) -> None:
 def create_engine(url: URL) -> AsyncEngine:
     """An async engine for a URL from :func:`parse_url`, set up for its backend."""
     if url.get_backend_name() == "sqlite":
-        # The driver's connections are in autocommit (isolation_level None, below) and
-        # every transaction is ended by Store._transaction's commit or rollback, so the
-        # pool's ROLLBACK on each return resets nothing: SQLAlchemy's "Reset On Return"
-        # (docs.sqlalchemy.org/en/20/core/pooling.html) may then be turned off, and it
-        # was a round trip to aiosqlite's thread at the end of every transaction.
-        engine = create_async_engine(url, pool_reset_on_return=None)
+        engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _set_up_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
         return engine
