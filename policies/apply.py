@@ -11,7 +11,7 @@ from dataclasses import replace
 from . import effects as fx
 from .decision import Decision
 from .model import Policy
-from .state import MeetingState, Participant, changed
+from .state import MeetingState, Participant, PeopleEdit, changed
 
 __all__ = ["apply", "touched_by"]
 
@@ -30,13 +30,6 @@ def touched_by(decision: Decision) -> tuple[str, ...]:
         elif isinstance(named, str):
             ids[named] = None
     return tuple(ids)
-
-
-def _update(state: MeetingState, participant_id: str, **changes: object) -> MeetingState:
-    person = state.get(participant_id)
-    if person is None:
-        return state
-    return state.with_participant(changed(person, **changes))
 
 
 def _back_to_waiting(person: Participant, decision: Decision, at: float) -> Participant:
@@ -63,71 +56,70 @@ def apply(
 
     ``at`` is the time of the event decided (the engine reads no clock): someone sent back
     to the waiting room waits from then."""
+    people = PeopleEdit(state)  # the meeting's people copied once, not once an effect
     for effect in decision.effects:
         match effect:
             case fx.AddParticipant(participant=newcomer):
-                state = state.with_participant(newcomer)
+                people.put(newcomer)
             case fx.Admit(participant=pid):
-                state = _update(state, pid, status="admitted")
+                people.update(pid, status="admitted")
             case fx.SendToWaitingRoom(participant=pid):
-                person = state.get(pid)
+                person = people.get(pid)
                 if person is not None:
-                    state = state.with_participant(_back_to_waiting(person, decision, at))
+                    people.put(_back_to_waiting(person, decision, at))
             case fx.Dismiss(participant=pid):
-                state = state.without_participant(pid)
+                people.remove(pid)
             case fx.SetConnected(participant=pid, connected=connected):
-                state = _update(state, pid, connected=connected)
+                people.update(pid, connected=connected)
             case fx.BanIdentities(identities=keys):
-                state = replace(state, bans=state.bans | keys)
+                people.state = replace(people.state, bans=people.state.bans | keys)
             case fx.RequireWaitingRoom(identities=keys):
-                state = replace(state, must_wait=state.must_wait | keys)
+                people.state = replace(people.state, must_wait=people.state.must_wait | keys)
             case fx.SetMuted(participant=pid, muted=muted):
-                state = _update(state, pid, muted=muted)
+                people.update(pid, muted=muted)
             case fx.AllowUnmute(participant=pid, allowed=allowed):
-                state = _update(state, pid, may_unmute=allowed)
+                people.update(pid, may_unmute=allowed)
             case fx.SetHand(participant=pid, raised=raised):
-                state = _update(state, pid, hand_raised=raised)
+                people.update(pid, hand_raised=raised)
             case fx.OpenGate(participant=pid, source=source):
-                person = state.get(pid)
+                person = people.get(pid)
                 if person is not None:
-                    state = _update(state, pid, open_gates=person.open_gates | {source})
+                    people.put(changed(person, open_gates=person.open_gates | {source}))
             case fx.CloseGate(participant=pid, source=source):
-                person = state.get(pid)
+                person = people.get(pid)
                 if person is not None:
-                    state = _update(state, pid, open_gates=person.open_gates - {source})
+                    people.put(changed(person, open_gates=person.open_gates - {source}))
             case fx.MarkPublished(participant=pid, source=source, published=published):
-                person = state.get(pid)
+                person = people.get(pid)
                 if person is not None:
                     sources = (
                         person.published | {source} if published else person.published - {source}
                     )
-                    state = _update(state, pid, published=sources)
+                    people.put(changed(person, published=sources))
             case fx.SetGrant(participant=pid, grant=grant):
-                person = state.get(pid)
+                person = people.get(pid)
                 if person is not None:
                     kept = tuple(g for g in person.grants if g.kind != grant.kind)
-                    state = _update(state, pid, grants=(*kept, grant))
-                    state = replace(
-                        state, next_grant_id=max(state.next_grant_id, grant.grant_id + 1)
-                    )
+                    people.put(changed(person, grants=(*kept, grant)))
+                    next_id = max(people.state.next_grant_id, grant.grant_id + 1)
+                    people.state = replace(people.state, next_grant_id=next_id)
             case fx.EndGrant(participant=pid, kind=kind):
-                person = state.get(pid)
+                person = people.get(pid)
                 if person is not None:
-                    state = _update(
-                        state, pid, grants=tuple(g for g in person.grants if g.kind != kind)
-                    )
+                    grants = tuple(g for g in person.grants if g.kind != kind)
+                    people.put(changed(person, grants=grants))
             case fx.SetRole(participant=pid, role=role):
-                state = _update(state, pid, role=role)
+                people.update(pid, role=role)
             case fx.SetName(participant=pid, name=name):
-                state = _update(state, pid, name=name)
+                people.update(pid, name=name)
             case fx.SetLocked(locked=locked):
-                state = replace(state, locked=locked)
+                people.state = replace(people.state, locked=locked)
             case fx.SetPolicy(policy=new):
                 policy = new
             case fx.SetCamera(participant=pid, status=status):
-                state = _update(state, pid, camera=status)
+                people.update(pid, camera=status)
             case fx.EndMeeting():
-                state = replace(state, ended=True)
+                people.state = replace(people.state, ended=True)
             case _:
                 pass  # outward only: timers, notifications, chat, files
-    return policy, state
+    return policy, people.done()

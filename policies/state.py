@@ -21,6 +21,7 @@ __all__ = [
     "Grant",
     "MeetingState",
     "Participant",
+    "PeopleEdit",
     "Status",
     "changed",
     "counted_source",
@@ -224,6 +225,19 @@ class MeetingState:
         object.__setattr__(new, "participants", participants)
         return new
 
+    def _edited(
+        self,
+        participants: dict[str, Participant],
+        changes: list[tuple[Participant | None, Participant | None]],
+    ) -> MeetingState:
+        """This state with ``participants``, which ``changes`` (each person before and
+        after, in order) made from this state's, counted from this one."""
+        new = self._with_people(participants)
+        counted = self
+        for old, person in changes:
+            counted = counted._counted(new, old, person)
+        return new
+
     def _counted(
         self, new: MeetingState, old: Participant | None, person: Participant | None
     ) -> MeetingState:
@@ -255,6 +269,55 @@ class MeetingState:
                 sources = counts
             object.__setattr__(new, "_sources", sources)
         return new
+
+
+class PeopleEdit:
+    """One decision's changes to the people of a meeting: their dict is copied once,
+    however many people the decision changes (``admit_all`` at a webinar's start changes
+    a thousand; a state made for each would copy the meeting's dict as many times), and
+    the state's counts are carried from the state before, change by change.
+
+    ``state`` is the state as edited so far in everything but its people (a decision may
+    also ban or lock: ``dataclasses.replace`` it); ``done`` is the state with both."""
+
+    __slots__ = ("_changes", "_people", "state")
+
+    def __init__(self, state: MeetingState) -> None:
+        self.state = state
+        self._people: dict[str, Participant] | None = None
+        self._changes: list[tuple[Participant | None, Participant | None]] = []
+
+    def get(self, participant_id: str) -> Participant | None:
+        people = self._people
+        return (self.state.participants if people is None else people).get(participant_id)
+
+    def _copy(self) -> dict[str, Participant]:
+        people = self._people
+        if people is None:
+            people = self._people = dict(self.state.participants)
+        return people
+
+    def put(self, person: Participant) -> None:
+        """``person`` in the meeting, in their place if they were in it, else last."""
+        people = self._copy()
+        self._changes.append((people.get(person.id), person))
+        people[person.id] = person
+
+    def update(self, participant_id: str, **changes: Any) -> None:
+        """The person with ``changes`` (a name that is not a field raises
+        AttributeError); nothing if they are not in the meeting."""
+        person = self.get(participant_id)
+        if person is not None:
+            self.put(changed(person, **changes))
+
+    def remove(self, participant_id: str) -> None:
+        if self.get(participant_id) is not None:
+            self._changes.append((self._copy().pop(participant_id), None))
+
+    def done(self) -> MeetingState:
+        if self._people is None:
+            return self.state
+        return self.state._edited(self._people, self._changes)
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(MeetingState) if f.init and f.name != "participants")

@@ -43,16 +43,19 @@ from meetwarden.policies.events import EVENT_ADAPTER
 from meetwarden.policies.loading import validate_policy
 from meetwarden.policies.model import Policy
 from meetwarden.policies.simulation import Simulation, Step
+from meetwarden.policies.state import MeetingState, counted_source
 
 PEOPLE = ["h", "c", "i1", "p1", "p2", "p3"]
 JOIN_FACTS = {
     "h": {"role": "host", "name": "Alice Host"},
     "c": {"role": "cohost", "name": "Carol Cohost"},
-    "i1": {"invited": True, "name": "Ivan Invited"},
-    "p1": {"name": "Pat One"},
-    "p2": {"name": "Quinn Two"},
-    "p3": {"name": "Alice H\u043est"},
+    "i1": {"invited": True, "name": "Ivan Invited", "source": "10.0.0.0/24"},
+    "p1": {"name": "Pat One", "source": "10.0.0.0/24"},
+    "p2": {"name": "Quinn Two", "source": "10.0.0.0/24"},
+    "p3": {"name": "Alice H\u043est", "source": "10.0.1.0/24"},
 }
+"""Who joins, as the server tells the engine (``source``: the network a person joins
+from, counted by the waiting room's share per source)."""
 ADMITTING = {"admitted", "host_joined", "readmitted", "admitted_by_host", "policy_updated"}
 
 share_modes = st.sampled_from(["nobody", "host_only", "with_grant", "anyone"])
@@ -268,6 +271,7 @@ class Invariants:
         self.may_speak: set[str] = set()
         self.screen_grants: dict[str, float] = {}
         self.before: dict[str, Any] = {}
+        self.previous: MeetingState | None = None
 
     def check(self, sim: Simulation, policy_then: Policy, step: Step) -> None:
         self._only_a_confirmation_opens_a_screen(step)
@@ -276,7 +280,8 @@ class Invariants:
         state, policy, now = sim.state, sim.policy, sim.now
         self._resume_gives_back_the_current_place(step, state.participants)
         self._nobody_unnamed_changes(step, state.participants)
-        self.before = dict(state.participants)
+        self._the_state_before_is_left_as_it_was()
+        self.before, self.previous = dict(state.participants), state
         for person in state.participants.values():
             if not person.connected:
                 assert not person.open_gates, f"{person.id} is away but forwarded"
@@ -299,6 +304,17 @@ class Invariants:
         # The count that max_participants is held to, carried from state to state.
         admitted = sum(1 for person in state.participants.values() if person.admitted)
         assert state.admitted_count() == admitted
+        # The hosts and the waiting room's count per network, carried the same way
+        # through decisions that change many people (admit_all, end, a promotion).
+        hosts = {person.id for person in state.participants.values() if person.is_host}
+        assert {person.id for person in state.hosts()} == hosts
+        waiting: dict[str, int] = {}
+        for person in state.waiting():
+            source = counted_source(person.role, person.invited, person.source)
+            if source is not None:
+                waiting[source] = waiting.get(source, 0) + 1
+        for source in {person.source for person in state.participants.values()} - {None}:
+            assert state.waiting_from(source) == waiting.get(source, 0)
 
     @staticmethod
     def _only_a_confirmation_opens_a_screen(step: Step) -> None:
@@ -339,6 +355,16 @@ class Invariants:
             )
         assert after.connected
         assert not after.open_gates
+
+    def _the_state_before_is_left_as_it_was(self) -> None:
+        """A decision makes a new state and leaves the one before it as it was (the Room
+        compares the two to tell people what changed)."""
+        if self.previous is not None:
+            kept = self.previous.participants
+            assert list(kept) == list(self.before), "the state before lost or gained people"
+            assert all(kept[pid] is person for pid, person in self.before.items()), (
+                "the state before was changed in place"
+            )
 
     def _nobody_unnamed_changes(self, step: Step, now: Any) -> None:
         """Everyone whose place is not the very same object as before the step (new,
