@@ -9,6 +9,13 @@ machine (the ``websockets`` sans-I/O ``ServerProtocol`` uvicorn keeps as
 ``conn``) and written in one ``transport.write`` when the turn ends
 (``loop.call_soon``), as uvicorn's ``send`` would have written each.
 
+A broadcast sends one text to every reader, and a server's frames are not
+masked (RFC 6455 section 5.1), so each reader's frame is the same bytes: the
+text is framed once, by the library's own ``Frame.serialize``, and those bytes
+written to each open connection that negotiated no extension (the state
+machine's ``send_text`` checks and bookkeeping for such a frame are its state
+being OPEN and no fragmented message under way, checked here the same way).
+
 Only uvicorn's ``websockets-sansio`` protocol (its default) is written this way,
 and only while its connection is open and its transport takes writes
 (``writable``: uvicorn clears it when the transport's buffer is over its high
@@ -24,6 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 from websockets.exceptions import InvalidState
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 __all__ = ["FrameWriter"]
 
@@ -43,6 +52,9 @@ class FrameWriter:
     """Text frames for one uvicorn WebSocket connection, written once a turn."""
 
     __slots__ = ("_loop", "_pending", "_protocol")
+
+    _framed: tuple[str, bytes] = ("", b"")
+    """The text framed last and its frame: a broadcast's readers share its bytes."""
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
@@ -92,9 +104,25 @@ class FrameWriter:
         if protocol.close_sent or protocol.disconnected or protocol.transport.is_closing():
             return  # closed meanwhile: the client reads nothing more, as with a send
         conn = protocol.conn
+        if conn.state is State.OPEN and not conn.expect_continuation_frame and not conn.extensions:
+            frames = conn.data_to_send()  # nothing, unless the protocol queued a frame itself
+            frames.extend(self._frame(text) for text in texts)
+            protocol.transport.write(b"".join(frames))
+            return
         try:
             for text in texts:
                 conn.send_text(text.encode())
         except InvalidState:
             pass  # the client began to close: what was framed before still goes out
         protocol.transport.write(b"".join(conn.data_to_send()))
+
+    @classmethod
+    def _frame(cls, text: str) -> bytes:
+        """A server's text frame of ``text`` with no extension, framed once for every
+        reader of the same text (the same object, sent in one turn)."""
+        framed = cls._framed
+        if framed[0] is text:
+            return framed[1]
+        frame = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+        cls._framed = (text, frame)
+        return frame

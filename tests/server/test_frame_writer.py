@@ -28,10 +28,12 @@ class Served:
     done: asyncio.Event
 
 
-@pytest.fixture
-async def served() -> AsyncIterator[Served]:
+@pytest.fixture(params=[False, True], ids=["as-served", "deflate"])
+async def served(request: pytest.FixtureRequest) -> AsyncIterator[Served]:
     """A bare ASGI WebSocket app under uvicorn (its default protocol) in this loop; each
-    accepted socket's writer goes to ``writers``."""
+    accepted socket's writer goes to ``writers``. As meetwarden serves it (no
+    permessage-deflate, server/serving.py), and with it: a connection with an extension
+    is framed by the library's state machine, frame by frame."""
     writers: asyncio.Queue[FrameWriter | None] = asyncio.Queue()
     done = asyncio.Event()
 
@@ -49,7 +51,14 @@ async def served() -> AsyncIterator[Served]:
             await super().startup(sockets)
             listening.set()
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_level="warning",
+        ws_per_message_deflate=request.param,
+    )
     server = Server(config)
     serving = asyncio.create_task(server.serve())
     await asyncio.wait_for(listening.wait(), 10)
@@ -76,6 +85,23 @@ async def test_frames_sent_in_one_turn_arrive_whole_and_in_order(served: Served)
         assert [await client.recv() for _ in texts] == texts
         assert writer.send("after")  # the next turn writes again
         assert await client.recv() == "after"
+
+
+async def test_a_text_sent_to_many_reaches_each_whole_among_others(served: Served) -> None:
+    """A broadcast's text is framed once for all its readers: each reads it whole, and
+    each reader's own texts around it, of the same length as another's, are their own."""
+    async with websockets.connect(served.url) as ana, websockets.connect(served.url) as bao:
+        first, second = await _writer(served), await _writer(served)
+        roster = '{"type": "roster_update", "entries": []}'
+        for turn in range(3):
+            mine = [f'{{"type": "result", "ref": {turn}{number}}}' for number in range(2)]
+            assert first.send(roster)
+            assert first.send(mine[0])
+            assert second.send(mine[1])
+            assert second.send(roster)
+            assert [await ana.recv(), await ana.recv()] == [roster, mine[0]]
+            assert [await bao.recv(), await bao.recv()] == [mine[1], roster]
+            roster = roster.replace("[]", f'[{{"id": "p{turn}"}}]')  # the next batch
 
 
 async def _raw_socket(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
