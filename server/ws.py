@@ -173,13 +173,28 @@ class _Reader:
             return message
 
 
-def _origin_allowed(websocket: WebSocket) -> bool:
+_READ_HEADERS = frozenset({b"origin", b"host", b"accept-language"})
+
+
+def _headers(websocket: WebSocket) -> dict[bytes, str]:
+    """The first value of each header of ``_READ_HEADERS`` the request has, as Starlette's
+    ``headers`` reads them (ASGI names are lower case, values latin-1), in one pass
+    over the list: most sockets have no Origin or Accept-Language, and ``headers.get``
+    raised and caught a KeyError for each missing one."""
+    found: dict[bytes, str] = {}
+    for name, value in websocket.scope["headers"]:
+        if name in _READ_HEADERS and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+def _origin_allowed(websocket: WebSocket, headers: dict[bytes, str]) -> bool:
     """Refuses cross-site sockets (CSWSH): a browser's Origin must be this server."""
-    origin = websocket.headers.get("origin")
+    origin = headers.get(b"origin")
     if origin is None:
         return True  # not a browser (bots, the SDK)
     allowed = websocket.app.state.allowed_origins
-    host = websocket.headers.get("host", "")
+    host = headers.get(b"host", "")
     return urlsplit(origin).netloc == host or origin in allowed
 
 
@@ -242,7 +257,8 @@ class _Writing:
 
 async def meeting_socket(websocket: WebSocket) -> None:
     meeting_id: str = websocket.path_params["meeting_id"]
-    if not _origin_allowed(websocket):
+    headers = _headers(websocket)
+    if not _origin_allowed(websocket, headers):
         await websocket.close(wire.CLOSE_POLICY, "cross-site connection refused")
         return
     registry: Registry = websocket.app.state.registry
@@ -253,7 +269,7 @@ async def meeting_socket(websocket: WebSocket) -> None:
     room: Room | None = None
     writing: _Writing | None = None
     try:
-        language = from_accept_language(websocket.headers.get("accept-language"))
+        language = from_accept_language(headers.get(b"accept-language"))
         first = await _first_message(websocket, reader, pending, language)
         if first is None:
             return
