@@ -32,18 +32,16 @@ class RosterText:
     def of(self, state: MeetingState) -> str:
         if state is self._state:
             return self._text
+        entries = self._entries
         kept: dict[str, tuple[Participant, str]] = {}
-        parts: list[str] = []
         for pid, person in state.participants.items():
-            if not person.admitted:
-                continue
-            cached = self._entries.get(pid)
-            if cached is None or cached[0] is not person:
-                cached = (person, roster_entry(person).model_dump_json())
-            kept[pid] = cached
-            parts.append(cached[1])
+            if person.status == "admitted":  # ``admitted``, read without a call: N a join
+                cached = entries.get(pid)
+                if cached is None or cached[0] is not person:
+                    cached = (person, roster_entry(person).model_dump_json())
+                kept[pid] = cached
         self._entries, self._state = kept, state
-        self._text = "[" + ",".join(parts) + "]"
+        self._text = "[" + ",".join([cached[1] for cached in kept.values()]) + "]"
         return self._text
 
 
