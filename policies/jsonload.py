@@ -64,6 +64,41 @@ def _parse_int(text: str) -> int | _Bad:
     return int(text)
 
 
+class _Reading:
+    """One document's hooks into ``json.loads``. Each notes whether it met something that
+    needs reporting by pointer (a repeated key, a number JSON should not carry): a
+    document with none, nearly every one, is then the parser's own tree, not walked
+    again (every protocol message is read this way)."""
+
+    __slots__ = ("flagged",)
+
+    def __init__(self) -> None:
+        self.flagged = False
+
+    def object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) == len(pairs):
+            return found
+        self.flagged = True
+        return _Object(pairs)
+
+    def constant(self, text: str) -> _Bad:
+        self.flagged = True
+        return _parse_constant(text)
+
+    def float(self, text: str) -> float | _Bad:
+        value = _parse_float(text)
+        if isinstance(value, _Bad):
+            self.flagged = True
+        return value
+
+    def int(self, text: str) -> int | _Bad:
+        value = _parse_int(text)
+        if isinstance(value, _Bad):
+            self.flagged = True
+        return value
+
+
 def _nesting_error(text: str, max_depth: int) -> PolicyIssue | None:
     """Finds nesting deeper than max_depth before the parser recurses into it."""
     if text.count("[") + text.count("{") <= max_depth:
@@ -102,8 +137,8 @@ def _nesting_error(text: str, max_depth: int) -> PolicyIssue | None:
 
 def _collect(value: Any, path: list[str | int], issues: list[PolicyIssue]) -> Any:
     """Walks the parsed tree, reporting duplicates and bad numbers by pointer."""
-    if isinstance(value, _Object):
-        for key in value.duplicates:
+    if isinstance(value, dict):
+        for key in value.duplicates if isinstance(value, _Object) else ():
             issues.append(
                 PolicyIssue(
                     pointer_of([*path, key]),
@@ -178,13 +213,14 @@ def parse_json(
     deep = _nesting_error(text, max_depth)
     if deep is not None:
         raise PolicyError([deep])
+    reading = _Reading()
     try:
         raw = json.loads(
             text,
-            object_pairs_hook=_Object,
-            parse_constant=_parse_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
+            object_pairs_hook=reading.object,
+            parse_constant=reading.constant,
+            parse_float=reading.float,
+            parse_int=reading.int,
         )
     except json.JSONDecodeError as error:
         raise PolicyError(
@@ -198,6 +234,8 @@ def parse_json(
                 )
             ]
         ) from None
+    if not reading.flagged:
+        return raw
     issues: list[PolicyIssue] = []
     value = _collect(raw, [], issues)
     if issues:
