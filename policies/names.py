@@ -236,7 +236,7 @@ def _required_refusal(name: str, min_words: int) -> str | None:
     words = _words(name, joiners=True)
     if not any(_letter_count(word) >= 2 or _has_cjk(word) for word in words):
         return "name_not_a_name"
-    cjk_full_name = any(sum(map(_is_cjk, word)) >= 2 for word in words)
+    cjk_full_name = not name.isascii() and any(sum(map(_is_cjk, word)) >= 2 for word in words)
     if len(words) < min_words and not cjk_full_name:
         return "name_too_short"
     return None
@@ -250,7 +250,7 @@ def _is_cjk(char: str) -> bool:
 
 
 def _has_cjk(text: str) -> bool:
-    return any(map(_is_cjk, text))
+    return not text.isascii() and any(map(_is_cjk, text))
 
 
 def _is_letter(char: str) -> bool:
@@ -259,6 +259,8 @@ def _is_letter(char: str) -> bool:
 
 
 def _letter_count(word: str) -> int:
+    if word.isascii():  # its letters are A to Z: no lookup of each character's category
+        return len(_ASCII_LETTER.findall(word))
     return sum(map(_is_letter, word))
 
 
@@ -352,27 +354,49 @@ def _key(text: str, *, upper_first: bool) -> str:
     return "".join(char for char in folded if unicodedata.category(char)[0] in "LMN")
 
 
+@dataclass(frozen=True)
+class _Needles:
+    """A policy's blocked words, folded, by how they are matched."""
+
+    words: frozenset[str]
+    """Each one-word blocked word: matched by a word of the name."""
+    phrases: tuple[tuple[str, ...], ...]
+    """Each blocked word of several words: matched by the same words in a row."""
+    cjk: tuple[str, ...]
+    """Each CJK blocked word: CJK has no spaces between words, so matched anywhere."""
+
+
 @functools.lru_cache(maxsize=64)
-def _needles(
-    blocked: tuple[str, ...], upper_first: bool
-) -> tuple[tuple[tuple[str, ...], bool], ...]:
-    """Each blocked word as folded words, and whether it is CJK (a policy has up to 200)."""
-    needles = (
-        (tuple(_words(_fold(word, upper_first=upper_first), joiners=False)), _has_cjk(word))
-        for word in blocked
-    )
-    return tuple((words, cjk) for words, cjk in needles if words)
+def _needles(blocked: tuple[str, ...], upper_first: bool) -> _Needles:
+    """The blocked words folded and sorted by how they match (a policy has up to 200)."""
+    words: set[str] = set()
+    phrases: list[tuple[str, ...]] = []
+    cjk: list[str] = []
+    for word in blocked:
+        needle = tuple(_words(_fold(word, upper_first=upper_first), joiners=False))
+        if not needle:
+            continue
+        if _has_cjk(word):
+            cjk.append("".join(needle))
+        elif len(needle) == 1:
+            words.add(needle[0])
+        else:
+            phrases.append(needle)
+    return _Needles(frozenset(words), tuple(phrases), tuple(cjk))
 
 
 def _has_blocked_word(name: str, blocked_words: tuple[str, ...]) -> bool:
     for upper_first in (True, False):
-        words = tuple(_words(_fold(name, upper_first=upper_first), joiners=False))
-        for needle, cjk in _needles(blocked_words, upper_first):
-            if cjk:
-                # CJK has no spaces between words: a blocked CJK word matches anywhere.
-                if "".join(needle) in "".join(words):
-                    return True
-            elif any(words[i : i + len(needle)] == needle for i in range(len(words))):
+        needles = _needles(blocked_words, upper_first)
+        words = _words(_fold(name, upper_first=upper_first), joiners=False)
+        if not needles.words.isdisjoint(words):
+            return True
+        for phrase in needles.phrases:
+            if any(tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words))):
+                return True
+        if needles.cjk:
+            joined = "".join(words)
+            if any(needle in joined for needle in needles.cjk):
                 return True
     return False
 

@@ -531,3 +531,48 @@ def test_ascii_text_takes_shortcuts_to_the_same_answers(text: str) -> None:
         for char in names._fold(text, upper_first=True)
         if unicodedata.category(char)[0] in "LMN"
     )
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
+def test_ascii_words_are_counted_by_shortcuts_to_the_same_answers(text: str) -> None:
+    """A word's letters and CJK are counted without a lookup per character when it is
+    ASCII: the counts that decide ``name_not_a_name`` and ``name_too_short`` are the same."""
+    assert names._letter_count(text) == sum(map(names._is_letter, text))
+    assert names._has_cjk(text) == any(map(names._is_cjk, text))
+
+
+_VOCABULARY = ["Ana", "host", "HOST", "h0st", "the", "Admin", "moderator", "team", "lead", "山田"]
+_VOCABULARY += ["太郎", "-", " ", ".", "42", "Ηost"]
+
+
+def _blocked_word_by_window(name: str, blocked: tuple[str, ...]) -> bool:
+    """The rule as written: a blocked word's folded words, in a row among the name's
+    folded words; a CJK blocked word anywhere in them (CJK has no spaces)."""
+    for upper_first in (True, False):
+        words = names._words(names._fold(name, upper_first=upper_first), joiners=False)
+        for word in blocked:
+            needle = names._words(names._fold(word, upper_first=upper_first), joiners=False)
+            if not needle:
+                continue
+            if any(map(names._is_cjk, word)):
+                if "".join(needle) in "".join(words):
+                    return True
+            elif any(words[i : i + len(needle)] == needle for i in range(len(words))):
+                return True
+    return False
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.sampled_from(_VOCABULARY), max_size=6).map("".join),
+    st.lists(st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=3).map("".join)),
+)
+def test_blocked_words_sorted_by_how_they_match_match_as_the_rule_says(
+    name: str, blocked: list[str]
+) -> None:
+    """One-word blocked words are looked up in a set, phrases slid along the name, CJK
+    found anywhere: the verdict is the rule's, for any mix of them."""
+    assert names._has_blocked_word(name, tuple(blocked)) == _blocked_word_by_window(
+        name, tuple(blocked)
+    )
