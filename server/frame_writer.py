@@ -53,8 +53,9 @@ class FrameWriter:
 
     __slots__ = ("_loop", "_pending", "_protocol")
 
-    _framed: tuple[str, bytes] = ("", b"")
-    """The text framed last and its frame: a broadcast's readers share its bytes."""
+    _framed: tuple[str | None, bytes] = (None, b"")
+    """The text framed last and its frame: a broadcast's readers share its bytes (None
+    before the first: no text, not even the one empty string, is it)."""
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol

@@ -7,6 +7,8 @@ were uvicorn to change it, ``FrameWriter.of`` would find none and these tests fa
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,8 @@ async def test_frames_sent_in_one_turn_arrive_whole_and_in_order(served: Served)
         assert [await client.recv() for _ in texts] == texts
         assert writer.send("after")  # the next turn writes again
         assert await client.recv() == "after"
+        assert writer.send("")  # an empty text is a frame too
+        assert await client.recv() == ""
 
 
 async def test_a_text_sent_to_many_reaches_each_whole_among_others(served: Served) -> None:
@@ -157,3 +161,13 @@ async def test_nothing_is_written_once_the_client_has_gone(served: Served) -> No
     writer = await _writer(served)
     await client.close()
     assert not writer.send("too late")
+
+
+def test_an_empty_text_is_framed_even_as_a_process_first_frame() -> None:
+    """The last frame kept for a broadcast starts as no text at all: the empty string,
+    one object in Python, framed first in a process is a frame, not nothing."""
+    check = (
+        "from meetwarden.server.frame_writer import FrameWriter\n"
+        "assert FrameWriter._frame('') == b'\\x81\\x00', FrameWriter._frame('')\n"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=60)
