@@ -75,24 +75,24 @@ class _Reading:
     def __init__(self) -> None:
         self.flagged = False
 
-    def object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    def on_object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         found = dict(pairs)
         if len(found) == len(pairs):
             return found
         self.flagged = True
         return _Object(pairs)
 
-    def constant(self, text: str) -> _Bad:
+    def on_constant(self, text: str) -> _Bad:
         self.flagged = True
         return _parse_constant(text)
 
-    def float(self, text: str) -> float | _Bad:
+    def on_float(self, text: str) -> float | _Bad:
         value = _parse_float(text)
         if isinstance(value, _Bad):
             self.flagged = True
         return value
 
-    def int(self, text: str) -> int | _Bad:
+    def on_int(self, text: str) -> int | _Bad:
         value = _parse_int(text)
         if isinstance(value, _Bad):
             self.flagged = True
@@ -217,10 +217,10 @@ def parse_json(
     try:
         raw = json.loads(
             text,
-            object_pairs_hook=reading.object,
-            parse_constant=reading.constant,
-            parse_float=reading.float,
-            parse_int=reading.int,
+            object_pairs_hook=reading.on_object,
+            parse_constant=reading.on_constant,
+            parse_float=reading.on_float,
+            parse_int=reading.on_int,
         )
     except json.JSONDecodeError as error:
         raise PolicyError(

@@ -145,8 +145,8 @@ class MeetingState:
     next_grant_id: int = 1
     ended: bool = False
     _admitted: int = field(default=-1, init=False, repr=False, compare=False)
-    """How many are admitted, once counted (-1: not yet). A state made by
-    ``with_participant`` or ``without_participant`` from a counted one is counted from
+    """How many are admitted, once counted (-1: not yet). A state made
+    by ``PeopleEdit`` from a counted one is counted from
     it: the count against ``max_participants`` at each join does not pass over a
     meeting of 1,000. ``replace`` leaves it uncounted (an init=False field)."""
     _hosts: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)
@@ -201,17 +201,6 @@ class MeetingState:
 
     def sharing_screens(self) -> list[Participant]:
         return [p for p in self.participants.values() if "screen" in p.open_gates]
-
-    def with_participant(self, participant: Participant) -> MeetingState:
-        participants = dict(self.participants)
-        old = participants.get(participant.id)
-        participants[participant.id] = participant
-        return self._counted(self._with_people(participants), old, participant)
-
-    def without_participant(self, participant_id: str) -> MeetingState:
-        participants = dict(self.participants)
-        old = participants.pop(participant_id, None)
-        return self._counted(self._with_people(participants), old, None)
 
     def _with_people(self, participants: Mapping[str, Participant]) -> MeetingState:
         """``replace(self, participants=participants)`` without its cost (a state is made

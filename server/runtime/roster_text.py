@@ -3,7 +3,7 @@
 ``admitted`` carries the whole roster, so a join in a meeting of N built and encoded N
 entries, and ``admit_all`` of K people in one decision did it K times over (O(K x N)).
 A decision replaces only the ``Participant`` objects it changes (frozen dataclasses,
-``MeetingState.with_participant``), so an entry's text stays valid while its person is
+``PeopleEdit``), so an entry's text stays valid while its person is
 the very same object: a new state re-encodes only the people who changed, and the same
 state (every ``admitted`` of one decision) reuses the whole text.
 """

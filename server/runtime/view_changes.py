@@ -1,6 +1,6 @@
 """What a decision changed in the views people see, found without rebuilding every view.
 
-A decision replaces only the participants it changes (``MeetingState.with_participant``
+A decision replaces only the participants it changes (``PeopleEdit``
 copies the mapping and puts one new frozen ``Participant`` in it), so the people whose
 views may differ are those whose object is not the very same before and after: one
 pass of identity comparisons finds them, and only what their views show of them is
