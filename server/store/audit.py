@@ -7,6 +7,7 @@ deleted; the filters of a read are built in ``rows.py``.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, insert
@@ -22,6 +23,10 @@ from .transactions import Transactions, require_meetings
 __all__ = ["AuditLog"]
 
 _INSERTS: dict[str, tuple[str, tuple[str, ...]]] = {}
+_SQLITE_VALUES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+"""Values in one SQLite statement at most, by default: 32766 since SQLite 3.32, 999
+before (https://www.sqlite.org/limits.html, "Maximum Number Of Host Parameters")."""
+_SQLITE_INSERTS: dict[int, str] = {}
 
 
 def _insert_for(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
@@ -40,6 +45,22 @@ def _insert_for(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
     return found
 
 
+def _sqlite_rows(sql: str, count: int) -> str:
+    """``sql`` (one row's INSERT) for ``count`` rows in one statement, as SQLite takes
+    them (https://www.sqlite.org/lang_insert.html): one step stores the batch. The
+    driver's ``executemany`` stepped once a row, and each step gave the interpreter's
+    lock to the event loop's thread and waited to get it back, a thread switch a row
+    while the loop was busy."""
+    found = _SQLITE_INSERTS.get(count)
+    if found is None:
+        head, values, tail = sql.partition(" VALUES ")
+        assert values, sql
+        assert tail.startswith("("), sql
+        assert tail.endswith(")"), sql
+        found = _SQLITE_INSERTS[count] = f"{head} VALUES {','.join([tail] * count)}"
+    return found
+
+
 class AuditLog(Transactions):
     """The store's operations on the audit log."""
 
@@ -54,9 +75,16 @@ class AuditLog(Transactions):
         try:
             async with self._writing("append to the audit log") as connection:
                 sql, order = _insert_for(connection.dialect)
-                await connection.exec_driver_sql(
-                    sql, [tuple(row[name] for name in order) for row in rows]
-                )
+                values = [tuple(row[name] for name in order) for row in rows]
+                if connection.dialect.name != "sqlite":
+                    await connection.exec_driver_sql(sql, values)
+                    return
+                most = _SQLITE_VALUES // len(order)
+                for start in range(0, len(values), most):
+                    chunk = values[start : start + most]
+                    await connection.exec_driver_sql(
+                        _sqlite_rows(sql, len(chunk)), tuple(v for row in chunk for v in row)
+                    )
         except StoreError as error:
             if isinstance(error.__cause__, IntegrityError):
                 # The foreign key refused a meeting the database does not hold (checked

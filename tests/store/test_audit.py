@@ -65,13 +65,14 @@ def numbers(entries: list[AuditEntry]) -> list[int]:
 async def test_appended_entries_read_back_whole_with_increasing_ids(
     store: Store, meeting_id: str, make_entry: MakeEntry
 ) -> None:
-    batch = [make_entry(meeting_id, number) for number in range(100)]
+    # 2,500: more than one SQLite statement holds (it stores a batch 2,340 rows at a time).
+    batch = [make_entry(meeting_id, number) for number in range(2500)]
     await store.append_audit(batch)
-    stored = await store.audit(meeting_id)
+    stored = await store.audit(meeting_id, limit=3000)
     # Read back by id, the entries come in the order they were given.
     assert [dataclasses.replace(entry, id=None) for entry in stored] == batch
     ids = {entry.id for entry in stored if isinstance(entry.id, int)}
-    assert len(ids) == 100
+    assert len(ids) == 2500
 
 
 async def test_json_event_and_effects_round_trip_with_unicode_and_nesting(
@@ -140,6 +141,11 @@ async def test_a_batch_naming_an_unknown_meeting_stores_nothing(
     batch = [make_entry(meeting_id, 0), make_entry("ghost", 1), make_entry(meeting_id, 2)]
     with pytest.raises(RecordNotFoundError, match="'ghost'"):
         await store.append_audit(batch)
+    assert await store.audit(meeting_id) == []
+    # Far into a long batch (SQLite stores it in several statements): still nothing.
+    long = [make_entry(meeting_id, n) for n in range(2500)] + [make_entry("ghost", 2500)]
+    with pytest.raises(RecordNotFoundError, match="'ghost'"):
+        await store.append_audit(long)
     assert await store.audit(meeting_id) == []
 
 
