@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from meetwarden.policies.effects import effect_to_json
 from meetwarden.policies.events import Event, PolicyUpdateRequested
 
 from ..store import AuditEntry
@@ -55,7 +56,7 @@ def audit_entry(taken: RecordedDecision) -> AuditEntry:
         params=decided.params,
         actor=who if isinstance(who, str) else None,
         participant=fields.get("participant"),
-        effects=decided.decision.to_json()["effects"],
+        effects=[effect_to_json(effect) for effect in decided.effects],
     )
 
 

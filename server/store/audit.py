@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from itertools import chain
 
 from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Dialect
@@ -16,32 +17,32 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import StoreError
 from .records import AuditEntry
-from .rows import audit_entry_from_row, audit_query, audit_row
+from .rows import AUDIT_COLUMNS, audit_entry_from_row, audit_query, audit_row
 from .tables import audit_entries
 from .transactions import Transactions, require_meetings
 
 __all__ = ["AuditLog"]
 
-_INSERTS: dict[str, tuple[str, tuple[str, ...]]] = {}
+_INSERTS: dict[str, str] = {}
 _SQLITE_VALUES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 """Values in one SQLite statement at most, by default: 32766 since SQLite 3.32, 999
 before (https://www.sqlite.org/limits.html, "Maximum Number Of Host Parameters")."""
 _SQLITE_INSERTS: dict[int, str] = {}
 
 
-def _insert_for(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    """The INSERT of an audit row as the database driver takes it, and the order of its
-    values: compiled by SQLAlchemy once per dialect. The rows of a batch go to the
-    driver's ``executemany`` as they are (``exec_driver_sql``); through ``execute`` each
-    row's values were processed one by one, twice the cost of storing the row."""
+def _insert_for(dialect: Dialect) -> str:
+    """The INSERT of an audit row as the database driver takes it, its values in
+    ``AUDIT_COLUMNS`` order: compiled by SQLAlchemy once per dialect. The rows of a batch
+    go to the driver as they are (``exec_driver_sql``); through ``execute`` each row's
+    values were processed one by one, twice the cost of storing the row."""
     found = _INSERTS.get(dialect.name)
     if found is None:
-        names = [column.name for column in audit_entries.columns if column.name != "id"]
-        values = {name: bindparam(name) for name in names}
+        values = {name: bindparam(name) for name in AUDIT_COLUMNS}
         statement = insert(audit_entries).values(values).inline()  # no ids returned
         compiled = statement.compile(dialect=dialect)
-        assert compiled.positiontup is not None  # both drivers take positional values
-        found = _INSERTS[dialect.name] = (str(compiled), tuple(compiled.positiontup))
+        # Both drivers take positional values, in the order the columns are named.
+        assert compiled.positiontup == list(AUDIT_COLUMNS), compiled.positiontup
+        found = _INSERTS[dialect.name] = str(compiled)
     return found
 
 
@@ -74,23 +75,22 @@ class AuditLog(Transactions):
             return
         try:
             async with self._writing("append to the audit log") as connection:
-                sql, order = _insert_for(connection.dialect)
-                values = [tuple(row[name] for name in order) for row in rows]
+                sql = _insert_for(connection.dialect)
                 if connection.dialect.name != "sqlite":
-                    await connection.exec_driver_sql(sql, values)
+                    await connection.exec_driver_sql(sql, rows)
                     return
-                most = _SQLITE_VALUES // len(order)
-                for start in range(0, len(values), most):
-                    chunk = values[start : start + most]
+                most = _SQLITE_VALUES // len(AUDIT_COLUMNS)
+                for start in range(0, len(rows), most):
+                    chunk = rows[start : start + most]
                     await connection.exec_driver_sql(
-                        _sqlite_rows(sql, len(chunk)), tuple(v for row in chunk for v in row)
+                        _sqlite_rows(sql, len(chunk)), tuple(chain.from_iterable(chunk))
                     )
         except StoreError as error:
             if isinstance(error.__cause__, IntegrityError):
                 # The foreign key refused a meeting the database does not hold (checked
                 # by the database, not by a query of its own in every batch): say which.
                 async with self._reading("read the meetings of audit entries") as connection:
-                    await require_meetings(connection, {row["meeting_id"] for row in rows})
+                    await require_meetings(connection, {entry.meeting_id for entry in entries})
             raise
 
     async def audit(

@@ -21,6 +21,7 @@ from .records import AuditEntry, InviteRecord, MeetingRecord
 from .tables import audit_entries, meetings, policy_versions
 
 __all__ = [
+    "AUDIT_COLUMNS",
     "audit_entry_from_row",
     "audit_query",
     "audit_row",
@@ -111,29 +112,51 @@ def invite_from_row(row: RowMapping) -> InviteRecord:
     )
 
 
-def audit_row(entry: AuditEntry) -> dict[str, Any]:
-    """The column values that store ``entry`` (its ``id`` is assigned by the database)."""
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "meeting_id",
+    "at",
+    "decision_id",
+    "policy_revision",
+    "event_type",
+    "event",
+    "allowed",
+    "reason",
+    "rule",
+    "message",
+    "actor",
+    "participant",
+    "effects",
+    "params",
+)
+"""The columns ``audit_row`` gives values for, in this order: the table's, but its id."""
+assert tuple(c.name for c in audit_entries.columns if c.name != "id") == AUDIT_COLUMNS
+
+
+def audit_row(entry: AuditEntry) -> tuple[Any, ...]:
+    """The values that store ``entry``, in ``AUDIT_COLUMNS`` order (its ``id`` is
+    assigned by the database)."""
     if entry.id is not None:
         raise ValueError(
             f"audit entry {entry.decision_id!r} already has id {entry.id}: "
             "the store assigns ids, and an entry is appended once"
         )
-    return {
-        "meeting_id": entry.meeting_id,
-        "at": entry.at,
-        "decision_id": entry.decision_id,
-        "policy_revision": entry.policy_revision,
-        "event_type": entry.event_type,
-        "event": _json(entry.event),
-        "allowed": entry.allowed,
-        "reason": entry.reason,
-        "rule": entry.rule,
-        "message": entry.message,
-        "actor": entry.actor,
-        "participant": entry.participant,
-        "effects": _json(entry.effects),
-        "params": None if entry.params is None else _json(entry.params),
-    }
+    params = entry.params
+    return (
+        entry.meeting_id,
+        entry.at,
+        entry.decision_id,
+        entry.policy_revision,
+        entry.event_type,
+        _json(entry.event),
+        entry.allowed,
+        entry.reason,
+        entry.rule,
+        entry.message,
+        entry.actor,
+        entry.participant,
+        _json(entry.effects),
+        None if params is None else _json(params),
+    )
 
 
 def audit_entry_from_row(row: RowMapping) -> AuditEntry:
