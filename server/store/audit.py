@@ -7,15 +7,13 @@ deleted; the filters of a read are built in ``rows.py``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from itertools import chain
 
 from sqlalchemy import bindparam, insert
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from .errors import StoreError
+from .many_rows import RowsStatement
 from .records import AuditEntry
 from .rows import AUDIT_COLUMNS, audit_entry_from_row, audit_query, audit_row
 from .tables import audit_entries
@@ -23,43 +21,13 @@ from .transactions import Transactions, require_meetings
 
 __all__ = ["AuditLog"]
 
-_INSERTS: dict[str, str] = {}
-_SQLITE_VALUES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-"""Values in one SQLite statement at most, by default: 32766 since SQLite 3.32, 999
-before (https://www.sqlite.org/limits.html, "Maximum Number Of Host Parameters")."""
-_SQLITE_INSERTS: dict[int, str] = {}
-
-
-def _insert_for(dialect: Dialect) -> str:
-    """The INSERT of an audit row as the database driver takes it, its values in
-    ``AUDIT_COLUMNS`` order: compiled by SQLAlchemy once per dialect. The rows of a batch
-    go to the driver as they are (``exec_driver_sql``); through ``execute`` each row's
-    values were processed one by one, twice the cost of storing the row."""
-    found = _INSERTS.get(dialect.name)
-    if found is None:
-        values = {name: bindparam(name) for name in AUDIT_COLUMNS}
-        statement = insert(audit_entries).values(values).inline()  # no ids returned
-        compiled = statement.compile(dialect=dialect)
-        # Both drivers take positional values, in the order the columns are named.
-        assert compiled.positiontup == list(AUDIT_COLUMNS), compiled.positiontup
-        found = _INSERTS[dialect.name] = str(compiled)
-    return found
-
-
-def _sqlite_rows(sql: str, count: int) -> str:
-    """``sql`` (one row's INSERT) for ``count`` rows in one statement, as SQLite takes
-    them (https://www.sqlite.org/lang_insert.html): one step stores the batch. The
-    driver's ``executemany`` stepped once a row, and each step gave the interpreter's
-    lock to the event loop's thread and waited to get it back, a thread switch a row
-    while the loop was busy."""
-    found = _SQLITE_INSERTS.get(count)
-    if found is None:
-        head, values, tail = sql.partition(" VALUES ")
-        assert values, sql
-        assert tail.startswith("("), sql
-        assert tail.endswith(")"), sql
-        found = _SQLITE_INSERTS[count] = f"{head} VALUES {','.join([tail] * count)}"
-    return found
+_INSERT = RowsStatement(
+    lambda _: (
+        insert(audit_entries).values({name: bindparam(name) for name in AUDIT_COLUMNS}).inline()
+    ),
+    AUDIT_COLUMNS,
+)
+"""An audit row's INSERT (no ids returned), for a batch at once."""
 
 
 class AuditLog(Transactions):
@@ -75,16 +43,7 @@ class AuditLog(Transactions):
             return
         try:
             async with self._writing("append to the audit log") as connection:
-                sql = _insert_for(connection.dialect)
-                if connection.dialect.name != "sqlite":
-                    await connection.exec_driver_sql(sql, rows)
-                    return
-                most = _SQLITE_VALUES // len(AUDIT_COLUMNS)
-                for start in range(0, len(rows), most):
-                    chunk = rows[start : start + most]
-                    await connection.exec_driver_sql(
-                        _sqlite_rows(sql, len(chunk)), tuple(chain.from_iterable(chunk))
-                    )
+                await _INSERT.run(connection, rows)
         except StoreError as error:
             if isinstance(error.__cause__, IntegrityError):
                 # The foreign key refused a meeting the database does not hold (checked

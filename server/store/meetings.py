@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, get_args
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import RecordExistsError
 from .holders import check_holder, fenced_error, fenced_out
+from .many_rows import RowsStatement
 from .records import IdentityKind, MeetingRecord, PlacesSave, PolicyVersion
 from .rows import meeting_from_row, meeting_query, meeting_row, version_row
 from .tables import meeting_identities, meetings, policy_versions, room_states
@@ -186,13 +187,8 @@ class MeetingRecords(Transactions):
                 await connection.execute(
                     delete(room_states).where(room_states.c.meeting_id.in_(list(kept)))
                 )
-                rows = [
-                    {"meeting_id": s.meeting_id, "saved_at": s.at, "document": s.document}
-                    for s in kept.values()
-                    if s.document is not None
-                ]
-                if rows:
-                    await connection.execute(insert(room_states), rows)
+                rows = [(s.meeting_id, s.at, s.document) for s in kept.values()]
+                await _SAVED_PLACES.run(connection, [row for row in rows if row[2] is not None])
         return fenced
 
     async def room_state(self, meeting_id: str) -> str | None:
@@ -224,3 +220,11 @@ class MeetingRecords(Transactions):
             )
             if found is None:
                 raise no_meeting(meeting_id)
+
+
+_PLACES_COLUMNS: Final = ("meeting_id", "saved_at", "document")
+_SAVED_PLACES: Final = RowsStatement(
+    lambda _: insert(room_states).values({name: bindparam(name) for name in _PLACES_COLUMNS}),
+    _PLACES_COLUMNS,
+)
+"""The meetings' places of a save, in one statement."""
