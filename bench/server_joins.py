@@ -601,6 +601,21 @@ def report(results: dict[str, Any], command: str) -> None:
         f"server CPU ms per join by round: meetwarden {joins['rounds_cpu_ms_each']}, "
         f"echo {connects['rounds_cpu_ms_each']}"
     )
+    # Each round's joins and the echo's connects run one right after the other: their
+    # ratio is the least touched by the machine's load changing between rounds. The
+    # table's ratio pools every round (a busy moment in one round moves it).
+    paired = [
+        round(ours / theirs, 2)
+        for ours, theirs in zip(
+            joins["rounds_cpu_ms_each"], connects["rounds_cpu_ms_each"], strict=True
+        )
+        if theirs
+    ]
+    if paired:
+        print(
+            f"server CPU per join x echo, round by round: {paired}, "
+            f"median {statistics.median(paired):.2f}"
+        )
     print(f"{'':40} {'meetwarden':>11} {'echo baseline':>14} {'ratio':>7}")
     for label, ours, theirs in rows:
         ratio = ours / theirs if theirs else float("nan")
