@@ -72,14 +72,27 @@ async def take_notes(
         return notes
 
 
-def main() -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line. A meeting id may start with "-" (ids are URL-safe base64), which
+    argparse takes for an option it does not know: a lone such word is the link."""
     parser = argparse.ArgumentParser(description="A note-taking bot for a meetwarden meeting.")
-    parser.add_argument("link", help="the join link, or a meeting id with --server")
+    parser.add_argument("link", nargs="?", help="the join link, or a meeting id with --server")
     parser.add_argument("--server", help="the server's URL when LINK is a meeting id")
     parser.add_argument("--name", default="Note Taker", help="the name people see")
     parser.add_argument("--password", help="the meeting's password, if it has one")
     parser.add_argument("--invite", help="an invite token (a link with #invite= carries one)")
-    arguments = parser.parse_args()
+    arguments, unknown = parser.parse_known_args(argv)
+    if arguments.link is None and len(unknown) == 1 and not unknown[0].startswith("--"):
+        arguments.link, unknown = unknown[0], []
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if arguments.link is None:
+        parser.error("the join link (or a meeting id with --server) is required")
+    return arguments
+
+
+def main() -> int:
+    arguments = parse()
     try:
         notes = asyncio.run(
             take_notes(

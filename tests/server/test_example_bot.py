@@ -99,3 +99,15 @@ async def test_the_note_taker_says_why_when_the_host_denies_it(server: RunningSe
     assert "Out of the meeting (denied): The host did not let you into this meeting." in (
         output.decode()
     )
+
+
+async def test_a_meeting_id_that_starts_with_a_dash_is_taken_for_the_link(
+    server: RunningServer,
+) -> None:
+    # Meeting ids are URL-safe base64: one in 64 starts with "-", which argparse alone
+    # took for an unknown option ("the following arguments are required: link").
+    bot = await start_bot("-" + "x" * 21, "--server", server.url)
+    output = (await asyncio.wait_for(bot.communicate(), 120))[0].decode()
+    assert "usage:" not in output, output
+    assert output.startswith("Could not join"), output  # no such meeting: the server says so
+    assert bot.returncode == 2
