@@ -22,9 +22,7 @@ from .transactions import Transactions, require_meetings
 __all__ = ["AuditLog"]
 
 _INSERT = RowsStatement(
-    lambda _: (
-        insert(audit_entries).values({name: bindparam(name) for name in AUDIT_COLUMNS}).inline()
-    ),
+    insert(audit_entries).values({name: bindparam(name) for name in AUDIT_COLUMNS}).inline(),
     AUDIT_COLUMNS,
 )
 """An audit row's INSERT (no ids returned), for a batch at once."""

@@ -13,7 +13,7 @@ one step for all. PostgreSQL's driver takes the rows as they are.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
@@ -29,37 +29,31 @@ before (https://www.sqlite.org/limits.html, "Maximum Number Of Host Parameters")
 
 
 class RowsStatement:
-    """A statement of one row of ``columns`` (an INSERT, with or without ON CONFLICT),
-    run for many rows at once; ``statement`` makes it for a dialect's name (an upsert is
-    each dialect's own)."""
+    """An INSERT of one row of ``columns``, run for many rows at once."""
 
-    def __init__(self, statement: Callable[[str], Executable], columns: Sequence[str]) -> None:
+    def __init__(self, statement: Executable, columns: Sequence[str]) -> None:
         self._statement = statement
         self._columns = tuple(columns)
         self._compiled: dict[str, str] = {}
-        self._sqlite: dict[int, str] = {}
 
     def _sql(self, dialect: Dialect) -> str:
         found = self._compiled.get(dialect.name)
         if found is None:
-            statement = self._statement(dialect.name)
-            compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+            compiled = self._statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             # Both drivers take positional values, in the order the columns are named.
             assert compiled.positiontup == list(self._columns), compiled.positiontup
             found = self._compiled[dialect.name] = str(compiled)
         return found
 
-    def _sqlite_rows(self, sql: str, count: int) -> str:
-        """``sql`` with ``count`` rows of values in place of its one."""
-        found = self._sqlite.get(count)
-        if found is None:
-            head, values, rest = sql.partition(" VALUES ")
-            assert values, sql
-            assert rest.startswith("("), sql
-            end = rest.index(")") + 1  # a row of placeholders holds no parenthesis
-            row = rest[:end]
-            found = self._sqlite[count] = f"{head} VALUES {','.join([row] * count)}{rest[end:]}"
-        return found
+    @staticmethod
+    def _sqlite_rows(sql: str, count: int) -> str:
+        """``sql`` with ``count`` rows of values in place of its one (made for each batch,
+        a join of ``count`` strings: kept, every batch size seen would stay in memory)."""
+        head, values, row = sql.partition(" VALUES ")
+        assert values, sql
+        assert row.startswith("("), sql
+        assert row.endswith(")"), sql  # one row of placeholders ends the statement
+        return f"{head} VALUES {','.join([row] * count)}"
 
     async def run(self, connection: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
         """Runs the statement for ``rows`` (each a tuple of the columns' values, in order)."""

@@ -224,7 +224,7 @@ class MeetingRecords(Transactions):
 
 _PLACES_COLUMNS: Final = ("meeting_id", "saved_at", "document")
 _SAVED_PLACES: Final = RowsStatement(
-    lambda _: insert(room_states).values({name: bindparam(name) for name in _PLACES_COLUMNS}),
+    insert(room_states).values({name: bindparam(name) for name in _PLACES_COLUMNS}),
     _PLACES_COLUMNS,
 )
 """The meetings' places of a save, in one statement."""
