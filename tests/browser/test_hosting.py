@@ -115,6 +115,35 @@ async def test_typing_while_the_sign_in_page_asks_for_the_session_keeps_the_focu
     await host.close()
 
 
+async def test_the_create_button_waits_for_the_session_it_sends_as(
+    browser: Browser, server: RunningServer
+) -> None:
+    """A click on "Create the meeting" while the page still waits for GET /api/session
+    would be sent without the session's CSRF token and refused ("Missing CSRF token"):
+    the button is enabled once the session is known, and the meeting is then created."""
+    host = await open_person(browser, server.url, "Alice Chen")
+    page = host.page
+    await sign_in(host)
+    answered = asyncio.Event()
+
+    async def hold_the_session(route: Route) -> None:
+        if route.request.method == "GET":
+            await answered.wait()
+        await route.continue_()
+
+    await page.route("**/api/session", hold_the_session)
+    await page.goto("/")
+    # The script has run (the starter policy is in the editor); the session is asked for.
+    await expect(page.locator(".plain-words-list li").first).to_be_visible()
+    await expect(page.locator("#create")).to_be_disabled()
+    answered.set()
+    await page.click("#create")
+    await expect(page.locator("#created")).to_be_visible()
+    await expect(page.locator("#create-error")).to_be_hidden()
+    await page.unroute("**/api/session")
+    await host.close()
+
+
 async def test_the_api_reference_renders_from_this_server_alone(
     browser: Browser, server: RunningServer
 ) -> None:

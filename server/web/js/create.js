@@ -166,7 +166,6 @@ mountLanguageSwitch();
 byId('use-example').addEventListener('click', useExample);
 byId('upload').addEventListener('change', useFile);
 byId('create-form').addEventListener('submit', create);
-byId('create').disabled = false; // disabled in the page until now: no native submit
 byId('password').addEventListener('input', edited);
 byId('copy-join').addEventListener('click', (event) => copyFrom(byId('join-link'), event.target));
 byId('copy-host').addEventListener('click', (event) => copyFrom(byId('host-link'), event.target));
@@ -182,6 +181,9 @@ async function showAccount() {
   byId('account-name').textContent = session.username;
   byId('account').hidden = false;
   byId('sign-out').addEventListener('click', () => signOut(session));
+  // Disabled in the page until now: no native submit, and no request sent before the
+  // session's CSRF token is known (a click that early was refused as "Missing CSRF token").
+  byId('create').disabled = false;
 }
 
 showAccount();
