@@ -163,6 +163,7 @@ class Door:
             await self.app(scope, guarded_receive, guarded_send)
         finally:
             self.sockets.close(address, slot)
+            slot.send = None  # the server's send held the slot's own scope: a cycle
 
 
 def _declared_length(scope: Scope) -> int | None:

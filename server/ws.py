@@ -400,3 +400,5 @@ async def _finish(room: Room | None, session: Session | None, writing: _Writing 
     if writing is not None and writing.task is not None:  # started by the close, if not before
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writing.task, 5)
+    if session is not None:
+        session.detach()

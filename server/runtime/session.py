@@ -103,6 +103,12 @@ class Session:
         if self.wake is not None:
             self.wake()
 
+    def detach(self) -> None:
+        """The socket is gone (its writer done): what reached it is let go. ``wake`` is the
+        socket's writer, which holds this session: kept, the two would live on as a cycle
+        that only the cycle collector frees (with the socket's every object)."""
+        self.direct = self.wake = None
+
     def close(self, code: int, reason: str = "") -> None:
         """Ask the writer to close the socket once what was sent before is delivered."""
         if self.closing:

@@ -1,0 +1,134 @@
+"""A closed socket leaves nothing for the cycle collector: its objects go when it ends.
+
+CPython frees an object when its last reference goes, except objects in a
+reference cycle, which wait for the cycle collector (https://docs.python.org/3/library/gc.html).
+A socket whose objects formed a cycle (the server's ``send`` kept in the socket's slot,
+which its own scope holds; the writer kept by the session it writes for) left about 75
+objects a connection for the collector: a crowd that came and went grew the heap until
+a full pass walked it all at once (329 ms with the event loop stopped, after 8,400
+joins; docs/performance.md). Here the real application is served by uvicorn in this
+process, people join and leave over real sockets, and the collector's finds are read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import websockets
+
+from meetwarden.server.app import create_app
+from meetwarden.server.auth import Passwords
+from meetwarden.server.config import Settings
+from meetwarden.server.hosting.service import Hosting
+from meetwarden.server.serving import uvicorn_config
+from meetwarden.server.store import Store
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+OPEN = {"entry": {"waiting_room": {"enabled": False}}}
+SOCKET_TYPES = {
+    "WebSocketsSansIOProtocol",
+    "ServerProtocol",
+    "SocketSlot",
+    "FrameWriter",
+    "_Writing",
+    "Session",
+}
+"""A connection's own objects: uvicorn's and websockets' protocol, the door's slot, the
+server's frame writer, the socket's writer and its session."""
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+    """The application on loopback in this process: its URL and an operator's key."""
+    settings = Settings(data_dir=tmp_path, host="127.0.0.1", port=0)
+    store = await Store.open(settings.resolved_database_url)
+    try:
+        key = (await Hosting(store, Passwords()).create_api_key("tests")).key
+    finally:
+        await store.close()
+    listening = asyncio.Event()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            listening.set()
+
+    server = Server(uvicorn_config(create_app(settings), settings))
+    serving = asyncio.create_task(server.serve())
+    await asyncio.wait_for(listening.wait(), 30)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"127.0.0.1:{port}", key
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def _joined(url: str, join: dict[str, Any]) -> tuple[websockets.ClientConnection, str]:
+    """A socket admitted to the meeting, and the participant id it was given."""
+    socket = await websockets.connect(url, compression=None)
+    await socket.send(json.dumps({"type": "join", **join}))
+    while (message := json.loads(await socket.recv()))["type"] != "admitted":
+        pass
+    return socket, message["you"]["participant_id"]
+
+
+async def _until_gone(host: websockets.ClientConnection, dropped: set[str], left: set[str]) -> None:
+    """Reads the host's roster updates until every dropped guest shows as disconnected and
+    every guest who left is off the roster: the server has taken each end to the meeting."""
+    connected: dict[str, bool] = {}
+    removed: set[str] = set()
+    while any(connected.get(guest, True) for guest in dropped) or not left <= removed:
+        message = json.loads(await host.recv())
+        if message["type"] == "roster_update":
+            connected.update((entry["id"], entry["connected"]) for entry in message["entries"])
+            removed.update(message["removed"])
+
+
+async def test_people_who_come_and_go_leave_no_socket_for_the_cycle_collector(
+    served: tuple[str, str],
+) -> None:
+    address, key = served
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        answer = await http.post(
+            "/api/meetings", json={"policy": OPEN}, headers={"Authorization": f"Bearer {key}"}
+        )
+    created = answer.json()
+    url = f"ws://{address}/ws/meetings/{created['meeting_id']}"
+    host, _ = await _joined(url, {"name": "Meeting Chair", "host_token": created["host_token"]})
+    gc.collect()
+    gc.disable()  # what is left in cycles from here stays for the collection below
+    try:
+        dropped: set[str] = set()
+        left: set[str] = set()
+        for number, name in enumerate(("Ana Silva", "Bao Nguyen", "Chen Okafor", "Dara Lund")):
+            guest, guest_id = await _joined(url, {"name": name})
+            if number % 2:  # a goodbye: the meeting lets go of their place too
+                await guest.send(json.dumps({"type": "leave"}))
+                await guest.wait_closed()
+                left.add(guest_id)
+            else:  # no goodbye: a place kept, as for a dropped connection
+                await guest.close()
+                dropped.add(guest_id)
+        async with asyncio.timeout(30):
+            await _until_gone(host, dropped, left)
+        await host.close()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        stranded = sorted(
+            name for o in gc.garbage if (name := type(o).__qualname__) in SOCKET_TYPES
+        )
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert stranded == [], f"closed sockets' objects were left in cycles: {stranded}"
