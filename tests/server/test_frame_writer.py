@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 import websockets
+from support.inprocess import serving
 
 from meetwarden.server.frame_writer import FrameWriter
 
@@ -46,13 +47,6 @@ async def served(request: pytest.FixtureRequest) -> AsyncIterator[Served]:
         writers.put_nowait(FrameWriter.of(send))
         await done.wait()
 
-    listening = asyncio.Event()
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            listening.set()
-
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -61,16 +55,11 @@ async def served(request: pytest.FixtureRequest) -> AsyncIterator[Served]:
         log_level="warning",
         ws_per_message_deflate=request.param,
     )
-    server = Server(config)
-    serving = asyncio.create_task(server.serve())
-    await asyncio.wait_for(listening.wait(), 10)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield Served(f"ws://127.0.0.1:{port}/", writers, done)
-    finally:
-        done.set()
-        server.should_exit = True
-        await serving
+    async with serving(config) as port:
+        try:
+            yield Served(f"ws://127.0.0.1:{port}/", writers, done)
+        finally:
+            done.set()
 
 
 async def _writer(served: Served) -> FrameWriter:

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
+from support.inprocess import serving
 
 from meetwarden.server.app import create_app
 from meetwarden.server.auth import Passwords
@@ -55,22 +55,8 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
         key = (await Hosting(store, Passwords()).create_api_key("tests")).key
     finally:
         await store.close()
-    listening = asyncio.Event()
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            listening.set()
-
-    server = Server(uvicorn_config(create_app(settings), settings))
-    serving = asyncio.create_task(server.serve())
-    await asyncio.wait_for(listening.wait(), 30)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serving(uvicorn_config(create_app(settings), settings)) as port:
         yield f"127.0.0.1:{port}", key
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def _joined(url: str, join: dict[str, Any]) -> tuple[websockets.ClientConnection, str]:
