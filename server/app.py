@@ -8,11 +8,12 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from fastapi.telemetry import TelemetryConfig
 
 from . import api, api_docs, capabilities, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
@@ -48,6 +49,21 @@ DESCRIBE_SIGNAL = signal.SIGUSR1
 """Makes a running server log its media connections' states and counts."""
 TOKEN_KEY = "token_signing"
 """The name of the token signing key in a shared database (server/store/server_keys.py)."""
+
+NO_TELEMETRY: Final[TelemetryConfig] = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+"""FastAPI's own OpenTelemetry (https://fastapi.tiangolo.com/advanced/opentelemetry/), off.
+Once a process has a tracer provider (an operator's ``opentelemetry-instrument``, or
+``FASTAPI_OTEL_AUTO_CONFIGURE`` with ``OTEL_*`` variables), FastAPI records a span for
+every request with its path and query: ``/m/{id}`` and ``/api/meetings/{id}/...`` hold a
+meeting's whole id, which is its link, and an upload's query its file name. This log
+keeps 8 characters of an id (``logs.py``); what is counted leaves at ``/metrics``,
+labelled from closed sets only (``metrics.py``). Nothing is exported elsewhere."""
 
 
 def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool = True) -> FastAPI:
@@ -170,6 +186,7 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
         # serves a page of this server's own instead.
         docs_url=None,
         redoc_url=None,
+        telemetry=NO_TELEMETRY,
     )
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     # /healthz tells a rebinding page nothing, and /metrics with a token needs what no page
