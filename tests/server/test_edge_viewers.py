@@ -31,7 +31,13 @@ from support.postgres import PostgresServer
 from support.postgres import postgres_server as postgres_server  # the fixture, shared
 from support.server import RunningServer
 
-from meetwarden.client_sdk import HostAPI, MeetingClient, MeetwardenTimeoutError, ProtocolError
+from meetwarden.client_sdk import (
+    HostAPI,
+    MeetingClient,
+    MeetwardenTimeoutError,
+    ProtocolError,
+    RosterChanged,
+)
 from meetwarden.client_sdk.media import loopback_only, settled
 from meetwarden.client_sdk.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 from meetwarden.server.media.aiortc_seam import pin_vp8_bitrate
@@ -177,9 +183,13 @@ async def test_a_removal_at_a_reaches_the_edge_viewer_and_the_pipe_closes_with_t
     viewer = await webinar.viewer_at_edge("Bob Smith")
     await viewer.media.subscribe()
     await viewer.media.wait_for_track(webinar.publisher_id, "camera", timeout=30)
-    assert viewer.participant_id is not None
-    assert viewer.participant_id in {entry.id for entry in webinar.host.roster}
-    await webinar.host.remove(viewer.participant_id)
+    viewer_id = viewer.participant_id
+    assert viewer_id is not None
+    # The host is told of the viewer with the next roster batch.
+    await webinar.host.wait_for(
+        RosterChanged, lambda e: any(entry.id == viewer_id for entry in e.roster), timeout=30
+    )
+    await webinar.host.remove(viewer_id)
     await viewer.wait_closed()
     assert viewer.status == "dismissed"
     assert viewer.dismissal is not None
