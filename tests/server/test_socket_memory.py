@@ -22,14 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from support.inprocess import serving
-
-from meetwarden.server.app import create_app
-from meetwarden.server.auth import Passwords
-from meetwarden.server.config import Settings
-from meetwarden.server.hosting.service import Hosting
-from meetwarden.server.serving import uvicorn_config
-from meetwarden.server.store import Store
+from support.inprocess import serving_meetwarden
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -48,15 +41,9 @@ server's frame writer, the socket's writer and its session."""
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
-    """The application on loopback in this process: its URL and an operator's key."""
-    settings = Settings(data_dir=tmp_path, host="127.0.0.1", port=0)
-    store = await Store.open(settings.resolved_database_url)
-    try:
-        key = (await Hosting(store, Passwords()).create_api_key("tests")).key
-    finally:
-        await store.close()
-    async with serving(uvicorn_config(create_app(settings), settings)) as port:
-        yield f"127.0.0.1:{port}", key
+    """The application on loopback in this process: its address and an operator's key."""
+    async with serving_meetwarden(tmp_path) as served:
+        yield served
 
 
 async def _joined(url: str, join: dict[str, Any]) -> tuple[websockets.ClientConnection, str]:

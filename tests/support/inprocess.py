@@ -6,11 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-__all__ = ["serving"]
+from meetwarden.server.app import create_app
+from meetwarden.server.auth import Passwords
+from meetwarden.server.config import Settings
+from meetwarden.server.hosting.service import Hosting
+from meetwarden.server.serving import uvicorn_config
+from meetwarden.server.store import Store
+
+__all__ = ["serving", "serving_meetwarden"]
 
 
 @contextlib.asynccontextmanager
@@ -36,3 +44,17 @@ async def serving(config: uvicorn.Config, timeout: float = 30.0) -> AsyncIterato
     finally:
         server.should_exit = True
         await serve
+
+
+@contextlib.asynccontextmanager
+async def serving_meetwarden(data_dir: Path) -> AsyncIterator[tuple[str, str]]:
+    """meetwarden's application on loopback, served as ``meetwarden serve`` serves it:
+    its address (``127.0.0.1:port``) and an operator's API key, made beforehand."""
+    settings = Settings(data_dir=data_dir, host="127.0.0.1", port=0)
+    store = await Store.open(settings.resolved_database_url)
+    try:
+        key = (await Hosting(store, Passwords()).create_api_key("tests")).key
+    finally:
+        await store.close()
+    async with serving(uvicorn_config(create_app(settings), settings)) as port:
+        yield f"127.0.0.1:{port}", key

@@ -24,14 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from meetwarden.server.app import create_app
-from meetwarden.server.auth import Passwords
-from meetwarden.server.config import Settings
-from meetwarden.server.hosting.service import Hosting
-from meetwarden.server.serving import uvicorn_config
-from meetwarden.server.store import Store
-
-from .inprocess import serving
+from .inprocess import serving, serving_meetwarden
 
 OPEN = {"entry": {"waiting_room": {"enabled": False}}}
 BARE_ID = "Kf9iRNRwq3bXv7tLmZ2pYc"
@@ -64,21 +57,15 @@ async def _bare(exporter: InMemorySpanExporter) -> list[dict[str, Any]]:
 
 
 async def _meetwarden(exporter: InMemorySpanExporter, data_dir: Path) -> tuple[str, list[Any]]:
-    settings = Settings(data_dir=data_dir, host="127.0.0.1", port=0)
-    store = await Store.open(settings.resolved_database_url)
-    try:
-        key = (await Hosting(store, Passwords()).create_api_key("telemetry probe")).key
-    finally:
-        await store.close()
-    async with serving(uvicorn_config(create_app(settings), settings)) as port:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+    async with serving_meetwarden(data_dir) as (address, key):
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
             answer = await http.post(
                 "/api/meetings", json={"policy": OPEN}, headers={"Authorization": f"Bearer {key}"}
             )
             created = answer.json()
             meeting_id = created["meeting_id"]
             (await http.get(f"/m/{meeting_id}")).raise_for_status()
-        url = f"ws://127.0.0.1:{port}/ws/meetings/{meeting_id}"
+        url = f"ws://{address}/ws/meetings/{meeting_id}"
         async with websockets.connect(url, compression=None) as socket:
             join = {"type": "join", "name": "Ana Silva", "host_token": created["host_token"]}
             await socket.send(json.dumps(join))
