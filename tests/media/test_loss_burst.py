@@ -111,12 +111,20 @@ async def test_a_viewer_that_lost_a_burst_of_packets_gets_its_camera_back(networ
     # When the camera resumes: did the estimate go back to what the link carried?
     recovered: list[bool] = []
     resumed_at: list[float] = []
+    seen: list[str] = []  # the estimate when the camera resumed, for a failure's message
     told_before = bandwidth.on_change
 
     def heard(track: Any, paused: bool) -> None:
         if not paused:
-            recovered.append(bandwidth.estimate.recovered)
+            estimate = bandwidth.estimate
+            recovered.append(estimate.recovered)
             resumed_at.append(time.monotonic())
+            seen.append(
+                f"{estimate.decreases} decreases, {estimate.recoveries} recoveries, last loss "
+                f"{estimate.last_loss}, {estimate.clean_intervals} clean intervals, limit "
+                f"{estimate.loss_limit} (steady {estimate.steady_limit}), "
+                f"{bandwidth.pauses} pauses"
+            )
         if told_before is not None:
             told_before(track, paused)
 
@@ -132,12 +140,14 @@ async def test_a_viewer_that_lost_a_burst_of_packets_gets_its_camera_back(networ
             f"limit {bandwidth.available_bitrate()} bit/s"
         ),
     )
-    assert recovered[0], "resumed on the rate the link carried before, not on regrowth"
+    assert recovered[0], f"resumed on regrowth, not on the rate the link carried: {seen[0]}"
     first_frame = next(t for t in viewer.log.times if t > resumed_at[0])
     video = _video_ssrc(viewer)
     arrived = [at for at, ssrc in viewer.arrivals if ssrc == video]
     taken_in = sum(1 for at in arrived if resumed_at[0] < at < first_frame)
-    assert taken_in < NACK_HISTORY, f"{taken_in} video packets arrived before a frame decoded"
+    assert taken_in < NACK_HISTORY, (
+        f"{taken_in} video packets arrived before a frame decoded (resumed with {seen[0]})"
+    )
     told = [o for o in observations if isinstance(o, VideoPaused)]
     assert told[:2] == [
         VideoPaused("viewer-0", "publisher", "camera", paused=True),
