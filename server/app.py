@@ -8,12 +8,11 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
-from fastapi.telemetry import TelemetryConfig
 
 from . import api, api_docs, capabilities, operations, web, ws
 from .auth import Passwords, Tokens, load_or_create_secret
@@ -41,6 +40,9 @@ from .socket_route import DirectSocketRoute
 from .socket_slots import SocketCounts
 from .store import Store
 from .workers.metrics import WorkerMetrics
+
+if TYPE_CHECKING:  # the annotation only: the dict is what FastAPI takes
+    from fastapi.telemetry import TelemetryConfig
 
 __all__ = ["TOKEN_KEY", "create_app"]
 
