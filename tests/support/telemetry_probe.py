@@ -62,6 +62,7 @@ async def _meetwarden(exporter: InMemorySpanExporter, data_dir: Path) -> tuple[s
             answer = await http.post(
                 "/api/meetings", json={"policy": OPEN}, headers={"Authorization": f"Bearer {key}"}
             )
+            answer.raise_for_status()
             created = answer.json()
             meeting_id = created["meeting_id"]
             (await http.get(f"/m/{meeting_id}")).raise_for_status()
