@@ -143,7 +143,7 @@ async def test_a_viewer_that_lost_a_burst_of_packets_gets_its_camera_back(networ
     assert recovered[0], f"resumed on regrowth, not on the rate the link carried: {seen[0]}"
     first_frame = next(t for t in viewer.log.times if t > resumed_at[0])
     video = _video_ssrc(viewer)
-    arrived = [at for at, ssrc in viewer.arrivals if ssrc == video]
+    arrived = [a.at for a in viewer.arrivals if a.ssrc == video]
     taken_in = sum(1 for at in arrived if resumed_at[0] < at < first_frame)
     assert taken_in < NACK_HISTORY, (
         f"{taken_in} video packets arrived before a frame decoded (resumed with {seen[0]})"

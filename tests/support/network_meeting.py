@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from aiortc import (
     RTCBundlePolicy,
@@ -58,6 +58,7 @@ from .frame_log import DecodeErrors, FrameLog, ViewerFigures, figures
 from .impair import CLEAR, ImpairedLink, Impairment, is_rtcp
 
 __all__ = [
+    "Arrival",
     "MediaEndpoint",
     "NetworkMeeting",
     "Publisher",
@@ -187,6 +188,15 @@ class Publisher:
         dtls._send_rtp = recorded
 
 
+class Arrival(NamedTuple):
+    """An RTP packet that reached a viewer: when (monotonic), and its header's fields."""
+
+    at: float
+    ssrc: int
+    sequence: int
+    timestamp: int
+
+
 @dataclass
 class Viewer:
     """A subscribing peer that decodes the camera and logs what it sees."""
@@ -204,8 +214,8 @@ class Viewer:
     audio_times: list[float] = field(default_factory=list)
     """When each audio frame was decoded (monotonic)."""
     audio_task: asyncio.Task[None] | None = None
-    arrivals: list[tuple[float, int]] = field(default_factory=list)
-    """(when, SSRC) of every RTP packet that reached it (``record``)."""
+    arrivals: list[Arrival] = field(default_factory=list)
+    """Every RTP packet that reached it (``record``)."""
 
     def decoder_thread(self) -> int | None:
         for transceiver in self.pc.getTransceivers():
@@ -223,7 +233,8 @@ class Viewer:
                 found = rtp_payload(data)
                 if found is not None:
                     self.payloads.add(found[2])
-                    self.arrivals.append((time.monotonic(), found[0]))
+                    timestamp = int.from_bytes(data[4:8], "big")
+                    self.arrivals.append(Arrival(time.monotonic(), *found[:2], timestamp))
             await original(data, arrival_time_ms)
 
         dtls._handle_rtp_data = recorded
