@@ -233,8 +233,10 @@ class BandwidthEstimate:
             if limit is not None:
                 grown = limit * INCREASE + 1_000  # libwebrtc adds 1 kbit/s: low rates grow too
                 target = self._recover_to
-                if target is not None and self._clean >= RECOVER_AFTER and target > grown:
-                    grown, self._recovered_at = target, now
+                if target is not None and self._clean >= RECOVER_AFTER:
+                    # Back to what the link carried; or where the limit grew past it since
+                    # a mild decrease, still a recovery (a paused stream resumes on it).
+                    grown, self._recovered_at = max(grown, target), now
                     self.recoveries += 1
                 if self._clean >= RECOVER_AFTER:
                     self._recover_to = None

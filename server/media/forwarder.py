@@ -129,6 +129,11 @@ class DownTrack:
         self.packets = 0
         self.retransmitted = 0
 
+    @property
+    def newest_sequence_number(self) -> int:
+        """The sequence number of the newest packet sent on this stream (out numbering)."""
+        return self._last_out
+
     def resume(self) -> None:
         """Continue the numbering at the next forwarded packet (and wait for a keyframe)."""
         self._resync = True

@@ -41,6 +41,7 @@ from .events import Source
 from .forwarder import DownTrack, PublishedTrack
 from .header_extensions import ABS_SEND_TIME, MID, OutgoingExtensions, extension_ids
 from .nack_budget import NackBudget
+from .nack_memory import MissingPackets
 from .negotiation import check_answer
 from .publisher import CODEC_OF_KIND
 from .subscriber_bandwidth import SubscriberBandwidth
@@ -76,7 +77,7 @@ class _Slot:
         self.track = track
         self.down: DownTrack | None = None
         self.resend_missing: Callable[[], None] | None = None
-        """Resends what the subscriber's last NACK on this stream named (a resume)."""
+        """Resends what the subscriber still misses of this stream (a resume)."""
 
 
 class SubscriberConnection:
@@ -235,17 +236,21 @@ class SubscriberConnection:
         track = slot.track
         bandwidth = self.bandwidth
         budget = NackBudget()  # one NACK may name thousands of packets (nack_budget)
-        missing: list[int] = []  # what the last NACK named
+        missing = MissingPackets()  # what the NACKs named and was not seen to arrive
 
-        def on_nack(lost: list[int]) -> None:
-            missing[:] = lost
+        def resend(lost: list[int]) -> None:
             allowed = budget.allow(lost, time.monotonic())
             if allowed:
                 track.on_nack(down, allowed)
 
+        def on_nack(lost: list[int]) -> None:
+            missing.named(lost, down.newest_sequence_number)
+            resend(lost)
+
         def resend_missing() -> None:
-            if missing:
-                on_nack(list(missing))
+            holes = missing.still_missing(down.newest_sequence_number)
+            if holes:
+                resend(holes)
 
         slot.resend_missing = resend_missing
 
@@ -260,12 +265,13 @@ class SubscriberConnection:
         slot.down = down
 
     def _resumed(self, down: DownTrack) -> None:
-        """A stream paused for this subscriber's link goes on: first the packets its last
-        NACK named, again. A pause follows loss, and the retransmissions of its last
-        moments may have been lost too; an aiortc receiver names what it misses only when
-        a new gap appears (rtcrtpreceiver.py ``NackGenerator``), and the resumed numbering
-        has none, so it would wait for 512 more packets (jitterbuffer.py) before it
-        decoded again. Duplicates of what did arrive are dropped by any receiver."""
+        """A stream paused for this subscriber's link goes on: first the packets it still
+        misses (``nack_memory.py``), again. A pause follows loss, and the retransmissions
+        of its last moments may have been lost too; an aiortc receiver names what it
+        misses only when a new gap appears (rtcrtpreceiver.py ``NackGenerator``), and the
+        resumed numbering has none, so it would wait for 512 more packets (jitterbuffer.py)
+        before it decoded again. Duplicates of what did arrive are dropped by any
+        receiver."""
         for slot in self._slots:
             if slot.down is down and slot.resend_missing is not None:
                 slot.resend_missing()

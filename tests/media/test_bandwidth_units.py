@@ -110,6 +110,26 @@ def test_once_the_loss_is_gone_the_limit_goes_back_to_what_the_link_carried() ->
     assert not link.estimate.recovered  # it held: a limit like any other again
 
 
+def test_a_mild_decrease_that_regrew_past_what_the_link_carried_is_a_recovery_too() -> None:
+    """A loss that began just before an interval ended: a decrease of a few percent, and
+    5 % a second takes the limit past the rate carried before the recovery is due. It is
+    still a recovery: a stream paused meanwhile resumes on it, not 25 % above its rate
+    (``RESUME_MARGIN``) after seconds more of growth."""
+    link = Link()
+    for bitrate in (660_000, 677_000, 650_000):
+        link.interval(100, 0, bitrate)
+    link.interval(100, 12, 666_000)  # 12 % lost: 626 kbit/s
+    link.interval(100, 19, 100_000)  # sent before the decrease took effect: no second one
+    link.interval(100, 0, 100_000)
+    assert not link.estimate.recovered
+    link.interval(100, 0, 100_000)
+    limit = link.estimate.available_bitrate()
+    assert limit is not None
+    assert limit > 677_000  # grown past the most it carried before
+    assert link.estimate.recovered
+    assert link.estimate.recoveries == 1
+
+
 def test_a_recovery_the_link_cannot_carry_makes_the_next_wait() -> None:
     """A link that really is slower now: the recovery fails, and until
     ``FIRST_RECOVERY_BACKOFF`` has passed the limit only grows 5 % a second."""
