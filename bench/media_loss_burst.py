@@ -8,6 +8,11 @@ until the server pauses the camera for it; then the link is clear. Measured from
 that moment: until the server resumes the camera, and until the viewer decodes a
 frame again (at most ``--wait`` seconds).
 
+``--hole-before N`` drops that one video packet on a clear link and starts the burst
+once N more video packets have reached the viewer: the pause comes more than 128
+packets after the hole (as on a busy machine), past the window in which an aiortc
+receiver names it in its NACKs.
+
 ``--against REF`` runs the same in a process that imports meetwarden's server as
 it was at commit REF (``bench/baseline.py``), the runs in turns with the current
 code's, and prints the two side by side with their ratio.
@@ -67,7 +72,7 @@ def _drop_one_video_packet() -> Any:
     return drop
 
 
-async def one_run(wait: float) -> dict[str, float | None]:
+async def one_run(wait: float, hole_before: int = 0) -> dict[str, float | None]:
     """Seconds from the clear link until the resume and until a frame is decoded."""
     pin_vp8_bitrate(500_000)
     plane = MediaPlane(camera_check=CameraCheck(report_interval=3600.0, probe_interval=3600.0))
@@ -100,7 +105,11 @@ async def one_run(wait: float) -> dict[str, float | None]:
             return len(clean) >= 2
 
         await _until(two_clean, 20)
+        viewer.record = True
         meeting.link.down.drop_if = _drop_one_video_packet()
+        if hole_before:
+            video = viewer.ssrc_of("video")
+            await _until(lambda: sum(a.ssrc == video for a in viewer.arrivals) > hole_before, 20)
         meeting.link.set(CLEAR, LOSSY)
         paused = await _until(lambda: bandwidth.pauses >= 1, 20)
         meeting.link.set(CLEAR, CLEAR)
@@ -131,10 +140,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wait", type=float, default=40.0, help="seconds at most per run")
     parser.add_argument("--against", metavar="REF", help="also meetwarden at REF")
+    parser.add_argument(
+        "--hole-before",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the never-repaired packet N packets before the burst, on a clear link",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(asyncio.run(one_run(args.wait))))
+        print(json.dumps(asyncio.run(one_run(args.wait, args.hole_before))))
         return
     sides: dict[str, dict[str, str]] = {"now": environment(None)}
     if args.against:
@@ -143,6 +159,7 @@ def main() -> None:
     for number in range(args.runs):
         for name, env in sides.items():
             command = [sys.executable, __file__, "--one", "--wait", str(args.wait)]
+            command += ["--hole-before", str(args.hole_before)]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
             runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"run {number + 1} {name}: {runs[name][-1]}", flush=True)

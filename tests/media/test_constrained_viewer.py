@@ -80,16 +80,8 @@ async def meetings() -> AsyncIterator[Callable[..., Any]]:
         await asyncio.wait_for(made.close(), 20)
 
 
-def _audio_ssrc(viewer: Viewer) -> int:
-    """The SSRC the server sends this viewer's audio on (its offer's audio m-line)."""
-    sdp = viewer.pc.remoteDescription.sdp
-    audio = sdp[sdp.index("m=audio") :]
-    line = next(line for line in audio.splitlines() if line.startswith("a=ssrc:"))
-    return int(line.split()[0].split(":")[1])
-
-
 def _audio_packets(viewer: Viewer, start: float, end: float) -> int:
-    ssrc = _audio_ssrc(viewer)
+    ssrc = viewer.ssrc_of("audio")
     return sum(1 for a in viewer.arrivals if a.ssrc == ssrc and start <= a.at <= end)
 
 
@@ -124,7 +116,7 @@ def _late_and_lost(viewer: Viewer, start: float, end: float) -> tuple[float, flo
     later each packet arrived than its RTP timestamp says, beyond the least delayed of the
     window's packets; Opus's clock is 48 kHz, RFC 7587 4.1) and the share lost (the gaps in
     its sequence numbers, RFC 3550 A.3)."""
-    ssrc = _audio_ssrc(viewer)
+    ssrc = viewer.ssrc_of("audio")
     audio = [a for a in viewer.arrivals if a.ssrc == ssrc and start <= a.at <= end]
     assert audio, f"{viewer.name} received audio in the window"
     first = audio[0]

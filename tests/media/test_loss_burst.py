@@ -115,7 +115,7 @@ async def _camera_back_after_a_burst(
         what=lambda: f"two clean intervals (loss {bandwidth.estimate.last_loss})",
     )
     viewer.record = True
-    video = _video_ssrc(viewer)
+    video = viewer.ssrc_of("video")
     meeting.link.down.drop_if = _one_packet_never_repaired()
     if hole_before_the_burst:
         await until(
@@ -173,11 +173,3 @@ async def _camera_back_after_a_burst(
         VideoPaused("viewer-0", "publisher", "camera", paused=True),
         VideoPaused("viewer-0", "publisher", "camera", paused=False),
     ], "the viewer is told its camera view was paused, then that it is back"
-
-
-def _video_ssrc(viewer: Any) -> int:
-    """The SSRC the server sends this viewer's camera on (its offer's video m-line)."""
-    sdp = viewer.pc.remoteDescription.sdp
-    video = sdp[sdp.index("m=video") :]
-    line = next(line for line in video.splitlines() if line.startswith("a=ssrc:"))
-    return int(line.split()[0].split(":")[1])

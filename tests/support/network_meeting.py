@@ -217,6 +217,14 @@ class Viewer:
     arrivals: list[Arrival] = field(default_factory=list)
     """Every RTP packet that reached it (``record``)."""
 
+    def ssrc_of(self, kind: str) -> int:
+        """The SSRC the server sends this viewer's ``kind`` ("audio", "video") on, from the
+        first ``a=ssrc`` line of that m-line in the server's offer."""
+        sdp = self.pc.remoteDescription.sdp
+        section = sdp[sdp.index(f"m={kind}") :]
+        line = next(line for line in section.splitlines() if line.startswith("a=ssrc:"))
+        return int(line.split()[0].split(":")[1])
+
     def decoder_thread(self) -> int | None:
         for transceiver in self.pc.getTransceivers():
             if transceiver.kind == "video":
