@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 import httpx
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 from support.browser import (
     Person,
     create_meeting,
@@ -81,6 +82,39 @@ async def test_a_wrong_password_gets_the_same_vague_answer_as_a_wrong_link(
     await guest.page.fill("#join-password", "tulip-42-x")
     await guest.page.click("#join-button")
     await wait_for_screen(guest, "waiting")
+    await guest.close()
+    await host.close()
+
+
+async def test_the_join_button_waits_until_the_requirements_are_on_the_page(
+    browser: Browser, server: RunningServer
+) -> None:
+    """The requirements box above the form appears, and the password field goes, when
+    GET /entry answers: both move the Join button, so a press before that could land beside
+    it (CI: a guest's click started no join). The button is enabled once they are shown."""
+    host = await open_person(browser, server.url, "Alice Chen")
+    guest = await open_person(browser, server.url, "Bob Smith")
+    meeting = await create_meeting(host, {"name": "Design review"})
+    answered = asyncio.Event()
+
+    async def hold_the_rules(route: Route) -> None:
+        await answered.wait()
+        await route.continue_()
+
+    page = guest.page
+    await page.route("**/entry", hold_the_rules)
+    await page.goto(meeting.join_url)
+    await page.fill("#join-name", "Bob Smith")
+    # The page's script runs (the devices are listed) while the rules are held.
+    await expect(page.locator("#camera-select option")).not_to_have_count(2)
+    await expect(page.locator("#join-button")).to_be_disabled()
+    await expect(page.locator("#password-field")).to_be_visible()
+    answered.set()
+    await expect(page.locator("#join-rules-list li").first).to_be_visible()
+    await expect(page.locator("#password-field")).to_be_hidden()
+    await page.click("#join-button")
+    await wait_for_screen(guest, "waiting")
+    await page.unroute("**/entry")
     await guest.close()
     await host.close()
 

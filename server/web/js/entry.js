@@ -7,11 +7,16 @@ import { t } from './i18n.js';
 
 const CAMERA_REASONS = new Set(['camera_missing', 'camera_still_lost', 'camera_lost']);
 
-/** The entry rules of this meeting, or null when the server could not say. */
+const ENTRY_RULES_WAIT_MS = 10000;
+
+/** The entry rules of this meeting, or null when the server could not say (within
+ * ENTRY_RULES_WAIT_MS: the Join button waits for them). */
 export async function fetchEntryRules(meetingId) {
   if (!meetingId) return null;
   try {
-    const response = await fetch(`/api/meetings/${encodeURIComponent(meetingId)}/entry`);
+    const response = await fetch(`/api/meetings/${encodeURIComponent(meetingId)}/entry`, {
+      signal: AbortSignal.timeout(ENTRY_RULES_WAIT_MS),
+    });
     return response.ok ? await response.json() : null;
   } catch {
     return null;

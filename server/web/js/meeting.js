@@ -536,7 +536,6 @@ show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
-joinBusy(false); // the Join button starts disabled in the page, until this listens
 // A refusal about the name stops being true as the name is retyped, and so does
 // "remembered" once it is another name.
 byId('join-name').addEventListener('input', () => {
@@ -575,6 +574,11 @@ fetchEntryRules(meetingId).then((rules) => {
   app.entryRules = rules;
   showEntryRules(rules, who());
   showCameraRequirement(rules, app.local, who());
+  // The Join button starts disabled in the page and is enabled once the submit listener
+  // is on and the requirements are shown: the list above the form and the password field
+  // they hide move the button, and a press must land where it was aimed
+  // (https://web.dev/articles/cls). A join already under way (moved here) keeps it busy.
+  if (!app.state.join) joinBusy(false);
 });
 meterLoop(app.local);
 if (carried) joinAfterMove(carried);
