@@ -99,7 +99,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     # MEETWARDEN_SERVE_ARGS="--no-media" runs the suite against a server without media.
     extra = shlex.split(os.environ.get("MEETWARDEN_SERVE_ARGS", ""))
     running = RunningServer(tmp_path_factory.mktemp("server-data"), extra_args=extra)
-    running.create_account("alice", "correct horse battery staple")  # the hosts sign in as her
+    # the hosts sign in as her (made in this process: test_hosting.py runs the command)
+    running.create_account("alice", "correct horse battery staple", by_command=False)
     running.start()
     yield running
     running.stop()

@@ -52,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, coturn: Coturn) -> Iterator
         extra_args=urls,
         env={"MEETWARDEN_TURN_SECRET": coturn.secret},
     )
-    running.create_account("alice", "correct horse battery staple")
+    running.create_account("alice", "correct horse battery staple", by_command=False)
     running.start()
     yield running
     running.stop()

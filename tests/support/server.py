@@ -8,7 +8,8 @@ Creating a meeting needs a credential, so before its first start the server
 gets an operator API key, made on its database by the same code as `meetwarden
 keys create` but in the test's process (a second process would cost two
 seconds per server; tests/server/test_hosting.py runs the command itself), and,
-when a test asks, a host account (`meetwarden accounts create`).
+when a test asks, a host account (`meetwarden accounts create`, or the same code in
+the test's process).
 Helpers that are handed only a server's URL find them with
 :func:`api_key_for` and :func:`account_for`. A past meetwarden (bench
 ``--against``), which has no `keys` command, gets none and needs none.
@@ -24,9 +25,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from meetwarden.server.hosting.service import Hosting
 
 __all__ = ["SETUP_LINK", "RunningServer", "account_for", "api_key_for", "running_at"]
 
@@ -37,6 +43,7 @@ _LISTENING = re.compile(r"(?:Uvicorn|meetwarden) running on http://\S+:(\d+)")
 STARTUP_TIMEOUT = 120.0
 """Seconds a server may take to listen. Its imports alone took 25 s on a loaded CI
 machine (two test workers and their browsers on two cores); one that exits fails at once."""
+T = TypeVar("T")
 _API_KEYS: dict[str, str] = {}
 _ACCOUNTS: dict[str, tuple[str, str]] = {}
 _RUNNING: dict[str, RunningServer] = {}
@@ -101,19 +108,37 @@ class RunningServer:
             timeout=120,
         )
 
-    def create_account(self, username: str, password: str) -> tuple[str, str]:
-        """A host account on this server (`meetwarden accounts create`), found by account_for."""
-        done = self.cli("accounts", "create", username, "--password-stdin", stdin=password + "\n")
-        if done.returncode != 0:
-            raise RuntimeError(f"meetwarden accounts create failed: {done.stderr}")
+    def create_account(
+        self, username: str, password: str, *, by_command: bool = True
+    ) -> tuple[str, str]:
+        """A host account on this server, found by account_for: by `meetwarden accounts
+        create`, or (``by_command=False``, on a server of ours) by the same code in this
+        process, which spares a second process's imports (3 s on a loaded machine)."""
+        if not by_command and self._ours():
+            _in_process(
+                self.data_dir, self.database_url, lambda h: h.create_account(username, password)
+            )
+        else:
+            done = self.cli(
+                "accounts", "create", username, "--password-stdin", stdin=password + "\n"
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"meetwarden accounts create failed: {done.stderr}")
         self.account = (username, password)
         if self.process is not None:
             _ACCOUNTS[self.url] = self.account
         return self.account
 
+    def _ours(self) -> bool:
+        """This checkout's `meetwarden serve`, configured by its options alone."""
+        return self.command is None and not any(k.startswith("MEETWARDEN_") for k in self.env)
+
     def _create_api_key(self) -> str | None:
-        if self.command is None and not any(k.startswith("MEETWARDEN_") for k in self.env):
-            return _api_key_in_process(self.data_dir, self.database_url)
+        if self._ours():
+            made = _in_process(
+                self.data_dir, self.database_url, lambda h: h.create_api_key("tests")
+            )
+            return made.key
         done = self.cli("keys", "create", "--name", "tests")
         if done.returncode == 0:
             return done.stdout.strip().splitlines()[-1]
@@ -236,22 +261,24 @@ class RunningServer:
         return self.start()
 
 
-def _api_key_in_process(data_dir: Path, database_url: str | None) -> str:
-    """An operator key on the server's database, as `meetwarden keys create` makes it (the
-    database is created and migrated first if need be)."""
+def _in_process(
+    data_dir: Path, database_url: str | None, work: Callable[[Hosting], Awaitable[T]]
+) -> T:
+    """``work`` on the server's database as `meetwarden keys create` and `accounts create`
+    do it (the database is created and migrated first if need be)."""
     from meetwarden.server.auth import Passwords
     from meetwarden.server.config import Settings
     from meetwarden.server.hosting.service import Hosting
     from meetwarden.server.store import Store
 
-    async def make() -> str:
+    async def run() -> T:
         url = database_url or Settings(data_dir=data_dir).resolved_database_url
         store = await Store.open(url)
         try:
-            return (await Hosting(store, Passwords()).create_api_key("tests")).key
+            return await work(Hosting(store, Passwords()))
         finally:
             await store.close()
 
     # Its own thread and loop: a test's fixture may be running in an event loop already.
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result(timeout=120)
+        return pool.submit(lambda: asyncio.run(run())).result(timeout=120)
