@@ -576,8 +576,9 @@ fetchEntryRules(meetingId).then((rules) => {
   showCameraRequirement(rules, app.local, who());
   // The Join button starts disabled in the page and is enabled once the submit listener
   // is on and the requirements are shown: the list above the form and the password field
-  // they hide move the button, and a press must land where it was aimed
-  // (https://web.dev/articles/cls). A join already under way (moved here) keeps it busy.
+  // they hide move the button, and a press must land where it was aimed (a layout shift
+  // under the pointer, web.dev's "Cumulative Layout Shift"). A join already under way
+  // (moved here) keeps it busy.
   if (!app.state.join) joinBusy(false);
 });
 meterLoop(app.local);
@@ -587,7 +588,7 @@ if (carried) joinAfterMove(carried);
 async function joinAfterMove({ join, resumeToken }) {
   byId('join-name').value = join.name ?? '';
   joinBusy(true);
+  app.state = { ...freshState(), join, resumeToken }; // before the wait: the button stays busy
   await app.devicesReady;
-  app.state = { ...freshState(), join, resumeToken };
   openConnection(join);
 }
