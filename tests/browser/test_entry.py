@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Route, expect
 from support.browser import (
+    TIMEOUT_MS,
     Person,
     create_meeting,
     join,
@@ -38,7 +40,7 @@ async def test_a_one_word_name_is_refused_with_a_sentence_and_what_to_do_next(
     await page.fill("#join-name", "Bob")
     # The camera preview plays the fake camera before joining; devices can be picked.
     await page.wait_for_function(
-        "() => document.querySelector('#preview').videoWidth > 0", timeout=15_000
+        "() => document.querySelector('#preview').videoWidth > 0", timeout=TIMEOUT_MS
     )
     await expect(page.locator("#camera-select option")).not_to_have_count(0)
     await screenshot(guest, "join", docs=True)
@@ -86,36 +88,47 @@ async def test_a_wrong_password_gets_the_same_vague_answer_as_a_wrong_link(
     await host.close()
 
 
+def holding_until(answered: asyncio.Event) -> Callable[[Route], Awaitable[None]]:
+    """A route handler that lets each request through once ``answered`` is set."""
+
+    async def hold(route: Route) -> None:
+        await answered.wait()
+        await route.continue_()
+
+    return hold
+
+
 async def test_the_join_button_waits_until_the_requirements_are_on_the_page(
     browser: Browser, server: RunningServer
 ) -> None:
     """The requirements box above the form appears, and the password field goes, when
     GET /entry answers: both move the Join button, so a press before that could land beside
-    it (CI: a guest's click started no join). The button is enabled once they are shown."""
+    it (CI: a guest's click started no join). The button is unavailable until they are
+    shown; Enter in the form still joins, once the page knows what the meeting asks."""
     host = await open_person(browser, server.url, "Alice Chen")
-    guest = await open_person(browser, server.url, "Bob Smith")
     meeting = await create_meeting(host, {"name": "Design review"})
-    answered = asyncio.Event()
-
-    async def hold_the_rules(route: Route) -> None:
-        await answered.wait()
-        await route.continue_()
-
-    page = guest.page
-    await page.route("**/entry", hold_the_rules)
-    await page.goto(meeting.join_url)
-    await page.fill("#join-name", "Bob Smith")
-    # The page's script runs (the devices are listed) while the rules are held.
-    await expect(page.locator("#camera-select option")).not_to_have_count(2)
-    await expect(page.locator("#join-button")).to_be_disabled()
-    await expect(page.locator("#password-field")).to_be_visible()
-    answered.set()
-    await expect(page.locator("#join-rules-list li").first).to_be_visible()
-    await expect(page.locator("#password-field")).to_be_hidden()
-    await page.click("#join-button")
-    await wait_for_screen(guest, "waiting")
-    await page.unroute("**/entry")
-    await guest.close()
+    for way in ("click", "enter"):
+        guest = await open_person(browser, server.url, "Bob Smith")
+        answered = asyncio.Event()
+        page = guest.page
+        await page.route("**/entry", holding_until(answered))
+        await page.goto(meeting.join_url)
+        await page.fill("#join-name", "Bob Smith")
+        # The page's script runs (the devices are listed) while the rules are held.
+        await expect(page.locator("#camera-select option")).not_to_have_count(2)
+        await expect(page.locator("#join-button")).to_be_disabled()
+        await expect(page.locator("#password-field")).to_be_visible()
+        if way == "enter":
+            await page.press("#join-name", "Enter")
+            await expect(page.locator("#join-button")).to_have_text("Joining…")
+        answered.set()
+        await expect(page.locator("#join-rules-list li").first).to_be_visible()
+        await expect(page.locator("#password-field")).to_be_hidden()
+        if way == "click":
+            await page.click("#join-button")
+        await wait_for_screen(guest, "waiting")
+        await page.unroute("**/entry")
+        await guest.close()
     await host.close()
 
 

@@ -19,6 +19,7 @@ from support.browser import (
     FIRST_FRAME,
     KEEP_PEER_CONNECTIONS,
     NO_WAITING_ROOM,
+    TIMEOUT_MS,
     Person,
     create_meeting,
     explained_on_failure,
@@ -33,7 +34,7 @@ from support.server import RunningServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
 
-MEDIA_TIMEOUT_MS = 20_000
+MEDIA_TIMEOUT_MS = TIMEOUT_MS
 
 
 # Resolves with the highest send rate the browser's congestion control allows itself, once

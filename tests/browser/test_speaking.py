@@ -12,12 +12,12 @@ import re
 
 import pytest
 from playwright.async_api import Browser, expect
-from support.browser import host_and_guest
+from support.browser import TIMEOUT_MS, host_and_guest
 from support.server import RunningServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(150)]
 
-MEDIA_TIMEOUT_MS = 20_000
+MEDIA_TIMEOUT_MS = TIMEOUT_MS
 
 # Counts receiver statistics read by the page, and the server's speaking messages.
 WATCH = """(() => {

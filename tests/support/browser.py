@@ -40,6 +40,7 @@ __all__ = [
     "SCREENSHOTS",
     "SCREEN_SIZES",
     "SETUP_HINT",
+    "TIMEOUT_MS",
     "Meeting",
     "Person",
     "admit",
@@ -189,7 +190,11 @@ SCREENSHOTS = Path(
 # The documented pictures: a laptop and a phone (an iPhone's 390 x 844), light and dark.
 SCREEN_SIZES = {1280: 800, 390: 844}
 COLOR_SCHEMES = ("light", "dark")
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 30_000
+"""How long a page may take to show what a test waits for. 15 s was too short for a loaded
+CI machine (load average 18 with two browser modules on two cores): a page's own one-second
+timeline had gaps of 5 and 10 s, and a screen share confirmed in time showed 16 s later.
+Only a failing wait lasts this long."""
 expect.set_options(timeout=TIMEOUT_MS)
 # The people opened by the running test, for its failure report (what each page logged).
 OPENED: list[Person] = []

@@ -126,7 +126,7 @@ app.call = new Call(app);
 async function startJoin(event) {
   event?.preventDefault();
   joinBusy(true);
-  await app.devicesReady;
+  await Promise.all([app.devicesReady, app.entryRulesShown]);
   clearRefusal();
   const name = byId('join-name').value.trim();
   // The server writes its sentences (refusals, notices) in the page's language.
@@ -536,6 +536,12 @@ show(byId('join-as-host'), Boolean(app.hostToken));
 show(byId('join-with-invite'), !app.hostToken && Boolean(app.invite));
 show(byId('password-field'), !app.hostToken && !app.invite);
 byId('join-form').addEventListener('submit', startJoin);
+joinBusy(false); // the Join button starts disabled in the page, until this listens
+// Until the entry rules are shown the button is marked unavailable: the requirements box
+// above the form and the password field they hide move it, and a press must land where it
+// was aimed (a layout shift under the pointer). Not `disabled`: Enter in the form still
+// joins, and the join waits for the rules (startJoin).
+byId('join-button').setAttribute('aria-disabled', 'true');
 // A refusal about the name stops being true as the name is retyped, and so does
 // "remembered" once it is another name.
 byId('join-name').addEventListener('input', () => {
@@ -570,16 +576,11 @@ setInterval(() => { if (app.state.status === 'admitted') app.people.render(); },
 if (!meetingId) showRefusal({ reason: '', rule: '', message: t('This link has no meeting in it.') });
 app.entryRules = null;
 devicesChanged();
-fetchEntryRules(meetingId).then((rules) => {
+app.entryRulesShown = fetchEntryRules(meetingId).then((rules) => {
   app.entryRules = rules;
   showEntryRules(rules, who());
   showCameraRequirement(rules, app.local, who());
-  // The Join button starts disabled in the page and is enabled once the submit listener
-  // is on and the requirements are shown: the list above the form and the password field
-  // they hide move the button, and a press must land where it was aimed (a layout shift
-  // under the pointer, web.dev's "Cumulative Layout Shift"). A join already under way
-  // (moved here) keeps it busy.
-  if (!app.state.join) joinBusy(false);
+  byId('join-button').removeAttribute('aria-disabled');
 });
 meterLoop(app.local);
 if (carried) joinAfterMove(carried);
@@ -588,7 +589,7 @@ if (carried) joinAfterMove(carried);
 async function joinAfterMove({ join, resumeToken }) {
   byId('join-name').value = join.name ?? '';
   joinBusy(true);
-  app.state = { ...freshState(), join, resumeToken }; // before the wait: the button stays busy
   await app.devicesReady;
+  app.state = { ...freshState(), join, resumeToken };
   openConnection(join);
 }
