@@ -6,25 +6,29 @@ import functools
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from meetwarden.policies.case_model import Case
-from meetwarden.policies.case_reference import render_schema
-from meetwarden.policies.cases import CaseResult, parse_cases, run_case
-from meetwarden.policies.coverage import RULE_PATHS, rule_coverage
 from meetwarden.policies.errors import PolicyError
-from meetwarden.policies.testing import case_files
 
 from .cli_reading import policy_or_exit, read_file
 from .i18n import decision_text
+
+# The case machinery is imported by the commands that use it: its models take half a
+# second to build, which every other command (`meetwarden serve` above all) would pay.
+if TYPE_CHECKING:
+    from meetwarden.policies.case_model import Case
+    from meetwarden.policies.cases import CaseResult
 
 __all__ = ["case_schema_command", "run_policy_tests"]
 
 
 def _load(paths: list[Path]) -> list[tuple[Path, Case]]:
     """Every case of every file (folders searched for case files); exits 2 on any error."""
+    from meetwarden.policies.cases import parse_cases
+    from meetwarden.policies.testing import case_files
+
     loaded: list[tuple[Path, Case]] = []
     failed = False
     for path in case_files(paths):
@@ -67,6 +71,8 @@ def _case_json(result: CaseResult, english: Any) -> dict[str, Any]:
 
 
 def _print_coverage(counts: dict[str, int]) -> None:
+    from meetwarden.policies.coverage import RULE_PATHS
+
     reached = [path for path in RULE_PATHS if counts[path]]
     typer.echo(f"coverage: {len(reached)}/{len(RULE_PATHS)} rule paths reached")
     for path, cases in counts.items():
@@ -97,6 +103,9 @@ def run_policy_tests(
     ] = False,
 ) -> None:
     """Run policy unit tests: pass/fail per case, what differed, exit 1 on any failure."""
+    from meetwarden.policies.cases import run_case
+    from meetwarden.policies.coverage import RULE_PATHS, rule_coverage
+
     policy = policy_or_exit(file)
     try:
         selector = re.compile(run) if run is not None else None
@@ -137,4 +146,6 @@ def run_policy_tests(
 
 def case_schema_command() -> None:
     """Print the JSON Schema of case files (docs/cases.schema.json), for editors."""
+    from meetwarden.policies.case_reference import render_schema
+
     typer.echo(render_schema(), nl=False)

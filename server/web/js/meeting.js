@@ -126,7 +126,8 @@ app.call = new Call(app);
 async function startJoin(event) {
   event?.preventDefault();
   joinBusy(true);
-  await Promise.all([app.devicesReady, app.entryRulesShown]);
+  // The rules shown first (the server decides the join by them either way).
+  await Promise.all([app.devicesReady, app.entryRulesShown.catch(() => {})]);
   clearRefusal();
   const name = byId('join-name').value.trim();
   // The server writes its sentences (refusals, notices) in the page's language.
@@ -580,8 +581,7 @@ app.entryRulesShown = fetchEntryRules(meetingId).then((rules) => {
   app.entryRules = rules;
   showEntryRules(rules, who());
   showCameraRequirement(rules, app.local, who());
-  byId('join-button').removeAttribute('aria-disabled');
-});
+}).finally(() => byId('join-button').removeAttribute('aria-disabled'));
 meterLoop(app.local);
 if (carried) joinAfterMove(carried);
 
