@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Route, expect
+from playwright.async_api import Browser, expect
 from support.browser import (
     TIMEOUT_MS,
     Person,
     create_meeting,
+    hold_requests,
     join,
     open_person,
     screenshot,
@@ -88,16 +87,6 @@ async def test_a_wrong_password_gets_the_same_vague_answer_as_a_wrong_link(
     await host.close()
 
 
-def holding_until(answered: asyncio.Event) -> Callable[[Route], Awaitable[None]]:
-    """A route handler that lets each request through once ``answered`` is set."""
-
-    async def hold(route: Route) -> None:
-        await answered.wait()
-        await route.continue_()
-
-    return hold
-
-
 async def test_the_join_button_waits_until_the_requirements_are_on_the_page(
     browser: Browser, server: RunningServer
 ) -> None:
@@ -109,9 +98,8 @@ async def test_the_join_button_waits_until_the_requirements_are_on_the_page(
     meeting = await create_meeting(host, {"name": "Design review"})
     for way in ("click", "enter"):
         guest = await open_person(browser, server.url, "Bob Smith")
-        answered = asyncio.Event()
         page = guest.page
-        await page.route("**/entry", holding_until(answered))
+        answered = await hold_requests(page, "**/entry")
         await page.goto(meeting.join_url)
         await page.fill("#join-name", "Bob Smith")
         # The page's script runs (the devices are listed) while the rules are held.

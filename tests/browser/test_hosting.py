@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Route, expect
-from support.browser import create_meeting, open_person, sign_in
+from playwright.async_api import Browser, expect
+from support.browser import create_meeting, hold_requests, open_person, sign_in
 from support.server import RunningServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(180)]
@@ -87,19 +87,6 @@ async def test_a_wrong_password_shows_the_servers_sentence_and_the_right_one_sig
     await host.close()
 
 
-async def _hold_the_session(page: Page) -> asyncio.Event:
-    """From now on the page's GET /api/session is answered only once the event is set."""
-    answered = asyncio.Event()
-
-    async def hold_the_session(route: Route) -> None:
-        if route.request.method == "GET":
-            await answered.wait()
-        await route.continue_()
-
-    await page.route("**/api/session", hold_the_session)
-    return answered
-
-
 async def test_typing_while_the_sign_in_page_asks_for_the_session_keeps_the_focus_there(
     browser: Browser, server: RunningServer
 ) -> None:
@@ -109,7 +96,7 @@ async def test_typing_while_the_sign_in_page_asks_for_the_session_keeps_the_focu
     page = host.page
     await page.goto("/sign-in")
     await sign_in(host)  # signed in: the answer, when it comes, shows "You are signed in"
-    answered = await _hold_the_session(page)
+    answered = await hold_requests(page, "**/api/session")
     await page.goto("/sign-in")
     await expect(
         page.locator("#sign-in")
@@ -132,7 +119,7 @@ async def test_the_create_button_waits_for_the_session_it_sends_as(
     host = await open_person(browser, server.url, "Alice Chen")
     page = host.page
     await sign_in(host)
-    answered = await _hold_the_session(page)
+    answered = await hold_requests(page, "**/api/session")
     await page.goto("/")
     # The script has run (the starter policy is in the editor); the session is asked for.
     await expect(page.locator(".plain-words-list li").first).to_be_visible()

@@ -25,7 +25,7 @@ SETUP_HINT = (
 )
 
 try:
-    from playwright.async_api import Browser, BrowserContext, Page, expect
+    from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 except ImportError as missing:  # a failure that says what to do, never a skip
     raise ImportError(f"Playwright is not installed; {SETUP_HINT}") from missing
 
@@ -46,6 +46,7 @@ __all__ = [
     "admit",
     "create_meeting",
     "explained_on_failure",
+    "hold_requests",
     "host_and_guest",
     "host_joins",
     "join",
@@ -193,8 +194,8 @@ COLOR_SCHEMES = ("light", "dark")
 TIMEOUT_MS = 30_000
 """How long a page may take to show what a test waits for. 15 s was too short for a loaded
 CI machine (load average 18 with two browser modules on two cores): a page's own one-second
-timeline had gaps of 5 and 10 s, and a screen share confirmed in time showed 16 s later.
-Only a failing wait lasts this long."""
+timeline had gaps of 5 and 10 s, and a screen share showed as started only after its
+15 s wait had failed. Only a failing wait lasts this long."""
 expect.set_options(timeout=TIMEOUT_MS)
 # The people opened by the running test, for its failure report (what each page logged).
 OPENED: list[Person] = []
@@ -291,6 +292,20 @@ class Meeting:
     meeting_id: str
     join_url: str
     host_link: str
+
+
+async def hold_requests(page: Page, url: str, method: str = "GET") -> asyncio.Event:
+    """From now on the page's ``method`` requests to ``url`` (a Playwright glob) are answered
+    only once the returned event is set: what the page does while it waits for them."""
+    answered = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        if route.request.method == method:
+            await answered.wait()
+        await route.continue_()
+
+    await page.route(url, hold)
+    return answered
 
 
 async def sign_in(person: Person) -> None:
