@@ -32,14 +32,27 @@ def _parsed(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
+_CACHED_LENGTH = 64
+"""Hosts up to this long are remembered (``address_key``): an address is shorter."""
+
+
 def address_key(host: str) -> str:
     """The key per-address limits use: the IPv4 address, or the IPv6 address's /64."""
+    return _remembered_key(host) if len(host) <= _CACHED_LENGTH else _key(host)
+
+
+def _key(host: str) -> str:
     address = _parsed(host)
     if address is None:
         return host[:64]  # not an IP address (a Unix socket, a test client): as it is
     if isinstance(address, ipaddress.IPv4Address):
         return str(address)
     return str(ipaddress.IPv6Network((address, 64), strict=False))
+
+
+# Every socket asks, and parsing an address with ``ipaddress`` costs more than the rest
+# of the door's work; a crowd comes back from the same addresses (bounded: they vary).
+_remembered_key = functools.lru_cache(maxsize=4096)(_key)
 
 
 def network_of(host: str) -> str:

@@ -19,6 +19,7 @@ learns nothing there, and a health check reaches it by address).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -34,8 +35,20 @@ LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 _LOGGED_AT_MOST: Final = 100  # distinct refused names logged, so a flood cannot fill the log
 
 
+_CACHED_LENGTH: Final = 260
+"""Host headers up to this long are remembered (a DNS name is 253 characters at most):
+every request and socket names one, nearly always the same, and ``urlsplit`` and
+``ipaddress`` cost more than the rest of the check."""
+
+
 def host_name(host_header: str) -> str | None:
     """The name in a Host header (lower case, no port, no brackets), or None if malformed."""
+    if len(host_header) <= _CACHED_LENGTH:
+        return _remembered_name(host_header)
+    return _name(host_header)
+
+
+def _name(host_header: str) -> str | None:
     try:
         parts = urlsplit(f"//{host_header}")
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -47,6 +60,10 @@ def host_name(host_header: str) -> str | None:
     return name.rstrip(".") or None
 
 
+_remembered_name = functools.lru_cache(maxsize=256)(_name)
+
+
+@functools.lru_cache(maxsize=256)  # its argument is a host_name: short
 def _is_ip(name: str) -> bool:
     try:
         ipaddress.ip_address(name)

@@ -18,6 +18,8 @@ imports it (an import-linter contract in ``pyproject.toml`` says so).
 
 from __future__ import annotations
 
+import functools
+
 from meetwarden.policies.decision import Decision
 from meetwarden.policies.explain import Explanation
 from meetwarden.policies.reasons import REASONS, Reason
@@ -60,6 +62,17 @@ __all__ = [
 
 def reason_text(reason: str, params: AnyParams, language: Language) -> str:
     """What a reason code with these parameters says, in ``language``."""
+    if not params:  # most decisions (a join, an admission): the same sentence every time
+        return _reason_alone(reason, language)
+    return _written(reason, params, language)
+
+
+@functools.lru_cache(maxsize=1024)  # the codes are the server's own: a few hundred
+def _reason_alone(reason: str, language: Language) -> str:
+    return _written(reason, {}, language)
+
+
+def _written(reason: str, params: AnyParams, language: Language) -> str:
     written = keyed(reason, params, language)
     if written is not None:
         return written
