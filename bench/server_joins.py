@@ -30,6 +30,9 @@ the first core and the bots on the others (on a quiet machine only).
 ``--against REF`` also runs meetwarden as it was at commit REF (``bench/baseline.py``)
 in its own process, its rounds in turn with the others', and prints it beside the
 current code: how a change moved the cost, in the same run and the same load.
+The ratios taken round by round (meetwarden over the echo, and now over before) are
+printed with their median and where that median falls in 90 % of resamplings of the
+rounds: on a shared machine a change inside that range is not told from the noise.
 ``--workers N`` runs meetwarden as ``serve --workers N`` (its CPU is then the front
 process's and every worker's).
 
@@ -46,6 +49,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -612,9 +616,10 @@ def report(results: dict[str, Any], command: str) -> None:
         if theirs
     ]
     if paired:
+        low, high = spread(paired)
         print(
             f"server CPU per join x echo, round by round: {paired}, "
-            f"median {statistics.median(paired):.2f}"
+            f"median {statistics.median(paired):.2f} (resampled: {low:.2f} to {high:.2f})"
         )
     print(f"{'':40} {'meetwarden':>11} {'echo baseline':>14} {'ratio':>7}")
     for label, ours, theirs in rows:
@@ -622,6 +627,16 @@ def report(results: dict[str, Any], command: str) -> None:
         print(f"{label:40} {ours:>11} {theirs:>14} {ratio:>7.2f}")
     if "before" in results:
         report_before(results)
+
+
+def spread(ratios: list[float], draws: int = 2000) -> tuple[float, float]:
+    """Where the median of ``ratios`` falls in 90 % of resamplings of the rounds (with
+    replacement, seeded): how much the median owes to which rounds a run happened to
+    get. Rounds differ by several percent on a shared machine, so a change smaller than
+    this spread is not told apart from the noise by one run."""
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(draws))
+    return medians[int(0.05 * draws)], medians[int(0.95 * draws) - 1]
 
 
 def report_before(results: dict[str, Any]) -> None:
@@ -648,6 +663,21 @@ def report_before(results: dict[str, Any]) -> None:
             ours, theirs = now[phase][key], before[phase][key]
         ratio = ours / theirs if theirs else float("nan")
         print(f"{label:40} {ours:>11} {theirs:>11} {ratio:>11.2f}")
+    # The servers take their rounds in turns, so round i of each met the same moment of
+    # the machine: their ratios, round by round, are what a change moved.
+    paired = [
+        ours / theirs
+        for ours, theirs in zip(
+            now["joins"]["rounds_cpu_ms_each"], before["joins"]["rounds_cpu_ms_each"], strict=True
+        )
+        if theirs
+    ]
+    if paired:
+        low, high = spread(paired)
+        print(
+            f"server CPU per join now/before, round by round: median "
+            f"{statistics.median(paired):.2f} (resampled: {low:.2f} to {high:.2f})"
+        )
 
 
 def main() -> None:
