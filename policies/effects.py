@@ -330,11 +330,13 @@ def effect_name(kind: type) -> str:
 
 def effect_to_json(effect: Effect) -> dict[str, Any]:
     """A JSON-ready dict: ``{"effect": "open_gate", "participant": ..., "source": ...}``."""
-    body: dict[str, Any] = {"effect": effect_name(type(effect))}
-    if isinstance(effect, AddParticipant):
-        person = effect.participant
+    kind = type(effect)
+    body: dict[str, Any] = {"effect": _NAMES.get(kind) or effect_name(kind)}
+    if kind is AddParticipant:
+        person = effect.participant  # type: ignore[attr-defined]
         body.update(participant=person.id, name=person.name, role=person.role, status=person.status)
         return body
-    for name in _field_names(type(effect)):
-        body[name] = json_value(getattr(effect, name))
+    for name in _FIELDS.get(kind) or _field_names(kind):
+        value = getattr(effect, name)  # most are their own JSON: answered without a call
+        body[name] = value if type(value) in _PLAIN else json_value(value)
     return body

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "admitted_sessions",
     "broadcast",
+    "broadcast_text",
     "broadcast_written",
     "deliver_chat",
     "host_sessions",
@@ -52,9 +53,13 @@ _VIEW_TOPICS = frozenset(
 
 def broadcast(sessions: list[Session], message: Any) -> None:
     if sessions:
-        text = wire.encode(message)  # encoded once for every reader
-        for session in sessions:
-            session.send_text(text)
+        broadcast_text(sessions, wire.encode(message))  # encoded once for every reader
+
+
+def broadcast_text(sessions: list[Session], text: str) -> None:
+    """An encoded message, to each of ``sessions``."""
+    for session in sessions:
+        session.send_text(text)
 
 
 def broadcast_written(sessions: list[Session], message: Callable[[Language], Any]) -> None:

@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING
 
 from meetwarden import protocol as wire
 
-from .telling import admitted_sessions, broadcast, host_sessions
-from .views import roster_entry, waiting_entry
+from .roster_text import roster_update
+from .telling import admitted_sessions, broadcast, broadcast_text, host_sessions
+from .views import waiting_entry
 
 if TYPE_CHECKING:
     from .room import Room
@@ -128,20 +129,23 @@ class ViewBatches:
         if room.closed or person is None or not person.admitted:
             return
         if roster := self._roster.pending():
-            session.send(self._roster_update(roster))
+            session.send_text(self._roster_update(roster))
         if person.is_host and (waiting := self._waiting.pending()):
             session.send(self._waiting_update(waiting))
 
-    def _roster_update(self, ids: list[str]) -> wire.RosterUpdate:
-        state = self._room.state
+    def _roster_update(self, ids: list[str]) -> str:
+        """The ``roster_update`` of ``ids`` as they are now, encoded (the entries' kept
+        texts, ``roster_text.py``)."""
+        room = self._room
+        state, texts = room.state, room.roster_text
         entries, removed = [], []
         for pid in ids:
             person = state.get(pid)
             if person is not None and person.admitted:
-                entries.append(roster_entry(person))
+                entries.append(texts.entry(person))
             else:
                 removed.append(pid)
-        return wire.RosterUpdate(entries=entries, removed=removed)
+        return roster_update(entries, removed)
 
     def _waiting_update(self, ids: list[str]) -> wire.WaitingUpdate:
         room = self._room
@@ -158,7 +162,7 @@ class ViewBatches:
         room = self._room
         if room.closed:
             return
-        broadcast(admitted_sessions(room), self._roster_update(ids))
+        broadcast_text(admitted_sessions(room), self._roster_update(ids))
 
     def _send_waiting(self, ids: list[str]) -> None:
         room = self._room
@@ -170,7 +174,7 @@ class ViewBatches:
         moved = [pid for pid in ids if self._roster.holds(pid)]
         hosts = host_sessions(room)
         if moved:
-            broadcast(hosts, self._roster_update(moved))
+            broadcast_text(hosts, self._roster_update(moved))
         broadcast(hosts, self._waiting_update(ids))
 
     def close(self) -> None:
