@@ -332,8 +332,8 @@ def effect_to_json(effect: Effect) -> dict[str, Any]:
     """A JSON-ready dict: ``{"effect": "open_gate", "participant": ..., "source": ...}``."""
     kind = type(effect)
     body: dict[str, Any] = {"effect": _NAMES.get(kind) or effect_name(kind)}
-    if kind is AddParticipant:
-        person = effect.participant  # type: ignore[attr-defined]
+    if isinstance(effect, AddParticipant):
+        person = effect.participant
         body.update(participant=person.id, name=person.name, role=person.role, status=person.status)
         return body
     for name in _FIELDS.get(kind) or _field_names(kind):
