@@ -16,12 +16,12 @@ written to each open connection that negotiated no extension (the state
 machine's ``send_text`` checks and bookkeeping for such a frame are its state
 being OPEN and no fragmented message under way, checked here the same way).
 
-Only uvicorn's ``websockets-sansio`` protocol (its default) is written this way,
-and only while its connection is open and its transport takes writes
-(``writable``: uvicorn clears it when the transport's buffer is over its high
-mark, asyncio's flow control). Otherwise ``send`` answers False and the caller
-goes the ASGI way, which waits for the transport and bounds a slow reader's
-backlog (``Session``'s outbox).
+Only uvicorn's ``websockets-sansio`` protocol (its default, which ``ws_protocol.py``
+extends) is written this way, and only while its connection is open and its transport
+takes writes (``writable``: uvicorn clears it when the transport's buffer is over its
+high mark, asyncio's flow control). Otherwise ``send`` answers False and the caller goes
+the ASGI way, which waits for the transport and bounds a slow reader's backlog
+(``Session``'s outbox).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 __all__ = ["FrameWriter"]
 
-_PROTOCOL = "WebSocketsSansIOProtocol"
 _NEEDS = (
     "conn",
     "transport",
@@ -67,10 +67,11 @@ class FrameWriter:
         """The writer behind uvicorn's ASGI ``send`` of a connection; None for any other
         server or protocol (they keep the ASGI way)."""
         protocol = getattr(send, "__self__", None)
-        if type(protocol).__name__ != _PROTOCOL or not all(
-            hasattr(protocol, name) for name in _NEEDS
-        ):
+        if not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
+        for name in _NEEDS:
+            if not hasattr(protocol, name):
+                return None
         return cls(protocol)
 
     def _open(self) -> bool:

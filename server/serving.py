@@ -24,11 +24,14 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
     """The uvicorn.Config that serves ``app`` as ``settings`` say."""
     import uvicorn
 
+    from .ws_protocol import WebSocketProtocol
+
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop=_loop(),
+        ws=WebSocketProtocol,  # uvicorn's own (websockets-sansio), its closed connections freed
         ws_max_size=MAX_MESSAGE_BYTES,
         ws_max_queue=16,
         ws_ping_interval=20.0,
