@@ -16,12 +16,12 @@ written to each open connection that negotiated no extension (the state
 machine's ``send_text`` checks and bookkeeping for such a frame are its state
 being OPEN and no fragmented message under way, checked here the same way).
 
-Only uvicorn's ``websockets-sansio`` protocol (its default, which ``ws_protocol.py``
-extends) is written this way, and only while its connection is open and its transport
-takes writes (``writable``: uvicorn clears it when the transport's buffer is over its
-high mark, asyncio's flow control). Otherwise ``send`` answers False and the caller goes
-the ASGI way, which waits for the transport and bounds a slow reader's backlog
-(``Session``'s outbox).
+Only uvicorn's ``websockets-sansio`` protocol (its default, which
+``uvicorn_protocols.py`` extends) is written this way, and only while its connection is
+open and its transport takes writes (``writable``: uvicorn clears it when the transport's
+buffer is over its high mark, asyncio's flow control). Otherwise ``send`` answers False
+and the caller goes the ASGI way, which waits for the transport and bounds a slow
+reader's backlog (``Session``'s outbox).
 """
 
 from __future__ import annotations

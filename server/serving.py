@@ -24,14 +24,17 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
     """The uvicorn.Config that serves ``app`` as ``settings`` say."""
     import uvicorn
 
-    from .ws_protocol import WebSocketProtocol
+    from .uvicorn_protocols import HttpProtocol, WebSocketProtocol
 
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop=_loop(),
-        ws=WebSocketProtocol,  # uvicorn's own (websockets-sansio), its closed connections freed
+        # uvicorn's own (httptools, websockets-sansio), with two reference cycles broken:
+        # a connection's objects are freed when it ends, not by the cycle collector.
+        http=HttpProtocol,
+        ws=WebSocketProtocol,
         ws_max_size=MAX_MESSAGE_BYTES,
         ws_max_queue=16,
         ws_ping_interval=20.0,

@@ -6,11 +6,12 @@ A socket whose objects formed a cycle (the server's ``send`` kept in the socket'
 which its own scope holds; the writer kept by the session it writes for) left about 75
 objects a connection for the collector: a crowd that came and went grew the heap until
 a full pass walked it all at once (329 ms with the event loop stopped, after 8,400
-joins; docs/performance.md). The ``websockets`` library's protocol is such a cycle from
-its start (it keeps the generator that parses for it, whose frame keeps it), broken when
-uvicorn loses the connection (``server/ws_protocol.py``). Here the real application is
-served by uvicorn in this process, people join and leave over real sockets, and what is
-left of their connections once all are closed is counted, then the collector's finds.
+joins; docs/performance.md). uvicorn's HTTP protocol (with its parser) and the
+``websockets`` library's protocol (with the generator that parses for it) are such cycles
+too, broken where each is done with the connection (``server/uvicorn_protocols.py``).
+Here the real application is served by uvicorn in this process, people join and leave
+over real sockets, and what is left of their connections once all are closed is
+counted, then the collector's finds.
 """
 
 from __future__ import annotations
@@ -40,8 +41,15 @@ SOCKET_TYPES = {
 }
 """A connection's own objects: uvicorn's and websockets' protocol, the door's slot, the
 server's frame writer, the socket's writer and its session."""
-PROTOCOL_TYPES = {"WebSocketProtocol", "ServerProtocol"}
-"""What serves a connection: nothing holds them once it is closed."""
+PROTOCOL_TYPES = {
+    "HttpToolsProtocol",
+    "HttpProtocol",
+    "WebSocketsSansIOProtocol",
+    "WebSocketProtocol",
+    "ServerProtocol",
+}
+"""What serves a connection (uvicorn's protocols, as uvicorn names them and as meetwarden
+extends them, and the ``websockets`` protocol): nothing holds them once it is closed."""
 
 
 @pytest.fixture
