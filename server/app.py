@@ -36,7 +36,7 @@ from .runtime.attempts import ADDRESS_LIMIT, ADDRESS_WINDOW
 from .runtime.audit import AuditWriter
 from .runtime.registry import Locate, MeetingElsewhereError, Registry
 from .runtime.writes import StoreWrites
-from .socket_route import DirectSocketRoute
+from .socket_route import Application, DirectSocketRoute
 from .socket_slots import SocketCounts
 from .store import Store
 from .workers.metrics import WorkerMetrics
@@ -179,7 +179,7 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
             await audit.close()
             await store.close()
 
-    app = FastAPI(
+    app = Application(
         title="meetwarden",
         summary="A video-meeting server that enforces the host's privacy policy.",
         version=_version(),
@@ -194,13 +194,8 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
     # /healthz tells a rebinding page nothing, and /metrics with a token needs what no page
     # has: both answer under any name (a health check or a scraper reaches them by address).
     open_paths = {"/healthz", "/metrics"} if token else {"/healthz"}
-    # Added first, so innermost: a participant socket meets the door and the host check.
-    app.add_middleware(DirectSocketRoute, route=ws.MEETING_SOCKET)
-    app.add_middleware(
-        TrustedHostsMiddleware,
-        hosts=TrustedHosts(settings.public_url, settings.host),
-        open_paths=frozenset(open_paths),
-    )
+    hosts = TrustedHosts(settings.public_url, settings.host)
+    app.add_middleware(TrustedHostsMiddleware, hosts=hosts, open_paths=frozenset(open_paths))
     app.state.version = app.version
     app.state.metrics_token = token
     app.state.public_url = settings.public_url
@@ -247,6 +242,13 @@ def create_app(settings: Settings, place: WorkerPlace | None = None, first: bool
     app.state.place = place  # among the workers of `serve --workers N` (None: alone)
     app.state.socket_counts = SocketCounts(socket_cap())
     app.add_middleware(Door, counts=app.state.socket_counts)
+    # A participant socket meets a door and a host check of its own, on the same counts
+    # and names, and skips FastAPI's layers (socket_route.py).
+    counts = app.state.socket_counts
+    app.direct_socket = DirectSocketRoute(
+        ws.MEETING_SOCKET,
+        lambda endpoint: Door(TrustedHostsMiddleware(endpoint, hosts=hosts), counts=counts),
+    )
     app.add_exception_handler(ProblemError, problem)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(MeetingElsewhereError, elsewhere)

@@ -346,7 +346,7 @@ async def meeting_socket(websocket: WebSocket) -> None:
 
 # A Starlette route, not FastAPI's ``router.websocket``: FastAPI solves an endpoint's
 # parameters (dependency injection) for every socket, a measurable part of each join.
-# The application reaches it through ``socket_route.DirectSocketRoute``, not its router.
+# The application takes it in through ``socket_route.Application``, not its router.
 MEETING_SOCKET = WebSocketRoute("/ws/meetings/{meeting_id}", meeting_socket)
 router.routes.append(MEETING_SOCKET)
 
